@@ -1,0 +1,54 @@
+"""Pullfirst: permission marketing done properly. ``create_app`` wires the areas together."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config as settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, every area's ``init_app``, the CLI. Wiring only."""
+    instance_path = os.environ.get("PULLFIRST_INSTANCE_PATH") or None
+    if instance_path is not None:
+        instance_path = os.path.abspath(instance_path)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    values = settings.load_settings(
+        settings.read_instance_config(app.instance_path), os.environ, test_config
+    )
+    if values["SECRET_KEY"] is None:
+        values["SECRET_KEY"] = settings.secret_key_for(app.instance_path)
+    if values["DATABASE_URL"] is None:
+        values["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'pullfirst.db')}"
+    app.config.update(values)
+    logging.getLogger("pullfirst").setLevel(app.config["LOG_LEVEL"])
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
+        )
+
+    from app import cli
+    from app.accounts import wiring as accounts
+    from app.database.registry import import_models
+    from app.extensions import csrf, db, limiter
+    from app.site import wiring as site
+    from app.web import wiring as web
+
+    import_models()
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    web.init_app(app)
+    site.init_app(app)
+    accounts.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,306 @@
+"""Every setting, declared once: its name, its default and its help text.
+
+Values are read in this order, later overriding earlier:
+
+1. the defaults below;
+2. ``instance/config.py`` (plain Python assignments, for secrets and host-specific values);
+3. environment variables ``PULLFIRST_<NAME>`` (``DATABASE_URL`` is accepted without the prefix);
+4. the ``test_config`` mapping given to ``create_app``.
+
+A missing or ill-formed value stops start-up with :class:`SettingError`, whose message is one line
+naming the setting. The README's configuration table is checked against :data:`SETTINGS` by a test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "PULLFIRST_"
+
+
+class SettingError(SystemExit):
+    """A setting is missing or ill-formed. Exits with one line that names it."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.setting = name
+        self.problem = problem
+        super().__init__(f"pullfirst: setting {name} (env {ENV_PREFIX}{name}): {problem}")
+
+
+Parser = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting. ``parse`` turns a raw value (a string from the environment, or a Python value
+    from ``instance/config.py`` or ``test_config``) into the value the app uses, or raises
+    ``ValueError`` with a short reason."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Parser
+
+
+# --- parsers -------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _one_line(value: Any) -> str:
+    text = _text(value).strip()
+    if "\r" in text or "\n" in text:
+        raise ValueError("must be a single line")
+    return text
+
+
+def _integer(minimum: int, maximum: int) -> Parser:
+    def parse(value: Any) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ValueError(f"must be between {minimum} and {maximum}, got {number}")
+        return number
+
+    return parse
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _optional_secret(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    text = _text(value)
+    if len(text) < 32:
+        raise ValueError("must be at least 32 characters")
+    return text
+
+
+def _database_url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None  # resolved to the instance SQLite file later
+    url = _one_line(value)
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme in {"postgres", "postgresql"}:
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    elif not (scheme.startswith("sqlite") or scheme.startswith("postgresql+")):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return url
+
+
+def _http_url(value: Any) -> str:
+    url = _one_line(value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or fragment")
+    return url
+
+
+MAIL_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+
+
+def _mail_url(value: Any) -> str:
+    url = _one_line(value) if value is not None else ""
+    if not url:
+        return ""  # the dev mail folder
+    parts = urlsplit(url)
+    if parts.scheme not in MAIL_SCHEMES:
+        raise ValueError("must start with smtp://, smtp+starttls:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("names no host")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError("has a bad port") from None
+    return url
+
+
+def _mail_from(value: Any) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    text = _one_line(value)
+    name, address = parseaddr(text)
+    if "@" not in address:
+        raise ValueError(f"must be an address such as 'Name <hello@example.com>', got {text!r}")
+    Address(display_name=name, addr_spec=address)  # raises ValueError on a malformed address
+    return text
+
+
+def _storage_uri(value: Any) -> str:
+    uri = _one_line(value)
+    scheme = uri.split("://", 1)[0]
+    if scheme not in {"memory", "redis", "rediss", "redis+sentinel", "redis+cluster"}:
+        raise ValueError("must be memory:// or a redis:// URI")
+    return uri
+
+
+def _rate_limit(value: Any) -> str:
+    from limits import parse_many
+
+    text = _one_line(value)
+    try:
+        parse_many(text)
+    except ValueError:
+        raise ValueError(
+            f"is not a rate limit such as '10 per minute; 100 per hour': {text!r}"
+        ) from None
+    return text
+
+
+def _directory(value: Any) -> str:
+    return str(Path(_one_line(value)).expanduser().resolve())
+
+
+def _log_level(value: Any) -> str:
+    level = _one_line(value).upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+# --- the settings ----------------------------------------------------------------------------
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and tokens. When unset, a random key is generated on first start into "
+        "instance/secret_key (mode 0600) and reused.",
+        _optional_secret,
+    ),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL. Default: a SQLite file in the instance folder. postgres:// and "
+        "postgresql:// URLs use psycopg 3. DATABASE_URL is accepted without the prefix.",
+        _database_url,
+    ),
+    Setting("CONTENT_DIR", "./content",
+            "Folder of site.toml, scopes.toml and the Markdown content.", _directory),
+    Setting("STICKERS_DIR", "./stickers", "Folder of sticker packs (one sub-folder per pack).",
+            _directory),
+    Setting("BASE_URL", "http://127.0.0.1:5000",
+            "Public address of the site, used in mail links, feeds and canonical URLs. "
+            "With https, cookies are marked Secure.", _http_url),
+    Setting("MAIL_URL", "",
+            "smtp://, smtp+starttls:// or smtps://user:password@host:port. Empty: every message "
+            "is written as an .eml file under instance/mail/.", _mail_url),
+    Setting("MAIL_FROM", "Pullfirst <hello@pullfirst.example>", "Sender of every message.",
+            _mail_from),
+    Setting("RATELIMIT_STORAGE_URI", "memory://",
+            "Where rate-limit counters live: memory:// for one process, redis://host:6379 when "
+            "several processes or hosts serve the site.", _storage_uri),
+    Setting("RATELIMIT_AUTH_IP", "20 per minute; 200 per hour",
+            "Limit on sign-in, password-reset and sign-in-link requests from one IP address.",
+            _rate_limit),
+    Setting("RATELIMIT_AUTH_ACCOUNT", "5 per minute; 30 per hour",
+            "Limit on sign-in, password-reset and sign-in-link requests for one email address.",
+            _rate_limit),
+    Setting("PROXY_COUNT", 0,
+            "Number of trusted reverse proxies in front of the app (X-Forwarded-For and friends).",
+            _integer(0, 5)),
+    Setting("REFERRAL_CAP", 10,
+            "How many referrals one member can be rewarded for.", _integer(0, 10_000)),
+    Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.", _log_level),
+)
+
+SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def load_settings(
+    instance_values: Mapping[str, Any],
+    environ: Mapping[str, str],
+    test_config: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Merge the four layers and parse every declared setting.
+
+    Keys of ``test_config`` that are not declared settings (Flask's own, such as ``TESTING``)
+    pass through unparsed. Raises :class:`SettingError` for the first bad value.
+    """
+    raw: dict[str, tuple[Any, str]] = {s.name: (s.default, "default") for s in SETTINGS}
+    for name in SETTINGS_BY_NAME:
+        if name in instance_values:
+            raw[name] = (instance_values[name], "instance/config.py")
+    if "DATABASE_URL" in environ:
+        raw["DATABASE_URL"] = (environ["DATABASE_URL"], "environment")
+    for name in SETTINGS_BY_NAME:
+        if ENV_PREFIX + name in environ:
+            raw[name] = (environ[ENV_PREFIX + name], "environment")
+    extra: dict[str, Any] = {}
+    for key, value in (test_config or {}).items():
+        if key in SETTINGS_BY_NAME:
+            raw[key] = (value, "test_config")
+        else:
+            extra[key] = value
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value, origin = raw[setting.name]
+        try:
+            values[setting.name] = setting.parse(value)
+        except ValueError as exc:
+            raise SettingError(setting.name, f"{exc} (from {origin})") from None
+    values.update(extra)
+    return values
+
+
+def read_instance_config(instance_path: str) -> dict[str, Any]:
+    """Execute ``instance/config.py`` when it exists and return its upper-case names."""
+    path = Path(instance_path) / "config.py"
+    if not path.exists():
+        return {}
+    namespace: dict[str, Any] = {"__file__": str(path)}
+    try:
+        code = compile(path.read_bytes(), str(path), "exec")
+        exec(code, namespace)  # noqa: S102 - the operator's own configuration file
+    except Exception as exc:  # any error in the operator's file stops start-up with one line
+        line = getattr(exc, "lineno", None)
+        where = f"{path}:{line}" if line else str(path)
+        raise SystemExit(f"pullfirst: {where}: {type(exc).__name__}: {exc}") from None
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+def secret_key_for(instance_path: str) -> str:
+    """Return the instance's secret key, generating it on first start (file mode 0600)."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise SettingError(
+                "SECRET_KEY", f"{path} is readable by other users (mode {mode:o}); chmod 600 it"
+            ) from None
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise SettingError("SECRET_KEY", f"{path} holds fewer than 32 characters") from None
+        return key
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,143 @@
+"""The database: one engine per app, one session per request or CLI command.
+
+SQLite runs with WAL, foreign keys and a busy timeout. Transactions that may write begin with
+``BEGIN IMMEDIATE``, so two writers queue on the busy timeout instead of failing when a read lock
+would have to be upgraded. A transaction "may write" outside a request (CLI, workers), and inside a
+request whose method is not GET, HEAD or OPTIONS; a GET view that writes says so with
+:func:`writes`. PostgreSQL is used whenever the URL says so.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Flask, current_app, g, has_request_context, request
+from flask.globals import app_ctx
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; constraint names are stable for migrations."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@dataclass
+class _State:
+    engine: Engine
+    sessions: scoped_session[Session]
+
+
+def _app_context_id() -> int:
+    return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
+
+
+def may_write() -> bool:
+    """Whether the transaction about to begin should take the write lock at once."""
+    if not has_request_context():
+        return True
+    flag = g.get("pullfirst_writes")
+    if flag is not None:
+        return bool(flag)
+    return request.method not in READ_ONLY_METHODS
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """Create an engine with the SQLite pragmas and transaction mode described above."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # The driver would otherwise issue its own deferred BEGIN; we issue ours below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if ":memory:" not in url and url not in {"sqlite://", "sqlite+pysqlite://"}:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write() else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Holds the engine and the app-context-scoped session of each app it is bound to."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"])
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        app.extensions["pullfirst.db"] = _State(
+            engine, scoped_session(factory, scopefunc=_app_context_id)
+        )
+        app.teardown_appcontext(self._remove_session)
+
+    @staticmethod
+    def _state() -> _State:
+        state: _State = current_app.extensions["pullfirst.db"]
+        return state
+
+    @property
+    def session(self) -> Session:
+        """The session of the current request or CLI command."""
+        return self._state().sessions()
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().engine
+
+    @property
+    def dialect(self) -> str:
+        return self._state().engine.dialect.name
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        state: _State | None = current_app.extensions.get("pullfirst.db")
+        if state is not None:
+            state.sessions.remove()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def writes(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a GET view that writes, so its transaction takes the write lock from the start.
+
+    Any read transaction already open (for example the one that loaded the signed-in member) is
+    ended first; it has written nothing.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from app.extensions import db
+
+        if not g.get("pullfirst_writes"):
+            g.pullfirst_writes = True
+            if db.session.in_transaction():
+                db.session.commit()
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,14 @@
+"""Every area's models module, imported so that ``Base.metadata`` knows every table."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "app.accounts.models",
+)
+
+
+def import_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

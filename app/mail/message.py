@@ -1,0 +1,92 @@
+"""What a message is, and how it becomes RFC 5322 bytes.
+
+Every header value is checked for CR and LF before it is set, so no display name, subject or
+address can smuggle in a header of its own.
+
+Errors::
+
+    MailError              a message could not be built or sent
+    ├── HeaderInjection    a header value holds CR, LF or NUL
+    └── DeliveryFailed     the transport refused or failed (``temporary`` says whether to retry)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+
+class MailError(Exception):
+    pass
+
+
+class HeaderInjection(MailError):
+    pass
+
+
+class DeliveryFailed(MailError):
+    def __init__(self, message: str, *, temporary: bool) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+# Control characters (tab aside) and every character str.splitlines() breaks on.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean_header(name: str, value: str) -> str:
+    """Return ``value`` if it is safe as a header value; raise :class:`HeaderInjection`."""
+    if _FORBIDDEN.search(value) or _FORBIDDEN.search(name):
+        raise HeaderInjection(f"header {name!r} holds a line break or control character")
+    return value
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message to one recipient: a plain-text part, an optional HTML part, extra headers.
+
+    ``message_id`` may be given (for idempotent resends); otherwise one is made.
+    """
+
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    to_name: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    message_id: str | None = None
+
+
+def _address(display_name: str, address: str) -> Address:
+    clean_header("address", address)
+    clean_header("display name", display_name)
+    try:
+        local, domain = address.rsplit("@", 1)
+    except ValueError:
+        raise MailError(f"not an email address: {address!r}") from None
+    return Address(display_name=display_name, username=local, domain=domain)
+
+
+def build(message: Message, sender: str, now: datetime) -> EmailMessage:
+    """Turn ``message`` into an :class:`EmailMessage` from ``sender`` (``Name <addr>``)."""
+    sender_name, sender_address = parseaddr(sender)
+    mail = EmailMessage()
+    mail["From"] = _address(sender_name, sender_address)
+    mail["To"] = _address(message.to_name, message.to)
+    mail["Subject"] = clean_header("Subject", message.subject)
+    mail["Date"] = format_datetime(now)
+    domain = sender_address.rsplit("@", 1)[-1]
+    mail["Message-ID"] = clean_header(
+        "Message-ID", message.message_id or make_msgid(domain=domain)
+    )
+    for name, value in message.headers.items():
+        mail[clean_header("header name", name)] = clean_header(name, value)
+    mail.set_content(message.text)
+    if message.html is not None:
+        mail.add_alternative(message.html, subtype="html")
+    return mail

@@ -1,0 +1,127 @@
+"""Where messages go: a folder of ``.eml`` files (the default) or an SMTP server.
+
+A transport is anything with ``send(mail)`` and ``close()``. One transport may send many messages:
+the SMTP transport keeps its connection open until ``close()``, reconnecting once when the server
+dropped it. Failures raise :class:`~app.mail.message.DeliveryFailed`, whose ``temporary`` flag tells
+a caller whether a retry can help (4xx replies and network errors) or not (5xx replies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from app.mail.message import DeliveryFailed
+
+log = logging.getLogger("pullfirst.mail")
+
+SMTP_TIMEOUT_SECONDS = 10
+
+
+class Transport(Protocol):
+    def send(self, mail: EmailMessage) -> None:
+        """Deliver ``mail`` or raise :class:`DeliveryFailed`."""
+
+    def close(self) -> None:
+        """Release any connection; the transport may not be used afterwards."""
+
+
+class FolderTransport:
+    """Writes each message as ``<folder>/<sortable time>-<id>.eml`` and logs one line."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, mail: EmailMessage) -> None:
+        message_id = str(mail["Message-ID"]).strip("<>")
+        safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in message_id)[:80]
+        stamp = f"{time.time_ns():020d}"
+        target = self.folder / f"{stamp}-{safe_id}.eml"
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(mail.as_bytes())
+        temporary.replace(target)
+        log.info("mail to=%s subject=%r file=%s", mail["To"], str(mail["Subject"]), target)
+
+    def close(self) -> None:
+        pass
+
+
+class SMTPTransport:
+    """Sends over ``smtp://``, ``smtp+starttls://`` or ``smtps://``, reusing one connection."""
+
+    def __init__(self, url: str, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
+        parts = urlsplit(url)
+        self.scheme = parts.scheme
+        self.host = parts.hostname or "localhost"
+        default_port = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}[parts.scheme]
+        self.port = parts.port or default_port
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.scheme == "smtps":
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.scheme == "smtp+starttls":
+                smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, mail: EmailMessage) -> None:
+        for attempt in (1, 2):
+            try:
+                if self._smtp is None:
+                    self._smtp = self._connect()
+                self._smtp.send_message(mail)
+                log.info("mail to=%s subject=%r via=%s",
+                         mail["To"], str(mail["Subject"]), self.host)
+                return
+            except smtplib.SMTPServerDisconnected as exc:
+                self._smtp = None
+                if attempt == 2:
+                    raise DeliveryFailed(f"SMTP server went away: {exc}", temporary=True) from exc
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                raise DeliveryFailed(
+                    f"recipient refused: {codes}", temporary=all(400 <= c < 500 for c in codes)
+                ) from exc
+            except smtplib.SMTPResponseException as exc:
+                self.close()
+                raise DeliveryFailed(
+                    f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", temporary=exc.smtp_code < 500
+                ) from exc
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                raise DeliveryFailed(f"SMTP unreachable: {exc}", temporary=True) from exc
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._smtp.quit()
+            self._smtp.close()
+            self._smtp = None
+
+
+def transport_for(mail_url: str, instance_path: str) -> Transport:
+    """The transport ``MAIL_URL`` names; the dev folder ``instance/mail`` when it is empty."""
+    if not mail_url:
+        return FolderTransport(Path(instance_path) / "mail")
+    return SMTPTransport(mail_url)

@@ -1,0 +1,178 @@
+"""Fixtures shared by every area's tests.
+
+- ``app``: a fresh instance folder and database per test. SQLite by default; PostgreSQL when
+  ``PULLFIRST_TEST_DATABASE_URL`` is set (the tables are emptied before each test).
+- ``client``, ``runner``: Flask's test client and CLI runner.
+- ``clock``: a clock the test moves by hand.
+- ``smtp``: a real aiosmtpd server on a free loopback port; the app sends all mail to it.
+- ``member``: a verified member with a known password.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine, MetaData, inspect, text
+
+from app import create_app
+from app.clock import set_clock
+from app.database import migrate
+from app.database.core import make_engine
+from tests.helpers import SMTPSink
+
+TEST_DATABASE_URL = os.environ.get("PULLFIRST_TEST_DATABASE_URL", "")
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+def is_postgres() -> bool:
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+def _drop_everything(engine: Engine) -> None:
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.begin() as connection:
+        metadata.drop_all(connection)
+
+
+def _empty_tables(engine: Engine) -> None:
+    names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
+    if names:
+        with engine.begin() as connection:
+            quoted = ", ".join(f'"{n}"' for n in names)
+            connection.execute(text(f"TRUNCATE TABLE {quoted} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database at the head revision: a SQLite file to copy, or the PostgreSQL URL."""
+    if is_postgres():
+        engine = make_engine(TEST_DATABASE_URL)
+        _drop_everything(engine)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield TEST_DATABASE_URL
+        return
+    path = tmp_path_factory.mktemp("template") / "pullfirst.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield str(path)
+
+
+class Clock:
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPSink]:
+    sink = SMTPSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's PULLFIRST_* variables out of the tests."""
+    for name in list(os.environ):
+        if (name.startswith("PULLFIRST_") and name != "PULLFIRST_TEST_DATABASE_URL") or (
+            name == "DATABASE_URL"
+        ):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_template: str, smtp: SMTPSink) -> dict[str, Any]:
+    """The settings of the ``app`` fixture; a test may change them before it asks for ``app``."""
+    if is_postgres():
+        url = database_template
+    else:
+        target = tmp_path / "db" / "pullfirst.db"
+        target.parent.mkdir()
+        shutil.copyfile(database_template, target)
+        url = f"sqlite:///{target}"
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789abcdef",
+        "DATABASE_URL": url,
+        "MAIL_URL": smtp.url,
+        "CONTENT_DIR": str(REPO / "content"),
+        "STICKERS_DIR": str(REPO / "stickers"),
+        "BASE_URL": "http://localhost",
+    }
+
+
+@pytest.fixture
+def app(
+    tmp_path: Path,
+    app_config: dict[str, Any],
+    clock: Clock,
+    clean_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Flask]:
+    monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path / "instance"))
+    if is_postgres():
+        engine = make_engine(app_config["DATABASE_URL"])
+        _empty_tables(engine)
+        engine.dispose()
+    application = create_app(app_config)
+    set_clock(application, clock)
+    yield application
+    with application.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def member(app: Flask, clock: Clock) -> Any:
+    """A verified member, ``reader@example.com`` with the password :data:`PASSWORD`."""
+    from app.accounts import members
+    from app.extensions import db
+
+    with app.app_context():
+        created = members.create_member(
+            "reader@example.com", PASSWORD, now=clock(), display_name="Robin Reader",
+            verified=True,
+        )
+        db.session.commit()
+        db.session.expunge(created)
+        return created
