@@ -39,7 +39,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app import cli
     from app.accounts import wiring as accounts
     from app.database.registry import import_models
+    from app.engage import wiring as engage
     from app.extensions import csrf, db, limiter
+    from app.rewards import wiring as rewards
     from app.site import wiring as site
     from app.web import wiring as web
 
@@ -50,5 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     site.init_app(app)
     accounts.init_app(app)
+    engage.init_app(app)
+    rewards.init_app(app)
     cli.init_app(app)
     return app

@@ -52,4 +52,7 @@ def check_command() -> None:
 @click.option("--autogenerate/--empty", default=True, help="Compare the models with the database.")
 def revision_command(message: str, autogenerate: bool) -> None:
     """Write a new migration file (run against a database at the head revision)."""
-    command.revision(migrate.alembic_config(db.engine), message=message, autogenerate=autogenerate)
+    config = migrate.alembic_config(db.engine)
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    command.revision(config, message=message, autogenerate=autogenerate,
+                     rev_id=migrate.next_revision_id())

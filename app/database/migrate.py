@@ -38,5 +38,11 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
+def next_revision_id() -> str:
+    """Revisions are numbered 0001, 0002, … so the folder reads in order."""
+    numbers = [int(p.name[:4]) for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
 def is_current(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()

@@ -6,6 +6,8 @@ import importlib
 
 MODEL_MODULES = (
     "app.accounts.models",
+    "app.engage.models",
+    "app.rewards.models",
 )
 
 

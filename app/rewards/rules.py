@@ -1,0 +1,172 @@
+"""Reward rules, read from the files that define the rewards.
+
+- ``stickers/<pack>/pack.toml``: ``unlocked_by = [...]`` earns ``pack:<pack>``;
+- ``content/scopes.toml``: ``[<scope>] earned_by = [...]`` earns ``scope:<scope>``.
+
+A pattern is an action name in which ``*`` stands for any text, as in ``code:*`` or
+``survey:reader-*``. The rule book is re-read when any of those files changes (one stat per file).
+A file that cannot be read is skipped and logged; ``flask rewards check`` reports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.engage.actions import parse_action
+from app.engage.errors import InvalidAction
+from app.rewards.errors import RuleError
+
+log = logging.getLogger("pullfirst.rewards")
+
+PACK_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``reward`` is earned by any action that matches one of ``patterns``."""
+
+    reward: str
+    patterns: tuple[str, ...]
+    source: Path
+
+    def matches(self, action: str) -> bool:
+        return any(pattern_matches(p, action) for p in self.patterns)
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+def pattern_matches(pattern: str, action: str) -> bool:
+    if "*" not in pattern:
+        return pattern == action
+    return _pattern_regex(pattern).match(action) is not None
+
+
+def pattern_to_like(pattern: str) -> str:
+    """The SQL LIKE form of a pattern (with ``\\`` as the escape character)."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
+
+
+def check_pattern(pattern: object, path: Path) -> str:
+    if not isinstance(pattern, str):
+        raise RuleError(path, None, f"a rule must be an action name, got {pattern!r}")
+    probe = pattern.replace("*", "x")
+    try:
+        parse_action(probe)
+    except InvalidAction:
+        raise RuleError(path, None, f"{pattern!r} is not an action pattern such as "
+                                    "'survey:reader-2026' or 'code:*'") from None
+    return pattern
+
+
+def _load_toml(path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RuleError(path, None, f"not UTF-8 ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(path, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
+
+
+def _patterns(value: object, path: Path, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise RuleError(path, None, f"{key} must be a list of action names")
+    return tuple(check_pattern(p, path) for p in value)
+
+
+def pack_rules(stickers_dir: Path) -> tuple[list[Rule], list[RuleError]]:
+    rules, problems = [], []
+    for path in sorted(stickers_dir.glob("*/pack.toml")):
+        slug = path.parent.name
+        try:
+            if not PACK_SLUG.match(slug):
+                raise RuleError(path, None, f"pack folder {slug!r} is not a slug (a-z, 0-9, -)")
+            data = _load_toml(path)
+            patterns = _patterns(data.get("unlocked_by"), path, "unlocked_by")
+        except RuleError as exc:
+            problems.append(exc)
+            continue
+        if patterns:
+            rules.append(Rule(f"pack:{slug}", patterns, path))
+    return rules, problems
+
+
+def scope_rules(scopes_file: Path) -> tuple[list[Rule], list[RuleError]]:
+    if not scopes_file.exists():
+        return [], []
+    try:
+        data = _load_toml(scopes_file)
+    except RuleError as exc:
+        return [], [exc]
+    rules, problems = [], []
+    for slug, table in data.items():
+        try:
+            if not isinstance(table, dict):
+                raise RuleError(scopes_file, None, f"[{slug}] must be a table")
+            patterns = _patterns(table.get("earned_by"), scopes_file, f"[{slug}] earned_by")
+        except RuleError as exc:
+            problems.append(exc)
+            continue
+        if patterns:
+            rules.append(Rule(f"scope:{slug}", patterns, scopes_file))
+    return rules, problems
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    rules: tuple[Rule, ...]
+    problems: tuple[RuleError, ...]
+
+    def rewards_for(self, action: str) -> list[Rule]:
+        return [rule for rule in self.rules if rule.matches(action)]
+
+    def rule_for(self, reward: str) -> Rule | None:
+        return next((rule for rule in self.rules if rule.reward == reward), None)
+
+
+def load_rule_book(stickers_dir: Path, scopes_file: Path) -> RuleBook:
+    packs, pack_problems = pack_rules(stickers_dir)
+    scopes, scope_problems = scope_rules(scopes_file)
+    problems = pack_problems + scope_problems
+    for problem in problems:
+        log.error("reward rule skipped: %s", problem)
+    return RuleBook(tuple(packs + scopes), tuple(problems))
+
+
+class RuleSource:
+    """The current rule book, re-read when a pack.toml or scopes.toml changes."""
+
+    def __init__(self, stickers_dir: Path, scopes_file: Path) -> None:
+        self.stickers_dir, self.scopes_file = stickers_dir, scopes_file
+        self._stamp: tuple[tuple[str, int, int], ...] | None = None
+        self._book = RuleBook((), ())
+
+    def _files(self) -> Iterable[Path]:
+        yield self.scopes_file
+        yield from self.stickers_dir.glob("*/pack.toml")
+
+    def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        stamp = []
+        for path in self._files():
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            stamp.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(sorted(stamp))
+
+    def get(self) -> RuleBook:
+        stamp = self._current_stamp()
+        if stamp != self._stamp:
+            self._book = load_rule_book(self.stickers_dir, self.scopes_file)
+            self._stamp = stamp
+        return self._book
