@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app.site import cta
 from app.site.settings import SiteSettings, SiteSettingsSource
 from app.site.views import bp
 
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
         Path(app.config["CONTENT_DIR"]) / "site.toml"
     )
     app.jinja_env.globals["site_title"] = lambda: site_settings().title
+    cta.init_app(app)
 
     @app.context_processor
     def _site() -> dict[str, Any]:

@@ -1,0 +1,40 @@
+"""Problems in the editors' files, as ``flask content check`` reports them.
+
+The site checks its own pages. Other areas that read files under ``content/`` (surveys, scopes)
+register a check in their ``init_app``; each returns :class:`ContentProblem` values and never
+raises for a bad file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app
+
+
+@dataclass(frozen=True, order=True)
+class ContentProblem:
+    """``path:line: message``, the form every editor tool understands."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+ContentCheck = Callable[[], list[ContentProblem]]
+
+
+def register_content_check(app: Flask, name: str, check: ContentCheck) -> None:
+    """Run ``check`` in ``flask content check``; ``name`` says what it covers (``surveys``)."""
+    checks: dict[str, ContentCheck] = app.extensions.setdefault("pullfirst.content_checks", {})
+    checks[name] = check
+
+
+def registered_checks() -> dict[str, ContentCheck]:
+    checks: dict[str, ContentCheck] = current_app.extensions.get("pullfirst.content_checks", {})
+    return checks
