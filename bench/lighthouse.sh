@@ -36,7 +36,7 @@ else
   done
 fi
 
-article=$(curl -fsS "$base/" | grep -o 'href="/posts/[^"]*"' | head -1 | cut -d'"' -f2)
+article=$(curl -fsS "$base/" | grep -o 'href="/posts/[^"]*"' | head -1 | cut -d'"' -f2 || true)
 survey=$(curl -fsS "$base/surveys/" | grep -o 'href="/surveys/[^"/]*/"' | head -1 | cut -d'"' -f2 || true)
 pages=("/" "${article:-/}" "/search?q=permission" "${survey:-/surveys/}")
 names=("home" "article" "search" "survey")
