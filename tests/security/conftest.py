@@ -1,0 +1,5 @@
+"""The security sweep uses the real-browser fixtures of :mod:`tests.browser`."""
+
+from __future__ import annotations
+
+from tests.browser import app_config, browser, live_port, live_server, page  # noqa: F401
