@@ -26,6 +26,7 @@ from app import create_app
 from app.clock import set_clock
 from app.database import migrate
 from app.database.core import make_engine
+from tests.browser import browser  # noqa: F401 - one Chromium for the whole session
 from tests.helpers import SMTPSink
 
 TEST_DATABASE_URL = os.environ.get("PULLFIRST_TEST_DATABASE_URL", "")

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.browser import app_config, browser, live_port, live_server, page  # noqa: F401
+from tests.browser import app_config, live_port, live_server, page  # noqa: F401
