@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -35,7 +35,8 @@ def _expiry(value: str | None) -> datetime | None:
 def _write_csv(out: Path, issued: IssuedCodes) -> None:
     """Write the codes to a new file that only the owner can read."""
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    valid = last_day(issued.expires_at) if issued.expires_at else "no end"
+    valid = ((issued.expires_at - timedelta(microseconds=1)).date().isoformat()
+             if issued.expires_at else "")
     with os.fdopen(fd, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["code", "batch", "uses", "valid_until"])

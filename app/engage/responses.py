@@ -23,7 +23,8 @@ from app.engage.actions import record_action
 from app.engage.dates import long_date
 from app.engage.errors import AlreadyAnswered, InvalidAnswers, SurveyClosed, SurveyUnknown
 from app.engage.models import SurveyResponse
-from app.engage.surveys import Question, Survey, SurveyShelf, SurveySource
+from app.engage.shelf import SurveyShelf, SurveySource
+from app.engage.surveys import Question, Survey
 from app.extensions import db
 
 Submitted = Mapping[str, Sequence[str]]

@@ -23,16 +23,14 @@
 A survey never asks for consent: a question type or label that asks for permission to contact is
 refused, because consent is asked on its own, unticked, by the scope it is for.
 
-A file that breaks a rule is skipped (and logged); :func:`read_survey` lists every problem with
-its line, for ``flask content check``.
+:func:`read_survey` lists every problem of a file with its line, for ``flask content check``;
+:mod:`app.engage.shelf` skips (and logs) such a file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -40,8 +38,6 @@ from typing import Any
 
 from app.engage.yamllines import line_of, value_lines
 from app.site.frontmatter import Source, SourceError, parse_source
-
-log = logging.getLogger("pullfirst.engage")
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -297,56 +293,3 @@ def read_survey(path: Path) -> tuple[Survey | None, list[SourceError]]:
     except SourceError as exc:
         return None, [exc]
     return survey_from_source(source)
-
-
-@dataclass(frozen=True)
-class SurveyShelf:
-    """Every good survey by slug, and the problems of the files that were skipped."""
-
-    surveys: dict[str, Survey]
-    problems: tuple[SourceError, ...]
-
-    def listed(self) -> list[Survey]:
-        """Surveys by opening date, newest first."""
-        epoch = datetime.min.replace(tzinfo=UTC)
-        return sorted(self.surveys.values(), key=lambda s: (s.opens_at or epoch, s.slug),
-                      reverse=True)
-
-
-def load_shelf(paths: Iterable[Path]) -> SurveyShelf:
-    surveys: dict[str, Survey] = {}
-    problems: list[SourceError] = []
-    for path in sorted(paths):
-        survey, found = read_survey(path)
-        if survey is None:
-            for problem in found:
-                log.error("survey skipped: %s", problem)
-            problems.extend(found)
-        else:
-            surveys[survey.slug] = survey
-    return SurveyShelf(surveys, tuple(problems))
-
-
-class SurveySource:
-    """The surveys of one folder, read again when any file in it changes (one stat per file)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._stamp: tuple[tuple[str, int, int], ...] | None = None
-        self._shelf = SurveyShelf({}, ())
-
-    def _paths(self) -> list[Path]:
-        return sorted(self.folder.glob("*.md")) if self.folder.is_dir() else []
-
-    def get(self) -> SurveyShelf:
-        stamp = []
-        for path in self._paths():
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            stamp.append((str(path), stat.st_mtime_ns, stat.st_size))
-        if tuple(stamp) != self._stamp:
-            self._shelf = load_shelf(Path(p) for p, _, _ in stamp)
-            self._stamp = tuple(stamp)
-        return self._shelf

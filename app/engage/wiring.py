@@ -20,7 +20,7 @@ from app.engage.cta import check_surveys, render_survey_cta, survey_exists
 from app.engage.dates import last_day, long_date
 from app.engage.demo import ensure_demo_codes
 from app.engage.reading import on_article_read
-from app.engage.surveys import SurveySource
+from app.engage.shelf import SurveySource
 from app.engage.views import bp
 from app.site.checks import register_content_check
 from app.site.cta import CtaKind, register_cta_kind
