@@ -227,6 +227,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REFERRAL_CAP", 10,
             "How many referrals one member can be rewarded for.", _integer(0, 10_000)),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.", _log_level),
+    Setting("RATELIMIT_REDEEM_IP", "10 per minute; 60 per hour",
+            "Limit on in-store code redemption attempts from one IP address.", _rate_limit),
+    Setting("RATELIMIT_REDEEM_MEMBER", "5 per minute; 30 per hour",
+            "Limit on in-store code redemption attempts by one member.", _rate_limit),
+    Setting("CODE_HASH_KEY", None,
+            "Key of the keyed hash stored for each in-store code (the codes themselves are never "
+            "stored). When unset, derived from SECRET_KEY. Changing it makes every issued code "
+            "unknown.", _optional_secret),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

@@ -47,6 +47,19 @@ class MemberVerified(events.Event):
     at: datetime
 
 
+@dataclass(frozen=True)
+class MemberCreated(events.Event):
+    """A member was created. ``arrived_via`` is what the visit that created them carried (for
+    example ``referral:<code>`` from a referral link), for the areas that credit it; None when
+    the member was not created from a visit (the CLI, the demo admin) or the visit carried
+    nothing. Emitted in the creating transaction."""
+
+    name = "member-created"
+    member_id: int
+    arrived_via: str | None
+    at: datetime
+
+
 def email_key(email: str) -> str:
     """The form of an address that uniqueness is checked on: trimmed and case-folded."""
     return email.strip().casefold()
@@ -80,8 +93,10 @@ def create_member(
     role: str = "member",
     display_name: str = "",
     verified: bool = False,
+    arrived_via: str | None = None,
 ) -> Member:
     """Create a member. ``password=None`` makes a passwordless member (magic-link sign-in).
+    Emits :class:`MemberCreated` with ``arrived_via``.
 
     Raises :class:`InvalidEmail`, :class:`EmailTaken`, :class:`WeakPassword` or
     :class:`UnknownRole`; nothing is written when it raises.
@@ -104,6 +119,7 @@ def create_member(
             db.session.add(member)
     except IntegrityError:
         raise EmailTaken("An account with this email address already exists.") from None
+    events.emit(MemberCreated(member_id=member.id, arrived_via=arrived_via, at=now))
     if verified:
         mark_verified(member, now)
     return member

@@ -44,6 +44,9 @@ log = logging.getLogger("pullfirst.accounts")
 # Session keys that start with this prefix survive the renewal of the session at sign-in
 # (for example answers a visitor typed before signing up).
 CARRY_PREFIX = "carry."
+# Where a visit keeps what it arrived through (a referral link, say), handed to the areas above
+# in ``MemberCreated`` when the visitor signs up.
+ARRIVED_VIA_KEY = CARRY_PREFIX + "arrived_via"
 
 
 def _home() -> str:
@@ -99,6 +102,7 @@ def signup() -> Response | str:
             member = members.create_member(
                 form.email.data, form.password.data, now=clock.now(),
                 display_name=form.display_name.data or "",
+                arrived_via=session.get(ARRIVED_VIA_KEY),
             )
         except EmailTaken:
             existing = members.find_by_email(form.email.data)
@@ -112,6 +116,7 @@ def signup() -> Response | str:
             form.email.errors.append(str(exc))
         else:
             db.session.commit()
+            session.pop(ARRIVED_VIA_KEY, None)
             _deliver(mails.send_verification, member, next_path)
             return redirect(url_for(".check_inbox", why="signup"))
     return render_template("accounts/signup.html", form=form)

@@ -74,3 +74,8 @@ def actions_of(member_id: int) -> list[Action]:
     return list(db.session.scalars(
         select(Action).where(Action.member_id == member_id).order_by(Action.at, Action.id)
     ))
+
+
+def actions_export(member_id: int) -> list[dict[str, str]]:
+    """A member's actions for their data export."""
+    return [{"action": a.action, "at": a.at.isoformat()} for a in actions_of(member_id)]

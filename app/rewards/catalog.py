@@ -44,3 +44,9 @@ def describe(reward: str, member_id: int | None = None) -> RewardDescription | N
     describers: dict[str, Describer] = current_app.extensions.get("pullfirst.describers", {})
     describer = describers.get(kind)
     return describer(ref, member_id) if describer is not None else None
+
+
+def has_describer(kind: str) -> bool:
+    """Whether an area registered a describer for ``kind`` (``pack``, ``scope``)."""
+    describers: dict[str, Describer] = current_app.extensions.get("pullfirst.describers", {})
+    return kind in describers

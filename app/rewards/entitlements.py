@@ -106,3 +106,9 @@ def sync(now: datetime) -> int:
             ).all()
             added += len(inserted)
     return added
+
+
+def entitlements_export(member_id: int) -> list[dict[str, str]]:
+    """A member's entitlements for their data export."""
+    return [{"reward": e.reward, "earned_by": e.earned_by, "earned_at": e.earned_at.isoformat()}
+            for e in entitlements_of(member_id)]

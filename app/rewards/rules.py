@@ -33,6 +33,16 @@ class Rule:
     reward: str
     patterns: tuple[str, ...]
     source: Path
+    title: str = ""  # the pack's or scope's own title, for pages when no describer knows it
+    summary: str = ""  # a scope's promise
+
+    @property
+    def kind(self) -> str:
+        return self.reward.partition(":")[0]
+
+    @property
+    def ref(self) -> str:
+        return self.reward.partition(":")[2]
 
     def matches(self, action: str) -> bool:
         return any(pattern_matches(p, action) for p in self.patterns)
@@ -75,6 +85,10 @@ def _load_toml(path: Path) -> dict[str, object]:
         raise RuleError(path, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
 
 
+def _title(value: object, slug: str) -> str:
+    return value.strip() if isinstance(value, str) and value.strip() else slug
+
+
 def _patterns(value: object, path: Path, key: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -96,7 +110,7 @@ def pack_rules(stickers_dir: Path) -> tuple[list[Rule], list[RuleError]]:
             problems.append(exc)
             continue
         if patterns:
-            rules.append(Rule(f"pack:{slug}", patterns, path))
+            rules.append(Rule(f"pack:{slug}", patterns, path, _title(data.get("title"), slug)))
     return rules, problems
 
 
@@ -117,14 +131,27 @@ def scope_rules(scopes_file: Path) -> tuple[list[Rule], list[RuleError]]:
             problems.append(exc)
             continue
         if patterns:
-            rules.append(Rule(f"scope:{slug}", patterns, scopes_file))
+            promise = table.get("promise")
+            rules.append(Rule(f"scope:{slug}", patterns, scopes_file,
+                              _title(table.get("title"), slug),
+                              promise if isinstance(promise, str) else ""))
     return rules, problems
+
+
+def scope_names(scopes_file: Path) -> tuple[str, ...]:
+    """Every scope: the top-level tables of ``scopes.toml`` (empty when it cannot be read)."""
+    try:
+        data = _load_toml(scopes_file) if scopes_file.exists() else {}
+    except RuleError:
+        return ()
+    return tuple(slug for slug, table in data.items() if isinstance(table, dict))
 
 
 @dataclass(frozen=True)
 class RuleBook:
     rules: tuple[Rule, ...]
     problems: tuple[RuleError, ...]
+    scopes: tuple[str, ...] = ()
 
     def rewards_for(self, action: str) -> list[Rule]:
         return [rule for rule in self.rules if rule.matches(action)]
@@ -139,7 +166,7 @@ def load_rule_book(stickers_dir: Path, scopes_file: Path) -> RuleBook:
     problems = pack_problems + scope_problems
     for problem in problems:
         log.error("reward rule skipped: %s", problem)
-    return RuleBook(tuple(packs + scopes), tuple(problems))
+    return RuleBook(tuple(packs + scopes), tuple(problems), scope_names(scopes_file))
 
 
 class RuleSource:

@@ -1,0 +1,34 @@
+"""The member's rewards page: what they earned, what they may opt in to, what they could earn."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from app import clock
+from app.database.core import writes
+from app.engage import referrals
+from app.extensions import db
+from app.rewards.page import rewards_page
+from app.web.urls import external_url
+
+bp = Blueprint("rewards", __name__)
+
+
+@writes
+def _create_referral_link(member_id: int) -> None:
+    referrals.ensure_link(member_id, clock.now())
+    db.session.commit()
+
+
+@bp.route("/me/rewards")
+@login_required
+def page() -> str:
+    member_id: int = current_user.id
+    if referrals.link_code(member_id) is None:
+        _create_referral_link(member_id)
+    invite = referrals.summary(member_id)
+    return render_template(
+        "rewards/page.html", page=rewards_page(member_id, clock.now()), invite=invite,
+        invite_url=external_url("engage.referral_landing", code=invite.code),
+    )
