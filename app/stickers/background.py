@@ -12,6 +12,7 @@ import threading
 
 from flask import current_app
 
+from app.stickers import personal
 from app.stickers.build import BuildPlan, plan_build, release, run_build
 from app.stickers.context import build_options
 
@@ -38,13 +39,17 @@ def _run(plan: BuildPlan) -> None:
 def start_background_build() -> str:
     """Start building every pack whose build is missing; return a line for the console."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    plan = plan_build(build_options(app))
+    options = build_options(app)
+    departed = personal.prune_departed_members(options.output_dir)
+    plan = plan_build(options)
     failed = [o.slug for o in plan.outcomes if o.state == "failed"]
     for outcome in plan.outcomes:
         for problem in outcome.problems:
             log.error("sticker pack not built: %s", problem)
     ready = sum(1 for o in plan.outcomes if o.state == "up-to-date")
     note = f"; {len(failed)} with problems (flask --app app stickers check)" if failed else ""
+    if departed:
+        note += f"; removed the stickers of {departed} deleted members"
     if not plan.jobs:
         release(plan)
         return f"{ready} packs up to date{note}"

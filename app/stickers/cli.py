@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.stickers import limits
+from app.stickers import limits, personal
 from app.stickers.build import BuildReport, planned, run_build
 from app.stickers.check import CheckRow, check_packs
 from app.stickers.context import build_options
@@ -94,5 +94,9 @@ def build_command(slugs: tuple[str, ...], force: bool) -> None:
         else:
             report = run_build(plan)
     _print_report(report, options.stickers_dir)
+    departed = personal.prune_departed_members(options.output_dir)
+    if departed:
+        click.echo(f"removed the personalised stickers of {departed} deleted member"
+                   f"{'s' if departed > 1 else ''}")
     if report.failed:
         raise SystemExit(1)

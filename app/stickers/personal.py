@@ -3,7 +3,8 @@
 It is rendered on the member's first download, from the build's own base image and font, and
 kept in ``instance/stickers/_members/<member id>/<slug>/<key>/``, where the key covers the build
 and the name: a new build or a new display name renders it again, and older renderings of that
-pack are removed. Deleting a member removes their whole folder.
+pack are removed. Deleting a member removes their whole folder; each build (run on every host)
+also removes the folders of members deleted elsewhere.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import shutil
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy import select
 
+from app.accounts.models import Member
+from app.extensions import db
 from app.stickers import imaging, lettering, limits
 from app.stickers.builds import MEMBERS_DIR, BuiltPack
 from app.stickers.manifests import ExtraSticker
@@ -104,6 +108,22 @@ def cached_key(pack: BuiltPack, name: str) -> str:
 def remove_member(output_dir: Path, member_id: int) -> None:
     """Delete every personalised sticker of the member."""
     shutil.rmtree(member_folder(output_dir, member_id), ignore_errors=True)
+
+
+def prune_departed_members(output_dir: Path) -> int:
+    """Remove the personalised stickers of members who no longer exist (deleted through
+    another host of the site, say); returns how many members' folders went."""
+    root = output_dir / MEMBERS_DIR
+    if not root.is_dir():
+        return 0
+    folders = {int(p.name): p for p in root.iterdir() if p.is_dir() and p.name.isdigit()}
+    if not folders:
+        return 0
+    existing = set(db.session.scalars(select(Member.id).where(Member.id.in_(list(folders)))))
+    departed = [folder for member_id, folder in folders.items() if member_id not in existing]
+    for folder in departed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(departed)
 
 
 def personalised_packs(output_dir: Path, member_id: int) -> list[str]:

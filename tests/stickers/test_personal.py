@@ -135,3 +135,18 @@ def test_deleting_a_member_removes_their_stickers(built_app: Flask, clock: Clock
         db.session.commit()
     assert not folder.exists()
     assert (Path(built_app.instance_path) / "stickers" / "spring-birds").is_dir()
+
+
+def test_a_build_removes_the_stickers_of_members_deleted_on_another_host(
+    built_app: Flask, clock: Clock
+) -> None:
+    client, member_id = _client(built_app, clock, "robin@example.com", "Robin Reader")
+    _archive(client, "whatsapp")
+    members_dir = Path(built_app.instance_path) / "stickers" / "_members"
+    elsewhere = members_dir / "4242" / "spring-birds" / "0123456789abcdef01234567"
+    elsewhere.mkdir(parents=True)  # a member this host never saw deleted
+    (elsewhere / "whatsapp.webp").write_bytes(b"RIFF")
+    result = built_app.test_cli_runner().invoke(args=["stickers", "build"])
+    assert "removed the personalised stickers of 1 deleted member" in result.output
+    assert not (members_dir / "4242").exists()
+    assert (members_dir / str(member_id)).is_dir()
