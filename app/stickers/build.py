@@ -94,7 +94,6 @@ class _Job:
 
     spec: specs.PackSpec
     hash: str
-    stamps: dict[str, Any]
     pack_dir: Path
     lock: IO[bytes]
     folder: Path = Path()
@@ -165,7 +164,7 @@ def _plan_pack(options: BuildOptions, folder: Path, force: bool) -> _Job | PackO
     if lock is None:
         return PackOutcome(spec.slug, "busy", build_hash)
     _clear_leftovers(pack_dir)
-    return _Job(spec, build_hash, fresh, pack_dir, lock)
+    return _Job(spec, build_hash, pack_dir, lock)
 
 
 def plan_build(options: BuildOptions, slugs: list[str] | None = None,

@@ -130,6 +130,9 @@ class _Reader:
             self.problem("pack.toml", "field", f"{key} must name a file in the pack folder", line)
             return None
         name = value.strip()
+        if any(ord(c) < 32 or c == "\x7f" for c in name):
+            self.problem(repr(name), "path", f"{key} contains control characters", line)
+            return None
         pure = PurePosixPath(name)
         root = self.folder.resolve()
         resolved = (self.folder / name).resolve()
@@ -258,6 +261,8 @@ def _stickers(reader: _Reader, value: object) -> list[StickerSpec]:
     for position, entry in enumerate(value, 1):
         lines = reader.lines
         if not isinstance(entry, dict):
+            reader.problem(SPEC_FILE, "field", "sticker must be a list of [[sticker]] tables",
+                           lines.top("sticker"))
             continue
         for key in sorted(set(entry) - STICKER_KEYS):
             reader.problem(SPEC_FILE, "field", f"unknown key {key!r} in sticker {position}",

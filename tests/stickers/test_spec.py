@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.stickers import limits
 from app.stickers.spec import read_pack
 from tests.conftest import REPO
-from tests.stickers.art import shape, write_pack
+from tests.stickers.art import shape, toml_value, write_pack
 
 BOT = "PullfirstBot"
 
@@ -116,6 +116,7 @@ def test_any_one_to_three_distinct_emoji_are_accepted(emojis: list[str]) -> None
     ("art\\robin.png", "path"),
     ("drawing.svg", "format"),
     ("missing.png", "missing"),
+    ("nul\u0000.png", "path"),
 ])
 def test_files_must_stay_inside_the_pack_folder_and_be_images(tmp_path: Path, file: str,
                                                               rule: str) -> None:
@@ -127,11 +128,13 @@ def test_files_must_stay_inside_the_pack_folder_and_be_images(tmp_path: Path, fi
         shape(folder / f"s{n}.png")
     (folder / "drawing.svg").write_text("<svg/>")
     problems = _problems(folder)
-    assert (file, rule, 11) in problems
+    shown = repr(file) if "\x00" in file else file
+    assert (shown, rule, 11) in problems
     _spec, found = read_pack(folder, BOT)
     message = next(p for p in found if p.rule == rule)
     if rule == "path":
-        assert "leaves the pack folder" in str(message)
+        assert ("leaves the pack folder" in str(message)
+                or "contains control characters" in str(message))
 
 
 def test_a_symlink_out_of_the_pack_folder_is_refused(tmp_path: Path) -> None:
@@ -166,6 +169,16 @@ def test_unknown_sticker_keys_and_duplicates_are_reported(tmp_path: Path) -> Non
     problems = _problems(folder)
     assert ("pack.toml", "field", 14) in problems  # `emoji =` (sic) of sticker 2
     assert ("s1.png", "duplicate", 17) in problems
+
+
+def test_stickers_must_be_tables(tmp_path: Path) -> None:
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    (folder / "pack.toml").write_text('title = "Flat"\npublisher = "P"\n'
+                                      'sticker = ["a.png", "b.png", "c.png"]\n')
+    problems = _problems(folder)
+    assert ("pack.toml", "field", 3) in problems
+    assert ("pack.toml", "sticker-count", 1) in problems
 
 
 def test_invalid_toml_names_its_line(tmp_path: Path) -> None:
@@ -215,3 +228,36 @@ def test_telegram_set_names_follow_telegrams_rules_for_any_slug(slug: str, bot_s
         assert name.endswith(f"_by_{bot}") and name[0].isalpha()
     else:
         assert problem is not None
+
+
+VALUES = st.one_of(
+    st.text(max_size=12), st.integers(-5, 600), st.booleans(),
+    st.lists(st.one_of(st.text(max_size=6), st.integers(0, 600),
+                       st.sampled_from(["🐦", "😊", "s1.png"])), max_size=5),
+)
+KEYS = st.sampled_from(["title", "publisher", "description", "unlocked_by", "tray", "file",
+                        "emojis", "alt", "base", "box", "color", "font", "extra"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(top=st.dictionaries(KEYS, VALUES, max_size=6),
+       stickers=st.lists(st.dictionaries(KEYS, VALUES, max_size=4), max_size=5),
+       personal=st.none() | st.dictionaries(KEYS, VALUES, max_size=5))
+def test_any_pack_toml_gives_a_spec_or_problems_never_a_crash(
+    top: dict[str, Any], stickers: list[dict[str, Any]], personal: dict[str, Any] | None
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = write_pack(Path(scratch), "fuzzed", stickers, personal=personal, draw=False,
+                            **{k: v for k, v in top.items() if k in ("title", "publisher")})
+        text = (folder / "pack.toml").read_text()
+        extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in top.items()
+                        if k not in ("title", "publisher", "unlocked_by"))
+        (folder / "pack.toml").write_text(extra + text)
+        shape(folder / "s1.png")
+        spec, problems = read_pack(folder, BOT)
+        assert all(p.pack == "fuzzed" and p.rule and p.message for p in problems)
+        if spec is not None and not problems:
+            assert limits.MIN_STICKERS <= spec.sticker_count <= limits.MAX_STICKERS
+            assert all(1 <= len(s.emojis) <= limits.MAX_EMOJI for s in spec.stickers)
