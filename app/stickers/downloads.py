@@ -9,13 +9,17 @@ who asks again for the same zip gets "304 Not Modified" without any work.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.stickers import limits, personal
 from app.stickers.builds import BuiltPack
+from app.stickers.errors import ArtRejected
 from app.stickers.manifests import SiteLinks
 from app.stickers.zips import platform_entries, write_zip
+
+log = logging.getLogger("pullfirst.stickers")
 
 
 @dataclass(frozen=True)
@@ -41,14 +45,22 @@ def etag(pack: BuiltPack, platform: str, member_name: str | None) -> str:
 
 def download(pack: BuiltPack, platform: str, output_dir: Path, member_id: int,
              member_name: str, links: SiteLinks) -> Download:
-    """The zip of ``pack`` for ``platform`` as ``member_id`` should get it. Raises ``KeyError``
-    for an unknown platform."""
+    """The zip of ``pack`` for ``platform`` as ``member_id`` should get it: with their
+    personalised sticker when the pack has one (and it can be made), else the build's zip.
+    Raises ``KeyError`` for an unknown platform."""
     if platform not in limits.PLATFORMS_BY_NAME:
         raise KeyError(platform)
-    tag = etag(pack, platform, member_name)
+    shared = Download(filename(pack, platform), etag(pack, platform, None),
+                      path=pack.path(pack.zips[platform].file))
     if pack.personal is None:
-        return Download(filename(pack, platform), tag, path=pack.path(pack.zips[platform].file))
-    extra = personal.personal_sticker(pack, output_dir, member_id, member_name)
+        return shared
+    try:
+        extra = personal.personal_sticker(pack, output_dir, member_id, member_name)
+    except ArtRejected as exc:  # the pack is still worth having without it
+        log.warning("personalised sticker of %s not made for member %s: %s", pack.slug,
+                    member_id, exc)
+        return shared
     buffer = io.BytesIO()
     write_zip(buffer, platform_entries(pack, platform, extra, links))
-    return Download(filename(pack, platform), tag, data=buffer.getvalue())
+    return Download(filename(pack, platform), etag(pack, platform, member_name),
+                    data=buffer.getvalue())

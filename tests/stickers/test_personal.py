@@ -8,6 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageChops, ImageStat
@@ -150,3 +151,28 @@ def test_a_build_removes_the_stickers_of_members_deleted_on_another_host(
     assert "removed the personalised stickers of 1 deleted member" in result.output
     assert not (members_dir / "4242").exists()
     assert (members_dir / str(member_id)).is_dir()
+
+
+def test_a_sticker_that_cannot_meet_the_limits_leaves_the_pack_without_it(
+    app: Flask, clock: Clock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.stickers.context import LIBRARY_KEY, make_library
+    from tests.stickers.art import alpha_noise, write_pack
+
+    stickers = tmp_path / "stickers"
+    folder = write_pack(stickers, "noisy", 3, personal={
+        "base": "noise.png", "box": [40, 200, 470, 300], "color": "#000000",
+        "emojis": ["👋"], "alt": "Your name on noise"})
+    alpha_noise(folder / "noise.png")
+    app.config["STICKERS_DIR"] = str(stickers)
+    app.extensions[LIBRARY_KEY] = make_library(app)
+    assert app.test_cli_runner().invoke(args=["stickers", "build"]).exit_code == 0
+    make_member(app, clock, "static@example.com", "Static", ("pack:noisy",))
+    client = app.test_client()
+    sign_in(client, "static@example.com", PASSWORD)
+    with client.get("/stickers/noisy/download/whatsapp.zip") as response:
+        assert response.status_code == 200
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+    [pack] = json.loads(archive.read("contents.json"))["sticker_packs"]
+    assert len(pack["stickers"]) == 3  # the pack's own stickers, whole and valid
+    assert "personalised sticker of noisy not made" in caplog.text
