@@ -229,6 +229,9 @@ def prepare_personal(task: PersonalTask) -> PersonalResult:
     _write(task.build_dir, "personal/base.png", base)
     sample = lettering.draw_name(canvas, SAMPLE_NAME, box, task.color, task.outline,
                                  task.build_dir / font if font else None)
+    # Members' stickers are made later, one by one: make sure one can meet the limits now.
+    imaging.encode_within(imaging.sticker_renderer(imaging.trim(sample), square=True),
+                          limits.WHATSAPP.max_sticker_bytes, limits.WHATSAPP.label)
     small = imaging.preview(sample)
     _write(task.build_dir, "previews/personal.webp", small)
     return PersonalResult(

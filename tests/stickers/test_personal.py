@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,12 @@ from app.accounts import members
 from app.accounts.models import Member
 from app.accounts.privacy import delete_member, export_member
 from app.extensions import db
+from app.stickers.build import build_packs
 from app.stickers.builds import read_build
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import sign_in
-from tests.stickers.conftest import make_member
+from tests.stickers.art import alpha_noise, write_pack
+from tests.stickers.conftest import make_member, options
 
 URL = "/stickers/spring-birds/download/{}.zip"
 
@@ -153,26 +156,29 @@ def test_a_build_removes_the_stickers_of_members_deleted_on_another_host(
     assert (members_dir / str(member_id)).is_dir()
 
 
-def test_a_sticker_that_cannot_meet_the_limits_leaves_the_pack_without_it(
-    app: Flask, clock: Clock, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    from app.stickers.context import LIBRARY_KEY, make_library
-    from tests.stickers.art import alpha_noise, write_pack
-
+def test_a_base_no_sticker_can_be_made_from_fails_the_build(tmp_path: Path,
+                                                            pool: ProcessPoolExecutor) -> None:
     stickers = tmp_path / "stickers"
     folder = write_pack(stickers, "noisy", 3, personal={
         "base": "noise.png", "box": [40, 200, 470, 300], "color": "#000000",
         "emojis": ["👋"], "alt": "Your name on noise"})
     alpha_noise(folder / "noise.png")
-    app.config["STICKERS_DIR"] = str(stickers)
-    app.extensions[LIBRARY_KEY] = make_library(app)
-    assert app.test_cli_runner().invoke(args=["stickers", "build"]).exit_code == 0
-    make_member(app, clock, "static@example.com", "Static", ("pack:noisy",))
-    client = app.test_client()
-    sign_in(client, "static@example.com", PASSWORD)
-    with client.get("/stickers/noisy/download/whatsapp.zip") as response:
+    [outcome] = build_packs(options(stickers, tmp_path / "out"), executor=pool).outcomes
+    assert outcome.state == "failed"
+    [problem] = outcome.problems
+    assert (problem.file, problem.rule) == ("noise.png", "bytes")
+
+
+def test_a_sticker_that_cannot_be_made_leaves_the_download_without_it(
+    built_app: Flask, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _ = _client(built_app, clock, "static@example.com", "Static")
+    built = read_build(Path(built_app.instance_path) / "stickers", "spring-birds")
+    assert built is not None and built.personal is not None
+    alpha_noise(built.path(built.personal.base))  # a base that lost its way on disk
+    with client.get(URL.format("whatsapp")) as response:
         assert response.status_code == 200
         archive = zipfile.ZipFile(io.BytesIO(response.data))
     [pack] = json.loads(archive.read("contents.json"))["sticker_packs"]
-    assert len(pack["stickers"]) == 3  # the pack's own stickers, whole and valid
-    assert "personalised sticker of noisy not made" in caplog.text
+    assert len(pack["stickers"]) == 8  # the pack's own stickers, whole and valid
+    assert "personalised sticker of spring-birds not made" in caplog.text
