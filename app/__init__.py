@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, db, limiter
     from app.rewards import wiring as rewards
     from app.site import wiring as site
+    from app.stickers import wiring as stickers
     from app.web import wiring as web
 
     import_models()
@@ -55,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     accounts.init_app(app)
     engage.init_app(app)
     rewards.init_app(app)
+    stickers.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     return app

@@ -176,6 +176,14 @@ def _directory(value: Any) -> str:
     return str(Path(_one_line(value)).expanduser().resolve())
 
 
+def _telegram_bot(value: Any) -> str:
+    name = _one_line(value).lstrip("@")
+    if not (5 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.isascii()
+            and name[0].isalpha() and name.lower().endswith("bot")):
+        raise ValueError(f"must be a Telegram bot username such as PullfirstBot, got {name!r}")
+    return name
+
+
 def _log_level(value: Any) -> str:
     level = _one_line(value).upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -235,6 +243,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Key of the keyed hash stored for each in-store code (the codes themselves are never "
             "stored). When unset, derived from SECRET_KEY. Changing it makes every issued code "
             "unknown.", _optional_secret),
+    Setting("STICKERS_TELEGRAM_BOT", "PullfirstBot",
+            "Username of the Telegram bot that creates the sticker sets: set names end in "
+            "_by_<bot>.", _telegram_bot),
+    Setting("STICKERS_MAX_PIXELS", 36_000_000,
+            "Largest source image the sticker build opens, in pixels (width x height); larger "
+            "ones are refused before decoding.", _integer(1_000_000, 200_000_000)),
+    Setting("STICKERS_WORKERS", 0,
+            "Worker processes for sticker builds; 0 uses one per core.", _integer(0, 64)),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import shutil
 import socket
 import threading
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -112,3 +114,17 @@ def sign_in(client: FlaskClient, email_address: str, password: str,
     response = post_form(client, "/signin", data)
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+def copy_pack(stickers: Path, slug: str, title: str, unlocked_by: list[str]) -> Path:
+    """A valid sticker pack ``stickers/<slug>`` (the demo art of ``spring-birds``) with its own
+    title and rule, for tests that need packs the sticker area accepts."""
+    source = Path(__file__).resolve().parent.parent / "stickers" / "spring-birds"
+    target = stickers / slug
+    shutil.copytree(source, target)
+    spec = (target / "pack.toml").read_text(encoding="utf-8")
+    rules = ", ".join(f'"{rule}"' for rule in unlocked_by)
+    spec = re.sub(r'(?m)^title = ".*"$', f'title = "{title}"', spec, count=1)
+    spec = re.sub(r"(?m)^unlocked_by = \[.*\]$", f"unlocked_by = [{rules}]", spec, count=1)
+    (target / "pack.toml").write_text(spec, encoding="utf-8")
+    return target

@@ -16,11 +16,7 @@ from flask.testing import FlaskClient
 from app.accounts import members
 from app.extensions import db
 from tests.conftest import PASSWORD, REPO, Clock
-from tests.helpers import sign_in
-
-PACK = '''title = "Spring birds"
-unlocked_by = ["survey:reader-2026", "code:spring-store"]
-'''
+from tests.helpers import copy_pack, sign_in
 
 
 @pytest.fixture
@@ -33,8 +29,7 @@ def content(tmp_path: Path) -> Path:
 @pytest.fixture
 def stickers(tmp_path: Path) -> Path:
     folder = tmp_path / "stickers"
-    (folder / "spring-birds").mkdir(parents=True)
-    (folder / "spring-birds" / "pack.toml").write_text(PACK)
+    copy_pack(folder, "spring-birds", "Spring birds", ["survey:reader-2026", "code:spring-store"])
     return folder
 
 

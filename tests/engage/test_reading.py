@@ -18,13 +18,12 @@ from app.extensions import db
 from app.rewards.entitlements import holds
 from app.site.events import ArticleRead
 from tests.engage.conftest import SignedIn
+from tests.helpers import copy_pack
 
 
 @pytest.fixture
 def stickers(stickers: Path) -> Path:
-    (stickers / "bookworm").mkdir()
-    (stickers / "bookworm" / "pack.toml").write_text(
-        'title = "Bookworm"\nunlocked_by = ["read:why-pull-wins"]\n')
+    copy_pack(stickers, "bookworm", "Bookworm", ["read:why-pull-wins"])
     return stickers
 
 

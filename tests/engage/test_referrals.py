@@ -21,14 +21,12 @@ from app.extensions import db
 from app.rewards.entitlements import holds
 from tests.conftest import PASSWORD, Clock
 from tests.engage.conftest import MakeMember, SignedIn
-from tests.helpers import SMTPSink, link_in, post_form
+from tests.helpers import SMTPSink, copy_pack, link_in, post_form
 
 
 @pytest.fixture
 def stickers(stickers: Path) -> Path:
-    (stickers / "friends").mkdir()
-    pack = stickers / "friends" / "pack.toml"
-    pack.write_text('title = "Friends"\nunlocked_by = ["referral"]\n')
+    copy_pack(stickers, "friends", "Friends", ["referral"])
     return stickers
 
 
@@ -63,11 +61,11 @@ def test_a_friend_who_joins_through_the_link_earns_both_the_referral(
     rewards = referrer.get("/me/rewards").text
     link = re.search(r'value="http://localhost(/r/[0-9a-z]{10})"', rewards)
     assert link is not None and "No one has joined through it yet." in rewards
-    assert "you both earn <strong>Sticker pack “Friends”</strong>" in rewards
+    assert "you both earn <strong>Friends</strong>" in rewards
 
     visitor = app.test_client()
     landing = visitor.get(link.group(1)).text
-    assert "A friend invited you" in landing and "Sticker pack “Friends”" in landing
+    assert "A friend invited you" in landing and "Friends" in landing
     assert post_form(visitor, "/signup", {"email": "guest@example.com",
                                           "password": PASSWORD}).status_code == 302
     with app.app_context():

@@ -18,7 +18,7 @@ from app.engage.actions import record_action
 from app.extensions import db
 from app.rewards.catalog import RewardDescription, register_describer
 from tests.conftest import PASSWORD, REPO, Clock
-from tests.helpers import sign_in
+from tests.helpers import copy_pack, sign_in
 
 PACKS = {
     "spring-birds": ("Spring birds", ["survey:reader-2026", "code:spring-store"]),
@@ -40,9 +40,7 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     shutil.copytree(REPO / "content", content)
     (content / "surveys" / "old-poll.md").write_text(OLD_POLL)
     for slug, (title, rules) in PACKS.items():
-        (stickers / slug).mkdir(parents=True)
-        quoted = ", ".join(f'"{r}"' for r in rules)
-        (stickers / slug / "pack.toml").write_text(f'title = "{title}"\nunlocked_by = [{quoted}]\n')
+        copy_pack(stickers, slug, title, rules)
     app_config.update(CONTENT_DIR=str(content), STICKERS_DIR=str(stickers))
     return app_config
 
@@ -71,13 +69,13 @@ def _section(html: str, heading_id: str) -> str:
     return html[start: end if end != -1 else None]
 
 
-def test_earned_offered_and_locked_rewards_until_the_areas_describe_them(
+def test_earned_offered_and_locked_rewards(
     reader: tuple[FlaskClient, int]
 ) -> None:
     client, _ = reader
     html = client.get("/me/rewards").text
     packs = _section(html, "packs-heading")
-    assert "Sticker pack “Spring birds”" in packs
+    assert '<a href="/stickers/spring-birds/">Spring birds</a>' in packs
     assert "Earned for redeeming a spring-store code" in packs
     scopes = _section(html, "scopes-heading")
     assert "The weekly letter" in scopes and "Member offers" in scopes
@@ -86,7 +84,7 @@ def test_earned_offered_and_locked_rewards_until_the_areas_describe_them(
     assert "Earned for confirming your email address" in scopes
     assert 'type="checkbox"' not in html  # nothing to tick here until consent draws its offer
     locked = _section(html, "locked-heading")
-    assert "Sticker pack “Night owls”" in locked
+    assert "Night owls" in locked
     assert '<a href="#invite">Bring a friend with your invitation link</a>' in locked
     assert "Old poll" not in locked  # a closed survey is no way to earn anything now
     assert "Gone by" not in locked  # no way left: not shown at all

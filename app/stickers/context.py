@@ -1,0 +1,41 @@
+"""The stickers area's objects for an app: where its packs and builds live, and its library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from app.stickers.build import BuildOptions
+from app.stickers.library import PackLibrary
+from app.stickers.manifests import SiteLinks
+
+LIBRARY_KEY = "pullfirst.sticker_library"
+
+
+def output_dir(app: Flask) -> Path:
+    """``instance/stickers``: built packs and personalised stickers, never committed."""
+    return Path(app.instance_path) / "stickers"
+
+
+def build_options(app: Flask) -> BuildOptions:
+    base = app.config["BASE_URL"]
+    return BuildOptions(
+        stickers_dir=Path(app.config["STICKERS_DIR"]),
+        output_dir=output_dir(app),
+        telegram_bot=app.config["STICKERS_TELEGRAM_BOT"],
+        max_pixels=app.config["STICKERS_MAX_PIXELS"],
+        workers=app.config["STICKERS_WORKERS"],
+        links=SiteLinks(website=f"{base}/", privacy_policy=f"{base}/privacy/"),
+    )
+
+
+def make_library(app: Flask) -> PackLibrary:
+    return PackLibrary(Path(app.config["STICKERS_DIR"]), output_dir(app),
+                       app.config["STICKERS_TELEGRAM_BOT"])
+
+
+def library() -> PackLibrary:
+    """The library of the current app."""
+    found: PackLibrary = current_app.extensions[LIBRARY_KEY]
+    return found
