@@ -227,6 +227,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REFERRAL_CAP", 10,
             "How many referrals one member can be rewarded for.", _integer(0, 10_000)),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.", _log_level),
+    Setting("CONSENT_DAILY_CAP", 3,
+            "At most this many editorial or promotional messages reach one member in any 24 "
+            "hours, whatever their scopes (transactional messages are not counted).",
+            _integer(1, 100)),
+    Setting("WEBHOOK_ALLOW_LOOPBACK", False,
+            "For tests only: let webhook endpoints live on the loopback address, over http or "
+            "https. Never turn it on for a site that serves members.", _boolean),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

@@ -1,0 +1,1 @@
+"""Consent: scopes, double opt-in subscriptions, the consent ledger, preferences, the gate."""
