@@ -87,8 +87,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index('ix_contacts_member_campaign', ['member_id', 'campaign'], unique=False)
-        batch_op.create_index('ix_contacts_member_scope', ['member_id', 'scope', 'sent_at'], unique=False)
-        batch_op.create_index('ix_contacts_member_sent', ['member_id', 'sent_at'], unique=False)
+        batch_op.create_index('ix_contacts_member_scope', ['member_id', 'scope', 'sent_at', 'kind', 'engaged_at', 'campaign', 'last_engaged_at'], unique=False)
+        batch_op.create_index('ix_contacts_member_sent', ['member_id', 'sent_at', 'kind', 'campaign'], unique=False)
 
     op.create_table('scope_pauses',
     sa.Column('member_id', sa.Integer(), nullable=False),
