@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.admin import members  # noqa: F401 - adds its routes to bp
 from app.admin.views import bp
+from app.web.nav import AdminSection, register_admin_section
 
 
 def init_app(app: Flask) -> None:
+    register_admin_section(app, AdminSection(
+        "Members", "admin.members", "marketer",
+        "Each member's permissions, consent history, and what the gate decides for them.",
+        order=40))
     app.register_blueprint(bp)

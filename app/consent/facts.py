@@ -82,7 +82,7 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
     consents: defaultdict[int, dict[tuple[str, str], ConsentFact]] = defaultdict(dict)
     for (state,) in _rows(select(ConsentState), ConsentState.member_id, ids):
         consents[state.member_id][(state.scope, state.channel)] = ConsentFact(
-            state.granted, state.wording_version, state.granted_at)
+            state.granted, state.wording_version, state.granted_at, state.changed_at)
     not_for_me: defaultdict[int, set[str]] = defaultdict(set)
     resumed: defaultdict[int, dict[str, datetime]] = defaultdict(dict)
     for (pause,) in _rows(select(ScopePause), ScopePause.member_id, ids):

@@ -66,6 +66,7 @@ class ConsentFact:
     granted: bool
     version: int
     granted_at: datetime | None = None
+    changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
         ):
             failed.add("expired")
     week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
-    if len(week) >= scope.max_per_week or _daily_count(m, campaign, now) >= facts.daily_cap:
+    if len(week) >= scope.max_per_week or daily_count(m, campaign, now) >= facts.daily_cap:
         failed.add("cap")
     if (m.paused_until is not None and now < m.paused_until) or slug in m.not_for_me \
             or ignored_streak(m, slug, contacts) >= scope.pause_after_ignored:
@@ -270,7 +271,9 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
     return _decision(failed, deferred)
 
 
-def _daily_count(member: MemberFacts, campaign: Campaign, now: datetime) -> int:
+def daily_count(member: MemberFacts, campaign: Campaign, now: datetime) -> int:
+    """Gated campaigns (any scope, other than ``campaign``) that reached the member in the 24
+    hours up to ``now``."""
     since = now - DAY
     return len({c.campaign for c in member.contacts
                 if c.kind in GATED_KINDS and since < c.sent_at <= now

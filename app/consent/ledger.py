@@ -31,9 +31,6 @@ from app.rewards.entitlements import holds
 GRANT, REVOKE = "grant", "revoke"
 MAX_SOURCE, MAX_PAGE = 64, 300
 
-# Where an event came from. A form id is written "form:<id>".
-SOURCES = ("preferences", "unsubscribe-link", "admin", "expiry", "why-page", "demo")
-
 
 @dataclass(frozen=True)
 class Client:
