@@ -15,7 +15,15 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.consent.outbound import MAX_URL_LENGTH
 from app.consent.preferences import MAX_PAUSE_DAYS
@@ -40,7 +48,7 @@ class ResumeForm(FlaskForm):
 
 class PauseForm(FlaskForm):
     days = IntegerField("Pause everything for", validators=[
-        DataRequired("Enter a number of days."),
+        InputRequired("Enter a number of days."),
         NumberRange(1, MAX_PAUSE_DAYS, f"Choose between 1 and {MAX_PAUSE_DAYS} days.")])
 
 

@@ -70,6 +70,8 @@ def address_problem(address: IPAddress, allow_loopback: bool) -> str | None:
         address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
+    if address.is_unspecified:
+        return "a reserved address"
     if address.is_loopback:
         return None if allow_loopback else "a loopback address"
     if address.is_link_local:
@@ -78,7 +80,7 @@ def address_problem(address: IPAddress, allow_loopback: bool) -> str | None:
         return "a multicast address"
     if address.is_private:
         return "a private network address"
-    if address.is_unspecified or address.is_reserved or not address.is_global:
+    if address.is_reserved or not address.is_global:
         return "a reserved address"
     return None
 

@@ -92,6 +92,7 @@ def wording_hash(text: str) -> str:
 
 
 _TABLE = re.compile(r'^\[\s*"?([^"\]\[]+?)"?\s*\]\s*(#.*)?$')
+_AT_LINE = re.compile(r"\(at line (\d+)")
 _KEY = re.compile(r'^"?([A-Za-z0-9_-]+)"?\s*=')
 
 
@@ -201,7 +202,9 @@ def parse_scopes(path: Path) -> tuple[dict[str, Scope], list[ScopeFileError]]:
     except UnicodeDecodeError as exc:
         return {}, [ScopeFileError(path, 1, f"not UTF-8 ({exc.reason})")]
     except tomllib.TOMLDecodeError as exc:
-        return {}, [ScopeFileError(path, getattr(exc, "lineno", 1) or 1, f"invalid TOML: {exc}")]
+        where = _AT_LINE.search(str(exc))
+        return {}, [ScopeFileError(path, int(where.group(1)) if where else 1,
+                                   f"invalid TOML: {exc}")]
     lines = _lines(text)
     scopes: dict[str, Scope] = {}
     problems: list[ScopeFileError] = []

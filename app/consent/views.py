@@ -47,7 +47,7 @@ def client() -> Client:
 
 def back(anchor: str | None = None) -> Response:
     target = safe_next(request.form.get("next"))
-    return redirect(target or url_for("consent.permissions", _anchor=anchor))
+    return redirect(target or url_for("consent.permissions_page", _anchor=anchor))
 
 
 def page_context(member: Member, **forms: object) -> dict[str, object]:

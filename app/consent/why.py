@@ -39,7 +39,8 @@ def why_url(member_id: int, scope: str, channel: str, sent_at: datetime,
     """The absolute URL of the explanation of a message sent to ``member_id`` about ``scope``
     on ``channel`` at ``sent_at`` (``kind``: editorial, promotional or transactional). The
     notifier puts it in every message; it works for 400 days."""
-    return external_url("consent.why", token=why_token(member_id, scope, channel, sent_at, kind))
+    token = why_token(member_id, scope, channel, sent_at, kind)
+    return external_url("consent.why_page", token=token)
 
 
 @dataclass(frozen=True)
