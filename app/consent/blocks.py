@@ -41,14 +41,12 @@ def _offer(scope: Scope, member_id: int, origin: str, next_path: str | None,
 
 def render_scope_cta(ref: str, placement: str) -> Markup | None:
     scope = find_scope(ref)
-    if scope is None:
-        return None
+    if scope is None or (request.endpoint or "").startswith("consent."):
+        return None  # the consent pages offer it themselves
     if not current_user.is_authenticated:
         if not scope.visitor_subscribable:
             return None
         return _html("consent/cta_visitor.html", scope=scope, placement=placement)
-    if (request.endpoint or "").startswith("consent."):
-        return None  # the consent pages offer it themselves
     member_id = current_user.id
     if holds(member_id, scope.reward):
         states = ledger.states_of(member_id)

@@ -4,7 +4,7 @@ deletion of the account after re-authentication."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import login_required, logout_user
@@ -57,7 +57,10 @@ def _receipt(receipt: str) -> dict[str, object]:
 @bp.route("/me/permissions/receipts/<receipt>")
 @login_required
 def receipt_page(receipt: str) -> str:
-    return render_template("consent/receipt.html", receipt=_receipt(receipt))
+    data = _receipt(receipt)
+    consent: dict[str, str] = data["consent"]  # type: ignore[assignment]
+    return render_template("consent/receipt.html", receipt=data,
+                           at=datetime.fromisoformat(consent["at"]))
 
 
 @bp.route("/me/permissions/receipts/<receipt>.json")
