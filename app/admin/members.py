@@ -18,7 +18,7 @@ from app.admin.views import bp
 from app.consent import contacts, ledger, permissions, preferences, webhooks
 from app.consent.explain import explain
 from app.consent.facts import facts_for
-from app.consent.forms import ResumeForm
+from app.consent.forms import ButtonForm
 from app.consent.gate import Campaign
 from app.consent.ledger import Origin
 from app.consent.models import ConsentState
@@ -75,7 +75,7 @@ def member(member_id: int) -> str:
         "admin/member.html", member=found, rows=rows, gate=gate, moment=moment,
         events=ledger.history(found.id), sent=contacts.contacts_of(found.id, limit=20),
         prefs=preferences.preferences_of(found.id), endpoints=webhooks.endpoints_of(found.id),
-        form=ResumeForm(), action_words=action_words, channel_words=channel_words,
+        form=ButtonForm(), action_words=action_words, channel_words=channel_words,
         channel_label=channel_label,
         source_words=source_words)
 
@@ -84,7 +84,7 @@ def member(member_id: int) -> str:
 @role_required("marketer")
 def member_stop(member_id: int, scope: str, channel: str) -> Response:
     """Record a stop the member asked for by other means (a reply, a call)."""
-    if not ResumeForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     if get_member(member_id) is None:
         abort(404)

@@ -42,8 +42,9 @@ class ToggleForm(FlaskForm):
     origin = HiddenField(validators=[Length(max=20)])
 
 
-class ResumeForm(FlaskForm):
-    """Lift "not for me" and forget ignored messages for one scope."""
+class ButtonForm(FlaskForm):
+    """A form that is only a button (resume, unpause, verify, remove): its CSRF token is all
+    it carries."""
 
 
 class PauseForm(FlaskForm):

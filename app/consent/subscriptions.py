@@ -98,14 +98,17 @@ class Pending:
     scope: Scope
 
 
-def check_confirmation(token: str, now: datetime) -> Pending:
-    """The request behind ``token``, without confirming it. Raises
-    :class:`~app.signing.TokenForged`, :class:`~app.signing.TokenExpired` (also when the
-    request is older than seven days or its scope is no longer offered) or
-    :class:`~app.signing.TokenUsed` (already confirmed)."""
+def check_confirmation(token: str, now: datetime, *, lock: bool = False) -> Pending:
+    """The request behind ``token``, without confirming it (``lock`` holds its row until the
+    transaction ends, so two clicks confirm once). Raises :class:`~app.signing.TokenForged`,
+    :class:`~app.signing.TokenExpired` (also when the request is older than seven days or its
+    scope is no longer offered) or :class:`~app.signing.TokenUsed` (already confirmed)."""
     payload = signing.unsign(LINK_PURPOSE, token)
-    request = db.session.get(SubscriptionRequest, int(payload.get("r", 0) or 0),
-                             populate_existing=True)
+    query = select(SubscriptionRequest).where(
+        SubscriptionRequest.id == int(payload.get("r", 0) or 0))
+    if lock:
+        query = query.with_for_update()
+    request = db.session.scalar(query.execution_options(populate_existing=True))
     if request is None or request.email_key != payload.get("a"):
         raise signing.TokenForged("no such request")
     if request.confirmed_at is not None:
@@ -146,7 +149,7 @@ def confirm_subscription(token: str, wording: str, origin: Origin, now: datetime
     """Confirm the request behind ``token`` with the ``wording`` the confirmation page
     showed. ``origin.client`` is the confirming browser; the source and page are the
     request's. Raises what :func:`check_confirmation` raises, and :class:`WordingChanged`."""
-    pending = check_confirmation(token, now)
+    pending = check_confirmation(token, now, lock=True)
     request, scope = pending.request, pending.scope
     if wording != scope.consent_text:
         raise WordingChanged("The wording of this subscription changed. Read it again.")

@@ -19,9 +19,9 @@ from app.accounts.models import Member
 from app.consent import contacts, ledger, permissions, preferences, toggles, webhooks
 from app.consent.errors import ConsentError, StaleRequest
 from app.consent.forms import (
+    ButtonForm,
     PauseForm,
     QuietHoursForm,
-    ResumeForm,
     ToggleForm,
     WebhookForm,
 )
@@ -67,7 +67,7 @@ def page_context(member: Member, **forms: object) -> dict[str, object]:
         "rows": rows, "tokens": tokens, "stop_tokens": stop_tokens, "prefs": prefs,
         "now": clock.now(), "pause_form": PauseForm(prefix="pause", days=7),
         "webhook_form": WebhookForm(prefix="webhook"),
-        "endpoints": webhooks.endpoints_of(member.id), "plain": ResumeForm(),
+        "endpoints": webhooks.endpoints_of(member.id), "plain": ButtonForm(),
         "action_words": action_words, "channel_words": channel_words,
         "channel_label": channel_label,
     }
@@ -96,7 +96,7 @@ def say_yes(scope: str, channel: str) -> Response | tuple[str, int]:
             raise StaleRequest(toggles.OUT_OF_DATE)
         if not form.agree.data:
             flash(f"Tick the box to say yes to {found.title}. Nothing changed.", "error")
-            return back(scope)
+            return back(f"scope-{scope}")
         event = ledger.grant_consent(member.id, found, channel, found.consent_text,
                                      _origin(form), clock.now())
     except signing.TokenError:
@@ -105,12 +105,12 @@ def say_yes(scope: str, channel: str) -> Response | tuple[str, int]:
     except ConsentError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return back(scope)
+        return back(f"scope-{scope}")
     db.session.commit()
     if event is not None:
         flash(f"Thank you. {found.title} may now reach you {channel_words(channel)}.",
               "success")
-    return back(scope)
+    return back(f"scope-{scope}")
 
 
 # Where a yes or stop button stands: the ledger's ``source`` for each hidden ``origin``.
@@ -142,19 +142,19 @@ def stop(scope: str, channel: str) -> Response | tuple[str, int]:
     if event is not None:
         flash(f"Stopped. {title} will not reach you {channel_words(channel)} any more.",
               "success")
-    return back(scope)
+    return back(f"scope-{scope}")
 
 
 @bp.route("/me/permissions/<scope>/resume", methods=["POST"])
 @login_required
 def resume(scope: str) -> Response:
     """Hear about a scope again after "not for me" or a run of ignored messages."""
-    if ResumeForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         contacts.resume_scope(current_member().id, scope[:64], clock.now())
         db.session.commit()
         found = find_scope(scope)
         flash(f"{found.title if found else scope} is no longer paused.", "success")
-    return back(scope)
+    return back(f"scope-{scope}")
 
 
 @bp.route("/me/permissions/pause", methods=["POST"])
@@ -175,7 +175,7 @@ def pause() -> Response | tuple[str, int]:
 @bp.route("/me/permissions/unpause", methods=["POST"])
 @login_required
 def unpause() -> Response:
-    if ResumeForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         preferences.resume_everything(current_member().id, clock.now())
         db.session.commit()
         flash("The pause is over.", "success")

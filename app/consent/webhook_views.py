@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app import clock
 from app.consent import webhooks
 from app.consent.errors import WebhookError
-from app.consent.forms import ResumeForm, WebhookForm
+from app.consent.forms import ButtonForm, WebhookForm
 from app.consent.views import bp, current_member, page_context
 from app.extensions import db, limiter
 
@@ -60,7 +60,7 @@ def add_webhook() -> Response | tuple[str, int]:
 @login_required
 @limiter.limit(WEBHOOK_LIMIT, key_func=_member_key, methods=["POST"])
 def verify_webhook(endpoint_id: int) -> Response:
-    if not ResumeForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     member_id = current_member().id
     endpoint = webhooks.get_endpoint(member_id, endpoint_id)
@@ -82,7 +82,7 @@ def verify_webhook(endpoint_id: int) -> Response:
 @bp.route("/me/permissions/webhooks/<int:endpoint_id>/remove", methods=["POST"])
 @login_required
 def remove_webhook(endpoint_id: int) -> Response:
-    if not ResumeForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     if not webhooks.remove_endpoint(current_member().id, endpoint_id):
         abort(404)

@@ -219,3 +219,18 @@ def test_a_yes_shown_with_the_old_wording_is_refused(
     assert events(app) == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
+
+
+def test_buttons_only_return_to_pages_of_this_site(signed_in: FlaskClient) -> None:
+    fields = forms(signed_in.get("/me/permissions").text,
+                   "/me/permissions/newsletter/email/yes")[0]
+    for target, expected in (("https://evil.example/", "/me/permissions#scope-newsletter"),
+                             ("//evil.example/x", "/me/permissions#scope-newsletter"),
+                             ("/me/rewards", "/me/rewards")):
+        response = say_yes(signed_in, fields={**fields, "next": target})
+        assert response.headers["Location"] == expected
+        fields = forms(signed_in.get("/me/permissions").text,
+                       "/me/permissions/newsletter/email/stop")[0]
+        signed_in.post("/me/permissions/newsletter/email/stop", data=fields)
+        fields = forms(signed_in.get("/me/permissions").text,
+                       "/me/permissions/newsletter/email/yes")[0]

@@ -263,3 +263,39 @@ def test_new_wording_between_request_and_confirmation_is_shown_and_recorded(
     assert event.wording.endswith("and its quiz.") and event.wording_version == 2
     with app.app_context():
         assert get_scope("digest").consent_version == 2
+
+
+def test_concurrent_clicks_on_one_link_confirm_once(
+    app: Flask, client: FlaskClient, smtp: SMTPSink, clock: Clock
+) -> None:
+    import threading
+
+    from app import signing
+    from app.consent.ledger import Origin
+
+    request_subscription(client, "twice@example.com")
+    token = link_in(smtp.wait_for(1)[0], "/subscriptions/confirm/").rsplit("/", 1)[1]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def click() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                subscriptions.confirm_subscription(token, WORDING, Origin("form:subscribe"),
+                                                   clock())
+                db.session.commit()
+                outcomes.append("confirmed")
+            except signing.TokenUsed:
+                db.session.rollback()
+                outcomes.append("used")
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["confirmed"] + ["used"] * 5
+    assert len(_events(app)) == 1
+    with app.app_context():
+        assert members.count_members() == 1
