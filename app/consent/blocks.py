@@ -10,7 +10,7 @@ address are offered only to members who earned them.
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -68,8 +68,9 @@ def describe_scope(ref: str, member_id: int | None) -> RewardDescription | None:
     scope = find_scope(ref)
     if scope is None:
         return None
-    offer = None
+    offer, url = None, None
     if member_id is not None and holds(member_id, scope.reward):
         offer = _offer(scope, member_id, "rewards", safe_next(request.path))
+        url = url_for("consent.permissions_page", _anchor=f"scope-{scope.slug}")
     return RewardDescription(reward=scope.reward, title=scope.title, summary=scope.promise,
-                             url=None, image_url=None, offer=offer)
+                             url=url, image_url=None, offer=offer)

@@ -28,10 +28,11 @@ def test_the_offer_is_unticked_per_channel_and_only_for_members_who_earned_it(
         offers = describe("scope:offers", member.id)
         assert offers is not None and offers.title == "Member offers"
         assert offers.summary.startswith("At most two offers a month")
-        assert offers.offer is None  # not earned: described, not offered
+        assert offers.offer is None and offers.url is None  # not earned: described only
         grant(member.id, "scope:offers", "code:spring-store", clock())
         offer = describe("scope:offers", member.id)
         assert offer is not None and offer.offer is not None
+        assert offer.url == "/me/permissions#scope-offers"
         html = str(offer.offer)
         assert html.count('name="agree"') == 3 and "checked" not in html
         assert 'name="origin" value="rewards"' in html and 'name="next" value="/me/rewards"' in html
