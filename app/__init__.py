@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app import cli
     from app.accounts import wiring as accounts
     from app.admin import wiring as admin
+    from app.consent import wiring as consent
     from app.database.registry import import_models
     from app.engage import wiring as engage
     from app.extensions import csrf, db, limiter
@@ -57,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     engage.init_app(app)
     rewards.init_app(app)
     stickers.init_app(app)
+    consent.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     return app

@@ -251,6 +251,13 @@ SETTINGS: tuple[Setting, ...] = (
             "ones are refused before decoding.", _integer(1_000_000, 200_000_000)),
     Setting("STICKERS_WORKERS", 0,
             "Worker processes for sticker builds; 0 uses one per core.", _integer(0, 64)),
+    Setting("CONSENT_DAILY_CAP", 3,
+            "At most this many editorial or promotional messages reach one member in any 24 "
+            "hours, whatever their scopes (transactional messages are not counted).",
+            _integer(1, 100)),
+    Setting("WEBHOOK_ALLOW_LOOPBACK", False,
+            "For tests only: let webhook endpoints live on the loopback address, over http or "
+            "https. Never turn it on for a site that serves members.", _boolean),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

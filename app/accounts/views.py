@@ -15,11 +15,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from app import clock, signing
 from app.accounts import links, mails, members, sessions
+from app.accounts.browser import ARRIVED_VIA_KEY, sign_in
 from app.accounts.errors import AccountError, EmailTaken, NotVerified, WrongPassword
 from app.accounts.forms import (
     ChangeEmailForm,
@@ -41,13 +42,6 @@ from app.web.urls import safe_next
 bp = Blueprint("accounts", __name__)
 log = logging.getLogger("pullfirst.accounts")
 
-# Session keys that start with this prefix survive the renewal of the session at sign-in
-# (for example answers a visitor typed before signing up).
-CARRY_PREFIX = "carry."
-# Where a visit keeps what it arrived through (a referral link, say), handed to the areas above
-# in ``MemberCreated`` when the visitor signs up.
-ARRIVED_VIA_KEY = CARRY_PREFIX + "arrived_via"
-
 
 def _home() -> str:
     return url_for("site.home")
@@ -60,15 +54,6 @@ def _next_target(value: str | None = None) -> str | None:
 def _member() -> Member:
     member: Member = current_user._get_current_object()
     return member
-
-
-def _sign_in(member: Member, remember: bool) -> None:
-    """Renew the session and sign ``member`` in on this browser."""
-    carried = {k: v for k, v in session.items() if k.startswith(CARRY_PREFIX)}
-    session.clear()
-    session.update(carried)
-    sessions.start_sign_in(member, request.user_agent.string, clock.now())
-    login_user(member, remember=remember)
 
 
 def _deliver(send: object, *args: object) -> bool:
@@ -176,7 +161,7 @@ def signin() -> Response | str:
         except AccountError as exc:
             form.form_errors.append(str(exc))
         else:
-            _sign_in(member, remember=bool(form.remember.data))
+            sign_in(member, remember=bool(form.remember.data))
             db.session.commit()
             return redirect(next_path or _home())
     return render_template("accounts/signin.html", form=form, unverified=unverified,
@@ -223,7 +208,7 @@ def magic_link(token: str) -> Response | tuple[str, int] | str:
         db.session.rollback()
         return _token_problem(exc, "signin")
     members.mark_verified(target.member, clock.now())
-    _sign_in(target.member, remember=False)
+    sign_in(target.member, remember=False)
     db.session.commit()
     flash("You are signed in.", "success")
     return redirect(_next_target() or _home())
@@ -322,7 +307,7 @@ def change_password() -> Response | tuple[str, int]:
             kept = request.cookies.get(remember) is not None
             sessions.end_other_sign_ins(member, clock.now())
             sessions.end_sign_in(member, clock.now())
-            _sign_in(member, remember=kept)
+            sign_in(member, remember=kept)
             db.session.commit()
             _deliver(mails.send_password_changed, member)
             flash("Your password is changed. Other devices were signed out.", "success")

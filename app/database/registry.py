@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "app.accounts.models",
     "app.engage.models",
     "app.rewards.models",
+    "app.consent.models",
 )
 
 

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import clock
-from app.accounts.views import ARRIVED_VIA_KEY, CARRY_PREFIX
+from app.accounts.browser import ARRIVED_VIA_KEY, CARRY_PREFIX
 from app.engage import codes, outcomes, redemption, referrals, responses
 from app.engage.actions import has_action
 from app.engage.errors import CodeError, InvalidAnswers, SurveyError, SurveyUnknown

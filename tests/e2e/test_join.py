@@ -12,8 +12,8 @@ from tests.helpers import SMTPSink, link_in
 def test_join_confirm_and_sign_in(page: Page, smtp: SMTPSink) -> None:
     page.goto("/")
     page.get_by_role("link", name="Join").click()
-    page.get_by_label("Email").fill("new.reader@example.com")
-    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_label("Email", exact=True).fill("new.reader@example.com")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_role("button", name=re.compile("join|sign up|create", re.I)).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("inbox")
 
@@ -22,7 +22,7 @@ def test_join_confirm_and_sign_in(page: Page, smtp: SMTPSink) -> None:
     expect(page.locator("main")).to_contain_text("confirmed")
 
     page.goto("/signin")
-    page.get_by_label("Email").fill("new.reader@example.com")
-    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_label("Email", exact=True).fill("new.reader@example.com")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("navigation", name="Account")).to_contain_text("new.reader")

@@ -80,9 +80,9 @@ def test_earned_offered_and_locked_rewards(
     scopes = _section(html, "scopes-heading")
     assert "The weekly letter" in scopes and "Member offers" in scopes
     assert "Our promise:</strong> At most two offers a month" in scopes
-    assert scopes.count("You can opt in on your permissions page.") == 2
     assert "Earned for confirming your email address" in scopes
-    assert 'type="checkbox"' not in html  # nothing to tick here until consent draws its offer
+    # The consent area draws one opt-in per channel, each unticked.
+    assert scopes.count('type="checkbox"') == 8 and "checked" not in scopes
     locked = _section(html, "locked-heading")
     assert "Night owls" in locked
     assert '<a href="#invite">Bring a friend with your invitation link</a>' in locked
@@ -117,7 +117,8 @@ def test_the_areas_describers_draw_packs_and_unticked_scope_offers(
     assert '<img src="/stickers/spring-birds/tray.png" alt=""' in html
     assert '<a href="/stickers/spring-birds/">Spring birds</a>' in html
     assert "Telegram</a>" in html and "Twelve birds for spring" in html
-    assert html.count('type="checkbox"') == 2 and "checked" not in html
+    scopes = _section(html, "scopes-heading")
+    assert scopes.count('type="checkbox"') == 3 and "checked" not in scopes
     assert "You can opt in on your permissions page." not in html
     assert "Night owls" not in html  # unknown to its area: left out
     assert ("spring-birds", member_id) in seen

@@ -91,7 +91,7 @@ def test_check_names_each_rule_that_points_at_nothing(
         f"{typo}:3: pack:typo: 'survey:reader-2062' names no survey (known: reader-2026)",
         f"{typo}:4: pack:typo: 'survey:poll-*' matches no survey (known: reader-2026)",
         f"{scopes_file}:{pets_line}: scope:pets: 'subscribe:no-such-scope' names no scope "
-        "(known: newsletter, offers, pets)",
+        "(known: new-stickers, newsletter, offers, pets)",
     ])
     with app.app_context():
         issue_codes("spring-store", 1, now=clock())
@@ -101,7 +101,7 @@ def test_check_names_each_rule_that_points_at_nothing(
     (content / "scopes.toml").write_text((REPO / "content" / "scopes.toml").read_text())
     fixed = runner.invoke(args=["rewards", "check"])
     assert fixed.exit_code == 0, fixed.output
-    assert "3 reward rules, all pointing at something real" in fixed.output
+    assert "4 reward rules, all pointing at something real" in fixed.output
 
 
 def test_check_reports_rule_files_that_cannot_be_read(

@@ -24,8 +24,8 @@ def _set_name(app: Flask, name: str) -> None:
 
 def test_display_names_render_inert(app: Flask, member: Member, page: Page) -> None:
     page.goto("/signin")
-    page.get_by_label("Email").fill("reader@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email", exact=True).fill("reader@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     tried = 0
     for payload in xss_payloads():

@@ -1,0 +1,84 @@
+"""``flask consent …``: explain the gate, list scopes, run the upkeep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from flask.cli import AppGroup
+
+from app import clock
+from app.accounts.members import find_by_email
+from app.consent.audience import audience
+from app.consent.explain import explain, when
+from app.consent.facts import facts_for
+from app.consent.gate import Campaign
+from app.consent.scopes import CHANNELS, all_scopes, find_scope
+from app.consent.upkeep import tidy
+from app.extensions import db
+
+consent_cli = AppGroup("consent", help="Consent: the gate, scopes and upkeep.")
+
+
+def parse_moment(text: str | None) -> datetime:
+    """``--at``: an ISO 8601 time, UTC when it carries no offset; now when empty."""
+    if not text:
+        return clock.now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter("use a time such as 2026-06-12T09:00 or "
+                                 "2026-06-12T09:00+02:00", param_hint="--at") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@consent_cli.command("explain")
+@click.argument("email")
+@click.argument("scope")
+@click.option("--channel", type=click.Choice(CHANNELS), help="One channel (default: all the "
+              "scope offers).")
+@click.option("--at", "at", metavar="TIME", help="When to decide for (ISO 8601; default now).")
+def explain_command(email: str, scope: str, channel: str | None, at: str | None) -> None:
+    """Print every check of the gate for EMAIL and SCOPE: pass or fail, and the fact behind it."""
+    moment = parse_moment(at)
+    member = find_by_email(email)
+    if member is None:
+        raise click.ClickException(f"no member with the address {email}")
+    found = find_scope(scope)
+    if found is None:
+        raise click.ClickException(f"no scope {scope!r}; the scopes are "
+                                   f"{', '.join(all_scopes()) or 'none'}")
+    facts = facts_for(member.id)
+    for name in [channel] if channel else list(found.channels):
+        decision, checks = explain(facts, Campaign.of(found), member.id, name, moment)
+        click.echo(f"{member.email} · {found.title} ({found.slug}) · {name} · {when(moment)}")
+        for check in checks:
+            mark = {True: "pass", False: "FAIL", None: "  - "}[check.passed]
+            click.echo(f"  {mark}  {check.code:<14} {check.fact}")
+        if decision.allowed:
+            click.echo("  => allowed")
+        elif decision.eligible:
+            click.echo(f"  => deferred until {when(decision.deferred_until)} (quiet hours)")
+        else:
+            click.echo(f"  => not allowed: {', '.join(decision.reasons)}")
+
+
+@consent_cli.command("scopes")
+@click.option("--at", "at", metavar="TIME", help="When to count the audiences for.")
+def scopes_command(at: str | None) -> None:
+    """List the scopes with their channels, cadence and audience per channel now."""
+    moment = parse_moment(at)
+    for scope in all_scopes().values():
+        sizes = ", ".join(f"{c} {len(audience(scope, c, moment))}" for c in scope.channels)
+        click.echo(f"{scope.slug}\t{scope.kind}\tv{scope.consent_version}\t"
+                   f"{scope.max_per_week}/week\taudience: {sizes}")
+
+
+@consent_cli.command("tidy")
+def tidy_command() -> None:
+    """Revoke permissions that lapsed (expires_after_days) and drop old subscription
+    requests."""
+    done = tidy(clock.now())
+    db.session.commit()
+    click.echo(f"{done.lapsed} lapsed permissions revoked, {done.requests} old subscription "
+               "requests dropped")

@@ -1,0 +1,44 @@
+"""Demo data for ``flask serve``: one reader with a consent history and a few weekly letters,
+so the marketers' member page and ``flask consent explain`` have something to show."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from app import clock
+from app.accounts import members
+from app.consent import contacts, ledger, preferences
+from app.consent.scopes import find_scope
+from app.extensions import db
+
+DEMO_READER = "demo.reader@example.com"
+
+
+def ensure_demo_reader() -> str | None:
+    """Create the demo reader once; later starts leave them (and any change) alone."""
+    if members.find_by_email(DEMO_READER) is not None:
+        return None
+    scope = find_scope("newsletter")
+    if scope is None:
+        return None
+    now = clock.now()
+    joined = now - timedelta(days=40)
+    reader = members.create_member(DEMO_READER, None, now=joined, display_name="Demo reader",
+                                   verified=True)
+    members.update_profile(reader, reader.display_name, "Europe/Berlin")
+    origin = ledger.Origin("demo", "/subscribe/newsletter")
+    ledger.grant_consent(reader.id, scope, "email", scope.consent_text, origin, joined)
+    ledger.grant_consent(reader.id, scope, "inbox", scope.consent_text, origin, joined)
+    ledger.revoke_consent(reader.id, "newsletter", "inbox", origin, now - timedelta(days=20),
+                          wording=ledger.revoke_wording(scope.title, "inbox"))
+    for week in range(1, 5):
+        sent = now - timedelta(days=7 * week - 1)
+        ref = f"demo-letter-{week}"
+        contacts.record_contact(reader.id, "newsletter", "email", campaign=ref,
+                                kind="editorial", ref=ref, sent_at=sent)
+        if week % 2:
+            contacts.record_engagement(ref, sent + timedelta(hours=3), "click")
+    preferences.set_quiet_hours(reader.id, time(22, 0), time(7, 0), now)
+    db.session.commit()
+    return f"created {DEMO_READER} with a consent history"
+

@@ -1,0 +1,77 @@
+"""Errors of the consent area::
+
+    ConsentError                 a consent request cannot be done; nothing was written
+    ├── UnknownScope             no scope of that name in content/scopes.toml
+    ├── ChannelNotOffered        the scope does not offer that channel
+    ├── NotEarned                the member does not hold scope:<slug>
+    ├── WordingChanged           the form showed another wording than the current one
+    ├── StaleRequest             a toggle from an out-of-date or replayed page
+    ├── PreferenceError          a pause or quiet hours that make no sense
+    ├── WebhookError             a webhook endpoint cannot be added, used or verified
+    │   ├── UnsafeWebhookURL     not https, too long, or resolving to a non-public address
+    │   └── WebhookFailed        the endpoint did not answer as it should
+    └── SubscriptionError        a double opt-in request cannot be made or confirmed
+        └── NotSubscribable      the scope cannot be subscribed to by address
+
+    ScopeFileError               a problem in content/scopes.toml (``path`` and ``line``)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ConsentError(Exception):
+    """Base class; ``str(error)`` is a message fit to show the person who asked."""
+
+
+class UnknownScope(ConsentError):
+    pass
+
+
+class ChannelNotOffered(ConsentError):
+    pass
+
+
+class NotEarned(ConsentError):
+    pass
+
+
+class WordingChanged(ConsentError):
+    pass
+
+
+class StaleRequest(ConsentError):
+    pass
+
+
+class PreferenceError(ConsentError):
+    pass
+
+
+class WebhookError(ConsentError):
+    pass
+
+
+class UnsafeWebhookURL(WebhookError):
+    pass
+
+
+class WebhookFailed(WebhookError):
+    pass
+
+
+class SubscriptionError(ConsentError):
+    pass
+
+
+class NotSubscribable(SubscriptionError):
+    pass
+
+
+class ScopeFileError(ValueError):
+    """A problem in the scopes file, reported as ``path:line: message``."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        self.path, self.line, self.message = path, max(line, 1), message
+        super().__init__(f"{path}:{self.line}: {message}")

@@ -1,0 +1,212 @@
+"""The consent ledger: append-only grants and revokes, and the current state derived from them.
+
+Every change of consent is a new :class:`~app.consent.models.ConsentEvent`; no code path
+updates or deletes one (the database refuses it too). The current state per (member, scope,
+channel) is kept in ``consent_states`` in the same transaction, so the gate reads one row.
+
+Events belong to a per-member subject row, created with the first event. Deleting the member
+clears the subject's member link and salt (:func:`pseudonymise`): the events remain, unlinkable.
+
+Functions flush into the current session; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.accounts.members import get_member
+from app.consent.errors import ChannelNotOffered, NotEarned, WordingChanged
+from app.consent.models import ConsentEvent, ConsentState, ConsentSubject
+from app.consent.scopes import Scope, wording_hash
+from app.extensions import db
+from app.rewards.entitlements import holds
+
+GRANT, REVOKE = "grant", "revoke"
+MAX_SOURCE, MAX_PAGE = 64, 300
+
+
+@dataclass(frozen=True)
+class Client:
+    """The browser an event came from; only a salted hash of it is stored."""
+
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the wording was shown: ``source`` (``form:<id>``, ``preferences``,
+    ``unsubscribe-link``, ``admin``, ``expiry`` …), the page's path, and the browser."""
+
+    source: str
+    page: str | None = None
+    client: Client | None = None
+
+
+# --- subjects -------------------------------------------------------------------------------
+
+
+def _insert(model: type[ConsentSubject]) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(model) if db.dialect == "postgresql" else sqlite.insert(model)
+
+
+def subject_for(member_id: int, now: datetime) -> ConsentSubject:
+    """The member's subject row, created on first use, and locked for this transaction on
+    PostgreSQL so that one member's events are appended one at a time."""
+    db.session.execute(
+        _insert(ConsentSubject)
+        .values(member_id=member_id, salt=secrets.token_hex(16), created_at=now)
+        .on_conflict_do_nothing(index_elements=["member_id"])
+    )
+    subject = db.session.scalars(
+        select(ConsentSubject).where(ConsentSubject.member_id == member_id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one()
+    return subject
+
+
+def client_hash(subject: ConsentSubject, client: Client | None) -> str | None:
+    if client is None or subject.salt is None:
+        return None
+    message = f"{client.ip}\n{client.user_agent}".encode()
+    return hmac.new(subject.salt.encode(), message, hashlib.sha256).hexdigest()
+
+
+# --- appending ------------------------------------------------------------------------------
+
+
+def _state(member_id: int, scope: str, channel: str) -> ConsentState | None:
+    return db.session.get(ConsentState, (member_id, scope, channel),
+                          populate_existing=True)
+
+
+def _append(member_id: int, scope: str, channel: str, action: str, wording: str, version: int,
+            origin: Origin, now: datetime) -> ConsentEvent:
+    subject = subject_for(member_id, now)
+    event = ConsentEvent(
+        receipt=secrets.token_urlsafe(12), subject_id=subject.id, scope=scope, channel=channel,
+        action=action, at=now, source=origin.source[:MAX_SOURCE],
+        page=origin.page[:MAX_PAGE] if origin.page else None, wording=wording,
+        wording_version=version, wording_hash=wording_hash(wording),
+        client_hash=client_hash(subject, origin.client),
+    )
+    db.session.add(event)
+    db.session.flush()
+    values = {
+        "member_id": member_id, "scope": scope, "channel": channel,
+        "granted": action == GRANT, "wording_version": version,
+        "granted_at": now if action == GRANT else None, "changed_at": now,
+        "event_id": event.id,
+    }
+    insert = postgresql.insert(ConsentState) if db.dialect == "postgresql" \
+        else sqlite.insert(ConsentState)
+    statement = insert.values(**values)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["member_id", "scope", "channel"],
+        set_={k: statement.excluded[k] for k in values if k not in
+              ("member_id", "scope", "channel")},
+        where=ConsentState.event_id < statement.excluded.event_id,
+    ))
+    cached = db.session.identity_map.get(
+        db.session.identity_key(ConsentState, (member_id, scope, channel)))
+    if cached is not None:
+        db.session.expire(cached)
+    return event
+
+
+def grant_consent(member_id: int, scope: Scope, channel: str, wording: str, origin: Origin,
+                  now: datetime) -> ConsentEvent | None:
+    """Record that the member said yes to ``scope`` on ``channel`` after being shown
+    ``wording``. Returns the new event, or None when a grant on the current wording already
+    stands (nothing is written).
+
+    Raises :class:`ChannelNotOffered`, :class:`NotEarned` (the member does not hold
+    ``scope:<slug>``, or is not an active member) or :class:`WordingChanged` (``wording`` is
+    not the scope's current consent text); the ledger is unchanged when it raises.
+    """
+    if channel not in scope.channels:
+        raise ChannelNotOffered(f"{scope.title} is not offered by {channel}.")
+    member = get_member(member_id)
+    if member is None or not member.is_active or not holds(member_id, scope.reward):
+        raise NotEarned(f"{scope.title} is offered to members who earned it.")
+    if wording != scope.consent_text:
+        raise WordingChanged("The wording of this permission changed. Read it again, then "
+                             "say yes if you still want it.")
+    state = _state(member_id, scope.slug, channel)
+    if state is not None and state.granted and state.wording_version == scope.consent_version:
+        return None
+    return _append(member_id, scope.slug, channel, GRANT, wording, scope.consent_version,
+                   origin, now)
+
+
+def revoke_wording(scope_title: str, channel: str) -> str:
+    """What the one-click stop control says; recorded as the wording of a revoke."""
+    return f"Stop {scope_title} by {channel}."
+
+
+def revoke_consent(member_id: int, scope: str, channel: str, origin: Origin, now: datetime,
+                   *, wording: str | None = None, version: int | None = None,
+                   ) -> ConsentEvent | None:
+    """Record that the member said no. Always allowed, whatever the scope or entitlement;
+    returns None (and writes nothing) when no grant stands for (member, scope, channel)."""
+    state = _state(member_id, scope, channel)
+    if state is None or not state.granted:
+        return None
+    text = wording or revoke_wording(scope, channel)
+    return _append(member_id, scope, channel, REVOKE, text,
+                   version if version is not None else state.wording_version, origin, now)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def states_of(member_id: int) -> dict[tuple[str, str], ConsentState]:
+    """The current state of each (scope, channel) the member ever answered."""
+    rows = db.session.scalars(select(ConsentState).where(ConsentState.member_id == member_id))
+    return {(row.scope, row.channel): row for row in rows}
+
+
+def history(member_id: int) -> list[ConsentEvent]:
+    """Every event about the member, newest first."""
+    return list(db.session.scalars(
+        select(ConsentEvent).join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
+        .where(ConsentSubject.member_id == member_id)
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+    ))
+
+
+def find_receipt(member_id: int, receipt: str) -> ConsentEvent | None:
+    """The member's event with this receipt id; None for another member's or an unknown one."""
+    if not receipt or len(receipt) > 32:
+        return None
+    return db.session.scalar(
+        select(ConsentEvent).join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
+        .where(ConsentSubject.member_id == member_id, ConsentEvent.receipt == receipt)
+    )
+
+
+def event_in_force(member_id: int, scope: str, channel: str, at: datetime
+                   ) -> ConsentEvent | None:
+    """The latest event for (member, scope, channel) at or before ``at``."""
+    return db.session.scalar(
+        select(ConsentEvent).join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
+        .where(ConsentSubject.member_id == member_id, ConsentEvent.scope == scope,
+               ConsentEvent.channel == channel, ConsentEvent.at <= at)
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc()).limit(1)
+    )
+
+
+def pseudonymise(member_id: int, now: datetime) -> None:
+    """Cut the ledger's link to a member who is being deleted: the subject loses its member
+    and its salt. No event row is touched."""
+    db.session.execute(
+        update(ConsentSubject).where(ConsentSubject.member_id == member_id)
+        .values(member_id=None, salt=None, pseudonymised_at=now)
+    )

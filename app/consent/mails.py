@@ -1,0 +1,45 @@
+"""The one message the consent area sends itself: the confirmation of a subscription.
+
+It is content-neutral (no article, no offer, nothing but the request and its link), the same
+whether or not the address has an account, and transactional: the person asked for it.
+"""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from app.accounts.models import Member
+from app.consent.models import SubscriptionRequest
+from app.consent.scopes import Scope
+from app.consent.subscriptions import REQUEST_LIFETIME, confirmation_token
+from app.mail.message import Message
+from app.mail.sending import send_message
+from app.web.urls import external_url
+
+
+def send_confirmation(request: SubscriptionRequest, scope: Scope) -> str:
+    """Mail the confirmation link for ``request``; returns the Message-ID. Raises
+    :class:`~app.mail.message.MailError` when it cannot be sent."""
+    url = external_url("consent.confirm_subscription", token=confirmation_token(request))
+    subject = f"Confirm your subscription: {scope.title}"
+    context = {"scope": scope, "url": url, "days": REQUEST_LIFETIME.days, "subject": subject}
+    return send_message(Message(
+        to=request.email,
+        subject=subject,
+        text=render_template("mail/consent/confirm.txt", **context),
+        html=render_template("mail/consent/confirm.html", **context),
+        headers={"Auto-Submitted": "auto-generated"},
+    ))
+
+
+def send_deletion_link(member: Member, token: str, minutes: int) -> str:
+    """Mail the link that deletes a passwordless member's account."""
+    url = external_url("consent.delete_by_link", token=token)
+    subject = "Confirm the deletion of your account"
+    context = {"member": member, "url": url, "minutes": minutes, "subject": subject}
+    return send_message(Message(
+        to=member.email, to_name=member.display_name, subject=subject,
+        text=render_template("mail/consent/delete.txt", **context),
+        html=render_template("mail/consent/delete.html", **context),
+        headers={"Auto-Submitted": "auto-generated"},
+    ))

@@ -1,0 +1,52 @@
+"""Binds the consent area to an app: scopes, the ledger's part in deletion and export, the
+permissions pages, subscriptions, calls to action, reward offers, the CLI and the upkeep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from app import clock, events
+from app.accounts.privacy import MemberDeleting, register_exporter
+from app.consent import privacy_views, subscribe_views, webhook_views, why_views  # noqa: F401
+from app.consent.blocks import describe_scope, render_scope_cta, scope_exists
+from app.consent.checks import check_scopes
+from app.consent.cli import consent_cli
+from app.consent.demo import ensure_demo_reader
+from app.consent.permissions import stale_count
+from app.consent.privacy import export_consent, on_member_deleting
+from app.consent.scopes import ScopeSource
+from app.consent.upkeep import tidy
+from app.consent.views import bp
+from app.consent.words import channel_words
+from app.extensions import db
+from app.rewards.catalog import register_describer
+from app.site.checks import register_content_check
+from app.site.cta import CtaKind, register_cta_kind
+from app.startup import register_startup_step
+from app.web.nav import MemberLink, register_member_link
+
+
+def _startup() -> str:
+    done = tidy(clock.now())
+    db.session.commit()
+    demo = ensure_demo_reader()
+    line = f"{done.lapsed} lapsed permissions revoked, {done.requests} old requests dropped"
+    return f"{line}; {demo}" if demo else line
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["pullfirst.scopes"] = ScopeSource(
+        Path(app.config["CONTENT_DIR"]) / "scopes.toml")
+    register_content_check(app, "scopes", check_scopes)
+    register_exporter(app, "consent", export_consent)
+    events.subscribe(app, MemberDeleting, on_member_deleting)
+    register_cta_kind(app, CtaKind("scope", scope_exists, render_scope_cta))
+    register_describer(app, "scope", describe_scope)
+    register_member_link(app, MemberLink("Permissions", "consent.permissions_page", order=30,
+                                         count=stale_count))
+    app.jinja_env.globals["channel_phrase"] = channel_words
+    app.register_blueprint(bp)
+    app.cli.add_command(consent_cli)
+    register_startup_step(app, "consent", _startup)

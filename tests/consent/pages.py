@@ -1,0 +1,48 @@
+"""Browser steps shared by the consent tests: subscribe, confirm, and read page forms."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.helpers import csrf_token
+
+HASH = re.compile(r'name="wording_hash" type="hidden" value="(\w+)"')
+
+
+def wording_hash(html: str) -> str:
+    found = HASH.search(html)
+    assert found is not None, "no wording hash in the page"
+    return found.group(1)
+
+
+def request_subscription(client: FlaskClient, email: str, scope: str = "newsletter",
+                         origin: str = "footer", agree: bool = True) -> Any:
+    """Open the subscribe page as a call to action would, and send its form."""
+    page = client.get(f"/subscribe/{scope}?email={email}&from={origin}")
+    assert page.status_code == 200
+    data = {"email": email, "origin": origin, "csrf_token": csrf_token(page.text),
+            "wording_hash": wording_hash(page.text)}
+    if agree:
+        data["agree"] = "y"
+    return client.post(f"/subscribe/{scope}", data=data)
+
+
+def confirm(client: FlaskClient, link: str) -> Any:
+    """Open a confirmation link and press its button."""
+    page = client.get(link)
+    assert page.status_code == 200, page.text
+    return client.post(link, data={"csrf_token": csrf_token(page.text),
+                                   "wording_hash": wording_hash(page.text)})
+
+
+def forms(html: str, action: str) -> list[dict[str, str]]:
+    """The hidden fields of every form that posts to ``action``."""
+    found = []
+    for match in re.finditer(r'<form method="post" action="' + re.escape(action) +
+                             r'"[^>]*>(.*?)</form>', html, re.S):
+        found.append(dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"',
+                                     match.group(1))))
+    return found

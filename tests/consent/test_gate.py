@@ -1,0 +1,206 @@
+"""Every reason code of the gate, on its own, at its boundaries and in combination, through
+both the pure ``decide`` and the set-based ``audience``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from app.accounts.models import Member
+from app.consent.audience import audience
+from app.consent.facts import load_facts
+from app.consent.gate import Campaign, decide
+from app.consent.scopes import Scope
+from app.extensions import db
+from tests.consent import world
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+SCOPE = Scope(slug="topic", title="Topic", promise="p", consent_text="yes",
+              channels=("email", "inbox", "webhook"), earned_by=("account",),
+              kind="promotional", max_per_week=2, consent_version=2, cooldown_hours=24,
+              pause_after_ignored=3, expires_after_days=30)
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+Change = Callable[[Member], None]
+
+
+def granted(at: datetime, version: int = 2, channel: str = "email") -> Change:
+    return lambda m: world.consent(m.id, "topic", channel, granted=True, version=version, at=at)
+
+
+def sent(at: datetime, campaign: str, engaged: bool = True, scope: str = "topic",
+         kind: str = "promotional") -> Change:
+    return lambda m: world.contact(m.id, scope, campaign=campaign, kind=kind, channel="email",
+                                   sent_at=at, engaged_at=at + H if engaged else None)
+
+
+def setattr_(name: str, value: object) -> Change:
+    return lambda m: setattr(m, name, value)
+
+
+def _member(channel: str, changes: list[Change], base_consent: bool) -> int:
+    member = world.add_member(1, NOW - 60 * D)
+    world.earn(member.id, "topic", NOW - 60 * D)
+    world.endpoint(member.id, member.id, NOW - 60 * D, verified=True, disabled=False)
+    if base_consent:
+        world.consent(member.id, "topic", channel, granted=True, version=2, at=NOW - 10 * D)
+    db.session.flush()
+    for change in changes:
+        change(member)
+        db.session.flush()
+    return member.id
+
+
+SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
+    ("everything holds", "email", [], ()),
+    ("inbox is always an address", "inbox", [], ()),
+    ("deleted member", "email", [setattr_("deleted_at", NOW - D)], ("account",)),
+    ("scope not earned", "email",
+     [lambda m: db.session.execute(text(
+         "DELETE FROM entitlements WHERE member_id = :m"), {"m": m.id})], ("earned",)),
+    ("revoked", "email",
+     [lambda m: world.consent(m.id, "topic", "email", granted=False, version=2, at=NOW - D)],
+     ("consented",)),
+    ("granted on an older wording", "email", [granted(NOW - 10 * D, version=1)],
+     ("stale-consent",)),
+    ("email not verified", "email", [setattr_("email_verified_at", None)], ("address",)),
+    ("hard bounce on the address", "email", [lambda m: world.suppress(m, NOW - D)],
+     ("suppressed",)),
+    ("webhook endpoint disabled", "webhook",
+     [lambda m: db.session.execute(text(
+         "UPDATE webhook_endpoints SET disabled_at = verified_at WHERE member_id = :m"),
+         {"m": m.id})], ("suppressed",)),
+    ("webhook endpoint never verified", "webhook",
+     [lambda m: db.session.execute(text(
+         "UPDATE webhook_endpoints SET verified_at = NULL WHERE member_id = :m"),
+         {"m": m.id})], ("address",)),
+    ("granted 23 hours ago", "email", [granted(NOW - 23 * H)], ("cooldown",)),
+    ("granted exactly 24 hours ago", "email", [granted(NOW - 24 * H)], ()),
+    ("two campaigns this week", "email", [sent(NOW - 2 * D, "a"), sent(NOW - 6 * D, "b")],
+     ("cap",)),
+    ("one of them exactly a week ago", "email", [sent(NOW - 2 * D, "a"), sent(NOW - 7 * D, "b")],
+     ()),
+    ("two deliveries of one campaign count once", "email",
+     [sent(NOW - 2 * D, "a"), sent(NOW - 2 * D + H, "a")], ()),
+    ("three campaigns of other scopes today: the daily cap", "email",
+     [sent(NOW - 1 * H, "x", scope="other"), sent(NOW - 2 * H, "y", scope="other"),
+      sent(NOW - 3 * H, "z", scope="other")], ("cap",)),
+    ("one of them exactly a day ago", "email",
+     [sent(NOW - 1 * H, "x", scope="other"), sent(NOW - 2 * H, "y", scope="other"),
+      sent(NOW - 24 * H, "z", scope="other")], ()),
+    ("transactional messages are not counted", "email",
+     [sent(NOW - H, "x", kind="transactional"), sent(NOW - 2 * H, "y", kind="transactional"),
+      sent(NOW - 3 * H, "z", kind="transactional"), sent(NOW - 4 * H, "w")], ()),
+    ("paused everything until later", "email",
+     [lambda m: world.preferences(m.id, NOW, paused_until=NOW + H)], ("paused",)),
+    ("a pause that ends now", "email",
+     [lambda m: world.preferences(m.id, NOW, paused_until=NOW)], ()),
+    ("said not for me", "email",
+     [lambda m: world.pause(m.id, "topic", not_for_me_at=NOW - D, resumed_at=None)],
+     ("paused",)),
+    ("ignored the last three campaigns", "email",
+     [sent(NOW - 30 * D, "a"), sent(NOW - 20 * D, "b", engaged=False),
+      sent(NOW - 15 * D, "c", engaged=False), sent(NOW - 9 * D, "d", engaged=False)],
+     ("paused",)),
+    ("ignored two, engaged with the one sent at the same time as the third", "email",
+     [sent(NOW - 20 * D, "b", engaged=False), sent(NOW - 15 * D, "c", engaged=False),
+      sent(NOW - 9 * D, "d", engaged=False), sent(NOW - 20 * D, "a")], ()),
+    ("ignored three, but resumed after the first", "email",
+     [sent(NOW - 20 * D, "b", engaged=False), sent(NOW - 15 * D, "c", engaged=False),
+      sent(NOW - 9 * D, "d", engaged=False),
+      lambda m: world.pause(m.id, "topic", not_for_me_at=None, resumed_at=NOW - 20 * D)], ()),
+    ("granted 31 days ago, never engaged since", "email",
+     [granted(NOW - 31 * D), sent(NOW - 31 * D, "a")], ("expired",)),
+    ("granted exactly 30 days ago", "email", [granted(NOW - 30 * D)], ("expired",)),
+    ("granted 30 days ago less a second", "email",
+     [granted(NOW - 30 * D + timedelta(seconds=1))], ()),
+    ("an engagement 29 days ago renews it", "email",
+     [granted(NOW - 40 * D), sent(NOW - 29 * D - H, "a")], ()),
+    ("an engagement exactly 30 days ago does not", "email",
+     [granted(NOW - 40 * D), sent(NOW - 30 * D - H, "a")], ("expired",)),
+    ("quiet hours", "email",
+     [lambda m: world.preferences(m.id, NOW, quiet=(12 * 60, 13 * 60))], ("quiet",)),
+    ("unverified, bounced and not earned at once", "email",
+     [setattr_("email_verified_at", None), lambda m: world.suppress(m, NOW - D),
+      lambda m: db.session.execute(text(
+          "DELETE FROM entitlements WHERE member_id = :m"), {"m": m.id})],
+     ("earned", "address", "suppressed")),
+    ("stale, cooling down and paused", "email",
+     [granted(NOW - H, version=1), lambda m: world.preferences(m.id, NOW, paused_until=NOW + D)],
+     ("stale-consent", "cooldown", "paused")),
+]
+
+
+@pytest.mark.parametrize(("channel", "changes", "expected"),
+                         [s[1:] for s in SCENARIOS], ids=[s[0] for s in SCENARIOS])
+def test_each_reason_through_decide_and_audience(
+    app: Flask, channel: str, changes: list[Change], expected: tuple[str, ...]
+) -> None:
+    with app.app_context():
+        member_id = _member(channel, changes, base_consent=True)
+        decision = decide(load_facts(), Campaign.of(SCOPE), member_id, channel, NOW)
+        assert decision.reasons == expected
+        assert decision.allowed is (expected == ())
+        in_audience = member_id in audience(SCOPE, channel, NOW)
+        assert in_audience is (set(expected) <= {"quiet"})
+
+
+def test_never_consented_and_a_channel_the_scope_does_not_offer(app: Flask) -> None:
+    email_only = replace(SCOPE, channels=("email",))
+    with app.app_context():
+        member_id = _member("inbox", [], base_consent=False)
+        facts = load_facts()
+        assert decide(facts, Campaign.of(SCOPE), member_id, "email", NOW).reasons == (
+            "consented",)
+        world.consent(member_id, "topic", "inbox", granted=True, version=2, at=NOW - 10 * D)
+        db.session.flush()
+        facts = load_facts()
+        assert decide(facts, Campaign.of(SCOPE), member_id, "inbox", NOW).allowed
+        assert decide(facts, Campaign.of(email_only), member_id, "inbox", NOW).reasons == (
+            "consented",)
+        assert audience(email_only, "inbox", NOW) == set()
+
+
+def test_a_campaigns_own_deliveries_do_not_hold_back_its_other_channels(app: Flask) -> None:
+    scope = replace(SCOPE, max_per_week=1, pause_after_ignored=1)
+    with app.app_context():
+        member_id = _member("email", [sent(NOW - H, "launch", engaged=False)], True)
+        facts = load_facts()
+        assert decide(facts, Campaign(scope, "promotional", "launch"), member_id, "email",
+                      NOW).allowed
+        assert decide(facts, Campaign(scope, "promotional", "next"), member_id, "email",
+                      NOW).reasons == ("cap", "paused")
+        assert member_id in audience(scope, "email", NOW, Campaign(scope, "promotional",
+                                                                   "launch"))
+
+
+def test_transactional_messages_need_only_account_and_address(app: Flask) -> None:
+    with app.app_context():
+        member_id = _member("email", [
+            lambda m: db.session.execute(text(
+                "DELETE FROM entitlements WHERE member_id = :m"), {"m": m.id}),
+            lambda m: world.suppress(m, NOW - D),
+            lambda m: world.preferences(m.id, NOW, paused_until=NOW + D, quiet=(0, 1439)),
+        ], base_consent=False)
+        receipt = Campaign(SCOPE, "transactional")
+        facts = load_facts()
+        assert decide(facts, receipt, member_id, "email", NOW).allowed
+        assert member_id in audience(SCOPE, "email", NOW, receipt)
+        db.session.execute(text(
+            "UPDATE members SET email_verified_at = NULL, deleted_at = :now WHERE id = :m"),
+            {"m": member_id, "now": NOW.replace(tzinfo=None)})
+        facts = load_facts()
+        assert decide(facts, receipt, member_id, "email", NOW).reasons == ("account", "address")
+        assert member_id not in audience(SCOPE, "email", NOW, receipt)
+
+
+def test_a_member_missing_from_the_facts_fails_account(app: Flask) -> None:
+    with app.app_context():
+        decision = decide(load_facts([]), Campaign.of(SCOPE), 12345, "email", NOW)
+    assert decision.reasons == ("account",) and not decision.allowed

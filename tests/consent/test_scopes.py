@@ -1,0 +1,101 @@
+"""``content/scopes.toml``: every field read and checked; problems reported with their line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.consent.scopes import all_scopes, parse_scopes
+from app.site.checks import registered_checks
+from tests.conftest import REPO
+
+GOOD = """[digest]
+title = "The digest"
+promise = "One email a month."
+consent_text = "Yes, send me the digest."
+channels = ["email"]
+earned_by = ["subscribe:digest"]
+kind = "editorial"
+max_per_week = 1
+"""
+
+
+def test_the_demo_scopes_are_valid_and_complete() -> None:
+    scopes, problems = parse_scopes(REPO / "content" / "scopes.toml")
+    assert problems == []
+    assert list(scopes) == ["newsletter", "offers", "new-stickers"]
+    offers = scopes["offers"]
+    assert offers.earned_by == ("survey:reader-2026", "code:*")
+    assert (offers.cooldown_hours, offers.pause_after_ignored, offers.expires_after_days) == (
+        72, 4, 365)
+    assert scopes["new-stickers"].earned_by == ("code:*", "survey:*")
+    assert scopes["newsletter"].cooldown_hours == 24  # the default
+    assert scopes["newsletter"].visitor_subscribable
+    assert not offers.visitor_subscribable and not scopes["new-stickers"].visitor_subscribable
+
+
+def test_defaults_and_subscribing_by_address(tmp_path: Path) -> None:
+    path = tmp_path / "scopes.toml"
+    path.write_text(GOOD)
+    [scope] = parse_scopes(path)[0].values()
+    assert (scope.consent_version, scope.cooldown_hours, scope.pause_after_ignored,
+            scope.expires_after_days) == (1, 24, 4, None)
+    assert scope.visitor_subscribable and scope.reward == "scope:digest"
+
+
+@pytest.mark.parametrize(("change", "line", "message"), [
+    (('kind = "editorial"', 'kind = "loud"'), 7, "kind must be 'editorial' or 'promotional'"),
+    (('channels = ["email"]', 'channels = ["email", "sms"]'), 5, "unknown channel 'sms'"),
+    (('channels = ["email"]', 'channels = []'), 5, "channels must be a non-empty list"),
+    (('channels = ["email"]', 'channels = ["email", "email"]'), 5, "a channel twice"),
+    (('max_per_week = 1', 'max_per_week = 0'), 8, "max_per_week must be between 1 and 50"),
+    (('max_per_week = 1', 'max_per_week = "once"'), 8, "max_per_week must be a whole number"),
+    (('earned_by = ["subscribe:digest"]', 'earned_by = ["dance:tango"]'), 6,
+     "is not an action pattern"),
+    (('max_per_week = 1', 'max_per_week = 1\nconsent_version = 0'), 9,
+     "consent_version must be between 1"),
+    (('max_per_week = 1', 'max_per_week = 1\nexpires_after_days = -3'), 9,
+     "expires_after_days must be between 1"),
+    (('max_per_week = 1', 'max_per_week = 1\ncooldown = 3'), 9, "unknown field 'cooldown'"),
+    (('title = "The digest"\n', ''), 1, "missing title"),
+    (('promise = "One email a month."', 'promise = ""'), 3, "promise must be non-empty text"),
+    (('[digest]', '["Digest Letter"]'), 1, "a scope name uses a-z, 0-9 and dashes"),
+    (('kind = "editorial"', 'kind = "editorial'), 7, "invalid TOML"),
+])
+def test_problems_name_the_line(tmp_path: Path, change: tuple[str, str], line: int,
+                                message: str) -> None:
+    path = tmp_path / "scopes.toml"
+    path.write_text(GOOD.replace(*change))
+    scopes, problems = parse_scopes(path)
+    assert scopes == {}
+    [problem] = problems
+    assert problem.line == line and message in problem.message, str(problem)
+    assert str(problem).startswith(f"{path}:{line}: ")
+
+
+def test_a_bad_scope_leaves_the_others_usable(tmp_path: Path) -> None:
+    path = tmp_path / "scopes.toml"
+    path.write_text(GOOD + "\n[broken]\ntitle = 3\n")
+    scopes, problems = parse_scopes(path)
+    assert list(scopes) == ["digest"]
+    assert problems[0].line == 10 and "[broken]" in problems[0].message
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "scopes.toml").write_text(GOOD + '\n[spam]\ntitle = "Spam"\nkind = "loud"\n')
+    app_config["CONTENT_DIR"] = str(content)
+    return app_config
+
+
+def test_content_check_reports_the_scopes_file(app: Flask) -> None:
+    with app.app_context():
+        problems = registered_checks()["scopes"]()
+        assert [(p.line, p.path.name) for p in problems] == [(10, "scopes.toml")]
+        assert "[spam] missing promise" in problems[0].message
+        assert list(all_scopes()) == ["digest"]

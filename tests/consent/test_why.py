@@ -1,0 +1,77 @@
+""""Why did I get this?": every message's link explains it in words and stops it in one click."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.consent import ledger, why
+from app.consent.ledger import Origin
+from app.consent.scopes import get_scope
+from app.extensions import db
+from tests.conftest import Clock
+from tests.helpers import post_form
+
+
+def _link(app: Flask, member: Any, clock: Clock, kind: str = "editorial") -> str:
+    with app.app_context():
+        scope = get_scope("newsletter")
+        ledger.grant_consent(member.id, scope, "email", scope.consent_text,
+                             Origin("form:subscribe", "/subscribe/newsletter?from=footer"),
+                             clock())
+        db.session.commit()
+        clock.advance(days=3)
+        url = why.why_url(member.id, "newsletter", "email", clock(), kind)
+    assert url.startswith("http://localhost/why/")
+    return url.removeprefix("http://localhost")
+
+
+def test_the_page_says_how_it_was_earned_what_was_agreed_and_what_was_promised(
+    app: Flask, client: FlaskClient, member: Any, clock: Clock
+) -> None:
+    page = client.get(_link(app, member, clock)).text
+    assert "The weekly letter, by email" in page
+    assert "You confirmed your email address on" in page
+    assert "you said yes, through the subscription form" in page
+    assert "Yes, send me the weekly letter. I can stop it with one click" in page
+    assert "We promised: One email on Fridays" in page
+    assert "Stop The weekly letter by email" in page
+
+
+def test_one_click_on_the_page_stops_it_without_signing_in(
+    app: Flask, client: FlaskClient, member: Any, clock: Clock
+) -> None:
+    link = _link(app, member, clock)
+    response = post_form(client, link + "/stop", {}, page=link, follow_redirects=True)
+    assert "will not reach you by email any more" in response.text
+    assert "You have stopped this." in response.text
+    with app.app_context():
+        [revoke, _] = ledger.history(member.id)
+        assert (revoke.action, revoke.source, revoke.page) == ("revoke", "why-page", "/why")
+
+
+def test_a_message_sent_without_a_yes_on_record_says_so(
+    app: Flask, client: FlaskClient, member: Any, clock: Clock
+) -> None:
+    with app.app_context():
+        url = why.why_url(member.id, "newsletter", "email", clock() - timedelta(days=1))
+    page = client.get(url.removeprefix("http://localhost")).text
+    assert "We find no yes from you for this at that time" in page
+
+
+def test_transactional_messages_are_explained_as_such(
+    app: Flask, client: FlaskClient, member: Any, clock: Clock
+) -> None:
+    page = client.get(_link(app, member, clock, kind="transactional")).text
+    assert "It was not marketing" in page
+
+
+def test_a_forged_or_altered_link_is_refused(
+    app: Flask, client: FlaskClient, member: Any, clock: Clock
+) -> None:
+    link = _link(app, member, clock)
+    assert client.get(link[:-4] + "abcd").status_code == 400
+    assert client.get("/why/not-a-token").status_code == 400
