@@ -227,6 +227,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REFERRAL_CAP", 10,
             "How many referrals one member can be rewarded for.", _integer(0, 10_000)),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.", _log_level),
+    Setting("CONTENT_RECHECK_SECONDS", 1,
+            "How often (at most) each web process checks content/ for changed files, by "
+            "one stat per file. 0 checks on every request.", _integer(0, 3600)),
+    Setting("SHARED_CACHE_SECONDS", 30,
+            "How long a shared cache (nginx) may keep an anonymous public page "
+            "(Cache-Control s-maxage). Browsers always revalidate.", _integer(0, 86_400)),
+    Setting("POSTS_PER_PAGE", 10, "Posts per page on the home page and the tag pages.",
+            _integer(1, 100)),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

@@ -1,4 +1,5 @@
-"""Binds the site area to an app: site settings in every template, the pull-side pages."""
+"""Binds the site area to an app: site settings in every template, the content library, the
+render cache, search, the pull-side pages, the ``content`` commands and the start-up step."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app import clock
 from app.site import cta
+from app.site.cache import RenderCache
+from app.site.checks import register_content_check
+from app.site.images import ImageCatalog
+from app.site.library import Library, Snapshot
+from app.site.meta import tag_slug
+from app.site.pages import PublicView
+from app.site.search import SearchService
 from app.site.settings import SiteSettings, SiteSettingsSource
 from app.site.views import bp
+from app.startup import register_startup_step
 
 
 def site_settings() -> SiteSettings:
@@ -17,15 +27,50 @@ def site_settings() -> SiteSettings:
     return source.get()
 
 
+def _sync_search(snapshot: Snapshot, view: PublicView) -> None:
+    service: SearchService = current_app.extensions["pullfirst.search"]
+    service.sync(snapshot, view, current_app.extensions["pullfirst.library"])
+
+
+def _prepare_content() -> str:
+    """``flask serve``: read the folder (rendering only what changed) and update the index."""
+    from app.site import content
+
+    library: Library = current_app.extensions["pullfirst.library"]
+    before = library.last_rendered
+    snapshot = library.refresh()
+    content.public(clock.now())
+    rendered = library.last_rendered - before
+    problems = f", {len(snapshot.problems)} skipped (run flask content check)" \
+        if snapshot.problems else ""
+    return (f"{len(snapshot.posts)} posts, {len(snapshot.pages)} pages, "
+            f"{len(snapshot.surveys)} surveys; {rendered} rendered{problems}")
+
+
 def init_app(app: Flask) -> None:
-    app.extensions["pullfirst.site_settings"] = SiteSettingsSource(
-        Path(app.config["CONTENT_DIR"]) / "site.toml"
+    content_dir = Path(app.config["CONTENT_DIR"])
+    instance = Path(app.instance_path)
+    app.extensions["pullfirst.site_settings"] = SiteSettingsSource(content_dir / "site.toml")
+    images = ImageCatalog(content_dir / "images")
+    app.extensions["pullfirst.images"] = images
+    app.extensions["pullfirst.library"] = Library(
+        content_dir, RenderCache(instance / "site" / "cache.sqlite3"),
+        app.config["CONTENT_RECHECK_SECONDS"], images,
     )
+    app.extensions["pullfirst.search"] = SearchService(instance / "search",
+                                                       app.config["CONTENT_RECHECK_SECONDS"])
+    app.extensions["pullfirst.search_sync"] = _sync_search
     app.jinja_env.globals["site_title"] = lambda: site_settings().title
+    app.jinja_env.filters["tag_slug"] = tag_slug
     cta.init_app(app)
 
     @app.context_processor
     def _site() -> dict[str, Any]:
         return {"site": site_settings()}
 
+    from app.site import cli, discovery, problems  # noqa: F401 - routes and commands
+
     app.register_blueprint(bp)
+    app.cli.add_command(cli.content_cli)
+    register_content_check(app, "pages", problems.check_pages)
+    register_startup_step(app, "content", _prepare_content)
