@@ -15,6 +15,7 @@ from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app import clock
@@ -31,7 +32,8 @@ MAX_TEXT = 900_000
 
 class NewForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give it a title."), Length(max=120)])
-    kind = RadioField("Kind", choices=[("post", "Post"), ("page", "Page")], default="post")
+    kind = RadioField("Kind", choices=[SelectChoice("post", "Post"), SelectChoice("page", "Page")],
+                      default="post")
 
 
 class EditForm(FlaskForm):

@@ -103,7 +103,7 @@ def _image_problem(image: str) -> str | None:
 
 
 def _page_problems(page: Page, snapshot: Snapshot, known: set[str],
-                   claimed: dict[str, Path]) -> list[ContentProblem]:
+                   claims: dict[str, list[Path]]) -> list[ContentProblem]:
     lines, meta, found = _Lines(page), page.meta, []
 
     def add(line: int, message: str) -> None:
@@ -129,12 +129,11 @@ def _page_problems(page: Page, snapshot: Snapshot, known: set[str],
         if problem:
             add(lines.field("image"), problem)
     for alias in meta.aliases:
-        other = claimed.get(alias)
-        if alias in known or _route_exists(alias) or _route_exists(alias + "/"):
+        others = [str(p) for p in claims.get(alias, []) if p != page.path]
+        if {alias, alias + "/"} & known or _route_exists(alias) or _route_exists(alias + "/"):
             add(lines.field("aliases"), f"alias {alias} collides with a page that exists")
-        elif other is not None and other != page.path:
-            add(lines.field("aliases"), f"alias {alias} is also claimed by {other}")
-        claimed.setdefault(alias, page.path)
+        elif others:
+            add(lines.field("aliases"), f"alias {alias} is also claimed by {', '.join(others)}")
     if page.kind == "page" and _route_exists(page.url):
         add(lines.field("slug"), f"{page.url} is taken by another part of the site; "
                                  "choose another slug")
@@ -152,15 +151,18 @@ def _site_problems() -> list[ContentProblem]:
     try:
         settings = parse_site_settings(path)
     except SiteSettingsError as exc:
-        return [ContentProblem(path, exc.line or 1, str(exc).split(": ", 2)[-1])]
+        message = str(exc).removeprefix(f"{exc.path}:{exc.line or 1}: ")
+        return [ContentProblem(path, exc.line or 1, message)]
     found = []
-    targets = [*(settings.extra.get("home_cta") or []), settings.extra.get("footer_cta")]
-    for target in filter(None, targets):
-        problem = cta.target_problem(str(target))
-        if problem:
-            line = next((n for n, text in enumerate(path.read_text().splitlines(), start=1)
-                         if str(target) in text), 1)
-            found.append(ContentProblem(path, line, problem))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for key in ("home_cta", "footer_cta"):
+        value = settings.extra.get(key)
+        targets = value if isinstance(value, list) else [value] if value else []
+        line = next((n for n, text in enumerate(lines, start=1) if text.startswith(key)), 1)
+        for target in targets:
+            problem = cta.target_problem(str(target))
+            if problem:
+                found.append(ContentProblem(path, line, f"{key}: {problem}"))
     return found
 
 
@@ -169,7 +171,10 @@ def check_pages() -> list[ContentProblem]:
     snapshot = content.library().refresh()
     surveys = Path(current_app.config["CONTENT_DIR"]) / "surveys"
     found = [p for p in snapshot.problems if p.path.parent != surveys] + _site_problems()
-    known, claimed = _known_urls(snapshot), dict[str, Path]()
+    known, claims = _known_urls(snapshot), dict[str, list[Path]]()
     for page in snapshot.all_pages:
-        found.extend(_page_problems(page, snapshot, known, claimed))
+        for alias in page.meta.aliases:
+            claims.setdefault(alias, []).append(page.path)
+    for page in snapshot.all_pages:
+        found.extend(_page_problems(page, snapshot, known, claims))
     return sorted(found)

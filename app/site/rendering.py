@@ -23,7 +23,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from app.site.sanitize import plain_text, sanitize
 
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 WORDS_PER_MINUTE = 230
 
 
@@ -73,14 +73,17 @@ class Rendered:
                    links=tuple(data.get("links", [])))
 
 
-class _Images(Treeprocessor):
-    """Local images get their width, height and responsive sizes; every image loads lazily."""
+class _Polish(Treeprocessor):
+    """The article's title is the page's only ``h1``: headings written with ``#`` become
+    ``h2``. Local images get their width, height and responsive sizes; all load lazily."""
 
     def __init__(self, md: markdown.Markdown, lookup: Callable[[], ImageLookup | None]) -> None:
         super().__init__(md)
         self.lookup = lookup
 
     def run(self, root: etree.Element) -> None:
+        for heading in root.iter("h1"):
+            heading.tag = "h2"
         lookup = self.lookup()
         for image in root.iter("img"):
             image.set("loading", "lazy")
@@ -101,7 +104,8 @@ class _ImageExtension(Extension):
         self.lookup = lookup
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(_Images(md, self.lookup), "pullfirst_images", 1)
+        # After the inline patterns (20) and before the table of contents (5).
+        md.treeprocessors.register(_Polish(md, self.lookup), "pullfirst_polish", 6)
 
 
 def _heading_slug(value: str, separator: str) -> str:
@@ -124,7 +128,7 @@ class _Renderer(threading.local):
                 "tables": {"use_align_attribute": True},
                 "codehilite": {"css_class": "highlight", "guess_lang": False,
                                "use_pygments": True},
-                "toc": {"baselevel": 2, "permalink": "#", "permalink_title": "Link to this section",
+                "toc": {"permalink": "#", "permalink_title": "Link to this section",
                         "slugify": _heading_slug, "toc_depth": "2-3"},
                 "footnotes": {"BACKLINK_TITLE": "Back to the text"},
             },

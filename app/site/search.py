@@ -219,20 +219,29 @@ class SearchService:
         return tuple(hits)
 
     def _suggest(self, state: _Searcher, text: str) -> str | None:
-        corrector = state.searcher.corrector("content")
+        """The query with each unknown word replaced by the closest indexed word (fewest
+        edits, then most documents), or None when no word needed changing."""
         changed, words = False, []
         for word in WORD.findall(text.lower())[:MAX_QUERY_WORDS]:
             stems = self.stems(word)
-            if not stems or state.term_bits("content", stems[0]):
+            if not stems or state.term_bits("content", stems[0]) or len(word) < 3:
                 words.append(word)
                 continue
-            options = corrector.suggest(word, limit=1, maxdist=2)
-            if options:
-                words.append(options[0])
-                changed = True
-            else:
-                words.append(word)
+            best = self._closest(state, word)
+            changed = changed or best is not None
+            words.append(best or word)
         return " ".join(words) if changed else None
+
+    @staticmethod
+    def _closest(state: _Searcher, word: str) -> str | None:
+        field = "spell_content"
+        for distance in (1, 2):
+            found = [str(t) for t in state.reader.terms_within(field, word, distance)]
+            found = [t for t in found if t != word]
+            if found:
+                return min(found, key=lambda t: (edit_distance(word, t),
+                                                 -state.reader.doc_frequency(field, t), t))
+        return None
 
     # --- keeping the index in step --------------------------------------------------------------
 
@@ -267,6 +276,18 @@ class SearchService:
         self.folder.rebuild(iter_documents(items, library), procs, progress)
         self._local = threading.local()
         return len(items)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 _BYTE_BITS = tuple(tuple(i for i in range(8) if value >> i & 1) for value in range(256))
