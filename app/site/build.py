@@ -44,13 +44,13 @@ def prerender(content_dir: Path, cache: RenderCache, processes: int | None = Non
     unknown: list[str] = []
     hashes: dict[str, str] = {}
     for path, (mtime, size, _) in found.items():
-        stamp = stamps.get(str(path))
+        stamp = stamps.get(path)
         if size > MAX_FILE_BYTES:
             continue
         if stamp is not None and (stamp.mtime_ns, stamp.size) == (mtime, size):
             hashes[str(path)] = stamp.hash
         else:
-            unknown.append(str(path))
+            unknown.append(path)
     known = cache.sources(hashes.values())
     todo = sorted(unknown + [p for p, h in hashes.items() if h not in known])
     if progress is not None and len(todo) < len(found):
@@ -65,7 +65,7 @@ def prerender(content_dir: Path, cache: RenderCache, processes: int | None = Non
             if result is not None:
                 name, digest, entry, body = result
                 cache.store(digest, entry, body)
-                mtime, size, _ = found[Path(name)]
+                mtime, size, _ = found[name]
                 cache.remember_files({name: FileStamp(mtime, size, digest)})
                 rendered += 1
             if progress is not None:

@@ -75,11 +75,12 @@ def index_command(rebuild: bool, processes: int | None) -> None:
     with click.progressbar(length=total, label=f"rendering on {workers} cores",
                            file=sys.stderr) as bar:
         rendered = build.prerender(library.content_dir, library.cache, workers, bar.update)
+    rendering = time.monotonic() - started
     snapshot = library.refresh()
     view = snapshot.public(clock.now())
     count = len(searchable(snapshot, view))
     with click.progressbar(length=count, label=f"indexing on {workers} cores",
                            file=sys.stderr) as bar:
         indexed = service.rebuild(snapshot, view, library, workers, bar.update)
-    click.echo(f"rendered {rendered}, indexed {indexed} documents in "
-               f"{time.monotonic() - started:.1f} s; the new index is in use")
+    click.echo(f"rendered {rendered} in {rendering:.1f} s, indexed {indexed} documents in "
+               f"{time.monotonic() - started - rendering:.1f} s; the new index is in use")

@@ -40,6 +40,16 @@ def public(now: datetime) -> PublicView:
     return view
 
 
+def version(now: datetime) -> tuple[int, int, tuple[int, int] | None]:
+    """Changes whenever what the public sees may change: the folder, the schedule, site.toml."""
+    from app.site.settings import SiteSettingsSource
+
+    snapshot = current()
+    settings: SiteSettingsSource = current_app.extensions["pullfirst.site_settings"]
+    settings.get()
+    return snapshot.generation, snapshot.public(now).serial, settings.version
+
+
 def public_posts(now: datetime) -> list[Page]:
     return list(public(now).posts)
 

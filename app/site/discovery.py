@@ -54,7 +54,7 @@ def sitemap() -> Response:
 def sitemap_part(part: str) -> Response:
     view = content.public(clock.now())
     entries = sitemap_entries(view)
-    number = int(part) if part.isdigit() and len(part) < 6 else 0
+    number = int(part) if part.isascii() and part.isdigit() and len(part) < 6 else 0
     if len(entries) <= feeds.MAX_SITEMAP_URLS or not 1 <= number <= feeds.sitemap_pages(
             entries):
         abort(404)

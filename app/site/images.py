@@ -17,12 +17,14 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING
 
 from app.site.errors import ImageRejected
 from app.site.meta import slugify
 from app.site.rendering import ImageSize
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 MAX_UPLOAD_BYTES = 10_000_000
@@ -55,6 +57,8 @@ class SavedImage:
 
 
 def _open(raw: bytes) -> Image.Image:
+    from PIL import Image
+
     if not raw:
         raise ImageRejected("The file is empty.")
     if len(raw) > MAX_UPLOAD_BYTES:
@@ -82,6 +86,8 @@ def save_upload(raw: bytes, filename: str, images_dir: Path) -> SavedImage:
     """Check ``raw``, re-encode it as WebP in each size up to its own width, and write the files
     atomically into ``images_dir``. Raises :class:`ImageRejected` and writes nothing when the
     image is not acceptable."""
+    from PIL import Image, ImageOps
+
     image = _open(raw)
     image = ImageOps.exif_transpose(image)
     image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
@@ -138,6 +144,8 @@ class ImageCatalog:
         return url.startswith("/images/") and "/" not in name and name in self._listing()
 
     def _size(self, name: str) -> tuple[int, int] | None:
+        from PIL import Image
+
         if name not in self._sizes:
             try:
                 with Image.open(self.images_dir / name, formats=FORMATS) as image:

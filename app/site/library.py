@@ -1,9 +1,11 @@
 """The content folder in memory: every post, page and survey, kept current by cheap stat checks.
 
 :meth:`Library.current` returns the latest :class:`Snapshot`. At most once every
-``CONTENT_RECHECK_SECONDS`` it stats the Markdown files (one ``stat`` each, no read); only files
-whose size or modification time changed are read, and only files whose bytes hash to something
-the render cache does not hold are rendered. A start-up where nothing changed reads no file.
+``CONTENT_RECHECK_SECONDS`` it asks whether the folders may have changed (on Linux the kernel
+says so, see :mod:`app.site.watch`) and if so stats the Markdown files (one ``stat`` each, no
+read); only files whose size or modification time changed are read, and only files whose bytes
+hash to something the render cache does not hold are rendered. A start-up where nothing changed
+reads no file.
 
 A file that cannot be used is skipped and logged with its path and line; every other page keeps
 working.
@@ -11,6 +13,7 @@ working.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -29,6 +32,7 @@ from app.site.frontmatter import MAX_FILE_BYTES, SourceError, field_line, parse_
 from app.site.meta import FieldError, default_slug, normalize_path, validate
 from app.site.pages import Page, PublicCache, PublicView, Survey
 from app.site.rendering import ImageLookup, Rendered, render_markdown
+from app.site.watch import FolderWatch
 
 log = logging.getLogger("pullfirst.site")
 
@@ -40,9 +44,9 @@ def is_content_file(name: str) -> bool:
     return name.endswith(".md") and not name.startswith((".", "#", "~"))
 
 
-def scan(content_dir: Path) -> dict[Path, tuple[int, int, str]]:
-    """``path → (mtime_ns, size, kind)`` for every Markdown file, one stat each."""
-    found: dict[Path, tuple[int, int, str]] = {}
+def scan(content_dir: Path) -> dict[str, tuple[int, int, str]]:
+    """``path → (mtime_ns, size, kind)`` for every Markdown file, one stat each (no read)."""
+    found: dict[str, tuple[int, int, str]] = {}
     for folder, kind in FOLDERS:
         try:
             entries = list(os.scandir(content_dir / folder))
@@ -55,7 +59,7 @@ def scan(content_dir: Path) -> dict[Path, tuple[int, int, str]]:
                 stat = entry.stat()
             except FileNotFoundError:
                 continue
-            found[Path(entry.path)] = (stat.st_mtime_ns, stat.st_size, kind)
+            found[entry.path] = (stat.st_mtime_ns, stat.st_size, kind)
     return found
 
 
@@ -88,16 +92,36 @@ class Snapshot:
         return self._public.get(self.posts.values(), self.pages.values(), now)
 
 
+Item = Page | Survey | ContentProblem
+
+
 @dataclass(frozen=True)
 class _Record:
+    """One file as last seen: its stat, its hash, and what it became."""
+
     mtime_ns: int
     size: int
     kind: str
     hash: str
-    entry: SourceEntry
+    item: Item
 
 
-def _survey(path: Path, digest: str, meta: dict[str, Any]) -> Survey:
+def _item(name: str, kind: str, digest: str, entry: SourceEntry) -> Item:
+    """The page, post or survey a cached entry describes, or the problem that stops it."""
+    if entry.problem is not None or entry.meta is None:
+        line, message = entry.problem or (1, "unreadable")
+        return ContentProblem(Path(name), line, message)
+    stem = os.path.splitext(os.path.basename(name))[0]
+    try:
+        if kind == "survey":
+            return _survey(name, stem, digest, entry.meta)
+        meta = validate(entry.meta, stem, is_post=kind == "post")
+    except FieldError as exc:
+        return ContentProblem(Path(name), _line_of(Path(name), exc.field), str(exc))
+    return Page(kind, name, digest, entry.words, entry.body_line, meta)
+
+
+def _survey(name: str, stem: str, digest: str, meta: dict[str, Any]) -> Survey:
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
         raise FieldError("title", "title is required")
@@ -106,8 +130,8 @@ def _survey(path: Path, digest: str, meta: dict[str, Any]) -> Survey:
         if isinstance(item, dict):
             questions.append(str(item.get("label", "")))
             questions.extend(str(option) for option in item.get("options") or [])
-    slug = meta.get("slug") if isinstance(meta.get("slug"), str) else default_slug(path.stem)
-    return Survey(slug=str(slug), path=path, hash=digest, title=title.strip(),
+    slug = meta.get("slug") if isinstance(meta.get("slug"), str) else default_slug(stem)
+    return Survey(slug=str(slug), file=name, hash=digest, title=title.strip(),
                   description=str(meta.get("description") or ""),
                   questions=tuple(q for q in questions if q), draft=meta.get("draft") is True)
 
@@ -122,11 +146,12 @@ class Library:
         self.images = images
         self._clock = clock
         self._lock = threading.Lock()
-        self._records: dict[Path, _Record] = {}
-        self._scan: dict[Path, tuple[int, int, str]] | None = None
+        self._records: dict[str, _Record] = {}
+        self._scan: dict[str, tuple[int, int, str]] | None = None
         self._snapshot: Snapshot | None = None
         self._checked_at = float("-inf")
         self._pid = os.getpid()
+        self._watch = FolderWatch([content_dir / folder for folder, _ in FOLDERS], clock)
         self._renders: OrderedDict[str, Rendered] = OrderedDict()
         self._renders_lock = threading.Lock()
         self.last_rendered = 0
@@ -142,6 +167,9 @@ class Library:
         if snapshot is None:
             self._lock.acquire()
         try:
+            if snapshot is not None and self._pid == os.getpid() and not self._watch.changed():
+                self._checked_at = self._clock()
+                return snapshot
             return self._refresh()
         finally:
             self._lock.release()
@@ -153,41 +181,47 @@ class Library:
 
     def _refresh(self) -> Snapshot:
         self._pid = os.getpid()
-        self._checked_at = self._clock()
-        found = scan(self.content_dir)
-        if self._snapshot is not None and found == self._scan:
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of small objects at once: collect once, at the end
+        try:
+            found = scan(self.content_dir)
+            if self._snapshot is not None and found == self._scan:
+                return self._snapshot
+            records = self._records_for(found)
+            self._records, self._scan = records, found
+            self._snapshot = self._build(records)
             return self._snapshot
-        records = self._records_for(found)
-        self._records, self._scan = records, found
-        self._snapshot = self._build(records)
-        return self._snapshot
+        finally:
+            self._checked_at = self._clock()
+            if collecting:
+                gc.enable()
 
-    def _records_for(self, found: dict[Path, tuple[int, int, str]]) -> dict[Path, _Record]:
+    def _records_for(self, found: dict[str, tuple[int, int, str]]) -> dict[str, _Record]:
         stored = self.cache.stamps() if not self._records else {}
-        records: dict[Path, _Record] = {}
-        pending: dict[Path, tuple[int, int, str, str]] = {}
+        records: dict[str, _Record] = {}
+        pending: dict[str, tuple[int, int, str, str]] = {}
         changed: dict[str, FileStamp] = {}
-        for path, (mtime, size, kind) in found.items():
-            old = self._records.get(path)
+        for name, (mtime, size, kind) in found.items():
+            old = self._records.get(name)
             if old is not None and (old.mtime_ns, old.size, old.kind) == (mtime, size, kind):
-                records[path] = old
+                records[name] = old
                 continue
-            stamp = stored.get(str(path))
+            stamp = stored.get(name)
             if stamp is not None and (stamp.mtime_ns, stamp.size) == (mtime, size):
-                pending[path] = (mtime, size, kind, stamp.hash)
+                pending[name] = (mtime, size, kind, stamp.hash)
                 continue
-            digest = self._hash_file(path, size, mtime)
+            digest = self._hash_file(Path(name), size, mtime)
             if digest is None:
                 continue
-            pending[path] = (mtime, size, kind, digest)
-            changed[str(path)] = FileStamp(mtime, size, digest)
+            pending[name] = (mtime, size, kind, digest)
+            changed[name] = FileStamp(mtime, size, digest)
         entries = self.cache.sources(d for *_, d in pending.values())
-        for path, (mtime, size, kind, digest) in pending.items():
-            entry = entries.get(digest) or self._process(path, digest, size)
+        for name, (mtime, size, kind, digest) in pending.items():
+            entry = entries.get(digest) or self._process(Path(name), digest, size)
             if entry is None:
                 continue
-            records[path] = _Record(mtime, size, kind, digest, entry)
-        gone = [str(p) for p in (self._scan or {}) if p not in found]
+            records[name] = _Record(mtime, size, kind, digest, _item(name, kind, digest, entry))
+        gone = [p for p in (self._scan or {}) if p not in found]
         if changed or gone:
             self.cache.remember_files(changed, forget=gone)
         return records
@@ -216,35 +250,24 @@ class Library:
         self.last_rendered += 1
         return entry
 
-    def _build(self, records: dict[Path, _Record]) -> Snapshot:
+    def _build(self, records: dict[str, _Record]) -> Snapshot:
         posts: dict[str, Page] = {}
         pages: dict[str, Page] = {}
         surveys: dict[str, Survey] = {}
         problems: list[ContentProblem] = []
-        for path in sorted(records):
-            record = records[path]
-            entry = record.entry
-            if entry.problem is not None or entry.meta is None:
-                line, message = entry.problem or (1, "unreadable")
-                problems.append(ContentProblem(path, line, message))
-                continue
-            try:
-                if record.kind == "survey":
-                    survey = _survey(path, record.hash, entry.meta)
-                    surveys.setdefault(survey.slug, survey)
-                    continue
-                meta = validate(entry.meta, path.stem, is_post=record.kind == "post")
-            except FieldError as exc:
-                problems.append(ContentProblem(path, _line_of(path, exc.field), str(exc)))
-                continue
-            page = Page(record.kind, path, record.hash, entry.words, entry.body_line, meta)
-            target = posts if record.kind == "post" else pages
-            if meta.slug in target:
-                problems.append(ContentProblem(path, _line_of(path, "slug"),
-                                               f"slug {meta.slug!r} is already used by "
-                                               f"{target[meta.slug].path}"))
-                continue
-            target[meta.slug] = page
+        for name in sorted(records):
+            item = records[name].item
+            if isinstance(item, ContentProblem):
+                problems.append(item)
+            elif isinstance(item, Survey):
+                surveys.setdefault(item.slug, item)
+            else:
+                target = posts if item.kind == "post" else pages
+                first = target.setdefault(item.slug, item)
+                if first is not item:
+                    problems.append(ContentProblem(
+                        item.path, _line_of(item.path, "slug"),
+                        f"slug {item.slug!r} is already used by {first.path}"))
         for problem in problems:
             log.error("%s (skipped)", problem)
         everything = tuple(list(posts.values()) + list(pages.values()))

@@ -17,6 +17,7 @@ Times without a zone are UTC; a bare date is midnight UTC. Unknown fields are re
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -64,6 +65,7 @@ class PageMeta:
     unknown: tuple[str, ...] = ()
 
 
+@functools.lru_cache(maxsize=65_536)
 def slugify(text: str) -> str:
     """``"Why Pull Wins!"`` → ``"why-pull-wins"``; empty when nothing usable is left."""
     lowered = text.lower().replace("&", " and ")

@@ -8,8 +8,10 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import ImageDraw
 
 WIDTH, HEIGHT = 1200, 630
 VERSION = "1"
@@ -20,10 +22,9 @@ INK = (30, 29, 26)
 MUTED = (95, 92, 85)
 ACCENT = (168, 63, 27)
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+def _font(size: int, bold: bool) -> Any:
+    from PIL import ImageFont
 
-
-def _font(size: int, bold: bool) -> Font:
     names = ("DejaVuSans-Bold.ttf", "Arial Bold.ttf", "arialbd.ttf") if bold else (
         "DejaVuSans.ttf", "Arial.ttf", "arial.ttf")
     for folder in FONT_DIRS:
@@ -34,7 +35,7 @@ def _font(size: int, bold: bool) -> Font:
     return ImageFont.load_default(size)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, lines: int
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int, lines: int
           ) -> list[str]:
     words, result, line = text.split(), [], ""
     for word in words:
@@ -54,6 +55,8 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, lines: i
 
 def draw_card(title: str, site_name: str, label: str | None) -> bytes:
     """The PNG bytes of one card."""
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 18), fill=ACCENT)

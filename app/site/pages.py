@@ -8,6 +8,7 @@ moment; it stays valid until the next ``publish_at`` or ``expires_at`` passes.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,16 +19,21 @@ from app.site.meta import PageMeta, tag_slug
 from app.site.rendering import WORDS_PER_MINUTE
 
 RELATED_COUNT = 3
+_SERIALS = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class Page:
     kind: str  # "post" or "page"
-    path: Path
+    file: str  # the file's path (see ``path``)
     hash: str
     words: int
     body_line: int
     meta: PageMeta
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
 
     @property
     def slug(self) -> str:
@@ -92,12 +98,16 @@ class Survey:
     """A survey file, as far as search needs it (the survey pages belong to another area)."""
 
     slug: str
-    path: Path
+    file: str
     hash: str
     title: str
     description: str
     questions: tuple[str, ...]
     draft: bool = False
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
 
     @property
     def url(self) -> str:
@@ -126,6 +136,7 @@ class PublicView:
     pages: dict[str, Page]
     tags: dict[str, Tag]
     valid_until: datetime | None
+    serial: int = 0  # distinct for every view built in this process
     _posts_by_slug: dict[str, Page] = field(default_factory=dict)
     _related: dict[str, tuple[Page, ...]] = field(default_factory=dict)
 
@@ -148,6 +159,7 @@ class PublicView:
             pages={p.slug: p for p in all_pages if p.is_public(now)},
             tags=tags,
             valid_until=_boundaries(all_posts + all_pages, now),
+            serial=next(_SERIALS),
             _posts_by_slug={p.slug: p for p in public},
         )
 

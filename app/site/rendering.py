@@ -113,7 +113,7 @@ def _heading_slug(value: str, separator: str) -> str:
     return separator.join(words)[:60] or "section"
 
 
-class _Renderer(threading.local):
+class _Renderer:
     """One Markdown instance per thread (building one costs more than rendering a page)."""
 
     def __init__(self) -> None:
@@ -136,7 +136,15 @@ class _Renderer(threading.local):
         )
 
 
-_local = _Renderer()
+_threads = threading.local()
+
+
+def _renderer() -> _Renderer:
+    renderer: _Renderer | None = getattr(_threads, "renderer", None)
+    if renderer is None:
+        renderer = _threads.renderer = _Renderer()
+    return renderer
+
 _LINK = re.compile(r'\b(?:href|src)="([^"]*)"')
 
 
@@ -151,7 +159,7 @@ def _headings(tokens: list[dict[str, Any]]) -> list[Heading]:
 
 def render_markdown(body: str, images: ImageLookup | None = None) -> Rendered:
     """Render ``body`` and sanitize the result. Never raises for odd Markdown."""
-    renderer = _local
+    renderer = _renderer()
     renderer.lookup = images
     md = renderer.md
     md.reset()

@@ -17,7 +17,6 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,12 @@ from typing import Any
 
 from flask import current_app
 from markupsafe import Markup
-from whoosh import query as wq
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.scoring import BM25F
 
 from app.site.library import Library, Snapshot
 from app.site.pages import Page, PublicView, Survey
+from app.site.ranking import Ranker, Term
 from app.site.searchindex import Document, IndexFolder, analyzer
 from app.site.snippets import Highlighter
 
@@ -40,7 +39,6 @@ PER_PAGE = 10
 MAX_QUERY_WORDS = 8
 MAX_PAGE = 100
 FACETS_SHOWN = 12
-TERM_CACHE = 512
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -83,54 +81,26 @@ def _empty(query: str, tag: str | None, page: int, suggestion: str | None = None
 
 
 class _Searcher:
-    """One Whoosh searcher plus the bit sets derived from it, valid for one index generation."""
+    """One Whoosh searcher and its ranker, valid for one index generation."""
 
     def __init__(self, searcher: Any, folder: Path) -> None:
         self.searcher = searcher
         self.folder = folder
-        self.reader = searcher.reader()
-        self.size = int(self.reader.doc_count_all())
-        self._terms: OrderedDict[str, int] = OrderedDict()
-        self._tags: dict[str, tuple[str, int]] | None = None
-        self.live = self._live_bits()
+        self.ranker = Ranker(searcher)
+        self._tags: dict[str, tuple[str, Term]] | None = None
 
-    def _ids_to_bits(self, ids: Iterable[int]) -> int:
-        buffer = bytearray((self.size + 8) // 8)
-        for docnum in ids:
-            buffer[docnum >> 3] |= 1 << (docnum & 7)
-        return int.from_bytes(buffer, "little")
-
-    def _live_bits(self) -> int:
-        all_bits = (1 << self.size) - 1
-        if not self.reader.has_deletions():
-            return all_bits
-        bits: int = self._ids_to_bits(self.reader.all_doc_ids())
-        return bits
-
-    def term_bits(self, field: str, text: str) -> int:
-        key = f"{field}:{text}"
-        found = self._terms.get(key)
-        if found is not None:
-            self._terms.move_to_end(key)
-            return found
-        if (field, text) in self.reader:
-            bits = self._ids_to_bits(self.reader.postings(field, text).all_ids()) & self.live
-        else:
-            bits = 0
-        self._terms[key] = bits
-        while len(self._terms) > TERM_CACHE:
-            self._terms.popitem(last=False)
-        return bits
-
-    def tags(self) -> dict[str, tuple[str, int]]:
-        """``slug → (name, bits)`` for every tag in the index."""
+    def tags(self) -> dict[str, tuple[str, Term]]:
+        """``slug → (name, term data)`` for every tag in the index."""
         if self._tags is None:
-            names: dict[str, str] = {}
-            for fields in self.reader.all_stored_fields():
-                for slug, name in fields.get("tagnames") or []:
-                    names.setdefault(slug, name)
-            self._tags = {slug: (names.get(slug, slug), self.term_bits("tags", slug))
-                          for slug in names}
+            found: dict[str, tuple[str, Term]] = {}
+            for raw in self.ranker.reader.lexicon("tags"):
+                slug = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+                term = self.ranker.term(slug, "tags")
+                if term is None:
+                    continue
+                names = dict(self.searcher.stored_fields(term.ids[0]).get("tagnames") or [])
+                found[slug] = (str(names.get(slug, slug)), term)
+            self._tags = found
         return self._tags
 
 
@@ -178,38 +148,38 @@ class SearchService:
         stems = self.stems(text)
         if not stems:
             return _empty(text, tag, page)
-        matched = state.live
-        for stem in stems:
-            matched &= state.term_bits("content", stem)
+        terms = [state.ranker.term(stem) for stem in stems]
+        matched = state.ranker.live
+        for term in terms:
+            matched &= term.bits if term is not None else 0
         if not matched:
             return _empty(text, tag, page, self._suggest(state, text))
         tags = state.tags()
         facets = sorted(
-            (Facet(slug, name, (matched & bits).bit_count()) for slug, (name, bits) in
+            (Facet(slug, name, (matched & data.bits).bit_count()) for slug, (name, data) in
              tags.items()),
             key=lambda f: (-f.count, f.name.lower()),
         )
         facets = [f for f in facets if f.count][:FACETS_SHOWN]
+        allowed = None
         if tag is not None:
-            matched &= tags.get(tag, ("", 0))[1]
+            chosen = tags.get(tag)
+            matched &= chosen[1].bits if chosen is not None else 0
+            allowed = set(chosen[1].ids) if chosen is not None else set()
         total = matched.bit_count()
         pages = max(1, -(-total // PER_PAGE))
         if total == 0 or page > pages:
             return Results(text, tag, page, pages, total, (), tuple(facets))
-        hits = self._top(state, stems, matched, page, tag is not None)
+        ranked = state.ranker.top([t for t in terms if t is not None], page * PER_PAGE, allowed)
+        hits = self._hits(state, stems, ranked[(page - 1) * PER_PAGE:])
         return Results(text, tag, page, pages, total, hits, tuple(facets))
 
-    def _top(self, state: _Searcher, stems: list[str], matched: int, page: int,
-             filtered: bool) -> tuple[Hit, ...]:
-        whoosh_query = wq.And([wq.Term("content", s) for s in stems])
-        options: dict[str, Any] = {"terms": False}
-        if filtered:
-            options["filter"] = _bits_to_ids(matched)
-        found = state.searcher.search_page(whoosh_query, page, pagelen=PER_PAGE, **options)
+    @staticmethod
+    def _hits(state: _Searcher, stems: list[str], docnums: list[int]) -> tuple[Hit, ...]:
         highlighter = Highlighter(stems, porter_stem)
         hits = []
-        for hit in found:
-            fields = hit.fields()
+        for docnum in docnums:
+            fields = state.searcher.stored_fields(docnum)
             hits.append(Hit(
                 url=fields["url"], kind=fields["kind"], date=fields.get("date", ""),
                 title=highlighter.mark(fields["title"]),
@@ -224,7 +194,7 @@ class SearchService:
         changed, words = False, []
         for word in WORD.findall(text.lower())[:MAX_QUERY_WORDS]:
             stems = self.stems(word)
-            if not stems or state.term_bits("content", stems[0]) or len(word) < 3:
+            if not stems or state.ranker.term(stems[0]) is not None or len(word) < 3:
                 words.append(word)
                 continue
             best = self._closest(state, word)
@@ -236,11 +206,12 @@ class SearchService:
     def _closest(state: _Searcher, word: str) -> str | None:
         field = "spell_content"
         for distance in (1, 2):
-            found = [str(t) for t in state.reader.terms_within(field, word, distance)]
+            reader = state.ranker.reader
+            found = [str(t) for t in reader.terms_within(field, word, distance)]
             found = [t for t in found if t != word]
             if found:
                 return min(found, key=lambda t: (edit_distance(word, t),
-                                                 -state.reader.doc_frequency(field, t), t))
+                                                 -reader.doc_frequency(field, t), t))
         return None
 
     # --- keeping the index in step --------------------------------------------------------------
@@ -248,7 +219,7 @@ class SearchService:
     def sync(self, snapshot: Snapshot, view: PublicView, library: Library) -> int | None:
         """Index what changed since the last sync; returns how many documents were written,
         or None when another process holds the index (it will do the work)."""
-        marker = (snapshot.generation, id(view))
+        marker = (snapshot.generation, view.serial)
         if self._synced == marker or not self._sync_lock.acquire(blocking=False):
             return 0
         try:
@@ -288,19 +259,6 @@ def edit_distance(a: str, b: str) -> int:
                                previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
-
-
-_BYTE_BITS = tuple(tuple(i for i in range(8) if value >> i & 1) for value in range(256))
-
-
-def _bits_to_ids(bits: int) -> set[int]:
-    ids: set[int] = set()
-    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    for index, value in enumerate(raw):
-        if value:
-            base = index * 8
-            ids.update(base + i for i in _BYTE_BITS[value])
-    return ids
 
 
 # --- what is searchable -------------------------------------------------------------------------

@@ -90,6 +90,11 @@ class SiteSettingsSource:
         self._stamp: tuple[int, int] | None = None
         self._settings = SiteSettings()
 
+    @property
+    def version(self) -> tuple[int, int] | None:
+        """Changes whenever the file is read again (its mtime and size)."""
+        return self._stamp
+
     def get(self) -> SiteSettings:
         try:
             stat = self.path.stat()

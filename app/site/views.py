@@ -50,7 +50,7 @@ def _base() -> str:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 10_000:
         abort(404)
     return int(raw)
 
@@ -209,7 +209,8 @@ def search() -> Response:
     query = request.args.get("q", "")
     tag = request.args.get("tag") or None
     raw_page = request.args.get("page", "1")
-    number = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100 else 1
+    number = int(raw_page) if raw_page.isascii() and raw_page.isdigit() \
+        and 0 < int(raw_page) <= 100 else 1
     results = run_search(query, number, tag) if query.strip() else None
     site = _site()
     title = f"Search: {query.strip()[:60]}" if query.strip() else "Search"

@@ -3,6 +3,7 @@ render cache, search, the pull-side pages, the ``content`` commands and the star
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from app.site.cache import RenderCache
 from app.site.checks import register_content_check
 from app.site.images import ImageCatalog
 from app.site.library import Library, Snapshot
+from app.site.memo import PageMemo
 from app.site.meta import tag_slug
 from app.site.pages import PublicView
 from app.site.search import SearchService
@@ -32,8 +34,23 @@ def _sync_search(snapshot: Snapshot, view: PublicView) -> None:
     service.sync(snapshot, view, current_app.extensions["pullfirst.library"])
 
 
+def _content_version(app: Flask) -> Hashable:
+    with app.app_context():
+        from app.site import content
+
+        return content.version(clock.now())
+
+
+def prepare_content(app: Flask) -> str:
+    """Read the folder (rendering only what changed) and bring the index up to date; returns a
+    line for the console. ``flask serve`` runs it before serving; gunicorn's ``when_ready``
+    hook (deploy/gunicorn.conf.py) runs it in the master so preloaded workers inherit the
+    pages instead of each reading them on their first request."""
+    with app.app_context():
+        return _prepare_content()
+
+
 def _prepare_content() -> str:
-    """``flask serve``: read the folder (rendering only what changed) and update the index."""
     from app.site import content
 
     library: Library = current_app.extensions["pullfirst.library"]
@@ -60,6 +77,8 @@ def init_app(app: Flask) -> None:
     app.extensions["pullfirst.search"] = SearchService(instance / "search",
                                                        app.config["CONTENT_RECHECK_SECONDS"])
     app.extensions["pullfirst.search_sync"] = _sync_search
+    app.wsgi_app = PageMemo(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: _content_version(app))
     app.jinja_env.globals["site_title"] = lambda: site_settings().title
     app.jinja_env.filters["tag_slug"] = tag_slug
     cta.init_app(app)

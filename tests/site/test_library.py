@@ -77,3 +77,23 @@ def test_public_posts_api_gives_typed_pages_with_front_matter(content_dir: Path,
     assert notify.meta.notify == "newsletter"
     assert notify.published_at == datetime(2026, 2, 2, tzinfo=UTC)
     assert notify.url == "/posts/notify-me/"
+
+
+def test_the_watch_says_when_a_folder_may_have_changed(tmp_path: Path) -> None:
+    from app.site.watch import FolderWatch
+
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "a.md").write_text("one")
+    ticks = [0.0]
+    watch = FolderWatch([folder], clock=lambda: ticks[0])
+    assert watch.changed() is True  # the first check always scans
+    assert watch.changed() is (not watch.native)
+    (folder / "a.md").write_text("two")  # an edit in place
+    assert watch.changed() is True
+    assert watch.changed() is (not watch.native)
+    (folder / "b.md").write_text("new")
+    os.replace(folder / "b.md", folder / "c.md")  # an atomic save
+    assert watch.changed() is True
+    ticks[0] = 61.0
+    assert watch.changed() is True  # the safety scan, whatever the kernel said
