@@ -19,6 +19,7 @@ from flask import current_app
 from app.site.library import Library, Snapshot
 from app.site.pages import Page, PublicView, Survey
 from app.site.rendering import Rendered
+from app.site.settings import SiteSettingsSource
 
 
 def library() -> Library:
@@ -42,8 +43,6 @@ def public(now: datetime) -> PublicView:
 
 def version(now: datetime) -> tuple[int, int, tuple[int, int] | None]:
     """Changes whenever what the public sees may change: the folder, the schedule, site.toml."""
-    from app.site.settings import SiteSettingsSource
-
     snapshot = current()
     settings: SiteSettingsSource = current_app.extensions["pullfirst.site_settings"]
     settings.get()

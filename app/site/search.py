@@ -36,6 +36,7 @@ from app.site.snippets import Highlighter
 log = logging.getLogger("pullfirst.search")
 
 PER_PAGE = 10
+AUTO_REBUILD_LIMIT = 2_000  # larger sites build their first index with content index --rebuild
 MAX_QUERY_WORDS = 8
 MAX_PAGE = 100
 FACETS_SHOWN = 12
@@ -114,6 +115,7 @@ class SearchService:
         self._analyzer = analyzer()
         self._sync_lock = threading.Lock()
         self._synced: tuple[int, int] | None = None
+        self._warned = False
 
     # --- searching ----------------------------------------------------------------------------
 
@@ -129,6 +131,7 @@ class SearchService:
         ix = self.folder.open()
         if ix is None:
             self._local.state = None
+            self._synced = None  # the next sync builds it (or says how to)
             return None
         fresh = _Searcher(ix.searcher(weighting=BM25F()), self.folder.current_dir() or Path())
         self._local.state = fresh
@@ -197,21 +200,24 @@ class SearchService:
             if not stems or state.ranker.term(stems[0]) is not None or len(word) < 3:
                 words.append(word)
                 continue
-            best = self._closest(state, word)
+            best = self._closest(state, stems[0])
             changed = changed or best is not None
             words.append(best or word)
         return " ".join(words) if changed else None
 
     @staticmethod
-    def _closest(state: _Searcher, word: str) -> str | None:
-        field = "spell_content"
+    def _closest(state: _Searcher, stem: str) -> str | None:
+        """The indexed word closest to ``stem`` (fewest edits, then most documents), written
+        as it appears in the most relevant document that has it."""
+        reader = state.ranker.reader
         for distance in (1, 2):
-            reader = state.ranker.reader
-            found = [str(t) for t in reader.terms_within(field, word, distance)]
-            found = [t for t in found if t != word]
+            found = [t.decode() if isinstance(t, bytes) else str(t)
+                     for t in reader.terms_within("content", stem, distance)]
+            found = [t for t in found if t != stem]
             if found:
-                return min(found, key=lambda t: (edit_distance(word, t),
-                                                 -reader.doc_frequency(field, t), t))
+                best = min(found, key=lambda t: (edit_distance(stem, t),
+                                                 -reader.doc_frequency("content", t), t))
+                return _surface(state, best)
         return None
 
     # --- keeping the index in step --------------------------------------------------------------
@@ -223,11 +229,18 @@ class SearchService:
         if self._synced == marker or not self._sync_lock.acquire(blocking=False):
             return 0
         try:
+            wanted = searchable(snapshot, view)
             if self.folder.current_dir() is None:
+                if len(wanted) > AUTO_REBUILD_LIMIT:
+                    if not self._warned:
+                        log.error("no current search index for %d documents: run flask --app "
+                                  "app content index --rebuild", len(wanted))
+                        self._warned = True
+                    self._synced = marker
+                    return None
                 self.rebuild(snapshot, view, library, procs=1)
                 self._synced = marker
-                return len(self.folder.stamps())
-            wanted = searchable(snapshot, view)
+                return len(wanted)
             indexed = self.folder.stamps()
             changed = [item for key, item in wanted.items() if indexed.get(key) != item.hash]
             removed = [key for key in indexed if key not in wanted]
@@ -247,6 +260,20 @@ class SearchService:
         self.folder.rebuild(iter_documents(items, library), procs, progress)
         self._local = threading.local()
         return len(items)
+
+
+def _surface(state: _Searcher, stem: str) -> str | None:
+    """A word of the text that stems to ``stem`` ("permiss" → "permission")."""
+    term = state.ranker.term(stem)
+    if term is None:
+        return None
+    top = state.ranker.top([term], 1)
+    fields = state.searcher.stored_fields(top[0] if top else term.ids[0])
+    highlighter = Highlighter([stem], porter_stem)
+    for text in (fields.get("title", ""), fields.get("summary", ""), fields.get("text", "")):
+        for start, end, _ in highlighter.matches(text, limit=1):
+            return str(text[start:end]).lower()
+    return None
 
 
 def edit_distance(a: str, b: str) -> int:

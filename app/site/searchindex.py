@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import fields, index
-from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Tokenizer
+from whoosh.analysis import STOP_WORDS, StemFilter, Tokenizer
 from whoosh.analysis.acore import Token
 from whoosh.index import LockError
 
@@ -34,13 +35,17 @@ SECTION = "\x1e"
 BOOSTS = (4.0, 2.0, 1.0)  # title, tags, body
 MAX_STORED_TEXT = 30_000
 STAMPS = "stamps.json"
+SCHEMA_VERSION = "2"  # bump when the schema or the analyzer changes: old indexes are rebuilt
 
 
 class SectionTokenizer(Tokenizer):
-    """Words of ``title␞tags␞body``; each section's tokens carry that section's boost."""
+    """Lower-cased words of ``title␞tags␞body`` without stop words; each section's words carry
+    that section's boost. (Lower-casing and stop words are done here, in one pass, instead of in
+    two more filters: indexing 10,000 articles spends most of its time in this chain.)"""
 
     def __init__(self) -> None:
-        self.words = RegexTokenizer()
+        self.pattern = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
+        self.stops = frozenset(STOP_WORDS)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
@@ -48,24 +53,36 @@ class SectionTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(type(self))
 
-    def __call__(self, value: str, **kwargs: Any) -> Iterator[Token]:
-        if SECTION not in value:
-            yield from self.words(value, **kwargs)
-            return
-        position, offset = kwargs.pop("start_pos", 0), kwargs.pop("start_char", 0)
-        for boost, section in zip(BOOSTS, value.split(SECTION), strict=False):
-            last = None
-            for token in self.words(section, start_pos=position, start_char=offset, **kwargs):
-                token.boost = boost
-                last = token
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        sections = value.split(SECTION) if SECTION in value else [value]
+        boosts = BOOSTS if len(sections) > 1 else (1.0,)
+        position, offset, stops = 0, 0, self.stops
+        for boost, section in zip(boosts, sections, strict=False):
+            for match in self.pattern.finditer(section.lower()):
+                text = match.group(0)
+                if len(text) < 2 or text in stops:
+                    if not removestops:
+                        token.text, token.stopped, token.boost = text, True, boost
+                        yield token
+                    continue
+                token.text, token.stopped, token.boost = text, False, boost
+                if keeporiginal:
+                    token.original = text
+                if positions:
+                    token.pos = position
+                    position += 1
+                if chars:
+                    token.startchar = offset + match.start()
+                    token.endchar = offset + match.end()
                 yield token
-            if last is not None and kwargs.get("positions"):
-                position = last.pos + 1
             offset += len(section) + 1
 
 
 def analyzer() -> Any:
-    return SectionTokenizer() | LowercaseFilter() | StopFilter() | StemFilter(cachesize=50_000)
+    return SectionTokenizer() | StemFilter(cachesize=50_000)
 
 
 def schema() -> fields.Schema:
@@ -73,7 +90,7 @@ def schema() -> fields.Schema:
         key=fields.ID(stored=True, unique=True),
         kind=fields.ID(stored=True),
         tags=fields.KEYWORD(stored=True, commas=True, scorable=False),
-        content=fields.TEXT(analyzer=analyzer(), phrase=False, spelling=True),
+        content=fields.TEXT(analyzer=analyzer(), phrase=False),
         url=fields.STORED, title=fields.STORED, summary=fields.STORED, date=fields.STORED,
         tagnames=fields.STORED, text=fields.STORED,
     )
@@ -121,13 +138,11 @@ class IndexFolder:
         except FileNotFoundError:
             return None
         folder = self.root / name
-        return folder if name and folder.is_dir() else None
-
-    def pointer_stamp(self) -> int:
         try:
-            return self.pointer.stat().st_mtime_ns
-        except FileNotFoundError:
-            return 0
+            version = (folder / "VERSION").read_text().strip()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return folder if name and version == SCHEMA_VERSION else None
 
     def open(self) -> Any | None:
         folder = self.current_dir()
@@ -210,6 +225,7 @@ class IndexFolder:
             raise
         ix.close()
         self.write_stamps(folder, stamps)
+        (folder / "VERSION").write_text(SCHEMA_VERSION + "\n")
         previous = self.current_dir()
         fd, temporary = tempfile.mkstemp(dir=self.root, prefix=".current-")
         with os.fdopen(fd, "w") as handle:

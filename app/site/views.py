@@ -30,7 +30,7 @@ from app.site.httpcache import cacheable, immutable, private
 from app.site.meta import normalize_path, tag_slug
 from app.site.pages import Page, PublicView
 from app.site.search import search as run_search
-from app.site.settings import SiteSettings
+from app.site.settings import current_settings as site_settings
 
 bp = Blueprint("site", __name__)
 
@@ -38,13 +38,7 @@ READ_KEY = "site.read"
 READ_MEMORY = 200
 
 
-def _site() -> SiteSettings:
-    from app.site.wiring import site_settings
-
-    return site_settings()
-
-
-def _base() -> str:
+def base_url() -> str:
     return str(current_app.config["BASE_URL"])
 
 
@@ -63,7 +57,7 @@ def _paginate(items: tuple[Page, ...], number: int) -> tuple[tuple[Page, ...], i
     return items[(number - 1) * per_page: number * per_page], pages
 
 
-def _newest(items: tuple[Page, ...]) -> datetime | None:
+def newest(items: tuple[Page, ...]) -> datetime | None:
     return max((p.modified_at for p in items if p.modified_at), default=None)
 
 
@@ -79,16 +73,16 @@ def home() -> Response:
     view = content.public(clock.now())
     number = _page_number()
     posts, pages = _paginate(view.posts, number)
-    site = _site()
+    site = site_settings()
     path = "/" if number == 1 else f"/?page={number}"
     tags = sorted(view.tags.values(), key=lambda t: (-len(t.posts), t.name.lower()))[:12]
     html = render_template(
         "site/home.html", posts=posts, number=number, pages=pages, tags=tags,
         calls=site.extra.get("home_cta") or [],
         seo=seo.for_listing(site.title if number == 1 else f"Articles, page {number}",
-                            site.description, path, site, _base(), home=number == 1),
+                            site.description, path, site, base_url(), home=number == 1),
     )
-    return cacheable(html, last_modified=_newest(view.posts))
+    return cacheable(html, last_modified=newest(view.posts))
 
 
 def _remember_read(page: Page, at: datetime) -> None:
@@ -120,12 +114,12 @@ def _show(page: Page | None, view: PublicView, template: str) -> Response:
     if hidden is not None and not (current_user.is_authenticated
                                    and current_user.has_role("editor")):
         abort(404)
-    site = _site()
+    site = site_settings()
     body = content.rendered(page)
     html = render_template(
         template, page=page, body=body, hidden=hidden,
         related=view.related(page) if page.kind == "post" and hidden is None else (),
-        seo=seo.for_page(page, site, _base(), og_image(page)),
+        seo=seo.for_page(page, site, base_url(), og_image(page)),
     )
     if hidden is not None:
         return private(current_app.make_response(html))
@@ -171,13 +165,14 @@ def page(slug: str) -> Response:
 @bp.route("/tags/")
 def tags() -> Response:
     view = content.public(clock.now())
-    site = _site()
+    site = site_settings()
     html = render_template(
         "site/tags.html", tags=sorted(view.tags.values(), key=lambda t: t.name.lower()),
         seo=seo.for_listing("Topics", f"Every topic on {site.title}, with its articles.",
-                            "/tags/", site, _base(), trail=[("Home", "/"), ("Topics", "/tags/")]),
+                            "/tags/", site, base_url(),
+                            trail=[("Home", "/"), ("Topics", "/tags/")]),
     )
-    return cacheable(html, last_modified=_newest(view.posts))
+    return cacheable(html, last_modified=newest(view.posts))
 
 
 @bp.route("/tags/<tag>/")
@@ -190,17 +185,17 @@ def tag(tag: str) -> Response:
         abort(404)
     number = _page_number()
     posts, pages = _paginate(found.posts, number)
-    site = _site()
+    site = site_settings()
     path = f"/tags/{found.slug}/" + ("" if number == 1 else f"?page={number}")
     html = render_template(
         "site/tag.html", tag=found, posts=posts, number=number, pages=pages,
         seo=seo.for_listing(f"Articles about {found.name}",
                             f"{len(found.posts)} articles about {found.name} on {site.title}.",
-                            path, site, _base(),
+                            path, site, base_url(),
                             trail=[("Home", "/"), ("Topics", "/tags/"),
                                    (found.name, f"/tags/{found.slug}/")]),
     )
-    return cacheable(html, last_modified=_newest(found.posts))
+    return cacheable(html, last_modified=newest(found.posts))
 
 
 @bp.route("/search")
@@ -212,12 +207,12 @@ def search() -> Response:
     number = int(raw_page) if raw_page.isascii() and raw_page.isdigit() \
         and 0 < int(raw_page) <= 100 else 1
     results = run_search(query, number, tag) if query.strip() else None
-    site = _site()
+    site = site_settings()
     title = f"Search: {query.strip()[:60]}" if query.strip() else "Search"
     html = render_template(
         "site/search.html", results=results, search_query=query, tag=tag,
         seo=seo.for_listing(title, f"Search the articles, pages and surveys of {site.title}.",
-                            "/search", site, _base(), noindex=True),
+                            "/search", site, base_url(), noindex=True),
     )
     return cacheable(html)
 

@@ -3,6 +3,7 @@ render cache, search, the pull-side pages, the ``content`` commands and the star
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,13 @@ from app.site.memo import PageMemo
 from app.site.meta import tag_slug
 from app.site.pages import PublicView
 from app.site.search import SearchService
-from app.site.settings import SiteSettings, SiteSettingsSource
+from app.site.settings import SiteSettings, SiteSettingsSource, current_settings
 from app.site.views import bp
 from app.startup import register_startup_step
 
 
 def site_settings() -> SiteSettings:
-    source: SiteSettingsSource = current_app.extensions["pullfirst.site_settings"]
-    return source.get()
+    return current_settings()
 
 
 def _sync_search(snapshot: Snapshot, view: PublicView) -> None:
@@ -42,20 +42,26 @@ def _content_version(app: Flask) -> Hashable:
 
 
 def prepare_content(app: Flask) -> str:
-    """Read the folder (rendering only what changed) and bring the index up to date; returns a
-    line for the console. ``flask serve`` runs it before serving; gunicorn's ``when_ready``
-    hook (deploy/gunicorn.conf.py) runs it in the master so preloaded workers inherit the
-    pages instead of each reading them on their first request."""
+    """Read the folder (rendering only what changed) and bring the search index up to date;
+    returns a line for the console. gunicorn's ``when_ready`` hook (deploy/gunicorn.conf.py)
+    runs it in the master so preloaded workers inherit the pages instead of each reading them
+    on their first request. A missing index of a large site is left to ``content index
+    --rebuild`` there, so serving never waits minutes."""
     with app.app_context():
-        return _prepare_content()
+        return _prepare_content(build_index=False)
 
 
-def _prepare_content() -> str:
+def _prepare_content(build_index: bool = True) -> str:
+    """``flask serve``: as :func:`prepare_content`, building a missing index on every core."""
     from app.site import content
 
     library: Library = current_app.extensions["pullfirst.library"]
     before = library.last_rendered
     snapshot = library.refresh()
+    service: SearchService = current_app.extensions["pullfirst.search"]
+    if build_index and service.folder.current_dir() is None:
+        view = snapshot.public(clock.now())
+        service.rebuild(snapshot, view, library, procs=os.cpu_count() or 1)
     content.public(clock.now())
     rendered = library.last_rendered - before
     problems = f", {len(snapshot.problems)} skipped (run flask content check)" \

@@ -141,3 +141,42 @@ def test_search_without_an_index_says_so(app: Flask) -> None:
     with app.test_request_context():
         results = service.search("ledger")
     assert results.available is False
+
+
+def test_ranking_is_whooshs_own_bm25f(app: Flask, content_dir: Path) -> None:
+    import random
+
+    from whoosh import query as wq
+
+    words = ["permission", "ledger", "consent", "reader", "quiet", "strategy", "replies",
+             "walrus", "event", "granted"]
+    rng = random.Random(5)
+    for number in range(40):
+        body = " ".join(rng.choice(words) for _ in range(rng.randint(5, 60)))
+        (content_dir / "posts" / f"mix-{number}.md").write_text(
+            post(f"Mix {rng.choice(words)} {number}", body))
+    _results(app, "anything")
+    service: SearchService = app.extensions["pullfirst.search"]
+    state = service._searcher()
+    assert state is not None
+    for size in (1, 2, 3):
+        for _ in range(10):
+            stems = service.stems(" ".join(rng.sample(words, size)))
+            terms = [state.ranker.term(s) for s in stems]
+            if any(t is None for t in terms):
+                continue
+            ours = state.ranker.top([t for t in terms if t is not None], 10)
+            theirs = state.searcher.search(wq.And([wq.Term("content", s) for s in stems]),
+                                           limit=10)
+            assert ours == [hit.docnum for hit in theirs], stems
+
+
+def test_an_index_of_an_older_version_is_rebuilt(app: Flask) -> None:
+    _results(app, "ledger")
+    service: SearchService = app.extensions["pullfirst.search"]
+    folder = service.folder.current_dir()
+    assert folder is not None
+    (folder / "VERSION").write_text("0\n")
+    assert _results(app, "ledger").available is False  # noticed at the next content check
+    assert _results(app, "ledger").hits[0].url == "/posts/ledger/"
+    assert service.folder.current_dir() not in (None, folder)
