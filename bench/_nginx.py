@@ -12,10 +12,11 @@ from bench._common import REPO
 DEPLOY = REPO / "deploy" / "nginx"
 
 
-def config(prefix: Path, port: int, upstream: str, static_root: Path | None = None) -> Path:
+def config(prefix: Path, port: int, upstream: str, static_root: Path | None = None,
+           static_port: int = 0) -> Path:
     """Write ``prefix/nginx.conf``: the shipped http and proxy snippets (cache path and upstream
     moved into ``prefix``), serving ``/`` through the cache on ``port``. With ``static_root``,
-    a second server on ``port + 1`` serves that folder as static files."""
+    a second server on ``static_port`` serves that folder as static files."""
     http = (DEPLOY / "pullfirst-http.conf").read_text()
     http = http.replace("/var/cache/nginx/pullfirst", str(prefix / "cache"))
     http = http.replace("server 127.0.0.1:8000;", f"server {upstream};")
@@ -25,7 +26,7 @@ def config(prefix: Path, port: int, upstream: str, static_root: Path | None = No
     if static_root is not None:
         static = f"""
     server {{
-        listen 127.0.0.1:{port + 1};
+        listen 127.0.0.1:{static_port};
         root {static_root};
         location / {{ try_files $uri $uri/index.html =404; default_type text/html; }}
     }}"""

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -40,14 +41,27 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def worker_rss_mb(master: int) -> list[float]:
+def worker_memory_mb(master: int) -> list[tuple[float, float]]:
+    """(resident, private) megabytes of each worker: resident counts the index pages mapped
+    from the page cache, which every process shares; private is the worker's own."""
     children = Path(f"/proc/{master}/task/{master}/children")
     sizes = []
     for pid in children.read_text().split():
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                sizes.append(int(line.split()[1]) / 1024)
+        fields = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value = line.split(":", 1)
+            fields[name] = int(value.split()[0]) / 1024
+        sizes.append((fields["Rss"], fields["Private_Clean"] + fields["Private_Dirty"]))
     return sizes
+
+
+def search_queries(content: Path, count: int) -> list[str]:
+    """Titles' words as queries: many different terms, so the caches fill up."""
+    words: list[str] = []
+    for path in sorted((content / "posts").glob("*.md"))[:count]:
+        title = path.read_text(encoding="utf-8").split("title:", 1)[1].split("\n", 1)[0]
+        words.extend(w for w in title.strip(' "').lower().split() if len(w) > 3)
+    return [" ".join(words[i:i + 2]) for i in range(0, min(len(words), 2 * count), 2)]
 
 
 def main() -> None:
@@ -67,7 +81,10 @@ def main() -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
             body = response.read()
         ours = wrk(f"http://127.0.0.1:{port}{path}", options.seconds, options.connections)
-        memory = worker_rss_mb(app.pid)
+        for query in search_queries(options.content, 300):  # warm the search caches too
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/search?q={urllib.parse.quote(query)}").close()
+        memory = worker_memory_mb(app.pid)
     finally:
         stop(app)
     time.sleep(1)
@@ -92,7 +109,8 @@ def main() -> None:
     print(f"  bare Flask, same bytes: {baseline:8.0f} requests/s")
     print(f"  ratio: {ours / baseline:.0%} of the bare app (budget: at least 70%)")
     print(f"  first article served {started:.2f} s after gunicorn started")
-    print("  worker memory after the run: " + ", ".join(f"{m:.0f} MB" for m in memory)
+    print("  worker memory after the run and 300 searches: "
+          + ", ".join(f"{rss:.0f} MB resident ({own:.0f} MB private)" for rss, own in memory)
           + " (budget: under 300 MB each)")
 
 

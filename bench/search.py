@@ -41,8 +41,9 @@ def _queries(texts: list[str], count: int, seed: int) -> list[str]:
     """1-3 word queries; words chosen from every band of document frequency."""
     frequency: Counter[str] = Counter()
     for text in texts[:1500]:
-        frequency.update({w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in STOP})
-    ranked = [w for w, _ in frequency.most_common()]
+        frequency.update(sorted({w for w in re.findall(r"[a-z]{3,}", text.lower())
+                                 if w not in STOP}))
+    ranked = sorted(frequency, key=lambda w: (-frequency[w], w))
     bands = [ranked[: len(ranked) // 20], ranked[len(ranked) // 20: len(ranked) // 4],
              ranked[len(ranked) // 4:]]
     rng = random.Random(seed)

@@ -32,7 +32,7 @@ def main() -> None:
     posts = sorted((options.content / "posts").glob("*.md"))
     path = f"/posts/{posts[len(posts) // 3].stem}/"
 
-    app_port, port = free_port(), free_port()
+    app_port, port, static_port = free_port(), free_port(), free_port()
     app = gunicorn("app:create_app()", app_port, app_env(options.content, options.instance))
     try:
         wait_for(f"http://127.0.0.1:{app_port}{path}", process=app)
@@ -43,14 +43,15 @@ def main() -> None:
             copy = prefix / "static" / path.strip("/") / "index.html"
             copy.parent.mkdir(parents=True)
             copy.write_bytes(body)
-            conf = config(prefix, port, f"127.0.0.1:{app_port}", prefix / "static")
+            conf = config(prefix, port, f"127.0.0.1:{app_port}", prefix / "static",
+                          static_port)
             with Nginx(prefix, conf):
                 cached_url = f"http://127.0.0.1:{port}{path}"
                 wait_for(cached_url)
                 with urllib.request.urlopen(cached_url) as response:
                     status = response.headers.get("X-Cache-Status")
                 cached = wrk(cached_url, options.seconds, options.connections)
-                static = wrk(f"http://127.0.0.1:{port + 1}{path}", options.seconds,
+                static = wrk(f"http://127.0.0.1:{static_port}{path}", options.seconds,
                              options.connections)
     finally:
         stop(app)

@@ -26,7 +26,7 @@ from typing import Any
 
 B, K1 = 0.75, 1.2
 FIELD = "content"
-CACHE_BYTES = 48_000_000  # per searcher: the term data kept for reuse
+CACHE_BYTES = 48_000_000  # per process (one searcher, shared): the term data kept for reuse
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ query: only its words count.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -111,7 +112,12 @@ class SearchService:
     def __init__(self, root: Path, recheck_seconds: float) -> None:
         self.folder = IndexFolder(root)
         self.recheck_seconds = recheck_seconds
-        self._local = threading.local()
+        # One searcher per process, shared by its threads under a lock: its caches are the
+        # memory-hungry part, and a search takes milliseconds.
+        self._state: _Searcher | None = None
+        self._checked = float("-inf")
+        self._pid = os.getpid()
+        self._lock = threading.RLock()
         self._analyzer = analyzer()
         self._sync_lock = threading.Lock()
         self._synced: tuple[int, int] | None = None
@@ -120,22 +126,28 @@ class SearchService:
     # --- searching ----------------------------------------------------------------------------
 
     def _searcher(self) -> _Searcher | None:
-        state: _Searcher | None = getattr(self._local, "state", None)
-        checked = getattr(self._local, "checked", 0.0)
-        if state is not None and time.monotonic() - checked < self.recheck_seconds:
+        """The process's searcher, reopened when the index changed (call with the lock)."""
+        if self._pid != os.getpid():  # a forked worker never uses its parent's file handles
+            self._state, self._checked, self._pid = None, float("-inf"), os.getpid()
+        state = self._state
+        if state is not None and time.monotonic() - self._checked < self.recheck_seconds:
             return state
-        self._local.checked = time.monotonic()
+        self._checked = time.monotonic()
         folder = self.folder.current_dir()
         if state is not None and folder == state.folder and state.searcher.up_to_date():
             return state
+        self._forget()
         ix = self.folder.open()
         if ix is None:
-            self._local.state = None
             self._synced = None  # the next sync builds it (or says how to)
             return None
-        fresh = _Searcher(ix.searcher(weighting=BM25F()), self.folder.current_dir() or Path())
-        self._local.state = fresh
-        return fresh
+        self._state = _Searcher(ix.searcher(weighting=BM25F()), folder or Path())
+        return self._state
+
+    def _forget(self) -> None:
+        if self._state is not None and self._pid == os.getpid():
+            self._state.searcher.close()
+        self._state = None
 
     def stems(self, text: str) -> list[str]:
         words = WORD.findall(text)[:MAX_QUERY_WORDS * 3]
@@ -143,6 +155,10 @@ class SearchService:
         return list(dict.fromkeys(stems))[:MAX_QUERY_WORDS]
 
     def search(self, text: str, page: int = 1, tag: str | None = None) -> Results:
+        with self._lock:
+            return self._search(text, page, tag)
+
+    def _search(self, text: str, page: int, tag: str | None) -> Results:
         text = " ".join(text.split())[:200]
         page = min(max(page, 1), MAX_PAGE)
         state = self._searcher()
@@ -258,7 +274,8 @@ class SearchService:
                 progress: Callable[[int], None] | None = None) -> int:
         items = list(searchable(snapshot, view).values())
         self.folder.rebuild(iter_documents(items, library), procs, progress)
-        self._local = threading.local()
+        with self._lock:
+            self._forget()
         return len(items)
 
 

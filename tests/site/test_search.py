@@ -157,7 +157,8 @@ def test_ranking_is_whooshs_own_bm25f(app: Flask, content_dir: Path) -> None:
             post(f"Mix {rng.choice(words)} {number}", body))
     _results(app, "anything")
     service: SearchService = app.extensions["pullfirst.search"]
-    state = service._searcher()
+    with service._lock:
+        state = service._searcher()
     assert state is not None
     for size in (1, 2, 3):
         for _ in range(10):
