@@ -24,7 +24,7 @@ from app.admin.views import bp
 from app.site import content, editor
 from app.site.errors import ContentPathError, EditConflict, ImageRejected, SourceError
 from app.site.frontmatter import parse_source
-from app.site.images import save_upload
+from app.site.images import MAX_UPLOAD_BYTES, save_upload
 from app.site.rendering import render_markdown
 
 MAX_TEXT = 900_000
@@ -167,7 +167,9 @@ def content_upload(kind: str, name: str) -> Response | tuple[str, int]:
     upload = UploadForm()
     if upload.validate_on_submit():
         try:
-            saved = save_upload(upload.image.data.read(), upload.image.data.filename or "image",
+            # Read one byte past the limit: enough to refuse, never the whole of a huge file.
+            raw = upload.image.data.read(MAX_UPLOAD_BYTES + 1)
+            saved = save_upload(raw, upload.image.data.filename or "image",
                                 _content_dir() / "images")
         except ImageRejected as exc:
             upload.image.errors = [str(exc)]

@@ -227,3 +227,20 @@ def test_unknown_files_and_kinds_are_404(editor: FlaskClient) -> None:
     assert editor.get("/admin/content/post/nope").status_code == 404
     assert editor.get("/admin/content/secret/ledger").status_code == 404
     assert editor.get("/admin/content/post/..%2Fsite").status_code == 404
+
+
+def test_an_upload_over_the_size_limit_is_refused(
+    editor: FlaskClient, content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.admin import content as screens
+    from app.site import images
+
+    monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", 2_000)  # a small limit keeps the test fast
+    monkeypatch.setattr(screens, "MAX_UPLOAD_BYTES", 2_000)
+    page = editor.get("/admin/content/post/ledger").text
+    response = editor.post("/admin/content/post/ledger/images", data={
+        "csrf_token": csrf_token(page), "alt": "x",
+        "image": (io.BytesIO(_png(10, 10) + b"\0" * 5_000), "big.png")},
+        content_type="multipart/form-data")
+    assert response.status_code == 400 and "the limit is 2,000" in response.text
+    assert not (content_dir / "images").exists()

@@ -97,3 +97,14 @@ def test_the_watch_says_when_a_folder_may_have_changed(tmp_path: Path) -> None:
     assert watch.changed() is True
     ticks[0] = 61.0
     assert watch.changed() is True  # the safety scan, whatever the kernel said
+
+
+def test_the_demo_content_loads_without_skipping_a_file(tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    snapshot = _library(REPO / "content", tmp_path / "cache.sqlite3").current()
+    assert snapshot.problems == ()
+    assert len(snapshot.posts) >= 12 and {"about", "privacy"} <= set(snapshot.pages)
+    for page in snapshot.all_pages:
+        assert page.description and len(page.description) <= 160, page.path
+        assert len(page.title) <= 60, page.path
