@@ -84,7 +84,8 @@ def main() -> None:
 
     os.environ.update(app_env(options.content, options.instance))
     from app import clock, create_app
-    from app.site.search import SearchService, searchable
+    from app.site.search import SearchService
+    from app.site.searchdocs import searchable
 
     app = create_app()
     service: SearchService = app.extensions["pullfirst.search"]

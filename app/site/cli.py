@@ -16,7 +16,8 @@ from app.site import build, editor
 from app.site.checks import registered_checks
 from app.site.errors import ContentPathError
 from app.site.library import Library, scan
-from app.site.search import SearchService, searchable
+from app.site.search import SearchService
+from app.site.searchdocs import searchable
 
 content_cli = AppGroup("content", help="Posts, pages and the search index.")
 

@@ -18,7 +18,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,10 @@ from whoosh.lang.porter import stem as porter_stem
 from whoosh.scoring import BM25F
 
 from app.site.library import Library, Snapshot
-from app.site.pages import Page, PublicView, Survey
+from app.site.pages import PublicView
 from app.site.ranking import Ranker, Term
-from app.site.searchindex import Document, IndexFolder, analyzer
+from app.site.searchdocs import documents_for, iter_documents, searchable
+from app.site.searchindex import IndexFolder, analyzer
 from app.site.snippets import Highlighter
 
 log = logging.getLogger("pullfirst.search")
@@ -303,46 +304,6 @@ def edit_distance(a: str, b: str) -> int:
                                previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
-
-
-# --- what is searchable -------------------------------------------------------------------------
-
-
-Searchable = Page | Survey
-
-
-def searchable(snapshot: Snapshot, view: PublicView) -> dict[str, Searchable]:
-    """Key → item for everything the public may find: public posts and pages, surveys."""
-    found: dict[str, Searchable] = {f"post:{p.slug}": p for p in view.posts}
-    found.update({f"page:{p.slug}": p for p in view.pages.values()})
-    found.update({f"survey:{s.slug}": s for s in snapshot.surveys.values() if not s.draft})
-    return found
-
-
-def _document(item: Searchable, text: str) -> Document:
-    from app.site.meta import tag_slug
-
-    if isinstance(item, Survey):
-        return Document(f"survey:{item.slug}", item.hash, "survey", item.url, item.title,
-                        item.description, f"{text} {' '.join(item.questions)}".strip())
-    published = item.published_at
-    return Document(
-        f"{item.kind}:{item.slug}", item.hash, item.kind, item.url, item.title,
-        item.description, text, tuple((tag_slug(t), t) for t in item.tags),
-        published.date().isoformat() if published else "",
-    )
-
-
-def documents_for(items: Iterable[Searchable], library: Library) -> list[Document]:
-    chosen = list(items)
-    texts = library.texts(chosen)
-    return [_document(item, texts.get(item.hash, "")) for item in chosen]
-
-
-def iter_documents(items: list[Searchable], library: Library, batch: int = 500
-                   ) -> Iterable[Document]:
-    for start in range(0, len(items), batch):
-        yield from documents_for(items[start:start + batch], library)
 
 
 # --- the app's search ---------------------------------------------------------------------------
