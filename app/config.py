@@ -258,6 +258,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEBHOOK_ALLOW_LOOPBACK", False,
             "For tests only: let webhook endpoints live on the loopback address, over http or "
             "https. Never turn it on for a site that serves members.", _boolean),
+    Setting("CONTENT_RECHECK_SECONDS", 1,
+            "How often (at most) each web process checks content/ for changed files, by "
+            "one stat per file. 0 checks on every request.", _integer(0, 3600)),
+    Setting("SHARED_CACHE_SECONDS", 30,
+            "How long a shared cache (nginx) may keep an anonymous public page "
+            "(Cache-Control s-maxage). Browsers always revalidate.", _integer(0, 86_400)),
+    Setting("POSTS_PER_PAGE", 10, "Posts per page on the home page and the tag pages.",
+            _integer(1, 100)),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

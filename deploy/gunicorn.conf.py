@@ -17,3 +17,16 @@ max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = "127.0.0.1"
+
+
+def when_ready(server):
+    """With preload_app, read content/ once in the master before the workers fork: they
+    inherit every page instead of each reading 10,000 of them on its first request."""
+    app = server.app.wsgi() if server.cfg.preload_app else None
+    if "pullfirst.library" in getattr(app, "extensions", {}):
+        import gc
+
+        from app.site.wiring import prepare_content
+
+        server.log.info("content: %s", prepare_content(app))
+        gc.freeze()  # keep the loaded pages out of the workers' garbage collections

@@ -82,6 +82,14 @@ def parse_site_settings(path: Path) -> SiteSettings:
     )
 
 
+def current_settings() -> SiteSettings:
+    """The settings of the current app's ``site.toml`` (inside an app context)."""
+    from flask import current_app
+
+    source: SiteSettingsSource = current_app.extensions["pullfirst.site_settings"]
+    return source.get()
+
+
 class SiteSettingsSource:
     """Serves the current settings of one ``site.toml``, re-reading it when its mtime changes."""
 
@@ -89,6 +97,11 @@ class SiteSettingsSource:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self._settings = SiteSettings()
+
+    @property
+    def version(self) -> tuple[int, int] | None:
+        """Changes whenever the file is read again (its mtime and size)."""
+        return self._stamp
 
     def get(self) -> SiteSettings:
         try:

@@ -1,31 +1,101 @@
-"""Binds the site area to an app: site settings in every template, the pull-side pages."""
+"""Binds the site area to an app: site settings in every template, the content library, the
+render cache, search, the pull-side pages, the ``content`` commands and the start-up step."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
+from app import clock
 from app.site import cta
-from app.site.settings import SiteSettings, SiteSettingsSource
+from app.site.cache import RenderCache
+from app.site.checks import register_content_check
+from app.site.images import ImageCatalog
+from app.site.library import Library, Snapshot
+from app.site.memo import PageMemo
+from app.site.meta import tag_slug
+from app.site.pages import PublicView
+from app.site.search import SearchService
+from app.site.settings import SiteSettings, SiteSettingsSource, current_settings
 from app.site.views import bp
+from app.startup import register_startup_step
 
 
 def site_settings() -> SiteSettings:
-    source: SiteSettingsSource = current_app.extensions["pullfirst.site_settings"]
-    return source.get()
+    return current_settings()
+
+
+def _sync_search(snapshot: Snapshot, view: PublicView) -> None:
+    service: SearchService = current_app.extensions["pullfirst.search"]
+    service.sync(snapshot, view, current_app.extensions["pullfirst.library"])
+
+
+def _content_version(app: Flask) -> Hashable:
+    with app.app_context():
+        from app.site import content
+
+        return content.version(clock.now())
+
+
+def prepare_content(app: Flask) -> str:
+    """Read the folder (rendering only what changed) and bring the search index up to date;
+    returns a line for the console. gunicorn's ``when_ready`` hook (deploy/gunicorn.conf.py)
+    runs it in the master so preloaded workers inherit the pages instead of each reading them
+    on their first request. A missing index of a large site is left to ``content index
+    --rebuild`` there, so serving never waits minutes."""
+    with app.app_context():
+        return _prepare_content(build_index=False)
+
+
+def _prepare_content(build_index: bool = True) -> str:
+    """``flask serve``: as :func:`prepare_content`, building a missing index on every core."""
+    from app.site import content
+
+    library: Library = current_app.extensions["pullfirst.library"]
+    before = library.last_rendered
+    snapshot = library.refresh()
+    service: SearchService = current_app.extensions["pullfirst.search"]
+    if build_index and service.folder.current_dir() is None:
+        view = snapshot.public(clock.now())
+        service.rebuild(snapshot, view, library, procs=os.cpu_count() or 1)
+    content.public(clock.now())
+    rendered = library.last_rendered - before
+    problems = f", {len(snapshot.problems)} skipped (run flask content check)" \
+        if snapshot.problems else ""
+    return (f"{len(snapshot.posts)} posts, {len(snapshot.pages)} pages, "
+            f"{len(snapshot.surveys)} surveys; {rendered} rendered{problems}")
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["pullfirst.site_settings"] = SiteSettingsSource(
-        Path(app.config["CONTENT_DIR"]) / "site.toml"
+    content_dir = Path(app.config["CONTENT_DIR"])
+    instance = Path(app.instance_path)
+    app.extensions["pullfirst.site_settings"] = SiteSettingsSource(content_dir / "site.toml")
+    images = ImageCatalog(content_dir / "images")
+    app.extensions["pullfirst.images"] = images
+    app.extensions["pullfirst.library"] = Library(
+        content_dir, RenderCache(instance / "site" / "cache.sqlite3"),
+        app.config["CONTENT_RECHECK_SECONDS"], images,
     )
+    app.extensions["pullfirst.search"] = SearchService(instance / "search",
+                                                       app.config["CONTENT_RECHECK_SECONDS"])
+    app.extensions["pullfirst.search_sync"] = _sync_search
+    app.wsgi_app = PageMemo(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: _content_version(app))
     app.jinja_env.globals["site_title"] = lambda: site_settings().title
+    app.jinja_env.filters["tag_slug"] = tag_slug
     cta.init_app(app)
 
     @app.context_processor
     def _site() -> dict[str, Any]:
         return {"site": site_settings()}
 
+    from app.site import cli, discovery, problems  # noqa: F401 - routes and commands
+
     app.register_blueprint(bp)
+    app.cli.add_command(cli.content_cli)
+    register_content_check(app, "pages", problems.check_pages)
+    register_startup_step(app, "content", _prepare_content)

@@ -11,7 +11,7 @@ from tests.helpers import SMTPSink, link_in
 
 def test_join_confirm_and_sign_in(page: Page, smtp: SMTPSink) -> None:
     page.goto("/")
-    page.get_by_role("link", name="Join").click()
+    page.get_by_role("link", name="Join", exact=True).click()
     page.get_by_label("Email", exact=True).fill("new.reader@example.com")
     page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_role("button", name=re.compile("join|sign up|create", re.I)).click()

@@ -1,0 +1,180 @@
+"""The site's own ``content check``: every problem in posts, pages and ``site.toml``, as
+``path:line: message``.
+
+Reported: files that cannot be used (bad YAML, a bad field type or date, not UTF-8, empty, too
+big), duplicate slugs, aliases that collide, broken internal links, missing descriptions, titles
+over 60 and descriptions over 160 characters, unknown fields, calls to action that name nothing,
+and images that do not exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import current_app
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from app.site import content, cta
+from app.site.checks import ContentProblem
+from app.site.frontmatter import SourceError, field_line, parse_source
+from app.site.library import Snapshot
+from app.site.meta import normalize_path, tag_slug
+from app.site.pages import Page
+from app.site.settings import SiteSettingsError, parse_site_settings
+
+MAX_TITLE = 60
+MAX_DESCRIPTION = 160
+CONTENT_ENDPOINTS = {"site.article", "site.page", "site.alias", "site.tag", "site.image"}
+
+
+class _Lines:
+    """Finds the line of a field or of a link in one file (read once, only when needed)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self._text: list[str] | None = None
+
+    def field(self, name: str) -> int:
+        try:
+            return field_line(parse_source(self.page.path), name)
+        except SourceError:
+            return 1
+
+    def containing(self, needle: str) -> int:
+        if self._text is None:
+            try:
+                self._text = self.page.path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                self._text = []
+        for number, line in enumerate(self._text, start=1):
+            if needle in line:
+                return number
+        return self.page.body_line
+
+
+def _known_urls(snapshot: Snapshot) -> set[str]:
+    urls = {p.url for p in snapshot.all_pages} | {s.url for s in snapshot.surveys.values()}
+    urls |= {f"/tags/{tag_slug(t)}/" for p in snapshot.posts.values() for t in p.tags}
+    return urls
+
+
+def _route_exists(path: str) -> bool:
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(path, method="GET")
+    except RequestRedirect:
+        return True
+    except HTTPException:
+        return False
+    return endpoint not in CONTENT_ENDPOINTS
+
+
+def _link_problem(link: str, snapshot: Snapshot, known: set[str]) -> str | None:
+    base = str(current_app.config["BASE_URL"])
+    if link.startswith(base + "/"):
+        link = link[len(base):]
+    if not link.startswith("/") or link.startswith("//"):
+        return None
+    path = urlsplit(link).path
+    images = current_app.extensions["pullfirst.images"]
+    if path.startswith("/images/"):
+        return None if images.exists(path) else f"image {path} does not exist"
+    if path in known or path + "/" in known:
+        return None
+    if normalize_path(path) in snapshot.aliases:
+        target = snapshot.aliases[normalize_path(path)]
+        return f"link to {path} goes through an alias; link to {target} instead"
+    if _route_exists(path):
+        return None
+    return f"broken internal link to {path}"
+
+
+def _image_problem(image: str) -> str | None:
+    if image.startswith("https://"):
+        return None
+    if image.startswith("/images/"):
+        exists = current_app.extensions["pullfirst.images"].exists(image)
+    else:
+        exists = (Path(current_app.root_path) / image.lstrip("/")).is_file() and \
+            image.startswith("/static/")
+    return None if exists else f"image {image} does not exist"
+
+
+def _page_problems(page: Page, snapshot: Snapshot, known: set[str],
+                   claims: dict[str, list[Path]]) -> list[ContentProblem]:
+    lines, meta, found = _Lines(page), page.meta, []
+
+    def add(line: int, message: str) -> None:
+        found.append(ContentProblem(page.path, line, message))
+
+    for name in meta.unknown:
+        add(lines.field(name), f"unknown field {name!r} (is it misspelt?)")
+    if not meta.description:
+        add(lines.field("title"), "description is missing (search engines show it under "
+                                  "the title)")
+    elif len(meta.description) > MAX_DESCRIPTION:
+        add(lines.field("description"), f"description is {len(meta.description)} "
+                                         f"characters; keep it to {MAX_DESCRIPTION}")
+    if len(meta.title) > MAX_TITLE:
+        add(lines.field("title"), f"title is {len(meta.title)} characters; keep it to "
+                                  f"{MAX_TITLE}")
+    if meta.cta:
+        problem = cta.target_problem(meta.cta)
+        if problem:
+            add(lines.field("cta"), problem)
+    if meta.image:
+        problem = _image_problem(meta.image)
+        if problem:
+            add(lines.field("image"), problem)
+    for alias in meta.aliases:
+        others = [str(p) for p in claims.get(alias, []) if p != page.path]
+        if {alias, alias + "/"} & known or _route_exists(alias) or _route_exists(alias + "/"):
+            add(lines.field("aliases"), f"alias {alias} collides with a page that exists")
+        elif others:
+            add(lines.field("aliases"), f"alias {alias} is also claimed by {', '.join(others)}")
+    if page.kind == "page" and _route_exists(page.url):
+        add(lines.field("slug"), f"{page.url} is taken by another part of the site; "
+                                 "choose another slug")
+    for link in content.rendered(page).links:
+        problem = _link_problem(link, snapshot, known)
+        if problem:
+            add(lines.containing(urlsplit(link).path or link), problem)
+    return found
+
+
+def _site_problems() -> list[ContentProblem]:
+    path = Path(current_app.config["CONTENT_DIR"]) / "site.toml"
+    if not path.exists():
+        return [ContentProblem(path, 1, "site.toml is missing")]
+    try:
+        settings = parse_site_settings(path)
+    except SiteSettingsError as exc:
+        message = str(exc).removeprefix(f"{exc.path}:{exc.line or 1}: ")
+        return [ContentProblem(path, exc.line or 1, message)]
+    found = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for key in ("home_cta", "footer_cta"):
+        value = settings.extra.get(key)
+        targets = value if isinstance(value, list) else [value] if value else []
+        line = next((n for n, text in enumerate(lines, start=1) if text.startswith(key)), 1)
+        for target in targets:
+            problem = cta.target_problem(str(target))
+            if problem:
+                found.append(ContentProblem(path, line, f"{key}: {problem}"))
+    return found
+
+
+def check_pages() -> list[ContentProblem]:
+    """Every problem in posts, pages and site.toml, sorted by path and line."""
+    snapshot = content.library().refresh()
+    surveys = Path(current_app.config["CONTENT_DIR"]) / "surveys"
+    found = [p for p in snapshot.problems if p.path.parent != surveys] + _site_problems()
+    known, claims = _known_urls(snapshot), dict[str, list[Path]]()
+    for page in snapshot.all_pages:
+        for alias in page.meta.aliases:
+            claims.setdefault(alias, []).append(page.path)
+    for page in snapshot.all_pages:
+        found.extend(_page_problems(page, snapshot, known, claims))
+    return sorted(found)
