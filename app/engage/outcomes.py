@@ -20,6 +20,7 @@ class ShownReward:
     summary: str = ""
     url: str | None = None
     image_url: str | None = None
+    kind: str = ""  # "pack", "scope": a pack is given; a scope is only offered, unticked
 
 
 class RewardLookup(Protocol):

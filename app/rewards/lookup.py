@@ -15,7 +15,7 @@ from app.rewards.page import description_of
 
 def _shown(description: RewardDescription) -> ShownReward:
     return ShownReward(description.title, description.summary, description.url,
-                       description.image_url)
+                       description.image_url, kind=description.reward.partition(":")[0])
 
 
 class EntitlementLookup:

@@ -258,7 +258,9 @@ def test_the_survey_call_to_action_is_a_plain_link_that_opens_no_session(
 
     response = app.test_client().get("/cta-probe")
     assert 'href="/surveys/reader-2026/"' in response.text and "Take the survey" in response.text
-    assert "Answering earns" in response.text
+    # A pack is earned; a scope is only offered, and never switched on for anyone.
+    assert "Answering earns Spring birds, and lets us offer you" in response.text
+    assert "Member offers" in response.text and "off until you switch it on" in response.text
     assert "csrf" not in response.text and "<form" not in response.text
     assert "Set-Cookie" not in response.headers
     client = signed_in("answered@example.com")
