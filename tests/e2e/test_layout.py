@@ -1,0 +1,61 @@
+"""The reader's pages fit a phone and a laptop: nothing is wider than the window, and the buttons
+that give or take back a permission are in view without scrolling sideways."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+
+WIDTHS = [390, 1280]
+
+
+def _overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window."""
+    return int(page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+def _sign_in(page: Page) -> None:
+    page.goto("/signin")
+    page.get_by_label("Email", exact=True).fill("reader@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Permissions")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_reader_pages_are_no_wider_than_the_window(page: Page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/")
+    article = page.locator("a[href^='/posts/']").first.get_attribute("href")
+    page.goto("/surveys/")
+    survey = page.locator("main a[href^='/surveys/']").first.get_attribute("href")
+    assert article and survey
+    for path in ("/", article, "/search?q=permission", survey, "/signin", "/signup",
+                 "/redeem"):
+        page.goto(path)
+        assert _overflow(page) == 0, f"{path} is {_overflow(page)}px wider than {width}px"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_permission_buttons_are_in_view_for_a_signed_in_member(
+    page: Page, member: Any, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    _sign_in(page)
+    for path in ("/me/permissions", "/me/rewards", "/me/account", "/me/permissions/history"):
+        page.goto(path)
+        assert _overflow(page) == 0, f"{path} is {_overflow(page)}px wider than {width}px"
+    page.goto("/me/permissions")
+    buttons = page.get_by_role("button", name=re.compile(r"^Allow "))
+    assert buttons.count() >= 2
+    for index in range(buttons.count()):
+        box = buttons.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (
+            f"{buttons.nth(index).inner_text()} is outside the window: {box}")
