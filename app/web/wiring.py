@@ -1,16 +1,17 @@
-"""Binds the cross-cutting web parts to an app: security headers, error pages, URL helpers,
-and the links areas add to the layout."""
+"""Binds the cross-cutting web parts to an app: security headers, static file URLs, error pages,
+URL helpers, and the links areas add to the layout."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.web import errors, nav, security
+from app.web import assets, errors, nav, security
 from app.web.urls import return_path
 
 
 def init_app(app: Flask) -> None:
     security.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
     nav.init_app(app)
     app.jinja_env.globals["return_path"] = return_path
