@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as Redirect
+from wtforms.fields.choices import SelectChoice
 from flask_login import current_user
 
 from app import clock
@@ -40,7 +41,7 @@ def _campaign_or_404(campaign_id: int) -> Campaign:
 
 def _form(campaign: Campaign | None = None) -> CampaignForm:
     form = CampaignForm(obj=None)
-    form.scope.choices = [(s.slug, s.title) for s in all_scopes().values()]
+    form.scope.choices = [SelectChoice(s.slug, s.title) for s in all_scopes().values()]
     if campaign is not None and request.method == "GET":
         form.title.data, form.body.data = campaign.title, campaign.body
         form.scope.data, form.kind.data = campaign.scope, campaign.kind

@@ -11,6 +11,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -36,9 +37,10 @@ class CampaignForm(FlaskForm):
                         validators=[DataRequired(), Length(max=MAX_TITLE)])
     body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
     scope = SelectField("Scope", validators=[DataRequired()])
-    kind = SelectField("Kind", choices=[(k, k.capitalize()) for k in KINDS])
-    channels = CheckboxesField("Channels", choices=[("inbox", "Inbox"), ("email", "Email"),
-                                                    ("webhook", "Webhook")])
+    kind = SelectField("Kind", choices=[SelectChoice(k, k.capitalize()) for k in KINDS])
+    channels = CheckboxesField("Channels", choices=[
+        SelectChoice("inbox", "Inbox"), SelectChoice("email", "Email"),
+        SelectChoice("webhook", "Webhook")])
     send_at = DateTimeLocalField("Send at (UTC, for scheduling)", validators=[Optional()],
                                  format="%Y-%m-%dT%H:%M")
     save = SubmitField("Save draft")
