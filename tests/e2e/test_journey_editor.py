@@ -74,7 +74,8 @@ def test_write_preview_publish_and_find_an_article(
     sign_in(page, EDITOR, PASSWORD)
 
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Admin").click()
-    page.get_by_role("main").get_by_role("link", name="Content").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Admin")
+    page.get_by_role("main").get_by_role("link", name="Content", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Content")
     new = page.get_by_role("region", name="New draft")
     new.get_by_label("Title").fill(TITLE)
@@ -94,7 +95,11 @@ def test_write_preview_publish_and_find_an_article(
     snapshot(page, "editor-1-live-preview")
 
     # The server-side preview keeps the text and saves nothing.
-    page.get_by_role("button", name="Preview", exact=True).click()
+    with page.expect_response(lambda r: r.request.method == "POST"
+                              and r.url.endswith(f"/admin/content/post/{SLUG}")) as posted:
+        page.get_by_role("button", name="Preview", exact=True).click()
+    assert posted.value.status == 200
+    expect(page.get_by_text("as a draft.")).to_have_count(0)  # a new page, without the flash
     expect(source).to_have_value(TEXT)
     expect(preview.locator("strong")).to_have_text("marmalade")
     assert "What they stopped doing" not in (
@@ -105,6 +110,7 @@ def test_write_preview_publish_and_find_an_article(
     expect(page.get_by_role("status")).to_contain_text("Saved.")
     expect(page.get_by_role("main")).to_contain_text("Not public.")
     page.get_by_role("link", name="Preview it on the site").click()
+    expect(page).to_have_url(f"{live_server.url}/posts/{SLUG}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(page.get_by_role("status").filter(has_text="Not public.")).to_be_visible()
     assert f"{live_server.url}/posts/{SLUG}/" not in _sitemap_urls(page)
@@ -112,6 +118,7 @@ def test_write_preview_publish_and_find_an_article(
     expect(page.get_by_role("heading", name="No results")).to_be_visible()
     page.go_back()
     page.go_back()
+    expect(page).to_have_url(f"{live_server.url}/admin/content/post/{SLUG}")
 
     page.get_by_role("button", name="Publish now").click()
     expect(page.get_by_role("status")).to_contain_text("Published.")
@@ -132,7 +139,9 @@ def test_write_preview_publish_and_find_an_article(
     assert f"{live_server.url}/posts/{SLUG}/" in _sitemap_urls(page)
 
     # A visitor who is not signed in sees the same article.
-    page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
+    account = page.get_by_role("navigation", name="Account")
+    account.get_by_role("button", name="Sign out").click()
+    expect(account.get_by_role("link", name="Sign in")).to_be_visible()
     page.goto(f"/posts/{SLUG}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     assert csp_violations(page) == []

@@ -65,7 +65,8 @@ def test_answer_the_survey_join_on_the_way_and_download_the_pack(
 
     page.goto("/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Surveys").click()
-    page.get_by_role("link", name="Reader survey 2026").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Surveys")
+    page.get_by_role("main").get_by_role("link", name="Reader survey 2026", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}{SURVEY}")
     expect(page.locator(".reward-note")).to_contain_text("Spring birds")
     _answer(page)
@@ -138,7 +139,9 @@ def test_answer_the_survey_join_on_the_way_and_download_the_pack(
     assert csp_violations(page) == []
 
     # Someone else, signed in without the pack, gets nothing.
-    page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
+    account = page.get_by_role("navigation", name="Account")
+    account.get_by_role("button", name="Sign out").click()
+    expect(account.get_by_role("link", name="Sign in")).to_be_visible()
     make_member(app, clock, "gull@example.com", "Gull")
     sign_in(page, "gull@example.com", PASSWORD)
     page.goto("/stickers/spring-birds/")
