@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response as Redirect
 from wtforms.fields.choices import SelectChoice
-from flask_login import current_user
 
 from app import clock
 from app.accounts.roles import role_required

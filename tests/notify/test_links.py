@@ -81,7 +81,7 @@ def test_one_click_post_without_cookies_revokes_and_holds_back_queued(
     from app.extensions import db
     from app.notify.models import Delivery
 
-    members, [mail, other] = mailed
+    _, [mail, other] = mailed
     member = member_of(app, mail)
     clock.advance(days=8)
     second = campaign(title="A second note", scope="new-stickers", channels=("email",))

@@ -59,10 +59,10 @@ def test_email_reaches_the_audience_once_with_unsubscribe_headers(
 
 def test_sending_twice_adds_nothing(app: Flask, audience: Audience,
                                     campaign: Callable[..., int], clock: Clock) -> None:
+    from app.consent.scopes import find_scope
     from app.extensions import db
     from app.notify import outbox
     from app.notify.campaigns import get_campaign
-    from app.consent.scopes import find_scope
 
     audience.add(4)
     campaign_id = campaign(channels=("email", "inbox"))
@@ -120,8 +120,8 @@ def test_the_gate_runs_again_for_leased_deliveries(
                               clock())
         db.session.commit()
         # the claimed rows were leased, so the revoke could not hold them back itself
-        from app.notify.models import Delivery
         from app.consent.facts import load_facts
+        from app.notify.models import Delivery
         rows = list(db.session.scalars(select(Delivery).order_by(Delivery.id)))
         facts = load_facts([first, second])
         db.session.commit()
