@@ -43,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.database.registry import import_models
     from app.engage import wiring as engage
     from app.extensions import csrf, db, limiter
+    from app.notify import wiring as notify
     from app.rewards import wiring as rewards
     from app.site import wiring as site
     from app.stickers import wiring as stickers
@@ -59,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     rewards.init_app(app)
     stickers.init_app(app)
     consent.init_app(app)
+    notify.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     return app

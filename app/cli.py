@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import click
 from flask import Flask, current_app
@@ -12,7 +13,7 @@ from werkzeug.serving import run_simple
 from app.database import migrate
 from app.database.cli import db_cli
 from app.extensions import db
-from app.startup import startup_steps
+from app.startup import companions, startup_steps
 
 
 @click.command("serve")
@@ -31,8 +32,19 @@ def serve_command(host: str, port: int) -> None:
         with app.app_context():
             outcome = step()
         click.echo(f"{name}: {outcome or 'ready'}")
+    stopping = threading.Event()
+    threads = [threading.Thread(target=run, args=(app, stopping), name=name, daemon=True)
+               for name, run in companions(app)]
+    for thread in threads:
+        thread.start()
+        click.echo(f"{thread.name}: running")
     click.echo(f"serving on http://{host}:{port}/  (Ctrl+C stops)")
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        stopping.set()
+        for thread in threads:
+            thread.join(timeout=15)
 
 
 def init_app(app: Flask) -> None:

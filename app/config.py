@@ -184,6 +184,28 @@ def _telegram_bot(value: Any) -> str:
     return name
 
 
+def _number(minimum: float, maximum: float) -> Parser:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ValueError(f"must be between {minimum:g} and {maximum:g}")
+        return number
+
+    return parse
+
+
+def _mailbox(value: Any) -> str:
+    text = _one_line(value).strip()
+    if text and (text.count("@") != 1 or any(c in text for c in " <>,;")):
+        raise ValueError(f"not an email address: {text!r}")
+    return text
+
+
 def _log_level(value: Any) -> str:
     level = _one_line(value).upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -266,6 +288,26 @@ SETTINGS: tuple[Setting, ...] = (
             "(Cache-Control s-maxage). Browsers always revalidate.", _integer(0, 86_400)),
     Setting("POSTS_PER_PAGE", 10, "Posts per page on the home page and the tag pages.",
             _integer(1, 100)),
+    Setting("NOTIFY_MAX_ATTEMPTS", 8,
+            "Attempts per delivery before it goes to the dead letter.", _integer(1, 50)),
+    Setting("NOTIFY_RETRY_SECONDS", 30,
+            "Wait before the first retry of a delivery; each later retry waits twice as long "
+            "(with jitter), up to six hours.", _integer(1, 3600)),
+    Setting("NOTIFY_LEASE_SECONDS", 120,
+            "How long a worker holds the deliveries it claimed; after that another worker may "
+            "take them again.", _integer(5, 3600)),
+    Setting("NOTIFY_BATCH", 100, "Deliveries a worker claims at once.", _integer(1, 10_000)),
+    Setting("NOTIFY_POLL_SECONDS", 2.0,
+            "How long an idle worker waits before it looks for due deliveries again.",
+            _number(0.05, 600)),
+    Setting("NOTIFY_OPEN_PIXEL", False,
+            "Put an open-tracking pixel in HTML mail. Opens are shown to marketers but never "
+            "count as engagement.", _boolean),
+    Setting("NOTIFY_POSTAL_ADDRESS", "Pullfirst, 1 Example Street, 1000 Example City",
+            "The sender's postal address, printed in the footer of every mail.", _one_line),
+    Setting("NOTIFY_UNSUBSCRIBE_MAILTO", "",
+            "Mailbox for List-Unsubscribe mailto requests; empty uses the address of "
+            "MAIL_FROM. Whoever reads it must act on the requests it receives.", _mailbox),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

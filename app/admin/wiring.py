@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 # content and members add their routes to bp when imported.
-from app.admin import codes, content, members, surveys  # noqa: F401
+from app.admin import campaigns, codes, content, members, surveys  # noqa: F401
 from app.admin.views import bp
 from app.web.nav import AdminSection, register_admin_section
 
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     surveys.register(app)
     codes.register(app)
+    campaigns.register(app)
     register_admin_section(app, AdminSection(
         "Content", "admin.content_list", "editor",
         "Write, preview, publish and schedule posts and pages.", order=10))

@@ -32,7 +32,7 @@ def ensure_demo_reader() -> str | None:
     ledger.revoke_consent(reader.id, "newsletter", "inbox", origin, now - timedelta(days=20),
                           wording=ledger.revoke_wording(scope.title, "inbox"))
     for week in range(1, 5):
-        sent = now - timedelta(days=7 * week - 1)
+        sent = now - timedelta(days=7 * week + 1)
         ref = f"demo-letter-{week}"
         contacts.record_contact(reader.id, "newsletter", "email", campaign=ref,
                                 kind="editorial", ref=ref, sent_at=sent)

@@ -7,7 +7,8 @@ channel) is kept in ``consent_states`` in the same transaction, so the gate read
 Events belong to a per-member subject row, created with the first event. Deleting the member
 clears the subject's member link and salt (:func:`pseudonymise`): the events remain, unlinkable.
 
-Functions flush into the current session; the caller commits.
+Functions flush into the current session; the caller commits. Every revoke emits
+:class:`ConsentRevoked` in the same transaction, so the notifier can hold back what it queued.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import events
 from app.accounts.members import get_member
 from app.consent.errors import ChannelNotOffered, NotEarned, WordingChanged
 from app.consent.models import ConsentEvent, ConsentState, ConsentSubject
@@ -30,6 +32,19 @@ from app.rewards.entitlements import holds
 
 GRANT, REVOKE = "grant", "revoke"
 MAX_SOURCE, MAX_PAGE = 64, 300
+
+
+@dataclass(frozen=True)
+class ConsentRevoked(events.Event):
+    """The member said no to ``scope`` on ``channel`` (any source). Handlers run in the
+    revoke's transaction."""
+
+    name = "consent-revoked"
+    member_id: int
+    scope: str
+    channel: str
+    source: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -160,8 +175,11 @@ def revoke_consent(member_id: int, scope: str, channel: str, origin: Origin, now
     if state is None or not state.granted:
         return None
     text = wording or revoke_wording(scope, channel)
-    return _append(member_id, scope, channel, REVOKE, text,
-                   version if version is not None else state.wording_version, origin, now)
+    event = _append(member_id, scope, channel, REVOKE, text,
+                    version if version is not None else state.wording_version, origin, now)
+    events.emit(ConsentRevoked(member_id=member_id, scope=scope, channel=channel,
+                               source=event.source, at=now))
+    return event
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "app.engage.models",
     "app.rewards.models",
     "app.consent.models",
+    "app.notify.models",
 )
 
 

@@ -14,15 +14,17 @@ PRELOAD = ["app.stickers.worker", "PIL.PngImagePlugin", "PIL.JpegImagePlugin",
            "PIL.WebPImagePlugin"]
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
+def worker_pool(workers: int, clean: bool = False) -> ProcessPoolExecutor:
     """A pool of ``workers`` worker processes.
 
     A process with one thread (a command) forks them directly, which costs nothing. A process
     with threads (the web server) must not fork: its workers come from a fork server, a clean
-    process started once with the pipeline imported, which is safe and cheap to reuse.
+    process started once with the pipeline imported, which is safe and cheap to reuse. With
+    ``clean`` they always come from the fork server, so their memory is their own and not a
+    copy of a large parent's.
     """
     context: BaseContext
-    if threading.active_count() == 1:
+    if threading.active_count() == 1 and not clean:
         context = multiprocessing.get_context("fork")
     else:
         server = multiprocessing.get_context("forkserver")

@@ -79,7 +79,7 @@ def bad_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadRun]:
     stickers, output = root / "stickers", root / "out"
     cases = _bad_packs(stickers)
     art.write_pack(stickers, "fine", 3)
-    executor = worker_pool(2)  # fresh workers, so their peak memory is this run's alone
+    executor = worker_pool(2, clean=True)  # fresh workers: their peak memory is this run's
     try:
         report = build_packs(options(stickers, output), executor=executor)
     finally:

@@ -1,0 +1,1 @@
+"""The notifier: campaigns, the outbox and its worker, channels, tracking and conversations."""

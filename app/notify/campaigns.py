@@ -1,0 +1,167 @@
+"""Campaigns: compose, schedule, send and cancel.
+
+A campaign goes ``draft`` → ``scheduled`` (with a time) → ``sending`` (its outbox is filled) →
+``sent`` (nothing left waiting), or to ``cancelled`` from any state before ``sent``. Sending
+records the gate's audience per channel (who it reaches, and how many were excluded for each
+reason) on the campaign, in the transaction that fills the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.consent.scopes import CHANNELS, Scope, find_scope
+from app.extensions import db
+from app.mail.message import HeaderInjection, clean_header
+from app.notify import outbox
+from app.notify.errors import CampaignError
+from app.notify.models import Campaign
+from app.notify.preview import preview_audience
+
+KINDS = ("editorial", "promotional", "transactional")
+MAX_TITLE, MAX_BODY = 150, 20_000
+EDITABLE = ("draft", "scheduled")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a marketer composes."""
+
+    title: str
+    body: str
+    scope: str
+    kind: str
+    channels: tuple[str, ...]
+
+
+def check_draft(draft: Draft) -> Scope:
+    """The draft's scope, or :class:`CampaignError` saying what is wrong."""
+    title = draft.title.strip()
+    if not title:
+        raise CampaignError("Give the campaign a title: it is the subject of the mail.")
+    if len(title) > MAX_TITLE:
+        raise CampaignError(f"Keep the title under {MAX_TITLE} characters.")
+    try:
+        clean_header("Subject", title)
+    except HeaderInjection:
+        raise CampaignError("The title must be one line, without control characters.") from None
+    if not draft.body.strip():
+        raise CampaignError("Write the message.")
+    if len(draft.body) > MAX_BODY:
+        raise CampaignError(f"Keep the message under {MAX_BODY:,} characters.")
+    scope = find_scope(draft.scope)
+    if scope is None:
+        raise CampaignError(f"There is no scope {draft.scope!r} in content/scopes.toml.")
+    if draft.kind not in KINDS:
+        raise CampaignError("Choose editorial, promotional or transactional.")
+    if not draft.channels:
+        raise CampaignError("Choose at least one channel.")
+    for channel in draft.channels:
+        if channel not in CHANNELS:
+            raise CampaignError(f"Unknown channel {channel!r}.")
+        if draft.kind != "transactional" and channel not in scope.channels:
+            raise CampaignError(f"{scope.title} is not offered by {channel}.")
+    return scope
+
+
+def create_campaign(draft: Draft, author_id: int | None, now: datetime,
+                    source_post: str | None = None) -> Campaign:
+    """Save a new draft. Raises :class:`CampaignError`. The caller commits."""
+    check_draft(draft)
+    campaign = Campaign(title=draft.title.strip(), body=draft.body, scope=draft.scope,
+                        kind=draft.kind, channels=",".join(draft.channels), state="draft",
+                        created_by=author_id, created_at=now, updated_at=now,
+                        source_post=source_post)
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def update_campaign(campaign: Campaign, draft: Draft, now: datetime) -> None:
+    if campaign.state not in EDITABLE:
+        raise CampaignError("This campaign was sent or cancelled; it can no longer change.")
+    check_draft(draft)
+    campaign.title, campaign.body = draft.title.strip(), draft.body
+    campaign.scope, campaign.kind = draft.scope, draft.kind
+    campaign.channels = ",".join(draft.channels)
+    campaign.updated_at = now
+
+
+def get_campaign(campaign_id: int) -> Campaign | None:
+    return db.session.get(Campaign, campaign_id)
+
+
+def campaigns(limit: int = 200) -> list[Campaign]:
+    return list(db.session.scalars(
+        select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit)))
+
+
+def schedule(campaign: Campaign, at: datetime, now: datetime) -> None:
+    """Send ``campaign`` at ``at`` (the worker starts it). Raises :class:`CampaignError`."""
+    if campaign.state not in EDITABLE:
+        raise CampaignError("Only a draft or a scheduled campaign can be scheduled.")
+    if at <= now:
+        raise CampaignError("Choose a time in the future, or send it now.")
+    campaign.state, campaign.send_at, campaign.updated_at = "scheduled", at, now
+
+
+def send_now(campaign: Campaign, now: datetime,
+             progress: outbox.Progress | None = None) -> dict[str, int]:
+    """Fill the outbox for ``campaign`` now; the worker delivers. Returns the audience per
+    channel. Raises :class:`CampaignError`. The caller commits."""
+    if campaign.state not in EDITABLE:
+        raise CampaignError(f"This campaign is {campaign.state}; it cannot be sent again.")
+    scope = check_draft(Draft(campaign.title, campaign.body, campaign.scope, campaign.kind,
+                              tuple(campaign.channel_list)))
+    campaign.state, campaign.enqueued_at, campaign.updated_at = "sending", now, now
+    campaign.send_at = campaign.send_at or now
+    db.session.flush()
+    counts = preview_audience(campaign.kind, scope, campaign.channel_list, now, campaign.ref)
+    sizes = outbox.fill_outbox(campaign, scope, now, progress)
+    campaign.audience = json.dumps({
+        channel: {"eligible": sizes.get(channel, 0),
+                  "excluded": counts[channel].excluded,
+                  "deferred": counts[channel].deferred}
+        for channel in campaign.channel_list
+    }, sort_keys=True)
+    return sizes
+
+
+def start_due(now: datetime) -> list[int]:
+    """Send every scheduled campaign whose time came; returns their ids. Commits each."""
+    started = []
+    query = select(Campaign).where(Campaign.state == "scheduled", Campaign.send_at <= now) \
+        .order_by(Campaign.send_at)
+    if db.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for campaign in list(db.session.scalars(query)):
+        try:
+            send_now(campaign, now)
+        except CampaignError:
+            campaign.state = "cancelled"
+            campaign.cancelled_at = now
+        started.append(campaign.id)
+    db.session.commit()
+    return started
+
+
+def cancel(campaign: Campaign, now: datetime) -> int:
+    """Cancel before or during sending: every delivery not yet taken by a worker is
+    cancelled, and workers drop the ones they hold. Returns how many were cancelled."""
+    if campaign.state not in ("draft", "scheduled", "sending"):
+        raise CampaignError(f"This campaign is {campaign.state}; there is nothing to cancel.")
+    campaign.state, campaign.cancelled_at, campaign.updated_at = "cancelled", now, now
+    return outbox.cancel_waiting(campaign.id, now)
+
+
+def audience_counts(campaign: Campaign) -> dict[str, dict[str, object]]:
+    """What :func:`send_now` recorded: per channel, ``eligible``, ``excluded`` and
+    ``deferred``."""
+    if not campaign.audience:
+        return {}
+    data: dict[str, dict[str, object]] = json.loads(campaign.audience)
+    return data

@@ -1,0 +1,95 @@
+"""Channels: how a delivery reaches a member. Each is one small object with the same contract.
+
+``send(item)`` delivers one :class:`Outgoing` and returns the id the receiver knows it by (the
+email Message-ID, the webhook-id, the inbox delivery id), or raises
+:class:`~app.notify.errors.SendFailed` (``temporary`` tells the worker whether to retry) or its
+subclass :class:`~app.notify.errors.EndpointGone`. ``close()`` releases what a batch held open
+(the SMTP connection). Both ids are derived from the delivery id, so a retry sends the same id
+and the receiver can tell a duplicate.
+
+The worker builds channels with :func:`open_channels`; tests build them with their own I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Everything a channel needs to send one delivery, already personalised."""
+
+    delivery_id: int
+    campaign_id: int
+    kind: str
+    scope: str
+    scope_title: str
+    promise: str
+    member_id: int
+    email: str
+    display_name: str
+    title: str
+    html: str
+    text: str
+    unsubscribe_url: str | None
+    why_url: str
+    inbox_url: str
+    open_url: str | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, item: Outgoing) -> str:
+        """Deliver ``item``; return the receiver's id for it, or raise ``SendFailed``."""
+
+    def close(self) -> None:
+        """Release what the channel holds open."""
+
+
+class InboxChannel:
+    """The member's inbox on the site: the delivery row is the message, so sending only
+    makes it visible (the worker marks it sent)."""
+
+    name = "inbox"
+
+    def send(self, item: Outgoing) -> str:
+        return str(item.delivery_id)
+
+    def close(self) -> None:
+        pass
+
+
+def message_id(delivery_id: int, domain: str) -> str:
+    """The email Message-ID of a delivery: the same on every attempt."""
+    return f"<delivery-{delivery_id}@{domain}>"
+
+
+def webhook_id(delivery_id: int) -> str:
+    """The Standard Webhooks ``webhook-id`` of a delivery: the same on every attempt."""
+    return f"msg_delivery_{delivery_id}"
+
+
+ChannelFactory = Callable[[], dict[str, Channel]]
+
+
+def open_channels() -> dict[str, Channel]:
+    """The channels of this app: inbox, email over ``MAIL_URL``, webhooks."""
+    from app.mail.transport import transport_for
+    from app.notify.email import EmailChannel
+    from app.notify.webhook import WebhookChannel
+
+    factory: ChannelFactory | None = current_app.extensions.get("pullfirst.notify_channels")
+    if factory is not None:
+        return factory()
+    transport = transport_for(current_app.config["MAIL_URL"], current_app.instance_path)
+    return {
+        "inbox": InboxChannel(),
+        "email": EmailChannel(transport, current_app.config["MAIL_FROM"]),
+        "webhook": WebhookChannel(
+            allow_loopback=bool(current_app.config["WEBHOOK_ALLOW_LOOPBACK"])),
+    }

@@ -1,0 +1,100 @@
+"""Conversations: a member's replies to a campaign, and the marketers' answers.
+
+A reply belongs to the member's delivery of the campaign and counts as engagement. A marketer
+answers a conversation a member started; the answer reaches the member's inbox as a
+transactional message (it is an answer they asked for, not marketing), with the unread count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app.accounts.models import Member
+from app.consent.contacts import record_engagement
+from app.extensions import db
+from app.notify.errors import ConversationError
+from app.notify.models import Campaign, Delivery, Reply
+
+MAX_REPLY = 4_000
+
+
+def _clean(body: str) -> str:
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise ConversationError("Write something first.")
+    if len(text) > MAX_REPLY:
+        raise ConversationError(f"Keep it under {MAX_REPLY:,} characters.")
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise ConversationError("Remove the control characters from the text.")
+    return text
+
+
+def reply(delivery: Delivery, body: str, now: datetime) -> Reply:
+    """The member replies to the message. Raises :class:`ConversationError`. The caller
+    commits."""
+    message = Reply(campaign_id=delivery.campaign_id, member_id=delivery.member_id,
+                    delivery_id=delivery.id, author="member", body=_clean(body), at=now)
+    db.session.add(message)
+    if delivery.replied_at is None:
+        delivery.replied_at = now
+    record_engagement(delivery.ref, now, "reply")
+    db.session.flush()
+    return message
+
+
+def answer(campaign_id: int, member_id: int, marketer_id: int, body: str,
+           now: datetime) -> Reply:
+    """A marketer answers the member's conversation about the campaign. Raises
+    :class:`ConversationError` when the member never replied (marketers answer, they do not
+    start conversations here). The caller commits."""
+    started = db.session.scalar(select(Reply.id).where(
+        Reply.campaign_id == campaign_id, Reply.member_id == member_id,
+        Reply.author == "member").limit(1))
+    if started is None:
+        raise ConversationError("This member has not written about this campaign.")
+    message = Reply(campaign_id=campaign_id, member_id=member_id, author="marketer",
+                    author_id=marketer_id, body=_clean(body), at=now)
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def thread(campaign_id: int, member_id: int) -> list[Reply]:
+    return list(db.session.scalars(
+        select(Reply).where(Reply.campaign_id == campaign_id, Reply.member_id == member_id)
+        .order_by(Reply.at, Reply.id)))
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    campaign_id: int
+    campaign_title: str
+    member_id: int
+    member_email: str
+    member_name: str
+    messages: int
+    last_at: datetime
+    waiting: bool  # the last message is the member's
+
+
+def threads(campaign_id: int | None = None, limit: int = 200) -> list[ThreadSummary]:
+    """Conversations, the most recent first, optionally of one campaign."""
+    query = (select(Reply.campaign_id, Reply.member_id, func.count(), func.max(Reply.at),
+                    func.max(Reply.id))
+             .group_by(Reply.campaign_id, Reply.member_id)
+             .order_by(func.max(Reply.at).desc()).limit(limit))
+    if campaign_id is not None:
+        query = query.where(Reply.campaign_id == campaign_id)
+    found = []
+    for campaign, member, count, last_at, last_id in db.session.execute(query):
+        last = db.session.get(Reply, last_id)
+        who = db.session.get(Member, member)
+        what = db.session.get(Campaign, campaign)
+        if last is None or who is None or what is None:
+            continue
+        found.append(ThreadSummary(campaign, what.title, member, who.email, who.name, count,
+                                   last_at, last.author == "member"))
+    return found

@@ -1,0 +1,35 @@
+"""Errors of the notifier. ``str(error)`` is fit to show the person who caused it.
+
+::
+
+    NotifyError                 base
+    ├── CampaignError           a campaign cannot be saved, sent or cancelled as asked
+    ├── ConversationError       a reply or an answer is empty, too long, or not allowed
+    └── SendFailed              a channel could not deliver (``temporary`` says whether to retry)
+        └── EndpointGone        a webhook endpoint answered 410: disable it, do not retry
+"""
+
+from __future__ import annotations
+
+
+class NotifyError(Exception):
+    pass
+
+
+class CampaignError(NotifyError):
+    pass
+
+
+class ConversationError(NotifyError):
+    pass
+
+
+class SendFailed(NotifyError):
+    def __init__(self, message: str, *, temporary: bool) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+class EndpointGone(SendFailed):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, temporary=False)

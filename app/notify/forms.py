@@ -1,0 +1,50 @@
+"""Forms of the notifier. Each validates on the server; errors show next to the fields."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.notify.campaigns import KINDS, MAX_BODY, MAX_TITLE
+from app.notify.conversation import MAX_REPLY
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (CSRF only)."""
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Your reply", validators=[DataRequired(), Length(max=MAX_REPLY)])
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CampaignForm(FlaskForm):
+    title = StringField("Title (the subject of the mail)",
+                        validators=[DataRequired(), Length(max=MAX_TITLE)])
+    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
+    scope = SelectField("Scope", validators=[DataRequired()])
+    kind = SelectField("Kind", choices=[SelectChoice(k, k.capitalize()) for k in KINDS])
+    channels = CheckboxesField("Channels", choices=[
+        SelectChoice("inbox", "Inbox"), SelectChoice("email", "Email"),
+        SelectChoice("webhook", "Webhook")])
+    send_at = DateTimeLocalField("Send at (UTC, for scheduling)", validators=[Optional()],
+                                 format="%Y-%m-%dT%H:%M")
+    save = SubmitField("Save draft")
+
+
+class AnswerForm(FlaskForm):
+    body = TextAreaField("Answer", validators=[DataRequired(), Length(max=MAX_REPLY)])

@@ -1,0 +1,147 @@
+"""Tables of the notifier.
+
+A campaign is a message to one scope. Sending it fills the outbox: one ``deliveries`` row per
+(campaign, member, channel), unique. The worker leases due rows, re-runs the gate, sends, and
+records the result on the row; the row also carries what the member did with the message
+(read, clicked, useful, not for me, replied, unsubscribed). Replies and the marketers' answers
+form a conversation per (campaign, member) in ``replies``; every followed link is a ``clicks``
+row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database.core import Base
+from app.database.types import UTCDateTime
+
+CAMPAIGN_STATES = ("draft", "scheduled", "sending", "sent", "cancelled")
+DELIVERY_STATES = ("queued", "leased", "retry", "sent", "suppressed", "dead", "cancelled")
+
+
+class Campaign(Base):
+    """A message to one scope, of one kind, on some channels (comma-separated). ``audience``
+    holds, as JSON, the gate's counts at the moment the outbox was filled."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text())
+    scope: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    channels: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    source_post: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    audience: Mapped[str | None] = mapped_column(Text(), default=None)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('draft', 'scheduled', 'sending', 'sent', 'cancelled')",
+                        name="state"),
+        CheckConstraint("kind IN ('editorial', 'promotional', 'transactional')", name="kind"),
+        Index("ix_campaigns_state_send_at", "state", "send_at"),
+    )
+
+    @property
+    def channel_list(self) -> list[str]:
+        return [c for c in self.channels.split(",") if c]
+
+    @property
+    def ref(self) -> str:
+        """The campaign's name in the contact history."""
+        return f"campaign-{self.id}"
+
+
+class Delivery(Base):
+    """One campaign to one member on one channel: its place in the outbox and its outcome."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    leased_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    message_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    useful_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    not_for_me_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    campaign: Mapped[Campaign] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "member_id", "channel"),
+        CheckConstraint("state IN ('queued', 'leased', 'retry', 'sent', 'suppressed', 'dead', "
+                        "'cancelled')", name="state"),
+        Index("ix_deliveries_due", "state", "due_at"),
+        Index("ix_deliveries_member", "member_id", "channel", "state"),
+        Index("ix_deliveries_campaign", "campaign_id", "state"),
+    )
+
+    @property
+    def ref(self) -> str:
+        """The delivery's unique name in the contact history."""
+        return f"delivery-{self.id}"
+
+
+class Reply(Base):
+    """One message of the conversation about a campaign between a member and the marketers:
+    ``author`` is ``member`` or ``marketer``. ``read_at`` is when the member read a marketer's
+    answer in the inbox."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), default=None)
+    author: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None)
+    body: Mapped[str] = mapped_column(Text())
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (
+        CheckConstraint("author IN ('member', 'marketer')", name="author"),
+        Index("ix_replies_thread", "campaign_id", "member_id", "at"),
+        Index("ix_replies_member", "member_id", "author", "read_at"),
+    )
+
+
+class Click(Base):
+    """A followed link of a delivery."""
+
+    __tablename__ = "clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(1000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_clicks_delivery", "delivery_id", "at"),)

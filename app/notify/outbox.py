@@ -1,0 +1,132 @@
+"""The outbox: filling it from the gate's audience, leasing due deliveries to workers, and
+holding back what was queued when a member says no.
+
+Filling inserts one delivery per (campaign, member, channel) in batches; the unique constraint
+makes a second fill of the same campaign add nothing. Claiming leases up to N due deliveries
+(queued or waiting for a retry, and leased ones whose lease ran out): on PostgreSQL with
+``FOR UPDATE SKIP LOCKED`` so any number of workers share the outbox without taking the same
+row; on SQLite inside the ``BEGIN IMMEDIATE`` transaction every write transaction starts with,
+so claims queue behind each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.consent.audience import audience
+from app.consent.gate import Campaign as GateCampaign
+from app.consent.scopes import Scope
+from app.extensions import db
+from app.notify.models import Campaign, Delivery
+
+INSERT_BATCH = 2_000
+WAITING = ("queued", "leased", "retry")
+
+Progress = Callable[[int], None]
+
+
+def gate_campaign(campaign: Campaign, scope: Scope) -> GateCampaign:
+    return GateCampaign(scope, campaign.kind, campaign.ref)
+
+
+def _insert() -> postgresql.Insert | sqlite.Insert:
+    table = cast(Table, Delivery.__table__)
+    return postgresql.insert(table) if db.dialect == "postgresql" else sqlite.insert(table)
+
+
+def fill_outbox(campaign: Campaign, scope: Scope, now: datetime,
+                progress: Progress | None = None) -> dict[str, int]:
+    """Queue a delivery for every member the gate lets ``campaign`` reach on each of its
+    channels at ``now``. Returns the audience size per channel. Flushes; the caller commits."""
+    sizes: dict[str, int] = {}
+    statement = _insert().on_conflict_do_nothing(
+        index_elements=["campaign_id", "member_id", "channel"])
+    for channel in campaign.channel_list:
+        members = sorted(audience(scope, channel, now, gate_campaign(campaign, scope)))
+        sizes[channel] = len(members)
+        for start in range(0, len(members), INSERT_BATCH):
+            chunk = members[start:start + INSERT_BATCH]
+            db.session.execute(statement, [
+                {"campaign_id": campaign.id, "member_id": member, "channel": channel,
+                 "state": "queued", "attempts": 0, "due_at": now, "created_at": now}
+                for member in chunk
+            ])
+            if progress is not None:
+                progress(len(chunk))
+    return sizes
+
+
+def claim(worker: str, limit: int, now: datetime, lease: timedelta) -> list[int]:
+    """Lease up to ``limit`` due deliveries to ``worker`` until ``now + lease`` and commit.
+    Each claim counts as an attempt. Returns their ids, oldest due first."""
+    due = or_(and_(Delivery.state.in_(("queued", "retry")), Delivery.due_at <= now),
+              and_(Delivery.state == "leased", Delivery.lease_until < now))
+    query = select(Delivery.id).where(due).order_by(Delivery.due_at, Delivery.id).limit(limit)
+    if db.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(
+            update(Delivery).where(Delivery.id.in_(ids)).values(
+                state="leased", lease_until=now + lease, leased_by=worker,
+                attempts=Delivery.attempts + 1,
+            ).execution_options(synchronize_session=False))
+    db.session.commit()
+    return ids
+
+
+def release(ids: Iterable[int], worker: str) -> int:
+    """Give back leased deliveries untouched (a worker that stops); they are due at once and
+    the attempt does not count. The caller commits."""
+    result = db.session.execute(
+        update(Delivery).where(Delivery.id.in_(list(ids)), Delivery.state == "leased",
+                               Delivery.leased_by == worker)
+        .values(state="queued", lease_until=None, leased_by=None,
+                attempts=Delivery.attempts - 1)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def hold_back(member_id: int, scope: str, channel: str, reason: str, now: datetime) -> int:
+    """Suppress the member's waiting deliveries of gated campaigns on ``scope`` and
+    ``channel`` (after a revoke). Leased ones are caught by the worker's own check."""
+    campaigns = select(Campaign.id).where(Campaign.scope == scope,
+                                          Campaign.kind != "transactional")
+    result = db.session.execute(
+        update(Delivery).where(Delivery.member_id == member_id, Delivery.channel == channel,
+                               Delivery.state.in_(("queued", "retry")),
+                               Delivery.campaign_id.in_(campaigns))
+        .values(state="suppressed", reason=reason, finished_at=now, lease_until=None)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cancel_waiting(campaign_id: int, now: datetime) -> int:
+    """Cancel the campaign's deliveries that have not been taken by a worker."""
+    result = db.session.execute(
+        update(Delivery).where(Delivery.campaign_id == campaign_id,
+                               Delivery.state.in_(("queued", "retry")))
+        .values(state="cancelled", finished_at=now, lease_until=None)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def waiting_count(campaign_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_(WAITING))) or 0
+
+
+def finish_campaigns(now: datetime) -> int:
+    """Mark campaigns whose outbox has nothing left waiting as sent. The caller commits."""
+    waiting = select(Delivery.id).where(Delivery.campaign_id == Campaign.id,
+                                        Delivery.state.in_(WAITING)).exists()
+    result = db.session.execute(
+        update(Campaign).where(Campaign.state == "sending", ~waiting)
+        .values(state="sent", finished_at=now).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,104 @@
+"""A campaign's body as each channel shows it.
+
+The Markdown body is rendered and sanitized once per campaign version (the site's renderer and
+allow-list), with every link made absolute. Each delivery then gets its own copy in which every
+web link goes through the click tracker (:func:`tracked`), and a plain-text version in which
+links are written out after their text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from html import escape, unescape
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from flask import current_app
+
+from app.notify.tokens import click_token, trackable
+from app.site.rendering import render_markdown
+from app.web.urls import external_url
+
+_HREF = re.compile(r'href="([^"]*)"')
+_BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
+           "blockquote", "table", "tr", "hr", "br", "figure", "details"}
+
+
+@dataclass(frozen=True)
+class Body:
+    html: str
+    text: str
+
+
+@lru_cache(maxsize=64)
+def _rendered(body: str, base_url: str, _version: datetime | None) -> str:
+    html = render_markdown(body).html
+
+    def absolute(match: re.Match[str]) -> str:
+        url = unescape(match.group(1))
+        if url.startswith("#"):
+            return match.group(0)
+        return f'href="{escape(urljoin(base_url + "/", url), quote=True)}"'
+
+    return _HREF.sub(absolute, html)
+
+
+def campaign_html(body: str, version: datetime | None = None) -> str:
+    """The sanitized HTML of a campaign body, links absolute under ``BASE_URL``."""
+    return _rendered(body, current_app.config["BASE_URL"].rstrip("/"), version)
+
+
+def tracked(html: str, delivery_id: int) -> str:
+    """``html`` with each web link replaced by its tracker URL for ``delivery_id``."""
+
+    def swap(match: re.Match[str]) -> str:
+        url = unescape(match.group(1))
+        if not trackable(url):
+            return match.group(0)
+        target = external_url("notify.click", token=click_token(delivery_id, url))
+        return f'href="{escape(target, quote=True)}"'
+
+    return _HREF.sub(swap, html)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.links: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS:
+            self.parts.append("\n\n" if tag not in ("li", "br", "tr") else "\n")
+        if tag == "li":
+            self.parts.append("- ")
+        if tag == "a":
+            self.links.append(dict(attrs).get("href"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.links:
+            href = self.links.pop()
+            if href and not href.startswith("#"):
+                self.parts.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """A readable plain-text version of sanitized ``html``, links in brackets after their text."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.parts)
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def delivery_body(body: str, delivery_id: int, version: datetime | None = None) -> Body:
+    """The body as one delivery sends it: tracked links, HTML and text."""
+    html = tracked(campaign_html(body, version), delivery_id)
+    return Body(html=html, text=plain_text(html))

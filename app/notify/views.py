@@ -1,0 +1,189 @@
+"""The notifier's pages for members and for links in messages: the inbox, unsubscribe links,
+the click tracker and the (optional) open pixel."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app import clock, signing
+from app.consent.ledger import Client, Origin
+from app.database.core import writes
+from app.extensions import csrf, db
+from app.notify import conversation, inbox, tracking
+from app.notify.errors import ConversationError
+from app.notify.forms import ActionForm, ReplyForm
+from app.notify.models import Campaign, Delivery
+from app.notify.render import delivery_body
+from app.notify.tokens import Unsubscribe, read_click, read_open, read_unsubscribe
+from app.web.errors import render_error
+
+bp = Blueprint("notify", __name__)
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _client() -> Client:
+    return Client(request.remote_addr or "", request.user_agent.string[:300])
+
+
+def _own(delivery_id: int) -> Delivery:
+    delivery = inbox.own_delivery(current_user.id, delivery_id)
+    if delivery is None:
+        abort(404)
+    return delivery
+
+
+@bp.route("/inbox")
+@login_required
+def inbox_page() -> str:
+    return render_template("notify/inbox.html", items=inbox.inbox_of(current_user.id))
+
+
+@bp.route("/inbox/<int:delivery_id>")
+@login_required
+@writes
+def message(delivery_id: int) -> str:
+    """One message: reading it on the site counts as engagement."""
+    delivery = _own(delivery_id)
+    inbox.open_message(delivery, clock.now())
+    db.session.commit()
+    campaign = db.session.get(Campaign, delivery.campaign_id)
+    assert campaign is not None
+    body = delivery_body(campaign.body, delivery.id, campaign.updated_at)
+    return render_template("notify/message.html", delivery=delivery, campaign=campaign,
+                           body=body, thread=conversation.thread(campaign.id, current_user.id),
+                           form=ActionForm(), reply_form=ReplyForm())
+
+
+@bp.route("/inbox/<int:delivery_id>/useful", methods=["POST"])
+@login_required
+def useful(delivery_id: int) -> Response | tuple[str, int]:
+    delivery = _own(delivery_id)
+    if not ActionForm().validate_on_submit():
+        return render_error(400)
+    inbox.mark_useful(delivery, clock.now())
+    db.session.commit()
+    flash("Thank you: we will keep these coming.", "success")
+    return redirect(url_for("notify.message", delivery_id=delivery.id))
+
+
+@bp.route("/inbox/<int:delivery_id>/not-for-me", methods=["POST"])
+@login_required
+def not_for_me(delivery_id: int) -> Response | tuple[str, int]:
+    delivery = _own(delivery_id)
+    if not ActionForm().validate_on_submit():
+        return render_error(400)
+    inbox.mark_not_for_me(delivery, clock.now())
+    db.session.commit()
+    flash("Understood: we paused these for you. Stop them for good below, or resume them "
+          "on your permissions page.", "success")
+    return redirect(url_for("notify.message", delivery_id=delivery.id, _anchor="stop"))
+
+
+@bp.route("/inbox/<int:delivery_id>/stop", methods=["POST"])
+@login_required
+def stop(delivery_id: int) -> Response | tuple[str, int]:
+    delivery = _own(delivery_id)
+    if not ActionForm().validate_on_submit():
+        return render_error(400)
+    stopped = inbox.stop_scope(delivery, Origin("inbox", request.path, _client()), clock.now())
+    db.session.commit()
+    flash("Stopped on every channel." if stopped else "Nothing to stop: it was already off.",
+          "success")
+    return redirect(url_for("notify.message", delivery_id=delivery.id))
+
+
+@bp.route("/inbox/<int:delivery_id>/reply", methods=["POST"])
+@login_required
+def reply(delivery_id: int) -> Response | tuple[str, int]:
+    delivery = _own(delivery_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            return render_error(400)
+        flash("Write your reply (at most 4,000 characters).", "error")
+        return redirect(url_for("notify.message", delivery_id=delivery.id, _anchor="reply"))
+    try:
+        conversation.reply(delivery, form.body.data or "", clock.now())
+    except ConversationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("notify.message", delivery_id=delivery.id, _anchor="reply"))
+    db.session.commit()
+    flash("Sent. The team reads every reply; an answer will appear here.", "success")
+    return redirect(url_for("notify.message", delivery_id=delivery.id, _anchor="conversation"))
+
+
+# --- links in messages: no sign-in, authorised by their token alone --------------------------
+
+
+def _unsubscribe_link(token: str) -> tuple[str, int] | Unsubscribe:
+    try:
+        return read_unsubscribe(token)
+    except signing.TokenError as exc:
+        return render_error(400, "This link is out of date." if exc.kind == "expired" else
+                            "This link is not valid. Copy the whole address from the message.")
+
+
+@bp.route("/u/<token>", methods=["GET"])
+def unsubscribe_page(token: str) -> tuple[str, int] | str:
+    """A GET only shows what the link would stop and a button: it changes nothing (mail
+    scanners fetch links)."""
+    link = _unsubscribe_link(token)
+    if isinstance(link, tuple):
+        return link
+    about = tracking.describe(link)
+    if about is None:
+        return render_error(404, "This message was for an account that no longer exists.")
+    return render_template("notify/unsubscribe.html", about=about, token=token, done=False)
+
+
+@bp.route("/u/<token>", methods=["POST"])
+@csrf.exempt
+def unsubscribe_one_click(token: str) -> tuple[str, int] | str:
+    """The button of the page above, and the RFC 8058 one-click POST that mail programs send
+    without cookies (``List-Unsubscribe=One-Click``): authorised by the token alone. Answers
+    200, without a redirect."""
+    link = _unsubscribe_link(token)
+    if isinstance(link, tuple):
+        return link
+    outcome = tracking.unsubscribe(link, Origin("unsubscribe-link", "/u", _client()),
+                                   clock.now())
+    db.session.commit()
+    if outcome is None:
+        return render_error(404, "This message was for an account that no longer exists.")
+    return render_template("notify/unsubscribe.html", about=outcome, token=token, done=True)
+
+
+@bp.route("/t/<token>")
+@writes
+def click(token: str) -> Response | tuple[str, int]:
+    """Record the click and redirect to the one URL the token was signed for."""
+    try:
+        link = read_click(token)
+    except signing.TokenError:
+        return render_error(400, "This link is not valid. Copy the whole address from the "
+                            "message.")
+    tracking.record_click(link, clock.now())
+    db.session.commit()
+    response = redirect(link.url, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/o/<token>.gif")
+@writes
+def opened(token: str) -> Response:
+    try:
+        delivery_id = read_open(token)
+    except signing.TokenError:
+        delivery_id = None
+    if delivery_id is not None:
+        tracking.record_open(delivery_id, clock.now())
+        db.session.commit()
+    return Response(PIXEL, mimetype="image/gif", headers={"Cache-Control": "no-store"})
