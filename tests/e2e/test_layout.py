@@ -48,7 +48,8 @@ def test_permission_buttons_are_in_view_for_a_signed_in_member(
 ) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     _sign_in(page)
-    for path in ("/me/permissions", "/me/rewards", "/me/account", "/me/permissions/history"):
+    for path in ("/me/permissions", "/me/rewards", "/me/account", "/me/permissions/history",
+                 "/inbox"):
         page.goto(path)
         assert _overflow(page) == 0, f"{path} is {_overflow(page)}px wider than {width}px"
     page.goto("/me/permissions")
