@@ -58,6 +58,7 @@ log = logging.getLogger("pullfirst.notify")
 
 MAX_BACKOFF = timedelta(hours=6)
 TICK_SECONDS = 30.0
+MAX_NAME = 64
 _random = secrets.SystemRandom()
 
 
@@ -69,8 +70,17 @@ def backoff(attempts: int, base_seconds: float) -> timedelta:
 
 
 def safe_name(name: str) -> str:
-    """A display name fit for the To header: control characters and line breaks removed."""
-    cleaned = "".join(c if c.isprintable() else " " for c in name).strip()
+    """A display name fit for the To header, shown as it reads:
+
+    - control characters and line breaks become spaces;
+    - ``=?`` is split, so the email package never reads the name as RFC 2047 encoded words
+      (it would decode them, line breaks included);
+    - double quotes and backslashes become ``'`` and ``/``, and the name stops after
+      :data:`MAX_NAME` characters: the email package folds a longer quoted name inside its
+      quotes and drops them, so a comma in the name would start a second address.
+    """
+    cleaned = "".join(c if c.isprintable() else " " for c in name).replace("=?", "= ?")
+    cleaned = cleaned.replace('"', "'").replace("\\", "/")[:MAX_NAME].strip()
     try:
         return clean_header("display name", cleaned)
     except Exception:  # pragma: no cover - isprintable() already removed what it refuses
