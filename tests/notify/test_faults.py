@@ -355,3 +355,17 @@ def test_a_title_changed_behind_the_checks_is_dead_lettered_unsent(
             db.session.execute(update(Delivery).where(Delivery.campaign_id == campaign_id)
                                .values(state="queued", reason=None, attempts=0))
             db.session.commit()
+
+
+def test_workers_started_together_on_a_fresh_instance_all_start(
+        app: Flask, app_config: dict[str, Any], tmp_path: Path) -> None:
+    """Workers beside each other on one host share its instance folder, and each reads the
+    posts (for drafts) when it starts, which builds the missing search index."""
+    env = worker_env(app_config, Path(app.instance_path))
+    workers = [WorkerProcess(env, tmp_path / f"worker{n}.log", "--once") for n in range(4)]
+    try:
+        codes = [worker.process.wait(timeout=120) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.ensure_stopped()
+    assert codes == [0, 0, 0, 0], "\n".join(worker.console() for worker in workers)
