@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ _FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 # Wider than RFC 2047 on purpose (any charset text, spaces inside): the parser is lenient too.
 _ENCODED_WORD = re.compile(r"=\?([^?]*)\?([qQbB])\?(.*?)\?=")
 _CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# Lines up to RFC 5322's hard limit: with the default 78, the email package writes a header
+# holding a longer unbreakable token (the URLs of List-Unsubscribe) as RFC 2047 encoded words,
+# which mail programs do not decode in a list of URLs, so one-click unsubscribe broke.
+POLICY = email.policy.default.clone(max_line_length=998)
 
 
 def _hides_control(value: str) -> bool:
@@ -105,7 +110,7 @@ def _address(display_name: str, address: str) -> Address:
 def build(message: Message, sender: str, now: datetime) -> EmailMessage:
     """Turn ``message`` into an :class:`EmailMessage` from ``sender`` (``Name <addr>``)."""
     sender_name, sender_address = parseaddr(sender)
-    mail = EmailMessage()
+    mail = EmailMessage(policy=POLICY)
     mail["From"] = _address(sender_name, sender_address)
     mail["To"] = _address(message.to_name, message.to)
     mail["Subject"] = clean_header("Subject", message.subject)
