@@ -148,6 +148,10 @@ class Worker:
                                        .order_by(Delivery.due_at, Delivery.id)
                                        .execution_options(populate_existing=True)))
         facts = load_facts({row.member_id for row in rows})
+        # The batch's members, read with its facts and held here (the session's identity map
+        # holds them weakly): each delivery finds its member without asking the database.
+        members = list(db.session.scalars(select(Member).where(
+            Member.id.in_({row.member_id for row in rows}))))
         db.session.commit()
         channels = self.channels()
         down: set[str] = set()
@@ -164,6 +168,7 @@ class Worker:
             for channel in channels.values():
                 channel.close()
             db.session.rollback()
+            del members
         self.totals.update(done)
         return done
 
@@ -184,8 +189,7 @@ class Worker:
             db.session.commit()
             return "lost-lease", facts
         now = clock.now()
-        campaign = db.session.get(Campaign, delivery.campaign_id, populate_existing=True)
-        assert campaign is not None
+        campaign = delivery.campaign  # joined to the delivery, so read afresh with it
         if campaign.state == "cancelled":
             return self._finish(delivery, "cancelled", now), facts
         scope = find_scope(campaign.scope)

@@ -157,3 +157,42 @@ def test_sigterm_finishes_the_current_delivery_and_gives_the_rest_back(
         if worker is not None:
             worker.ensure_stopped()
         sink.stop()
+
+
+
+def test_a_campaign_cancelled_while_its_deliveries_are_leased_sends_nothing_more(
+        app: Flask, clock: Clock, campaign: Callable[..., int], smtp: SMTPSink) -> None:
+    """The worker reads the campaign again with each delivery it takes, so a cancel that
+    commits after the worker loaded its batch stops the rest of the batch."""
+    from sqlalchemy import select, text
+
+    from app.consent.facts import load_facts
+    from app.extensions import db
+    from app.notify import outbox
+    from app.notify.models import Delivery
+    from app.notify.worker import Worker
+    from tests.notify.test_send import _email
+
+    crowd = add_crowd(app, 4, clock())
+    campaign_id = campaign()
+    with app.app_context():
+        worker = Worker(name="w")
+        claimed = outbox.claim(worker.name, 10, clock(), worker.lease)
+        rows = list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed))
+                                       .order_by(Delivery.id)))
+        assert {row.campaign.state for row in rows} == {"sending"}  # now in the session
+        facts = load_facts(crowd.ids)
+        db.session.commit()
+        email = _email(app)
+        try:
+            first = worker._deliver(rows[0].id, facts, {"email": email}, set())[0]
+            with db.engine.begin() as other:  # a marketer cancels, on another connection
+                other.execute(text("UPDATE campaigns SET state = 'cancelled' WHERE id = :id"),
+                              {"id": campaign_id})
+            rest = [worker._deliver(row.id, facts, {"email": email}, set())[0]
+                    for row in rows[1:]]
+        finally:
+            email.close()
+    assert (first, rest) == ("sent", ["cancelled"] * 3)
+    assert len(smtp.wait_for(1)) == 1
+    assert [row.state for row in delivery_rows(app, campaign_id)] == ["sent"] + ["cancelled"] * 3
