@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
 
 from tests.conftest import Clock, is_postgres
 from tests.helpers import SMTPSink, free_port, text_body
 from tests.notify.crowd import add_crowd
+from tests.notify.rows import by_message_id, delivery_rows, states
 from tests.notify.workers import WorkerProcess, sink_on, wait_until, worker_env
 
 # What a reader must never find in a header value once the mail was parsed: control
@@ -29,40 +29,6 @@ FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "X-Pullfirst-Delivery",
            "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Content-Type",
            "MIME-Version"}
-
-
-def states(app: Flask, campaign_id: int) -> Counter[str]:
-    from app.extensions import db
-    from app.notify.models import Delivery
-
-    with app.app_context():
-        rows = db.session.execute(select(Delivery.state, func.count())
-                                  .where(Delivery.campaign_id == campaign_id)
-                                  .group_by(Delivery.state))
-        found = Counter({state: count for state, count in rows})
-        db.session.rollback()
-    return found
-
-
-def delivery_rows(app: Flask, campaign_id: int) -> list[Any]:
-    from app.extensions import db
-    from app.notify.models import Delivery
-
-    with app.app_context():
-        rows = list(db.session.scalars(select(Delivery)
-                                       .where(Delivery.campaign_id == campaign_id)
-                                       .order_by(Delivery.id)))
-        for row in rows:
-            db.session.expunge(row)
-        db.session.rollback()
-    return rows
-
-
-def by_message_id(messages: list[EmailMessage]) -> dict[str, list[EmailMessage]]:
-    grouped: dict[str, list[EmailMessage]] = {}
-    for message in messages:
-        grouped.setdefault(str(message["Message-ID"]), []).append(message)
-    return grouped
 
 
 # --- SIGKILL in the middle of a batch ---------------------------------------------------------
@@ -259,6 +225,37 @@ def assert_one_clean_mail(message: EmailMessage, address: str) -> None:
     assert len(to.addresses) == 1 and to.addresses[0].addr_spec == address  # type: ignore[attr-defined]
     for name in names:
         assert not FORBIDDEN.search(str(message[name])), (name, str(message[name]))
+    raw = dict(message.raw_items())  # as written on the wire, before any decoding
+    if "List-Unsubscribe" in raw:
+        assert raw_header(raw["List-Unsubscribe"]).startswith("<http://localhost/u/")
+
+
+def raw_header(value: str) -> str:
+    """A header value as a reader's mail program sees it: unfolded, not decoded."""
+    return re.sub(r"\r?\n[ \t]", " ", value).strip()
+
+
+def test_the_unsubscribe_headers_are_written_as_plain_urls(
+        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
+        smtp: SMTPSink) -> None:
+    """RFC 2369 and RFC 8058 headers hold URLs in angle brackets: a mail program reads them as
+    they are, so they must not be written as RFC 2047 encoded words, however long."""
+    crowd = add_crowd(app, 2, clock(), names=["Robin", "Zoë Ünïcode " * 5])
+    campaign()
+    assert work() == {"sent": 2}
+    for message in smtp.wait_for(2):
+        raw = {name: raw_header(value) for name, value in message.raw_items()}
+        assert "=?" not in raw["List-Unsubscribe"], raw["List-Unsubscribe"]
+        web, mailto = raw["List-Unsubscribe"].split(", ")
+        assert re.fullmatch(r"<http://localhost/u/[\w.-]+>", web), web
+        assert re.fullmatch(r"<mailto:hello@pullfirst\.example\?subject=unsubscribe%20"
+                            r"[\w.-]+>", mailto), mailto
+        assert raw["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert raw["List-Id"] == '"The weekly letter" <newsletter.localhost>'
+        assert raw["Message-ID"].startswith("<delivery-")
+        assert str(message["To"]).endswith(f"<{next(iter(message['To'].addresses)).addr_spec}>")
+    assert sorted(str(m["To"].addresses[0].addr_spec) for m in smtp.messages) \
+        == sorted(crowd.emails.values())
 
 
 def test_hostile_display_names_cannot_add_headers_or_recipients(

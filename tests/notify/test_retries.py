@@ -17,25 +17,21 @@ from flask import Flask
 from tests.conftest import Clock
 from tests.helpers import SMTPSink, free_port
 from tests.notify.crowd import add_crowd
-from tests.notify.test_faults import delivery_rows
-from tests.notify.workers import HoldingSink, RefusingSink, WorkerProcess, worker_env
-
-BASE = 30  # NOTIFY_RETRY_SECONDS by default
-SIX_HOURS = 6 * 3600
-
-
-def bounds(attempts: int, base: float = BASE) -> tuple[float, float]:
-    """The documented wait after the ``attempts``-th failure, in seconds: base x
-    2^(attempts-1), at most six hours, times a factor between 0.5 and 1.5."""
-    middle = min(base * 2 ** (attempts - 1), SIX_HOURS)
-    return 0.5 * middle, 1.5 * middle
+from tests.notify.rows import BASE, delivery_rows, retry_bounds
+from tests.notify.workers import (
+    HoldingSink,
+    RefusingSink,
+    WorkerProcess,
+    email_channel,
+    worker_env,
+)
 
 
 def test_backoff_doubles_with_jitter_and_stops_at_six_hours() -> None:
     from app.notify.worker import backoff
 
     for attempts in range(1, 21):
-        low, high = bounds(attempts)
+        low, high = retry_bounds(attempts)
         waits = [backoff(attempts, BASE).total_seconds() for _ in range(300)]
         assert all(low <= wait <= high for wait in waits), attempts
         # jitter: the waits spread over the range instead of all being the same
@@ -57,7 +53,7 @@ def test_each_failure_waits_within_the_bounds_then_the_dead_letter(
         assert row.state == "retry" and row.attempts == attempt
         assert row.leased_by is None and row.lease_until is None
         assert "SMTP unreachable" in (row.last_error or "")
-        low, high = bounds(attempt)
+        low, high = retry_bounds(attempt)
         waited = (row.due_at - clock()).total_seconds()
         assert low <= waited <= high, (attempt, waited)
         clock.set(row.due_at - timedelta(seconds=1))
@@ -171,7 +167,6 @@ def test_a_campaign_cancelled_while_its_deliveries_are_leased_sends_nothing_more
     from app.notify import outbox
     from app.notify.models import Delivery
     from app.notify.worker import Worker
-    from tests.notify.test_send import _email
 
     crowd = add_crowd(app, 4, clock())
     campaign_id = campaign()
@@ -183,7 +178,7 @@ def test_a_campaign_cancelled_while_its_deliveries_are_leased_sends_nothing_more
         assert {row.campaign.state for row in rows} == {"sending"}  # now in the session
         facts = load_facts(crowd.ids)
         db.session.commit()
-        email = _email(app)
+        email = email_channel(app)
         try:
             first = worker._deliver(rows[0].id, facts, {"email": email}, set())[0]
             with db.engine.begin() as other:  # a marketer cancels, on another connection

@@ -18,8 +18,7 @@ from sqlalchemy import select
 
 from tests.conftest import Clock
 from tests.notify.crowd import add_crowd
-from tests.notify.test_faults import delivery_rows
-from tests.notify.test_retries import bounds
+from tests.notify.rows import delivery_rows, retry_bounds
 
 
 class Hook:
@@ -168,7 +167,7 @@ def test_500_then_a_timeout_then_410_retries_twice_then_disables_the_endpoint(
             [row] = delivery_rows(app, campaign_id)
             assert (row.state, row.attempts) == ("retry", attempt)
             assert error in (row.last_error or ""), row.last_error
-            low, high = bounds(attempt)
+            low, high = retry_bounds(attempt)
             assert low <= (row.due_at - clock()).total_seconds() <= high
             assert endpoint_row(app, endpoint_id).disabled_at is None
             clock.set(row.due_at)

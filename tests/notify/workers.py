@@ -174,3 +174,13 @@ class HoldingSink(SMTPSink):
         self.arrived = threading.Event()
         self.release = threading.Event()
         _serve(self, _Holding(self))
+
+
+def email_channel(app: Any) -> Any:
+    """The app's email channel on its ``MAIL_URL``, as the worker builds it for a batch."""
+    from app.mail.transport import transport_for
+    from app.notify.email import EmailChannel
+
+    return EmailChannel(transport_for(app.config["MAIL_URL"], app.instance_path),
+                        app.config["MAIL_FROM"])
+
