@@ -1,7 +1,10 @@
 """What a message is, and how it becomes RFC 5322 bytes.
 
 Every header value is checked for CR and LF before it is set, so no display name, subject or
-address can smuggle in a header of its own.
+address can smuggle in a header of its own. That includes RFC 2047 encoded words
+(``=?utf-8?q?=0D=0A?=``): the email package decodes them when a header is set and writes the
+decoded line break out as it is, so a value whose encoded words decode to a control character
+is refused too, and the finished headers are checked once more.
 
 Errors::
 
@@ -12,6 +15,9 @@ Errors::
 
 from __future__ import annotations
 
+import base64
+import binascii
+import email.policy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,11 +43,40 @@ class DeliveryFailed(MailError):
 
 # Control characters (tab aside) and every character str.splitlines() breaks on.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+# Wider than RFC 2047 on purpose (any charset text, spaces inside): the parser is lenient too.
+_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([qQbB])\?(.*?)\?=")
+_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# Lines up to RFC 5322's hard limit: with the default 78, the email package writes a header
+# holding a longer unbreakable token (the URLs of List-Unsubscribe) as RFC 2047 encoded words,
+# which mail programs do not decode in a list of URLs, so one-click unsubscribe broke.
+POLICY = email.policy.default.clone(max_line_length=998)
+
+
+def _hides_control(value: str) -> bool:
+    """Whether an encoded word in ``value`` decodes to a control character: a control byte
+    (whatever the charset) or a forbidden character in its declared charset."""
+    for match in _ENCODED_WORD.finditer(value):
+        charset, encoding, text = match.groups()
+        try:
+            if encoding in "qQ":
+                raw = binascii.a2b_qp(text.encode("ascii", "replace"), header=True)
+            else:
+                raw = base64.b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        if _CONTROL_BYTE.search(raw):
+            return True
+        try:
+            if _FORBIDDEN.search(raw.decode(charset.split("*", 1)[0], "replace")):
+                return True
+        except LookupError:
+            pass
+    return False
 
 
 def clean_header(name: str, value: str) -> str:
     """Return ``value`` if it is safe as a header value; raise :class:`HeaderInjection`."""
-    if _FORBIDDEN.search(value) or _FORBIDDEN.search(name):
+    if _FORBIDDEN.search(value) or _FORBIDDEN.search(name) or _hides_control(value):
         raise HeaderInjection(f"header {name!r} holds a line break or control character")
     return value
 
@@ -75,7 +110,7 @@ def _address(display_name: str, address: str) -> Address:
 def build(message: Message, sender: str, now: datetime) -> EmailMessage:
     """Turn ``message`` into an :class:`EmailMessage` from ``sender`` (``Name <addr>``)."""
     sender_name, sender_address = parseaddr(sender)
-    mail = EmailMessage()
+    mail = EmailMessage(policy=POLICY)
     mail["From"] = _address(sender_name, sender_address)
     mail["To"] = _address(message.to_name, message.to)
     mail["Subject"] = clean_header("Subject", message.subject)
@@ -86,6 +121,8 @@ def build(message: Message, sender: str, now: datetime) -> EmailMessage:
     )
     for name, value in message.headers.items():
         mail[clean_header("header name", name)] = clean_header(name, value)
+    for name, value in mail.items():  # as the email package parsed them: what it will write
+        clean_header(name, str(value))
     mail.set_content(message.text)
     if message.html is not None:
         mail.add_alternative(message.html, subtype="html")

@@ -69,7 +69,8 @@ class SMTPTransport:
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        # Loading the system's certificates takes tens of milliseconds: only for TLS.
+        context = ssl.create_default_context() if self.scheme != "smtp" else None
         smtp: smtplib.SMTP
         if self.scheme == "smtps":
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)

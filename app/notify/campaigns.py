@@ -121,7 +121,8 @@ def send_now(campaign: Campaign, now: datetime,
     campaign.send_at = campaign.send_at or now
     db.session.flush()
     counts = preview_audience(campaign.kind, scope, campaign.channel_list, now, campaign.ref)
-    sizes = outbox.fill_outbox(campaign, scope, now, progress)
+    sizes = outbox.fill_outbox(campaign, scope, now, progress,
+                               {channel: preview.members for channel, preview in counts.items()})
     campaign.audience = json.dumps({
         channel: {"eligible": sizes.get(channel, 0),
                   "excluded": counts[channel].excluded,

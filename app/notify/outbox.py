@@ -11,12 +11,11 @@ so claims queue behind each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.consent.audience import audience
 from app.consent.gate import Campaign as GateCampaign
@@ -34,28 +33,43 @@ def gate_campaign(campaign: Campaign, scope: Scope) -> GateCampaign:
     return GateCampaign(scope, campaign.kind, campaign.ref)
 
 
-def _insert() -> postgresql.Insert | sqlite.Insert:
-    table = cast(Table, Delivery.__table__)
-    return postgresql.insert(table) if db.dialect == "postgresql" else sqlite.insert(table)
+# One delivery row, skipped when the (campaign, member, channel) is already in the outbox; in
+# the driver's own parameter style (sqlite3: qmark, psycopg: format).
+INSERT_ROW = {
+    "qmark": "INSERT INTO deliveries (campaign_id, member_id, channel, state, attempts, due_at, "
+             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (campaign_id, member_id, channel) DO NOTHING",
+    "format": "INSERT INTO deliveries (campaign_id, member_id, channel, state, attempts, "
+              "due_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+              "ON CONFLICT (campaign_id, member_id, channel) DO NOTHING",
+}
 
 
 def fill_outbox(campaign: Campaign, scope: Scope, now: datetime,
-                progress: Progress | None = None) -> dict[str, int]:
+                progress: Progress | None = None,
+                audiences: Mapping[str, Iterable[int]] | None = None) -> dict[str, int]:
     """Queue a delivery for every member the gate lets ``campaign`` reach on each of its
-    channels at ``now``. Returns the audience size per channel. Flushes; the caller commits."""
+    channels at ``now`` (or for the members ``audiences`` gives per channel, when the caller
+    ran the gate already). Returns the audience size per channel. Flushes; the caller
+    commits."""
     sizes: dict[str, int] = {}
-    statement = _insert().on_conflict_do_nothing(
-        index_elements=["campaign_id", "member_id", "channel"])
+    # The rows go to the driver's executemany as plain tuples, the time converted once:
+    # SQLAlchemy's per-row parameter processing cost more than the insert itself.
+    to_database = cast(Table, Delivery.__table__).c.due_at.type.bind_processor(db.engine.dialect)
+    stamp = to_database(now) if to_database is not None else now
+    sql = INSERT_ROW["qmark" if db.engine.dialect.paramstyle == "qmark" else "format"]
+    db.session.flush()
+    connection = db.session.connection()
     for channel in campaign.channel_list:
-        members = sorted(audience(scope, channel, now, gate_campaign(campaign, scope)))
+        if audiences is not None and channel in audiences:
+            members = sorted(audiences[channel])
+        else:
+            members = sorted(audience(scope, channel, now, gate_campaign(campaign, scope)))
         sizes[channel] = len(members)
         for start in range(0, len(members), INSERT_BATCH):
             chunk = members[start:start + INSERT_BATCH]
-            db.session.execute(statement, [
-                {"campaign_id": campaign.id, "member_id": member, "channel": channel,
-                 "state": "queued", "attempts": 0, "due_at": now, "created_at": now}
-                for member in chunk
-            ])
+            connection.exec_driver_sql(sql, [(campaign.id, member, channel, "queued", 0, stamp,
+                                              stamp) for member in chunk])
             if progress is not None:
                 progress(len(chunk))
     return sizes

@@ -35,6 +35,7 @@ class ChannelPreview:
     deferred: int
     excluded: dict[str, int]
     sample: list[tuple[int, str, str]] = field(default_factory=list)
+    members: frozenset[int] = frozenset()  # who is reached: sending fills the outbox with them
 
     @property
     def excluded_total(self) -> int:
@@ -71,7 +72,8 @@ def preview_channel(kind: str, scope: Scope, channel: str, now: datetime,
     active = _active_members()
     if kind == TRANSACTIONAL:
         excluded = {"address": active - len(reached)} if active > len(reached) else {}
-        return ChannelPreview(channel, len(reached), 0, excluded, _sample(reached))
+        return ChannelPreview(channel, len(reached), 0, excluded, _sample(reached),
+                              frozenset(reached))
     candidates = _candidates(scope, channel)
     counts: Counter[str] = Counter()
     outside = active - len(candidates | reached)
@@ -90,7 +92,8 @@ def preview_channel(kind: str, scope: Scope, channel: str, now: datetime,
         deferred = sum(1 for member in with_quiet_hours
                        if decide(quiet, campaign, member, channel, now).reasons == ("quiet",))
     ordered = {reason: counts[reason] for reason in REASONS if counts[reason]}
-    return ChannelPreview(channel, len(reached), deferred, ordered, _sample(reached))
+    return ChannelPreview(channel, len(reached), deferred, ordered, _sample(reached),
+                          frozenset(reached))
 
 
 def preview_audience(kind: str, scope: Scope, channels: list[str], now: datetime,

@@ -58,6 +58,7 @@ log = logging.getLogger("pullfirst.notify")
 
 MAX_BACKOFF = timedelta(hours=6)
 TICK_SECONDS = 30.0
+MAX_NAME = 64
 _random = secrets.SystemRandom()
 
 
@@ -69,8 +70,17 @@ def backoff(attempts: int, base_seconds: float) -> timedelta:
 
 
 def safe_name(name: str) -> str:
-    """A display name fit for the To header: control characters and line breaks removed."""
-    cleaned = "".join(c if c.isprintable() else " " for c in name).strip()
+    """A display name fit for the To header, shown as it reads:
+
+    - control characters and line breaks become spaces;
+    - ``=?`` is split, so the email package never reads the name as RFC 2047 encoded words
+      (it would decode them, line breaks included);
+    - double quotes and backslashes become ``'`` and ``/``, and the name stops after
+      :data:`MAX_NAME` characters: the email package folds a longer quoted name inside its
+      quotes and drops them, so a comma in the name would start a second address.
+    """
+    cleaned = "".join(c if c.isprintable() else " " for c in name).replace("=?", "= ?")
+    cleaned = cleaned.replace('"', "'").replace("\\", "/")[:MAX_NAME].strip()
     try:
         return clean_header("display name", cleaned)
     except Exception:  # pragma: no cover - isprintable() already removed what it refuses
@@ -138,6 +148,10 @@ class Worker:
                                        .order_by(Delivery.due_at, Delivery.id)
                                        .execution_options(populate_existing=True)))
         facts = load_facts({row.member_id for row in rows})
+        # The batch's members, read with its facts and held here (the session's identity map
+        # holds them weakly): each delivery finds its member without asking the database.
+        members = list(db.session.scalars(select(Member).where(
+            Member.id.in_({row.member_id for row in rows}))))
         db.session.commit()
         channels = self.channels()
         down: set[str] = set()
@@ -154,6 +168,7 @@ class Worker:
             for channel in channels.values():
                 channel.close()
             db.session.rollback()
+            del members
         self.totals.update(done)
         return done
 
@@ -174,8 +189,7 @@ class Worker:
             db.session.commit()
             return "lost-lease", facts
         now = clock.now()
-        campaign = db.session.get(Campaign, delivery.campaign_id, populate_existing=True)
-        assert campaign is not None
+        campaign = delivery.campaign  # joined to the delivery, so read afresh with it
         if campaign.state == "cancelled":
             return self._finish(delivery, "cancelled", now), facts
         scope = find_scope(campaign.scope)

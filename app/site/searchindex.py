@@ -12,6 +12,7 @@ query word is one posting list and Whoosh can skip blocks that cannot reach the 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -203,8 +204,18 @@ class IndexFolder:
     def rebuild(self, documents: Iterable[Document], procs: int,
                 progress: Callable[[int], None] | None = None) -> Path:
         """Build a complete new generation beside the current one, then swap ``CURRENT`` to
-        it in one rename. Searches keep using the old generation until then."""
+        it in one rename. Searches keep using the old generation until then.
+
+        One process at a time builds (a lock file beside ``CURRENT``): processes that start
+        together on a fresh instance (the site and its notifier workers) would otherwise
+        remove each other's generation while it is being written."""
         self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".rebuild.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._build(documents, procs, progress)
+
+    def _build(self, documents: Iterable[Document], procs: int,
+               progress: Callable[[int], None] | None) -> Path:
         folder = Path(tempfile.mkdtemp(dir=self.root, prefix=f"gen-{time.time_ns()}-"))
         ix = index.create_in(str(folder), schema())
         options: dict[str, Any] = {"limitmb": 256}
