@@ -13,50 +13,21 @@ import json
 import statistics
 import sys
 from pathlib import Path
-from typing import Any
 
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 HEADINGS = ("perf", "a11y", "bp", "seo")
-# Issue 8: SEO 100; accessibility, best practices and performance at least 95; and nothing
+# The targets: SEO 100; accessibility, best practices and performance at least 95; and nothing
 # below what a Hugo-built article scored on these machines (100, 100, 96, 100).
 DESKTOP_TARGETS = {"performance": 100, "accessibility": 100, "best-practices": 96, "seo": 100}
-# Search results say noindex on purpose: internal search pages are endless, thin and
-# duplicate, and search engines ask sites to keep them out of their index. Lighthouse's
-# is-crawlable audit fails on that alone; for these pages the SEO target counts every other
-# SEO audit, and only when the page's own robots meta tag is what blocks indexing.
-NOINDEX_ON_PURPOSE = {"search"}
 
 
-def _seo_without_own_noindex(report: dict[str, Any]) -> float | None:
-    """The SEO score without is-crawlable, if a noindex meta tag of the page is its only cause."""
-    audit = report["audits"]["is-crawlable"]
-    items = (audit.get("details") or {}).get("items") or []
-    if audit["score"] != 0 or not items:
-        return None
-    for item in items:
-        snippet = ((item.get("source") or {}).get("snippet") or "").lower()
-        if not (snippet.startswith("<meta") and 'name="robots"' in snippet
-                and "noindex" in snippet):
-            return None  # robots.txt, an X-Robots-Tag header or another crawler's tag
-    refs = [ref for ref in report["categories"]["seo"]["auditRefs"]
-            if ref["id"] != "is-crawlable" and ref["weight"] > 0]
-    total = sum(ref["weight"] for ref in refs)
-    return float(sum(ref["weight"] * (report["audits"][ref["id"]]["score"] or 0)
-                     for ref in refs) / total)
-
-
-def _scores(path: Path, page: str) -> dict[str, float]:
-    """The four category scores of one report, plus ``seo-target`` for a page that says
-    noindex on purpose."""
+def _scores(path: Path) -> dict[str, float]:
+    """The four category scores of one report."""
     report = json.loads(path.read_text())
     if report.get("runtimeError"):
         raise ValueError(report["runtimeError"].get("message", "runtime error"))
     scores: dict[str, float] = {k: 100 * (report["categories"][k]["score"] or 0)
                                 for k in CATEGORIES}
-    if page in NOINDEX_ON_PURPOSE:
-        adjusted = _seo_without_own_noindex(report)
-        if adjusted is not None:
-            scores["seo-target"] = 100 * adjusted
     return scores
 
 
@@ -73,7 +44,7 @@ def main(out: Path, pages: list[tuple[str, str]]) -> int:
             runs: list[dict[str, float]] = []
             for path in sorted(out.glob(f"{page}-{preset}-*.report.json")):
                 try:
-                    runs.append(_scores(path, page))
+                    runs.append(_scores(path))
                 except (OSError, ValueError, KeyError) as error:
                     notes.append(f"{path.name}: {error}")
             if not runs:
@@ -86,12 +57,6 @@ def main(out: Path, pages: list[tuple[str, str]]) -> int:
             cells = []
             for category in CATEGORIES:
                 mark, counted = "", median[category]
-                if category == "seo" and "seo-target" in median:
-                    mark, counted = "*", median["seo-target"]
-                    notes.append(f"* {page}: says <meta name=\"robots\" content=\"noindex\"> on "
-                                 f"purpose (internal search results stay out of search engines); "
-                                 f"Lighthouse's is-crawlable audit fails for that alone: SEO is "
-                                 f"{counted} without it, and that is what the target counts")
                 target = DESKTOP_TARGETS[category]
                 if preset == "desktop" and counted < target:
                     mark += "!"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -209,10 +210,15 @@ def search() -> Response:
     results = run_search(query, number, tag) if query.strip() else None
     site = site_settings()
     title = f"Search: {query.strip()[:60]}" if query.strip() else "Search"
+    # The first page of results for a query that finds something may be indexed, under one
+    # canonical address per query; empty, filtered and later pages stay out of the index.
+    normal = " ".join(query.lower().split())[:100]
+    indexable = results is not None and results.total > 0 and tag is None and number == 1
+    path = f"/search?{urlencode({'q': normal})}" if indexable else "/search"
     html = render_template(
         "site/search.html", results=results, search_query=query, tag=tag,
         seo=seo.for_listing(title, f"Search the articles, pages and surveys of {site.title}.",
-                            "/search", site, base_url(), noindex=True),
+                            path, site, base_url(), noindex=not indexable),
     )
     return cacheable(html)
 

@@ -82,8 +82,14 @@ def test_noindex_pages_carry_the_meta_tag_and_search_pages_are_noindex(
     client: FlaskClient,
 ) -> None:
     assert '<meta name="robots" content="noindex">' in client.get("/hidden-page/").text
-    assert '<meta name="robots" content="noindex">' in client.get("/search?q=x").text
     assert 'content="noindex"' not in client.get("/posts/ledger/").text
+    # Only the first page of a query that finds something may be indexed, under one address.
+    for empty in ("/search", "/search?q=zzqqxx", "/search?q=ledger&tag=consent",
+                  "/search?q=ledger&page=2"):
+        assert '<meta name="robots" content="noindex">' in client.get(empty).text, empty
+    found = client.get("/search?q=%20Ledger%20%20").text
+    assert 'content="noindex"' not in found
+    assert '<link rel="canonical" href="http://localhost/search?q=ledger">' in found
 
 
 def _parse(xml: bytes) -> ET.Element:
