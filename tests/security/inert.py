@@ -57,7 +57,8 @@ SCAN = """
         // The scheme as the browser's own URL parser reads it.
         let scheme = '';
         try { scheme = new URL(attr.value, document.baseURI).protocol; } catch (e) { scheme = ''; }
-        const dataImage = el.tagName === 'IMG' && /^data:image\\/(png|webp|gif|jpeg)[;,]/i.test(attr.value.trim());
+        const dataImage = el.tagName === 'IMG'
+          && /^data:image\\/(png|webp|gif|jpeg)[;,]/i.test(attr.value.trim());
         if (bad.test(scheme) && !dataImage)
           found.push(el.tagName + ' ' + name + '=' + attr.value.slice(0, 60));
       }

@@ -10,8 +10,9 @@ from flask import Flask
 from playwright.sync_api import Browser, Page
 
 from tests.browser import LiveServer
-from tests.security.conftest import armed_page
+from tests.security.harness import armed_page
 from tests.security.inert import assert_inert
+
 
 @pytest.fixture
 def planted_page(browser: Browser, live_server: LiveServer,

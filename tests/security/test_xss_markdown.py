@@ -22,7 +22,7 @@ from playwright.sync_api import Page
 from app.site.meta import MAX_TAG_LENGTH, tag_slug
 from app.site.rendering import render_markdown
 from tests.conftest import REPO, Clock
-from tests.security.conftest import make_member, sign_in_page
+from tests.security.harness import make_member, sign_in_page
 from tests.security.inert import assert_inert, batches, marker
 from tests.security.payloads import xss_payloads
 
