@@ -90,16 +90,27 @@ def build(app: Flask, clock: Clock) -> tuple[Owner, Owner]:
     return alice, bob
 
 
+_TABLES: dict[str, list[Any]] = {}
+
+
+def _tables(app: Flask) -> list[Any]:
+    """The tables of the app's database, reflected once per database."""
+    url = str(db.engine.url)
+    if url not in _TABLES:
+        metadata = MetaData()
+        metadata.reflect(db.engine)
+        _TABLES[url] = [metadata.tables[name] for name in sorted(metadata.tables)]
+    return _TABLES[url]
+
+
 def snapshot(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a stable order."""
     with app.app_context():
-        metadata = MetaData()
-        metadata.reflect(db.engine)
         rows: dict[str, list[tuple[Any, ...]]] = {}
         with db.engine.connect() as connection:
-            for name, table in sorted(metadata.tables.items()):
+            for table in _tables(app):
                 found = connection.execute(select(table)).all()
-                rows[name] = sorted((tuple(r) for r in found), key=repr)
+                rows[table.name] = sorted((tuple(r) for r in found), key=repr)
         return rows
 
 
