@@ -39,7 +39,7 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 SHARED_REDIS = os.environ.get("PULLFIRST_SWEEP_REDIS_URL", "redis://127.0.0.1:6379/8")
 LIMITS = {"RATELIMIT_AUTH_IP": "12 per hour", "RATELIMIT_AUTH_ACCOUNT": "7 per hour",
           "RATELIMIT_REDEEM_IP": "1000 per hour", "RATELIMIT_REDEEM_MEMBER": "6 per hour"}
-ATTEMPTS = 25
+ATTEMPTS = 16
 MEMBER, REDEEMER = "limits@example.com", "redeemer@example.com"
 
 pytestmark = pytest.mark.redis
