@@ -18,3 +18,15 @@ def hostile_page(browser: Browser, live_server: LiveServer,  # noqa: F811
     """A page for hostile input: see :func:`tests.security.harness.armed_page`."""
     with armed_page(browser, live_server, request) as opened:
         yield opened
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the sweep's counts after a run that included it."""
+    if not any(r.nodeid.startswith("tests/security/")
+               for rs in terminalreporter.stats.values() for r in rs if hasattr(r, "nodeid")):
+        return
+    from tests.security import stated_counts
+
+    terminalreporter.section("security sweep")
+    for name, number in stated_counts().items():
+        terminalreporter.write_line(f"{name}: {number}")
