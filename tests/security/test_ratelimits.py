@@ -6,7 +6,8 @@ database of its own. Each request comes on a new connection, so the workers shar
 (the access log shows which worker answered). Past each limit, the number of requests that got
 through is the limit, not the limit times the workers:
 
-- sign-in per IP address (``RATELIMIT_AUTH_IP``), a different address each time;
+- sign-in per IP address (``RATELIMIT_AUTH_IP``), a different account each time, each request
+  claiming another origin in ``X-Forwarded-For`` (ignored: no proxy is configured);
 - sign-in per account (``RATELIMIT_AUTH_ACCOUNT``), the same address each time;
 - code redemption per member (``RATELIMIT_REDEEM_MEMBER``), signed in.
 
@@ -194,12 +195,15 @@ class Browser:
     port: int
     source: str
     cookies: dict[str, str] = field(default_factory=dict)
+    forwarded_for: str | None = None  # a spoofed X-Forwarded-For header
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None
                 ) -> tuple[int, str]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
                                                 source_address=(self.source, 0))
         headers = {"Connection": "close"}
+        if self.forwarded_for:
+            headers["X-Forwarded-For"] = self.forwarded_for
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -232,11 +236,14 @@ def _got_through(statuses: list[int]) -> int:
 
 def test_limits_hold_across_workers(gunicorn: Gunicorn) -> None:
     port = gunicorn.port
-    # Sign-in per IP address: every attempt names another account.
+    # Sign-in per IP address: every attempt names another account, and claims to come from
+    # another address (no proxy is configured, so the header must not count).
     one_ip = Browser(port, "127.0.0.2")
-    statuses = [one_ip.post_form("/signin", {"email": f"guess{n}@example.com",
-                                             "password": "wrong password 123"})
-                for n in range(ATTEMPTS)]
+    statuses = []
+    for n in range(ATTEMPTS):
+        one_ip.forwarded_for = f"198.51.100.{n}"
+        statuses.append(one_ip.post_form("/signin", {"email": f"guess{n}@example.com",
+                                                     "password": "wrong password 123"}))
     assert _got_through(statuses) == _limit("RATELIMIT_AUTH_IP"), statuses
     assert all(s in (200, 429) for s in statuses), statuses
     # Sign-in per account: the same address from another IP address.
