@@ -10,6 +10,7 @@
 - ``test_sessions``: session fixation; replay of old cookies.
 - ``test_tokens``: forgeries of every kind of signed token (``tokens.py``).
 - ``test_traversal``: path traversal on every route that takes a path or a slug.
+- ``test_uploads``: hostile file names and alt texts of image uploads.
 - ``test_ratelimits``: sign-in and redemption limits under gunicorn with 1 and 4 workers
   sharing Redis.
 
@@ -19,7 +20,7 @@ What the notifier adds plugs in with one entry each: a token kind in ``tokens.py
 Counts (``test_summary`` keeps them true; a run prints them at the end):
 
 - xss payloads: 204
-- xss surfaces: 18
+- xss surfaces: 19
 - redirect targets: 35
 - idor objects: 11
 - idor requests (objects x 5 verbs): 55

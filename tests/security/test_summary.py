@@ -17,6 +17,7 @@ XSS_SURFACES = (
     "front matter: article, listings, topics", "search results", "web editor preview",
     "survey answer: marketer's results", "survey answer: kept in the form",
     "webhook address: permissions page", "webhook address: form error (test client)",
+    "image alt text: the upload's message",
     *(f"reflected ?{p} on {path}" for path, p in test_xss_members.REFLECTED),
 )
 
