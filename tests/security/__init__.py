@@ -11,6 +11,7 @@
 - ``test_tokens``: forgeries of every kind of signed token (``tokens.py``).
 - ``test_traversal``: path traversal on every route that takes a path or a slug.
 - ``test_uploads``: hostile file names and alt texts of image uploads.
+- ``test_hostile_values``: NULs, line breaks in names, huge numbers: never a 500.
 - ``test_ratelimits``: sign-in and redemption limits under gunicorn with 1 and 4 workers
   sharing Redis.
 
