@@ -13,6 +13,8 @@ Routes that take a state-changing request without a session on purpose are liste
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +26,7 @@ from werkzeug.test import TestResponse
 from app import create_app
 from app.accounts import members
 from app.extensions import csrf, db
-from tests.conftest import PASSWORD, Clock
+from tests.conftest import PASSWORD, REPO, Clock
 from tests.helpers import csrf_token
 from tests.security import world
 from tests.security.tokens import kind
@@ -63,8 +65,11 @@ FIELDS = {
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    app_config.update(WEBHOOK_ALLOW_LOOPBACK=True, RATELIMIT_ENABLED=False)
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    # The requests with a valid token do what they ask: the editor's go to a copy of content/.
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    app_config.update(WEBHOOK_ALLOW_LOOPBACK=True, RATELIMIT_ENABLED=False,
+                      CONTENT_DIR=str(tmp_path / "content"))
     return app_config
 
 
