@@ -212,7 +212,12 @@ def test_session_and_remember_cookies_carry_their_flags(app: Flask, member: obje
                                                         app_config: dict[str, Any],
                                                         base: str) -> None:
     served = app if base.startswith("http:") else create_app({**app_config, "BASE_URL": base})
-    cookies = _sign_in_cookies(served, base)
+    try:
+        cookies = _sign_in_cookies(served, base)
+    finally:
+        if served is not app:
+            with served.app_context():
+                db.engine.dispose()  # this second app's connections, closed now
     for name in ("session", "remember_token"):
         assert name in cookies, (name, list(cookies))
         flags = _flags(cookies[name])
