@@ -16,6 +16,7 @@ of its own): the notifier's inbox replies and campaign bodies are to come.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import urllib.parse
@@ -253,3 +254,28 @@ def test_reflected_parameters_render_inert_in_the_browser(app: Flask, clock: Clo
             assert_inert(hostile_page, f"{path}?{parameter}", batch)
             tried += len(batch)
     assert tried == len(PAYLOADS) * len(REFLECTED)
+
+
+# --- the member's own data, as files ---------------------------------------------------------
+
+
+def test_the_data_export_is_a_json_download_that_no_browser_renders(app: Flask,
+                                                                    clock: Clock) -> None:
+    """The export holds every survey answer as written: it must come as a JSON attachment that
+    a browser neither renders nor sniffs as HTML."""
+    payload = "</script><svg onload=alert(1)><script>alert(1)</script>"
+    make_member(app, clock, "exporter@example.com")
+    with app.app_context():
+        member = members.find_by_email("exporter@example.com")
+        assert member is not None
+        responses.submit_response(member.id, responses.get_survey("xss-results"),
+                                  {"t0": [payload]}, clock())
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, "exporter@example.com", PASSWORD)
+    response = client.get("/me/permissions/export")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert payload in json.dumps(response.get_json(), ensure_ascii=False)  # kept as written
