@@ -52,6 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     import_models()
     db.init_app(app)
     csrf.init_app(app)
+    # The limiter object is shared by every app of the process, and otherwise keeps the
+    # "enabled" of the app bound before: each app states its own.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     web.init_app(app)
     site.init_app(app)

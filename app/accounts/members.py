@@ -6,6 +6,7 @@ session and leave committing to the caller (the view or CLI command that owns th
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import available_timezones
@@ -109,7 +110,7 @@ def create_member(
         email=address,
         email_key=email_key(address),
         password_hash=password_hash,
-        display_name=display_name.strip()[:MAX_DISPLAY_NAME],
+        display_name=clean_display_name(display_name),
         role=role,
         created_at=now,
         password_changed_at=now if password is not None else None,
@@ -198,10 +199,19 @@ def change_email(member: Member, new_email: str, now: datetime) -> None:
         mark_verified(member, now)
 
 
+def clean_display_name(text: str) -> str:
+    """A display name as one line of text: control characters (NUL, line breaks …) dropped or
+    turned into spaces, runs of spaces folded. The name goes into mail headers, where a line
+    break would make every message to the member fail, and into PostgreSQL, which refuses a
+    NUL."""
+    spaced = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return " ".join(spaced.split())[:MAX_DISPLAY_NAME]
+
+
 def update_profile(member: Member, display_name: str, time_zone: str) -> None:
     if time_zone not in available_timezones():
         raise UnknownTimeZone(f"Unknown time zone {time_zone!r}.")
-    member.display_name = display_name.strip()[:MAX_DISPLAY_NAME]
+    member.display_name = clean_display_name(display_name)
     member.time_zone = time_zone
     db.session.flush()
 

@@ -28,6 +28,7 @@ from app.extensions import db
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
+MAX_PAGE = 100_000
 
 
 def _moment(text: str | None) -> datetime:
@@ -45,8 +46,10 @@ def _moment(text: str | None) -> datetime:
 @bp.route("/members/")
 @role_required("marketer")
 def members() -> str:
-    query = (request.args.get("q") or "").strip()[:MAX_QUERY]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # No address holds a NUL (which PostgreSQL refuses); a page past MAX_PAGE would overflow
+    # the database's offset.
+    query = (request.args.get("q") or "").replace("\x00", "").strip()[:MAX_QUERY]
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     granted = (select(func.count()).select_from(ConsentState)
                .where(ConsentState.member_id == Member.id, ConsentState.granted.is_(True))
                .scalar_subquery())

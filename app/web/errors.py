@@ -8,6 +8,8 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.extensions import db
+
 log = logging.getLogger("pullfirst.web")
 
 MESSAGES = {
@@ -45,4 +47,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _internal(error: InternalServerError) -> tuple[str, int]:
+        # The failure may have been the database's: the page's own queries (the layout asks
+        # who is signed in) need the failed transaction rolled back first.
+        db.session.rollback()
         return render_error(500)

@@ -1,8 +1,9 @@
-"""Security headers on every response, and the cookie flags that depend on ``BASE_URL``."""
+"""Security headers on every response, the cookie flags that depend on ``BASE_URL``, and the
+refusal of a URL path that holds a NUL character."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -40,6 +41,13 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_SECURE=https,
         PREFERRED_URL_SCHEME="https" if https else "http",
     )
+
+    @app.before_request
+    def _refuse_nul_in_path() -> None:
+        # No route takes a NUL, and PostgreSQL refuses one in any text value: a path argument
+        # that holds one (a receipt id, say) would otherwise end as a 500.
+        if "\x00" in request.path:
+            abort(400, "This address holds a character (NUL) that no address here may contain.")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

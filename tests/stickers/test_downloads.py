@@ -119,7 +119,8 @@ def test_path_traversal_gets_nothing_on_any_route(built_app: Flask, clock: Clock
     client = _signed_in(built_app, clock, "owl@example.com",
                         ("pack:paper-planes", "pack:spring-birds"))
     response = client.get(url)
-    assert response.status_code in (404, 308), (url, response.status_code)
+    # 400: a path holding a NUL is refused before any route sees it.
+    assert response.status_code in (400, 404, 308), (url, response.status_code)
     if response.status_code == 308:  # werkzeug adds the slash; follow it once
         response = client.get(response.headers["Location"])
         assert response.status_code == 404, url

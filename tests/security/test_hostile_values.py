@@ -1,0 +1,109 @@
+"""Values no form would send: a NUL, a line break in a name, numbers past any page, bytes that
+are not UTF-8. No answer is a 500 (PostgreSQL refuses a NUL in any text, and an offset past a
+64-bit integer), a name stays one line (it goes into mail headers), and even a failure of the
+database still gets the site's error page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.accounts.members import get_member
+from app.accounts.models import Member
+from app.extensions import db
+from tests.conftest import PASSWORD, Clock
+from tests.helpers import SMTPSink, post_form, sign_in
+from tests.security.harness import make_member
+
+VALUES = ["a\x00b", "\x00", "99999999999999999999", "-99999999999999999999", "0", "-1",
+          "1e9", "%ff%fe", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"),
+          "x" * 10_000, "\r\nSet-Cookie: a=b", "../../etc/passwd"]
+PARAMETERS = ("q", "email", "next", "page", "from", "code", "tag", "why", "name")
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    app_config.update(RATELIMIT_ENABLED=False, PROPAGATE_EXCEPTIONS=False)
+    return app_config
+
+
+def test_query_values_never_end_as_a_500(app: Flask, clock: Clock) -> None:
+    make_member(app, clock, "admin@example.com", role="admin")
+    admin, visitor = app.test_client(), app.test_client()
+    sign_in(admin, "admin@example.com", PASSWORD)
+    routes = [r.rule for r in app.url_map.iter_rules()
+              if "GET" in (r.methods or set()) and not r.arguments]
+    tried = 0
+    for client in (visitor, admin):
+        for route in routes:
+            for value in VALUES:
+                response = client.get(route, query_string={p: value for p in PARAMETERS})
+                response.close()
+                assert response.status_code < 500, (route, value[:40])
+                tried += 1
+    assert admin.get("/admin/").status_code == 200
+    assert tried == 2 * len(routes) * len(VALUES)
+
+
+def test_a_nul_in_a_path_is_refused(app: Flask, clock: Clock) -> None:
+    make_member(app, clock, "admin@example.com", role="admin")
+    client = app.test_client()
+    sign_in(client, "admin@example.com", PASSWORD)
+    for path in ("/me/permissions/receipts/a%00b", "/me/permissions/receipts/%00.json",
+                 "/r/a%00b", "/posts/a%00b/", "/stickers/a%00b/", "/tags/%00/"):
+        response = client.get(path)
+        assert response.status_code in (400, 404), path
+
+
+@pytest.mark.parametrize(("name", "kept"), [
+    ("Robin\r\nBcc: everyone@example.com", "Robin Bcc: everyone@example.com"),
+    ("Robin\x00Reader", "Robin Reader"), ("Robin\u2028Reader", "Robin Reader"),
+    ("  Robin \t Reader  ", "Robin Reader")])
+def test_a_display_name_stays_one_line_and_mail_still_reaches_the_member(
+        app: Flask, member: Member, smtp: SMTPSink, name: str, kept: str) -> None:
+    client = app.test_client()
+    sign_in(client, "reader@example.com", PASSWORD)
+    response = post_form(client, "/me/account/profile", {
+        "profile-display_name": name, "profile-time_zone": "UTC"}, page="/me/account")
+    assert response.status_code == 302
+    with app.app_context():
+        found = get_member(member.id)
+        assert found is not None
+        stored = found.display_name
+    assert stored == kept, stored
+    # A mail to the member (a sign-in link) carries the name in its To header.
+    visitor = app.test_client()
+    post_form(visitor, "/signin/link", {"email": "reader@example.com"})
+    message = smtp.wait_for(1)[-1]
+    assert kept in str(message["To"]).replace("\n", "")
+    assert "Bcc" not in message
+
+
+def test_sign_up_keeps_the_name_to_one_line(app: Flask, smtp: SMTPSink) -> None:
+    client = app.test_client()
+    response = post_form(client, "/signup", {
+        "email": "nova@example.com", "password": PASSWORD,
+        "display_name": "Nova\x00\r\nBcc: everyone@example.com"})
+    assert response.status_code == 302
+    message = smtp.wait_for(1)[-1]  # the confirmation link went out
+    assert "Bcc" not in message
+    with app.app_context():
+        found = db.session.query(Member).filter_by(email_key="nova@example.com").one()
+        assert found.display_name == "Nova Bcc: everyone@example.com"
+
+
+def test_a_failure_of_the_database_still_gets_the_error_page(app: Flask,
+                                                             member: Member) -> None:
+    def broken() -> str:
+        db.session.add(Member(email=None))  # refused by the database at the flush
+        db.session.flush()
+        return "unreachable"
+
+    app.add_url_rule("/_broken", "broken", broken)
+    client = app.test_client()
+    sign_in(client, "reader@example.com", PASSWORD)  # the layout asks who is signed in
+    response = client.get("/_broken")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)
