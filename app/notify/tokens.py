@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from werkzeug.urls import iri_to_uri
+
 from app import signing
 
 UNSUBSCRIBE_PURPOSE = "notify.unsubscribe"
@@ -54,10 +56,13 @@ def read_unsubscribe(token: str) -> Unsubscribe:
 
 
 def trackable(url: str) -> bool:
-    """Whether a link can go through the tracker: an absolute http(s) URL of sane length."""
+    """Whether a link can go through the tracker: an absolute http(s) URL of sane length that
+    the redirect's Location header carries unchanged (Werkzeug re-quotes that header, and
+    re-quoting could move an escaped "/" or "\\" out of the user-info and change the host).
+    Other links stay as they were written, untracked."""
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.netloc) \
-        and len(url) <= MAX_TRACKED_URL
+        and len(url) <= MAX_TRACKED_URL and iri_to_uri(url) == url
 
 
 def click_token(delivery_id: int, url: str) -> str:

@@ -38,7 +38,11 @@ STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 # Endpoint -> why it takes a state-changing request without a CSRF token. The notifier's
 # RFC 8058 one-click unsubscribe will be the first: mail clients POST it without a session,
 # authorised by the token in its URL alone.
-CSRF_EXEMPT: dict[str, str] = {}
+CSRF_EXEMPT: dict[str, str] = {
+    "notify.unsubscribe_one_click": "RFC 8058: mail programs POST List-Unsubscribe=One-Click "
+    "without cookies; the HMAC token over (member, scope, channel) is the authority, and it "
+    "can only ever stop a message",
+}
 
 # The token kind each token route expects (see tests/security/tokens.py).
 TOKEN_ROUTES = {
@@ -77,7 +81,8 @@ def _values(app: Flask, clock: Clock, rule: Rule, alice: Owner, bob: Owner) -> d
     samples: dict[str, Any] = {
         "endpoint_id": alice.endpoint_ids[0], "member_id": bob.member_id,
         "scope": "newsletter", "channel": "email", "kind": "post", "name": "consent-ledger",
-        "slug": world.SURVEY,
+        "slug": world.SURVEY, "delivery_id": alice.delivery_ids[0],
+        "campaign_id": alice.campaign_ids[0],
     }
     values = {}
     for argument in rule.arguments:

@@ -52,6 +52,14 @@ MATRIX = [
         lambda o: f"/me/permissions/webhooks/{o.endpoint_ids[0]}/verify", ("POST",), 404, (302,)),
     Row("consent.remove_webhook",
         lambda o: f"/me/permissions/webhooks/{o.endpoint_ids[0]}/remove", ("POST",), 404, (302,)),
+    Row("notify.message", lambda o: f"/inbox/{o.delivery_ids[0]}", ("GET",), 404, (200,)),
+    Row("notify.useful", lambda o: f"/inbox/{o.delivery_ids[0]}/useful", ("POST",), 404,
+        (302,)),
+    Row("notify.not_for_me", lambda o: f"/inbox/{o.delivery_ids[0]}/not-for-me", ("POST",),
+        404, (302,)),
+    Row("notify.stop", lambda o: f"/inbox/{o.delivery_ids[0]}/stop", ("POST",), 404, (302,)),
+    Row("notify.reply", lambda o: f"/inbox/{o.delivery_ids[0]}/reply", ("POST",), 404,
+        (302,)),
     Row("stickers.download", lambda o: f"/stickers/{world.PACK}/download/telegram.zip",
         ("GET",), 404, (200, 503)),
     # Staff screens name members, surveys and files: a member is refused whatever the id.
@@ -63,6 +71,24 @@ MATRIX = [
         (200,), role="marketer"),
     Row("admin.survey_export", lambda o: f"/admin/surveys/{world.SURVEY}/responses.csv",
         ("GET",), 403, (200,), role="marketer"),
+    Row("admin.campaign", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}", ("GET",), 403,
+        (200,), role="marketer"),
+    Row("admin.campaign_json", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}.json",
+        ("GET",), 403, (200,), role="marketer"),
+    Row("admin.campaign_edit", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/edit",
+        ("GET", "POST"), 403, (200,), role="marketer"),
+    Row("admin.campaign_send", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/send",
+        ("POST",), 403, (302,), role="marketer"),
+    Row("admin.campaign_schedule",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/schedule", ("POST",), 403, (302,),
+        role="marketer"),
+    Row("admin.campaign_cancel", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/cancel",
+        ("POST",), 403, (302,), role="marketer"),
+    Row("admin.conversation_page",
+        lambda o: f"/admin/conversations/{o.campaign_ids[0]}/{o.member_id}", ("GET", "POST"),
+        403, (200,), role="marketer"),
+    Row("admin.scope_stats", lambda o: "/admin/scopes/newsletter", ("GET",), 403, (200,),
+        role="marketer"),
     Row("admin.content_edit", lambda o: "/admin/content/post/consent-ledger", ("GET", "POST"),
         403, (200,), role="editor"),
     Row("admin.content_upload", lambda o: "/admin/content/post/consent-ledger/images",
@@ -97,11 +123,13 @@ NOT_OBJECTS = {
     "accounts.magic_link": "token", "accounts.confirm_email_change": "token",
     "consent.delete_by_link": "token", "consent.confirm_subscription": "token",
     "consent.why_page": "token", "consent.why_stop": "token",
+    "notify.unsubscribe_page": "token", "notify.unsubscribe_one_click": "token",
+    "notify.click": "token", "notify.opened": "token",
 }
 
 # Routes without arguments that show or change the signed-in member's own things: B must see
 # and touch only B's.
-OWN_THINGS = ("consent.export", "consent.history", "consent.permissions_page",
+OWN_THINGS = ("notify.inbox_page", "consent.export", "consent.history", "consent.permissions_page",
               "accounts.account", "rewards.page", "accounts.sign_out_everywhere")
 
 

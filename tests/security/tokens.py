@@ -29,6 +29,7 @@ from app.consent.ledger import Origin
 from app.consent.privacy_views import DELETE_LINK_LIFETIME, DELETE_PURPOSE
 from app.consent.scopes import find_scope
 from app.extensions import db
+from app.notify import tokens as notify_tokens
 from tests.conftest import Clock
 from tests.helpers import csrf_token
 from tests.security.world import Owner
@@ -116,6 +117,18 @@ def _member(holder: Owner) -> Any:
     return member
 
 
+def _one_click(client: FlaskClient, token: str) -> list[TestResponse]:
+    """Open the unsubscribe link, then make the cookie-less RFC 8058 POST a mail program
+    makes (no CSRF token: the token is the authority)."""
+    url = f"/u/{token}"
+    shown = _close(client.get(url))
+    return [shown, _close(client.post(url, data={"List-Unsubscribe": "One-Click"}))]
+
+
+def _click_token(app: Flask, clock: Clock, holder: Owner) -> str:
+    return notify_tokens.click_token(holder.delivery_ids[0], "https://example.org/read?x=1")
+
+
 @dataclass(frozen=True)
 class Kind:
     """One purpose. ``make`` runs in an app context and returns a genuine token for the holder;
@@ -158,6 +171,19 @@ KINDS: list[Kind] = [
          object_field=None),
     Kind(toggles.TOGGLE_PURPOSE, _toggle_token, _press_yes, toggles.TOGGLE_LIFETIME, False,
          refused=(400, 302), session_bound=True, object_field=None),
+    Kind(notify_tokens.UNSUBSCRIBE_PURPOSE, lambda a, c, h: notify_tokens.unsubscribe_token(
+        h.member_id, "newsletter", "email", h.delivery_ids[0]), _one_click,
+         notify_tokens.LIFETIME, False, object_field=None),
+    # A click token names a delivery and a URL, no member: the altered payload names
+    # another delivery.
+    Kind(notify_tokens.CLICK_PURPOSE, _click_token, _link("/t/{token}"),
+         notify_tokens.LIFETIME, False, member_field="d", object_field=None),
+    # The open pixel always answers with the image (a broken image would tell nothing more);
+    # a token it refuses records nothing.
+    Kind(notify_tokens.OPEN_PURPOSE,
+         lambda a, c, h: notify_tokens.open_token(h.delivery_ids[0]),
+         _link("/o/{token}.gif"), notify_tokens.LIFETIME, False, refused=(200,),
+         member_field="d", object_field=None),
 ]
 
 def kind(purpose: str) -> Kind:

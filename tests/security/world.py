@@ -21,6 +21,9 @@ from app.consent.ledger import Origin
 from app.consent.scopes import find_scope
 from app.engage import responses
 from app.extensions import db
+from app.notify import conversation
+from app.notify.campaigns import Draft, create_campaign
+from app.notify.models import Delivery
 from app.rewards.entitlements import grant
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import csrf_token, sign_in
@@ -41,6 +44,8 @@ class Owner:
     receipts: list[str] = field(default_factory=list)
     endpoint_ids: list[int] = field(default_factory=list)
     endpoint_urls: list[str] = field(default_factory=list)
+    delivery_ids: list[int] = field(default_factory=list)
+    campaign_ids: list[int] = field(default_factory=list)
 
     def csrf(self, page: str = "/me/permissions") -> str:
         return csrf_token(self.client.get(page).get_data(as_text=True))
@@ -61,11 +66,27 @@ def _own_things(app: Flask, clock: Clock, owner: Owner, answer: str) -> None:
         db.session.flush()
         owner.endpoint_ids.append(endpoint.id)
         owner.endpoint_urls.append(url)
+        _inbox_message(owner, clock)
         survey = responses.get_survey(SURVEY)
         responses.submit_response(owner.member_id, survey, {
             "role": ["Something else"], "usefulness": ["4"], "recommend": ["9"],
             "next-article": [answer]}, survey.opens_at or clock())
         db.session.commit()
+
+
+def _inbox_message(owner: Owner, clock: Clock) -> None:
+    """A campaign delivered to the owner's inbox, with a reply the owner wrote."""
+    campaign = create_campaign(Draft(f"Letter for {owner.email}", "Hello.", "newsletter",
+                                     "editorial", ("inbox",)), None, clock())
+    campaign.state = "sent"
+    delivery = Delivery(campaign_id=campaign.id, member_id=owner.member_id, channel="inbox",
+                        state="sent", attempts=1, due_at=clock(), created_at=clock(),
+                        sent_at=clock())
+    db.session.add(delivery)
+    db.session.flush()
+    conversation.reply(delivery, f"reply of {owner.email}", clock())
+    owner.delivery_ids.append(delivery.id)
+    owner.campaign_ids.append(campaign.id)
 
 
 def build(app: Flask, clock: Clock) -> tuple[Owner, Owner]:
