@@ -4,7 +4,8 @@
   editor writes, and every query parameter a page shows back, rendered in Chromium under the
   real CSP: no dialog, no execution, no CSP violation, no live markup (``inert.py``), and the
   text shown as typed. ``test_inert_detector`` shows the detector catches what it should.
-- ``test_redirects``: hostile ``next`` targets never leave the site.
+- ``test_redirects``: hostile ``next`` targets never leave the site; ``test_redirects_click``:
+  the click tracker redirects only to the web address its token was signed for.
 - ``test_idor``: member B against each of member A's objects, with every verb.
 - ``test_csrf``: every state-changing route without a valid CSRF token; cookie flags.
 - ``test_sessions``: session fixation; replay of old cookies.
@@ -15,21 +16,22 @@
 - ``test_ratelimits``: sign-in and redemption limits under gunicorn with 1 and 4 workers
   sharing Redis.
 
-What the notifier adds plugs in with one entry each: a token kind in ``tokens.py``, an object in
-``test_idor.MATRIX``, an exempt view in ``test_csrf.CSRF_EXEMPT``, a field in the XSS lists.
+A new surface plugs in with one entry each: a token kind in ``tokens.py``, an object in
+``test_idor.MATRIX``, an exempt view in ``test_csrf.CSRF_EXEMPT``, a field in the XSS lists
+(the notifier's replies and campaigns are in ``test_xss_notify``).
 
 Counts (``test_summary`` keeps them true; a run prints them at the end):
 
 - xss payloads: 204
-- xss surfaces: 19
+- xss surfaces: 25
 - redirect targets: 35
-- idor objects: 11
-- idor requests (objects x 5 verbs): 55
-- csrf routes x methods: 34
-- token kinds: 8
-- token forgeries: 117
+- idor objects: 24
+- idor requests (objects x 5 verbs): 120
+- csrf routes x methods: 45
+- token kinds: 11
+- token forgeries: 189
 - traversal payloads: 96
-- traversal requests: 3344
+- traversal requests: 4184
 - rate limits x worker counts: 6
 """
 

@@ -18,6 +18,9 @@ XSS_SURFACES = (
     "survey answer: marketer's results", "survey answer: kept in the form",
     "webhook address: permissions page", "webhook address: form error (test client)",
     "image alt text: the upload's message",
+    "reply: the member's inbox thread", "reply: the marketers' conversation page",
+    "campaign title: inbox and campaign list", "campaign body: inbox message",
+    "campaign body: the campaign's channel previews", "campaign body: the mail's HTML part",
     *(f"reflected ?{p} on {path}" for path, p in test_xss_members.REFLECTED),
 )
 

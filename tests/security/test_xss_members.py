@@ -11,7 +11,7 @@ checked alone over the test client (except the search, whose every query runs th
 browser covers it), and the browser gets them joined 50 to a request.
 
 A new member-written field adds one entry to the lists below (or one test, when it needs a page
-of its own): the notifier's inbox replies and campaign bodies are to come.
+of its own, as the notifier's replies and campaign bodies do in ``test_xss_notify``).
 """
 
 from __future__ import annotations
