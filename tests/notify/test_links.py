@@ -113,6 +113,14 @@ def test_the_page_button_posts_to_the_same_place(app: Flask, mailed: tuple) -> N
     assert action is not None and action.group(1) == unsubscribe_path(mail)
 
 
+def _altered(token: str) -> str:
+    """``token`` with one character of its payload changed (the signature kept)."""
+    body, signature = token.rsplit(".", 1)
+    middle = len(body) // 2
+    swapped = "B" if body[middle] != "B" else "C"
+    return f"{body[:middle]}{swapped}{body[middle + 1:]}.{signature}"
+
+
 @pytest.mark.parametrize("mangle", ["forged", "altered", "truncated", "other-purpose", "empty"])
 def test_bad_unsubscribe_tokens_are_refused(app: Flask, mailed: tuple, mangle: str) -> None:
     from app import signing
@@ -125,7 +133,7 @@ def test_bad_unsubscribe_tokens_are_refused(app: Flask, mailed: tuple, mangle: s
             "forged": signing.sign("notify.unsubscribe", {"m": member, "s": "new-stickers",
                                                           "c": "email", "d": None}
                                    )[:-4] + "AAAA",
-            "altered": token.replace(token.split(".")[0], token.split(".")[0][::-1]),
+            "altered": _altered(token),
             "truncated": token[:-6],
             "other-purpose": signing.sign("consent.why", {"m": member, "s": "new-stickers",
                                                           "c": "email"}),

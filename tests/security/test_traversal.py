@@ -77,7 +77,7 @@ NEEDS_SESSION = {"stickers.download", "admin.content_edit", "admin.content_uploa
                  "admin.survey_export", "consent.receipt_page", "consent.receipt_json",
                  "consent.verify_webhook", "consent.remove_webhook", "consent.say_yes",
                  "consent.stop", "consent.resume", "engage.survey_thanks",
-                 "engage.code_redeemed"}
+                 "engage.code_redeemed", "admin.scope_stats"}
 CORE = list(dict.fromkeys([base * 3 + "instance/SENTINEL.txt" for base in BASES]
                           + [base * 12 + "etc/passwd" for base in BASES[:4]] + OTHERS))
 

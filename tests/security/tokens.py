@@ -172,7 +172,7 @@ KINDS: list[Kind] = [
     Kind(toggles.TOGGLE_PURPOSE, _toggle_token, _press_yes, toggles.TOGGLE_LIFETIME, False,
          refused=(400, 302), session_bound=True, object_field=None),
     Kind(notify_tokens.UNSUBSCRIBE_PURPOSE, lambda a, c, h: notify_tokens.unsubscribe_token(
-        h.member_id, "newsletter", "email", h.delivery_ids[0]), _one_click,
+        h.member_id, "newsletter", "inbox", h.delivery_ids[0]), _one_click,
          notify_tokens.LIFETIME, False, object_field=None),
     # A click token names a delivery and a URL, no member: the altered payload names
     # another delivery.
