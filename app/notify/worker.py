@@ -5,9 +5,12 @@ For each delivery, in its own transaction:
 1. take the row again (``FOR UPDATE`` on PostgreSQL) and check it is still leased to this
    worker and its campaign was not cancelled;
 2. re-run the gate on the member's facts (loaded once per batch), with the consent state read
-   afresh (``FOR SHARE`` on PostgreSQL, so a revoke waits until this delivery is recorded, and
-   a revoke that committed first is always seen). A failing gate marks the delivery
-   ``suppressed`` with its reason; quiet hours move it to the end of the quiet hours;
+   afresh: a revoke that committed first is always seen. On PostgreSQL the state row is held
+   ``FOR SHARE`` until the delivery is recorded, so a revoke waits for a send in flight; on
+   SQLite the transaction ends before the network call (SQLite's one write lock must not wait
+   on a remote server), so a revoke can commit while the message is already on its way. A
+   failing gate marks the delivery ``suppressed`` with its reason; quiet hours move it to the
+   end of the quiet hours;
 3. send on the channel, with the channel's idempotency id derived from the delivery id;
 4. record ``sent`` and the contact, or schedule a retry with exponential backoff and jitter,
    or put it in the dead letter after ``NOTIFY_MAX_ATTEMPTS``.
@@ -216,8 +219,13 @@ class Worker:
             return self._finish(delivery, "dead", now, reason="channel"), facts
         member = db.session.get(Member, delivery.member_id)
         assert member is not None
+        outgoing = self._outgoing(delivery, campaign, scope, member)
+        if db.dialect == "sqlite":
+            # SQLite has one write lock for the whole database: never hold it across a network
+            # call, or a slow SMTP server or webhook would stall every write of the site.
+            db.session.commit()
         try:
-            external_id = channel.send(self._outgoing(delivery, campaign, scope, member))
+            external_id = channel.send(outgoing)
         except EndpointGone as exc:
             delivery.last_error = str(exc)[:300]
             return self._finish(delivery, "dead", now, reason="endpoint-gone"), facts
