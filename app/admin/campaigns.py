@@ -5,6 +5,7 @@ conversations, and each scope's audience over time."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -154,59 +155,55 @@ def campaign_json(campaign_id: int) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
-@role_required("marketer")
-def campaign_send(campaign_id: int) -> Redirect | tuple[str, int]:
+def _act(campaign_id: int, action: Callable[[Campaign], str]) -> Redirect | tuple[str, int]:
+    """Run ``action`` on the campaign for a button of its page: a CSRF-checked POST whose
+    outcome (what ``action`` returns, or the :class:`CampaignError` it raises) is flashed."""
     campaign = _campaign_or_404(campaign_id)
     if not ActionForm().validate_on_submit():
         return render_error(400)
     try:
-        sizes = domain.send_now(campaign, clock.now())
+        done = action(campaign)
     except CampaignError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"Queued {sum(sizes.values())} deliveries; the worker is sending them.",
-              "success")
+        flash(done, "success")
     return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
+@role_required("marketer")
+def campaign_send(campaign_id: int) -> Redirect | tuple[str, int]:
+    def send(campaign: Campaign) -> str:
+        sizes = domain.send_now(campaign, clock.now())
+        return f"Queued {sum(sizes.values())} deliveries; the worker is sending them."
+
+    return _act(campaign_id, send)
 
 
 @bp.route("/campaigns/<int:campaign_id>/schedule", methods=["POST"])
 @role_required("marketer")
 def campaign_schedule(campaign_id: int) -> Redirect | tuple[str, int]:
-    campaign = _campaign_or_404(campaign_id)
-    if not ActionForm().validate_on_submit():
-        return render_error(400)
-    try:
-        at = datetime.strptime(request.form.get("send_at", ""), "%Y-%m-%dT%H:%M")
+    def schedule(campaign: Campaign) -> str:
+        try:
+            at = datetime.strptime(request.form.get("send_at", ""), "%Y-%m-%dT%H:%M")
+        except ValueError:
+            raise CampaignError("Give the date and time to send at (UTC).") from None
         domain.schedule(campaign, at.replace(tzinfo=UTC), clock.now())
-    except ValueError:
-        flash("Give the date and time to send at (UTC).", "error")
-    except CampaignError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"Scheduled for {at:%Y-%m-%d %H:%M} UTC.", "success")
-    return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+        return f"Scheduled for {at:%Y-%m-%d %H:%M} UTC."
+
+    return _act(campaign_id, schedule)
 
 
 @bp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
 @role_required("marketer")
 def campaign_cancel(campaign_id: int) -> Redirect | tuple[str, int]:
-    campaign = _campaign_or_404(campaign_id)
-    if not ActionForm().validate_on_submit():
-        return render_error(400)
-    try:
+    def cancel(campaign: Campaign) -> str:
         cancelled = domain.cancel(campaign, clock.now())
-    except CampaignError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"Cancelled; {cancelled} queued deliveries will not be sent.", "success")
-    return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+        return f"Cancelled; {cancelled} queued deliveries will not be sent."
+
+    return _act(campaign_id, cancel)
 
 
 @bp.route("/conversations/")
