@@ -208,8 +208,10 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 class Browser:
     """One visitor: cookies, CSRF tokens, timing per route."""
 
-    def __init__(self, base: str, stats: Stats) -> None:
-        self.base, self.stats = base, stats
+    def __init__(self, base: str, stats: Stats, regulars: list[str]) -> None:
+        # Each browser signs in as its own members only: two browsers changing one member's
+        # permission at once would make one change a no-op and the count of events unfair.
+        self.base, self.stats, self.regulars = base, stats, regulars
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
         self.member: str | None = None
@@ -273,7 +275,7 @@ def read(b: Browser, seeded: Seeded) -> None:
 
 
 def sign_in(b: Browser, seeded: Seeded) -> None:
-    b.sign_in(random.choice(seeded.regulars))
+    b.sign_in(random.choice(b.regulars))
 
 
 def answer_survey(b: Browser, seeded: Seeded) -> None:
@@ -303,7 +305,7 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 def change_permission(b: Browser, seeded: Seeded) -> None:
     if b.member is None or not b.member.startswith("regular"):
-        b.sign_in(random.choice(seeded.regulars))
+        b.sign_in(random.choice(b.regulars))
     _, html, _ = b.request("GET /me/permissions", "/me/permissions")
     match = TOGGLE.search(html)
     if match is None:
@@ -324,9 +326,10 @@ MIX: list[tuple[float, Callable[[Browser, Seeded], None]]] = [
 ]
 
 
-def drive(base: str, seeded: Seeded, stats: Stats, until: float, seed_value: int) -> None:
+def drive(base: str, seeded: Seeded, stats: Stats, until: float, seed_value: int,
+          users: int) -> None:
     random.seed(seed_value)
-    browser = Browser(base, stats)
+    browser = Browser(base, stats, seeded.regulars[seed_value::users])
     weights = [w for w, _ in MIX]
     actions = [a for _, a in MIX]
     while time.monotonic() < until:
@@ -453,7 +456,7 @@ def main() -> int:
         until = time.monotonic() + args.duration
         started = time.monotonic()
         threads = [threading.Thread(target=drive, args=(f"http://127.0.0.1:{port}", seeded,
-                                                        stats, until, n))
+                                                        stats, until, n, args.users))
                    for n in range(args.users)]
         for thread in threads:
             thread.start()
