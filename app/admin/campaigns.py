@@ -243,7 +243,7 @@ def scope_stats(slug: str) -> str:
     if scope is None:
         abort(404)
     return render_template("admin/scope_stats.html", scope=scope,
-                           history=results.scope_history(slug))
+                           history=results.scope_history(slug, clock.now()))
 
 
 def register(app: Flask) -> None:

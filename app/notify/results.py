@@ -145,7 +145,8 @@ def timeline(campaign: Campaign) -> LineChart:
     return line_chart("Deliveries and engagement (cumulative)", shown)
 
 
-def scope_history(scope: str, channel: str | None = None, weeks: int = 26) -> dict[str, Any]:
+def scope_history(scope: str, now: datetime, channel: str | None = None, weeks: int = 26
+                  ) -> dict[str, Any]:
     """Week by week for ``scope``: grants, revokes, the audience (standing grants) at the end of
     the week, and the unsubscribe rate (revokes / audience at the start of the week)."""
     query = select(ConsentEvent.subject_id, ConsentEvent.channel, ConsentEvent.action,
@@ -153,7 +154,6 @@ def scope_history(scope: str, channel: str | None = None, weeks: int = 26) -> di
     if channel is not None:
         query = query.where(ConsentEvent.channel == channel)
     events = db.session.execute(query.order_by(ConsentEvent.at, ConsentEvent.id)).all()
-    now = datetime.now(UTC)
     if not events:
         return {"weeks": [], "chart": line_chart(f"Audience of {scope}", [])}
     first = min(events[0].at, now - timedelta(weeks=weeks))
