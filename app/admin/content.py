@@ -22,7 +22,14 @@ from app import clock
 from app.accounts.roles import role_required
 from app.admin.views import bp
 from app.site import content, editor
-from app.site.errors import ContentPathError, EditConflict, ImageRejected, SourceError
+from app.site.errors import (
+    ContentPathError,
+    EditConflict,
+    ImageRejected,
+    OverBudget,
+    SourceError,
+    SourceOverBudget,
+)
 from app.site.frontmatter import parse_source
 from app.site.images import MAX_UPLOAD_BYTES, save_upload
 from app.site.rendering import render_markdown
@@ -67,13 +74,19 @@ def _path(kind: str, name: str) -> Path:
 
 
 def preview_html(text: str) -> Markup:
-    """The body of ``text`` rendered as the site will show it, or the problem with its line."""
+    """The body of ``text`` rendered as the site will show it, or the problem with its line
+    (a body over the render budget is a problem too: nothing half-rendered is shown)."""
     try:
         source = parse_source(Path("preview.md"), text.encode("utf-8"))
+        images = current_app.extensions["pullfirst.images"]
+        try:
+            rendered = render_markdown(source.body, images,
+                                       current_app.config["RENDER_BUDGET_SECONDS"])
+        except OverBudget as exc:
+            raise SourceOverBudget.of(source.path, source.body_line, exc) from None
     except SourceError as exc:
         return Markup('<p class="form-errors">Line {}: {}</p>').format(exc.line, exc.message)
-    images = current_app.extensions["pullfirst.images"]
-    return Markup(render_markdown(source.body, images).html)  # noqa: S704 - sanitized
+    return Markup(rendered.html)  # noqa: S704 - sanitized
 
 
 @bp.route("/content")
@@ -139,7 +152,8 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
                 form.publish_at.errors = ["Choose a moment in the future, or publish now."]
                 return _edit_page(kind, name, form, 400)
             text = editor.schedule(text, moment)
-        editor.save(path, text, form.hash.data or "", kind)
+        editor.save(path, text, form.hash.data or "", kind,
+                    current_app.config["RENDER_BUDGET_SECONDS"])
     except SourceError as exc:
         return _edit_page(kind, name, form, 400, problem=exc)
     except EditConflict as exc:

@@ -22,8 +22,8 @@ from app.consent.forms import ButtonForm
 from app.consent.gate import Campaign
 from app.consent.ledger import Origin
 from app.consent.models import ConsentState
-from app.consent.scopes import channel_label
-from app.consent.words import action_words, channel_words, source_words
+from app.consent.scopes import channel_label, find_scope
+from app.consent.words import action_words, admin_stop_sentence, channel_words, source_words
 from app.extensions import db
 
 PAGE_SIZE = 50
@@ -63,7 +63,7 @@ def members() -> str:
                            more=len(rows) > PAGE_SIZE)
 
 
-@bp.route("/members/<int:member_id>")
+@bp.route("/members/<id:member_id>")
 @role_required("marketer")
 def member(member_id: int) -> str:
     found = get_member(member_id)
@@ -83,18 +83,22 @@ def member(member_id: int) -> str:
         source_words=source_words)
 
 
-@bp.route("/members/<int:member_id>/<scope>/<channel>/stop", methods=["POST"])
+@bp.route("/members/<id:member_id>/<scope>/<channel>/stop", methods=["POST"])
 @role_required("marketer")
 def member_stop(member_id: int, scope: str, channel: str) -> Response:
-    """Record a stop the member asked for by other means (a reply, a call)."""
+    """Record a stop the member asked for by other means (a reply, a call). The member's own
+    words are not ours to have here: the ledger records the sentence of the button the
+    marketer pressed, with the source ``admin``."""
     if not ButtonForm().validate_on_submit():
         abort(400)
     if get_member(member_id) is None:
         abort(404)
+    slug = scope[:64]
+    found = find_scope(slug)
     event = ledger.revoke_consent(
-        member_id, scope[:64], channel[:16],
+        member_id, slug, channel[:16],
         Origin("admin", url_for("admin.member", member_id=member_id)), clock.now(),
-        wording=f"Stopped at the member's request by our team: {scope} {channel}.")
+        wording=admin_stop_sentence(found.title if found else slug, channel[:16]))
     db.session.commit()
     flash("Stopped." if event else "Nothing to stop: there was no yes.", "success")
     return redirect(url_for("admin.member", member_id=member_id))

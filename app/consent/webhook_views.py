@@ -56,7 +56,7 @@ def add_webhook() -> Response | tuple[str, int]:
                            **page_context(current_member(), webhook_form=form)), 400
 
 
-@bp.route("/me/permissions/webhooks/<int:endpoint_id>/verify", methods=["POST"])
+@bp.route("/me/permissions/webhooks/<id:endpoint_id>/verify", methods=["POST"])
 @login_required
 @limiter.limit(WEBHOOK_LIMIT, key_func=_member_key, methods=["POST"])
 def verify_webhook(endpoint_id: int) -> Response:
@@ -79,7 +79,7 @@ def verify_webhook(endpoint_id: int) -> Response:
     return _to_section()
 
 
-@bp.route("/me/permissions/webhooks/<int:endpoint_id>/remove", methods=["POST"])
+@bp.route("/me/permissions/webhooks/<id:endpoint_id>/remove", methods=["POST"])
 @login_required
 def remove_webhook(endpoint_id: int) -> Response:
     if not ButtonForm().validate_on_submit():

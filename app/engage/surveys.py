@@ -36,7 +36,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.engage.markup import check_intro
 from app.engage.yamllines import line_of, value_lines
+from app.site.errors import OverBudget, SourceOverBudget
 from app.site.frontmatter import Source, SourceError, parse_source
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -279,6 +281,10 @@ def survey_from_source(source: Source) -> tuple[Survey | None, list[SourceError]
     if opens_at and closes_at and closes_at <= opens_at:
         problems.add(("closes_at",), "closes_at must come after opens_at")
     questions = _questions(meta, problems)
+    try:
+        check_intro(source.body)
+    except OverBudget as exc:
+        problems.found.append(SourceOverBudget.of(source.path, source.body_line, exc))
     if problems.found:
         return None, problems.found
     return Survey(slug=slug, title=title, description=description, questions=questions,

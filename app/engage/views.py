@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -61,7 +70,8 @@ def _render_survey(survey: Survey, values: dict[str, list[str]], errors: dict[st
     member_id = current_user.id if current_user.is_authenticated else None
     response = responses.response_of(member_id, survey.slug) if member_id else None
     page = render_template(
-        "engage/survey.html", survey=survey, intro=render_intro(survey.intro), form=SurveyForm(),
+        "engage/survey.html", survey=survey, form=SurveyForm(),
+        intro=render_intro(survey.intro, current_app.config["RENDER_BUDGET_SECONDS"]),
         values=values, errors=errors,
         state=survey.state(clock.now()), response=response, problem=problem,
         kept=member_id is None and _carry_key(survey.slug) in session,

@@ -1,7 +1,8 @@
 """A campaign's body as each channel shows it.
 
 The Markdown body is rendered and sanitized once per campaign version (the site's renderer and
-allow-list), with every link made absolute. Each delivery then gets its own copy in which every
+allow-list, within the render budget: :func:`check_body` refuses a body over it when the campaign
+is saved), with every link made absolute. Each delivery then gets its own copy in which every
 web link goes through the click tracker (:func:`tracked`), and a plain-text version in which
 links are written out after their text.
 """
@@ -18,7 +19,9 @@ from urllib.parse import urljoin
 
 from flask import current_app
 
+from app.notify.errors import CampaignError
 from app.notify.tokens import click_token, trackable
+from app.site.errors import OverBudget
 from app.site.rendering import render_markdown
 from app.web.urls import external_url
 
@@ -33,9 +36,19 @@ class Body:
     text: str
 
 
+def check_body(body: str) -> None:
+    """Raise :class:`CampaignError` when ``body`` does not render within the render budget
+    (``RENDER_BUDGET_SECONDS``), naming the line to change."""
+    try:
+        campaign_html(body)
+    except OverBudget as exc:
+        raise CampaignError(f"The message is too heavy to render (line {exc.line}): "
+                            f"{exc.message}") from None
+
+
 @lru_cache(maxsize=64)
-def _rendered(body: str, base_url: str, _version: datetime | None) -> str:
-    html = render_markdown(body).html
+def _rendered(body: str, base_url: str, seconds: float, _version: datetime | None) -> str:
+    html = render_markdown(body, seconds=seconds).html
 
     def absolute(match: re.Match[str]) -> str:
         url = unescape(match.group(1))
@@ -47,8 +60,10 @@ def _rendered(body: str, base_url: str, _version: datetime | None) -> str:
 
 
 def campaign_html(body: str, version: datetime | None = None) -> str:
-    """The sanitized HTML of a campaign body, links absolute under ``BASE_URL``."""
-    return _rendered(body, current_app.config["BASE_URL"].rstrip("/"), version)
+    """The sanitized HTML of a campaign body, links absolute under ``BASE_URL``. Raises
+    :class:`~app.site.errors.OverBudget` for a body over the render budget."""
+    return _rendered(body, current_app.config["BASE_URL"].rstrip("/"),
+                     current_app.config["RENDER_BUDGET_SECONDS"], version)
 
 
 def tracked(html: str, delivery_id: int) -> str:

@@ -2,43 +2,76 @@
 
 Rendering is the slow part of a first start (a few milliseconds per file). ``content index
 --rebuild`` calls :func:`prerender` before reading the folder, so the library then finds every
-file in the cache and the index can be built at once.
+file in the cache and the index can be built at once; ``content check`` calls it too, so that no
+file is rendered in the checking process itself.
+
+Each file has a hard deadline of twice the render budget plus a second of wall time (time to
+render it, and when it was too slow, to find its slowest paragraph): a worker still busy then is
+killed and replaced (:mod:`app.site.deadline`), and the file is recorded as over the budget
+until a later check renders it in time.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from app.site.budget import DEFAULT_SECONDS, slowest_paragraph
 from app.site.cache import FileStamp, RenderCache, SourceEntry, content_hash
-from app.site.frontmatter import MAX_FILE_BYTES
+from app.site.deadline import DeadlinePool, Overrun
+from app.site.frontmatter import MAX_FILE_BYTES, SourceError, parse_source
 from app.site.images import ImageCatalog
 from app.site.library import read_and_render, scan
-from app.site.rendering import Rendered
+from app.site.rendering import Rendered, render_markdown
 
 _catalog: ImageCatalog | None = None
+_seconds = DEFAULT_SECONDS
 
 
-def _init_worker(images_dir: str) -> None:
-    global _catalog
-    _catalog = ImageCatalog(Path(images_dir))
+def _init_worker(images_dir: str, seconds: float) -> None:
+    global _catalog, _seconds
+    _catalog, _seconds = ImageCatalog(Path(images_dir)), seconds
 
 
-def _render_one(path: str) -> tuple[str, str, SourceEntry, Rendered | None] | None:
+def _locate(body: str) -> int:
+    return slowest_paragraph(body, lambda part: render_markdown(part, _catalog, math.inf))
+
+
+def _render_one(path: str) -> tuple[str, SourceEntry, Rendered | None] | None:
     try:
         raw = Path(path).read_bytes()
     except OSError:
         return None
-    entry, rendered = read_and_render(Path(path), raw, _catalog)
-    return path, content_hash(raw), entry, rendered
+    entry, rendered = read_and_render(Path(path), raw, _catalog, _seconds, _locate)
+    return content_hash(raw), entry, rendered
+
+
+def deadline_for(seconds: float) -> float:
+    """The hard deadline of one file under a render budget of ``seconds``."""
+    return 2 * seconds + 1
+
+
+def _overrun(path: str, seconds: float) -> tuple[str, SourceEntry, None] | None:
+    """What the cache keeps for a file whose worker was killed at its deadline."""
+    try:
+        raw = Path(path).read_bytes()
+        body_line = parse_source(Path(path), raw).body_line
+    except (OSError, SourceError):
+        return None
+    message = (f"over the render budget: rendering did not finish in "
+               f"{deadline_for(seconds):g} s (the budget is {seconds:g} s). Split the text or "
+               "simplify its Markdown.")
+    return content_hash(raw), SourceEntry(None, body_line, 0, (body_line, message), seconds), None
 
 
 def prerender(content_dir: Path, cache: RenderCache, processes: int | None = None,
-              progress: Callable[[int], None] | None = None) -> int:
+              progress: Callable[[int], None] | None = None,
+              seconds: float = DEFAULT_SECONDS) -> int:
     """Render, with ``processes`` worker processes, every file whose bytes the cache does not
-    hold. Returns how many were rendered. ``progress(n)`` is called as files finish."""
+    hold, or holds as too slow to render. Returns how many were rendered. ``progress(n)`` is
+    called as files finish."""
     found = scan(content_dir)
     stamps = cache.stamps()
     unknown: list[str] = []
@@ -51,23 +84,27 @@ def prerender(content_dir: Path, cache: RenderCache, processes: int | None = Non
             hashes[str(path)] = stamp.hash
         else:
             unknown.append(path)
-    known = cache.sources(hashes.values())
+    # A file found too slow before is tried again here, where it is safe to: a busy host may
+    # have been the cause, and the web processes never render it again by themselves.
+    known = {digest: entry for digest, entry in cache.sources(hashes.values()).items()
+             if entry.slow_under is None}
     todo = sorted(unknown + [p for p, h in hashes.items() if h not in known])
     if progress is not None and len(todo) < len(found):
         progress(len(found) - len(todo))
     if not todo:
         return 0
-    workers = max(1, processes or os.cpu_count() or 1)
+    workers = min(len(todo), max(1, processes or os.cpu_count() or 1))
+    pool = DeadlinePool(_render_one, workers, deadline_for(seconds), _init_worker,
+                        (str(content_dir / "images"), seconds))
     rendered = 0
-    with ProcessPoolExecutor(workers, initializer=_init_worker,
-                             initargs=(str(content_dir / "images"),)) as pool:
-        for result in pool.map(_render_one, todo, chunksize=16):
-            if result is not None:
-                name, digest, entry, body = result
-                cache.store(digest, entry, body)
-                mtime, size, _ = found[name]
-                cache.remember_files({name: FileStamp(mtime, size, digest)})
-                rendered += 1
-            if progress is not None:
-                progress(1)
+    for name, outcome in pool.map(todo):
+        result = _overrun(name, seconds) if isinstance(outcome, Overrun) else outcome
+        if result is not None:
+            digest, entry, body = result
+            cache.store(digest, entry, body)
+            mtime, size, _ = found[name]
+            cache.remember_files({name: FileStamp(mtime, size, digest)})
+            rendered += 1
+        if progress is not None:
+            progress(1)
     return rendered

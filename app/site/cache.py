@@ -52,12 +52,20 @@ def content_hash(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class SourceEntry:
-    """What reading one file produced: front matter and word count, or a problem."""
+    """What reading one file produced: front matter and word count, or a problem.
+
+    ``slow_under`` is the render budget (seconds) the body took longer than, when that is the
+    problem: a larger budget renders the file again instead of trusting this entry."""
 
     meta: dict[str, Any] | None
     body_line: int
     words: int
     problem: tuple[int, str] | None = None
+    slow_under: float | None = None
+
+    def holds_for(self, seconds: float) -> bool:
+        """Whether this entry is still the answer under a render budget of ``seconds``."""
+        return self.slow_under is None or self.slow_under >= seconds
 
 
 @dataclass(frozen=True)
@@ -67,11 +75,11 @@ class FileStamp:
     hash: str
 
 
-def _problem(stored: str | None) -> tuple[int, str] | None:
+def _problem(stored: str | None) -> tuple[tuple[int, str] | None, float | None]:
     if not stored:
-        return None
-    line, message = json.loads(stored)
-    return int(line), str(message)
+        return None, None
+    line, message, *slow_under = json.loads(stored)
+    return (int(line), str(message)), (float(slow_under[0]) if slow_under else None)
 
 
 class RenderCache:
@@ -130,16 +138,18 @@ class RenderCache:
                     f"SELECT hash, meta, problem, body_line, words FROM sources "  # noqa: S608
                     f"WHERE hash IN ({marks})", chunk,
                 ):
+                    where, slow_under = _problem(problem)
                     found[digest] = SourceEntry(
                         meta=json.loads(meta) if meta is not None else None,
-                        body_line=body_line, words=words,
-                        problem=_problem(problem),
+                        body_line=body_line, words=words, problem=where,
+                        slow_under=slow_under,
                     )
         return found
 
     def store(self, digest: str, entry: SourceEntry, rendered: Rendered | None) -> None:
         meta = json.dumps(entry.meta, default=str) if entry.meta is not None else None
-        problem = json.dumps(list(entry.problem)) if entry.problem else None
+        problem = json.dumps([*entry.problem, *([entry.slow_under] if entry.slow_under else [])]
+                             ) if entry.problem else None
         with self._db() as db:
             db.execute("BEGIN")
             db.execute("INSERT OR REPLACE INTO sources (hash, meta, problem, body_line, words) "

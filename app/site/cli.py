@@ -75,7 +75,8 @@ def index_command(rebuild: bool, processes: int | None) -> None:
     total = len(scan(library.content_dir))
     with click.progressbar(length=total, label=f"rendering on {workers} cores",
                            file=sys.stderr) as bar:
-        rendered = build.prerender(library.content_dir, library.cache, workers, bar.update)
+        rendered = build.prerender(library.content_dir, library.cache, workers, bar.update,
+                                   library.render_seconds)
     rendering = time.monotonic() - started
     snapshot = library.refresh()
     view = snapshot.public(clock.now())

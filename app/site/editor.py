@@ -4,7 +4,8 @@ publication fields.
 A save names the hash of the text the editor started from. When the file on disk no longer has
 that hash, nothing is written and :class:`EditConflict` carries the current text. Writes go to a
 temporary file in the same folder, then ``os.replace``: a reader sees the old file or the new one,
-never half of one. Front matter is checked before anything is written.
+never half of one. Front matter is checked, and the body rendered within the render budget,
+before anything is written.
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from app.site.budget import DEFAULT_SECONDS
 from app.site.cache import content_hash
-from app.site.errors import ContentPathError, EditConflict, SourceError
+from app.site.errors import (
+    ContentPathError,
+    EditConflict,
+    OverBudget,
+    SourceError,
+    SourceOverBudget,
+)
 from app.site.frontmatter import field_line, parse_source
 from app.site.library import Snapshot
 from app.site.meta import SLUG, FieldError, slugify, validate
+from app.site.rendering import render_markdown
 
 KINDS = {"post": "posts", "page": "pages"}
 
@@ -82,22 +91,30 @@ def open_file(path: Path, kind: str) -> Draft:
     return Draft(path, kind, raw.decode("utf-8-sig"), content_hash(raw))
 
 
-def check_text(path: Path, text: str, kind: str) -> None:
-    """Raise :class:`SourceError` (with the line) unless ``text`` is a usable file."""
+def check_text(path: Path, text: str, kind: str, seconds: float = DEFAULT_SECONDS) -> None:
+    """Raise :class:`SourceError` (with the line) unless ``text`` is a usable file: its
+    :class:`SourceOverBudget` subclass when the body does not render within ``seconds`` or
+    crosses a limit of the render budget."""
     raw = text.encode("utf-8")
     source = parse_source(path, raw)
     try:
         validate(source.meta, path.stem, is_post=kind == "post")
     except FieldError as exc:
         raise SourceError(path, field_line(source, exc.field), str(exc)) from None
+    try:
+        render_markdown(source.body, seconds=seconds)
+    except OverBudget as exc:
+        raise SourceOverBudget.of(path, source.body_line, exc) from None
 
 
-def save(path: Path, text: str, expected_hash: str, kind: str) -> str:
+def save(path: Path, text: str, expected_hash: str, kind: str,
+         seconds: float = DEFAULT_SECONDS) -> str:
     """Write ``text`` to ``path`` if the file still has ``expected_hash`` (empty for a file
     that must not exist yet). Returns the new hash. Raises :class:`SourceError` for invalid
-    front matter and :class:`EditConflict` when someone else saved first."""
+    front matter or a body over the render budget of ``seconds``, and
+    :class:`EditConflict` when someone else saved first."""
     text = text.replace("\r\n", "\n")
-    check_text(path, text, kind)
+    check_text(path, text, kind, seconds)
     raw = text.encode("utf-8")
     try:
         current = path.read_bytes()

@@ -26,8 +26,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.site.budget import DEFAULT_SECONDS
 from app.site.cache import FileStamp, RenderCache, SourceEntry, content_hash
 from app.site.checks import ContentProblem
+from app.site.errors import OverBudget, SourceOverBudget
 from app.site.frontmatter import MAX_FILE_BYTES, SourceError, field_line, parse_source
 from app.site.meta import FieldError, default_slug, normalize_path, validate
 from app.site.pages import Page, PublicCache, PublicView, Survey
@@ -63,15 +65,26 @@ def scan(content_dir: Path) -> dict[str, tuple[int, int, str]]:
     return found
 
 
-def read_and_render(path: Path, raw: bytes, images: ImageLookup | None
+def read_and_render(path: Path, raw: bytes, images: ImageLookup | None,
+                    seconds: float = DEFAULT_SECONDS,
+                    locate: Callable[[str], int] | None = None
                     ) -> tuple[SourceEntry, Rendered | None]:
-    """What the cache keeps for one file's bytes. Never raises for a bad file."""
+    """What the cache keeps for one file's bytes. Never raises for a bad file: a body over
+    the render budget is a problem at its line (``locate(body)``, when given, finds the line
+    of a body that was only too slow)."""
     try:
         source = parse_source(path, raw)
     except SourceError as exc:
         return SourceEntry(None, 1, 0, (exc.line, exc.message)), None
     meta = json.loads(json.dumps(source.meta, default=str))
-    rendered = render_markdown(source.body, images)
+    try:
+        rendered = render_markdown(source.body, images, seconds)
+    except OverBudget as exc:
+        if exc.slow_under is not None and locate is not None:
+            exc.line = locate(source.body)
+        problem = SourceOverBudget.of(path, source.body_line, exc)
+        return SourceEntry(None, source.body_line, 0, (problem.line, problem.message),
+                           exc.slow_under), None
     return SourceEntry(meta, source.body_line, rendered.words), rendered
 
 
@@ -139,11 +152,13 @@ def _survey(name: str, stem: str, digest: str, meta: dict[str, Any]) -> Survey:
 class Library:
     def __init__(self, content_dir: Path, cache: RenderCache, recheck_seconds: float,
                  images: ImageLookup | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 render_seconds: float = DEFAULT_SECONDS) -> None:
         self.content_dir = content_dir
         self.cache = cache
         self.recheck_seconds = recheck_seconds
         self.images = images
+        self.render_seconds = render_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, _Record] = {}
@@ -217,7 +232,9 @@ class Library:
             changed[name] = FileStamp(mtime, size, digest)
         entries = self.cache.sources(d for *_, d in pending.values())
         for name, (mtime, size, kind, digest) in pending.items():
-            entry = entries.get(digest) or self._process(Path(name), digest, size)
+            entry = entries.get(digest)
+            if entry is None or not entry.holds_for(self.render_seconds):
+                entry = self._process(Path(name), digest, size)
             if entry is None:
                 continue
             records[name] = _Record(mtime, size, kind, digest, _item(name, kind, digest, entry))
@@ -245,7 +262,7 @@ class Library:
         except OSError as exc:
             log.error("%s:1: cannot read: %s", path, exc.strerror)
             return None
-        entry, rendered = read_and_render(path, raw, self.images)
+        entry, rendered = read_and_render(path, raw, self.images, self.render_seconds)
         self.cache.store(digest, entry, rendered)
         self.last_rendered += 1
         return entry
@@ -278,7 +295,8 @@ class Library:
     # --- rendered bodies ----------------------------------------------------------------------
 
     def rendered(self, page: Page | Survey) -> Rendered:
-        """The rendered body of ``page``, from memory, the cache, or rendered again."""
+        """The rendered body of ``page``, from memory, the cache, or rendered again. Raises
+        :class:`OverBudget` when rendering it again no longer fits the budget."""
         with self._renders_lock:
             found = self._renders.get(page.hash)
             if found is not None:
@@ -287,7 +305,7 @@ class Library:
         found = self.cache.rendered(page.hash)
         if found is None:
             source = parse_source(page.path)
-            found = render_markdown(source.body, self.images)
+            found = render_markdown(source.body, self.images, self.render_seconds)
         with self._renders_lock:
             self._renders[page.hash] = found
             while len(self._renders) > RENDER_MEMORY:
@@ -300,7 +318,11 @@ class Library:
         found = self.cache.texts(item.hash for item in wanted)
         for item in wanted:
             if item.hash not in found:
-                found[item.hash] = self.rendered(item).text
+                try:
+                    found[item.hash] = self.rendered(item).text
+                except OverBudget as exc:
+                    log.error("%s: not indexed: %s", item.path, exc)
+                    found[item.hash] = ""
         return found
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from app.site import content, cta
+from app.site import build, content, cta
 from app.site.checks import ContentProblem
 from app.site.frontmatter import SourceError, field_line, parse_source
 from app.site.library import Snapshot
@@ -167,8 +167,12 @@ def _site_problems() -> list[ContentProblem]:
 
 
 def check_pages() -> list[ContentProblem]:
-    """Every problem in posts, pages and site.toml, sorted by path and line."""
-    snapshot = content.library().refresh()
+    """Every problem in posts, pages and site.toml, sorted by path and line. Files the render
+    cache lacks are rendered first in worker processes, each under a hard deadline, so a file
+    over the render budget is reported, never rendered here."""
+    library = content.library()
+    build.prerender(library.content_dir, library.cache, seconds=library.render_seconds)
+    snapshot = library.refresh()
     surveys = Path(current_app.config["CONTENT_DIR"]) / "surveys"
     found = [p for p in snapshot.problems if p.path.parent != surveys] + _site_problems()
     known, claims = _known_urls(snapshot), dict[str, list[Path]]()

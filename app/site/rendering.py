@@ -3,7 +3,8 @@ admonitions and heading anchors.
 
 Rendering is slow (a few milliseconds a document), which is why :mod:`app.site.cache` keeps its
 results on disk by content hash; bump :data:`RENDERER_VERSION` whenever the output changes so old
-entries are not reused.
+entries are not reused. Every render keeps to the render budget (:mod:`app.site.budget`): a text
+over it raises :class:`~app.site.errors.OverBudget` instead of holding the caller.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from app.site.budget import DEFAULT_SECONDS, check_shape, within
+from app.site.linear_links import LinearLinks
 from app.site.sanitize import plain_text, sanitize
 
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 WORDS_PER_MINUTE = 230
 
 
@@ -122,7 +125,7 @@ class _Renderer:
             extensions=[
                 "tables", "fenced_code", "codehilite", "toc", "footnotes", "admonition",
                 "sane_lists", "def_list", "abbr", "smarty",
-                _ImageExtension(lambda: self.lookup),
+                _ImageExtension(lambda: self.lookup), LinearLinks(),
             ],
             extension_configs={
                 "tables": {"use_align_attribute": True},
@@ -157,8 +160,18 @@ def _headings(tokens: list[dict[str, Any]]) -> list[Heading]:
     return found
 
 
-def render_markdown(body: str, images: ImageLookup | None = None) -> Rendered:
-    """Render ``body`` and sanitize the result. Never raises for odd Markdown."""
+def render_markdown(body: str, images: ImageLookup | None = None,
+                    seconds: float = DEFAULT_SECONDS) -> Rendered:
+    """Render ``body`` and sanitize the result.
+
+    Raises :class:`~app.site.errors.OverBudget` (its ``line`` counts from the body's first
+    line) when the body crosses a limit of :mod:`app.site.budget` or took longer than
+    ``seconds``; never raises for any other odd Markdown."""
+    check_shape(body)
+    return within(seconds, lambda: _render(body, images))
+
+
+def _render(body: str, images: ImageLookup | None) -> Rendered:
     renderer = _renderer()
     renderer.lookup = images
     md = renderer.md

@@ -3,17 +3,21 @@ render cache, search, the pull-side pages, the ``content`` commands and the star
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound
 
 from app import clock
 from app.site import cta
 from app.site.cache import RenderCache
 from app.site.checks import register_content_check
+from app.site.errors import OverBudget
 from app.site.images import ImageCatalog
 from app.site.library import Library, Snapshot
 from app.site.memo import PageMemo
@@ -24,6 +28,8 @@ from app.site.settings import SiteSettings, SiteSettingsSource, current_settings
 from app.site.views import bp
 from app.startup import register_startup_step
 
+log = logging.getLogger("pullfirst.site")
+
 
 def site_settings() -> SiteSettings:
     return current_settings()
@@ -32,6 +38,12 @@ def site_settings() -> SiteSettings:
 def _sync_search(snapshot: Snapshot, view: PublicView) -> None:
     service: SearchService = current_app.extensions["pullfirst.search"]
     service.sync(snapshot, view, current_app.extensions["pullfirst.library"])
+
+
+def _over_budget(error: OverBudget) -> ResponseReturnValue:
+    """A page whose body no longer renders within the budget is not found: never half-shown."""
+    log.error("%s: %s", request.path, error)
+    return current_app.handle_http_exception(NotFound())
 
 
 def _content_version(app: Flask) -> Hashable:
@@ -79,6 +91,7 @@ def init_app(app: Flask) -> None:
     app.extensions["pullfirst.library"] = Library(
         content_dir, RenderCache(instance / "site" / "cache.sqlite3"),
         app.config["CONTENT_RECHECK_SECONDS"], images,
+        render_seconds=app.config["RENDER_BUDGET_SECONDS"],
     )
     app.extensions["pullfirst.search"] = SearchService(instance / "search",
                                                        app.config["CONTENT_RECHECK_SECONDS"])
@@ -96,6 +109,7 @@ def init_app(app: Flask) -> None:
     from app.site import cli, discovery, problems  # noqa: F401 - routes and commands
 
     app.register_blueprint(bp)
+    app.register_error_handler(OverBudget, _over_budget)
     app.cli.add_command(cli.content_cli)
     register_content_check(app, "pages", problems.check_pages)
     register_startup_step(app, "content", _prepare_content)

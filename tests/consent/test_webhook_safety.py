@@ -3,6 +3,7 @@ an unsafe address is refused with its reason and nothing is stored."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -57,6 +58,42 @@ def test_unsafe_addresses_are_refused_with_a_reason(url: str, message: str) -> N
 
     with pytest.raises(UnsafeWebhookURL, match=message):
         outbound.check_url(url, resolve=resolve)
+
+
+# 93.184.216.34 is public: 0x5db8d822, and its bitwise NOT (a Teredo client) is 0xa24727dd.
+@pytest.mark.parametrize(("address", "message"), [
+    ("2002:7f00:1::", "loopback address (inside a 6to4"),
+    ("2002:a00:1::1", "private network address (inside a 6to4"),
+    ("2002:a9fe:a9fe::", "metadata address (inside a 6to4"),
+    ("2002:a9fe:a0a::", "link-local address (inside a 6to4"),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback address (inside a Teredo"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private network address (inside a Teredo"),
+    ("2001:0:4136:e378:8000:63bf:a247:27dd", "a Teredo address"),
+    ("64:ff9b::7f00:1", "loopback address (inside a NAT64"),
+    ("64:ff9b::a00:1", "private network address (inside a NAT64"),
+    ("64:ff9b::a9fe:a9fe", "metadata address (inside a NAT64"),
+    ("64:ff9b:1::5db8:d822", "local-use NAT64"),
+    ("64:ff9b:1:7f00:1::", "local-use NAT64"),
+    ("::ffff:a00:1", "private network address (inside an IPv4-mapped"),
+    ("::ffff:a9fe:a9fe", "metadata address (inside an IPv4-mapped"),
+    ("::7f00:1", "loopback address (inside an IPv4-compatible"),
+    ("::a00:1", "private network address (inside an IPv4-compatible"),
+    ("::5db8:d822", "an IPv4-compatible address"),
+])
+def test_ipv6_addresses_are_judged_by_the_ipv4_address_they_carry(address: str,
+                                                                  message: str) -> None:
+    with pytest.raises(UnsafeWebhookURL, match=re.escape(message)):
+        outbound.check_url("https://hooks.example.com/x", resolve=lambda host, port: [address])
+    with pytest.raises(UnsafeWebhookURL):
+        outbound.check_url(f"https://[{address}]/x")
+
+
+@pytest.mark.parametrize("address", ["2002:5db8:d822::1", "64:ff9b::5db8:d822",
+                                     "::ffff:5db8:d822"])
+def test_ipv6_addresses_that_carry_a_public_ipv4_address_pass(address: str) -> None:
+    target = outbound.check_url("https://hooks.example.com/x",
+                                resolve=lambda host, port: [address])
+    assert target.addresses == (address,)
 
 
 def test_a_public_https_address_passes_and_is_pinned_to_its_checked_address() -> None:

@@ -1,20 +1,23 @@
 """Values no form would send: a NUL, a line break in a name, numbers past any page, bytes that
 are not UTF-8. No answer is a 500 (PostgreSQL refuses a NUL in any text, and an offset past a
-64-bit integer), a name stays one line (it goes into mail headers), and even a failure of the
-database still gets the site's error page."""
+64-bit integer; an id in a path past any row is a 404), a name stays one line (it goes into
+mail headers), and even a failure of the database still gets the site's error page."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.routing import Rule
 
 from app.accounts.members import get_member
 from app.accounts.models import Member
 from app.extensions import db
+from app.web.converters import MAX_ID, IdConverter
 from tests.conftest import PASSWORD, Clock
-from tests.helpers import SMTPSink, post_form, sign_in
+from tests.helpers import SMTPSink, csrf_token, post_form, sign_in
 from tests.security.harness import make_member
 
 VALUES = ["a\x00b", "\x00", "99999999999999999999", "-99999999999999999999", "0", "-1",
@@ -45,6 +48,44 @@ def test_query_values_never_end_as_a_500(app: Flask, clock: Clock) -> None:
                 tried += 1
     assert admin.get("/admin/").status_code == 200
     assert tried == 2 * len(routes) * len(VALUES)
+
+
+PAST_ANY_ROW = ["99999999999999999999", str(2**63), str(2**63 - 1), str(MAX_ID + 1), "0",
+                "-1", "-99999999999999999999", "0042"]
+_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _path(rule: Rule, value: str) -> str:
+    """``rule`` with ``value`` for every id and a plain word for any other part."""
+    return _ARGUMENT.sub(lambda m: value if m.group(1) == "id" else "newsletter", rule.rule)
+
+
+def test_ids_past_any_row_are_a_404_on_every_route_that_takes_one(app: Flask,
+                                                                    clock: Clock) -> None:
+    make_member(app, clock, "admin@example.com", role="admin")
+    make_member(app, clock, "reader@example.com")
+    id_rules = [r for r in app.url_map.iter_rules()
+                if any(isinstance(c, IdConverter) for c in r._converters.values())]
+    assert len(id_rules) >= 12 and not [r for r in app.url_map.iter_rules() if "<int:" in r.rule]
+    tried = 0
+    for email, page in (("admin@example.com", "/admin/campaigns/new"),
+                        ("reader@example.com", "/me/permissions")):
+        client = app.test_client()
+        sign_in(client, email, PASSWORD)
+        token = csrf_token(client.get(page).get_data(as_text=True))
+        for rule in id_rules:
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                for value in [*PAST_ANY_ROW, str(MAX_ID)]:
+                    path = _path(rule, value)
+                    response = client.open(path, method=method,
+                                           data={"csrf_token": token} if method == "POST" else None)
+                    response.close()
+                    if value == str(MAX_ID):  # in range: no such row, or not this member's
+                        assert response.status_code < 500, (email, method, path)
+                    else:  # no id route matches (another may, for another method: 405)
+                        assert response.status_code in (404, 405), (email, method, path)
+                    tried += 1
+    assert tried >= 2 * 12 * len(PAST_ANY_ROW)
 
 
 def test_a_nul_in_a_path_is_refused(app: Flask, clock: Clock) -> None:

@@ -1,0 +1,34 @@
+"""The URL converter for row ids: ``/inbox/<id:delivery_id>``.
+
+Every table's id is an ``Integer`` column, counted from 1: 64 bits wide in SQLite but 32 bits in
+PostgreSQL, where the driver casts each bound id to ``INTEGER``. A number outside
+``1..MAX_ID`` names no row on any database, yet reaching a query it overflows (SQLite's 64-bit
+integers, PostgreSQL's ``integer out of range``) and the request fails with a 500. So such a
+path simply does not match: ``99999999999999999999``, ``0``, ``-1`` or ``0042`` are a 404
+before any view runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.routing import BaseConverter, ValidationError
+
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(BaseConverter):
+    """Digits without a sign or a leading zero, for a number from 1 to :data:`MAX_ID`."""
+
+    regex = r"[1-9][0-9]{0,9}"
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
