@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
+from app.ops import logs
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -19,7 +20,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if instance_path is not None:
         instance_path = os.path.abspath(instance_path)
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    try:
+        os.makedirs(app.instance_path, exist_ok=True)
+    except OSError as exc:
+        raise settings.SettingError("INSTANCE_PATH", f"cannot create the instance folder "
+                                    f"{app.instance_path}: {exc.strerror}") from None
 
     values = settings.load_settings(
         settings.read_instance_config(app.instance_path), os.environ, test_config
@@ -29,7 +34,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if values["DATABASE_URL"] is None:
         values["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'pullfirst.db')}"
     app.config.update(values)
-    logging.getLogger("pullfirst").setLevel(app.config["LOG_LEVEL"])
+    logs.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    for line in settings.unknown_settings(os.environ):
+        logging.getLogger("pullfirst.config").warning(line)
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -44,11 +51,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.engage import wiring as engage
     from app.extensions import csrf, db, limiter
     from app.notify import wiring as notify
+    from app.ops import wiring as ops
     from app.rewards import wiring as rewards
     from app.site import wiring as site
     from app.stickers import wiring as stickers
     from app.web import wiring as web
+    from app.web.converters import IdConverter
 
+    app.url_map.converters["id"] = IdConverter  # before any route: ids in paths
     import_models()
     db.init_app(app)
     csrf.init_app(app)
@@ -65,5 +75,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     consent.init_app(app)
     notify.init_app(app)
     admin.init_app(app)
+    ops.init_app(app)
     cli.init_app(app)
     return app

@@ -19,7 +19,10 @@ from flask.globals import app_ctx
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
+from app.database.errors import DriverMissing
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+POSTGRES_CONNECT_TIMEOUT_S = 10
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 NAMING_CONVENTION = {
@@ -57,10 +60,23 @@ def may_write() -> bool:
     return request.method not in READ_ONLY_METHODS
 
 
+def _connect_args(url: str) -> dict[str, Any]:
+    # libpq waits for an unanswering host as long as TCP does (minutes); a command, a
+    # readiness check or a request should hear about it sooner.
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        return {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    return {}
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine with the SQLite pragmas and transaction mode described above."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **options)
+        try:
+            return create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url),
+                                 **options)
+        except ImportError as exc:
+            raise DriverMissing(f"{url.split('://', 1)[0]}:// needs a driver that is not "
+                                f"installed ({exc}): pip install -e '.[postgres]'") from None
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
     )

@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "app.rewards.models",
     "app.consent.models",
     "app.notify.models",
+    "app.ops.models",
 )
 
 

@@ -4,6 +4,10 @@ Besides the files that cannot be read at all, a rule is reported when it names a
 batch or a scope that does not exist (scopes are the top-level tables of ``scopes.toml``). A
 pattern such as ``survey:reader-*`` is reported when it matches none of them; ``code:*`` (any
 batch) never is, since new batches are meant to match it.
+
+Surveys and scopes are files, so one that is missing is an error. Code batches are issued into
+the database by a marketer, often after the rule that rewards them is written (the demo's
+``spring-store`` is issued by ``flask serve``): a batch not issued yet is a warning.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from pathlib import Path
 from app.rewards.rules import Rule, RuleBook, pattern_matches
 
 NOUNS = {"survey": "survey", "code": "code batch", "subscribe": "scope"}
+# Kinds whose names live in the database and may come after the rule: a warning, not an error.
+NOT_YET = {"code"}
 
 
 @dataclass(frozen=True, order=True)
@@ -23,9 +29,10 @@ class RuleProblem:
     path: Path
     line: int
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 def _known(names: Collection[str]) -> str:
@@ -41,10 +48,14 @@ def pattern_problem(pattern: str, names: dict[str, Collection[str]]) -> str | No
     if "*" in ref:
         if any(pattern_matches(pattern, f"{kind}:{name}") for name in known):
             return None
-        return f"{pattern!r} matches no {NOUNS[kind]} ({_known(known)})"
+        return f"{pattern!r} matches no {NOUNS[kind]}{_yet(kind)} ({_known(known)})"
     if ref in known:
         return None
-    return f"{pattern!r} names no {NOUNS[kind]} ({_known(known)})"
+    return f"{pattern!r} names no {NOUNS[kind]}{_yet(kind)} ({_known(known)})"
+
+
+def _yet(kind: str) -> str:
+    return " issued yet" if kind in NOT_YET else ""
 
 
 def _line(rule: Rule, pattern: str) -> int:
@@ -75,5 +86,6 @@ def audit_rules(book: RuleBook, surveys: Collection[str],
             message = pattern_problem(pattern, names)
             if message is not None:
                 problems.append(RuleProblem(rule.source, _line(rule, pattern),
-                                            f"{rule.reward}: {message}"))
+                                            f"{rule.reward}: {message}",
+                                            warning=pattern.partition(":")[0] in NOT_YET))
     return sorted(problems)

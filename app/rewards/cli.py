@@ -26,12 +26,19 @@ def sync_command() -> None:
 
 @rewards_cli.command("check")
 def check_command() -> None:
-    """Report rules that name unknown surveys, code batches or scopes, and rule files that
-    cannot be read. Exits with status 1 when there is any problem."""
+    """Report rules that name unknown surveys or scopes, and rule files that cannot be read
+    (exit status 1); a rule naming a code batch not issued yet is a warning (exit status 0)."""
     book = rule_book()
     problems = audit_rules(book, set(shelf().surveys), set(batch_names()))
     for problem in problems:
         click.echo(str(problem), err=True)
-    if problems:
+    errors = [p for p in problems if not p.warning]
+    if errors:
         raise SystemExit(1)
-    click.echo(f"{len(book.rules)} reward rules, all pointing at something real")
+    warnings = len(problems) - len(errors)
+    if warnings:
+        click.echo(f"{len(book.rules)} reward rules, no errors, {warnings} warning"
+                   f"{'s' if warnings != 1 else ''} (issue a batch with flask --app app codes "
+                   "issue)")
+    else:
+        click.echo(f"{len(book.rules)} reward rules, all pointing at something real")

@@ -86,8 +86,8 @@ def test_check_names_each_rule_that_points_at_nothing(
     scopes_file = content / "scopes.toml"
     pets_line = scopes_file.read_text().splitlines().index('  "subscribe:no-such-scope",') + 1
     assert lines == sorted([
-        f"{birds}:4: pack:spring-birds: 'code:spring-store' names no code batch "
-        "(known: autumn-store)",
+        f"{birds}:4: warning: pack:spring-birds: 'code:spring-store' names no code batch "
+        "issued yet (known: autumn-store)",
         f"{typo}:3: pack:typo: 'survey:reader-2062' names no survey (known: reader-2026)",
         f"{typo}:4: pack:typo: 'survey:poll-*' matches no survey (known: reader-2026)",
         f"{scopes_file}:{pets_line}: scope:pets: 'subscribe:no-such-scope' names no scope "

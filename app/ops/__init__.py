@@ -1,0 +1,1 @@
+"""What an operator watches: health and readiness, metrics, the workers' heartbeats, logs."""

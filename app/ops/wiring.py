@@ -1,0 +1,34 @@
+"""Binds the operator's endpoints to an app: health, readiness and metrics, with request
+timing while ``METRICS_TOKEN`` is set. Wired after every area, so that the request timer is the
+outermost middleware and sees every request, the ones answered from a memo included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from app import clock
+from app.extensions import limiter
+from app.ops import metrics
+from app.ops.heartbeat import beat_ages
+from app.ops.views import bp
+
+
+def _heartbeats() -> list[metrics.Family]:
+    family = metrics.Family("pullfirst_worker_heartbeat_age_seconds", "gauge",
+                            "Seconds since each notifier worker's last heartbeat.")
+    for worker, age in beat_ages(clock.now()).items():
+        family.add(round(age, 3), worker=worker)
+    return [family]
+
+
+def init_app(app: Flask) -> None:
+    limiter.exempt(bp)
+    app.register_blueprint(bp)
+    metrics.register_collector(app, _heartbeats)
+    if app.config["METRICS_TOKEN"]:
+        latency = metrics.RequestLatency(Path(app.instance_path) / "metrics")
+        app.extensions[metrics.EXTENSION] = latency
+        app.wsgi_app = metrics.RequestTimer(  # type: ignore[method-assign]
+            app.wsgi_app, latency, metrics.endpoint_namer(app.url_map))
