@@ -14,6 +14,8 @@ Errors::
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -50,6 +52,13 @@ class TokenUsed(TokenError):
 
 def _serializer(purpose: str) -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"pullfirst.{purpose}")
+
+
+def purpose_key(purpose: str) -> bytes:
+    """A key for one purpose (HMAC-SHA256 of ``pullfirst.<purpose>`` keyed by ``SECRET_KEY``):
+    a value signed with it never verifies under another purpose's key."""
+    secret = current_app.config["SECRET_KEY"].encode("utf-8")
+    return hmac.new(secret, f"pullfirst.{purpose}".encode(), hashlib.sha256).digest()
 
 
 def sign(purpose: str, payload: dict[str, Any], max_age: timedelta | None = None) -> str:

@@ -1,8 +1,11 @@
-"""``flask notify …``: send a campaign and run the worker."""
+"""``flask notify …``: send a campaign, run the worker, take bounces and complaints."""
 
 from __future__ import annotations
 
 import signal
+import threading
+from collections import Counter
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -84,3 +87,82 @@ def status_command() -> None:
     for campaign in db.session.scalars(select(Campaign).where(Campaign.state == "sending")):
         click.echo(f"campaign {campaign.id} {campaign.title!r}: "
                    f"{outbox.waiting_count(campaign.id)} waiting")
+
+
+@notify_cli.command("bounces")
+@click.option("--listen", metavar="HOST:PORT",
+              help="Listen for returned mail over SMTP on this address (127.0.0.1:2525).")
+@click.option("--lmtp", is_flag=True, help="With --listen: speak LMTP instead of SMTP.")
+@click.option("--maildir", type=click.Path(file_okay=False, path_type=Path),
+              help="Take the returned mail a mail server delivered into this Maildir.")
+@click.option("--poll", type=click.FloatRange(1, 86_400), default=None, metavar="SECONDS",
+              help="With --maildir: look again every SECONDS until stopped.")
+@with_appcontext
+def bounces_command(listen: str | None, lmtp: bool, maildir: Path | None,
+                    poll: float | None) -> None:
+    """Take bounces and complaints: an SMTP/LMTP listener for bounces+*@NOTIFY_BOUNCE_DOMAIN
+    (--listen HOST:PORT [--lmtp]), or a Maildir a mail server delivers them to (--maildir PATH
+    [--poll SECONDS]). Hard bounces and complaints suppress the address; soft bounces count.
+    SIGTERM or Ctrl+C stops."""
+    if (listen is None) == (maildir is None):
+        raise click.UsageError("give either --listen HOST:PORT or --maildir PATH")
+    if (lmtp and listen is None) or (poll is not None and maildir is None):
+        raise click.UsageError("--lmtp goes with --listen, --poll with --maildir")
+    address = _host_port(listen) if listen is not None else None
+    stopping = threading.Event()
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop)
+    try:
+        totals = _take_bounces(address, lmtp, maildir, poll, stopping)
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    summary = ", ".join(f"{count} {what}" for what, count in sorted(totals.items()))
+    click.echo(f"bounces: {summary or 'nothing'}")
+
+
+def _take_bounces(address: tuple[str, int] | None, lmtp: bool, maildir: Path | None,
+                  poll: float | None, stopping: threading.Event) -> Counter[str]:
+    from flask import current_app
+
+    from app.notify.bounces.maildir import NotAMaildir, take_maildir
+
+    totals: Counter[str] = Counter()
+    if address is not None:
+        from app.notify.bounces.listener import BounceListener
+
+        host, port = address
+        listener = BounceListener(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                  host, port, lmtp=lmtp)
+        try:
+            listener.start()
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
+        click.echo(f"taking bounces for bounces+*@{listener.domain} on {host}:{port} "
+                   f"({'LMTP' if lmtp else 'SMTP'})")
+        while not stopping.wait(1.0):
+            pass
+        listener.stop()
+        totals = listener.totals
+    else:
+        assert maildir is not None
+        while True:
+            try:
+                totals.update(take_maildir(maildir))
+            except NotAMaildir as exc:
+                raise click.ClickException(str(exc)) from None
+            if poll is None or stopping.wait(poll):
+                break
+    return totals
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65_536:
+        raise click.BadParameter(f"expected HOST:PORT such as 127.0.0.1:2525, got {text!r}",
+                                 param_hint="--listen")
+    return host, int(port)

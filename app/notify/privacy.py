@@ -31,6 +31,7 @@ def export_messages(member_id: int) -> dict[str, Any]:
             "state": d.state, "sent_at": _iso(d.sent_at), "read_at": _iso(d.read_at),
             "clicked_at": _iso(d.clicked_at), "useful_at": _iso(d.useful_at),
             "not_for_me_at": _iso(d.not_for_me_at), "unsubscribed_at": _iso(d.unsubscribed_at),
+            "bounced_at": _iso(d.bounced_at), "bounce": d.bounce,
         } for d, title, scope in deliveries],
         "clicks": [{"delivery": d, "url": url, "at": _iso(at)} for d, url, at in clicks],
         "conversation": [{"campaign": r.campaign_id, "from": r.author, "text": r.body,
