@@ -1,12 +1,12 @@
-"""The member's record: consent history, receipts (HTML and JSON), the data export and the
-deletion of the account after re-authentication."""
+"""The member's record: consent history, the data export and the deletion of the account after
+re-authentication. The receipts of the history are in :mod:`app.consent.receipt_views`."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
@@ -19,13 +19,11 @@ from app.accounts.privacy import delete_member, export_member
 from app.consent import ledger
 from app.consent.forms import DeleteAccountForm
 from app.consent.mails import send_deletion_link
-from app.consent.receipts import receipt_data
 from app.consent.scopes import all_scopes
 from app.consent.views import bp, current_member
 from app.consent.words import channel_words, source_words
 from app.extensions import db, limiter
 from app.mail.message import MailError
-from app.site.wiring import site_settings
 from app.web.errors import render_error
 
 DELETE_PURPOSE = "consent.delete"
@@ -43,31 +41,6 @@ def history() -> str:
     return render_template("consent/history.html", events=ledger.history(current_member().id),
                            scopes=all_scopes(), source_words=source_words,
                            channel_words=channel_words)
-
-
-def _receipt(receipt: str) -> dict[str, object]:
-    member = current_member()
-    event = ledger.find_receipt(member.id, receipt)
-    if event is None:
-        abort(404)
-    settings = site_settings()
-    return receipt_data(event, member, settings.title, settings.postal_address, clock.now())
-
-
-@bp.route("/me/permissions/receipts/<receipt>")
-@login_required
-def receipt_page(receipt: str) -> str:
-    data = _receipt(receipt)
-    consent: dict[str, str] = data["consent"]  # type: ignore[assignment]
-    return render_template("consent/receipt.html", receipt=data,
-                           at=datetime.fromisoformat(consent["at"]))
-
-
-@bp.route("/me/permissions/receipts/<receipt>.json")
-@login_required
-def receipt_json(receipt: str) -> Response:
-    data = _receipt(receipt)
-    return _json_download(data, f"consent-receipt-{receipt}.json")
 
 
 def _json_download(data: object, filename: str) -> Response:

@@ -1,11 +1,12 @@
 """Binds the cross-cutting web parts to an app: security headers, static file URLs, error pages,
-URL helpers, and the links areas add to the layout."""
+URL helpers, the member's local times, and the links areas add to the layout."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from app.web import assets, errors, nav, security
+from app.web.times import local_time_filter
 from app.web.urls import return_path
 
 
@@ -15,3 +16,4 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     nav.init_app(app)
     app.jinja_env.globals["return_path"] = return_path
+    app.jinja_env.filters["local_time"] = local_time_filter
