@@ -176,6 +176,11 @@ def _directory(value: Any) -> str:
     return str(Path(_one_line(value)).expanduser().resolve())
 
 
+def _optional_file(value: Any) -> str:
+    text = _one_line(value) if value is not None else ""
+    return str(Path(text).expanduser().resolve()) if text else ""
+
+
 def _telegram_bot(value: Any) -> str:
     name = _one_line(value).lstrip("@")
     if not (5 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.isascii()
@@ -203,6 +208,33 @@ def _mailbox(value: Any) -> str:
     text = _one_line(value).strip()
     if text and (text.count("@") != 1 or any(c in text for c in " <>,;")):
         raise ValueError(f"not an email address: {text!r}")
+    return text
+
+
+def _domain(value: Any) -> str:
+    text = _one_line(value).strip().rstrip(".").lower() if value is not None else ""
+    labels = text.split(".")
+    if text and (len(text) > 253 or not all(
+            0 < len(label) <= 63 and label.isascii() and label.replace("-", "").isalnum()
+            and not label.startswith("-") and not label.endswith("-") for label in labels)):
+        raise ValueError(f"not a domain name such as example.com: {text!r}")
+    return text
+
+
+def _choice(*choices: str) -> Parser:
+    def parse(value: Any) -> str:
+        text = _one_line(value).lower()
+        if text not in choices:
+            raise ValueError(f"must be {' or '.join(choices)}, got {text!r}")
+        return text
+
+    return parse
+
+
+def _bearer_token(value: Any) -> str:
+    text = _one_line(value) if value is not None else ""
+    if text and (len(text) < 16 or not text.isascii() or " " in text):
+        raise ValueError("must be empty or at least 16 ASCII characters without spaces")
     return text
 
 
@@ -275,7 +307,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Worker processes for sticker builds; 0 uses one per core.", _integer(0, 64)),
     Setting("CONSENT_DAILY_CAP", 3,
             "At most this many editorial or promotional messages reach one member in any 24 "
-            "hours, whatever their scopes (transactional messages are not counted).",
+            "hours, whatever their scopes.",
             _integer(1, 100)),
     Setting("WEBHOOK_ALLOW_LOOPBACK", False,
             "For tests only: let webhook endpoints live on the loopback address, over http or "
@@ -283,6 +315,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CONTENT_RECHECK_SECONDS", 1,
             "How often (at most) each web process checks content/ for changed files, by "
             "one stat per file. 0 checks on every request.", _integer(0, 3600)),
+    Setting("RENDER_BUDGET_SECONDS", 2.0,
+            "Longest time one Markdown render may take (a content file, the editor's preview, "
+            "a campaign body, a survey introduction). Text over it, or over the size limits, "
+            "is refused with its line and never shown half-done.", _number(0.01, 60)),
     Setting("SHARED_CACHE_SECONDS", 30,
             "How long a shared cache (nginx) may keep an anonymous public page "
             "(Cache-Control s-maxage). Browsers always revalidate.", _integer(0, 86_400)),
@@ -303,11 +339,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NOTIFY_OPEN_PIXEL", False,
             "Put an open-tracking pixel in HTML mail. Opens are shown to marketers but never "
             "count as engagement.", _boolean),
-    Setting("NOTIFY_POSTAL_ADDRESS", "Pullfirst, 1 Example Street, 1000 Example City",
-            "The sender's postal address, printed in the footer of every mail.", _one_line),
     Setting("NOTIFY_UNSUBSCRIBE_MAILTO", "",
             "Mailbox for List-Unsubscribe mailto requests; empty uses the address of "
             "MAIL_FROM. Whoever reads it must act on the requests it receives.", _mailbox),
+    Setting("NOTIFY_BOUNCE_DOMAIN", "",
+            "Domain of the envelope sender of campaign mail (bounces+<delivery>.<tag>@domain), "
+            "where bounces and complaints return; empty uses the domain of MAIL_FROM. Its mail "
+            "server routes bounces+* to flask notify bounces, and it needs SPF.", _domain),
+    Setting("NOTIFY_SOFT_BOUNCE_LIMIT", 3,
+            "Soft bounces (mailbox full, delivery delayed) of different messages to one address "
+            "within 30 days after which the address is suppressed like a hard bounce.",
+            _integer(1, 100)),
+    Setting("RECEIPT_SIGNING_KEY_FILE", "",
+            "PEM file of the Ed25519 private key that signs consent receipts (mode 0600). "
+            "Empty: a key is generated on first use into instance/receipt-signing-key.pem "
+            "(mode 0600) and reused. Every host of a site must use the same key.",
+            _optional_file),
+    Setting("LOG_FORMAT", "text",
+            "text, or json for one JSON object per line (time, level, logger, message).",
+            _choice("text", "json")),
+    Setting("READY_WORKER_MAX_AGE", 300,
+            "/readyz fails when the newest notifier worker heartbeat is older than this many "
+            "seconds. 0 leaves the worker out of the check.", _integer(0, 86_400)),
+    Setting("METRICS_TOKEN", "",
+            "Bearer token that /metrics (Prometheus text format) asks for. Empty: /metrics "
+            "answers 404.", _bearer_token),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
@@ -350,6 +406,35 @@ def load_settings(
     return values
 
 
+# PULLFIRST_* variables that are not settings but are read elsewhere, each by its reader.
+OTHER_VARIABLES: Mapping[str, str] = {
+    "INSTANCE_PATH": "create_app: moves the instance folder",
+    "TEST_DATABASE_URL": "the test suite: its PostgreSQL database",
+    "SWEEP_REDIS_URL": "the test suite: the Redis of the rate-limit sweep",
+    "BIND": "deploy/gunicorn.conf.py: the address gunicorn listens on",
+    "WORKERS": "deploy/gunicorn.conf.py: the number of gunicorn workers",
+    "BENCH_BODY": "bench/: the bare app's page",
+    "BENCH_PATH": "bench/: the bare app's path",
+}
+
+
+def unknown_settings(environ: Mapping[str, str]) -> list[str]:
+    """One line for each ``PULLFIRST_*`` variable that is neither a setting nor read elsewhere,
+    with the closest known name when there is one (a misspelt name is otherwise ignored)."""
+    import difflib
+
+    known = [*SETTINGS_BY_NAME, *OTHER_VARIABLES]
+    lines = []
+    for variable in sorted(environ):
+        name = variable.removeprefix(ENV_PREFIX)
+        if name == variable or name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
+        lines.append(f"pullfirst: unknown setting {variable}{hint}")
+    return lines
+
+
 def read_instance_config(instance_path: str) -> dict[str, Any]:
     """Execute ``instance/config.py`` when it exists and return its upper-case names."""
     path = Path(instance_path) / "config.py"
@@ -381,6 +466,9 @@ def secret_key_for(instance_path: str) -> str:
         if len(key) < 32:
             raise SettingError("SECRET_KEY", f"{path} holds fewer than 32 characters") from None
         return key
+    except OSError as exc:
+        raise SettingError("SECRET_KEY", f"cannot write {path} ({exc.strerror}): make the "
+                           "instance folder writable, or set SECRET_KEY") from None
     key = secrets.token_hex(32)
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")

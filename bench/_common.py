@@ -15,6 +15,22 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+def unscheduled_content(folder: Path) -> Path:
+    """A copy of the demo content whose scopes promise no particular days or hours, for runs
+    that send a campaign whenever they happen to run (the gate would otherwise hold the demo
+    newsletter for Friday 08:00-18:00, as it promises). Returns the new content folder."""
+    import shutil
+
+    target = folder / "content"
+    shutil.copytree(REPO / "content", target)
+    scopes = target / "scopes.toml"
+    lines = scopes.read_text(encoding="utf-8").splitlines(keepends=True)
+    scopes.write_text("".join(line for line in lines
+                              if not line.startswith(("days =", "send_window ="))),
+                      encoding="utf-8")
+    return target
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 

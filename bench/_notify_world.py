@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 
 from app.accounts.models import Member
 from app.consent.models import ConsentEvent, ConsentState, ConsentSubject
+from app.consent.scopes import get_scope
 from app.extensions import db
 from app.rewards.models import Entitlement
 
@@ -22,6 +23,7 @@ def add_members(count: int, now: datetime, *, scope: str = "newsletter",
     """Add ``count`` members who earned ``scope`` and said yes to it a week before ``now``;
     returns their ids. Commits. Needs an app context."""
     since = now - timedelta(days=7)
+    words = get_scope(scope)
     tag = secrets.token_hex(4)
     emails = [f"reader{n}-{tag}@example.com" for n in range(count)]
     _insert(Member, [{"email": e, "email_key": e, "created_at": since,
@@ -41,14 +43,16 @@ def add_members(count: int, now: datetime, *, scope: str = "newsletter",
         _insert(ConsentEvent, [
             {"receipt": f"{prefix}{m}", "subject_id": subjects[m], "scope": scope,
              "channel": channel, "action": "grant", "at": since, "source": "preferences",
-             "wording": "words", "wording_version": 1, "wording_hash": "0" * 64}
+             "wording": words.wording, "wording_version": 1,
+             "wording_hash": words.wording_hash}
             for m in ids])
         events = dict(db.session.execute(
             select(ConsentEvent.receipt, ConsentEvent.id)
             .where(ConsentEvent.receipt.like(f"{prefix}%"))).all())
         _insert(ConsentState, [
             {"member_id": m, "scope": scope, "channel": channel, "granted": True,
-             "wording_version": 1, "granted_at": since, "changed_at": since,
+             "wording_version": 1, "wording_hash": words.wording_hash, "granted_at": since,
+             "changed_at": since,
              "event_id": events[f"{prefix}{m}"]} for m in ids])
     db.session.commit()
     return ids

@@ -32,6 +32,7 @@ from app.extensions import db  # noqa: E402
 
 NOW = datetime(2026, 6, 12, 9, 0, tzinfo=UTC)  # a Friday morning
 FMT = "%Y-%m-%d %H:%M:%S.%f"
+WORDS: dict[str, str] = {}  # the SHA-256 of each scope's current words, once the app is up
 
 
 def ts(moment: datetime) -> str:
@@ -104,9 +105,9 @@ class History:
                 at = min(at + timedelta(days=rng.uniform(0, 60)), NOW - timedelta(hours=1))
                 rows["consent_events"].append((
                     self.event_id, f"r{self.event_id}", m, scope, channel, action, ts(at),
-                    "preferences", None, "words", 1, "0" * 64, None))
+                    "preferences", None, "words", 1, WORDS[scope], None))
             granted = states[-1] == "grant"
-            rows["consent_states"].append((m, scope, channel, granted, 1,
+            rows["consent_states"].append((m, scope, channel, granted, 1, WORDS[scope],
                                            ts(at) if granted else None, ts(at), self.event_id))
             if granted:
                 granted_channels.append((channel, at))
@@ -140,8 +141,8 @@ class History:
                               " channel, action, at, source, page, wording, wording_version,"
                               " wording_hash, client_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             "consent_states": "INSERT INTO consent_states (member_id, scope, channel, granted,"
-                              " wording_version, granted_at, changed_at, event_id)"
-                              " VALUES (?,?,?,?,?,?,?,?)",
+                              " wording_version, wording_hash, granted_at, changed_at, event_id)"
+                              " VALUES (?,?,?,?,?,?,?,?,?)",
             "contacts": "INSERT INTO contacts (member_id, scope, channel, campaign, kind, ref,"
                         " sent_at, engaged_at, last_engaged_at, engaged_how)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -151,7 +152,7 @@ class History:
             "scope_pauses": "INSERT INTO scope_pauses VALUES (?,?,?,?)",
             "webhook_endpoints": "INSERT INTO webhook_endpoints (id, member_id, url, secret,"
                                  " created_at, verified_at, disabled_at, disabled_reason)"
-                                 " VALUES (?,?,?,?,?,?,?,?)",
+                                 " VALUES (?,?,?,?,?,?,?,?,?)",
         }
         raw = connection.connection.driver_connection  # type: ignore[attr-defined]
         for table, statement in statements.items():
@@ -190,6 +191,8 @@ def run(folder: Path, size: int, runs: int) -> None:
                       "CONTENT_DIR": str(REPO / "content"), "SECRET_KEY": "b" * 32})
     with app.app_context():
         migrate.upgrade(db.engine)
+        WORDS.update({slug: get_scope(slug).wording_hash
+                      for slug in ("newsletter", "offers", "new-stickers")})
         started = time.perf_counter()
         history = History(size)
         history.build()

@@ -31,7 +31,7 @@ from app.consent.gate import (
 from app.consent.scopes import Scope
 
 NOW = datetime(2026, 6, 12, 9, 0, tzinfo=UTC)
-NEWSLETTER = Scope(slug="newsletter", title="The weekly letter", promise="p",
+NEWSLETTER = Scope(slug="newsletter", title="The weekly letter", about="p",
                    consent_text="yes", channels=("email", "inbox"), earned_by=("account",),
                    kind="editorial", max_per_week=1, expires_after_days=365)
 

@@ -49,6 +49,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench._common import unscheduled_content  # noqa: E402
+
 PASSWORD = "load test password 2026"  # noqa: S105 - the seeded members of a scratch database
 SURVEY = "reader-2026"
 BATCH = "load-store"
@@ -162,7 +164,7 @@ def seed(fresh: int, regulars: int, audience: int) -> Seeded:
         for email in emails["regular"] + emails["audience"]:
             record_action(ids[email], "account", past)  # earns scope:newsletter
         for email in emails["audience"]:
-            grant_consent(ids[email], newsletter, "email", newsletter.consent_text,
+            grant_consent(ids[email], newsletter, "email", newsletter.wording,
                           Origin("admin", "/bench/load"), past)
         db.session.commit()
         issued = issue_codes(BATCH, fresh, now=now)
@@ -415,6 +417,7 @@ def main() -> int:
     env.pop("DATABASE_URL", None)
     env.update({
         "PULLFIRST_INSTANCE_PATH": str(work / "instance"),
+        "PULLFIRST_CONTENT_DIR": str(unscheduled_content(work)),
         "PULLFIRST_DATABASE_URL": f"{args.postgres}/{database}",
         "PULLFIRST_BASE_URL": f"http://127.0.0.1:{port}",
         "PULLFIRST_MAIL_URL": f"smtp://127.0.0.1:{sink.port}",

@@ -37,7 +37,7 @@ from app.extensions import db  # noqa: E402
 from app.mail.message import POLICY  # noqa: E402
 from app.notify.campaigns import Draft, create_campaign, send_now  # noqa: E402
 from app.notify.worker import Worker  # noqa: E402
-from bench._common import free_port, load  # noqa: E402
+from bench._common import free_port, load, unscheduled_content  # noqa: E402
 from bench._notify_world import add_members  # noqa: E402
 from bench._smtp_sink import read_saved, start_sink  # noqa: E402
 
@@ -66,7 +66,7 @@ def run(folder: Path, count: int, rounds: int, batch: int) -> None:
     sink = start_sink(port, saved)
     os.environ["PULLFIRST_INSTANCE_PATH"] = str(folder / "instance")
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
-                      "CONTENT_DIR": str(REPO / "content"), "SECRET_KEY": "b" * 32,
+                      "CONTENT_DIR": str(unscheduled_content(folder)), "SECRET_KEY": "b" * 32,
                       "STICKERS_DIR": str(folder / "no-stickers"),
                       "MAIL_URL": f"smtp://127.0.0.1:{port}",
                       "BASE_URL": "https://pullfirst.example"})

@@ -32,7 +32,7 @@ from app.database import migrate  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.notify.campaigns import Draft, create_campaign, send_now  # noqa: E402
 from app.notify.models import Campaign, Delivery  # noqa: E402
-from bench._common import PYTHON, app_env, free_port, load  # noqa: E402
+from bench._common import PYTHON, app_env, free_port, load, unscheduled_content  # noqa: E402
 from bench._notify_world import add_members  # noqa: E402
 from bench._smtp_sink import start_sink  # noqa: E402
 
@@ -55,11 +55,12 @@ def run(folder: Path, database: str, size: int, counts: list[int], batch: int) -
     instance = folder / "instance"
     os.environ["PULLFIRST_INSTANCE_PATH"] = str(instance)
     port = free_port()
-    settings = {"DATABASE_URL": database, "CONTENT_DIR": str(REPO / "content"),
+    content = unscheduled_content(folder)
+    settings = {"DATABASE_URL": database, "CONTENT_DIR": str(content),
                 "SECRET_KEY": "b" * 32, "STICKERS_DIR": str(folder / "no-stickers"),
                 "MAIL_URL": f"smtp://127.0.0.1:{port}", "BASE_URL": "https://pullfirst.example"}
     app = create_app(settings)
-    env = app_env(REPO / "content", instance, NOTIFY_POLL_SECONDS="0.1",
+    env = app_env(content, instance, PULLFIRST_NOTIFY_POLL_SECONDS="0.1",
                   **{f"PULLFIRST_{k}": v for k, v in settings.items() if k != "CONTENT_DIR"})
     sink = start_sink(port)
     rates: dict[int, float] = {}

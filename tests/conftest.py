@@ -87,9 +87,18 @@ class Clock:
         self.current = moment
 
 
+def last_friday_morning() -> datetime:
+    """10:00 UTC on the latest Friday that has begun: inside the demo newsletter's promised
+    days and window (Fridays, 08:00-18:00), so tests do not depend on the day they run."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    moment = (now - timedelta(days=(now.weekday() - 4) % 7)).replace(hour=10, minute=0,
+                                                                       second=0)
+    return moment if moment <= now else moment - timedelta(days=7)
+
+
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime.now(UTC).replace(microsecond=0))
+    return Clock(last_friday_morning())
 
 
 @pytest.fixture

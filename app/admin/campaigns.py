@@ -52,6 +52,12 @@ def _form(campaign: Campaign | None = None) -> CampaignForm:
     return form
 
 
+def _forged_kind(form: CampaignForm) -> bool:
+    """A POST whose kind is none the form offers: no browser sends one, so it is refused
+    whole with a 400 rather than shown as a form error."""
+    return request.method == "POST" and form.kind.data not in domain.KINDS
+
+
 def _draft(form: CampaignForm) -> domain.Draft:
     return domain.Draft(form.title.data or "", form.body.data or "", form.scope.data or "",
                         form.kind.data or "", tuple(form.channels.data or ()))
@@ -77,11 +83,14 @@ def campaigns_from_posts() -> Redirect | tuple[str, int]:
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @role_required("marketer")
-def campaign_new() -> Redirect | str:
+def campaign_new() -> Redirect | str | tuple[str, int]:
     form = _form()
     if request.method == "GET":
         form.kind.data = "editorial"
         form.channels.data = ["inbox", "email"]
+    if _forged_kind(form):
+        return render_error(400, "A campaign is editorial or promotional: every campaign "
+                                 "passes the whole gate. Nothing was saved.")
     if form.validate_on_submit():
         try:
             campaign = domain.create_campaign(_draft(form), current_user.id, clock.now())
@@ -95,11 +104,14 @@ def campaign_new() -> Redirect | str:
     return render_template("admin/campaign_form.html", form=form, campaign=None)
 
 
-@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@bp.route("/campaigns/<id:campaign_id>/edit", methods=["GET", "POST"])
 @role_required("marketer")
-def campaign_edit(campaign_id: int) -> Redirect | str:
+def campaign_edit(campaign_id: int) -> Redirect | str | tuple[str, int]:
     campaign = _campaign_or_404(campaign_id)
     form = _form(campaign)
+    if _forged_kind(form):
+        return render_error(400, "A campaign is editorial or promotional: every campaign "
+                                 "passes the whole gate. Nothing was saved.")
     if form.validate_on_submit():
         try:
             domain.update_campaign(campaign, _draft(form), clock.now())
@@ -122,7 +134,7 @@ def _previews(campaign: Campaign) -> dict[str, Any]:
     return {"html": html, "text": text, "webhook": json.dumps(webhook, indent=2)}
 
 
-@bp.route("/campaigns/<int:campaign_id>")
+@bp.route("/campaigns/<id:campaign_id>")
 @role_required("marketer")
 def campaign(campaign_id: int) -> str:
     campaign = _campaign_or_404(campaign_id)
@@ -130,17 +142,18 @@ def campaign(campaign_id: int) -> str:
     scope = all_scopes().get(campaign.scope)
     preview = None
     if campaign.state in domain.EDITABLE and scope is not None:
-        preview = preview_audience(campaign.kind, scope, campaign.channel_list, now,
-                                   campaign.ref)
+        preview = preview_audience(scope, campaign.channel_list, now, campaign.ref)
     return render_template(
         "admin/campaign.html", campaign=campaign, scope=scope, preview=preview,
         previews=_previews(campaign), funnel=results.funnel(campaign),
         suppressed=results.suppressed_reasons(campaign), chart=results.timeline(campaign),
         threads=conversation.threads(campaign.id), form=ActionForm(),
-        channel_label=channel_label, now=now)
+        channel_label=channel_label, now=now,
+        promise_changed=scope is not None and campaign.state in domain.EDITABLE
+        and campaign.promise_hash not in (None, domain.promise_hash(scope)))
 
 
-@bp.route("/campaigns/<int:campaign_id>.json")
+@bp.route("/campaigns/<id:campaign_id>.json")
 @role_required("marketer")
 def campaign_json(campaign_id: int) -> Response:
     campaign = _campaign_or_404(campaign_id)
@@ -172,7 +185,7 @@ def _act(campaign_id: int, action: Callable[[Campaign], str]) -> Redirect | tupl
     return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 
 
-@bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
+@bp.route("/campaigns/<id:campaign_id>/send", methods=["POST"])
 @role_required("marketer")
 def campaign_send(campaign_id: int) -> Redirect | tuple[str, int]:
     def send(campaign: Campaign) -> str:
@@ -182,7 +195,7 @@ def campaign_send(campaign_id: int) -> Redirect | tuple[str, int]:
     return _act(campaign_id, send)
 
 
-@bp.route("/campaigns/<int:campaign_id>/schedule", methods=["POST"])
+@bp.route("/campaigns/<id:campaign_id>/schedule", methods=["POST"])
 @role_required("marketer")
 def campaign_schedule(campaign_id: int) -> Redirect | tuple[str, int]:
     def schedule(campaign: Campaign) -> str:
@@ -196,7 +209,7 @@ def campaign_schedule(campaign_id: int) -> Redirect | tuple[str, int]:
     return _act(campaign_id, schedule)
 
 
-@bp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
+@bp.route("/campaigns/<id:campaign_id>/cancel", methods=["POST"])
 @role_required("marketer")
 def campaign_cancel(campaign_id: int) -> Redirect | tuple[str, int]:
     def cancel(campaign: Campaign) -> str:
@@ -212,7 +225,7 @@ def conversations() -> str:
     return render_template("admin/conversations.html", threads=conversation.threads())
 
 
-@bp.route("/conversations/<int:campaign_id>/<int:member_id>", methods=["GET", "POST"])
+@bp.route("/conversations/<id:campaign_id>/<id:member_id>", methods=["GET", "POST"])
 @role_required("marketer")
 def conversation_page(campaign_id: int, member_id: int) -> Redirect | str:
     campaign = _campaign_or_404(campaign_id)

@@ -10,7 +10,8 @@ What the areas above (the notifier, admin) call, each documented where it lives:
   :func:`~app.consent.contacts.not_for_me` and :func:`~app.consent.contacts.record_suppression`
   (hard bounce, complaint, endpoint gone);
 - the ledger: :func:`app.consent.ledger.revoke_consent` with ``Origin("unsubscribe-link")`` for
-  the one-click unsubscribe;
+  the one-click unsubscribe, recording the words that :mod:`app.consent.words` renders for the
+  control used;
 - the link in every message: :func:`app.consent.why.why_url`;
 - webhooks: :func:`app.consent.webhooks.deliver` (signed, SSRF-safe POST) and
   :func:`~app.consent.webhooks.disable_endpoint`;

@@ -2,9 +2,10 @@
 set-based query.
 
 It applies the checks of :func:`app.consent.gate.decide` (see that module for their meaning)
-in SQL, except ``quiet``: quiet hours defer a delivery, they do not drop it, so members in their
-quiet hours belong to the audience and the worker's call to ``decide`` just before sending
-holds their delivery until ``deferred_until``. A property test keeps this query equal to
+in SQL, except ``quiet`` and ``schedule``: they defer a delivery, they do not drop it, so
+members in their quiet hours or outside the scope's days and window belong to the audience and
+the worker's call to ``decide`` just before sending holds their delivery until
+``deferred_until``. A property test keeps this query equal to
 filtering every member with ``decide(...).eligible``, on SQLite and PostgreSQL.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import Member
 from app.consent.facts import daily_cap
-from app.consent.gate import DAY, GATED_KINDS, TRANSACTIONAL, WEEK, Campaign
+from app.consent.gate import DAY, GATED_KINDS, MONTH, WEEK, Campaign
 from app.consent.models import (
     ConsentPreferences,
     ConsentState,
@@ -46,26 +47,11 @@ def _address_ok(channel: str) -> list[ColumnElement[bool]]:
     return []
 
 
-def _transactional(channel: str) -> set[int]:
-    """Transactional messages need only ``account`` and ``address``."""
-    query = select(Member.id).where(Member.deleted_at.is_(None))
-    if channel == "email":
-        query = query.where(Member.email_verified_at.is_not(None))
-    elif channel == "webhook":
-        query = query.where(exists().where(WebhookEndpoint.member_id == Member.id,
-                                           WebhookEndpoint.verified_at.is_not(None)))
-    elif channel != "inbox":
-        return set()
-    return set(db.session.scalars(query))
-
-
 def audience(scope: Scope, channel: str, now: datetime,
              campaign: Campaign | None = None) -> set[int]:
     """The ids of members ``campaign`` (by default a new gated campaign of ``scope``) may
     reach on ``channel`` at ``now``, quiet hours aside."""
     campaign = campaign or Campaign.of(scope)
-    if campaign.kind == TRANSACTIONAL:
-        return _transactional(channel)
     if channel not in scope.channels:
         return set()
     state = ConsentState
@@ -82,6 +68,7 @@ def audience(scope: Scope, channel: str, now: datetime,
         .where(
             state.scope == scope.slug, state.channel == channel, state.granted.is_(True),
             state.wording_version == scope.consent_version,
+            state.wording_hash == scope.wording_hash,
             Member.deleted_at.is_(None),
             state.granted_at <= now - timedelta(hours=scope.cooldown_hours),
             or_(prefs.paused_until.is_(None), prefs.paused_until <= now),
@@ -108,7 +95,7 @@ def _history_checks(scope: Scope, campaign: Campaign, now: datetime,
                     ) -> list[ColumnElement[bool]]:
     """``expired``, ``cap`` and the ignored-campaigns part of ``paused``."""
     checks: list[ColumnElement[bool]] = []
-    week, day, engaged, last, unengaged = (aliased(Contact) for _ in range(5))
+    week, month, day, engaged, last, unengaged = (aliased(Contact) for _ in range(6))
 
     def on_scope(contact: type[Contact]) -> list[ColumnElement[bool]]:
         return [*_counted(contact, campaign, now), contact.scope == scope.slug]
@@ -124,6 +111,11 @@ def _history_checks(scope: Scope, campaign: Campaign, now: datetime,
         select(func.count(distinct(week.campaign)))
         .where(*on_scope(week), week.sent_at > now - WEEK).scalar_subquery()
         < scope.max_per_week)
+    if scope.max_per_month is not None:
+        checks.append(
+            select(func.count(distinct(month.campaign)))
+            .where(*on_scope(month), month.sent_at > now - MONTH).scalar_subquery()
+            < scope.max_per_month)
     checks.append(
         select(func.count(distinct(day.campaign)))
         .where(*_counted(day, campaign, now), day.sent_at > now - DAY).scalar_subquery()

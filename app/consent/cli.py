@@ -1,23 +1,28 @@
-"""``flask consent …``: explain the gate, list scopes, run the upkeep."""
+"""``flask consent …``: explain the gate, list scopes, run the upkeep, check a receipt."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask.cli import AppGroup
 
 from app import clock
 from app.accounts.members import find_by_email
 from app.consent.audience import audience
+from app.consent.errors import InvalidReceipt, MalformedReceipt, ReceiptKeyError, UnknownKey
 from app.consent.explain import explain, when
 from app.consent.facts import facts_for
 from app.consent.gate import Campaign
+from app.consent.receipt_keys import key_path, keys_from, own_public_keys
+from app.consent.receipts import parse_receipt, verify_receipt
 from app.consent.scopes import CHANNELS, all_scopes, find_scope
 from app.consent.upkeep import tidy
 from app.extensions import db
 
-consent_cli = AppGroup("consent", help="Consent: the gate, scopes and upkeep.")
+consent_cli = AppGroup("consent", help="Consent: the gate, scopes, upkeep and receipts.")
 
 
 def parse_moment(text: str | None) -> datetime:
@@ -82,3 +87,48 @@ def tidy_command() -> None:
     db.session.commit()
     click.echo(f"{done.lapsed} lapsed permissions revoked, {done.requests} old subscription "
                "requests dropped")
+
+
+@consent_cli.command("verify")
+@click.argument("receipt", metavar="RECEIPT.json")
+@click.option("--key", "key", metavar="FILE_OR_URL",
+              help="The public keys to trust: a keys document (JSON, as published at "
+              "/.well-known/pullfirst-receipt-keys.json), its URL, or a PEM key file. "
+              "Default: this site's own key.")
+def verify_command(receipt: str, key: str | None) -> None:
+    """Check the signature of a consent receipt (a JSON file) and print one line: valid, with
+    the key that signed it, or INVALID, with the reason. Exits 0 when valid, 1 otherwise."""
+    try:
+        with open(receipt, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise click.ClickException(f"{receipt}: cannot be read ({exc.strerror or exc})") from None
+    keys: list[Ed25519PublicKey] = []
+    try:
+        data = parse_receipt(raw)
+        keys = keys_from(key) if key else own_public_keys()
+        signer = verify_receipt(data, keys)
+    except MalformedReceipt as exc:
+        raise click.ClickException(f"{receipt}: not a signed consent receipt: {exc}") from None
+    except ReceiptKeyError as exc:
+        raise click.ClickException(f"no keys to check {receipt} with: {exc}") from None
+    except InvalidReceipt as exc:
+        if isinstance(exc, UnknownKey) and not keys:
+            raise click.ClickException(
+                f"no keys to check {receipt} with: this site has no receipt key yet "
+                f"({key_path()}); give --key") from None
+        click.echo(f"INVALID: {receipt}: {exc}")
+        raise SystemExit(1) from None
+    assert isinstance(data, dict)  # verify_receipt accepts nothing else
+    click.echo(f"valid: signed by key {signer}; receipt {data.get('receipt')}{_what(data)}, "
+               f"issued {data.get('issued_at')}")
+
+
+def _what(data: dict[str, Any]) -> str:
+    """`` (grant newsletter email at <time>)``: what a receipt attests, for the verdict line."""
+    consent = data.get("consent")
+    if not isinstance(consent, dict):
+        return ""
+    words = " ".join(str(consent[k]) for k in ("action", "scope", "channel") if consent.get(k))
+    at = f" at {consent['at']}" if consent.get("at") else ""
+    return f" ({words}{at})" if words else ""

@@ -3,7 +3,7 @@
 
 The notifier calls these functions; they flush into its session and it commits:
 
-- :func:`record_contact` when a gated or transactional message was delivered to a member;
+- :func:`record_contact` when a campaign's message was delivered to a member;
 - :func:`record_engagement` when the member clicked a tracked link, read the message in the
   inbox, replied, or pressed "useful";
 - :func:`not_for_me` when the member pressed "not for me" (pauses that scope for them until
@@ -28,9 +28,9 @@ from app.consent.scopes import CHANNELS
 from app.extensions import db
 
 GATED_KINDS = ("editorial", "promotional")
-CAMPAIGN_KINDS = (*GATED_KINDS, "transactional")
+CAMPAIGN_KINDS = GATED_KINDS
 ENGAGEMENTS = ("click", "read", "reply", "useful")
-SUPPRESSION_REASONS = ("hard-bounce", "complaint", "endpoint-gone", "manual")
+SUPPRESSION_REASONS = ("hard-bounce", "soft-bounces", "complaint", "endpoint-gone", "manual")
 
 
 def _insert(model: type) -> postgresql.Insert | sqlite.Insert:

@@ -9,6 +9,7 @@ from app import clock
 from app.accounts import members
 from app.consent import contacts, ledger, preferences
 from app.consent.scopes import find_scope
+from app.consent.words import stop_sentence
 from app.extensions import db
 
 DEMO_READER = "demo.reader@example.com"
@@ -27,10 +28,10 @@ def ensure_demo_reader() -> str | None:
                                    verified=True)
     members.update_profile(reader, reader.display_name, "Europe/Berlin")
     origin = ledger.Origin("demo", "/subscribe/newsletter")
-    ledger.grant_consent(reader.id, scope, "email", scope.consent_text, origin, joined)
-    ledger.grant_consent(reader.id, scope, "inbox", scope.consent_text, origin, joined)
+    ledger.grant_consent(reader.id, scope, "email", scope.wording, origin, joined)
+    ledger.grant_consent(reader.id, scope, "inbox", scope.wording, origin, joined)
     ledger.revoke_consent(reader.id, "newsletter", "inbox", origin, now - timedelta(days=20),
-                          wording=ledger.revoke_wording(scope.title, "inbox"))
+                          wording=stop_sentence(scope.title, "inbox"))
     for week in range(1, 5):
         sent = now - timedelta(days=7 * week + 1)
         ref = f"demo-letter-{week}"

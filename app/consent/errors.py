@@ -10,10 +10,19 @@
     ├── WebhookError             a webhook endpoint cannot be added, used or verified
     │   ├── UnsafeWebhookURL     not https, too long, or resolving to a non-public address
     │   └── WebhookFailed        the endpoint did not answer as it should
+    │       └── EndpointUnreachable  its host could not be reached at all
     └── SubscriptionError        a double opt-in request cannot be made or confirmed
         └── NotSubscribable      the scope cannot be subscribed to by address
 
     ScopeFileError               a problem in content/scopes.toml (``path`` and ``line``)
+
+    ReceiptError                 a consent receipt cannot be shown to be ours
+    ├── MalformedReceipt         not a JSON object with an Ed25519 signature object
+    │   └── UnsupportedAlgorithm its signature names another algorithm
+    └── InvalidReceipt           well formed, but the signature does not hold
+        ├── UnknownKey           signed by a key that is not among the keys given
+        └── BadSignature         the content changed after it was signed
+    ReceiptKeyError              a signing key or a set of public keys cannot be read
 """
 
 from __future__ import annotations
@@ -61,6 +70,15 @@ class WebhookFailed(WebhookError):
     pass
 
 
+class EndpointUnreachable(WebhookFailed):
+    """No checked address of the endpoint's host answered in time: the host is down, not the
+    message refused."""
+
+    def __init__(self, message: str, host: str) -> None:
+        super().__init__(message)
+        self.host = host
+
+
 class SubscriptionError(ConsentError):
     pass
 
@@ -75,3 +93,31 @@ class ScopeFileError(ValueError):
     def __init__(self, path: Path, line: int, message: str) -> None:
         self.path, self.line, self.message = path, max(line, 1), message
         super().__init__(f"{path}:{self.line}: {message}")
+
+
+class ReceiptError(Exception):
+    """Base class; ``str(error)`` says in one line what is wrong with the receipt."""
+
+
+class MalformedReceipt(ReceiptError):
+    pass
+
+
+class UnsupportedAlgorithm(MalformedReceipt):
+    pass
+
+
+class InvalidReceipt(ReceiptError):
+    pass
+
+
+class UnknownKey(InvalidReceipt):
+    pass
+
+
+class BadSignature(InvalidReceipt):
+    pass
+
+
+class ReceiptKeyError(Exception):
+    """A key file, key document or key URL that cannot be used; the message names it."""

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.consent.cadence import terms
 from app.consent.gate import (
+    MONTH,
     REASONS,
-    TRANSACTIONAL,
     WEEK,
     Campaign,
     Decision,
@@ -21,6 +22,8 @@ from app.consent.gate import (
     daily_count,
     decide,
     ignored_streak,
+    in_schedule,
+    next_allowed,
     quiet_until,
     relevant_contacts,
     zone,
@@ -31,12 +34,13 @@ LABELS = {
     "stale-consent": "On the current wording", "expired": "Still fresh",
     "address": "Has an address", "suppressed": "Not bouncing", "cooldown": "Cooled down",
     "cap": "Within the cap", "paused": "Not paused", "quiet": "Outside quiet hours",
+    "schedule": "On a promised day and time",
 }
 
 
 @dataclass(frozen=True)
 class Check:
-    """One line: ``passed`` is None for a check that does not apply (transactional)."""
+    """One line: ``passed`` is None when the member is unknown."""
 
     code: str
     label: str
@@ -55,14 +59,11 @@ def explain(facts: Facts, campaign: Campaign, member_id: int, channel: str, now:
     member = facts.members.get(member_id)
     lines = []
     for code in REASONS:
-        applies = campaign.kind != TRANSACTIONAL or code in ("account", "address")
         if member is None:
             fact = "There is no such member." if code == "account" else "Unknown member."
-        elif not applies:
-            fact = "Not checked: transactional messages need only an account and an address."
         else:
             fact = FACTS[code](member, facts, campaign, channel, now)
-        passed = (code not in decision.reasons) if applies and member is not None else (
+        passed = (code not in decision.reasons) if member is not None else (
             False if code == "account" else None)
         lines.append(Check(code, LABELS[code], passed, fact))
     return decision, lines
@@ -100,10 +101,13 @@ def _stale(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
     state = m.consents.get((scope.slug, channel))
     if state is None or not state.granted:
         return "No grant to check."
-    if state.version == scope.consent_version:
-        return f"Granted on wording version {state.version}, the current one."
-    return (f"Granted on wording version {state.version}; version {scope.consent_version} is "
-            "current, so the member must be asked again.")
+    if state.version != scope.consent_version:
+        return (f"Granted on wording version {state.version}; version {scope.consent_version} "
+                "is current, so the member must be asked again.")
+    if state.wording_hash is not None and state.wording_hash != scope.wording_hash:
+        return ("Granted to other words (the consent text or the cadence changed since); the "
+                "member must be asked again.")
+    return f"Granted on wording version {state.version}, to the current words."
 
 
 def _renewed(m: MemberFacts, campaign: Campaign, channel: str, now: datetime
@@ -144,8 +148,8 @@ def _address(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
 def _suppressed(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
                 now: datetime) -> str:
     if channel == "email":
-        return "The address hard-bounced or complained." if m.email_suppressed else \
-            "No hard bounce or complaint on the address."
+        return "The address bounced or its owner complained." if m.email_suppressed else \
+            "No bounce or complaint on the address."
     if channel == "webhook" and m.webhook_verified and not m.webhook_enabled:
         return "Every verified endpoint is disabled."
     return "Nothing suppressed."
@@ -163,10 +167,14 @@ def _cooldown(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
 
 def _cap(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
          now: datetime) -> str:
-    week = {c.campaign for c in relevant_contacts(m, campaign, now) if c.sent_at > now - WEEK}
+    contacts = relevant_contacts(m, campaign, now)
+    week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
     day = daily_count(m, campaign, now)
-    return (f"{len(week)} of at most {campaign.scope.max_per_week} on this scope in 7 days; "
-            f"{day} of at most {facts.daily_cap} on all scopes in 24 hours.")
+    words = f"{len(week)} of at most {campaign.scope.max_per_week} on this scope in 7 days; "
+    if campaign.scope.max_per_month is not None:
+        month = {c.campaign for c in contacts if c.sent_at > now - MONTH}
+        words += f"{len(month)} of at most {campaign.scope.max_per_month} in 30 days; "
+    return words + f"{day} of at most {facts.daily_cap} on all scopes in 24 hours."
 
 
 def _paused(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
@@ -200,9 +208,26 @@ def _quiet(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
     return f"Quiet hours {hours}; it is {local} there, so it waits until {when(until)}."
 
 
+def _schedule(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str,
+              now: datetime) -> str:
+    scope = campaign.scope
+    if not scope.days and scope.send_window is None:
+        return "This scope promises no particular days or times."
+    local = now.astimezone(zone(m.time_zone))
+    promised = f"Promised: {terms(scope.cadence)}; it is {local.strftime('%a %H:%M')} in " \
+               f"{m.time_zone}"
+    if in_schedule(scope, local):
+        return promised + "."
+    moment = next_allowed(m, scope, now)
+    if moment is None:
+        return promised + ", and the member's quiet hours leave no promised moment open."
+    return promised + f", so it waits until {when(moment)}."
+
+
 FactFunction = Callable[[MemberFacts, Facts, Campaign, str, datetime], str]
 FACTS: dict[str, FactFunction] = {
     "account": _account, "earned": _earned, "consented": _consented, "stale-consent": _stale,
     "expired": _expired, "address": _address, "suppressed": _suppressed,
     "cooldown": _cooldown, "cap": _cap, "paused": _paused, "quiet": _quiet,
+    "schedule": _schedule,
 }

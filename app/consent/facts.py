@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Executable, and_, bindparam, case, func, or_, select
 
 from app.accounts.models import Member
-from app.consent.gate import ConsentFact, ContactFact, Facts, MemberFacts
+from app.consent.gate import DAY, ConsentFact, ContactFact, Facts, MemberFacts
 from app.consent.models import (
     ConsentPreferences,
     ConsentState,
@@ -82,7 +83,8 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
     consents: defaultdict[int, dict[tuple[str, str], ConsentFact]] = defaultdict(dict)
     for (state,) in _rows(select(ConsentState), ConsentState.member_id, ids):
         consents[state.member_id][(state.scope, state.channel)] = ConsentFact(
-            state.granted, state.wording_version, state.granted_at, state.changed_at)
+            state.granted, state.wording_version, state.granted_at, state.changed_at,
+            state.wording_hash)
     not_for_me: defaultdict[int, set[str]] = defaultdict(set)
     resumed: defaultdict[int, dict[str, datetime]] = defaultdict(dict)
     for (pause,) in _rows(select(ScopePause), ScopePause.member_id, ids):
@@ -110,5 +112,103 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
 
 
 def facts_for(member_id: int) -> Facts:
-    """The facts of one member, for a decision just before sending."""
+    """Every fact about one member (every scope and channel)."""
     return load_facts([member_id])
+
+
+@cache
+def _send_queries() -> tuple[Executable, Executable]:
+    """The two statements of :func:`facts_for_send`, built once: their parameters are bound
+    per call, so a delivery pays for no statement construction."""
+    prefs, state, pause = ConsentPreferences, ConsentState, ScopePause
+    usable = and_(WebhookEndpoint.verified_at.is_not(None), WebhookEndpoint.disabled_at.is_(None))
+    endpoints = select(WebhookEndpoint.id).where(WebhookEndpoint.member_id == Member.id)
+    member = (
+        select(
+            Member.deleted_at, Member.email_verified_at, Member.time_zone,
+            prefs.quiet_start, prefs.quiet_end, prefs.paused_until,
+            select(Suppression.id).where(Suppression.address_key == Member.email_key)
+            .exists().label("suppressed"),
+            endpoints.where(WebhookEndpoint.verified_at.is_not(None)).exists()
+            .label("webhook_verified"),
+            endpoints.where(usable).exists().label("webhook_enabled"),
+            select(Entitlement.member_id).where(Entitlement.member_id == Member.id,
+                                                Entitlement.reward == bindparam("reward"))
+            .exists().label("earned"),
+            state.granted, state.wording_version, state.granted_at, state.changed_at,
+            state.wording_hash, pause.not_for_me_at, pause.resumed_at,
+        )
+        .outerjoin(prefs, prefs.member_id == Member.id)
+        .outerjoin(state, and_(state.member_id == Member.id, state.scope == bindparam("scope"),
+                               state.channel == bindparam("channel")))
+        .outerjoin(pause, and_(pause.member_id == Member.id, pause.scope == bindparam("scope")))
+        .where(Member.id == bindparam("member_id"))
+    )
+    contacts = (
+        select(Contact.scope, Contact.campaign, Contact.kind, Contact.sent_at,
+               Contact.engaged_at, Contact.last_engaged_at)
+        .where(Contact.member_id == bindparam("member_id"),
+               or_(Contact.scope == bindparam("scope"), Contact.sent_at > bindparam("since")))
+    )
+    return member, contacts
+
+
+def facts_for_send(member_id: int, scope: str, channel: str, now: datetime) -> Facts:
+    """The facts the gate reads to decide about one delivery of ``scope`` on ``channel`` at
+    ``now``, in two queries: the member with their preferences, suppression, endpoints,
+    entitlement, consent state and pause of ``scope``; then their contacts on ``scope`` and
+    every contact of the last day (the daily cap). :func:`decide` answers on them exactly as
+    on :func:`load_facts` for that scope, channel and moment (a property test checks it)."""
+    member_query, contact_query = _send_queries()
+    params = {"member_id": member_id, "scope": scope, "channel": channel,
+              "reward": f"scope:{scope}", "since": now - DAY}
+    row = db.session.execute(member_query, params).one_or_none()
+    if row is None:
+        return Facts(members={}, daily_cap=daily_cap())
+    contacts = tuple(
+        ContactFact(c.scope, c.campaign, c.kind, c.sent_at, c.engaged_at, c.last_engaged_at)
+        for c in db.session.execute(contact_query, params)
+    )
+    consents = {} if row.granted is None else {(scope, channel): ConsentFact(
+        row.granted, row.wording_version, row.granted_at, row.changed_at, row.wording_hash)}
+    member = MemberFacts(
+        member_id=member_id, active=row.deleted_at is None,
+        email_verified=row.email_verified_at is not None,
+        email_suppressed=bool(row.suppressed), webhook_verified=bool(row.webhook_verified),
+        webhook_enabled=bool(row.webhook_enabled), time_zone=row.time_zone,
+        quiet_start=row.quiet_start, quiet_end=row.quiet_end, paused_until=row.paused_until,
+        earned=frozenset({scope} if row.earned else ()), consents=consents,
+        not_for_me=frozenset({scope} if row.not_for_me_at is not None else ()),
+        resumed_at={scope: row.resumed_at} if row.resumed_at is not None else {},
+        contacts=contacts,
+    )
+    return Facts(members={member_id: member}, daily_cap=daily_cap())
+
+
+def hold_facts(member_id: int, scope: str, channel: str) -> None:
+    """On PostgreSQL, lock ``FOR SHARE`` until the transaction ends every existing row whose
+    change could change the gate's answer for (member, scope, channel): the member, the
+    consent state, the preferences, the scope's pause, the address's suppression, the
+    webhook endpoints and the entitlement. A writer of any of them waits for the send in
+    flight; the caller reads the facts after this returns."""
+    db.session.execute(select(Member.id).where(Member.id == member_id)
+                       .with_for_update(read=True))
+    db.session.execute(select(ConsentState.member_id).where(
+        ConsentState.member_id == member_id, ConsentState.scope == scope,
+        ConsentState.channel == channel).with_for_update(read=True))
+    db.session.execute(select(ConsentPreferences.member_id)
+                       .where(ConsentPreferences.member_id == member_id)
+                       .with_for_update(read=True))
+    db.session.execute(select(ScopePause.member_id).where(
+        ScopePause.member_id == member_id, ScopePause.scope == scope).with_for_update(read=True))
+    db.session.execute(select(Entitlement.member_id).where(
+        Entitlement.member_id == member_id, Entitlement.reward == f"scope:{scope}")
+        .with_for_update(read=True))
+    if channel == "email":
+        db.session.execute(select(Suppression.address_key).join(
+            Member, Member.email_key == Suppression.address_key)
+            .where(Member.id == member_id).with_for_update(of=Suppression, read=True))
+    elif channel == "webhook":
+        db.session.execute(select(WebhookEndpoint.id)
+                           .where(WebhookEndpoint.member_id == member_id)
+                           .with_for_update(read=True))

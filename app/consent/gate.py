@@ -7,25 +7,31 @@ and a property test keeps the two equal. Every failing check has a stable reason
 ``account``        M is active (not deleted)
 ``earned``         M holds ``scope:S``
 ``consented``      the latest ledger event for (M, S, H) is a grant, and S offers H
-``stale-consent``  … and that grant was on the current wording version of S
+``stale-consent``  … and that grant was given to the current words of S: the same
+                   ``consent_version`` and the same SHA-256 of :attr:`Scope.wording` (which
+                   holds the cadence, so changing the cadence asks every member again)
 ``expired``        S.expires_after_days is set and neither the grant nor an engagement with S
                    happened within that many days
 ``address``        email: the address is verified; webhook: a verified endpoint; inbox: always
 ``suppressed``     email: no hard bounce or complaint on the address; webhook: not every
                    verified endpoint is disabled
 ``cooldown``       T >= grant time + S.cooldown_hours
-``cap``            fewer than S.max_per_week campaigns on S in the 7 days up to T, and fewer than
-                   the daily cap of gated campaigns (any scope) in the 24 hours up to T
+``cap``            fewer than S.max_per_week campaigns on S in the 7 days up to T, fewer than
+                   S.max_per_month in the 30 days up to T, and fewer than the daily cap of
+                   campaigns (any scope) in the 24 hours up to T
 ``paused``         M did not pause everything until after T, did not say "not for me" about S
                    (lifted by engaging again), and did not ignore the last
                    S.pause_after_ignored campaigns on S (since the last resume)
-``quiet``          T is outside M's quiet hours in M's time zone: the delivery is deferred to
-                   ``deferred_until``, not dropped
+``quiet``          T is outside M's quiet hours in M's time zone
+``schedule``       T falls on one of S.days and inside S.send_window, in M's time zone
 
-Transactional campaigns need only ``account`` and ``address``. Facts about past deliveries
-count only deliveries of gated kinds sent at or before T, and never those of the campaign
-being decided (so its second channel is not capped by its first). A campaign counts as
-engaged when any of its deliveries to M was engaged with.
+``quiet`` and ``schedule`` defer, they never drop: ``deferred_until`` is the first moment both
+allow. Every composed campaign passes every check, whatever its kind; messages the product
+sends to one member because of what that member just did (system messages) do not go through
+campaigns at all. Facts about past deliveries count only deliveries of campaigns (the two
+gated kinds) sent at or before T, and never those of the campaign being decided (so its second
+channel is not capped by its first). A campaign counts as engaged when any of its deliveries
+to M was engaged with.
 """
 
 from __future__ import annotations
@@ -38,16 +44,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.consent.scopes import Scope
 
 REASONS = ("account", "earned", "consented", "stale-consent", "expired", "address",
-           "suppressed", "cooldown", "cap", "paused", "quiet")
-TRANSACTIONAL = "transactional"
+           "suppressed", "cooldown", "cap", "paused", "quiet", "schedule")
+DEFERRING = frozenset({"quiet", "schedule"})
 GATED_KINDS = frozenset({"editorial", "promotional"})
-WEEK, DAY = timedelta(days=7), timedelta(days=1)
+WEEK, DAY, MONTH = timedelta(days=7), timedelta(days=1), timedelta(days=30)
+LOOKAHEAD = timedelta(days=8)
 
 
 @dataclass(frozen=True)
 class Campaign:
-    """What is being sent: to ``scope``, of ``kind`` (``editorial``, ``promotional`` or
-    ``transactional``). ``ref`` names the campaign in the contact history."""
+    """What is being sent: to ``scope``, of ``kind`` (``editorial`` or ``promotional``; the
+    kind labels a campaign, it never changes what the gate checks). ``ref`` names the
+    campaign in the contact history."""
 
     scope: Scope
     kind: str
@@ -67,6 +75,7 @@ class ConsentFact:
     version: int
     granted_at: datetime | None = None
     changed_at: datetime | None = None
+    wording_hash: str | None = None  # None: not known (only in hand-made facts)
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,9 @@ class Facts:
 @dataclass(frozen=True)
 class Decision:
     """``allowed`` when no check failed. ``reasons`` lists the failing checks in the order of
-    :data:`REASONS`. ``deferred_until`` is when M's quiet hours end, when ``quiet`` failed."""
+    :data:`REASONS`. When only ``quiet`` and ``schedule`` failed, ``deferred_until`` is the
+    first moment both allow (None when M's quiet hours cover every moment the scope's
+    schedule allows in the next eight days)."""
 
     allowed: bool
     reasons: tuple[str, ...]
@@ -123,7 +134,7 @@ class Decision:
     @property
     def eligible(self) -> bool:
         """Whether the delivery belongs in the outbox: allowed now, or only deferred."""
-        return all(reason == "quiet" for reason in self.reasons)
+        return all(reason in DEFERRING for reason in self.reasons)
 
 
 # --- the checks -----------------------------------------------------------------------------
@@ -193,6 +204,53 @@ def quiet_until(member: MemberFacts, now: datetime) -> datetime | None:
     return first_instant_at(wall, tz, after=now)
 
 
+def in_schedule(scope: Scope, local: datetime) -> bool:
+    """Whether the local wall-clock time ``local`` is on one of the scope's days and inside its
+    send window. A window that wraps past midnight belongs to the day it starts on."""
+    minute = local.hour * 60 + local.minute
+    weekday = local.weekday()
+    if scope.send_window is not None:
+        start, end = scope.send_window
+        if not in_quiet_hours(start, end, minute):
+            return False
+        if start > end and minute < end:
+            weekday = (weekday - 1) % 7
+    return not scope.days or weekday in scope.days
+
+
+def schedule_opens(scope: Scope, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which the scope's schedule opens in ``tz``."""
+    local = now.astimezone(tz)
+    start = scope.send_window[0] if scope.send_window is not None else 0
+    for offset in range(9):
+        day = local.date() + timedelta(days=offset)
+        if scope.days and day.weekday() not in scope.days:
+            continue
+        wall = datetime.combine(day, time(start // 60, start % 60))
+        if wall <= local.replace(tzinfo=None):
+            continue
+        instant = first_instant_at(wall, tz, after=now)
+        if instant > now and in_schedule(scope, instant.astimezone(tz)):
+            return instant
+    return None
+
+
+def next_allowed(member: MemberFacts, scope: Scope, now: datetime) -> datetime | None:
+    """The first moment at or after ``now`` outside M's quiet hours and inside the scope's
+    schedule, looking at most :data:`LOOKAHEAD` ahead."""
+    tz = zone(member.time_zone)
+    moment: datetime | None = now
+    while moment is not None and moment - now <= LOOKAHEAD:
+        quiet = quiet_until(member, moment)
+        if quiet is not None:
+            moment = quiet
+        elif not in_schedule(scope, moment.astimezone(tz)):
+            moment = schedule_opens(scope, tz, moment)
+        else:
+            return moment
+    return None
+
+
 def first_instant_at(wall: datetime, tz: ZoneInfo, after: datetime) -> datetime:
     """The first instant later than ``after`` whose wall-clock time in ``tz`` is ``wall``; for
     a wall time skipped by a daylight-saving change, the instant the clocks jumped."""
@@ -232,8 +290,6 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
         failed.add("account")
     if not has_address(m, channel):
         failed.add("address")
-    if campaign.kind == TRANSACTIONAL:
-        return _decision(failed)
 
     scope = campaign.scope
     slug = scope.slug
@@ -245,7 +301,8 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
         failed.add("consented")
     else:
         assert consent is not None
-        if consent.version != scope.consent_version:
+        if consent.version != scope.consent_version or (
+                consent.wording_hash is not None and consent.wording_hash != scope.wording_hash):
             failed.add("stale-consent")
         if now < granted_at + timedelta(hours=scope.cooldown_hours):
             failed.add("cooldown")
@@ -260,20 +317,26 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
         ):
             failed.add("expired")
     week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
-    if len(week) >= scope.max_per_week or daily_count(m, campaign, now) >= facts.daily_cap:
+    month = {c.campaign for c in contacts if c.sent_at > now - MONTH}
+    if len(week) >= scope.max_per_week or daily_count(m, campaign, now) >= facts.daily_cap \
+            or (scope.max_per_month is not None and len(month) >= scope.max_per_month):
         failed.add("cap")
     if (m.paused_until is not None and now < m.paused_until) or slug in m.not_for_me \
             or ignored_streak(m, slug, contacts) >= scope.pause_after_ignored:
         failed.add("paused")
-    deferred = quiet_until(m, now)
-    if deferred is not None:
+    deferred = None
+    if quiet_until(m, now) is not None:
         failed.add("quiet")
+    if not in_schedule(scope, now.astimezone(zone(m.time_zone))):
+        failed.add("schedule")
+    if failed & DEFERRING:
+        deferred = next_allowed(m, scope, now)
     return _decision(failed, deferred)
 
 
 def daily_count(member: MemberFacts, campaign: Campaign, now: datetime) -> int:
-    """Gated campaigns (any scope, other than ``campaign``) that reached the member in the 24
-    hours up to ``now``."""
+    """Campaigns (any scope, other than ``campaign``) that reached the member in the 24 hours
+    up to ``now``."""
     since = now - DAY
     return len({c.campaign for c in member.contacts
                 if c.kind in GATED_KINDS and since < c.sent_at <= now

@@ -58,7 +58,8 @@ class Client:
 @dataclass(frozen=True)
 class Origin:
     """Where the wording was shown: ``source`` (``form:<id>``, ``preferences``,
-    ``unsubscribe-link``, ``admin``, ``expiry`` …), the page's path, and the browser."""
+    ``unsubscribe-link``, ``why-page``, ``inbox``, ``admin``, ``expiry``, ``deletion`` …),
+    the page's path, and the browser."""
 
     source: str
     page: str | None = None
@@ -117,8 +118,8 @@ def _append(member_id: int, scope: str, channel: str, action: str, wording: str,
     values = {
         "member_id": member_id, "scope": scope, "channel": channel,
         "granted": action == GRANT, "wording_version": version,
-        "granted_at": now if action == GRANT else None, "changed_at": now,
-        "event_id": event.id,
+        "wording_hash": event.wording_hash, "granted_at": now if action == GRANT else None,
+        "changed_at": now, "event_id": event.id,
     }
     insert = postgresql.insert(ConsentState) if db.dialect == "postgresql" \
         else sqlite.insert(ConsentState)
@@ -139,8 +140,8 @@ def _append(member_id: int, scope: str, channel: str, action: str, wording: str,
 def grant_consent(member_id: int, scope: Scope, channel: str, wording: str, origin: Origin,
                   now: datetime) -> ConsentEvent | None:
     """Record that the member said yes to ``scope`` on ``channel`` after being shown
-    ``wording``. Returns the new event, or None when a grant on the current wording already
-    stands (nothing is written).
+    ``wording`` (:attr:`Scope.wording`: the consent text and the cadence terms). Returns the
+    new event, or None when a grant to the current words already stands (nothing is written).
 
     Raises :class:`ChannelNotOffered`, :class:`NotEarned` (the member does not hold
     ``scope:<slug>``, or is not an active member) or :class:`WordingChanged` (``wording`` is
@@ -151,31 +152,31 @@ def grant_consent(member_id: int, scope: Scope, channel: str, wording: str, orig
     member = get_member(member_id)
     if member is None or not member.is_active or not holds(member_id, scope.reward):
         raise NotEarned(f"{scope.title} is offered to members who earned it.")
-    if wording != scope.consent_text:
+    if wording != scope.wording:
         raise WordingChanged("The wording of this permission changed. Read it again, then "
                              "say yes if you still want it.")
     state = _state(member_id, scope.slug, channel)
-    if state is not None and state.granted and state.wording_version == scope.consent_version:
+    if state is not None and state.granted and state.wording_version == scope.consent_version \
+            and state.wording_hash == scope.wording_hash:
         return None
     return _append(member_id, scope.slug, channel, GRANT, wording, scope.consent_version,
                    origin, now)
 
 
-def revoke_wording(scope_title: str, channel: str) -> str:
-    """What the one-click stop control says; recorded as the wording of a revoke."""
-    return f"Stop {scope_title} by {channel}."
-
-
 def revoke_consent(member_id: int, scope: str, channel: str, origin: Origin, now: datetime,
-                   *, wording: str | None = None, version: int | None = None,
-                   ) -> ConsentEvent | None:
+                   *, wording: str, version: int | None = None) -> ConsentEvent | None:
     """Record that the member said no. Always allowed, whatever the scope or entitlement;
-    returns None (and writes nothing) when no grant stands for (member, scope, channel)."""
+    returns None (and writes nothing) when no grant stands for (member, scope, channel).
+
+    ``wording`` is exactly what the control the member used showed, as the view rendered it
+    with :mod:`app.consent.words` (or, for a revoke nobody made, the sentence saying so); the
+    ledger never makes words up. Raises :class:`ValueError` for blank words."""
+    if not wording.strip():
+        raise ValueError("a revoke records the words of the control that made it")
     state = _state(member_id, scope, channel)
     if state is None or not state.granted:
         return None
-    text = wording or revoke_wording(scope, channel)
-    event = _append(member_id, scope, channel, REVOKE, text,
+    event = _append(member_id, scope, channel, REVOKE, wording,
                     version if version is not None else state.wording_version, origin, now)
     events.emit(ConsentRevoked(member_id=member_id, scope=scope, channel=channel,
                                source=event.source, at=now))

@@ -75,7 +75,8 @@ class ConsentEvent(Base):
 
 
 class ConsentState(Base):
-    """The latest ledger event per (member, scope, channel), derived and kept in step."""
+    """The latest ledger event per (member, scope, channel), derived and kept in step, with
+    the version and SHA-256 of the words of that event."""
 
     __tablename__ = "consent_states"
 
@@ -86,6 +87,7 @@ class ConsentState(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     granted: Mapped[bool] = mapped_column(Boolean())
     wording_version: Mapped[int] = mapped_column(Integer())
+    wording_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     event_id: Mapped[int] = mapped_column(ForeignKey("consent_events.id"))

@@ -4,9 +4,15 @@ A webhook URL must be https (http only on loopback, and only under the test sett
 ``WEBHOOK_ALLOW_LOOPBACK``), at most :data:`MAX_URL_LENGTH` characters, without user info or a
 fragment. Its host is resolved first and **every** resolved address is checked: loopback,
 private, link-local, multicast, reserved, unspecified, shared and cloud-metadata addresses are
-refused. The connection is then made to a checked address (so a DNS answer that changes between
-the check and the connection cannot move it), with the original Host header and TLS server
-name, a :data:`TIMEOUT_SECONDS` deadline, and no redirects followed.
+refused. An IPv6 address that carries an IPv4 address is judged by the IPv4 address it carries
+(IPv4-mapped ``::ffff:0:0/96``, 6to4 ``2002::/16``, NAT64 ``64:ff9b::/96``, IPv4-compatible
+``::/96``), so ``2002:7f00:1::`` is the loopback address it stands for; Teredo ``2001::/32``
+(whose client address is the bitwise NOT of its last 32 bits), the local-use NAT64 prefix
+``64:ff9b:1::/48`` (where the IPv4 address sits depends on the operator's prefix length) and
+IPv4-compatible addresses are refused whatever they carry. The connection is then made to a
+checked address (so a DNS answer that changes between the check and the connection cannot move
+it), with the original Host header and TLS server name, a :data:`TIMEOUT_SECONDS` deadline, and
+no redirects followed.
 
 The resolver is injected (``resolve(host, port) -> [address, …]``) so callers and tests can
 supply their own.
@@ -23,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from app.consent.errors import UnsafeWebhookURL, WebhookFailed
+from app.consent.errors import EndpointUnreachable, UnsafeWebhookURL, WebhookFailed
 
 MAX_URL_LENGTH = 500
 TIMEOUT_SECONDS = 10.0
@@ -64,10 +70,44 @@ class HttpResult:
         return 200 <= self.status < 300
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address that ``address`` carries, with the name of the form that carries it,
+    or None for an IPv6 address of its own."""
+    if address.ipv4_mapped is not None:
+        return "an IPv4-mapped", address.ipv4_mapped
+    if address.sixtofour is not None:
+        return "a 6to4", address.sixtofour
+    if address.teredo is not None:
+        return "a Teredo", address.teredo[1]  # the client: NOT of the last 32 bits
+    low = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    if address in NAT64:
+        return "a NAT64", low
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: and ::1, judged as IPv6
+        return "an IPv4-compatible", low
+    return None
+
+
 def address_problem(address: IPAddress, allow_loopback: bool) -> str | None:
     """Why a resolved address may not be used, or None when it is a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in LOCAL_NAT64:
+            return "a local-use NAT64 address"
+        carried = embedded_ipv4(address)
+        if carried is not None:
+            form, inner = carried
+            mapped = form == "an IPv4-mapped"
+            problem = address_problem(inner, allow_loopback and mapped)
+            if problem is not None:
+                return f"{problem} (inside {form} address)"
+            if form in ("a Teredo", "an IPv4-compatible"):
+                return f"{form} address"
+            if mapped or form == "a NAT64":
+                return None
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if address.is_unspecified:
@@ -165,8 +205,9 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: b
     """POST ``body`` to ``url`` after checking it (see the module). Returns the status and at
     most 64 KiB of the answer; a redirect is returned as it is, never followed.
 
-    Raises :class:`UnsafeWebhookURL`, or :class:`WebhookFailed` when no checked address could
-    be reached in time.
+    Raises :class:`UnsafeWebhookURL`; :class:`EndpointUnreachable` when no checked address
+    accepted a connection in time; :class:`WebhookFailed` when the endpoint took the connection
+    but gave no answer.
     """
     target = check_url(url, allow_loopback=allow_loopback, resolve=resolve)
     deadline = time.monotonic() + timeout
@@ -182,11 +223,19 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: b
         else:
             connection = _PinnedHTTP(target.host, target.port, address, remaining)
         try:
+            connection.connect()
+        except OSError as exc:  # nobody there: try the host's next address
+            last_error = exc
+            connection.close()
+            continue
+        try:
             connection.request("POST", target.path, body=body, headers=dict(headers))
             response = connection.getresponse()
             return HttpResult(response.status, _read(response, deadline))
         except (OSError, http.client.HTTPException) as exc:
-            last_error = exc
+            # Connected, so the message may have arrived: a failure of this delivery.
+            raise WebhookFailed(f"{target.host} did not answer: {exc}.") from None
         finally:
             connection.close()
-    raise WebhookFailed(f"We could not reach {target.host}: {last_error or 'timed out'}.")
+    raise EndpointUnreachable(f"We could not reach {target.host}: {last_error or 'timed out'}.",
+                              target.host)

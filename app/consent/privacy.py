@@ -1,5 +1,6 @@
 """What the consent area holds about a member, for the data export; and what it does when the
-member is deleted (pseudonymise the ledger, forget the rest)."""
+member is deleted (record the end of every standing yes, pseudonymise the ledger, forget the
+rest)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from app.accounts.members import get_member
 from app.accounts.privacy import MemberDeleting
 from app.consent import contacts, ledger, preferences, webhooks
 from app.consent.models import ConfirmationMail, SubscriptionRequest, Suppression
+from app.consent.scopes import find_scope
+from app.consent.words import deleted_words
 from app.extensions import db
 
 
@@ -73,8 +76,16 @@ def export_consent(member_id: int) -> dict[str, Any]:
 
 
 def on_member_deleting(event: MemberDeleting) -> None:
-    """Pseudonymise the member's ledger and forget what is keyed by their address; the rest
-    (states, preferences, pauses, contacts, endpoints) goes with the member row."""
+    """End every yes that still stands with a revoke (source ``deletion``; nobody pressed a
+    stop, and its words say so and why), pseudonymise the member's ledger and forget what is
+    keyed by their address; the rest (states, preferences, pauses, contacts, endpoints) goes
+    with the member row. Earlier events are not touched."""
+    for (slug, channel), state in ledger.states_of(event.member_id).items():
+        if state.granted:
+            scope = find_scope(slug)
+            ledger.revoke_consent(event.member_id, slug, channel, ledger.Origin("deletion"),
+                                  event.at,
+                                  wording=deleted_words(scope.title if scope else slug, channel))
     ledger.pseudonymise(event.member_id, event.at)
     member = get_member(event.member_id)
     if member is None:

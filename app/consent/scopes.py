@@ -4,16 +4,26 @@
 
     [newsletter]
     title = "The weekly letter"
-    promise = "One email on Fridays with the three best new articles. Nothing else."
+    about = "the three best new articles"   # what, in words: no frequency, day or time
     consent_text = "Yes, send me the weekly letter. I can stop it with one click at any time."
-    consent_version = 1          # raise it when the wording changes materially
+    consent_version = 1          # raise it to ask every member again with unchanged words
     channels = ["email", "inbox"]
     earned_by = ["account"]
     kind = "editorial"           # or "promotional"
     max_per_week = 1
+    max_per_month = 4            # optional
+    days = ["fri"]               # optional: mon … sun; deferred to the next allowed day
+    send_window = "08:00-18:00"  # optional, in the member's time zone; may wrap past midnight
     cooldown_hours = 24          # default 24
     pause_after_ignored = 4      # default 4
     expires_after_days = 365     # optional
+
+The cadence is data, and every sentence members read is rendered from it (:mod:`app.consent.
+cadence`): :attr:`Scope.promise` ("The three best new articles. At most one message a week, on
+Fridays between 08:00 and 18:00 your time, by email or in your inbox on this site.") and
+:attr:`Scope.wording`, the exact words a member says yes to (the consent text and the cadence
+terms). A grant is current only while both its version and the SHA-256 of its words match the
+scope's, so changing the cadence asks every member again.
 
 The file is read again when it changes. A scope with a problem is left out (and logged), the
 others stay; ``flask content check`` reports every problem with its path and line.
@@ -32,6 +42,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.consent import cadence
 from app.consent.errors import ScopeFileError, UnknownScope
 from app.rewards.errors import RuleError
 from app.rewards.rules import check_pattern, pattern_matches
@@ -41,10 +52,13 @@ log = logging.getLogger("pullfirst.consent")
 CHANNELS = ("email", "inbox", "webhook")
 KINDS = ("editorial", "promotional")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-MAX_TEXT = {"title": 120, "promise": 500, "consent_text": 500}
-REQUIRED = ("title", "promise", "consent_text", "channels", "earned_by", "kind", "max_per_week")
+MAX_TEXT = {"title": 120, "about": 300, "consent_text": 500}
+REQUIRED = ("title", "about", "consent_text", "channels", "earned_by", "kind", "max_per_week")
 KNOWN = (*REQUIRED, "consent_version", "cooldown_hours", "pause_after_ignored",
-         "expires_after_days")
+         "expires_after_days", "max_per_month", "days", "send_window")
+RENAMED = {"promise": "promise is now rendered from the data: write what the messages are "
+                      "about in 'about' (no frequency, day or time), and the cadence in "
+                      "max_per_week, max_per_month, days and send_window"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,7 @@ class Scope:
 
     slug: str
     title: str
-    promise: str
+    about: str
     consent_text: str
     channels: tuple[str, ...]
     earned_by: tuple[str, ...]
@@ -63,6 +77,9 @@ class Scope:
     cooldown_hours: int = 24
     pause_after_ignored: int = 4
     expires_after_days: int | None = None
+    max_per_month: int | None = None
+    days: tuple[int, ...] = ()  # weekdays, Monday = 0; empty means every day
+    send_window: tuple[int, int] | None = None  # minutes after local midnight, start and end
 
     @property
     def reward(self) -> str:
@@ -70,8 +87,24 @@ class Scope:
         return f"scope:{self.slug}"
 
     @property
+    def cadence(self) -> cadence.Cadence:
+        return cadence.Cadence(self.max_per_week, self.max_per_month, self.days,
+                               self.send_window)
+
+    @property
+    def promise(self) -> str:
+        """What members read about the scope: what it is about and, rendered from the data,
+        how often, when and where."""
+        return cadence.promise(self.about, self.cadence, self.channels)
+
+    @property
+    def wording(self) -> str:
+        """The exact words a member says yes to: the consent text and the cadence terms."""
+        return cadence.wording(self.consent_text, self.cadence)
+
+    @property
     def wording_hash(self) -> str:
-        return wording_hash(self.consent_text)
+        return wording_hash(self.wording)
 
     @property
     def visitor_subscribable(self) -> bool:
@@ -154,6 +187,35 @@ class _Reader:
             raise self.problem("channels", "channels lists a channel twice")
         return tuple(value)
 
+    def about(self) -> str:
+        value = self.text("about")
+        found = cadence.names_cadence(value)
+        if found:
+            raise self.problem("about", f"about names a cadence ({found!r}): say what the "
+                                        "messages are about, and put how often and when in "
+                                        "max_per_week, max_per_month, days and send_window")
+        return value
+
+    def days(self) -> tuple[int, ...]:
+        value = self.table.get("days", [])
+        if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+            raise self.problem("days", "days must be a list of weekdays such as [\"fri\"]")
+        try:
+            return cadence.parse_days(value)
+        except ValueError as exc:
+            raise self.problem("days", str(exc)) from None
+
+    def send_window(self) -> tuple[int, int] | None:
+        value = self.table.get("send_window")
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.problem("send_window", 'send_window must be text like "08:00-18:00"')
+        try:
+            return cadence.parse_window(value)
+        except ValueError as exc:
+            raise self.problem("send_window", str(exc)) from None
+
     def earned_by(self) -> tuple[str, ...]:
         value = self.table["earned_by"]
         if not isinstance(value, list) or not value:
@@ -166,6 +228,9 @@ class _Reader:
     def scope(self) -> Scope:
         if not SLUG.match(self.slug):
             raise self.problem(None, "a scope name uses a-z, 0-9 and dashes (at most 64)")
+        for old, advice in RENAMED.items():
+            if old in self.table:
+                raise self.problem(old, advice)
         unknown = sorted(set(self.table) - set(KNOWN))
         if unknown:
             raise self.problem(unknown[0], f"unknown field {unknown[0]!r}")
@@ -175,19 +240,26 @@ class _Reader:
         kind = self.table["kind"]
         if kind not in KINDS:
             raise self.problem("kind", "kind must be 'editorial' or 'promotional'")
+        max_per_week = self.number("max_per_week", None, 1, 50) or 1
+        max_per_month = self.number("max_per_month", None, 1, 200)
+        if max_per_month is not None and max_per_month < max_per_week:
+            raise self.problem("max_per_month", "max_per_month must be at least max_per_week")
         return Scope(
             slug=self.slug,
             title=self.text("title"),
-            promise=self.text("promise"),
+            about=self.about(),
             consent_text=self.text("consent_text"),
             channels=self.channels(),
             earned_by=self.earned_by(),
             kind=kind,
-            max_per_week=self.number("max_per_week", None, 1, 50) or 1,
+            max_per_week=max_per_week,
             consent_version=self.number("consent_version", 1, 1, 1_000_000) or 1,
             cooldown_hours=self.number("cooldown_hours", 24, 0, 24 * 365) or 0,
             pause_after_ignored=self.number("pause_after_ignored", 4, 1, 100) or 4,
             expires_after_days=self.number("expires_after_days", None, 1, 3650),
+            max_per_month=max_per_month,
+            days=self.days(),
+            send_window=self.send_window(),
         )
 
 

@@ -83,7 +83,7 @@ def _request(scope: Scope, form: SubscribeForm) -> Response:
     now = clock.now()
     page = _page(scope.slug, form.origin.data)
     pending = subscriptions.request_subscription(
-        form.email.data, scope, scope.consent_text, Origin("form:subscribe", page), now)
+        form.email.data, scope, scope.wording, Origin("form:subscribe", page), now)
     may_mail = subscriptions.claim_mail_slot(pending.email_key, now)
     db.session.commit()
     if may_mail:
@@ -107,7 +107,7 @@ def _member_subscribe(scope: Scope) -> Response | str | tuple[str, int]:
         else:
             origin = Origin("form:subscribe", _page(scope.slug, form.origin.data), client())
             try:
-                subscriptions.subscribe(current_member(), scope, scope.consent_text, origin,
+                subscriptions.subscribe(current_member(), scope, scope.wording, origin,
                                         clock.now())
             except ConsentError as exc:
                 db.session.rollback()
@@ -148,7 +148,7 @@ def confirm_subscription(token: str) -> Response | str | tuple[str, int]:
                                form=form, changed=changed), 400 if changed else 200
     try:
         done = subscriptions.confirm_subscription(
-            token, pending.scope.consent_text, Origin("form:subscribe", client=client()), now)
+            token, pending.scope.wording, Origin("form:subscribe", client=client()), now)
     except signing.TokenError as exc:
         db.session.rollback()
         return _link_problem(exc)

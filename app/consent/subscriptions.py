@@ -53,7 +53,7 @@ def request_subscription(email: str, scope: Scope, wording: str, origin: Origin,
     """Store (or renew) the request of ``email`` for ``scope``. Raises
     :class:`~app.accounts.members.InvalidEmail` or :class:`WordingChanged`."""
     address = members.clean_email(email)
-    if wording != scope.consent_text:
+    if wording != scope.wording:
         raise WordingChanged("The wording of this subscription changed. Read it again below.")
     key = members.email_key(address)
     values = {"email": address, "channel": CHANNEL, "wording": wording,
@@ -151,7 +151,7 @@ def confirm_subscription(token: str, wording: str, origin: Origin, now: datetime
     request's. Raises what :func:`check_confirmation` raises, and :class:`WordingChanged`."""
     pending = check_confirmation(token, now, lock=True)
     request, scope = pending.request, pending.scope
-    if wording != scope.consent_text:
+    if wording != scope.wording:
         raise WordingChanged("The wording of this subscription changed. Read it again.")
     member = members.find_by_email(request.email)
     new_member = member is None

@@ -14,6 +14,7 @@ from app.consent.ledger import Origin, revoke_consent
 from app.consent.models import ConsentState, Contact
 from app.consent.scopes import all_scopes
 from app.consent.subscriptions import purge_requests
+from app.consent.words import lapsed_words
 from app.extensions import db
 
 
@@ -39,8 +40,8 @@ def expire_consents(now: datetime) -> int:
             ConsentState.scope == scope.slug, ConsentState.granted.is_(True),
             ConsentState.granted_at <= bound, ~renewed)).all()
         for member_id, channel in lapsed:
-            wording = (f"{scope.title} {channel} permission lapsed after "
-                       f"{scope.expires_after_days} days without use.")
+            # Nobody pressed or typed anything: the record says so, and why.
+            wording = lapsed_words(scope.title, channel, scope.expires_after_days)
             if revoke_consent(member_id, scope.slug, channel, Origin("expiry"), now,
                               wording=wording):
                 revoked += 1

@@ -1,7 +1,8 @@
 """The permissions page: say yes or stop per scope and channel, pause, quiet hours.
 
 The other pages of the area add their routes to :data:`bp` from their own modules:
-``webhook_views`` (endpoints), ``privacy_views`` (history, receipts, export, deletion),
+``webhook_views`` (endpoints), ``privacy_views`` (history, export, deletion),
+``receipt_views`` (signed receipts, by mail too, and the published keys),
 ``subscribe_views`` (double opt-in) and ``why_views`` ("why did I get this?").
 """
 
@@ -27,7 +28,7 @@ from app.consent.forms import (
 )
 from app.consent.ledger import Client, Origin
 from app.consent.scopes import channel_label, find_scope
-from app.consent.words import action_words, channel_words
+from app.consent.words import action_words, channel_words, stop_sentence
 from app.extensions import db
 from app.web.errors import render_error
 from app.web.urls import safe_next
@@ -97,7 +98,7 @@ def say_yes(scope: str, channel: str) -> Response | tuple[str, int]:
         if not form.agree.data:
             flash(f"Tick the box to say yes to {found.title}. Nothing changed.", "error")
             return back(f"scope-{scope}")
-        event = ledger.grant_consent(member.id, found, channel, found.consent_text,
+        event = ledger.grant_consent(member.id, found, channel, found.wording,
                                      _origin(form), clock.now())
     except signing.TokenError:
         db.session.rollback()
@@ -136,8 +137,9 @@ def stop(scope: str, channel: str) -> Response | tuple[str, int]:
         return render_error(400, "This button was not made for you. Nothing changed.")
     found = find_scope(scope)
     title = found.title if found else scope
+    # The button's whole text, as the page's ``stop`` macro rendered it.
     event = ledger.revoke_consent(member.id, scope, channel, _origin(form), clock.now(),
-                                  wording=ledger.revoke_wording(title, channel))
+                                  wording=stop_sentence(title, channel))
     db.session.commit()
     if event is not None:
         flash(f"Stopped. {title} will not reach you {channel_words(channel)} any more.",

@@ -37,7 +37,7 @@ def why_token(member_id: int, scope: str, channel: str, sent_at: datetime,
 def why_url(member_id: int, scope: str, channel: str, sent_at: datetime,
             kind: str = "editorial") -> str:
     """The absolute URL of the explanation of a message sent to ``member_id`` about ``scope``
-    on ``channel`` at ``sent_at`` (``kind``: editorial, promotional or transactional). The
+    on ``channel`` at ``sent_at`` (``kind``: the campaign's, editorial or promotional). The
     notifier puts it in every message; it works for 400 days."""
     token = why_token(member_id, scope, channel, sent_at, kind)
     return external_url("consent.why_page", token=token)
@@ -70,10 +70,6 @@ class Why:
     earned: Entitlement | None
     in_force: ConsentEvent | None  # the latest event at the time of the message
     now: ConsentState | None  # the state today
-
-    @property
-    def transactional(self) -> bool:
-        return self.link.kind == "transactional"
 
     @property
     def still_allowed(self) -> bool:

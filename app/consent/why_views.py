@@ -10,7 +10,7 @@ from app.consent import ledger, why
 from app.consent.forms import StopForm
 from app.consent.ledger import Origin
 from app.consent.views import bp, client
-from app.consent.words import action_words, channel_words, source_words
+from app.consent.words import action_words, channel_words, source_words, stop_sentence
 from app.extensions import db
 from app.web.errors import render_error
 
@@ -47,10 +47,11 @@ def why_stop(token: str) -> Response | tuple[str, int]:
         return render_error(400)
     link = explanation.link
     title = explanation.scope.title if explanation.scope else link.scope
+    # The page's button, as why.html rendered it.
     event = ledger.revoke_consent(
         link.member_id, link.scope, link.channel,
         Origin("why-page", "/why", client()), clock.now(),
-        wording=ledger.revoke_wording(title, link.channel))
+        wording=stop_sentence(title, link.channel))
     db.session.commit()
     if event is not None:
         flash(f"Stopped. {title} will not reach you {channel_words(link.channel)} any more.",

@@ -9,13 +9,21 @@ from flask import Flask
 
 from app import clock, events
 from app.accounts.privacy import MemberDeleting, register_exporter
-from app.consent import privacy_views, subscribe_views, webhook_views, why_views  # noqa: F401
+from app.consent import (  # noqa: F401 - the *_views' routes join the blueprint
+    privacy_views,
+    receipt_views,
+    subscribe_views,
+    webhook_views,
+    why_views,
+    words,
+)
 from app.consent.blocks import describe_scope, render_scope_cta, scope_exists
 from app.consent.checks import check_scopes
 from app.consent.cli import consent_cli
 from app.consent.demo import ensure_demo_reader
 from app.consent.permissions import stale_count
 from app.consent.privacy import export_consent, on_member_deleting
+from app.consent.receipt_keys import ready_key
 from app.consent.scopes import ScopeSource
 from app.consent.upkeep import tidy
 from app.consent.views import bp
@@ -47,6 +55,8 @@ def init_app(app: Flask) -> None:
     register_member_link(app, MemberLink("Permissions", "consent.permissions_page", order=30,
                                          count=stale_count))
     app.jinja_env.globals["channel_phrase"] = channel_words
+    app.jinja_env.globals["consent_words"] = words  # the sentences of yes and stop
     app.register_blueprint(bp)
     app.cli.add_command(consent_cli)
     register_startup_step(app, "consent", _startup)
+    register_startup_step(app, "consent receipts", ready_key)

@@ -1,4 +1,26 @@
-"""How the consent area puts actions and sources into words for members."""
+"""How the consent area puts actions and sources into words for members, and the one place
+that renders the sentence of every control that says yes or stop.
+
+A consent event records the words of the control the member used, byte for byte: the
+sentences shown with it and the control's own label, in reading order, one per line
+(:func:`said`). Templates render each part inside an element marked
+``data-consent-words="<control>"`` (the template global ``consent_words`` is this module), and
+views record :func:`said` of the very same parts, so the page and the ledger cannot disagree.
+Where no member words exist (a permission lapsed, an account was deleted), the recorded
+sentence says so plainly instead of inventing words.
+
+=========================  ==============================================================
+control                    recorded wording
+=========================  ==============================================================
+a yes box                  :attr:`Scope.wording <app.consent.scopes.Scope.wording>`, its label
+a stop button              :func:`stop_sentence` (permissions page, "why did I get this?")
+the unsubscribe page       :func:`unsubscribe_page_words`: its question and its button
+a mail's one-click         :func:`one_click_words`: the mail's footer and its link's text
+the inbox's stop           :func:`inbox_stop_words`: its sentence and its button
+the team's stop            :func:`admin_stop_sentence`, the button a marketer pressed
+a lapse, a deletion        :func:`lapsed_words`, :func:`deleted_words`: nobody acted
+=========================  ==============================================================
+"""
 
 from __future__ import annotations
 
@@ -11,6 +33,7 @@ SOURCES = {
     "why-page": "the \u201cwhy did I get this?\u201d page",
     "admin": "our team, at your request",
     "expiry": "automatically, because it lapsed without use",
+    "deletion": "automatically, because the account was deleted",
     "demo": "the demo data of this site",
 }
 
@@ -41,3 +64,76 @@ CHANNELS = {"email": "by email", "inbox": "in your inbox on this site", "webhook
 
 def channel_words(channel: str) -> str:
     return CHANNELS.get(channel, channel)
+
+
+# --- the sentences of the controls that say yes or stop ------------------------------------
+
+UNSUBSCRIBE = "Unsubscribe"
+INBOX_STOP = "Stop these messages"
+
+
+def said(*parts: str) -> str:
+    """The recorded wording of a control: its parts as shown, in reading order, one a line."""
+    return "\n".join(parts)
+
+
+def stop_sentence(title: str, channel: str) -> str:
+    """The one-click stop button of the permissions page and of the "why did I get this?"
+    page: "Stop The weekly letter by email"."""
+    return f"Stop {title} {channel_words(channel)}"
+
+
+def unsubscribe_question(title: str, channel: str) -> str:
+    return f"Stop {title} {channel_words(channel)}?"
+
+
+def unsubscribe_page_words(title: str, channel: str) -> str:
+    """The unsubscribe page: the question it asks and the button that answers it."""
+    return said(unsubscribe_question(title, channel), UNSUBSCRIBE)
+
+
+def mail_footer(title: str, promise: str) -> str:
+    """The first line of every campaign mail's footer."""
+    return f"You get this because you said yes to {title}: {promise}"
+
+
+def one_click_words(title: str, promise: str) -> str:
+    """A one-click unsubscribe (RFC 8058) from a mail: the footer sentence the mail carried and
+    the text of the link beside it. The mail program's own button is not ours to know; these
+    are the words of ours the member read in that mail about stopping it."""
+    return said(mail_footer(title, promise), UNSUBSCRIBE)
+
+
+def link_words_unknown(title: str, channel: str) -> str:
+    """A stop through a message's unsubscribe address when the words shown with it are not
+    known any more (they changed since) or there were none (a program posted to it)."""
+    return (f"No words of ours shown with this stop are on file: the unsubscribe address of a "
+            f"message about {title} {channel_words(channel)} was used, and what was shown "
+            "with it has changed since, or nothing was shown.")
+
+
+def inbox_stop_question(title: str) -> str:
+    return f"We paused {title} for you. To stop it for good, on every channel:"
+
+
+def inbox_stop_words(title: str) -> str:
+    """The inbox's stop after "not for me": its sentence and its button."""
+    return said(inbox_stop_question(title), INBOX_STOP)
+
+
+def admin_stop_sentence(title: str, channel: str) -> str:
+    """The button a marketer presses to record a stop the member asked for elsewhere (a reply,
+    a call): the record holds the team's words, with the source ``admin``."""
+    return f"Record that the member asked to stop {title} {channel_words(channel)}"
+
+
+def lapsed_words(title: str, channel: str, days: int) -> str:
+    """An ``expiry`` revoke: nobody acted."""
+    return (f"Nobody pressed or typed anything: the yes to {title} {channel_words(channel)} "
+            f"lapsed after {days} days without use.")
+
+
+def deleted_words(title: str, channel: str) -> str:
+    """The revoke recorded when a member deletes their account: no stop was shown or pressed."""
+    return (f"Nobody pressed or typed a stop: the yes to {title} {channel_words(channel)} "
+            "ended because the member deleted their account.")

@@ -41,6 +41,14 @@ class DeliveryFailed(MailError):
         self.temporary = temporary
 
 
+class RelayUnavailable(DeliveryFailed):
+    """The relay itself could not take mail (connect, TLS, sign-in, or a refusal of the whole
+    connection or sender): no recipient or message was judged, so it says nothing about them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, temporary=True)
+
+
 # Control characters (tab aside) and every character str.splitlines() breaks on.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 # Wider than RFC 2047 on purpose (any charset text, spaces inside): the parser is lenient too.
@@ -82,8 +90,18 @@ def clean_header(name: str, value: str) -> str:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: its name as the recipient sees it, its bytes, its type."""
+
+    filename: str
+    content: bytes
+    mimetype: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Message:
-    """A message to one recipient: a plain-text part, an optional HTML part, extra headers.
+    """A message to one recipient: a plain-text part, an optional HTML part, extra headers,
+    files attached after the text.
 
     ``message_id`` may be given (for idempotent resends); otherwise one is made.
     """
@@ -95,6 +113,7 @@ class Message:
     to_name: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     message_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def _address(display_name: str, address: str) -> Address:
@@ -126,4 +145,9 @@ def build(message: Message, sender: str, now: datetime) -> EmailMessage:
     mail.set_content(message.text)
     if message.html is not None:
         mail.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.mimetype.partition("/")
+        mail.add_attachment(attachment.content, maintype=maintype,
+                            subtype=subtype or "octet-stream",
+                            filename=clean_header("filename", attachment.filename))
     return mail

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from app.mail.message import DeliveryFailed
+from app.mail.message import DeliveryFailed, RelayUnavailable
 
 log = logging.getLogger("pullfirst.mail")
 
@@ -26,8 +26,9 @@ SMTP_TIMEOUT_SECONDS = 10
 
 
 class Transport(Protocol):
-    def send(self, mail: EmailMessage) -> None:
-        """Deliver ``mail`` or raise :class:`DeliveryFailed`."""
+    def send(self, mail: EmailMessage, envelope_from: str | None = None) -> None:
+        """Deliver ``mail`` or raise :class:`DeliveryFailed`. ``envelope_from`` is the SMTP
+        envelope sender (where bounces go); None uses the mail's ``From`` address."""
 
     def close(self) -> None:
         """Release any connection; the transport may not be used afterwards."""
@@ -40,13 +41,16 @@ class FolderTransport:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, mail: EmailMessage) -> None:
+    def send(self, mail: EmailMessage, envelope_from: str | None = None) -> None:
         message_id = str(mail["Message-ID"]).strip("<>")
         safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in message_id)[:80]
         stamp = f"{time.time_ns():020d}"
         target = self.folder / f"{stamp}-{safe_id}.eml"
         temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(mail.as_bytes())
+        # A mailbox records the envelope sender as Return-Path; the folder does the same.
+        return_path = (f"Return-Path: <{envelope_from}>{mail.policy.linesep}".encode()
+                       if envelope_from else b"")
+        temporary.write_bytes(return_path + mail.as_bytes())
         temporary.replace(target)
         log.info("mail to=%s subject=%r file=%s", mail["To"], str(mail["Subject"]), target)
 
@@ -86,32 +90,38 @@ class SMTPTransport:
             raise
         return smtp
 
-    def send(self, mail: EmailMessage) -> None:
+    def send(self, mail: EmailMessage, envelope_from: str | None = None) -> None:
         for attempt in (1, 2):
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                self._smtp.send_message(mail)
+                self._smtp.send_message(mail, from_addr=envelope_from)
                 log.info("mail to=%s subject=%r via=%s",
                          mail["To"], str(mail["Subject"]), self.host)
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None
                 if attempt == 2:
-                    raise DeliveryFailed(f"SMTP server went away: {exc}", temporary=True) from exc
+                    raise RelayUnavailable(f"SMTP server went away: {exc}") from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
                 raise DeliveryFailed(
                     f"recipient refused: {codes}", temporary=all(400 <= c < 500 for c in codes)
                 ) from exc
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError,
+                    smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
+                self.close()
+                raise RelayUnavailable(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
             except smtplib.SMTPResponseException as exc:
                 self.close()
+                if exc.smtp_code == 421:  # the service closes the whole connection
+                    raise RelayUnavailable(f"SMTP 421: {exc.smtp_error!r}") from exc
                 raise DeliveryFailed(
                     f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", temporary=exc.smtp_code < 500
                 ) from exc
             except (OSError, smtplib.SMTPException) as exc:
                 self.close()
-                raise DeliveryFailed(f"SMTP unreachable: {exc}", temporary=True) from exc
+                raise RelayUnavailable(f"SMTP unreachable: {exc}") from exc
 
     def close(self) -> None:
         if self._smtp is not None:

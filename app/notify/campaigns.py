@@ -1,5 +1,11 @@
 """Campaigns: compose, schedule, send and cancel.
 
+A campaign is ``editorial`` or ``promotional``, and the gate checks every one of its deliveries
+in full: no kind, flag, role or command lets a composed message skip it. (Messages the product
+sends to one member because of what that member just did are system messages: code sends
+them, through ``app.mail``, never as campaigns.) A campaign remembers the scope's promise it
+was saved under; it is not sent under another one until its author saved it again.
+
 A campaign goes ``draft`` → ``scheduled`` (with a time) → ``sending`` (its outbox is filled) →
 ``sent`` (nothing left waiting), or to ``cancelled`` from any state before ``sent``. Sending
 records the gate's audience per channel (who it reaches, and how many were excluded for each
@@ -14,15 +20,16 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.consent.scopes import CHANNELS, Scope, find_scope
+from app.consent.scopes import CHANNELS, Scope, find_scope, wording_hash
 from app.extensions import db
 from app.mail.message import HeaderInjection, clean_header
 from app.notify import outbox
 from app.notify.errors import CampaignError
 from app.notify.models import Campaign
 from app.notify.preview import preview_audience
+from app.notify.render import check_body
 
-KINDS = ("editorial", "promotional", "transactional")
+KINDS = ("editorial", "promotional")
 MAX_TITLE, MAX_BODY = 150, 20_000
 EDITABLE = ("draft", "scheduled")
 
@@ -53,17 +60,19 @@ def check_draft(draft: Draft) -> Scope:
         raise CampaignError("Write the message.")
     if len(draft.body) > MAX_BODY:
         raise CampaignError(f"Keep the message under {MAX_BODY:,} characters.")
+    check_body(draft.body)
     scope = find_scope(draft.scope)
     if scope is None:
         raise CampaignError(f"There is no scope {draft.scope!r} in content/scopes.toml.")
     if draft.kind not in KINDS:
-        raise CampaignError("Choose editorial, promotional or transactional.")
+        raise CampaignError(f"A campaign is editorial or promotional, not {draft.kind[:40]!r}: "
+                            "every campaign passes the whole gate.")
     if not draft.channels:
         raise CampaignError("Choose at least one channel.")
     for channel in draft.channels:
         if channel not in CHANNELS:
             raise CampaignError(f"Unknown channel {channel!r}.")
-        if draft.kind != "transactional" and channel not in scope.channels:
+        if channel not in scope.channels:
             raise CampaignError(f"{scope.title} is not offered by {channel}.")
     return scope
 
@@ -71,11 +80,11 @@ def check_draft(draft: Draft) -> Scope:
 def create_campaign(draft: Draft, author_id: int | None, now: datetime,
                     source_post: str | None = None) -> Campaign:
     """Save a new draft. Raises :class:`CampaignError`. The caller commits."""
-    check_draft(draft)
+    scope = check_draft(draft)
     campaign = Campaign(title=draft.title.strip(), body=draft.body, scope=draft.scope,
                         kind=draft.kind, channels=",".join(draft.channels), state="draft",
                         created_by=author_id, created_at=now, updated_at=now,
-                        source_post=source_post)
+                        source_post=source_post, promise_hash=promise_hash(scope))
     db.session.add(campaign)
     db.session.flush()
     return campaign
@@ -84,11 +93,26 @@ def create_campaign(draft: Draft, author_id: int | None, now: datetime,
 def update_campaign(campaign: Campaign, draft: Draft, now: datetime) -> None:
     if campaign.state not in EDITABLE:
         raise CampaignError("This campaign was sent or cancelled; it can no longer change.")
-    check_draft(draft)
+    scope = check_draft(draft)
     campaign.title, campaign.body = draft.title.strip(), draft.body
     campaign.scope, campaign.kind = draft.scope, draft.kind
     campaign.channels = ",".join(draft.channels)
-    campaign.updated_at = now
+    campaign.updated_at, campaign.promise_hash = now, promise_hash(scope)
+
+
+def promise_hash(scope: Scope) -> str:
+    """The SHA-256 of what the scope promises its members (what, how often, when, where)."""
+    return wording_hash(scope.promise)
+
+
+def check_promise(campaign: Campaign, scope: Scope) -> None:
+    """Raise :class:`CampaignError` when the scope's promise changed since the campaign was
+    saved: its author wrote it for other terms."""
+    if campaign.promise_hash is not None and campaign.promise_hash != promise_hash(scope):
+        raise CampaignError(
+            f"The promise of {scope.title} changed since this campaign was saved (it now "
+            f"reads: {scope.promise}). Open the campaign, check that it still fits, and save "
+            "it again before sending.")
 
 
 def get_campaign(campaign_id: int) -> Campaign | None:
@@ -117,10 +141,11 @@ def send_now(campaign: Campaign, now: datetime,
         raise CampaignError(f"This campaign is {campaign.state}; it cannot be sent again.")
     scope = check_draft(Draft(campaign.title, campaign.body, campaign.scope, campaign.kind,
                               tuple(campaign.channel_list)))
+    check_promise(campaign, scope)
     campaign.state, campaign.enqueued_at, campaign.updated_at = "sending", now, now
     campaign.send_at = campaign.send_at or now
     db.session.flush()
-    counts = preview_audience(campaign.kind, scope, campaign.channel_list, now, campaign.ref)
+    counts = preview_audience(scope, campaign.channel_list, now, campaign.ref)
     sizes = outbox.fill_outbox(campaign, scope, now, progress,
                                {channel: preview.members for channel, preview in counts.items()})
     campaign.audience = json.dumps({

@@ -20,6 +20,15 @@ from flask import current_app
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A member's verified, enabled webhook endpoint, read with the gate's facts."""
+
+    id: int
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """Everything a channel needs to send one delivery, already personalised."""
 
@@ -35,10 +44,11 @@ class Outgoing:
     title: str
     html: str
     text: str
-    unsubscribe_url: str | None
+    unsubscribe_url: str
     why_url: str
     inbox_url: str
     open_url: str | None = None
+    endpoints: tuple[Endpoint, ...] = ()  # webhook: where to send, read before the send
 
 
 class Channel(Protocol):

@@ -1,11 +1,11 @@
 """The email channel: one multipart (text and HTML) message per delivery, over a transport
 that keeps its SMTP connection for the whole batch.
 
-Gated mail carries the RFC 2369 / RFC 8058 headers: ``List-Unsubscribe`` with the https link and
-a mailto, ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, and ``List-Id``. Every mail has
-a footer with the scope's promise, the postal address, "why did I get this?" and (when gated)
-the unsubscribe link. Header values are checked for CR and LF by :mod:`app.mail.message`, so a
-display name or subject cannot add a header.
+Every campaign mail carries the RFC 2369 / RFC 8058 headers: ``List-Unsubscribe`` with the https
+link and a mailto, ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, and ``List-Id``, and a
+footer with the scope's promise, the postal address of ``content/site.toml``, "why did I get
+this?" and the unsubscribe link. Header values are checked for CR and LF by
+:mod:`app.mail.message`, so a display name or subject cannot add a header.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from urllib.parse import quote, urlsplit
 from flask import current_app, render_template
 
 from app import clock
-from app.mail.message import DeliveryFailed, HeaderInjection, Message, build
+from app.mail.message import DeliveryFailed, HeaderInjection, Message, RelayUnavailable, build
 from app.mail.transport import Transport
+from app.notify.bounces.verp import bounce_domain, bounce_key, verp_address
 from app.notify.channels import Outgoing, message_id
-from app.notify.errors import SendFailed
+from app.notify.errors import ChannelDown, SendFailed
+from app.site.settings import current_settings
 
 
 class EmailChannel:
@@ -32,9 +34,6 @@ class EmailChannel:
 
     def headers(self, item: Outgoing) -> dict[str, str]:
         headers = {"X-Pullfirst-Delivery": str(item.delivery_id)}
-        if item.unsubscribe_url is None:
-            headers["Auto-Submitted"] = "auto-generated"
-            return headers
         mailbox = current_app.config["NOTIFY_UNSUBSCRIBE_MAILTO"] or parseaddr(self.sender)[1]
         token = urlsplit(item.unsubscribe_url).path.rstrip("/").rsplit("/", 1)[-1]
         mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + token)}"
@@ -48,7 +47,7 @@ class EmailChannel:
 
     def message(self, item: Outgoing) -> Message:
         context = {"item": item, "subject": item.title,
-                   "postal_address": current_app.config["NOTIFY_POSTAL_ADDRESS"]}
+                   "postal_address": current_settings().postal_address}
         return Message(
             to=item.email, to_name=item.display_name, subject=item.title,
             text=render_template("notify/mail.txt", **context),
@@ -62,7 +61,12 @@ class EmailChannel:
         except HeaderInjection as exc:
             raise SendFailed(f"refused to build the mail: {exc}", temporary=False) from None
         try:
-            self.transport.send(mail)
+            # The envelope sender is the delivery's own VERP address: a bounce or complaint
+            # that comes back later names the delivery (app.notify.bounces).
+            self.transport.send(mail, envelope_from=verp_address(
+                item.delivery_id, bounce_domain(), bounce_key()))
+        except RelayUnavailable as exc:
+            raise ChannelDown(str(exc), "email") from exc
         except DeliveryFailed as exc:
             raise SendFailed(str(exc), temporary=exc.temporary) from exc
         return str(mail["Message-ID"])

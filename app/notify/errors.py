@@ -6,7 +6,9 @@
     ├── CampaignError           a campaign cannot be saved, sent or cancelled as asked
     ├── ConversationError       a reply or an answer is empty, too long, or not allowed
     └── SendFailed              a channel could not deliver (``temporary`` says whether to retry)
-        └── EndpointGone        a webhook endpoint answered 410: disable it, do not retry
+        ├── EndpointGone        a webhook endpoint answered 410: disable it, do not retry
+        └── ChannelDown         the way out is down (the SMTP relay, a webhook host): nothing
+                                was judged about this delivery, so it keeps its attempt
 """
 
 from __future__ import annotations
@@ -33,3 +35,12 @@ class SendFailed(NotifyError):
 class EndpointGone(SendFailed):
     def __init__(self, message: str) -> None:
         super().__init__(message, temporary=False)
+
+
+class ChannelDown(SendFailed):
+    """``circuit`` names what is down (``email``, or ``webhook:<host>``): the worker stops
+    using it for a while and tries again with backoff."""
+
+    def __init__(self, message: str, circuit: str) -> None:
+        super().__init__(message, temporary=True)
+        self.circuit = circuit

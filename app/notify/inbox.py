@@ -93,8 +93,17 @@ def mark_not_for_me(delivery: Delivery, now: datetime) -> None:
     not_for_me(delivery.member_id, campaign.scope, now)
 
 
-def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime) -> list[str]:
-    """Revoke every channel of the campaign's scope the member granted; returns the channels
+def scope_title(campaign: Campaign) -> str:
+    """The title of the campaign's scope, as the message page names it (the slug of a scope
+    no longer offered)."""
+    scope = find_scope(campaign.scope)
+    return scope.title if scope is not None else campaign.scope
+
+
+def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime, wording: str
+               ) -> list[str]:
+    """Revoke every channel of the campaign's scope the member granted, recording ``wording``
+    (the stop block's sentence and button as the page showed them); returns the channels
     revoked. Queued deliveries are held back by the revoke itself."""
     campaign = db.session.get(Campaign, delivery.campaign_id)
     assert campaign is not None
@@ -102,7 +111,8 @@ def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime) -> list
     channels = scope.channels if scope is not None else ("email", "inbox", "webhook")
     stopped = []
     for channel in channels:
-        if ledger.revoke_consent(delivery.member_id, campaign.scope, channel, origin, now):
+        if ledger.revoke_consent(delivery.member_id, campaign.scope, channel, origin, now,
+                                 wording=wording):
             stopped.append(channel)
     if stopped and delivery.unsubscribed_at is None:
         delivery.unsubscribed_at = now

@@ -5,7 +5,7 @@ A campaign is a message to one scope. Sending it fills the outbox: one ``deliver
 records the result on the row; the row also carries what the member did with the message
 (read, clicked, useful, not for me, replied, unsubscribed). Replies and the marketers' answers
 form a conversation per (campaign, member) in ``replies``; every followed link is a ``clicks``
-row.
+row; every bounce or complaint that came back about a delivery is a ``bounces`` row.
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ from app.database.core import Base
 from app.database.types import UTCDateTime
 
 CAMPAIGN_STATES = ("draft", "scheduled", "sending", "sent", "cancelled")
+SENT_OUTSIDE_GATE = "transactional"  # the kind of campaigns sent before every one was gated
 DELIVERY_STATES = ("queued", "leased", "retry", "sent", "suppressed", "dead", "cancelled")
 
 
 class Campaign(Base):
     """A message to one scope, of one kind, on some channels (comma-separated). ``audience``
-    holds, as JSON, the gate's counts at the moment the outbox was filled."""
+    holds, as JSON, the gate's counts at the moment the outbox was filled. ``promise_hash`` is
+    the SHA-256 of the scope's promise when the campaign was last saved: a campaign is not sent
+    under a promise its author did not see. The kind ``transactional`` remains only on
+    campaigns sent before every composed message was gated (shown as "sent outside the
+    gate"); no campaign can be given it now, and the gate ignores kinds."""
 
     __tablename__ = "campaigns"
 
@@ -45,6 +50,7 @@ class Campaign(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     audience: Mapped[str | None] = mapped_column(Text(), default=None)
+    promise_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     __table_args__ = (
         CheckConstraint("state IN ('draft', 'scheduled', 'sending', 'sent', 'cancelled')",
@@ -90,6 +96,8 @@ class Delivery(Base):
     not_for_me_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    bounce: Mapped[str | None] = mapped_column(String(120), default=None)
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
 
@@ -106,6 +114,28 @@ class Delivery(Base):
     def ref(self) -> str:
         """The delivery's unique name in the contact history."""
         return f"delivery-{self.id}"
+
+
+class Bounce(Base):
+    """A bounce or complaint that came back about a delivery, at most one of each kind per
+    delivery (so the same report twice counts once). ``address_key`` is the address it was
+    about; soft bounces are counted per address. ``summary`` is what the delivery shows, for
+    example ``5.1.1 user unknown`` or ``complaint: abuse``."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    address_key: Mapped[str] = mapped_column(String(254))
+    summary: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "kind"),
+        CheckConstraint("kind IN ('hard', 'soft', 'complaint')", name="kind"),
+        Index("ix_bounces_address", "address_key", "kind", "at"),
+    )
 
 
 class Reply(Base):
@@ -145,3 +175,14 @@ class Click(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_clicks_delivery", "delivery_id", "at"),)
+
+
+class NoticeRead(Base):
+    """A member opened the notice ``slug`` (a file of ``content/notices/``)."""
+
+    __tablename__ = "notice_reads"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,13 +11,14 @@ so claims queue behind each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, and_, func, or_, select, update
 
 from app.consent.audience import audience
+from app.consent.gate import GATED_KINDS
 from app.consent.gate import Campaign as GateCampaign
 from app.consent.scopes import Scope
 from app.extensions import db
@@ -30,7 +31,10 @@ Progress = Callable[[int], None]
 
 
 def gate_campaign(campaign: Campaign, scope: Scope) -> GateCampaign:
-    return GateCampaign(scope, campaign.kind, campaign.ref)
+    """The campaign as the gate sees it. One sent outside the gate before every campaign was
+    gated counts as a campaign of its scope's kind for whatever of it still waits."""
+    kind = campaign.kind if campaign.kind in GATED_KINDS else scope.kind
+    return GateCampaign(scope, kind, campaign.ref)
 
 
 # One delivery row, skipped when the (campaign, member, channel) is already in the outbox; in
@@ -75,12 +79,16 @@ def fill_outbox(campaign: Campaign, scope: Scope, now: datetime,
     return sizes
 
 
-def claim(worker: str, limit: int, now: datetime, lease: timedelta) -> list[int]:
-    """Lease up to ``limit`` due deliveries to ``worker`` until ``now + lease`` and commit.
-    Each claim counts as an attempt. Returns their ids, oldest due first."""
+def claim(worker: str, limit: int, now: datetime, lease: timedelta,
+          skip_channels: Collection[str] = ()) -> list[int]:
+    """Lease up to ``limit`` due deliveries to ``worker`` until ``now + lease`` and commit,
+    leaving out ``skip_channels`` (channels the worker knows to be down). Each claim counts as
+    an attempt. Returns their ids, oldest due first."""
     due = or_(and_(Delivery.state.in_(("queued", "retry")), Delivery.due_at <= now),
               and_(Delivery.state == "leased", Delivery.lease_until < now))
     query = select(Delivery.id).where(due).order_by(Delivery.due_at, Delivery.id).limit(limit)
+    if skip_channels:
+        query = query.where(Delivery.channel.not_in(sorted(skip_channels)))
     if db.dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(query))
@@ -107,10 +115,9 @@ def release(ids: Iterable[int], worker: str) -> int:
 
 
 def hold_back(member_id: int, scope: str, channel: str, reason: str, now: datetime) -> int:
-    """Suppress the member's waiting deliveries of gated campaigns on ``scope`` and
-    ``channel`` (after a revoke). Leased ones are caught by the worker's own check."""
-    campaigns = select(Campaign.id).where(Campaign.scope == scope,
-                                          Campaign.kind != "transactional")
+    """Suppress the member's waiting deliveries of campaigns on ``scope`` and ``channel``
+    (after a revoke). Leased ones are caught by the worker's own check."""
+    campaigns = select(Campaign.id).where(Campaign.scope == scope)
     result = db.session.execute(
         update(Delivery).where(Delivery.member_id == member_id, Delivery.channel == channel,
                                Delivery.state.in_(("queued", "retry")),

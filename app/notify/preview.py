@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from app.accounts.models import Member
 from app.consent.audience import audience
 from app.consent.facts import load_facts
-from app.consent.gate import REASONS, TRANSACTIONAL, Campaign, decide
+from app.consent.gate import DEFERRING, REASONS, Campaign, decide, in_schedule, zone
 from app.consent.models import ConsentPreferences, ConsentState
 from app.consent.scopes import Scope
 from app.extensions import db
@@ -65,15 +65,11 @@ def _sample(ids: set[int]) -> list[tuple[int, str, str]]:
     return [(row.id, row.email, row.display_name or "") for row in rows]
 
 
-def preview_channel(kind: str, scope: Scope, channel: str, now: datetime,
+def preview_channel(scope: Scope, channel: str, now: datetime,
                     ref: str | None = None) -> ChannelPreview:
-    campaign = Campaign(scope, kind, ref)
+    campaign = Campaign.of(scope, ref)
     reached = audience(scope, channel, now, campaign)
     active = _active_members()
-    if kind == TRANSACTIONAL:
-        excluded = {"address": active - len(reached)} if active > len(reached) else {}
-        return ChannelPreview(channel, len(reached), 0, excluded, _sample(reached),
-                              frozenset(reached))
     candidates = _candidates(scope, channel)
     counts: Counter[str] = Counter()
     outside = active - len(candidates | reached)
@@ -83,19 +79,40 @@ def preview_channel(kind: str, scope: Scope, channel: str, now: datetime,
     facts = load_facts(left_out) if left_out else None
     for member in left_out:
         assert facts is not None
-        counts.update(decide(facts, campaign, member, channel, now).reasons)
-    deferred = 0
-    with_quiet_hours = reached & set(db.session.scalars(
-        select(ConsentPreferences.member_id).where(ConsentPreferences.quiet_start.is_not(None))))
-    if with_quiet_hours:
-        quiet = load_facts(with_quiet_hours)
-        deferred = sum(1 for member in with_quiet_hours
-                       if decide(quiet, campaign, member, channel, now).reasons == ("quiet",))
+        counts.update(reason for reason in decide(facts, campaign, member, channel, now).reasons
+                      if reason not in DEFERRING)
+    deferred = _deferred(campaign, channel, reached, now)
     ordered = {reason: counts[reason] for reason in REASONS if counts[reason]}
     return ChannelPreview(channel, len(reached), deferred, ordered, _sample(reached),
                           frozenset(reached))
 
 
-def preview_audience(kind: str, scope: Scope, channels: list[str], now: datetime,
+def _deferred(campaign: Campaign, channel: str, reached: set[int], now: datetime) -> int:
+    """How many of ``reached`` the gate would hold back now for quiet hours or the scope's
+    days and window. Without quiet hours that depends on the member's time zone alone, so
+    members are judged per zone; members with quiet hours are decided one by one."""
+    if not reached:
+        return 0
+    scope = campaign.scope
+    quiet = set(db.session.scalars(
+        select(ConsentPreferences.member_id).where(ConsentPreferences.quiet_start.is_not(None))))
+    with_quiet_hours = reached & quiet
+    deferred = 0
+    if with_quiet_hours:
+        facts = load_facts(with_quiet_hours)
+        deferred += sum(1 for member in with_quiet_hours
+                        if decide(facts, campaign, member, channel, now).reasons)
+    if scope.days or scope.send_window is not None:
+        zones: Counter[str] = Counter()
+        others = sorted(reached - with_quiet_hours)
+        for start in range(0, len(others), 500):
+            zones.update(db.session.scalars(
+                select(Member.time_zone).where(Member.id.in_(others[start:start + 500]))))
+        deferred += sum(count for name, count in zones.items()
+                        if not in_schedule(scope, now.astimezone(zone(name))))
+    return deferred
+
+
+def preview_audience(scope: Scope, channels: list[str], now: datetime,
                      ref: str | None = None) -> dict[str, ChannelPreview]:
-    return {channel: preview_channel(kind, scope, channel, now, ref) for channel in channels}
+    return {channel: preview_channel(scope, channel, now, ref) for channel in channels}

@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 
 from app import clock, signing
 from app.consent.ledger import Client, Origin
+from app.consent.scopes import wording_hash
+from app.consent.words import inbox_stop_words, link_words_unknown, unsubscribe_page_words
 from app.database.core import writes
 from app.extensions import csrf, db
-from app.notify import conversation, inbox, tracking
+from app.notify import conversation, inbox, notices, tracking
 from app.notify.errors import ConversationError
 from app.notify.forms import ActionForm, ReplyForm
 from app.notify.models import Campaign, Delivery
@@ -40,10 +42,24 @@ def _own(delivery_id: int) -> Delivery:
 @bp.route("/inbox")
 @login_required
 def inbox_page() -> str:
-    return render_template("notify/inbox.html", items=inbox.inbox_of(current_user.id))
+    return render_template("notify/inbox.html", items=inbox.inbox_of(current_user.id),
+                           notices=notices.notices_for(current_user.id, clock.now()))
 
 
-@bp.route("/inbox/<int:delivery_id>")
+@bp.route("/notices/<slug>")
+@writes
+def notice(slug: str) -> str:
+    """A notice for every member: anyone may read it; opening it marks it read."""
+    found = notices.find_notice(slug, clock.now())
+    if found is None:
+        abort(404)
+    if current_user.is_authenticated:
+        notices.mark_read(current_user.id, found.slug, clock.now())
+        db.session.commit()
+    return render_template("notify/notice.html", notice=found)
+
+
+@bp.route("/inbox/<id:delivery_id>")
 @login_required
 @writes
 def message(delivery_id: int) -> str:
@@ -55,11 +71,12 @@ def message(delivery_id: int) -> str:
     assert campaign is not None
     body = delivery_body(campaign.body, delivery.id, campaign.updated_at)
     return render_template("notify/message.html", delivery=delivery, campaign=campaign,
-                           body=body, thread=conversation.thread(campaign.id, current_user.id),
+                           scope_title=inbox.scope_title(campaign), body=body,
+                           thread=conversation.thread(campaign.id, current_user.id),
                            form=ActionForm(), reply_form=ReplyForm())
 
 
-@bp.route("/inbox/<int:delivery_id>/useful", methods=["POST"])
+@bp.route("/inbox/<id:delivery_id>/useful", methods=["POST"])
 @login_required
 def useful(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
@@ -71,7 +88,7 @@ def useful(delivery_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notify.message", delivery_id=delivery.id))
 
 
-@bp.route("/inbox/<int:delivery_id>/not-for-me", methods=["POST"])
+@bp.route("/inbox/<id:delivery_id>/not-for-me", methods=["POST"])
 @login_required
 def not_for_me(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
@@ -84,20 +101,23 @@ def not_for_me(delivery_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notify.message", delivery_id=delivery.id, _anchor="stop"))
 
 
-@bp.route("/inbox/<int:delivery_id>/stop", methods=["POST"])
+@bp.route("/inbox/<id:delivery_id>/stop", methods=["POST"])
 @login_required
 def stop(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
     if not ActionForm().validate_on_submit():
         return render_error(400)
-    stopped = inbox.stop_scope(delivery, Origin("inbox", request.path, _client()), clock.now())
+    # The stop block's sentence and button, as message.html rendered them.
+    words = inbox_stop_words(inbox.scope_title(delivery.campaign))
+    stopped = inbox.stop_scope(delivery, Origin("inbox", request.path, _client()), clock.now(),
+                               words)
     db.session.commit()
     flash("Stopped on every channel." if stopped else "Nothing to stop: it was already off.",
           "success")
     return redirect(url_for("notify.message", delivery_id=delivery.id))
 
 
-@bp.route("/inbox/<int:delivery_id>/reply", methods=["POST"])
+@bp.route("/inbox/<id:delivery_id>/reply", methods=["POST"])
 @login_required
 def reply(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
@@ -139,7 +159,9 @@ def unsubscribe_page(token: str) -> tuple[str, int] | str:
     about = tracking.describe(link)
     if about is None:
         return render_error(404, "This message was for an account that no longer exists.")
-    return render_template("notify/unsubscribe.html", about=about, token=token, done=False)
+    shown = wording_hash(unsubscribe_page_words(about.scope_title, about.channel))
+    return render_template("notify/unsubscribe.html", about=about, token=token, done=False,
+                           wording_hash=shown)
 
 
 @bp.route("/u/<token>", methods=["POST"])
@@ -147,12 +169,28 @@ def unsubscribe_page(token: str) -> tuple[str, int] | str:
 def unsubscribe_one_click(token: str) -> tuple[str, int] | str:
     """The button of the page above, and the RFC 8058 one-click POST that mail programs send
     without cookies (``List-Unsubscribe=One-Click``): authorised by the token alone. Answers
-    200, without a redirect."""
+    200, without a redirect.
+
+    The ledger records what was shown with the control used. The page's form carries the
+    SHA-256 of the page's words: its question and its button's label, recorded as the page
+    rendered them (or, should they have changed since the page was shown, a sentence saying
+    the words shown are not on file). Any other POST is a program's one-click from the mail's
+    header: see :func:`app.notify.tracking.mail_words`."""
     link = _unsubscribe_link(token)
     if isinstance(link, tuple):
         return link
+    about = tracking.describe(link)
+    if about is None:
+        return render_error(404, "This message was for an account that no longer exists.")
+    shown = request.form.get("wording_hash")
+    if shown is None:
+        words = tracking.mail_words(link)
+    else:
+        words = unsubscribe_page_words(about.scope_title, about.channel)
+        if shown != wording_hash(words):
+            words = link_words_unknown(about.scope_title, about.channel)
     outcome = tracking.unsubscribe(link, Origin("unsubscribe-link", "/u", _client()),
-                                   clock.now())
+                                   clock.now(), words)
     db.session.commit()
     if outcome is None:
         return render_error(404, "This message was for an account that no longer exists.")

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context
+from flask_login import current_user
 
 from app import clock, events
 from app.accounts.privacy import register_exporter
 from app.consent.ledger import ConsentRevoked
-from app.notify import outbox
+from app.notify import notices, outbox
 from app.notify.cli import notify_cli
 from app.notify.drafts import draft_from_posts
 from app.notify.inbox import unread_count
+from app.notify.metrics import outbox_figures
 from app.notify.privacy import export_messages
 from app.notify.views import bp
+from app.ops.metrics import register_collector
+from app.site.checks import register_content_check
 from app.startup import register_companion, register_startup_step
 from app.web.nav import MemberLink, register_member_link
 
@@ -45,12 +50,27 @@ def _worker(app: Flask, stopping: threading.Event) -> None:
             log.exception("the notifier worker stopped")
 
 
+def _header_count(member_id: int) -> int:
+    return unread_count(member_id) + len(notices.unread_notices(member_id, clock.now()))
+
+
+def _waiting_notice() -> dict[str, Any]:
+    """The newest notice the signed-in member has not opened, for the line under the header."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}  # a mail being drawn, or a visitor
+    unread = notices.unread_notices(current_user.id, clock.now())
+    return {"waiting_notice": unread[0]} if unread else {}
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.context_processor(_waiting_notice)
+    register_content_check(app, "notices", notices.check_notices)
     app.cli.add_command(notify_cli)
     events.subscribe(app, ConsentRevoked, _hold_back)
     register_exporter(app, "messages", export_messages)
     register_member_link(app, MemberLink("Inbox", "notify.inbox_page", order=5,
-                                         count=unread_count))
+                                         count=_header_count))
     register_startup_step(app, "notify", _drafts)
     register_companion(app, "notifier worker", _worker)
+    register_collector(app, outbox_figures)

@@ -34,7 +34,7 @@ class Rule:
     patterns: tuple[str, ...]
     source: Path
     title: str = ""  # the pack's or scope's own title, for pages when no describer knows it
-    summary: str = ""  # a scope's promise
+    summary: str = ""  # what a scope is about
 
     @property
     def kind(self) -> str:
@@ -131,10 +131,11 @@ def scope_rules(scopes_file: Path) -> tuple[list[Rule], list[RuleError]]:
             problems.append(exc)
             continue
         if patterns:
-            promise = table.get("promise")
+            about = table.get("about")
+            summary = about.strip() if isinstance(about, str) else ""
             rules.append(Rule(f"scope:{slug}", patterns, scopes_file,
                               _title(table.get("title"), slug),
-                              promise if isinstance(promise, str) else ""))
+                              summary[:1].upper() + summary[1:]))
     return rules, problems
 
 

@@ -33,7 +33,7 @@ def test_a_marketer_finds_a_member_and_sees_what_the_gate_decides(
 ) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.consent_text,
+        ledger.grant_consent(member.id, scope, "email", scope.wording,
                              Origin("preferences"), clock() - timedelta(days=2))
         db.session.commit()
     client = _marketer(app, clock)
@@ -55,7 +55,7 @@ def test_a_marketer_records_a_stop_but_never_a_yes(
 ) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.consent_text,
+        ledger.grant_consent(member.id, scope, "email", scope.wording,
                              Origin("preferences"), clock())
         db.session.commit()
     client = _marketer(app, clock)

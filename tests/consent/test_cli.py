@@ -20,7 +20,7 @@ from tests.conftest import Clock
 def _setup(app: Flask, member: Any, clock: Clock) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.consent_text,
+        ledger.grant_consent(member.id, scope, "email", scope.wording,
                              Origin("preferences"), clock() - timedelta(hours=3))
         preferences.set_quiet_hours(member.id, time(22, 0), time(7, 0), clock())
         db.session.commit()
@@ -35,7 +35,7 @@ def test_explain_prints_every_check_with_its_fact_and_the_verdict(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("reader@example.com · The weekly letter (newsletter) · email")
-    assert len(lines) == 13
+    assert len(lines) == 14
     assert "pass  account" in result.output and "The member is active." in result.output
     assert "pass  consented" in result.output and "Said yes on" in result.output
     assert "FAIL  cooldown" in result.output
@@ -79,7 +79,7 @@ def test_tidy_revokes_lapsed_permissions_in_the_ledger(
         for member_id in (member.id, engaged.id):
             grant(member_id, scope.reward, "code:spring-store", clock() - timedelta(days=400))
             for channel in ("email", "inbox"):
-                ledger.grant_consent(member_id, scope, channel, scope.consent_text,
+                ledger.grant_consent(member_id, scope, channel, scope.wording,
                                      Origin("preferences"), clock() - timedelta(days=400))
         contacts.record_contact(engaged.id, "offers", "inbox", campaign="o1",
                                 kind="promotional", ref="o1",
@@ -104,7 +104,7 @@ def test_scopes_lists_each_scope_with_its_audience(
 ) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.consent_text,
+        ledger.grant_consent(member.id, scope, "email", scope.wording,
                              Origin("preferences"), clock() - timedelta(days=3))
         db.session.commit()
     result = runner.invoke(args=["consent", "scopes"])

@@ -29,7 +29,7 @@ def _decide(member_id: int, channel: str, when: Any, ref: str | None = None) -> 
 def _granted(member: Any, clock: Clock) -> None:
     scope = get_scope("newsletter")
     for channel in ("email", "inbox"):
-        ledger.grant_consent(member.id, scope, channel, scope.consent_text,
+        ledger.grant_consent(member.id, scope, channel, scope.wording,
                              Origin("preferences"), clock() - timedelta(days=30))
 
 
@@ -106,7 +106,7 @@ def test_suppressions_stop_email_or_webhook_and_a_new_confirmation_lifts_email(
         scope = get_scope("offers")
         grant(member.id, scope.reward, "code:spring-store", clock() - timedelta(days=30))
         for channel in ("email", "webhook"):
-            ledger.grant_consent(member.id, scope, channel, scope.consent_text,
+            ledger.grant_consent(member.id, scope, channel, scope.wording,
                                  Origin("preferences"), clock() - timedelta(days=30))
         endpoint = webhooks.add_endpoint(member.id, "http://127.0.0.1:9/h", clock(),
                                          allow_loopback=True)

@@ -20,7 +20,7 @@ from app.extensions import db
 from tests.consent import world
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
-SCOPE = Scope(slug="topic", title="Topic", promise="p", consent_text="yes",
+SCOPE = Scope(slug="topic", title="Topic", about="p", consent_text="yes",
               channels=("email", "inbox", "webhook"), earned_by=("account",),
               kind="promotional", max_per_week=2, consent_version=2, cooldown_hours=24,
               pause_after_ignored=3, expires_after_days=30)
@@ -30,8 +30,10 @@ D = timedelta(days=1)
 Change = Callable[[Member], None]
 
 
-def granted(at: datetime, version: int = 2, channel: str = "email") -> Change:
-    return lambda m: world.consent(m.id, "topic", channel, granted=True, version=version, at=at)
+def granted(at: datetime, version: int = 2, channel: str = "email",
+            words: str = SCOPE.wording_hash) -> Change:
+    return lambda m: world.consent(m.id, "topic", channel, granted=True, version=version, at=at,
+                                   wording_hash=words)
 
 
 def sent(at: datetime, campaign: str, engaged: bool = True, scope: str = "topic",
@@ -49,7 +51,8 @@ def _member(channel: str, changes: list[Change], base_consent: bool) -> int:
     world.earn(member.id, "topic", NOW - 60 * D)
     world.endpoint(member.id, member.id, NOW - 60 * D, verified=True, disabled=False)
     if base_consent:
-        world.consent(member.id, "topic", channel, granted=True, version=2, at=NOW - 10 * D)
+        world.consent(member.id, "topic", channel, granted=True, version=2, at=NOW - 10 * D,
+                      wording_hash=SCOPE.wording_hash)
     db.session.flush()
     for change in changes:
         change(member)
@@ -69,6 +72,8 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
      ("consented",)),
     ("granted on an older wording", "email", [granted(NOW - 10 * D, version=1)],
      ("stale-consent",)),
+    ("granted to other words, such as another cadence", "email",
+     [granted(NOW - 10 * D, words="f" * 64)], ("stale-consent",)),
     ("email not verified", "email", [setattr_("email_verified_at", None)], ("address",)),
     ("hard bounce on the address", "email", [lambda m: world.suppress(m, NOW - D)],
      ("suppressed",)),
@@ -94,7 +99,7 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
     ("one of them exactly a day ago", "email",
      [sent(NOW - 1 * H, "x", scope="other"), sent(NOW - 2 * H, "y", scope="other"),
       sent(NOW - 24 * H, "z", scope="other")], ()),
-    ("transactional messages are not counted", "email",
+    ("messages sent outside the gate before it held every campaign are not counted", "email",
      [sent(NOW - H, "x", kind="transactional"), sent(NOW - 2 * H, "y", kind="transactional"),
       sent(NOW - 3 * H, "z", kind="transactional"), sent(NOW - 4 * H, "w")], ()),
     ("paused everything until later", "email",
@@ -158,7 +163,8 @@ def test_never_consented_and_a_channel_the_scope_does_not_offer(app: Flask) -> N
         facts = load_facts()
         assert decide(facts, Campaign.of(SCOPE), member_id, "email", NOW).reasons == (
             "consented",)
-        world.consent(member_id, "topic", "inbox", granted=True, version=2, at=NOW - 10 * D)
+        world.consent(member_id, "topic", "inbox", granted=True, version=2, at=NOW - 10 * D,
+                      wording_hash=SCOPE.wording_hash)
         db.session.flush()
         facts = load_facts()
         assert decide(facts, Campaign.of(SCOPE), member_id, "inbox", NOW).allowed
@@ -170,7 +176,8 @@ def test_never_consented_and_a_channel_the_scope_does_not_offer(app: Flask) -> N
 def test_a_campaigns_own_deliveries_do_not_hold_back_its_other_channels(app: Flask) -> None:
     scope = replace(SCOPE, max_per_week=1, pause_after_ignored=1)
     with app.app_context():
-        member_id = _member("email", [sent(NOW - H, "launch", engaged=False)], True)
+        member_id = _member("email", [sent(NOW - H, "launch", engaged=False),
+                                      granted(NOW - 10 * D, words=scope.wording_hash)], True)
         facts = load_facts()
         assert decide(facts, Campaign(scope, "promotional", "launch"), member_id, "email",
                       NOW).allowed
@@ -180,7 +187,8 @@ def test_a_campaigns_own_deliveries_do_not_hold_back_its_other_channels(app: Fla
                                                                    "launch"))
 
 
-def test_transactional_messages_need_only_account_and_address(app: Flask) -> None:
+@pytest.mark.parametrize("kind", ["editorial", "promotional", "transactional", "system"])
+def test_no_kind_skips_a_single_check(app: Flask, kind: str) -> None:
     with app.app_context():
         member_id = _member("email", [
             lambda m: db.session.execute(text(
@@ -188,19 +196,50 @@ def test_transactional_messages_need_only_account_and_address(app: Flask) -> Non
             lambda m: world.suppress(m, NOW - D),
             lambda m: world.preferences(m.id, NOW, paused_until=NOW + D, quiet=(0, 1439)),
         ], base_consent=False)
-        receipt = Campaign(SCOPE, "transactional")
-        facts = load_facts()
-        assert decide(facts, receipt, member_id, "email", NOW).allowed
-        assert member_id in audience(SCOPE, "email", NOW, receipt)
-        db.session.execute(text(
-            "UPDATE members SET email_verified_at = NULL, deleted_at = :now WHERE id = :m"),
-            {"m": member_id, "now": NOW.replace(tzinfo=None)})
-        facts = load_facts()
-        assert decide(facts, receipt, member_id, "email", NOW).reasons == ("account", "address")
-        assert member_id not in audience(SCOPE, "email", NOW, receipt)
+        campaign = Campaign(SCOPE, kind)
+        decision = decide(load_facts(), campaign, member_id, "email", NOW)
+        assert decision.reasons == ("earned", "consented", "suppressed", "paused", "quiet")
+        assert member_id not in audience(SCOPE, "email", NOW, campaign)
 
 
-def test_a_member_missing_from_the_facts_fails_account(app: Flask) -> None:
+MONDAY_NOON = NOW  # 15 June 2026 was a Monday
+FRIDAYS = replace(SCOPE, days=(4,), send_window=(8 * 60, 18 * 60))
+
+
+@pytest.mark.parametrize(("name", "scope", "changes", "reasons", "until"), [
+    ("outside the promised days", FRIDAYS, [], ("schedule",),
+     datetime(2026, 6, 19, 8, tzinfo=UTC)),
+    ("the window is in the member's time zone", FRIDAYS,
+     [setattr_("time_zone", "Europe/Berlin")], ("schedule",),
+     datetime(2026, 6, 19, 6, tzinfo=UTC)),
+    ("quiet hours inside the window push it further", FRIDAYS,
+     [lambda m: world.preferences(m.id, NOW, quiet=(7 * 60, 9 * 60 + 30))],
+     ("schedule",), datetime(2026, 6, 19, 9, 30, tzinfo=UTC)),
+    ("quiet hours that cover the whole window leave no moment", FRIDAYS,
+     [lambda m: world.preferences(m.id, NOW, quiet=(7 * 60, 19 * 60))],
+     ("quiet", "schedule"), None),
+    ("inside the window on a promised day", replace(SCOPE, days=(0,), send_window=(600, 780)),
+     [], (), None),
+    ("a window that wraps past midnight belongs to the day it starts",
+     replace(SCOPE, days=(6,), send_window=(22 * 60, 13 * 60)), [], (), None),
+    ("a window that wraps past midnight, on the wrong day",
+     replace(SCOPE, days=(0,), send_window=(22 * 60, 13 * 60)), [], ("schedule",),
+     datetime(2026, 6, 15, 22, tzinfo=UTC)),
+    ("two campaigns in 30 days reach the monthly cap", replace(SCOPE, max_per_month=2),
+     [sent(NOW - 10 * D, "a"), sent(NOW - 20 * D, "b")], ("cap",), None),
+    ("one of them exactly 30 days ago", replace(SCOPE, max_per_month=2),
+     [sent(NOW - 10 * D, "a"), sent(NOW - 30 * D, "b")], (), None),
+])
+def test_the_cadence_is_kept_as_data(app: Flask, name: str, scope: Scope,
+                                     changes: list[Change], reasons: tuple[str, ...],
+                                     until: datetime | None) -> None:
     with app.app_context():
-        decision = decide(load_facts([]), Campaign.of(SCOPE), 12345, "email", NOW)
-    assert decision.reasons == ("account",) and not decision.allowed
+        member_id = _member("email", changes, base_consent=False)
+        world.consent(member_id, "topic", "email", granted=True, version=2, at=NOW - 10 * D,
+                      wording_hash=scope.wording_hash)
+        db.session.flush()
+        decision = decide(load_facts(), Campaign.of(scope), member_id, "email", MONDAY_NOON)
+        assert decision.reasons == reasons
+        assert decision.deferred_until == until
+        assert decision.eligible is (set(reasons) <= {"quiet", "schedule"})
+        assert (member_id in audience(scope, "email", MONDAY_NOON)) is decision.eligible

@@ -23,6 +23,7 @@ from app.extensions import db
 from tests.conftest import REPO, Clock
 
 ORIGIN = Origin("preferences", "/me/permissions", Client("203.0.113.9", "Firefox"))
+STOP = "Stop The weekly letter by email"  # the permissions page's button
 
 
 def _member(clock: Clock, email: str = "l@example.com", verified: bool = True) -> int:
@@ -41,18 +42,18 @@ def test_a_grant_records_the_exact_wording_its_version_source_and_a_salted_clien
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        event = ledger.grant_consent(member_id, scope, "email", scope.consent_text, ORIGIN,
+        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
                                      clock())
         db.session.commit()
         assert event is not None
         assert (event.action, event.scope, event.channel) == ("grant", "newsletter", "email")
-        assert event.wording == scope.consent_text and event.wording_version == 1
+        assert event.wording == scope.wording and event.wording_version == 1
         assert event.wording_hash == scope.wording_hash and len(event.wording_hash) == 64
         assert (event.source, event.page, event.at) == ("preferences", "/me/permissions",
                                                          clock())
         assert event.client_hash and "203.0.113.9" not in event.client_hash
         other = _member(clock, "other@example.com")
-        second = ledger.grant_consent(other, scope, "email", scope.consent_text, ORIGIN,
+        second = ledger.grant_consent(other, scope, "email", scope.wording, ORIGIN,
                                       clock())
         assert second is not None and second.client_hash != event.client_hash  # own salt
         state = ledger.states_of(member_id)[("newsletter", "email")]
@@ -72,7 +73,7 @@ def test_refused_grants_leave_the_ledger_unchanged(
         member_id = _member(clock)
         scope = get_scope(scope_slug)
         with pytest.raises(error):
-            ledger.grant_consent(member_id, scope, channel, wording or scope.consent_text,
+            ledger.grant_consent(member_id, scope, channel, wording or scope.wording,
                                  ORIGIN, clock())
         assert _events() == 0 and ledger.states_of(member_id) == {}
 
@@ -82,7 +83,7 @@ def test_an_unverified_member_has_not_earned_the_newsletter(app: Flask, clock: C
         member_id = _member(clock, verified=False)
         scope = get_scope("newsletter")
         with pytest.raises(NotEarned):
-            ledger.grant_consent(member_id, scope, "email", scope.consent_text, ORIGIN, clock())
+            ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
 
 
 def test_repeated_grants_and_revokes_add_events_only_when_the_answer_changes(
@@ -91,14 +92,17 @@ def test_repeated_grants_and_revokes_add_events_only_when_the_answer_changes(
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock()) is None
-        assert ledger.grant_consent(member_id, scope, "email", scope.consent_text, ORIGIN,
+        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
+                                     wording=STOP) is None
+        assert ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
                                     clock())
-        assert ledger.grant_consent(member_id, scope, "email", scope.consent_text, ORIGIN,
+        assert ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
                                     clock()) is None
         clock.advance(minutes=1)
-        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock())
-        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock()) is None
+        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
+                                     wording=STOP)
+        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
+                                     wording=STOP) is None
         assert [e.action for e in ledger.history(member_id)] == ["revoke", "grant"]
 
 
@@ -108,10 +112,11 @@ def test_revoking_is_allowed_for_a_scope_no_longer_held_or_offered(
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        ledger.grant_consent(member_id, scope, "email", scope.consent_text, ORIGIN, clock())
+        ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.execute(text("DELETE FROM entitlements WHERE member_id = :m"),
                            {"m": member_id})
-        event = ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock())
+        event = ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
+                                      wording=STOP)
         assert event is not None and not ledger.states_of(member_id)[("newsletter",
                                                                       "email")].granted
 
@@ -130,10 +135,11 @@ def test_the_state_is_always_the_latest_event(
             for n, (channel, grant) in enumerate(steps):
                 clock.advance(seconds=n)
                 if grant:
-                    ledger.grant_consent(member_id, scope, channel, scope.consent_text, ORIGIN,
+                    ledger.grant_consent(member_id, scope, channel, scope.wording, ORIGIN,
                                          clock())
                 else:
-                    ledger.revoke_consent(member_id, "newsletter", channel, ORIGIN, clock())
+                    ledger.revoke_consent(member_id, "newsletter", channel, ORIGIN, clock(),
+                                          wording=STOP)
             events = ledger.history(member_id)
             for channel in ("email", "inbox"):
                 latest = next((e for e in events if e.channel == channel), None)
@@ -153,7 +159,7 @@ def test_the_database_refuses_to_update_or_delete_a_ledger_row(
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        ledger.grant_consent(member_id, scope, "email", scope.consent_text, ORIGIN, clock())
+        ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.commit()
         for statement in ("UPDATE consent_events SET wording = 'changed'",
                           "DELETE FROM consent_events"):
@@ -161,7 +167,7 @@ def test_the_database_refuses_to_update_or_delete_a_ledger_row(
                 db.session.execute(text(statement))
             db.session.rollback()
         assert _events() == 1
-        assert db.session.scalar(select(ConsentEvent.wording)) == scope.consent_text
+        assert db.session.scalar(select(ConsentEvent.wording)) == scope.wording
 
 
 LEDGER_WRITE = re.compile(
@@ -187,7 +193,7 @@ def test_the_orm_never_flushes_a_change_to_an_event(app: Flask, clock: Clock) ->
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        event = ledger.grant_consent(member_id, scope, "email", scope.consent_text, ORIGIN,
+        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
                                      clock())
         db.session.commit()
         assert event is not None

@@ -27,7 +27,8 @@ def test_the_offer_is_unticked_per_channel_and_only_for_members_who_earned_it(
         login_user(member)
         offers = describe("scope:offers", member.id)
         assert offers is not None and offers.title == "Member offers"
-        assert offers.summary.startswith("At most two offers a month")
+        assert offers.summary.startswith("Offers from the shop for members")
+        assert "At most one message a week and two a month" in offers.summary
         assert offers.offer is None and offers.url is None  # not earned: described only
         grant(member.id, "scope:offers", "code:spring-store", clock())
         offer = describe("scope:offers", member.id)

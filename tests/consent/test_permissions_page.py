@@ -49,7 +49,7 @@ def test_the_page_lists_earned_scopes_with_unticked_yes_per_channel(
     signed_in: FlaskClient
 ) -> None:
     page = signed_in.get("/me/permissions").text
-    assert "The weekly letter" in page and "One email on Fridays" in page
+    assert "The weekly letter" in page and "At most one message a week, on Fridays" in page
     assert "Offered to you because you confirmed your email address" in page
     assert "Member offers" not in page  # not earned
     assert len(forms(page, "/me/permissions/newsletter/email/yes")) == 1
@@ -195,12 +195,13 @@ def test_new_wording_asks_members_again_and_the_gate_waits_for_their_yes(
     with app.app_context():
         scope = get_scope("newsletter")
         decision = decide(facts_for(member.id), Campaign.of(scope), member.id, "email", clock())
-        assert decision.reasons == ("stale-consent",)
+        assert decision.reasons[0] == "stale-consent"  # then Friday's window, two days on
     assert say_yes(signed_in).status_code == 302
     grant = events(app)[-1]
-    assert grant.wording == new_wording and grant.wording_version == 2
+    assert grant.wording == (f"{new_wording} At most one message a week, on Fridays between "
+                             "08:00 and 18:00 your time.") and grant.wording_version == 2
     with app.app_context():
-        clock.advance(days=2)
+        clock.advance(days=5)  # past the cooldown, on the next Friday morning
         decision = decide(facts_for(member.id), Campaign.of(get_scope("newsletter")),
                           member.id, "email", clock())
         assert decision.allowed

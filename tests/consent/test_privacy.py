@@ -114,8 +114,16 @@ def test_deleting_after_a_full_journey_keeps_every_ledger_row_and_nothing_person
     response = post_form(other_browser, link, {})
     assert response.status_code == 302
 
-    assert ledger_rows(app) == before  # not one byte changed
+    after = ledger_rows(app)
+    assert after[:len(before)] == before  # not one byte of the earlier events changed
+    assert len(after) == len(before) + 1  # the yes that still stood ends with the account
     with app.app_context():
+        ended = db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id.desc())).first()
+        assert ended is not None
+        assert (ended.action, ended.channel, ended.source) == ("revoke", "inbox", "deletion")
+        assert ended.wording == ("Nobody pressed or typed a stop: the yes to The weekly letter "
+                                 "in your inbox on this site ended because the member deleted "
+                                 "their account.")
         [subject] = db.session.scalars(select(ConsentSubject)).all()
         assert (subject.member_id, subject.salt) == (None, None)
         assert subject.pseudonymised_at is not None

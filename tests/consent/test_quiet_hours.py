@@ -14,7 +14,7 @@ from app.consent.gate import Campaign, ConsentFact, Facts, MemberFacts, decide, 
 from app.consent.scopes import Scope
 
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
-SCOPE = Scope(slug="topic", title="Topic", promise="p", consent_text="yes",
+SCOPE = Scope(slug="topic", title="Topic", about="p", consent_text="yes",
               channels=("inbox",), earned_by=("account",), kind="editorial", max_per_week=5)
 
 

@@ -24,7 +24,8 @@ from tests.conftest import PASSWORD, REPO, Clock
 from tests.consent.pages import confirm, request_subscription, wording_hash
 from tests.helpers import SMTPSink, csrf_token, link_in, sign_in, text_body
 
-WORDING = "Yes, send me the weekly letter. I can stop it with one click at any time."
+WORDING = ("Yes, send me the weekly letter. I can stop it with one click at any time. At most one "
+           "message a week, on Fridays between 08:00 and 18:00 your time.")
 
 
 def _events(app: Flask) -> list[ConsentEvent]:
@@ -40,7 +41,7 @@ def test_double_opt_in_from_the_footer_to_the_reward(
     assert "Set-Cookie" not in home.headers  # the cached page starts no session
 
     page = client.get("/subscribe/newsletter?email=new.reader@example.com&from=footer")
-    assert WORDING in page.text and "One email on Fridays" in page.text
+    assert WORDING in page.text and "At most one message a week, on Fridays" in page.text
     assert 'value="new.reader@example.com"' in page.text and " checked" not in page.text
     response = request_subscription(client, "new.reader@example.com")
     assert response.status_code == 302
@@ -212,7 +213,7 @@ def test_calls_to_action_for_visitors_are_get_forms_and_for_members_unticked_opt
 SCOPES_WITH_DIGEST = """
 [digest]
 title = "The monthly digest"
-promise = "One email a month."
+about = "the best of the month"
 consent_text = "Yes, send me the monthly digest."
 consent_version = 1
 channels = ["email"]
@@ -244,7 +245,8 @@ def test_a_scope_earned_by_subscribing_is_earned_by_the_confirmation(
         earned = {e.reward: e.earned_by for e in entitlements_of(member.id)}
         assert earned["scope:digest"] == "subscribe:digest"
     [event] = _events(app)
-    assert (event.scope, event.wording) == ("digest", "Yes, send me the monthly digest.")
+    assert (event.scope, event.wording) == (
+        "digest", "Yes, send me the monthly digest. At most one message a week.")
 
 
 def test_new_wording_between_request_and_confirmation_is_shown_and_recorded(
@@ -260,7 +262,9 @@ def test_new_wording_between_request_and_confirmation_is_shown_and_recorded(
     assert "The wording changed since you asked" in page.text and "its quiz" in page.text
     assert confirm(client, link).status_code == 302
     [event] = _events(app)
-    assert event.wording.endswith("and its quiz.") and event.wording_version == 2
+    assert event.wording == ("Yes, send me the monthly digest and its quiz. At most one message "
+                             "a week.")
+    assert event.wording_version == 2
     with app.app_context():
         assert get_scope("digest").consent_version == 2
 

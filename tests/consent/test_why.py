@@ -19,7 +19,7 @@ from tests.helpers import post_form
 def _link(app: Flask, member: Any, clock: Clock, kind: str = "editorial") -> str:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.consent_text,
+        ledger.grant_consent(member.id, scope, "email", scope.wording,
                              Origin("form:subscribe", "/subscribe/newsletter?from=footer"),
                              clock())
         db.session.commit()
@@ -37,7 +37,8 @@ def test_the_page_says_how_it_was_earned_what_was_agreed_and_what_was_promised(
     assert "You confirmed your email address on" in page
     assert "you said yes, through the subscription form" in page
     assert "Yes, send me the weekly letter. I can stop it with one click" in page
-    assert "We promised: One email on Fridays" in page
+    assert ("We promised: The three best new articles. At most one message a week, on "
+            "Fridays") in page
     assert "Stop The weekly letter by email" in page
 
 
@@ -62,11 +63,14 @@ def test_a_message_sent_without_a_yes_on_record_says_so(
     assert "We find no yes from you for this at that time" in page
 
 
-def test_transactional_messages_are_explained_as_such(
+def test_no_campaign_is_called_something_you_asked_for(
     app: Flask, client: FlaskClient, member: Any, clock: Clock
 ) -> None:
+    # A link of a campaign sent under the old transactional kind explains the consent behind
+    # it like any other: no message composed by a marketer is "not marketing".
     page = client.get(_link(app, member, clock, kind="transactional")).text
-    assert "It was not marketing" in page
+    assert "not marketing" not in page and "something you asked for" not in page
+    assert "said yes" in page
 
 
 def test_a_forged_or_altered_link_is_refused(

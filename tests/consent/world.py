@@ -17,6 +17,7 @@ from app.consent.models import (
     Suppression,
     WebhookEndpoint,
 )
+from app.consent.scopes import find_scope
 from app.extensions import db
 from app.rewards.models import Entitlement
 
@@ -38,7 +39,13 @@ def earn(member_id: int, scope: str, at: datetime) -> None:
 
 
 def consent(member_id: int, scope: str, channel: str, *, granted: bool, version: int,
-            at: datetime) -> None:
+            at: datetime, wording_hash: str | None = None) -> None:
+    """A ledger event and its state. ``wording_hash`` is what the member said yes to; by
+    default the current words of the app's scope of that name (for a scope the app does not
+    know, words no scope has)."""
+    if wording_hash is None:
+        known = find_scope(scope)
+        wording_hash = known.wording_hash if known is not None else "0" * 64
     subject = db.session.query(ConsentSubject).filter_by(member_id=member_id).one_or_none()
     if subject is None:
         subject = ConsentSubject(member_id=member_id, salt="s" * 32, created_at=at)
@@ -47,11 +54,12 @@ def consent(member_id: int, scope: str, channel: str, *, granted: bool, version:
     event = ConsentEvent(receipt=secrets.token_urlsafe(12), subject_id=subject.id, scope=scope,
                          channel=channel, action="grant" if granted else "revoke", at=at,
                          source="preferences", wording="words", wording_version=version,
-                         wording_hash="0" * 64)
+                         wording_hash=wording_hash)
     db.session.add(event)
     db.session.flush()
     db.session.merge(ConsentState(member_id=member_id, scope=scope, channel=channel,
                                   granted=granted, wording_version=version,
+                                  wording_hash=wording_hash,
                                   granted_at=at if granted else None, changed_at=at,
                                   event_id=event.id))
 

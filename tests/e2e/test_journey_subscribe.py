@@ -18,7 +18,8 @@ from tests.helpers import SMTPSink, link_in
 
 EMAIL = "finch@example.com"
 ARTICLE = "/posts/permission-is-earned/"
-WORDING = "Yes, send me the weekly letter. I can stop it with one click at any time."
+WORDING = ("Yes, send me the weekly letter. I can stop it with one click at any time. At most one "
+           "message a week, on Fridays between 08:00 and 18:00 your time.")
 
 
 def test_subscribe_from_an_article_confirm_by_mail_and_see_the_reward(
@@ -29,7 +30,8 @@ def test_subscribe_from_an_article_confirm_by_mail_and_see_the_reward(
     # The block under the article (the footer carries the same offer).
     cta = page.locator("article").get_by_role("complementary",
                                               name="Subscribe to The weekly letter")
-    expect(cta).to_contain_text("One email on Fridays with the three best new articles.")
+    expect(cta).to_contain_text("The three best new articles. At most one message a week, on "
+                                "Fridays between 08:00 and 18:00 your time")
     cta.get_by_label("Your email").fill(EMAIL)
     cta.get_by_role("button", name="Subscribe").click()
 

@@ -32,6 +32,7 @@ def add_crowd(app: Flask, count: int, at: datetime, *, scope: str = "newsletter"
     """Add ``count`` members; ``names`` gives their display names (default: none)."""
     from app.accounts.models import Member
     from app.consent.models import ConsentEvent, ConsentState, ConsentSubject
+    from app.consent.scopes import get_scope
     from app.extensions import db
     from app.rewards.models import Entitlement
 
@@ -39,6 +40,8 @@ def add_crowd(app: Flask, count: int, at: datetime, *, scope: str = "newsletter"
     tag = secrets.token_hex(4)
     emails = [f"crowd{n}-{tag}@example.com" for n in range(count)]
     with app.app_context():
+        known = get_scope(scope)
+        words, words_hash = known.wording, known.wording_hash
         for start in range(0, count, CHUNK):
             db.session.execute(insert(Member), [
                 {"email": address, "email_key": address, "created_at": since,
@@ -61,14 +64,15 @@ def add_crowd(app: Flask, count: int, at: datetime, *, scope: str = "newsletter"
             _insert(ConsentEvent, [
                 {"receipt": receipts[m], "subject_id": subjects[m], "scope": scope,
                  "channel": channel, "action": "grant", "at": since, "source": "preferences",
-                 "wording": "words", "wording_version": 1, "wording_hash": "0" * 64}
+                 "wording": words, "wording_version": 1, "wording_hash": words_hash}
                 for m in ids])
             events = dict(db.session.execute(
                 select(ConsentEvent.receipt, ConsentEvent.id)
                 .where(ConsentEvent.receipt.like(f"{tag}-{channel[:1]}-%"))).all())
             _insert(ConsentState, [
                 {"member_id": m, "scope": scope, "channel": channel, "granted": True,
-                 "wording_version": 1, "granted_at": since, "changed_at": since,
+                 "wording_version": 1, "wording_hash": words_hash, "granted_at": since,
+                 "changed_at": since,
                  "event_id": events[receipts[m]]} for m in ids])
         db.session.commit()
     return Crowd(ids, dict(zip(ids, emails, strict=True)))

@@ -158,7 +158,7 @@ def test_scope_history_shows_growth_and_unsubscribes(app: Flask, marketer: str,
     first, _ = audience.add(2)
     with app.app_context():
         ledger.revoke_consent(first, "newsletter", "email", ledger.Origin("preferences"),
-                              clock())
+                              clock(), wording="Stop The weekly letter by email")
         db.session.commit()
     page = team(app, marketer).get("/admin/scopes/newsletter").get_data(as_text=True)
     assert "<svg class=\"chart line-chart\"" in page

@@ -55,6 +55,8 @@ def test_unread_count_and_reading(app: Flask, delivered: int) -> None:
     from app.extensions import db
 
     client = signed_in(app)
+    assert re.search(r"Inbox\s*<span[^>]*>2<", client.get("/").text), "a message, a notice"
+    client.get("/notices/signed-receipts")  # the demo's notice, opened: no longer counted
     home = client.get("/inbox").get_data(as_text=True)
     assert re.search(r"Inbox\s*<span[^>]*>1<", home), "the header shows one unread message"
     assert "Letter one" in home

@@ -43,7 +43,7 @@ def test_email_reaches_the_audience_once_with_unsubscribe_headers(
     assert mail.get_content_type() == "multipart/alternative"
     text = text_body(mail)
     assert "Why did I get this? http://localhost/why/" in text
-    assert "1 Example Street" in text and "One email on Fridays" in text
+    assert "12 Harbour Lane, Bristol" in text and "At most one message a week, on Fridays" in text
     assert "http://localhost/t/" in text  # links are tracked
     html = mail.get_body(("html",)).get_content()
     assert 'href="http://localhost/t/' in html and "Unsubscribe</a>" in html
@@ -84,7 +84,7 @@ def test_a_revoke_after_enqueueing_suppresses_the_delivery(
     campaign_id = campaign()
     with app.app_context():
         ledger.revoke_consent(revoked, "newsletter", "email", ledger.Origin("preferences"),
-                              clock())
+                              clock(), wording="Stop The weekly letter by email")
         db.session.commit()
     rows = {r.member_id: r for r in deliveries(app, campaign_id=campaign_id)}
     assert rows[revoked].state == "suppressed" and rows[revoked].reason == "consented"
@@ -109,7 +109,7 @@ def test_the_gate_runs_again_for_leased_deliveries(
     from app.extensions import db
     from app.notify.worker import Worker
 
-    first, second = audience.add(2)
+    _first, second = audience.add(2)
     campaign()
     with app.app_context():
         worker = Worker(name="w1")
@@ -117,17 +117,15 @@ def test_the_gate_runs_again_for_leased_deliveries(
         claimed = outbox.claim(worker.name, 10, clock(), worker.lease)
         assert len(claimed) == 2
         ledger.revoke_consent(second, "newsletter", "email", ledger.Origin("preferences"),
-                              clock())
+                              clock(), wording="Stop The weekly letter by email")
         db.session.commit()
         # the claimed rows were leased, so the revoke could not hold them back itself
-        from app.consent.facts import load_facts
         from app.notify.models import Delivery
         rows = list(db.session.scalars(select(Delivery).order_by(Delivery.id)))
-        facts = load_facts([first, second])
         db.session.commit()
         email = _email(app)
         try:
-            outcomes = [worker._deliver(row.id, facts, {"email": email}, set())[0]
+            outcomes = [worker._deliver(row.id, {"email": email})
                         for row in rows]
         finally:
             email.close()

@@ -162,7 +162,7 @@ def test_500_then_a_timeout_then_410_retries_twice_then_disables_the_endpoint(
     with Hook(["500", "hang", "410"], clock) as hook:
         _, endpoint_id = hooked(hook)
         campaign_id = offer(campaign)
-        for attempt, error in ((1, "answered 500"), (2, "We could not reach 127.0.0.1")):
+        for attempt, error in ((1, "answered 500"), (2, "127.0.0.1 did not answer")):
             assert work() == {"retry": 1}
             [row] = delivery_rows(app, campaign_id)
             assert (row.state, row.attempts) == ("retry", attempt)
@@ -242,3 +242,20 @@ def test_a_member_without_a_verified_endpoint_is_not_queued(
 def _no_channel_factory(app: Flask) -> Iterator[None]:
     yield
     app.extensions.pop("pullfirst.notify_channels", None)
+
+
+def test_a_host_that_is_down_costs_no_attempt(
+        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
+        hooked: Callable[..., tuple[int, int]]) -> None:
+    app.config["NOTIFY_MAX_ATTEMPTS"] = 2
+    hook = Hook([], clock)
+    hook.server.server_close()  # nothing listens on the endpoint's port any more
+    hooked(hook)
+    campaign_id = offer(campaign)
+    for _ in range(5):
+        assert work() == {"held": 1}
+        [row] = delivery_rows(app, campaign_id)
+        assert (row.state, row.attempts) == ("queued", 0)
+        assert "We could not reach 127.0.0.1" in (row.last_error or "")
+        assert row.due_at > clock()  # the host is left alone for a while
+        clock.set(row.due_at)

@@ -79,7 +79,7 @@ def test_earned_offered_and_locked_rewards(
     assert "Earned for redeeming a spring-store code" in packs
     scopes = _section(html, "scopes-heading")
     assert "The weekly letter" in scopes and "Member offers" in scopes
-    assert "Our promise:</strong> At most two offers a month" in scopes
+    assert "Our promise:</strong> Offers from the shop for members" in scopes
     assert "Earned for confirming your email address" in scopes
     # The consent area draws one opt-in per channel, each unticked.
     assert scopes.count('type="checkbox"') == 8 and "checked" not in scopes

@@ -25,13 +25,13 @@ Counts (``test_summary`` keeps them true; a run prints them at the end):
 - xss payloads: 204
 - xss surfaces: 25
 - redirect targets: 35
-- idor objects: 24
-- idor requests (objects x 5 verbs): 120
-- csrf routes x methods: 45
+- idor objects: 25
+- idor requests (objects x 5 verbs): 125
+- csrf routes x methods: 46
 - token kinds: 11
 - token forgeries: 189
 - traversal payloads: 96
-- traversal requests: 4184
+- traversal requests: 4224
 - rate limits x worker counts: 6
 """
 

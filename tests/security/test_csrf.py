@@ -82,7 +82,7 @@ def _values(app: Flask, clock: Clock, rule: Rule, alice: Owner, bob: Owner) -> d
         "endpoint_id": alice.endpoint_ids[0], "member_id": bob.member_id,
         "scope": "newsletter", "channel": "email", "kind": "post", "name": "consent-ledger",
         "slug": world.SURVEY, "delivery_id": alice.delivery_ids[0],
-        "campaign_id": alice.campaign_ids[0],
+        "campaign_id": alice.campaign_ids[0], "receipt": alice.receipts[0],
     }
     values = {}
     for argument in rule.arguments:

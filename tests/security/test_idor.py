@@ -48,6 +48,8 @@ MATRIX = [
         ("GET",), 404, (200,)),
     Row("consent.receipt_json", lambda o: f"/me/permissions/receipts/{o.receipts[1]}.json",
         ("GET",), 404, (200,)),
+    Row("consent.mail_receipt", lambda o: f"/me/permissions/receipts/{o.receipts[0]}/mail",
+        ("POST",), 404, (302,)),
     Row("consent.verify_webhook",
         lambda o: f"/me/permissions/webhooks/{o.endpoint_ids[0]}/verify", ("POST",), 404, (302,)),
     Row("consent.remove_webhook",

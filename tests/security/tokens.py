@@ -83,7 +83,7 @@ def _newsletter() -> Any:
 
 def _subscribe_token(app: Flask, clock: Clock, holder: Owner) -> str:
     scope = _newsletter()
-    pending = subscriptions.request_subscription(holder.email, scope, scope.consent_text,
+    pending = subscriptions.request_subscription(holder.email, scope, scope.wording,
                                                  Origin("form:subscribe", "/subscribe"), clock())
     db.session.flush()
     return subscriptions.confirmation_token(pending)
@@ -99,7 +99,8 @@ def _confirm_subscription(client: FlaskClient, token: str) -> list[TestResponse]
 def _toggle_token(app: Flask, clock: Clock, holder: Owner) -> str:
     """A yes for the inbox, which the holder stopped first (so the yes changes something)."""
     scope = _newsletter()
-    ledger.revoke_consent(holder.member_id, "newsletter", "inbox", Origin("preferences"), clock())
+    ledger.revoke_consent(holder.member_id, "newsletter", "inbox", Origin("preferences"), clock(),
+                          wording="Stop The weekly letter in your inbox on this site")
     db.session.flush()
     return toggles.tokens_for(holder.member_id, scope)["inbox"][toggles.YES]
 

@@ -57,7 +57,7 @@ def _own_things(app: Flask, clock: Clock, owner: Owner, answer: str) -> None:
         assert scope is not None
         grant(owner.member_id, scope.reward, "account", clock())
         for channel in ("email", "inbox"):
-            event = ledger.grant_consent(owner.member_id, scope, channel, scope.consent_text,
+            event = ledger.grant_consent(owner.member_id, scope, channel, scope.wording,
                                          Origin("preferences", "/me/permissions"), clock())
             assert event is not None
             owner.receipts.append(event.receipt)
