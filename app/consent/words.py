@@ -31,6 +31,7 @@ SOURCES = {
     "preferences": "your permissions page",
     "unsubscribe-link": "the unsubscribe link in a message",
     "why-page": "the \u201cwhy did I get this?\u201d page",
+    "inbox": "a message in your inbox on this site",
     "admin": "our team, at your request",
     "expiry": "automatically, because it lapsed without use",
     "deletion": "automatically, because the account was deleted",

@@ -63,6 +63,9 @@ MAX_CODE_CHARS = 100_000
 MAX_SPLIT_WORK = 10_000_000
 MAX_TAG_WORK = 20_000_000
 MAX_FOOTNOTES = 1_000
+# Python-Markdown gives each reference to a footnote an id unique among the references to it,
+# by trying every earlier one: references to one footnote cost their count squared.
+MAX_FOOTNOTE_REFERENCES = 300
 MAX_ABBREVIATIONS = 100
 
 _MARK = re.compile(r"[`\\\[<&*_'\"]|--|\.\.\.|  $")
@@ -114,8 +117,14 @@ def check_shape(text: str) -> None:
         raise OverBudget(f"the text is {len(text):,} characters; the limit is {MAX_CHARS:,}. "
                          "Split it into several pages.", text.count("\n", 0, MAX_CHARS) + 1)
     shape = _Shape(len(text))
+    references = 0
     for number, line in enumerate(text.split("\n"), start=1):
         problem = shape.add(line)
+        # Counted on every line, code included: where a fence really ends is the parser's
+        # call, and a limit must not hang on the checker reading it the same way.
+        references += line.count("[^")
+        if problem is None and references > MAX_FOOTNOTE_REFERENCES:
+            problem = f"more than {MAX_FOOTNOTE_REFERENCES} footnote marks ([^…])."
         if problem is not None:
             raise OverBudget(problem, number)
 

@@ -89,8 +89,9 @@ def test_marketer_campaign_reaches_the_inbox_and_hears_back(page: Page, app: Fla
     sign_in(page, "reader@example.com")
     inbox_link = page.get_by_role("navigation", name="Account").get_by_role("link",
                                                                             name=re.compile("Inbox"))
-    expect(inbox_link).to_contain_text("1")
+    expect(inbox_link).to_contain_text("2")  # the letter, and the demo's notice for everyone
     inbox_link.click()
+    expect(page.get_by_role("heading", name="Notices for every member")).to_be_visible()
     page.get_by_role("link", name="Spring letter").click()
     expect(page.locator(".message-body")).to_contain_text("Birds are back")
     page.get_by_label("Your reply").fill("More about swifts, please.")

@@ -27,8 +27,8 @@ from tests.stickers.conftest import make_member
 EMAIL = "Kestrel.Keeper@example.com"
 NAME = "Kestrel Keeper"
 ANSWER = "Tell the story of the bakery on Quillfeather Street"
-OFFERS_WORDING = ("Yes, tell me about member offers that match what I use. "
-                  "I can stop them with one click.")
+OFFERS_WORDING = ("Yes, tell me about member offers. I can stop them with one click. At most "
+                  "one message a week and two a month, between 09:00 and 20:00 your time.")
 
 
 def _member_with_a_history(app: Flask, clock: Clock) -> int:
@@ -120,7 +120,10 @@ def test_export_the_data_delete_the_account_and_nothing_personal_remains(
     # Nothing personal remains in the database …
     assert _cells_holding(app, [EMAIL, NAME, ANSWER]) == []
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 1
+        # The yes, and the revoke that deleting the account appended: the ledger ends honestly.
+        events = list(db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)))
+        assert [(e.action, e.source) for e in events] == [("grant", "preferences"),
+                                                         ("revoke", "deletion")]
         subject = db.session.scalars(select(ConsentSubject)).one()
         assert subject.member_id is None and subject.salt is None
         assert subject.pseudonymised_at is not None

@@ -21,8 +21,8 @@ from tests.helpers import SMTPSink
 from tests.stickers.conftest import make_member
 
 EMAIL = "robin@example.com"
-OFFERS_WORDING = ("Yes, tell me about member offers that match what I use. "
-                  "I can stop them with one click.")
+OFFERS_WORDING = ("Yes, tell me about member offers. I can stop them with one click. At most "
+                  "one message a week and two a month, between 09:00 and 20:00 your time.")
 
 
 def _issue_codes(app: Flask, tmp_path: Path) -> list[str]:

@@ -31,7 +31,7 @@ Counts (``test_summary`` keeps them true; a run prints them at the end):
 - token kinds: 11
 - token forgeries: 189
 - traversal payloads: 96
-- traversal requests: 4224
+- traversal requests: 4264
 - rate limits x worker counts: 6
 """
 

@@ -44,7 +44,10 @@ def test_query_values_never_end_as_a_500(app: Flask, clock: Clock) -> None:
             for value in VALUES:
                 response = client.get(route, query_string={p: value for p in PARAMETERS})
                 response.close()
-                assert response.status_code < 500, (route, value[:40])
+                # /readyz says 503 when it is not ready (here: no worker has beaten yet).
+                allowed = 503 if route == "/readyz" else None
+                assert response.status_code < 500 or response.status_code == allowed, (
+                    route, value[:40])
                 tried += 1
     assert admin.get("/admin/").status_code == 200
     assert tried == 2 * len(routes) * len(VALUES)

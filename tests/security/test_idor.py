@@ -99,6 +99,8 @@ MATRIX = [
 
 # Routes with URL arguments that name no member's object, and why.
 NOT_OBJECTS = {
+    "notify.notice": "a notice for every member, public by design; opening it marks only the "
+                     "reader's own copy read",
     "site.alias": "an old public URL; answers 301 or 404",
     "site.page": "a public page by slug",
     "site.article": "a public article by slug",

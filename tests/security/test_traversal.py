@@ -134,9 +134,10 @@ def _admin(app: Flask, clock: Clock) -> FlaskClient:
 
 def _with(rule: str, argument: str, payload: str, defaults: dict[str, str]) -> str:
     url = rule.replace(f"<path:{argument}>", payload).replace(f"<int:{argument}>", payload)
+    url = url.replace(f"<id:{argument}>", payload)
     url = url.replace(f"<{argument}>", payload)
     for name, value in defaults.items():
-        for form in (f"<{name}>", f"<path:{name}>", f"<int:{name}>"):
+        for form in (f"<{name}>", f"<path:{name}>", f"<int:{name}>", f"<id:{name}>"):
             url = url.replace(form, value)
     return url
 

@@ -199,11 +199,12 @@ def nap(seconds: float) -> float:
 
 
 def test_a_call_past_its_deadline_is_killed_and_the_others_go_on() -> None:
-    pool = DeadlinePool(nap, 2, deadline=0.5)
+    # A deadline with room for a process to start on a busy two-core machine.
+    pool = DeadlinePool(nap, 2, deadline=3.0)
     started = time.monotonic()
     results = dict(pool.map([0.01, 60.0, 0.02, 0.01, 0.03]))
-    assert time.monotonic() - started < 5
-    assert results[60.0] == Overrun(0.5) and pool.killed == 1
+    assert time.monotonic() - started < 15
+    assert results[60.0] == Overrun(3.0) and pool.killed == 1
     assert [results[s] for s in (0.01, 0.02, 0.03)] == [0.01, 0.02, 0.03]
 
 
