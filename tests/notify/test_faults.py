@@ -21,7 +21,14 @@ from tests.conftest import Clock, is_postgres
 from tests.helpers import SMTPSink, free_port, text_body
 from tests.notify.crowd import add_crowd
 from tests.notify.rows import by_message_id, delivery_rows, states
-from tests.notify.workers import RefusingSink, WorkerProcess, sink_on, wait_until, worker_env
+from tests.notify.workers import (
+    RefusingSink,
+    WorkerProcess,
+    sink_on,
+    unscheduled_content,
+    wait_until,
+    worker_env,
+)
 
 # What a reader must never find in a header value once the mail was parsed: control
 # characters and everything str.splitlines() breaks on.
@@ -134,6 +141,13 @@ def test_four_workers_deliver_each_message_exactly_once(
 
 
 # --- an SMTP server down for 30 s -------------------------------------------------------------
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    # Some tests here start worker processes, which run on the real clock.
+    app_config["CONTENT_DIR"] = str(unscheduled_content(tmp_path))
+    return app_config
 
 
 def test_an_smtp_relay_down_for_two_minutes_costs_no_attempt(

@@ -23,8 +23,16 @@ from tests.notify.workers import (
     RefusingSink,
     WorkerProcess,
     email_channel,
+    unscheduled_content,
     worker_env,
 )
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    # Some tests here start worker processes, which run on the real clock.
+    app_config["CONTENT_DIR"] = str(unscheduled_content(tmp_path))
+    return app_config
 
 
 def test_backoff_doubles_with_jitter_and_stops_at_six_hours() -> None:

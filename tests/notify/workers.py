@@ -9,6 +9,7 @@ log file that failures print.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,20 @@ from tests.helpers import SMTPSink, _Collector
 
 PASSED_ON = ("DATABASE_URL", "MAIL_URL", "SECRET_KEY", "CONTENT_DIR", "STICKERS_DIR",
              "BASE_URL", "WEBHOOK_ALLOW_LOOPBACK")
+
+
+def unscheduled_content(folder: Path) -> Path:
+    """A copy of the demo content whose scopes promise no particular days or hours. Worker
+    processes run on the real clock, not the test's, so the tests that start them use it:
+    the demo newsletter would otherwise wait for Friday 08:00-18:00, as it promises."""
+    target = folder / "unscheduled-content"
+    shutil.copytree(REPO / "content", target)
+    scopes = target / "scopes.toml"
+    lines = scopes.read_text(encoding="utf-8").splitlines(keepends=True)
+    scopes.write_text("".join(line for line in lines
+                              if not line.startswith(("days =", "send_window ="))),
+                      encoding="utf-8")
+    return target
 
 
 def worker_env(app_config: Mapping[str, Any], instance: Path, **settings: object
