@@ -1,5 +1,4 @@
-"""promises the machine keeps: the words of each consent state, the promise a campaign was
-written under, and no composed campaign outside the gate
+"""promises the machine keeps: consent words, campaign promises, notices, no campaign ungated
 
 Revision ID: 0006
 Revises: 0005
