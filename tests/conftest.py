@@ -186,3 +186,19 @@ def member(app: Flask, clock: Clock) -> Any:
         db.session.commit()
         db.session.expunge(created)
         return created
+
+
+@pytest.fixture
+def editor(app: Flask, clock: Clock) -> FlaskClient:
+    """A client signed in as ``editor@example.com``, a verified member with the editor role."""
+    from app.accounts import members
+    from app.extensions import db
+    from tests.helpers import sign_in
+
+    with app.app_context():
+        members.create_member("editor@example.com", PASSWORD, now=clock(), role="editor",
+                              verified=True)
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, "editor@example.com", PASSWORD)
+    return client

@@ -13,8 +13,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from app.accounts import members
-from app.extensions import db
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import csrf_token, sign_in
 from tests.site.conftest import FILES, SITE_TOML, write_content
@@ -32,17 +30,6 @@ def content_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def app_config(app_config: dict[str, Any], content_dir: Path) -> dict[str, Any]:
     return {**app_config, "CONTENT_DIR": str(content_dir), "CONTENT_RECHECK_SECONDS": 0}
-
-
-@pytest.fixture
-def editor(app: Flask, clock: Clock) -> FlaskClient:
-    with app.app_context():
-        members.create_member("editor@example.com", PASSWORD, now=clock(), role="editor",
-                              verified=True)
-        db.session.commit()
-    client = app.test_client()
-    sign_in(client, "editor@example.com", PASSWORD)
-    return client
 
 
 def _edit_form(client: FlaskClient, url: str) -> dict[str, str]:

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.serving import make_server
 
-from app.accounts import members
 from app.extensions import db
 from app.site import budget, library
 from app.site.budget import check_shape
@@ -26,8 +25,8 @@ from app.site.deadline import DeadlinePool, Overrun
 from app.site.errors import OverBudget
 from app.site.linear_links import LinearLinks
 from app.site.rendering import Rendered, render_markdown
-from tests.conftest import PASSWORD, REPO, Clock
-from tests.helpers import csrf_token, post_form, sign_in
+from tests.conftest import REPO
+from tests.helpers import csrf_token, post_form
 from tests.site.conftest import SITE_TOML, post
 
 BUDGET = 2.0
@@ -301,17 +300,6 @@ def test_other_pages_are_answered_while_a_file_is_being_rendered(
         release.set()
         slow.join(timeout=20)
     assert statuses == [200]
-
-
-@pytest.fixture
-def editor(app: Flask, clock: Clock) -> FlaskClient:
-    with app.app_context():
-        members.create_member("editor@example.com", PASSWORD, now=clock(), role="editor",
-                              verified=True)
-        db.session.commit()
-    client = app.test_client()
-    sign_in(client, "editor@example.com", PASSWORD)
-    return client
 
 
 def test_the_editor_reports_a_body_over_the_budget_with_its_line_and_saves_nothing(
