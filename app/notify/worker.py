@@ -69,6 +69,7 @@ from app.notify.errors import ChannelDown, EndpointGone, SendFailed
 from app.notify.models import Campaign, Delivery
 from app.notify.render import delivery_body
 from app.notify.tokens import open_token, unsubscribe_token
+from app.ops.heartbeat import beat
 from app.web.urls import external_url
 
 log = logging.getLogger("pullfirst.notify")
@@ -160,8 +161,7 @@ class Worker:
         start_due(now)
         draft_from_posts(now)
         outbox.finish_campaigns(now)
-        from app.ops.heartbeat import beat  # what /readyz and /metrics read
-        beat(self.name, now)
+        beat(self.name, now)  # what /readyz and /metrics read
         db.session.commit()
 
     def run_batch(self) -> Counter[str]:
