@@ -18,9 +18,11 @@ with it on any channel marks all of its deliveries to that member as engaged.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
 
 from app.accounts.members import email_key
 from app.consent.models import Contact, ScopePause, Suppression, WebhookEndpoint
@@ -37,6 +39,15 @@ def _insert(model: type) -> postgresql.Insert | sqlite.Insert:
     return postgresql.insert(model) if db.dialect == "postgresql" else sqlite.insert(model)
 
 
+@cache
+def _contact_statements(dialect: str) -> tuple[Executable, Executable]:
+    """The two statements of :func:`record_contact`, built once per dialect."""
+    engaged = (select(func.min(Contact.engaged_at), func.max(Contact.last_engaged_at))
+               .where(Contact.member_id == bindparam("m"), Contact.campaign == bindparam("c")))
+    insert = (postgresql.insert(Contact) if dialect == "postgresql" else sqlite.insert(Contact))
+    return engaged, insert.on_conflict_do_nothing(index_elements=["ref"]).returning(Contact.id)
+
+
 def record_contact(member_id: int, scope: str, channel: str, *, campaign: str, kind: str,
                    ref: str, sent_at: datetime) -> bool:
     """Record that delivery ``ref`` (unique, for example the outbox row's id or the email's
@@ -49,16 +60,13 @@ def record_contact(member_id: int, scope: str, channel: str, *, campaign: str, k
         raise ValueError(f"unknown channel {channel!r} or kind {kind!r}")
     if not ref or len(ref) > 128 or not campaign or len(campaign) > 64 or len(scope) > 64:
         raise ValueError("ref, campaign or scope is empty or too long")
-    engaged = db.session.execute(
-        select(func.min(Contact.engaged_at), func.max(Contact.last_engaged_at))
-        .where(Contact.member_id == member_id, Contact.campaign == campaign)
-    ).one()
-    added = db.session.scalar(
-        _insert(Contact).values(
-            member_id=member_id, scope=scope, channel=channel, campaign=campaign, kind=kind,
-            ref=ref, sent_at=sent_at, engaged_at=engaged[0], last_engaged_at=engaged[1],
-        ).on_conflict_do_nothing(index_elements=["ref"]).returning(Contact.id)
-    )
+    engaged_query, insert_query = _contact_statements(db.dialect)
+    connection = db.session.connection()
+    engaged = connection.execute(engaged_query, {"m": member_id, "c": campaign}).one()
+    added = connection.scalar(insert_query, {
+        "member_id": member_id, "scope": scope, "channel": channel, "campaign": campaign,
+        "kind": kind, "ref": ref, "sent_at": sent_at, "engaged_at": engaged[0],
+        "last_engaged_at": engaged[1]})
     return added is not None
 
 

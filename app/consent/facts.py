@@ -162,12 +162,13 @@ def facts_for_send(member_id: int, scope: str, channel: str, now: datetime) -> F
     member_query, contact_query = _send_queries()
     params = {"member_id": member_id, "scope": scope, "channel": channel,
               "reward": f"scope:{scope}", "since": now - DAY}
-    row = db.session.execute(member_query, params).one_or_none()
+    connection = db.session.connection()
+    row = connection.execute(member_query, params).one_or_none()
     if row is None:
         return Facts(members={}, daily_cap=daily_cap())
     contacts = tuple(
         ContactFact(c.scope, c.campaign, c.kind, c.sent_at, c.engaged_at, c.last_engaged_at)
-        for c in db.session.execute(contact_query, params)
+        for c in connection.execute(contact_query, params)
     )
     consents = {} if row.granted is None else {(scope, channel): ConsentFact(
         row.granted, row.wording_version, row.granted_at, row.changed_at, row.wording_hash)}

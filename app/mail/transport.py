@@ -1,6 +1,8 @@
 """Where messages go: a folder of ``.eml`` files (the default) or an SMTP server.
 
-A transport is anything with ``send(mail)`` and ``close()``. One transport may send many messages:
+A transport is anything with ``send(mail)``, ``send_bytes(data, ...)`` (a message already written
+out, with CRLF line ends, as the notifier fills it) and ``close()``. One transport may send many
+messages:
 the SMTP transport keeps its connection open until ``close()``, reconnecting once when the server
 dropped it. Failures raise :class:`~app.mail.message.DeliveryFailed`, whose ``temporary`` flag tells
 a caller whether a retry can help (4xx replies and network errors) or not (5xx replies).
@@ -13,6 +15,7 @@ import logging
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +33,12 @@ class Transport(Protocol):
         """Deliver ``mail`` or raise :class:`DeliveryFailed`. ``envelope_from`` is the SMTP
         envelope sender (where bounces go); None uses the mail's ``From`` address."""
 
+    def send_bytes(self, data: bytes, *, envelope_from: str, to: str, message_id: str,
+                   eight_bit: bool = False) -> None:
+        """Deliver ``data``, a whole message with CRLF line ends, to ``to``; ``eight_bit``
+        says it holds 8-bit text (declared as ``BODY=8BITMIME`` where the server offers it).
+        Raises as :meth:`send`."""
+
     def close(self) -> None:
         """Release any connection; the transport may not be used afterwards."""
 
@@ -43,16 +52,23 @@ class FolderTransport:
 
     def send(self, mail: EmailMessage, envelope_from: str | None = None) -> None:
         message_id = str(mail["Message-ID"]).strip("<>")
-        safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in message_id)[:80]
-        stamp = f"{time.time_ns():020d}"
-        target = self.folder / f"{stamp}-{safe_id}.eml"
-        temporary = target.with_suffix(".tmp")
         # A mailbox records the envelope sender as Return-Path; the folder does the same.
         return_path = (f"Return-Path: <{envelope_from}>{mail.policy.linesep}".encode()
                        if envelope_from else b"")
-        temporary.write_bytes(return_path + mail.as_bytes())
+        self._write(message_id, return_path + mail.as_bytes())
+        log.info("mail to=%s subject=%r", mail["To"], str(mail["Subject"]))
+
+    def send_bytes(self, data: bytes, *, envelope_from: str, to: str, message_id: str,
+                   eight_bit: bool = False) -> None:
+        self._write(message_id.strip("<>"), f"Return-Path: <{envelope_from}>\r\n".encode() + data)
+        log.info("mail to=%s id=%s", to, message_id)
+
+    def _write(self, message_id: str, data: bytes) -> None:
+        safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in message_id)[:80]
+        target = self.folder / f"{time.time_ns():020d}-{safe_id}.eml"
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(data)
         temporary.replace(target)
-        log.info("mail to=%s subject=%r file=%s", mail["To"], str(mail["Subject"]), target)
 
     def close(self) -> None:
         pass
@@ -91,13 +107,26 @@ class SMTPTransport:
         return smtp
 
     def send(self, mail: EmailMessage, envelope_from: str | None = None) -> None:
+        self._submit(lambda smtp: smtp.send_message(mail, from_addr=envelope_from))
+        log.info("mail to=%s subject=%r via=%s", mail["To"], str(mail["Subject"]), self.host)
+
+    def send_bytes(self, data: bytes, *, envelope_from: str, to: str, message_id: str,
+                   eight_bit: bool = False) -> None:
+        def submit(smtp: smtplib.SMTP) -> None:
+            options = ["BODY=8BITMIME"] if eight_bit and smtp.has_extn("8bitmime") else []
+            smtp.sendmail(envelope_from, [to], data, mail_options=options)
+
+        self._submit(submit)
+        log.debug("mail to=%s id=%s via=%s", to, message_id, self.host)
+
+    def _submit(self, action: Callable[[smtplib.SMTP], object]) -> None:
+        """Run ``action`` on the open connection (opened on first use, opened again once when
+        the server had dropped it), turning SMTP errors into the mail area's errors."""
         for attempt in (1, 2):
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                self._smtp.send_message(mail, from_addr=envelope_from)
-                log.info("mail to=%s subject=%r via=%s",
-                         mail["To"], str(mail["Subject"]), self.host)
+                action(self._smtp)
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None

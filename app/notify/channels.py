@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from flask import current_app
+
+from app.notify.render import Body, PreparedBody
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,9 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """Everything a channel needs to send one delivery, already personalised."""
+    """Everything a channel needs to send one delivery. The body is the campaign's, prepared
+    once; ``html`` and ``text`` fill in this delivery's tracked links when first read (the
+    email channel fills its own prepared message instead)."""
 
     delivery_id: int
     campaign_id: int
@@ -42,13 +47,24 @@ class Outgoing:
     email: str
     display_name: str
     title: str
-    html: str
-    text: str
+    body: PreparedBody
     unsubscribe_url: str
     why_url: str
     inbox_url: str
     open_url: str | None = None
     endpoints: tuple[Endpoint, ...] = ()  # webhook: where to send, read before the send
+
+    @cached_property
+    def filled(self) -> Body:
+        return self.body.fill(self.delivery_id)
+
+    @property
+    def html(self) -> str:
+        return self.filled.html
+
+    @property
+    def text(self) -> str:
+        return self.filled.text
 
 
 class Channel(Protocol):

@@ -10,72 +10,78 @@ this?" and the unsubscribe link. Header values are checked for CR and LF by
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import datetime
 from email.utils import parseaddr
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 
 from app import clock
-from app.mail.message import DeliveryFailed, HeaderInjection, Message, RelayUnavailable, build
+from app.mail.message import DeliveryFailed, HeaderInjection, MailError, RelayUnavailable
 from app.mail.transport import Transport
 from app.notify.bounces.verp import bounce_domain, bounce_key, verp_address
-from app.notify.channels import Outgoing, message_id
+from app.notify.channels import Outgoing
 from app.notify.errors import ChannelDown, SendFailed
+from app.notify.mailmerge import Filled, MailTemplate
 from app.site.settings import current_settings
 
 
 class EmailChannel:
+    """Sends campaign mail over ``transport``. Each campaign's mail is written once
+    (:class:`~app.notify.mailmerge.MailTemplate`) and filled per delivery; the channel keeps
+    the templates of the last few campaigns it sent."""
+
     name = "email"
+    KEEP = 16
 
     def __init__(self, transport: Transport, sender: str) -> None:
         self.transport = transport
         self.sender = sender
         self.domain = parseaddr(sender)[1].rsplit("@", 1)[-1] or "localhost"
+        self._templates: OrderedDict[tuple[object, ...], MailTemplate] = OrderedDict()
 
-    def headers(self, item: Outgoing) -> dict[str, str]:
-        headers = {"X-Pullfirst-Delivery": str(item.delivery_id)}
-        mailbox = current_app.config["NOTIFY_UNSUBSCRIBE_MAILTO"] or parseaddr(self.sender)[1]
-        token = urlsplit(item.unsubscribe_url).path.rstrip("/").rsplit("/", 1)[-1]
-        mailto = f"mailto:{mailbox}?subject={quote('unsubscribe ' + token)}"
-        site = urlsplit(current_app.config["BASE_URL"]).hostname or self.domain
-        headers.update({
-            "List-Unsubscribe": f"<{item.unsubscribe_url}>, <{mailto}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": f"{_list_name(item.scope_title)} <{item.scope}.{site}>",
-        })
-        return headers
+    def template(self, item: Outgoing) -> MailTemplate:
+        """The mail of ``item``'s campaign, written on first use."""
+        config = current_app.config
+        postal_address = current_settings().postal_address
+        key = (item.campaign_id, item.body, item.title, item.scope, item.scope_title,
+               item.promise, item.kind, item.open_url is None, postal_address,
+               config["NOTIFY_UNSUBSCRIBE_MAILTO"], config["BASE_URL"])
+        found = self._templates.get(key)
+        if found is None:
+            mailbox = config["NOTIFY_UNSUBSCRIBE_MAILTO"] or parseaddr(self.sender)[1]
+            site = urlsplit(config["BASE_URL"]).hostname or self.domain
+            found = MailTemplate(item, sender=self.sender, domain=self.domain, mailbox=mailbox,
+                                 site=site, postal_address=postal_address)
+            self._templates[key] = found
+            while len(self._templates) > self.KEEP:
+                self._templates.popitem(last=False)
+        else:
+            self._templates.move_to_end(key)
+        return found
 
-    def message(self, item: Outgoing) -> Message:
-        context = {"item": item, "subject": item.title,
-                   "postal_address": current_settings().postal_address}
-        return Message(
-            to=item.email, to_name=item.display_name, subject=item.title,
-            text=render_template("notify/mail.txt", **context),
-            html=render_template("notify/mail.html", **context),
-            headers=self.headers(item), message_id=message_id(item.delivery_id, self.domain),
-        )
+    def render(self, item: Outgoing, now: datetime) -> Filled:
+        """``item``'s mail as it is sent at ``now``; raises :class:`SendFailed` (not
+        temporary) when it cannot be written safely."""
+        try:
+            return self.template(item).fill(item, now)
+        except (HeaderInjection, MailError, UnicodeEncodeError) as exc:
+            raise SendFailed(f"refused to build the mail: {exc}", temporary=False) from None
 
     def send(self, item: Outgoing) -> str:
-        try:
-            mail = build(self.message(item), self.sender, clock.now())
-        except HeaderInjection as exc:
-            raise SendFailed(f"refused to build the mail: {exc}", temporary=False) from None
+        mail = self.render(item, clock.now())
         try:
             # The envelope sender is the delivery's own VERP address: a bounce or complaint
             # that comes back later names the delivery (app.notify.bounces).
-            self.transport.send(mail, envelope_from=verp_address(
-                item.delivery_id, bounce_domain(), bounce_key()))
+            self.transport.send_bytes(
+                mail.data, to=item.email, message_id=mail.message_id, eight_bit=mail.eight_bit,
+                envelope_from=verp_address(item.delivery_id, bounce_domain(), bounce_key()))
         except RelayUnavailable as exc:
             raise ChannelDown(str(exc), "email") from exc
         except DeliveryFailed as exc:
             raise SendFailed(str(exc), temporary=exc.temporary) from exc
-        return str(mail["Message-ID"])
+        return mail.message_id
 
     def close(self) -> None:
         self.transport.close()
-
-
-def _list_name(title: str) -> str:
-    """The scope title as a quoted List-Id phrase, without characters that end it."""
-    cleaned = "".join(c for c in title if c.isprintable() and c not in '"\\')
-    return f'"{cleaned[:60]}"'

@@ -29,7 +29,12 @@ worker leaves that channel or host alone for a backoff that doubles with each fa
 again. An outage of any length costs no delivery its attempts.
 
 A delivery is recorded before the next is sent, so a worker killed mid-batch re-sends at most
-the delivery it was sending, with the same Message-ID or webhook-id. Leases of a killed worker
+the delivery it was sending, with the same Message-ID or webhook-id.
+
+What makes a delivery cheap: each campaign's mail is written once and filled per delivery
+(:mod:`app.notify.mailmerge`); the statements of a delivery (take it, read the facts, record
+it) are built once and bound per call; the SMTP connection stays open across batches while
+there is work. Leases of a killed worker
 run out and another worker takes the rows again. :meth:`Worker.stop` (SIGTERM) lets the current
 delivery finish, gives the rest of the batch back, and ends the loop.
 """
@@ -46,10 +51,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from app import clock
 from app.accounts.models import Member
@@ -67,7 +73,7 @@ from app.notify.channels import Channel, Endpoint, Outgoing, open_channels
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
 from app.notify.models import Campaign, Delivery
-from app.notify.render import delivery_body
+from app.notify.render import prepared_body
 from app.notify.tokens import open_token, unsubscribe_token
 from app.ops.heartbeat import beat
 from app.web.urls import external_url
@@ -131,6 +137,8 @@ class Worker:
         self.totals: Counter[str] = Counter()
         self.circuits: dict[str, Circuit] = {}
         self._last_tick = 0.0
+        self._campaigns: dict[tuple[int, datetime], Campaign] = {}
+        self._channels: dict[str, Channel] | None = None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -139,17 +147,30 @@ class Worker:
 
     def run(self, once: bool = False, on_batch: Callable[[Counter[str]], None] | None = None
             ) -> Counter[str]:
-        """Work until stopped (or, with ``once``, until nothing is due). Returns the totals."""
-        while not self.stopping.is_set():
-            self.tick()
-            done = self.run_batch()
-            if on_batch is not None and done:
-                on_batch(done)
-            if not sum(done.values()):
-                if once:
-                    break
-                self.stopping.wait(self.poll)
+        """Work until stopped (or, with ``once``, until nothing is due). Returns the totals.
+
+        The channels (the SMTP connection) stay open from one batch to the next while there
+        is work, and are closed when the queue runs dry and when the loop ends."""
+        try:
+            while not self.stopping.is_set():
+                self.tick()
+                done = self.run_batch(keep_open=True)
+                if on_batch is not None and done:
+                    on_batch(done)
+                if not sum(done.values()):
+                    self.close_channels()
+                    if once:
+                        break
+                    self.stopping.wait(self.poll)
+        finally:
+            self.close_channels()
         return self.totals
+
+    def close_channels(self) -> None:
+        """Close what the channels hold open (the SMTP connection)."""
+        channels, self._channels = self._channels, None
+        for channel in (channels or {}).values():
+            channel.close()
 
     def tick(self, force: bool = False) -> None:
         """Housekeeping at most every 30 seconds: start scheduled campaigns, draft campaigns
@@ -164,8 +185,9 @@ class Worker:
         beat(self.name, now)  # what /readyz and /metrics read
         db.session.commit()
 
-    def run_batch(self) -> Counter[str]:
-        """Claim one batch and work through it. Returns what happened to its deliveries."""
+    def run_batch(self, keep_open: bool = False) -> Counter[str]:
+        """Claim one batch and work through it. Returns what happened to its deliveries.
+        With ``keep_open`` the channels stay open for the next batch (see :meth:`run`)."""
         done: Counter[str] = Counter()
         ids = outbox.claim(self.name, self.batch, clock.now(), self.lease,
                            skip_channels=self._open_circuits(clock.now()))
@@ -178,7 +200,9 @@ class Worker:
                                        .where(Delivery.id.in_(ids))
                                        .order_by(Delivery.due_at, Delivery.id)))
         db.session.commit()
-        channels = self.channels()
+        if self._channels is None:
+            self._channels = self.channels()
+        channels, failed = self._channels, True
         try:
             for index, (delivery_id, lease_until) in enumerate(rows):
                 if self.stopping.is_set() or clock.now() >= self._lease_margin(lease_until):
@@ -187,17 +211,16 @@ class Worker:
                     done["released"] += len(rows) - index
                     break
                 done[self._deliver(delivery_id, channels)] += 1
+            failed = False
         finally:
-            for channel in channels.values():
-                channel.close()
+            if failed or not keep_open:
+                self.close_channels()
             db.session.rollback()
         self.totals.update(done)
         return done
 
     def _lease_margin(self, lease_until: datetime | None) -> datetime:
         return (lease_until or clock.now()) - self.lease / 10
-
-    # --- one delivery ----------------------------------------------------------------------
 
     # --- circuits --------------------------------------------------------------------------
 
@@ -222,58 +245,59 @@ class Worker:
             return "webhook:" + ",".join(hosts)
         return None
 
-    def _hold(self, delivery: Delivery, due_at: datetime | None = None) -> str:
-        """Give the delivery back untouched: its attempt is returned and, unless ``due_at``
-        is given, its place in the queue kept."""
-        delivery.state, delivery.lease_until, delivery.leased_by = "queued", None, None
-        delivery.attempts -= 1
-        if due_at is not None:
-            delivery.due_at = due_at
-        db.session.commit()
-        return "held"
-
     # --- one delivery ----------------------------------------------------------------------
 
-    def _deliver(self, delivery_id: int, channels: dict[str, Channel]) -> str:
-        query = select(Delivery).where(Delivery.id == delivery_id, Delivery.state == "leased",
-                                       Delivery.leased_by == self.name)
+    def _take(self, delivery_id: int) -> Any:
+        """The delivery, still leased to this worker, with its campaign's state and version and
+        the member's address (``FOR UPDATE`` of the delivery on PostgreSQL)."""
+        query = _TAKE
         if db.dialect == "postgresql":
             query = query.with_for_update(of=Delivery.__table__)
-        delivery = db.session.scalar(query.execution_options(populate_existing=True))
-        if delivery is None:
+        return db.session.connection().execute(
+            query, {"id": delivery_id, "worker": self.name}).one_or_none()
+
+    def _campaign(self, campaign_id: int, updated_at: datetime) -> Campaign:
+        """The campaign as of version ``updated_at``, read once per version for the batch."""
+        key = (campaign_id, updated_at)
+        found = self._campaigns.get(key)
+        if found is None:
+            found = db.session.get_one(Campaign, campaign_id)
+            self._campaigns = {key: found}
+        return found
+
+    def _deliver(self, delivery_id: int, channels: dict[str, Channel]) -> str:
+        row = self._take(delivery_id)
+        if row is None:
             db.session.commit()
             return "lost-lease"
         now = clock.now()
-        campaign = delivery.campaign  # joined to the delivery, so read afresh with it
-        if campaign.state == "cancelled":
-            return self._finish(delivery, "cancelled", now)
+        if row.campaign_state == "cancelled":
+            return self._finish(delivery_id, "cancelled", now)
+        campaign = self._campaign(row.campaign_id, row.campaign_updated_at)
         scope = find_scope(campaign.scope)
         if scope is None:
-            delivery.last_error = f"the scope {campaign.scope!r} no longer exists"
-            return self._finish(delivery, "dead", now, reason="unknown-scope")
+            return self._finish(delivery_id, "dead", now, reason="unknown-scope",
+                                error=f"the scope {campaign.scope!r} no longer exists")
         if db.dialect == "postgresql":
-            hold_facts(delivery.member_id, scope.slug, delivery.channel)
+            hold_facts(row.member_id, scope.slug, row.channel)
         gate_campaign = outbox.gate_campaign(campaign, scope)
-        facts = facts_for_send(delivery.member_id, scope.slug, delivery.channel, now)
-        decision = decide(facts, gate_campaign, delivery.member_id, delivery.channel, now)
+        facts = facts_for_send(row.member_id, scope.slug, row.channel, now)
+        decision = decide(facts, gate_campaign, row.member_id, row.channel, now)
         if not decision.eligible or (decision.reasons and decision.deferred_until is None):
-            return self._finish(delivery, "suppressed", now, reason=decision.reasons[0])
+            return self._finish(delivery_id, "suppressed", now, reason=decision.reasons[0])
         if decision.deferred_until is not None:
-            delivery.state, delivery.due_at = "queued", decision.deferred_until
-            delivery.lease_until, delivery.leased_by = None, None
-            delivery.attempts -= 1
+            self._update(delivery_id, state="queued", due_at=decision.deferred_until,
+                         lease_until=None, leased_by=None, attempts=Delivery.attempts - 1)
             db.session.commit()
             return "deferred"
-        channel = channels.get(delivery.channel)
+        channel = channels.get(row.channel)
         if channel is None:
-            delivery.last_error = f"no channel {delivery.channel!r}"
-            return self._finish(delivery, "dead", now, reason="channel")
-        member = db.session.get(Member, delivery.member_id)
-        assert member is not None
-        outgoing = self._outgoing(delivery, campaign, scope, member)
-        circuit = self._circuit(outgoing, delivery.channel)
+            return self._finish(delivery_id, "dead", now, reason="channel",
+                                error=f"no channel {row.channel!r}")
+        outgoing = self._outgoing(row, campaign, gate_campaign.kind, scope)
+        circuit = self._circuit(outgoing, row.channel)
         if circuit is not None and circuit in self._open_circuits(now):
-            return self._hold(delivery, None if circuit == "email"
+            return self._hold(delivery_id, None if circuit == "email"
                               else self.circuits[circuit].open_until)
         if db.dialect == "sqlite":
             # SQLite has one write lock for the whole database: never hold it across a network
@@ -284,78 +308,111 @@ class Worker:
             external_id = channel.send(outgoing)
         except SendFailed as exc:
             failure = exc
-        if db.dialect == "sqlite" and not self._still_there(delivery_id):
+        if isinstance(failure, ChannelDown):
+            until = self._trip(failure.circuit, now)
+            # The relay keeps every waiting mail's place; a host down waits its own time.
+            return self._hold(delivery_id, None if failure.circuit == "email" else until,
+                              error=f"not sent: {failure}")
+        if circuit is not None:
+            self.circuits.pop(circuit, None)
+        if isinstance(failure, EndpointGone):
+            return self._finish(delivery_id, "dead", now, reason="endpoint-gone",
+                                error=str(failure))
+        if failure is not None:
+            if not failure.temporary:
+                if row.channel == "email" and str(failure).startswith("recipient refused"):
+                    record_suppression(outgoing.email, "hard-bounce", now)
+                return self._finish(delivery_id, "dead", now, reason="refused",
+                                    error=str(failure))
+            return self._retry(delivery_id, row.attempts, now, str(failure))
+        sent_at = clock.now()
+        result = db.session.connection().execute(
+            _SENT, {"delivery_id": delivery_id, "at": sent_at, "external_id": external_id})
+        if not getattr(result, "rowcount", 1):
             # The member deleted their account while the message was on its way (on SQLite
             # nothing holds their rows through the send): nothing of theirs is left to record.
             db.session.rollback()
             log.info("delivery %s: the account was deleted while it was sent", delivery_id)
             return "account-deleted"
-        if isinstance(failure, ChannelDown):
-            until = self._trip(failure.circuit, now)
-            delivery.last_error = f"not sent: {failure}"[:300]
-            # The relay keeps every waiting mail's place; a host down waits its own time.
-            return self._hold(delivery, None if failure.circuit == "email" else until)
-        if circuit is not None:
-            self.circuits.pop(circuit, None)
-        if isinstance(failure, EndpointGone):
-            delivery.last_error = str(failure)[:300]
-            return self._finish(delivery, "dead", now, reason="endpoint-gone")
-        if failure is not None:
-            if not failure.temporary:
-                delivery.last_error = str(failure)[:300]
-                if delivery.channel == "email" and str(failure).startswith("recipient refused"):
-                    record_suppression(member.email, "hard-bounce", now)
-                return self._finish(delivery, "dead", now, reason="refused")
-            return self._retry(delivery, now, str(failure))
-        sent_at = clock.now()
-        delivery.state, delivery.sent_at, delivery.finished_at = "sent", sent_at, sent_at
-        delivery.message_id, delivery.lease_until, delivery.reason = external_id, None, None
-        record_contact(delivery.member_id, campaign.scope, delivery.channel,
-                       campaign=campaign.ref, kind=gate_campaign.kind, ref=delivery.ref,
-                       sent_at=sent_at)
+        record_contact(row.member_id, campaign.scope, row.channel, campaign=campaign.ref,
+                       kind=gate_campaign.kind, ref=f"delivery-{delivery_id}", sent_at=sent_at)
         db.session.commit()
         return "sent"
 
     @staticmethod
-    def _still_there(delivery_id: int) -> bool:
-        """Whether the delivery row still exists; on SQLite this first statement also takes
-        the write lock, so nothing can remove it until the outcome is recorded."""
-        return db.session.scalar(select(Delivery.id).where(Delivery.id == delivery_id)) \
-            is not None
+    def _update(delivery_id: int, **values: Any) -> bool:
+        """Set ``values`` on the delivery; False when its row is gone."""
+        result = db.session.connection().execute(
+            update(Delivery).where(Delivery.id == delivery_id).values(**values))
+        return bool(getattr(result, "rowcount", 1))
 
-    def _outgoing(self, delivery: Delivery, campaign: Campaign, scope: Scope,
-                  member: Member) -> Outgoing:
-        body = delivery_body(campaign.body, delivery.id, campaign.updated_at)
+    def _outgoing(self, row: Any, campaign: Campaign, kind: str, scope: Scope) -> Outgoing:
+        delivery_id, member_id, channel = row.id, row.member_id, row.channel
         return Outgoing(
-            delivery_id=delivery.id, campaign_id=campaign.id,
-            kind=outbox.gate_campaign(campaign, scope).kind,
+            delivery_id=delivery_id, campaign_id=campaign.id, kind=kind,
             scope=scope.slug, scope_title=scope.title, promise=scope.promise,
-            member_id=member.id, email=member.email, display_name=safe_name(member.display_name),
-            title=campaign.title, html=body.html, text=body.text,
+            member_id=member_id, email=row.email, display_name=safe_name(row.display_name),
+            title=campaign.title, body=prepared_body(campaign.body, campaign.updated_at),
             unsubscribe_url=external_url("notify.unsubscribe_page", token=unsubscribe_token(
-                member.id, scope.slug, delivery.channel, delivery.id)),
-            why_url=why_url(member.id, scope.slug, delivery.channel, clock.now(),
-                            outbox.gate_campaign(campaign, scope).kind),
-            inbox_url=external_url("notify.message", delivery_id=delivery.id),
-            open_url=external_url("notify.opened", token=open_token(delivery.id))
-            if self.open_pixel and delivery.channel == "email" else None,
-            endpoints=tuple(Endpoint(e.id, e.url, e.secret) for e in endpoints_of(member.id)
+                member_id, scope.slug, channel, delivery_id)),
+            why_url=why_url(member_id, scope.slug, channel, clock.now(), kind),
+            inbox_url=external_url("notify.message", delivery_id=delivery_id),
+            open_url=external_url("notify.opened", token=open_token(delivery_id))
+            if self.open_pixel and channel == "email" else None,
+            endpoints=tuple(Endpoint(e.id, e.url, e.secret) for e in endpoints_of(member_id)
                             if e.verified_at is not None and e.disabled_at is None)
-            if delivery.channel == "webhook" else (),
+            if channel == "webhook" else (),
         )
 
-    def _finish(self, delivery: Delivery, state: str, now: datetime,
-                reason: str | None = None) -> str:
-        delivery.state, delivery.reason, delivery.finished_at = state, reason, now
-        delivery.lease_until = None
+    def _hold(self, delivery_id: int, due_at: datetime | None = None,
+              error: str | None = None) -> str:
+        """Give the delivery back untouched: its attempt is returned and, unless ``due_at``
+        is given, its place in the queue kept."""
+        values: dict[str, Any] = {"state": "queued", "lease_until": None, "leased_by": None,
+                                  "attempts": Delivery.attempts - 1}
+        if due_at is not None:
+            values["due_at"] = due_at
+        if error is not None:
+            values["last_error"] = error[:300]
+        self._update(delivery_id, **values)
+        db.session.commit()
+        return "held"
+
+    def _finish(self, delivery_id: int, state: str, now: datetime,
+                reason: str | None = None, error: str | None = None) -> str:
+        values: dict[str, Any] = {"state": state, "reason": reason, "finished_at": now,
+                                  "lease_until": None}
+        if error is not None:
+            values["last_error"] = error[:300]
+        self._update(delivery_id, **values)
         db.session.commit()
         return state
 
-    def _retry(self, delivery: Delivery, now: datetime, error: str) -> str:
-        delivery.last_error = error[:300]
-        if delivery.attempts >= self.max_attempts:
-            return self._finish(delivery, "dead", now, reason="attempts")
-        delivery.state, delivery.lease_until, delivery.leased_by = "retry", None, None
-        delivery.due_at = now + backoff(max(delivery.attempts, 1), self.retry_seconds)
+    def _retry(self, delivery_id: int, attempts: int, now: datetime, error: str) -> str:
+        if attempts >= self.max_attempts:
+            return self._finish(delivery_id, "dead", now, reason="attempts", error=error)
+        self._update(delivery_id, state="retry", lease_until=None, leased_by=None,
+                     last_error=error[:300],
+                     due_at=now + backoff(max(attempts, 1), self.retry_seconds))
         db.session.commit()
         return "retry"
+
+
+# A delivery sent: the one statement of every delivery, built once.
+_SENT = (
+    update(Delivery).where(Delivery.id == bindparam("delivery_id"))
+    .values(state="sent", sent_at=bindparam("at"), finished_at=bindparam("at"),
+            message_id=bindparam("external_id"), lease_until=None, reason=None)
+)
+
+# The delivery as the worker takes it: still leased to it, with what the send needs.
+_TAKE = (
+    select(Delivery.id, Delivery.member_id, Delivery.channel, Delivery.attempts,
+           Delivery.campaign_id, Campaign.state.label("campaign_state"),
+           Campaign.updated_at.label("campaign_updated_at"), Member.email,
+           Member.display_name)
+    .join(Campaign, Campaign.id == Delivery.campaign_id)
+    .outerjoin(Member, Member.id == Delivery.member_id)
+    .where(Delivery.id == bindparam("id"), Delivery.state == "leased",
+           Delivery.leased_by == bindparam("worker"))
+)

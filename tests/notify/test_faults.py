@@ -334,6 +334,7 @@ def test_hostile_subjects_are_refused_or_sent_as_one_clean_header(
     from app.notify.channels import Outgoing
     from app.notify.email import EmailChannel
     from app.notify.errors import CampaignError
+    from app.notify.render import prepare
 
     accepted: list[str] = []
     refused = 0
@@ -354,7 +355,7 @@ def test_hostile_subjects_are_refused_or_sent_as_one_clean_header(
                     delivery_id=n + 1, campaign_id=1, kind="editorial", scope="newsletter",
                     scope_title="The weekly letter", promise="Once a week.", member_id=1,
                     email=f"reader{n}@example.com", display_name="Robin", title=title,
-                    html="<p>Hi</p>", text="Hi", unsubscribe_url="http://localhost/u/t",
+                    body=prepare("<p>Hi</p>"), unsubscribe_url="http://localhost/u/t",
                     why_url="http://localhost/why/w", inbox_url="http://localhost/inbox/1"))
         finally:
             channel.close()
