@@ -413,6 +413,7 @@ OTHER_VARIABLES: Mapping[str, str] = {
     "SWEEP_REDIS_URL": "the test suite: the Redis of the rate-limit sweep",
     "BIND": "deploy/gunicorn.conf.py: the address gunicorn listens on",
     "WORKERS": "deploy/gunicorn.conf.py: the number of gunicorn workers",
+    "FORWARDED_ALLOW_IPS": "deploy/gunicorn.conf.py: the proxies whose X-Forwarded-* count",
     "BENCH_BODY": "bench/: the bare app's page",
     "BENCH_PATH": "bench/: the bare app's path",
 }

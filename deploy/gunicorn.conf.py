@@ -16,7 +16,9 @@ max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
-forwarded_allow_ips = "127.0.0.1"
+# The proxies whose X-Forwarded-* headers count (nginx on this host by default; a proxy on
+# another host is named by address in PULLFIRST_FORWARDED_ALLOW_IPS, comma-separated).
+forwarded_allow_ips = os.environ.get("PULLFIRST_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def when_ready(server):
