@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Executable, and_, bindparam, case, func, or_, select
+from sqlalchemy import Executable, Select, and_, bindparam, case, func, or_, select
 
 from app.accounts.models import Member
 from app.consent.gate import DAY, ConsentFact, ContactFact, Facts, MemberFacts
@@ -191,25 +191,41 @@ def hold_facts(member_id: int, scope: str, channel: str) -> None:
     change could change the gate's answer for (member, scope, channel): the member, the
     consent state, the preferences, the scope's pause, the address's suppression, the
     webhook endpoints and the entitlement. A writer of any of them waits for the send in
-    flight; the caller reads the facts after this returns."""
-    db.session.execute(select(Member.id).where(Member.id == member_id)
-                       .with_for_update(read=True))
-    db.session.execute(select(ConsentState.member_id).where(
-        ConsentState.member_id == member_id, ConsentState.scope == scope,
-        ConsentState.channel == channel).with_for_update(read=True))
-    db.session.execute(select(ConsentPreferences.member_id)
-                       .where(ConsentPreferences.member_id == member_id)
-                       .with_for_update(read=True))
-    db.session.execute(select(ScopePause.member_id).where(
-        ScopePause.member_id == member_id, ScopePause.scope == scope).with_for_update(read=True))
-    db.session.execute(select(Entitlement.member_id).where(
-        Entitlement.member_id == member_id, Entitlement.reward == f"scope:{scope}")
-        .with_for_update(read=True))
+    flight; the caller reads the facts after this returns. One statement: each table's rows
+    are locked by a sub-select of their own."""
+    db.session.connection().execute(_hold_statement(channel), {
+        "member_id": member_id, "scope": scope, "channel": channel,
+        "reward": f"scope:{scope}"})
+
+
+@cache
+def _hold_statement(channel: str) -> Executable:
+    member_id: Any = bindparam("member_id")
+    scope: Any = bindparam("scope")
+
+    def held(query: Select[Any]) -> Any:
+        return select(func.count()).select_from(query.subquery()).scalar_subquery()
+
+    locks = [
+        held(select(Member.id).where(Member.id == member_id).with_for_update(read=True)),
+        held(select(ConsentState.member_id).where(
+            ConsentState.member_id == member_id, ConsentState.scope == scope,
+            ConsentState.channel == bindparam("channel")).with_for_update(read=True)),
+        held(select(ConsentPreferences.member_id)
+             .where(ConsentPreferences.member_id == member_id).with_for_update(read=True)),
+        held(select(ScopePause.member_id).where(
+            ScopePause.member_id == member_id, ScopePause.scope == scope)
+            .with_for_update(read=True)),
+        held(select(Entitlement.member_id).where(
+            Entitlement.member_id == member_id, Entitlement.reward == bindparam("reward"))
+            .with_for_update(read=True)),
+    ]
     if channel == "email":
-        db.session.execute(select(Suppression.address_key).join(
+        locks.append(held(select(Suppression.address_key).join(
             Member, Member.email_key == Suppression.address_key)
-            .where(Member.id == member_id).with_for_update(of=Suppression, read=True))
+            .where(Member.id == member_id).with_for_update(of=Suppression, read=True)))
     elif channel == "webhook":
-        db.session.execute(select(WebhookEndpoint.id)
-                           .where(WebhookEndpoint.member_id == member_id)
-                           .with_for_update(read=True))
+        locks.append(held(select(WebhookEndpoint.id)
+                          .where(WebhookEndpoint.member_id == member_id)
+                          .with_for_update(read=True)))
+    return select(*locks)
