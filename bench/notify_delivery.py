@@ -1,13 +1,15 @@
-"""Benchmark: the worker delivering 5,000 emails to a local aiosmtpd sink, beside raw smtplib
-sending the same messages over one persistent connection, in the same run.
+"""Benchmark: the worker delivering 5,000 emails to a local aiosmtpd sink, beside a script that
+builds the same messages with the email package and sends them with smtplib, and beside raw
+smtplib sending the very same bytes, each over one persistent connection, in the same run.
 
 The worker (:class:`app.notify.worker.Worker`, in this process, on SQLite) does everything it
 does in production for each delivery: lease, the gate run again on fresh consent, rendering
 (tracked links, text and HTML parts, unsubscribe and why links), SMTP over one connection per
-batch, and the result committed before the next delivery. The sink runs in its own process
-and keeps every message; the baseline then sends those very bytes again with
-``smtplib.SMTP.sendmail`` over one connection. Budget: the worker reaches at least 70% of
-the raw smtplib rate.
+batch, and the result committed before the next delivery. Each round is a new campaign, so
+the worker's once-per-campaign work (writing the mail with its holes) is inside the figure.
+The sink runs in its own process and keeps every message; the baselines then send the same
+messages again. Budgets: the worker reaches at least 90% of the building script's rate and at
+least 50% of raw smtplib's.
 
     .venv/bin/python bench/notify_delivery.py [--messages 5000] [--rounds 5] [--batch 100]
 """
@@ -41,7 +43,7 @@ from bench._common import free_port, load, unscheduled_content  # noqa: E402
 from bench._notify_world import add_members  # noqa: E402
 from bench._smtp_sink import read_saved, start_sink  # noqa: E402
 
-BUDGET = 0.70
+BUDGETS = {"built": 0.90, "raw": 0.50}
 BODY = ("Three articles for the weekend.\n\n"
         "- [How to read a label](https://pullfirst.example/posts/labels)\n"
         "- [Spring birds](https://pullfirst.example/stickers/spring-birds/)\n"
@@ -101,10 +103,10 @@ def run(folder: Path, count: int, rounds: int, batch: int) -> None:
           f" mails/s {1000 * seconds['worker'] / total:5.2f} ms each")
     for key, label in (("built", "smtplib building the same messages + send_message"),
                        ("raw", "smtplib sendmail of the same bytes (wire only)")):
-        ratio = statistics.median(ratios[key])
+        ratio, budget = statistics.median(ratios[key]), BUDGETS[key]
         print(f"{label:<50} {total / seconds[key]:>6,.0f} mails/s "
               f"{1000 * seconds[key] / total:5.2f} ms each | worker at {ratio:.0%} (median of "
-              f"rounds; budget {BUDGET:.0%}: {'met' if ratio >= BUDGET else 'MISSED'})")
+              f"rounds; budget {budget:.0%}: {'met' if ratio >= budget else 'MISSED'})")
     print(f"{total:,} mails in {rounds} rounds")
 
 

@@ -40,6 +40,7 @@ class EmailChannel:
         self.sender = sender
         self.domain = parseaddr(sender)[1].rsplit("@", 1)[-1] or "localhost"
         self._templates: OrderedDict[tuple[object, ...], MailTemplate] = OrderedDict()
+        self._verp: tuple[str, bytes] | None = None  # bounce domain and key, read on first use
 
     def template(self, item: Outgoing) -> MailTemplate:
         """The mail of ``item``'s campaign, written on first use."""
@@ -71,12 +72,14 @@ class EmailChannel:
 
     def send(self, item: Outgoing) -> str:
         mail = self.render(item, clock.now())
+        if self._verp is None:
+            self._verp = (bounce_domain(), bounce_key())
         try:
             # The envelope sender is the delivery's own VERP address: a bounce or complaint
             # that comes back later names the delivery (app.notify.bounces).
             self.transport.send_bytes(
                 mail.data, to=item.email, message_id=mail.message_id, eight_bit=mail.eight_bit,
-                envelope_from=verp_address(item.delivery_id, bounce_domain(), bounce_key()))
+                envelope_from=verp_address(item.delivery_id, *self._verp))
         except RelayUnavailable as exc:
             raise ChannelDown(str(exc), "email") from exc
         except DeliveryFailed as exc:
