@@ -4,8 +4,12 @@ script (``bench/stickers_baseline.py``) in the same run; then the bad-input run 
 
     .venv/bin/python bench/stickers_build.py [--rounds 3]
 
-Prints each figure with its baseline, the ratio, and peak memory (the largest single process
-of each run, from ``wait4``). Budget: cold build <= 1.3 x baseline; warm run < 0.2 s.
+Prints each figure with its baseline, the ratio, the budget and MET or MISSED, and peak memory
+(the largest single process of each run, from ``wait4``). Budgets: the cold build at most 1.0x
+the baseline, as whole processes (Python start-up and imports included) and inside the process
+(from the call to the end of the build, beside the baseline's own timing of its work); warm
+run < 0.2 s. When the cold budget is missed, or with ``--profile``, the phases of one cold
+build are printed (imports, planning and hashing, conversions, manifests and zips).
 Sources are generated once into ``bench/out/`` (not committed).
 """
 
@@ -130,26 +134,59 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, 
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{command} failed:\n{output}")
+    _CPU.append(usage.ru_utime + usage.ru_stime)  # processor time of it and its workers
     return seconds, usage.ru_maxrss * 1024, output
+
+
+_CPU: list[float] = []
 
 
 def _child(stickers: str, output: str) -> None:
     """Build in this process (as ``flask stickers build`` does) and print the figures."""
-    from app.stickers.build import BuildOptions, build_packs
+    imported = time.perf_counter()
+    from app.stickers import build
     from app.stickers.worker import peak_rss
 
-    options = BuildOptions(Path(stickers), Path(output), "PullfirstBot", 36_000_000)
+    imported = time.perf_counter() - imported
+    phases: dict[str, float] = {}
+    run_jobs, finish = build._run_jobs, build._finish
+
+    def timed_run(*args: Any) -> Any:
+        phases["planned"] = time.perf_counter()
+        return run_jobs(*args)
+
+    def timed_finish(*args: Any) -> Any:
+        phases["converted"] = time.perf_counter()
+        outcome = finish(*args)
+        phases["finished"] = time.perf_counter()
+        return outcome
+
+    build._run_jobs, build._finish = timed_run, timed_finish  # type: ignore[assignment]
+    options = build.BuildOptions(Path(stickers), Path(output), "PullfirstBot", 36_000_000)
     started = time.perf_counter()
-    report = build_packs(options)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_worker_rss": report.peak_worker_rss,
-                      "parent_rss": peak_rss(),
+    report = build.build_packs(options)
+    ended = time.perf_counter()
+    steps = {"imports": imported}
+    if "finished" in phases:
+        steps.update(plan=phases["planned"] - started,
+                     convert=phases["converted"] - phases["planned"],
+                     publish=phases["finished"] - phases["converted"],
+                     stop=ended - phases["finished"])
+    print(json.dumps({"seconds": ended - started, "peak_worker_rss": report.peak_worker_rss,
+                      "parent_rss": peak_rss(), "steps": steps,
                       "states": {o.slug: o.state for o in report.outcomes}}))
 
 
 def _last_json(output: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     return data
+
+
+BUDGET = 1.0
+
+
+def _verdict(ratio: float) -> str:
+    return "MET" if ratio <= BUDGET else "MISSED"
 
 
 def _mib(count: int) -> str:
@@ -159,6 +196,8 @@ def _mib(count: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true",
+                        help="print the phases of a cold build even when the budget is met")
     args = parser.parse_args()
     python = sys.executable
     sources = make_sources()
@@ -168,12 +207,18 @@ def main() -> None:
           "10 JPEG 4000x3000 (12 MP), 10 RGBA cut-outs 1600x1600")
 
     baseline, cold, cold_inner, rss_base, rss_cold, workers = [], [], [], [], [], []
+    baseline_inner: list[float] = []
+    baseline_cpu: list[float] = []
+    cold_cpu: list[float] = []
+    steps: list[dict[str, float]] = []
     for round_number in range(args.rounds):
         target = OUT / "runs" / f"round-{round_number}"
         shutil.rmtree(target, ignore_errors=True)
-        seconds, rss, _ = _run([python, "bench/stickers_baseline.py", str(pack_dir),
-                                str(target / "baseline")])
+        seconds, rss, output = _run([python, "bench/stickers_baseline.py", str(pack_dir),
+                                     str(target / "baseline")])
         baseline.append(seconds)
+        baseline_cpu.append(_CPU[-1])
+        baseline_inner.append(_last_json(output)["seconds"])
         rss_base.append(rss)
         seconds, rss, output = _run([python, __file__, "--child", str(sources),
                                      str(target / "ours")])
@@ -181,6 +226,8 @@ def main() -> None:
         assert figures["states"] == {"mixed-art": "built"}, figures
         cold.append(seconds)
         cold_inner.append(figures["seconds"])
+        cold_cpu.append(_CPU[-1])
+        steps.append(figures["steps"])
         rss_cold.append(rss)
         workers.append(figures["peak_worker_rss"])
 
@@ -202,13 +249,28 @@ def main() -> None:
     assert "up to date" in cli_output, cli_output
 
     b, c, ci = statistics.median(baseline), statistics.median(cold), statistics.median(cold_inner)
+    bi = statistics.median(baseline_inner)
     paired = statistics.median(ours / base for ours, base in zip(cold, baseline, strict=True))
-    print(f"\ncold build (median of {args.rounds}, whole process):  {c:6.2f} s   "
-          f"baseline {b:6.2f} s   ratio {c / b:.2f}, median of the rounds' ratios "
-          f"{paired:.2f}  (budget <= 1.30)")
-    print(f"cold build, inside the process:                {ci:6.2f} s   (runs: "
-          + ", ".join(f"{s:.2f}" for s in cold) + " s; baseline runs: "
-          + ", ".join(f"{s:.2f}" for s in baseline) + " s)")
+    paired_inner = statistics.median(ours / base for ours, base
+                                     in zip(cold_inner, baseline_inner, strict=True))
+    print(f"\ncold build, whole process (median of {args.rounds}):  {c:6.2f} s   "
+          f"baseline {b:6.2f} s   ratio {c / b:.2f} (median of the rounds' ratios "
+          f"{paired:.2f})  budget <= {BUDGET:.2f}  {_verdict(paired)}")
+    print(f"cold build, inside the process (median of {args.rounds}): {ci:6.2f} s   "
+          f"baseline {bi:6.2f} s   ratio {ci / bi:.2f} (median of the rounds' ratios "
+          f"{paired_inner:.2f})  budget <= {BUDGET:.2f}  {_verdict(paired_inner)}")
+    cpu, cpu_base = statistics.median(cold_cpu), statistics.median(baseline_cpu)
+    print(f"cold build, processor time of all processes:  {cpu:6.2f} s   baseline {cpu_base:6.2f} s"
+          f"   ratio {cpu / cpu_base:.2f}  (reported: the same work costs the same, whatever "
+          "the load)")
+    print("  runs, whole process: " + ", ".join(f"{s:.2f}" for s in cold) + " s; baseline: "
+          + ", ".join(f"{s:.2f}" for s in baseline) + " s")
+    if args.profile or paired > BUDGET or paired_inner > BUDGET:
+        print("  where a cold build's time goes (median of the rounds): "
+              + ", ".join(f"{name} {statistics.median(s[name] for s in steps):.2f} s"
+                          for name in steps[0]))
+        print("  (imports: Python modules the build loads that the baseline script does not; "
+              "convert: the workers' Pillow work, the baseline's whole job)")
     warm_ms = statistics.median(warm_inner) * 1000
     print(f"warm run, inside the process (median of 5):    {warm_ms:6.1f} ms  (budget < 200 ms)")
     print(f"warm run, whole process (python + imports):    {statistics.median(warm):6.2f} s;"

@@ -15,8 +15,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
+
+import click
 
 from app.site.budget import DEFAULT_SECONDS, slowest_paragraph
 from app.site.cache import FileStamp, RenderCache, SourceEntry, content_hash
@@ -46,6 +52,38 @@ def _render_one(path: str) -> tuple[str, SourceEntry, Rendered | None] | None:
         return None
     entry, rendered = read_and_render(Path(path), raw, _catalog, _seconds, _locate)
     return content_hash(raw), entry, rendered
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def progress_report(label: str, total: int, stream: TextIO | None = None,
+                    every_seconds: float = 5.0) -> Iterator[Callable[[int], None]]:
+    """``progress(n)`` for ``total`` items: on a terminal a bar (``label [####    ] 4000/10000
+    40%``); elsewhere (a log, CI) a plain line ``label: 4,000/10,000`` at most every
+    ``every_seconds`` and at the end."""
+    out = stream or sys.stderr
+    if out.isatty():
+        with click.progressbar(length=total, label=label, file=out, show_pos=True) as bar:
+            yield bar.update
+        return
+    state = {"done": 0, "said": time.monotonic()}
+
+    def progress(count: int) -> None:
+        state["done"] += count
+        now = time.monotonic()
+        if now - state["said"] >= every_seconds:
+            state["said"] = now
+            print(f"{label}: {int(state['done']):,}/{total:,}", file=out, flush=True)
+
+    yield progress
+    print(f"{label}: {int(state['done']):,}/{total:,}", file=out, flush=True)
 
 
 def deadline_for(seconds: float) -> float:
@@ -93,7 +131,7 @@ def prerender(content_dir: Path, cache: RenderCache, processes: int | None = Non
         progress(len(found) - len(todo))
     if not todo:
         return 0
-    workers = min(len(todo), max(1, processes or os.cpu_count() or 1))
+    workers = min(len(todo), max(1, processes or cores()))
     pool = DeadlinePool(_render_one, workers, deadline_for(seconds), _init_worker,
                         (str(content_dir / "images"), seconds))
     rendered = 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -56,8 +55,8 @@ def check_command() -> None:
 @click.option("--rebuild", is_flag=True,
               help="Render what the cache lacks and build a new index on every core, then "
                    "swap it in (the site keeps serving the old one until then).")
-@click.option("--processes", type=click.IntRange(1, 64), default=None,
-              help="Worker processes for --rebuild (default: one per core).")
+@click.option("--jobs", "-j", "--processes", "processes", type=click.IntRange(1, 64),
+              default=None, help="Worker processes for --rebuild (default: one per core).")
 def index_command(rebuild: bool, processes: int | None) -> None:
     """Bring the search index up to date with content/ (only what changed), or --rebuild it."""
     library: Library = current_app.extensions["pullfirst.library"]
@@ -71,18 +70,18 @@ def index_command(rebuild: bool, processes: int | None) -> None:
         click.echo(f"search index: {written} document(s) updated "
                    f"in {time.monotonic() - started:.1f} s")
         return
-    workers = processes or os.cpu_count() or 1
+    workers = processes or build.cores()
     total = len(scan(library.content_dir))
-    with click.progressbar(length=total, label=f"rendering on {workers} cores",
-                           file=sys.stderr) as bar:
-        rendered = build.prerender(library.content_dir, library.cache, workers, bar.update,
+    with build.progress_report(f"rendering on {workers} cores", total) as progress:
+        rendered = build.prerender(library.content_dir, library.cache, workers, progress,
                                    library.render_seconds)
     rendering = time.monotonic() - started
     snapshot = library.refresh()
+    for problem in snapshot.problems:  # the other files are built; these are left out
+        click.echo(str(problem), err=True)
     view = snapshot.public(clock.now())
     count = len(searchable(snapshot, view))
-    with click.progressbar(length=count, label=f"indexing on {workers} cores",
-                           file=sys.stderr) as bar:
-        indexed = service.rebuild(snapshot, view, library, workers, bar.update)
+    with build.progress_report(f"indexing on {workers} cores", count) as progress:
+        indexed = service.rebuild(snapshot, view, library, workers, progress)
     click.echo(f"rendered {rendered} in {rendering:.1f} s, indexed {indexed} documents in "
                f"{time.monotonic() - started - rendering:.1f} s; the new index is in use")

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Executor, Future, wait
 from contextlib import contextmanager
@@ -24,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from app.stickers import fingerprint, publish
+from PIL import Image
+
+from app.stickers import fingerprint, limits, publish
 from app.stickers import spec as specs
 from app.stickers.builds import current_hash
 from app.stickers.errors import PackProblem
@@ -214,6 +217,27 @@ def _tasks(job: _Job, options: BuildOptions) -> list[tuple[Task, str]]:
     return tasks
 
 
+ENCODING_COST = 3 * limits.CANVAS * limits.CANVAS  # in decoded pixels: the encodes of a sticker
+
+
+def _expected_cost(path: Path) -> int:
+    """About how much work converting ``path`` is, from its header alone: the pixels a worker
+    will decode (a JPEG at the reduced scale of its draft mode) plus the encodes. Only an order
+    of work: an unreadable header counts as no work (the worker reports what is wrong)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a decompression bomb is the worker's to refuse
+            with Image.open(path, formats=limits.ALLOWED_FORMATS) as image:
+                width, height = image.size
+                scale = 1
+                while (image.format == "JPEG" and scale < 8
+                       and min(width, height) // (scale * 2) >= limits.CONTENT):
+                    scale *= 2
+    except Exception:  # any failure is the worker's to report
+        return 0
+    return (width // scale) * (height // scale) + ENCODING_COST
+
+
 def _take(job: _Job, task: Task, result: Result) -> None:
     if isinstance(result, StickerResult) and isinstance(task, StickerTask):
         position = next(pos for pos, name in job.names.items() if name == task.name)
@@ -268,14 +292,20 @@ def run_build(plan: BuildPlan, executor: Executor | None = None,
 
 def _run_jobs(plan: BuildPlan, pool: Executor, on_task: Progress | None) -> list[PackOutcome]:
     owners: dict[Future[Result], tuple[_Job, Task, str]] = {}
+    queued: list[tuple[int, int, _Job, Task, str]] = []
     for job in plan.jobs:
         job.folder = job.pack_dir / f".tmp-{job.hash[:12]}-{secrets.token_hex(4)}"
         job.folder.mkdir(parents=True)
         job.started = time.perf_counter()
         for task, file in _tasks(job, plan.options):
-            future = pool.submit(run_task, task)
-            owners[future] = (job, task, file)
-            job.pending.add(future)
+            source = task.base if isinstance(task, PersonalTask) else task.source
+            queued.append((_expected_cost(source), len(queued), job, task, file))
+    # The longest conversions first, so that no worker is left with a large one at the end
+    # while the others idle.
+    for _, _, job, task, file in sorted(queued, key=lambda q: (-q[0], q[1])):
+        future = pool.submit(run_task, task)
+        owners[future] = (job, task, file)
+        job.pending.add(future)
     outcomes = []
     remaining = set(owners)
     while remaining:

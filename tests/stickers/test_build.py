@@ -245,3 +245,35 @@ def test_two_builders_never_build_the_same_pack_at_once(tmp_path: Path,
         assert [o.state for o in report.outcomes] == ["built"]
     finally:
         release(first)
+
+
+class Recording(Executor):
+    """Runs each task at once, in this process, and remembers the order they came in."""
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.sources.append(args[0].source.name)
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_the_largest_conversions_are_handed_out_first(tmp_path: Path) -> None:
+    from tests.stickers.art import photo_jpeg
+
+    stickers = tmp_path / "stickers"
+    folder = write_pack(stickers, "mixed", [
+        {"file": "small.png", "emojis": ["🐦"], "alt": "Small"},
+        {"file": "photo.jpg", "emojis": ["🐦"], "alt": "Photo"},
+        {"file": "large.png", "emojis": ["🐦"], "alt": "Large"},
+    ], draw=False)
+    shape(folder / "small.png")
+    photo_jpeg(folder / "photo.jpg")  # 12 MP, decoded at a quarter of each side
+    shape(folder / "large.png", size=(1600, 1600))
+    executor = Recording()
+    report = build_packs(options(stickers, tmp_path / "out"), executor=executor)
+    assert [o.state for o in report.outcomes] == ["built"]
+    # The icons come from the first sticker: the same small work as that sticker.
+    assert executor.sources == ["large.png", "photo.jpg", "small.png", "small.png"]
