@@ -3,6 +3,7 @@ feeds and the OpenGraph cards. Routes on the site blueprint, imported by the wir
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import abort, current_app
@@ -13,19 +14,19 @@ from app.site import content, feeds, ogimage
 from app.site.httpcache import cacheable
 from app.site.pages import Page, PublicView
 from app.site.settings import current_settings as site_settings
-from app.site.views import base_url, bp, newest
+from app.site.views import base_url, bp
 
 
 def sitemap_entries(view: PublicView) -> list[feeds.SitemapEntry]:
     """Every public URL meant for search engines: ``noindex`` pages are left out."""
-    entries = [feeds.SitemapEntry("/", newest(view.posts))]
+    entries = [feeds.SitemapEntry("/", view.modified_at)]
     entries += [feeds.SitemapEntry(p.url, p.modified_at) for p in view.posts
                 if not p.meta.noindex]
     entries += [feeds.SitemapEntry(p.url, p.modified_at) for p in
                 sorted(view.pages.values(), key=lambda p: p.slug) if not p.meta.noindex]
     if view.tags:
-        entries.append(feeds.SitemapEntry("/tags/", newest(view.posts)))
-        entries += [feeds.SitemapEntry(f"/tags/{t.slug}/", newest(t.posts))
+        entries.append(feeds.SitemapEntry("/tags/", view.modified_at))
+        entries += [feeds.SitemapEntry(f"/tags/{t.slug}/", t.modified_at)
                     for t in view.tags.values()]
     entries += [feeds.SitemapEntry(s.url, None) for s in
                 sorted(content.current().surveys.values(), key=lambda s: s.slug)
@@ -48,7 +49,7 @@ def sitemap() -> Response:
         body = feeds.urlset(entries, base_url())
     else:
         body = feeds.sitemap_index(entries, base_url(), lambda n: f"/sitemaps/{n}.xml")
-    return cacheable(body, "application/xml", newest(view.posts))
+    return cacheable(body, "application/xml", view.modified_at)
 
 
 @bp.route("/sitemaps/<part>.xml")
@@ -60,23 +61,24 @@ def sitemap_part(part: str) -> Response:
             entries):
         abort(404)
     return cacheable(feeds.urlset(feeds.sitemap_part(entries, number), base_url()),
-                     "application/xml", newest(view.posts))
+                     "application/xml", view.modified_at)
 
 
-def _feed(posts: tuple[Page, ...], title: str, feed_path: str, page_path: str) -> Response:
+def _feed(posts: tuple[Page, ...], modified_at: datetime | None, title: str, feed_path: str,
+          page_path: str) -> Response:
     site = site_settings()
     body = feeds.atom_feed(
         title=title, subtitle=site.description, base_url=base_url(), feed_path=feed_path,
         page_path=page_path, posts=posts, author=site.author or site.title,
         html_of=lambda post: content.rendered(post).html, updated=clock.now(),
     )
-    return cacheable(body, "application/atom+xml", newest(posts))
+    return cacheable(body, "application/atom+xml", modified_at)
 
 
 @bp.route("/feed.xml")
 def feed() -> Response:
     view = content.public(clock.now())
-    return _feed(view.posts, site_settings().title, "/feed.xml", "/")
+    return _feed(view.posts, view.modified_at, site_settings().title, "/feed.xml", "/")
 
 
 @bp.route("/tags/<tag>/feed.xml")
@@ -84,8 +86,8 @@ def tag_feed(tag: str) -> Response:
     found = content.public(clock.now()).tags.get(tag)
     if found is None:
         abort(404)
-    return _feed(found.posts, f"{found.name} · {site_settings().title}", f"/tags/{tag}/feed.xml",
-                 f"/tags/{tag}/")
+    return _feed(found.posts, found.modified_at, f"{found.name} · {site_settings().title}",
+                 f"/tags/{tag}/feed.xml", f"/tags/{tag}/")
 
 
 @bp.route("/og/<slug>.png")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, make_response, request, session
+from flask import current_app, request, session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -22,17 +22,20 @@ def is_anonymous_visit() -> bool:
     return not current_user.is_authenticated and not session
 
 
+PRIVATE = "private, no-store"
+
+
 def cacheable(body: str | bytes, mimetype: str = "text/html",
               last_modified: datetime | None = None) -> Response:
     """Wrap ``body`` with the headers above; answers a matching conditional GET with 304."""
-    response = make_response(body)
-    response.mimetype = mimetype
+    response: Response = current_app.response_class(body, mimetype=mimetype)
+    # The header is written whole: werkzeug's cache_control object parses and writes it again
+    # at each attribute set, which costs more than the rest of this function.
     if not is_anonymous_visit():
-        return private(response)
+        response.headers["Cache-Control"] = PRIVATE
+        return response
     seconds = current_app.config["SHARED_CACHE_SECONDS"]
-    response.cache_control.public = True
-    response.cache_control.max_age = 0
-    response.cache_control.s_maxage = seconds
+    response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
     if last_modified is not None:
         response.last_modified = last_modified
     response.add_etag()

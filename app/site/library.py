@@ -165,6 +165,7 @@ class Library:
         self._scan: dict[str, tuple[int, int, str]] | None = None
         self._snapshot: Snapshot | None = None
         self._checked_at = float("-inf")
+        self._scanned_at = float("-inf")
         self._pid = os.getpid()
         self._watch = FolderWatch([content_dir / folder for folder, _ in FOLDERS], clock)
         self._renders: OrderedDict[str, Rendered] = OrderedDict()
@@ -172,10 +173,14 @@ class Library:
         self.last_rendered = 0
 
     def current(self) -> Snapshot:
-        """The latest snapshot; re-checks the folder when the interval has passed."""
+        """The latest snapshot; re-checks the folder when the interval has passed, or at once
+        when the kernel reported a change and the last scan is at least that old (so an edit
+        after a quiet spell shows at the next request, and scans stay one per interval)."""
         snapshot = self._snapshot
-        due = self._clock() - self._checked_at >= self.recheck_seconds
-        if snapshot is not None and not due and self._pid == os.getpid():
+        now = self._clock()
+        if snapshot is not None and self._pid == os.getpid() \
+                and now - self._checked_at < self.recheck_seconds \
+                and (now - self._scanned_at < self.recheck_seconds or not self._watch.pending()):
             return snapshot
         if snapshot is not None and not self._lock.acquire(blocking=False):
             return snapshot  # another thread is checking; serve what we have
@@ -200,6 +205,7 @@ class Library:
         gc.disable()  # thousands of small objects at once: collect once, at the end
         try:
             found = scan(self.content_dir)
+            self._scanned_at = self._clock()
             if self._snapshot is not None and found == self._scan:
                 return self._snapshot
             records = self._records_for(found)

@@ -119,6 +119,7 @@ class Tag:
     slug: str
     name: str
     posts: tuple[Page, ...]
+    modified_at: datetime | None = None  # the newest ``modified_at`` among ``posts``
 
 
 def _boundaries(pages: Iterable[Page], now: datetime) -> datetime | None:
@@ -128,16 +129,63 @@ def _boundaries(pages: Iterable[Page], now: datetime) -> datetime | None:
     return min(future) if future else None
 
 
+def newest(items: Iterable[Page]) -> datetime | None:
+    return max((p.modified_at for p in items if p.modified_at), default=None)
+
+
+def _bits(positions: list[int], size: int) -> int:
+    """An int with bit ``i`` set for each ``i`` in ``positions`` (built in one pass)."""
+    bitmap = bytearray(size // 8 + 1)
+    for i in positions:
+        bitmap[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(bitmap, "little")
+
+
+def _add(planes: list[int], mask: int) -> None:
+    """Add 1 to the counter of every bit set in ``mask``: ``planes[j]`` holds bit ``j`` of
+    each post's count, so many posts are counted with a few big-int operations."""
+    carry = mask
+    for j, plane in enumerate(planes):
+        planes[j], carry = plane ^ carry, plane & carry
+        if not carry:
+            return
+    planes.append(carry)
+
+
+def _exactly(planes: list[int], score: int) -> int:
+    """The posts whose count in ``planes`` is exactly ``score`` (> 0)."""
+    ones = [plane for j, plane in enumerate(planes) if score >> j & 1]
+    found = ones[0]
+    for plane in ones[1:]:
+        found &= plane
+    for j, plane in enumerate(planes):
+        if not score >> j & 1:
+            found &= ~plane
+    return found
+
+
 @dataclass
 class PublicView:
-    """What the public sees at ``now``; ``valid_until`` is the next scheduled change."""
+    """What the public sees at ``now``; ``valid_until`` is the next scheduled change.
+
+    Built once per content generation (and schedule change) with what every page asks for:
+    tags with their posts and newest date, and, per tag, a bitmap of the posts' positions, from
+    which :meth:`related` counts shared tags for all posts at once instead of one by one.
+    """
 
     posts: tuple[Page, ...]
     pages: dict[str, Page]
     tags: dict[str, Tag]
     valid_until: datetime | None
     serial: int = 0  # distinct for every view built in this process
+    modified_at: datetime | None = None  # the newest ``modified_at`` among ``posts``
+    by_count: tuple[Tag, ...] = ()  # most posts first, then by name
+    by_name: tuple[Tag, ...] = ()
     _posts_by_slug: dict[str, Page] = field(default_factory=dict)
+    _positions: dict[str, int] = field(default_factory=dict)
+    # tag slug -> bitmaps of positions: [0] posts tagged once, [1] twice (names differing
+    # only in case or spacing), ...
+    _tag_bits: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _related: dict[str, tuple[Page, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -147,12 +195,27 @@ class PublicView:
                         key=lambda p: (p.published_at or now, p.slug), reverse=True)
         grouped: dict[str, list[Page]] = {}
         names: dict[str, str] = {}
-        for post in public:
+        positions: dict[str, list[list[int]]] = {}
+        newest_of: dict[str, datetime] = {}
+        modified_at: datetime | None = None
+        for i, post in enumerate(public):
+            modified = post.modified_at
+            if modified is not None and (modified_at is None or modified > modified_at):
+                modified_at = modified
+            seen: dict[str, int] = {}
             for name in post.tags:
                 slug = tag_slug(name)
                 grouped.setdefault(slug, []).append(post)
                 names.setdefault(slug, name)
-        tags = {slug: Tag(slug, names[slug], tuple(items))
+                times = seen[slug] = seen.get(slug, 0) + 1
+                found = positions.setdefault(slug, [])
+                if len(found) < times:
+                    found.append([])
+                found[times - 1].append(i)
+                if modified is not None and (slug not in newest_of
+                                             or modified > newest_of[slug]):
+                    newest_of[slug] = modified
+        tags = {slug: Tag(slug, names[slug], tuple(items), newest_of.get(slug))
                 for slug, items in sorted(grouped.items())}
         return cls(
             posts=tuple(public),
@@ -160,28 +223,42 @@ class PublicView:
             tags=tags,
             valid_until=_boundaries(all_posts + all_pages, now),
             serial=next(_SERIALS),
+            modified_at=modified_at,
+            by_count=tuple(sorted(tags.values(), key=lambda t: (-len(t.posts), t.name.lower()))),
+            by_name=tuple(sorted(tags.values(), key=lambda t: t.name.lower())),
             _posts_by_slug={p.slug: p for p in public},
+            _positions={p.slug: i for i, p in enumerate(public)},
+            _tag_bits={slug: tuple(_bits(group, len(public)) for group in groups)
+                       for slug, groups in positions.items()},
         )
 
     def post(self, slug: str) -> Page | None:
         return self._posts_by_slug.get(slug)
 
     def related(self, page: Page) -> tuple[Page, ...]:
-        """Up to three public posts sharing the most tags with ``page``, newest first."""
+        """Up to three other public posts sharing the most tags with ``page``; among posts
+        sharing as many, the newest first (the order of ``posts``)."""
         cached = self._related.get(page.slug)
         if cached is not None:
             return cached
-        scores: dict[str, int] = {}
+        planes: list[int] = []  # bit j of each post's count of shared tags
         for name in page.tags:
-            tag = self.tags.get(tag_slug(name))
-            for other in tag.posts if tag is not None else ():
-                if other.slug != page.slug:
-                    scores[other.slug] = scores.get(other.slug, 0) + 1
-        order = {p.slug: i for i, p in enumerate(self.posts)} if scores else {}
-        best = sorted(scores, key=lambda slug: (-scores[slug], order[slug]))[:RELATED_COUNT]
-        found = tuple(self._posts_by_slug[slug] for slug in best)
-        self._related[page.slug] = found
-        return found
+            for mask in self._tag_bits.get(tag_slug(name), ()):
+                _add(planes, mask)
+        own = self._positions.get(page.slug)
+        if own is not None:
+            planes = [plane & ~(1 << own) for plane in planes]
+        found: list[Page] = []
+        for score in range((1 << len(planes)) - 1, 0, -1):
+            candidates = _exactly(planes, score)
+            while candidates and len(found) < RELATED_COUNT:
+                lowest = candidates & -candidates
+                found.append(self.posts[lowest.bit_length() - 1])
+                candidates ^= lowest
+            if len(found) == RELATED_COUNT:
+                break
+        self._related[page.slug] = result = tuple(found)
+        return result
 
 
 class PublicCache:

@@ -58,10 +58,6 @@ def _paginate(items: tuple[Page, ...], number: int) -> tuple[tuple[Page, ...], i
     return items[(number - 1) * per_page: number * per_page], pages
 
 
-def newest(items: tuple[Page, ...]) -> datetime | None:
-    return max((p.modified_at for p in items if p.modified_at), default=None)
-
-
 def og_image(page: Page) -> tuple[str, int | None, int | None]:
     if page.meta.image:
         size = current_app.extensions["pullfirst.images"](page.meta.image)
@@ -76,14 +72,14 @@ def home() -> Response:
     posts, pages = _paginate(view.posts, number)
     site = site_settings()
     path = "/" if number == 1 else f"/?page={number}"
-    tags = sorted(view.tags.values(), key=lambda t: (-len(t.posts), t.name.lower()))[:12]
+    tags = view.by_count[:12]
     html = render_template(
         "site/home.html", posts=posts, number=number, pages=pages, tags=tags,
         calls=site.extra.get("home_cta") or [],
         seo=seo.for_listing(site.title if number == 1 else f"Articles, page {number}",
                             site.description, path, site, base_url(), home=number == 1),
     )
-    return cacheable(html, last_modified=newest(view.posts))
+    return cacheable(html, last_modified=view.modified_at)
 
 
 def _remember_read(page: Page, at: datetime) -> None:
@@ -168,12 +164,12 @@ def tags() -> Response:
     view = content.public(clock.now())
     site = site_settings()
     html = render_template(
-        "site/tags.html", tags=sorted(view.tags.values(), key=lambda t: t.name.lower()),
+        "site/tags.html", tags=view.by_name,
         seo=seo.for_listing("Topics", f"Every topic on {site.title}, with its articles.",
                             "/tags/", site, base_url(),
                             trail=[("Home", "/"), ("Topics", "/tags/")]),
     )
-    return cacheable(html, last_modified=newest(view.posts))
+    return cacheable(html, last_modified=view.modified_at)
 
 
 @bp.route("/tags/<tag>/")
@@ -196,7 +192,7 @@ def tag(tag: str) -> Response:
                             trail=[("Home", "/"), ("Topics", "/tags/"),
                                    (found.name, f"/tags/{found.slug}/")]),
     )
-    return cacheable(html, last_modified=newest(found.posts))
+    return cacheable(html, last_modified=found.modified_at)
 
 
 @bp.route("/search")

@@ -14,6 +14,7 @@ import ctypes.util
 import errno
 import logging
 import os
+import select
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -106,6 +107,17 @@ class FolderWatch:
                 self._drain()
             return True
         return self._drain()
+
+    def pending(self) -> bool:
+        """Whether the kernel has reported something that :meth:`changed` has not read yet
+        (one ``poll``, nothing read). Always False without a native watch."""
+        fd = self._fd
+        if fd is None or self._pid != os.getpid():
+            return False
+        try:
+            return bool(select.select([fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     @property
     def native(self) -> bool:

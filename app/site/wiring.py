@@ -56,11 +56,18 @@ def _content_version(app: Flask) -> Hashable:
 def prepare_content(app: Flask) -> str:
     """Read the folder (rendering only what changed) and bring the search index up to date;
     returns a line for the console. gunicorn's ``when_ready`` hook (deploy/gunicorn.conf.py)
-    runs it in the master so preloaded workers inherit the pages instead of each reading them
-    on their first request. A missing index of a large site is left to ``content index
-    --rebuild`` there, so serving never waits minutes."""
+    runs it in the master so preloaded workers inherit the pages (and the site's compiled
+    templates) instead of each reading them on their first request. A missing index of a large
+    site is left to ``content index --rebuild`` there, so serving never waits minutes."""
     with app.app_context():
-        return _prepare_content(build_index=False)
+        line = _prepare_content(build_index=False)
+    for name in app.jinja_env.list_templates(filter_func=_is_site_template):
+        app.jinja_env.get_template(name)  # compiled once here, not again in every worker
+    return line
+
+
+def _is_site_template(name: str) -> bool:
+    return name.startswith("site/") or name == "base.html"
 
 
 def _prepare_content(build_index: bool = True) -> str:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.http import http_date
 
-from tests.conftest import PASSWORD
+from app.site import content
+from app.site.meta import tag_slug
+from app.site.pages import Page
+from tests.conftest import PASSWORD, Clock
 from tests.helpers import sign_in
 
 PUBLIC = ["/", "/posts/why-pull-wins/", "/about/", "/tags/", "/tags/strategy/",
@@ -71,3 +75,19 @@ def test_content_images_are_cached_for_a_year(client: FlaskClient, content_dir: 
         assert response.status_code == 200
         assert "immutable" in response.headers["Cache-Control"]
     assert client.get("/images/../site.toml").status_code == 404
+
+
+@pytest.mark.parametrize(("url", "tag"), [("/", None), ("/tags/", None), ("/feed.xml", None),
+                                          ("/sitemap.xml", None), ("/tags/strategy/", "strategy"),
+                                          ("/tags/strategy/feed.xml", "strategy")])
+def test_listings_and_feeds_are_as_new_as_their_newest_post(
+        client: FlaskClient, clock: Clock, url: str, tag: str | None) -> None:
+    posts = [p for p in content_posts(client) if tag is None or
+             tag in {tag_slug(name) for name in p.tags}]
+    newest = max(p.modified_at for p in posts if p.is_public(clock()) and p.modified_at)
+    assert client.get(url).headers["Last-Modified"] == http_date(newest)
+
+
+def content_posts(client: FlaskClient) -> list[Page]:
+    with client.application.app_context():
+        return list(content.current().posts.values())

@@ -6,6 +6,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from app.site.cache import RenderCache
 from app.site.library import Library
 from tests.site.conftest import post
@@ -108,3 +110,27 @@ def test_the_demo_content_loads_without_skipping_a_file(tmp_path: Path) -> None:
     for page in snapshot.all_pages:
         assert page.description and len(page.description) <= 160, page.path
         assert len(page.title) <= 60, page.path
+
+
+def test_an_edit_after_a_quiet_spell_shows_at_once_when_the_kernel_watches(
+        content_dir: Path, tmp_path: Path) -> None:
+    ticks = [0.0]
+    library = Library(content_dir, RenderCache(tmp_path / "c.sqlite3"), recheck_seconds=1,
+                      clock=lambda: ticks[0])
+    assert "quiet-hours" in library.current().posts
+    ticks[0] = 5.0
+    library.current()  # the watch starts (and scans once)
+    if not library._watch.native:
+        pytest.skip("no inotify here: edits wait for the interval")
+    ticks[0] = 10.0
+    library.current()  # a check that finds nothing new, and scans nothing
+    assert not library._watch.pending()
+    (content_dir / "posts" / "quiet-hours.md").unlink()
+    assert library._watch.pending()
+    ticks[0] = 10.2  # within the interval of the last check, long after the last scan
+    assert "quiet-hours" not in library.current().posts
+    (content_dir / "posts" / "ledger.md").unlink()
+    ticks[0] = 10.5  # a second change within the interval of that scan waits for it
+    assert "ledger" in library.current().posts
+    ticks[0] = 11.2
+    assert "ledger" not in library.current().posts
