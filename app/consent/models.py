@@ -151,7 +151,7 @@ class Contact(Base):
     __table_args__ = (
         Index("ix_contacts_member_scope", "member_id", "scope", "sent_at", "kind", "engaged_at",
               "campaign", "last_engaged_at"),
-        Index("ix_contacts_member_sent", "member_id", "sent_at", "kind", "campaign"),
+        Index("ix_contacts_member_recent", "member_id", "sent_at", "scope", "kind", "campaign"),
         Index("ix_contacts_member_campaign", "member_id", "campaign"),
     )
 

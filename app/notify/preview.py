@@ -1,26 +1,30 @@
 """The audience preview: who a campaign would reach on each channel now, and how many members
 are left out for each of the gate's reasons.
 
-Members reached come from the set-based :func:`app.consent.audience.audience` (the query the
-outbox is filled with). Reasons come from :func:`app.consent.gate.decide`, run only for the
-members who hold the scope or ever answered it and are not reached; every other member fails
-``earned`` and ``consented`` without a look at their facts. A member left out for two reasons
-counts under both.
+One query reads every active member who holds the scope or ever answered it on the channel,
+with each of the gate's checks (:func:`app.consent.audience.failing`, the conditions the
+set-based :func:`app.consent.audience.audience` is built from) folded into one number per
+member; members for whom no check fails are the ones reached, and sending fills the outbox
+with them. Every other active member fails ``earned`` and ``consented`` without a look at
+their facts. A member left out for two reasons counts under both. Quiet hours and the scope's
+days and window defer, they do not leave out: how many of the reached are deferred now is
+decided once per time zone and quiet hours, with the gate's own functions.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from app.accounts.models import Member
-from app.consent.audience import audience
-from app.consent.facts import load_facts
-from app.consent.gate import DEFERRING, REASONS, Campaign, decide, in_schedule, zone
-from app.consent.models import ConsentPreferences, ConsentState
+from app.consent.audience import failing, without_jit
+from app.consent.gate import REASONS, Campaign, MemberFacts, in_schedule, quiet_until, zone
+from app.consent.models import ConsentPreferences, ConsentState, ScopePause
 from app.consent.scopes import Scope
 from app.extensions import db
 from app.rewards.models import Entitlement
@@ -47,17 +51,8 @@ def _active_members() -> int:
         select(func.count()).select_from(Member).where(Member.deleted_at.is_(None))) or 0
 
 
-def _candidates(scope: Scope, channel: str) -> set[int]:
-    holders = select(Entitlement.member_id).where(Entitlement.reward == scope.reward)
-    answered = select(ConsentState.member_id).where(ConsentState.scope == scope.slug,
-                                                    ConsentState.channel == channel)
-    return set(db.session.scalars(
-        select(Member.id).where(Member.deleted_at.is_(None),
-                                or_(Member.id.in_(holders), Member.id.in_(answered)))))
-
-
-def _sample(ids: set[int]) -> list[tuple[int, str, str]]:
-    chosen = sorted(ids)[:SAMPLE]
+def _sample(ids: frozenset[int]) -> list[tuple[int, str, str]]:
+    chosen = heapq.nsmallest(SAMPLE, ids)
     if not chosen:
         return []
     rows = db.session.execute(select(Member.id, Member.email, Member.display_name)
@@ -65,51 +60,71 @@ def _sample(ids: set[int]) -> list[tuple[int, str, str]]:
     return [(row.id, row.email, row.display_name or "") for row in rows]
 
 
+def _failed_mask(checks: dict[str, ColumnElement[bool]]) -> ColumnElement[int]:
+    """One number per member: bit ``i`` is set when the check of ``REASONS[i]`` fails."""
+    bits: ColumnElement[int] = literal(0)
+    for reason, condition in checks.items():
+        bits = bits + case((condition, 1 << REASONS.index(reason)), else_=0)
+    return bits
+
+
 def preview_channel(scope: Scope, channel: str, now: datetime,
                     ref: str | None = None) -> ChannelPreview:
     campaign = Campaign.of(scope, ref)
-    reached = audience(scope, channel, now, campaign)
-    active = _active_members()
-    candidates = _candidates(scope, channel)
+    state, pause, prefs = aliased(ConsentState), aliased(ScopePause), aliased(ConsentPreferences)
+    entitlement = aliased(Entitlement)
+    checks = failing(campaign, channel, now, state, entitlement, pause, prefs)
+    query = (
+        select(Member.id, _failed_mask(checks).label("failed"), Member.time_zone,
+               prefs.quiet_start, prefs.quiet_end)
+        .select_from(Member)
+        .outerjoin(state, and_(state.member_id == Member.id, state.scope == scope.slug,
+                               state.channel == channel))
+        .outerjoin(entitlement, and_(entitlement.member_id == Member.id,
+                                     entitlement.reward == scope.reward))
+        .outerjoin(pause, and_(pause.member_id == Member.id, pause.scope == scope.slug))
+        .outerjoin(prefs, prefs.member_id == Member.id)
+        .where(Member.deleted_at.is_(None),
+               or_(entitlement.member_id.is_not(None), state.member_id.is_not(None)))
+    )
+    reached: list[int] = []
+    moments: Counter[tuple[str, int | None, int | None]] = Counter()
+    failures: Counter[int] = Counter()
+    candidates = 0
+    without_jit()
+    rows = db.session.connection().execute(query)  # plain rows: no ORM loading per member
+    for member_id, failed, time_zone, quiet_start, quiet_end in rows:
+        candidates += 1
+        if failed:
+            failures[failed] += 1
+        else:
+            reached.append(member_id)
+            moments[(time_zone, quiet_start, quiet_end)] += 1
     counts: Counter[str] = Counter()
-    outside = active - len(candidates | reached)
+    for failed, how_many in failures.items():
+        counts.update({reason: how_many for bit, reason in enumerate(REASONS)
+                       if failed & (1 << bit)})
+    outside = _active_members() - candidates
     if outside > 0:
         counts.update({"earned": outside, "consented": outside})
-    left_out = candidates - reached
-    facts = load_facts(left_out) if left_out else None
-    for member in left_out:
-        assert facts is not None
-        counts.update(reason for reason in decide(facts, campaign, member, channel, now).reasons
-                      if reason not in DEFERRING)
-    deferred = _deferred(campaign, channel, reached, now)
     ordered = {reason: counts[reason] for reason in REASONS if counts[reason]}
-    return ChannelPreview(channel, len(reached), deferred, ordered, _sample(reached),
-                          frozenset(reached))
+    members = frozenset(reached)
+    return ChannelPreview(channel, len(members), _deferred(scope, moments, now), ordered,
+                          _sample(members), members)
 
 
-def _deferred(campaign: Campaign, channel: str, reached: set[int], now: datetime) -> int:
-    """How many of ``reached`` the gate would hold back now for quiet hours or the scope's
-    days and window. Without quiet hours that depends on the member's time zone alone, so
-    members are judged per zone; members with quiet hours are decided one by one."""
-    if not reached:
-        return 0
-    scope = campaign.scope
-    quiet = set(db.session.scalars(
-        select(ConsentPreferences.member_id).where(ConsentPreferences.quiet_start.is_not(None))))
-    with_quiet_hours = reached & quiet
+def _deferred(scope: Scope, moments: Counter[tuple[str, int | None, int | None]],
+              now: datetime) -> int:
+    """How many reached members the gate would hold back now for quiet hours or the scope's
+    days and window. For a member who passes every other check that depends only on their
+    time zone and quiet hours, so it is decided once per pair, as :func:`decide` does."""
     deferred = 0
-    if with_quiet_hours:
-        facts = load_facts(with_quiet_hours)
-        deferred += sum(1 for member in with_quiet_hours
-                        if decide(facts, campaign, member, channel, now).reasons)
-    if scope.days or scope.send_window is not None:
-        zones: Counter[str] = Counter()
-        others = sorted(reached - with_quiet_hours)
-        for start in range(0, len(others), 500):
-            zones.update(db.session.scalars(
-                select(Member.time_zone).where(Member.id.in_(others[start:start + 500]))))
-        deferred += sum(count for name, count in zones.items()
-                        if not in_schedule(scope, now.astimezone(zone(name))))
+    for (time_zone, quiet_start, quiet_end), how_many in moments.items():
+        facts = MemberFacts(member_id=0, time_zone=time_zone, quiet_start=quiet_start,
+                            quiet_end=quiet_end)
+        if quiet_until(facts, now) is not None or not in_schedule(
+                scope, now.astimezone(zone(time_zone))):
+            deferred += how_many
     return deferred
 
 
