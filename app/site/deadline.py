@@ -58,12 +58,19 @@ def _serve(connection: Connection, work: Callable[[Any], Any],
         connection.send(result)
 
 
-def _context() -> BaseContext:
+def process_context(preload: list[str]) -> BaseContext:
+    """How to start worker processes: fork a process with one thread (a command); start them
+    from a fork server, with ``preload`` imported once, in one with threads (a web process),
+    where a fork could copy a lock another thread holds."""
     if threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     server = multiprocessing.get_context("forkserver")
-    server.set_forkserver_preload(PRELOAD)
+    server.set_forkserver_preload(preload)
     return server
+
+
+def _context() -> BaseContext:
+    return process_context(PRELOAD)
 
 
 @dataclass

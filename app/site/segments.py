@@ -18,9 +18,7 @@ building its first index) starts them from a fork server, as :mod:`app.site.dead
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing.context import BaseContext
@@ -29,6 +27,8 @@ from typing import Any, Protocol
 
 from whoosh import index
 from whoosh.writing import SegmentWriter
+
+from app.site.deadline import process_context
 
 LIMIT_MB = 1024  # per writer: postings kept in memory before Whoosh spills them to disk
 MIN_PER_PROCESS = 400  # fewer documents than this per process: one process is quicker
@@ -122,11 +122,7 @@ def _runs(sizes: Sequence[int], count: int) -> list[tuple[int, int]]:
 
 
 def _context() -> BaseContext:
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    server = multiprocessing.get_context("forkserver")
-    server.set_forkserver_preload(PRELOAD)
-    return server
+    return process_context(PRELOAD)
 
 
 def write_segments(ix: Any, folder: Path, documents: Iterable[Indexable], procs: int,

@@ -126,10 +126,9 @@ def _build(people: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
-@settings(max_examples=250, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=st.data())
-def test_audience_equals_filtering_every_member_with_decide(app: Flask, data: Any) -> None:
+def draw_world(data: Any) -> tuple[str, Scope, datetime, list[Any]]:
+    """A channel, a scope offering it, a moment near T0 and up to six members whose histories
+    fall near that moment (whole days, hours, and the edges of the caps' windows)."""
     channel = data.draw(st.sampled_from(CHANNELS), label="channel")
     scope = data.draw(_scope(channel), label="scope")
     now = T0 + timedelta(hours=data.draw(st.integers(-48, 48), label="now"))
@@ -139,6 +138,14 @@ def test_audience_equals_filtering_every_member_with_decide(app: Flask, data: An
         lambda h: now + timedelta(hours=h))
     people = data.draw(st.lists(_member(channel, scope, near, now), min_size=1, max_size=6),
                        label="members")
+    return channel, scope, now, people
+
+
+@settings(max_examples=250, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_audience_equals_filtering_every_member_with_decide(app: Flask, data: Any) -> None:
+    channel, scope, now, people = draw_world(data)
     kind = data.draw(st.sampled_from((scope.kind,) * 5 + ("editorial", "promotional")),
                      label="kind")
     campaign = Campaign(scope, kind, data.draw(st.sampled_from((None, "c1")), label="ref"))

@@ -23,11 +23,11 @@ from app.consent.audience import audience
 from app.consent.facts import load_facts
 from app.consent.gate import DEFERRING, REASONS, Campaign, Facts, decide
 from app.consent.models import ConsentState
-from app.consent.scopes import CHANNELS, Scope
+from app.consent.scopes import Scope
 from app.extensions import db
 from app.notify.preview import ChannelPreview, preview_channel
 from tests.consent import world
-from tests.consent.test_gate_property import CAMPAIGNS, T0, _build, _member, _scope
+from tests.consent.test_gate_property import CAMPAIGNS, T0, _build, draw_world
 
 
 def _expected(facts: Facts, campaign: Campaign, channel: str, now: Any,
@@ -54,14 +54,7 @@ def _expected(facts: Facts, campaign: Campaign, channel: str, now: Any,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_preview_counts_what_decide_says_member_by_member(app: Flask, data: Any) -> None:
-    channel = data.draw(st.sampled_from(CHANNELS), label="channel")
-    scope = data.draw(_scope(channel), label="scope")
-    now = T0 + timedelta(hours=data.draw(st.integers(-48, 48), label="now"))
-    edges = st.sampled_from((0, -1, -23, -24, -25, -71, -72, -73, -167, -168, -169))
-    near = (st.integers(-30, 1).map(lambda d: d * 24) | st.integers(-24 * 30, 24) | edges).map(
-        lambda h: now + timedelta(hours=h))
-    people = data.draw(st.lists(_member(channel, scope, near, now), min_size=1, max_size=6),
-                       label="members")
+    channel, scope, now, people = draw_world(data)
     ref = data.draw(st.sampled_from((None, *CAMPAIGNS[:2])), label="ref")
     app.config["CONSENT_DAILY_CAP"] = data.draw(st.integers(1, 4), label="daily cap")
     with app.app_context():
