@@ -55,20 +55,22 @@ class FolderTransport:
         # A mailbox records the envelope sender as Return-Path; the folder does the same.
         return_path = (f"Return-Path: <{envelope_from}>{mail.policy.linesep}".encode()
                        if envelope_from else b"")
-        self._write(message_id, return_path + mail.as_bytes())
-        log.info("mail to=%s subject=%r", mail["To"], str(mail["Subject"]))
+        target = self._write(message_id, return_path + mail.as_bytes())
+        log.info("mail to=%s subject=%r file=%s", mail["To"], str(mail["Subject"]), target)
 
     def send_bytes(self, data: bytes, *, envelope_from: str, to: str, message_id: str,
                    eight_bit: bool = False) -> None:
-        self._write(message_id.strip("<>"), f"Return-Path: <{envelope_from}>\r\n".encode() + data)
-        log.info("mail to=%s id=%s", to, message_id)
+        target = self._write(message_id.strip("<>"),
+                             f"Return-Path: <{envelope_from}>\r\n".encode() + data)
+        log.info("mail to=%s id=%s file=%s", to, message_id, target)
 
-    def _write(self, message_id: str, data: bytes) -> None:
+    def _write(self, message_id: str, data: bytes) -> Path:
         safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in message_id)[:80]
         target = self.folder / f"{time.time_ns():020d}-{safe_id}.eml"
         temporary = target.with_suffix(".tmp")
         temporary.write_bytes(data)
         temporary.replace(target)
+        return target
 
     def close(self) -> None:
         pass

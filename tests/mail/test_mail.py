@@ -168,3 +168,35 @@ def test_any_clean_name_and_subject_survive_a_round_trip(name: str, subject: str
     assert set(parsed.keys()) == {"From", "To", "Subject", "Date", "Message-ID",
                                   "Content-Type", "Content-Transfer-Encoding", "MIME-Version"}
     assert parsed["To"].addresses[0].addr_spec == "a@example.com"
+
+
+def test_a_campaign_mail_in_the_dev_folder_reads_like_any_other(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The notifier's filled mails go to the same folder, with the envelope sender as
+    Return-Path, CRLF line ends and a name made of the Message-ID."""
+    from app.mail.transport import FolderTransport
+    from app.notify.channels import Outgoing
+    from app.notify.email import EmailChannel
+    from app.notify.render import prepared_body
+
+    folder = Path(app.instance_path) / "mail"
+    with app.test_request_context(), caplog.at_level(logging.INFO, logger="pullfirst.mail"):
+        channel = EmailChannel(FolderTransport(folder), app.config["MAIL_FROM"])
+        item = Outgoing(12, 3, "editorial", "newsletter", "The weekly letter", "Once a week.", 5,
+                        "reader@example.com", "Robin", "Spring birds",
+                        prepared_body("Look up: [the birds](https://example.com/birds)."),
+                        "http://localhost/u/t", "http://localhost/why/w",
+                        "http://localhost/inbox/12")
+        assert channel.send(item) == "<delivery-12@pullfirst.example>"
+    [file] = folder.glob("*.eml")
+    assert file.name.endswith("-delivery-12_pullfirst.example.eml")
+    raw = file.read_bytes()
+    assert raw.startswith(b"Return-Path: <bounces+12.") and b"\n" not in raw.replace(b"\r\n", b"")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Message-ID"] == "<delivery-12@pullfirst.example>"
+    assert parsed["To"] == "Robin <reader@example.com>" and parsed["Subject"] == "Spring birds"
+    text = parsed.get_body(preferencelist=("plain",)).get_content()
+    assert "Look up: the birds (http://localhost/t/" in text
+    lines = [r.getMessage() for r in caplog.records if r.name == "pullfirst.mail"]
+    assert len(lines) == 1 and "reader@example.com" in lines[0] and str(file) in lines[0]
