@@ -25,7 +25,8 @@ WHEN = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 BODIES = [
     "Plain words and nothing else.",
     "Three links: [one](https://example.com/a), [two](/pages/about) and "
-    "[one again](https://example.com/a).\n\n- [x](https://example.org/?q=1&r=2)\n- [mail](mailto:a@b.c)",
+    "[one again](https://example.com/a).\n\n- [x](https://example.org/?q=1&r=2)\n"
+    "- [mail](mailto:a@b.c)",
     "Ünïcödé — “quotes”, emoji 🐦 and a [link](https://example.com/ü).",
     "# A heading\n\n" + "A very long line of words " * 60 + "\n\n[end](https://example.com/end)",
     "===============0000000000000000000==\n\nLooks like a boundary, [l](https://e.com/)",
@@ -94,8 +95,8 @@ def _filled(app: Flask, item: Outgoing) -> EmailMessage:
 
 
 def _same_mail(filled: EmailMessage, reference: EmailMessage) -> None:
-    names = [n for n in reference.keys() if n != "Content-Type"]
-    assert [n for n in filled.keys() if n != "Content-Type"] == names
+    names = [n for n in reference if n != "Content-Type"]
+    assert [n for n in filled if n != "Content-Type"] == names
     for name in names:
         assert str(filled[name]) == str(reference[name]), name
     assert filled.get_content_type() == "multipart/alternative"
