@@ -1,9 +1,7 @@
 """Errors of the stickers area::
 
     StickersError           sticker packs cannot be read, built or served
-    ├── ArtRejected         one image cannot become a sticker (``rule`` names the check it broke)
-    ├── PackFailed          a pack cannot be built; ``problems`` lists every reason
-    └── PackUnavailable     a pack has no complete build yet (it is still being built)
+    └── ArtRejected         one image cannot become a sticker (``rule`` names the check it broke)
 
 A :class:`PackProblem` is the unit of every report: the pack, the file, the rule it broke and a
 sentence for the person who fixes it. ``flask stickers check`` and ``flask stickers build`` print
@@ -49,13 +47,3 @@ class ArtRejected(StickersError):
 
     def __str__(self) -> str:
         return f"{self.message} (rule: {self.rule})"
-
-
-class PackFailed(StickersError):
-    def __init__(self, problems: list[PackProblem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
-
-
-class PackUnavailable(StickersError):
-    pass
