@@ -36,9 +36,14 @@ class HeaderInjection(MailError):
 
 
 class DeliveryFailed(MailError):
-    def __init__(self, message: str, *, temporary: bool) -> None:
+    """``temporary``: a retry can help. ``recipient_refused``: the server refused the
+    recipient's address itself (a hard bounce when not temporary)."""
+
+    def __init__(self, message: str, *, temporary: bool, recipient_refused: bool = False
+                 ) -> None:
         super().__init__(message)
         self.temporary = temporary
+        self.recipient_refused = recipient_refused
 
 
 class RelayUnavailable(DeliveryFailed):

@@ -137,8 +137,8 @@ class SMTPTransport:
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
                 raise DeliveryFailed(
-                    f"recipient refused: {codes}", temporary=all(400 <= c < 500 for c in codes)
-                ) from exc
+                    f"recipient refused: {codes}", temporary=all(400 <= c < 500 for c in codes),
+                    recipient_refused=True) from exc
             except (smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError,
                     smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
                 self.close()

@@ -83,7 +83,8 @@ class EmailChannel:
         except RelayUnavailable as exc:
             raise ChannelDown(str(exc), "email") from exc
         except DeliveryFailed as exc:
-            raise SendFailed(str(exc), temporary=exc.temporary) from exc
+            raise SendFailed(str(exc), temporary=exc.temporary,
+                             address_refused=exc.recipient_refused) from exc
         return mail.message_id
 
     def close(self) -> None:

@@ -27,9 +27,14 @@ class ConversationError(NotifyError):
 
 
 class SendFailed(NotifyError):
-    def __init__(self, message: str, *, temporary: bool) -> None:
+    """``temporary``: a retry can help. ``address_refused``: the receiver refused the member's
+    address itself (for email, a hard bounce when not temporary)."""
+
+    def __init__(self, message: str, *, temporary: bool, address_refused: bool = False
+                 ) -> None:
         super().__init__(message)
         self.temporary = temporary
+        self.address_refused = address_refused
 
 
 class EndpointGone(SendFailed):

@@ -320,7 +320,7 @@ class Worker:
                                 error=str(failure))
         if failure is not None:
             if not failure.temporary:
-                if row.channel == "email" and str(failure).startswith("recipient refused"):
+                if row.channel == "email" and failure.address_refused:
                     record_suppression(outgoing.email, "hard-bounce", now)
                 return self._finish(delivery_id, "dead", now, reason="refused",
                                     error=str(failure))

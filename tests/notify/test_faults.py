@@ -23,6 +23,7 @@ from tests.notify.crowd import add_crowd
 from tests.notify.rows import by_message_id, delivery_rows, states
 from tests.notify.workers import (
     RefusingSink,
+    UnknownUserSink,
     WorkerProcess,
     sink_on,
     unscheduled_content,
@@ -212,6 +213,31 @@ def test_a_refused_recipient_spends_an_attempt_and_a_down_relay_does_not(
         sink.stop()
     [retried] = [row for row in delivery_rows(app, campaign_id) if row.state == "retry"]
     assert retried.attempts == 1 and "451" in (retried.last_error or "")
+
+
+def test_a_mailbox_that_does_not_exist_is_a_hard_bounce(
+        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable) -> None:
+    """A 550 to RCPT ends the delivery and suppresses the address; a 451 at DATA (above) is
+    only retried: the worker tells them apart by what the relay refused, not by words."""
+    from app.consent.models import Suppression
+    from app.extensions import db
+
+    crowd = add_crowd(app, 2, clock())
+    gone = crowd.emails[crowd.ids[0]]
+    sink = UnknownUserSink({gone})
+    sink.start()
+    try:
+        app.config["MAIL_URL"] = sink.url
+        campaign_id = campaign()
+        assert work() == {"dead": 1, "sent": 1}
+    finally:
+        sink.stop()
+    [dead] = [row for row in delivery_rows(app, campaign_id) if row.state == "dead"]
+    assert dead.member_id == crowd.ids[0] and dead.reason == "refused"
+    assert "550" in (dead.last_error or "")
+    with app.app_context():
+        reasons = [s.reason for s in db.session.query(Suppression).all()]
+    assert reasons == ["hard-bounce"]
 
 
 # --- hostile display names and subjects -------------------------------------------------------

@@ -160,6 +160,31 @@ class RefusingSink(SMTPSink):
         return False
 
 
+class _UnknownUser(_Collector):
+    """Refuses RCPT for the addresses in ``sink.gone`` with ``550 5.1.1``, as a mail server
+    does for a mailbox that does not exist."""
+
+    def __init__(self, sink: UnknownUserSink) -> None:
+        super().__init__(sink)
+        self.gone = sink.gone
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if address in self.gone:
+            return "550 5.1.1 user unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+class UnknownUserSink(SMTPSink):
+    """An SMTP server on which the addresses in ``gone`` do not exist."""
+
+    def __init__(self, gone: set[str]) -> None:
+        super().__init__()
+        self.gone = gone
+        _serve(self, _UnknownUser(self))
+
+
 class _Holding(_Collector):
     def __init__(self, sink: HoldingSink) -> None:
         super().__init__(sink)
