@@ -7,7 +7,8 @@ subclass :class:`~app.notify.errors.EndpointGone`. ``close()`` releases what a b
 (the SMTP connection). Both ids are derived from the delivery id, so a retry sends the same id
 and the receiver can tell a duplicate.
 
-The worker builds channels with :func:`open_channels`; tests build them with their own I/O.
+The worker builds channels with :func:`open_channels`, or with the factory it is given (tests
+give their own I/O that way).
 """
 
 from __future__ import annotations
@@ -109,9 +110,6 @@ def open_channels() -> dict[str, Channel]:
     from app.notify.email import EmailChannel
     from app.notify.webhook import WebhookChannel
 
-    factory: ChannelFactory | None = current_app.extensions.get("pullfirst.notify_channels")
-    if factory is not None:
-        return factory()
     transport = transport_for(current_app.config["MAIL_URL"], current_app.instance_path)
     return {
         "inbox": InboxChannel(),

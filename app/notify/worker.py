@@ -69,7 +69,7 @@ from app.extensions import db
 from app.mail.message import clean_header
 from app.notify import outbox
 from app.notify.campaigns import start_due
-from app.notify.channels import Channel, Endpoint, Outgoing, open_channels
+from app.notify.channels import Channel, ChannelFactory, Endpoint, Outgoing, open_channels
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
 from app.notify.models import Campaign, Delivery
@@ -123,7 +123,7 @@ class Worker:
     """One worker. ``channels`` builds the channels for a batch (the app's by default)."""
 
     def __init__(self, name: str | None = None, *, batch: int | None = None,
-                 channels: Callable[[], dict[str, Channel]] = open_channels) -> None:
+                 channels: ChannelFactory = open_channels) -> None:
         config = current_app.config
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.batch = batch or int(config["NOTIFY_BATCH"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -221,12 +221,11 @@ def test_the_address_is_checked_again_on_every_send(
     with Hook([], clock) as hook:
         hooked(hook)
         campaign_id = offer(campaign)
-        app.extensions["pullfirst.notify_channels"] = lambda: {
+        assert work(channels=lambda: {
             "inbox": InboxChannel(),
             "webhook": WebhookChannel(allow_loopback=False,
                                       resolve=lambda host, port: ["10.1.2.3"]),
-        }
-        assert work() == {"retry": 1}
+        }) == {"retry": 1}
     [row] = delivery_rows(app, campaign_id)
     assert "private network address" in (row.last_error or ""), row.last_error
     assert hook.requests == []
@@ -236,12 +235,6 @@ def test_a_member_without_a_verified_endpoint_is_not_queued(
         app: Flask, clock: Clock, campaign: Callable[..., int]) -> None:
     add_crowd(app, 3, clock(), scope="offers", channels=("webhook",))
     assert delivery_rows(app, offer(campaign)) == []
-
-
-@pytest.fixture(autouse=True)
-def _no_channel_factory(app: Flask) -> Iterator[None]:
-    yield
-    app.extensions.pop("pullfirst.notify_channels", None)
 
 
 def test_a_host_that_is_down_costs_no_attempt(
