@@ -100,6 +100,12 @@ class Ranker:
                 self._cached_bytes -= dropped.size
         return found
 
+    def forget(self) -> None:
+        """Drop every word's data kept for reuse: the next searches read them again."""
+        with self._lock:
+            self._cache.clear()
+            self._cached_bytes = 0
+
     def _load(self, field: str, text: str) -> Term | None:
         ids: array[int] = array("i")
         weights: array[float] = array("d")

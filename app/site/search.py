@@ -155,6 +155,14 @@ class SearchService:
         stems = [t.text for t in self._analyzer(" ".join(words), mode="query")]
         return list(dict.fromkeys(stems))[:MAX_QUERY_WORDS]
 
+    def forget_cached_terms(self) -> None:
+        """Drop the words' and tags' data this process keeps for reuse, so the next search
+        reads every posting list it needs from the index (what the benchmark calls uncached)."""
+        with self._lock:
+            if self._state is not None:
+                self._state.ranker.forget()
+                self._state._tags = None
+
     def search(self, text: str, page: int = 1, tag: str | None = None) -> Results:
         with self._lock:
             return self._search(text, page, tag)
