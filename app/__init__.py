@@ -23,8 +23,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     try:
         os.makedirs(app.instance_path, exist_ok=True)
     except OSError as exc:
-        raise settings.SettingError("INSTANCE_PATH", f"cannot create the instance folder "
-                                    f"{app.instance_path}: {exc.strerror}") from None
+        raise settings.SettingError(
+            "INSTANCE_PATH",
+            f"cannot create the instance folder {app.instance_path}: {exc.strerror}",
+        ) from None
 
     values = settings.load_settings(
         settings.read_instance_config(app.instance_path), os.environ, test_config

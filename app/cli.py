@@ -26,8 +26,11 @@ def base_url_for(app: Flask, host: str, port: int) -> str:
     point at the port that answers. A server listening on every interface is named by its
     loopback address."""
     default = settings.SETTINGS_BY_NAME["BASE_URL"].default
-    if (app.config["BASE_URL"] != default or f"{settings.ENV_PREFIX}BASE_URL" in os.environ
-            or "BASE_URL" in settings.read_instance_config(app.instance_path)):
+    if (
+        app.config["BASE_URL"] != default
+        or f"{settings.ENV_PREFIX}BASE_URL" in os.environ
+        or "BASE_URL" in settings.read_instance_config(app.instance_path)
+    ):
         return str(app.config["BASE_URL"])
     shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
     if ":" in shown:
@@ -43,8 +46,9 @@ def serve_command(host: str, port: int) -> None:
     """Migrate the database, prepare content, packs and demo data, then serve the site and
     run the notifier worker (development server; use gunicorn in production). Without a
     configured BASE_URL, links name the --host and --port it serves on."""
-    logging.basicConfig(level=current_app.config["LOG_LEVEL"],
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=current_app.config["LOG_LEVEL"], format="%(levelname)s %(name)s: %(message)s"
+    )
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     app.config["BASE_URL"] = base_url_for(app, host, port)
     migrate.upgrade(db.engine)
@@ -54,8 +58,10 @@ def serve_command(host: str, port: int) -> None:
             outcome = step()
         click.echo(f"{name}: {outcome or 'ready'}")
     stopping = threading.Event()
-    threads = [threading.Thread(target=run, args=(app, stopping), name=name, daemon=True)
-               for name, run in companions(app)]
+    threads = [
+        threading.Thread(target=run, args=(app, stopping), name=name, daemon=True)
+        for name, run in companions(app)
+    ]
     for thread in threads:
         thread.start()
         click.echo(f"{thread.name}: running")

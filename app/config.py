@@ -183,8 +183,13 @@ def _optional_file(value: Any) -> str:
 
 def _telegram_bot(value: Any) -> str:
     name = _one_line(value).lstrip("@")
-    if not (5 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.isascii()
-            and name[0].isalpha() and name.lower().endswith("bot")):
+    if not (
+        5 <= len(name) <= 32
+        and name.replace("_", "").isalnum()
+        and name.isascii()
+        and name[0].isalpha()
+        and name.lower().endswith("bot")
+    ):
         raise ValueError(f"must be a Telegram bot username such as PullfirstBot, got {name!r}")
     return name
 
@@ -214,9 +219,17 @@ def _mailbox(value: Any) -> str:
 def _domain(value: Any) -> str:
     text = _one_line(value).strip().rstrip(".").lower() if value is not None else ""
     labels = text.split(".")
-    if text and (len(text) > 253 or not all(
-            0 < len(label) <= 63 and label.isascii() and label.replace("-", "").isalnum()
-            and not label.startswith("-") and not label.endswith("-") for label in labels)):
+    if text and (
+        len(text) > 253
+        or not all(
+            0 < len(label) <= 63
+            and label.isascii()
+            and label.replace("-", "").isalnum()
+            and not label.startswith("-")
+            and not label.endswith("-")
+            for label in labels
+        )
+    ):
         raise ValueError(f"not a domain name such as example.com: {text!r}")
     return text
 
@@ -262,108 +275,229 @@ SETTINGS: tuple[Setting, ...] = (
         "postgresql:// URLs use psycopg 3. DATABASE_URL is accepted without the prefix.",
         _database_url,
     ),
-    Setting("CONTENT_DIR", "./content",
-            "Folder of site.toml, scopes.toml and the Markdown content.", _directory),
-    Setting("STICKERS_DIR", "./stickers", "Folder of sticker packs (one sub-folder per pack).",
-            _directory),
-    Setting("BASE_URL", "http://127.0.0.1:5000",
-            "Public address of the site, used in mail links, feeds and canonical URLs. "
-            "With https, cookies are marked Secure.", _http_url),
-    Setting("MAIL_URL", "",
-            "smtp://, smtp+starttls:// or smtps://user:password@host:port. Empty: every message "
-            "is written as an .eml file under instance/mail/.", _mail_url),
-    Setting("MAIL_FROM", "Pullfirst <hello@pullfirst.example>", "Sender of every message.",
-            _mail_from),
-    Setting("RATELIMIT_STORAGE_URI", "memory://",
-            "Where rate-limit counters live: memory:// for one process, redis://host:6379 when "
-            "several processes or hosts serve the site.", _storage_uri),
-    Setting("RATELIMIT_AUTH_IP", "20 per minute; 200 per hour",
-            "Limit on sign-in, password-reset and sign-in-link requests from one IP address.",
-            _rate_limit),
-    Setting("RATELIMIT_AUTH_ACCOUNT", "5 per minute; 30 per hour",
-            "Limit on sign-in, password-reset and sign-in-link requests for one email address.",
-            _rate_limit),
-    Setting("PROXY_COUNT", 0,
-            "Number of trusted reverse proxies in front of the app (X-Forwarded-For and friends).",
-            _integer(0, 5)),
-    Setting("REFERRAL_CAP", 10,
-            "How many referrals one member can be rewarded for.", _integer(0, 10_000)),
+    Setting(
+        "CONTENT_DIR",
+        "./content",
+        "Folder of site.toml, scopes.toml and the Markdown content.",
+        _directory,
+    ),
+    Setting(
+        "STICKERS_DIR",
+        "./stickers",
+        "Folder of sticker packs (one sub-folder per pack).",
+        _directory,
+    ),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:5000",
+        "Public address of the site, used in mail links, feeds and canonical URLs. "
+        "With https, cookies are marked Secure.",
+        _http_url,
+    ),
+    Setting(
+        "MAIL_URL",
+        "",
+        "smtp://, smtp+starttls:// or smtps://user:password@host:port. Empty: every message "
+        "is written as an .eml file under instance/mail/.",
+        _mail_url,
+    ),
+    Setting(
+        "MAIL_FROM", "Pullfirst <hello@pullfirst.example>", "Sender of every message.", _mail_from
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where rate-limit counters live: memory:// for one process, redis://host:6379 when "
+        "several processes or hosts serve the site.",
+        _storage_uri,
+    ),
+    Setting(
+        "RATELIMIT_AUTH_IP",
+        "20 per minute; 200 per hour",
+        "Limit on sign-in, password-reset and sign-in-link requests from one IP address.",
+        _rate_limit,
+    ),
+    Setting(
+        "RATELIMIT_AUTH_ACCOUNT",
+        "5 per minute; 30 per hour",
+        "Limit on sign-in, password-reset and sign-in-link requests for one email address.",
+        _rate_limit,
+    ),
+    Setting(
+        "PROXY_COUNT",
+        0,
+        "Number of trusted reverse proxies in front of the app (X-Forwarded-For and friends).",
+        _integer(0, 5),
+    ),
+    Setting(
+        "REFERRAL_CAP",
+        10,
+        "How many referrals one member can be rewarded for.",
+        _integer(0, 10_000),
+    ),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.", _log_level),
-    Setting("RATELIMIT_REDEEM_IP", "10 per minute; 60 per hour",
-            "Limit on in-store code redemption attempts from one IP address.", _rate_limit),
-    Setting("RATELIMIT_REDEEM_MEMBER", "5 per minute; 30 per hour",
-            "Limit on in-store code redemption attempts by one member.", _rate_limit),
-    Setting("CODE_HASH_KEY", None,
-            "Key of the keyed hash stored for each in-store code (the codes themselves are never "
-            "stored). When unset, derived from SECRET_KEY. Changing it makes every issued code "
-            "unknown.", _optional_secret),
-    Setting("STICKERS_TELEGRAM_BOT", "PullfirstBot",
-            "Username of the Telegram bot that creates the sticker sets: set names end in "
-            "_by_<bot>.", _telegram_bot),
-    Setting("STICKERS_MAX_PIXELS", 36_000_000,
-            "Largest source image the sticker build opens, in pixels (width x height); larger "
-            "ones are refused before decoding.", _integer(1_000_000, 200_000_000)),
-    Setting("STICKERS_WORKERS", 0,
-            "Worker processes for sticker builds; 0 uses one per core.", _integer(0, 64)),
-    Setting("CONSENT_DAILY_CAP", 3,
-            "At most this many editorial or promotional messages reach one member in any 24 "
-            "hours, whatever their scopes.",
-            _integer(1, 100)),
-    Setting("WEBHOOK_ALLOW_LOOPBACK", False,
-            "For tests only: let webhook endpoints live on the loopback address, over http or "
-            "https. Never turn it on for a site that serves members.", _boolean),
-    Setting("CONTENT_RECHECK_SECONDS", 1,
-            "How often (at most) each web process checks content/ for changed files, by "
-            "one stat per file. 0 checks on every request.", _integer(0, 3600)),
-    Setting("RENDER_BUDGET_SECONDS", 2.0,
-            "Longest time one Markdown render may take (a content file, the editor's preview, "
-            "a campaign body, a survey introduction). Text over it, or over the size limits, "
-            "is refused with its line and never shown half-done.", _number(0.01, 60)),
-    Setting("SHARED_CACHE_SECONDS", 30,
-            "How long a shared cache (nginx) may keep an anonymous public page "
-            "(Cache-Control s-maxage). Browsers always revalidate.", _integer(0, 86_400)),
-    Setting("POSTS_PER_PAGE", 10, "Posts per page on the home page and the tag pages.",
-            _integer(1, 100)),
-    Setting("NOTIFY_MAX_ATTEMPTS", 8,
-            "Attempts per delivery before it goes to the dead letter.", _integer(1, 50)),
-    Setting("NOTIFY_RETRY_SECONDS", 30,
-            "Wait before the first retry of a delivery; each later retry waits twice as long "
-            "(with jitter), up to six hours.", _integer(1, 3600)),
-    Setting("NOTIFY_LEASE_SECONDS", 120,
-            "How long a worker holds the deliveries it claimed; after that another worker may "
-            "take them again.", _integer(5, 3600)),
+    Setting(
+        "RATELIMIT_REDEEM_IP",
+        "10 per minute; 60 per hour",
+        "Limit on in-store code redemption attempts from one IP address.",
+        _rate_limit,
+    ),
+    Setting(
+        "RATELIMIT_REDEEM_MEMBER",
+        "5 per minute; 30 per hour",
+        "Limit on in-store code redemption attempts by one member.",
+        _rate_limit,
+    ),
+    Setting(
+        "CODE_HASH_KEY",
+        None,
+        "Key of the keyed hash stored for each in-store code (the codes themselves are never "
+        "stored). When unset, derived from SECRET_KEY. Changing it makes every issued code "
+        "unknown.",
+        _optional_secret,
+    ),
+    Setting(
+        "STICKERS_TELEGRAM_BOT",
+        "PullfirstBot",
+        "Username of the Telegram bot that creates the sticker sets: set names end in _by_<bot>.",
+        _telegram_bot,
+    ),
+    Setting(
+        "STICKERS_MAX_PIXELS",
+        36_000_000,
+        "Largest source image the sticker build opens, in pixels (width x height); larger "
+        "ones are refused before decoding.",
+        _integer(1_000_000, 200_000_000),
+    ),
+    Setting(
+        "STICKERS_WORKERS",
+        0,
+        "Worker processes for sticker builds; 0 uses one per core.",
+        _integer(0, 64),
+    ),
+    Setting(
+        "CONSENT_DAILY_CAP",
+        3,
+        "At most this many editorial or promotional messages reach one member in any 24 "
+        "hours, whatever their scopes.",
+        _integer(1, 100),
+    ),
+    Setting(
+        "WEBHOOK_ALLOW_LOOPBACK",
+        False,
+        "For tests only: let webhook endpoints live on the loopback address, over http or "
+        "https. Never turn it on for a site that serves members.",
+        _boolean,
+    ),
+    Setting(
+        "CONTENT_RECHECK_SECONDS",
+        1,
+        "How often (at most) each web process checks content/ for changed files, by "
+        "one stat per file. 0 checks on every request.",
+        _integer(0, 3600),
+    ),
+    Setting(
+        "RENDER_BUDGET_SECONDS",
+        2.0,
+        "Longest time one Markdown render may take (a content file, the editor's preview, "
+        "a campaign body, a survey introduction). Text over it, or over the size limits, "
+        "is refused with its line and never shown half-done.",
+        _number(0.01, 60),
+    ),
+    Setting(
+        "SHARED_CACHE_SECONDS",
+        30,
+        "How long a shared cache (nginx) may keep an anonymous public page "
+        "(Cache-Control s-maxage). Browsers always revalidate.",
+        _integer(0, 86_400),
+    ),
+    Setting(
+        "POSTS_PER_PAGE", 10, "Posts per page on the home page and the tag pages.", _integer(1, 100)
+    ),
+    Setting(
+        "NOTIFY_MAX_ATTEMPTS",
+        8,
+        "Attempts per delivery before it goes to the dead letter.",
+        _integer(1, 50),
+    ),
+    Setting(
+        "NOTIFY_RETRY_SECONDS",
+        30,
+        "Wait before the first retry of a delivery; each later retry waits twice as long "
+        "(with jitter), up to six hours.",
+        _integer(1, 3600),
+    ),
+    Setting(
+        "NOTIFY_LEASE_SECONDS",
+        120,
+        "How long a worker holds the deliveries it claimed; after that another worker may "
+        "take them again.",
+        _integer(5, 3600),
+    ),
     Setting("NOTIFY_BATCH", 100, "Deliveries a worker claims at once.", _integer(1, 10_000)),
-    Setting("NOTIFY_POLL_SECONDS", 2.0,
-            "How long an idle worker waits before it looks for due deliveries again.",
-            _number(0.05, 600)),
-    Setting("NOTIFY_OPEN_PIXEL", False,
-            "Put an open-tracking pixel in HTML mail. Opens are shown to marketers but never "
-            "count as engagement.", _boolean),
-    Setting("NOTIFY_UNSUBSCRIBE_MAILTO", "",
-            "Mailbox for List-Unsubscribe mailto requests; empty uses the address of "
-            "MAIL_FROM. Whoever reads it must act on the requests it receives.", _mailbox),
-    Setting("NOTIFY_BOUNCE_DOMAIN", "",
-            "Domain of the envelope sender of campaign mail (bounces+<delivery>.<tag>@domain), "
-            "where bounces and complaints return; empty uses the domain of MAIL_FROM. Its mail "
-            "server routes bounces+* to flask notify bounces, and it needs SPF.", _domain),
-    Setting("NOTIFY_SOFT_BOUNCE_LIMIT", 3,
-            "Soft bounces (mailbox full, delivery delayed) of different messages to one address "
-            "within 30 days after which the address is suppressed like a hard bounce.",
-            _integer(1, 100)),
-    Setting("RECEIPT_SIGNING_KEY_FILE", "",
-            "PEM file of the Ed25519 private key that signs consent receipts (mode 0600). "
-            "Empty: a key is generated on first use into instance/receipt-signing-key.pem "
-            "(mode 0600) and reused. Every host of a site must use the same key.",
-            _optional_file),
-    Setting("LOG_FORMAT", "text",
-            "text, or json for one JSON object per line (time, level, logger, message).",
-            _choice("text", "json")),
-    Setting("READY_WORKER_MAX_AGE", 300,
-            "/readyz fails when the newest notifier worker heartbeat is older than this many "
-            "seconds. 0 leaves the worker out of the check.", _integer(0, 86_400)),
-    Setting("METRICS_TOKEN", "",
-            "Bearer token that /metrics (Prometheus text format) asks for. Empty: /metrics "
-            "answers 404.", _bearer_token),
+    Setting(
+        "NOTIFY_POLL_SECONDS",
+        2.0,
+        "How long an idle worker waits before it looks for due deliveries again.",
+        _number(0.05, 600),
+    ),
+    Setting(
+        "NOTIFY_OPEN_PIXEL",
+        False,
+        "Put an open-tracking pixel in HTML mail. Opens are shown to marketers but never "
+        "count as engagement.",
+        _boolean,
+    ),
+    Setting(
+        "NOTIFY_UNSUBSCRIBE_MAILTO",
+        "",
+        "Mailbox for List-Unsubscribe mailto requests; empty uses the address of "
+        "MAIL_FROM. Whoever reads it must act on the requests it receives.",
+        _mailbox,
+    ),
+    Setting(
+        "NOTIFY_BOUNCE_DOMAIN",
+        "",
+        "Domain of the envelope sender of campaign mail (bounces+<delivery>.<tag>@domain), "
+        "where bounces and complaints return; empty uses the domain of MAIL_FROM. Its mail "
+        "server routes bounces+* to flask notify bounces, and it needs SPF.",
+        _domain,
+    ),
+    Setting(
+        "NOTIFY_SOFT_BOUNCE_LIMIT",
+        3,
+        "Soft bounces (mailbox full, delivery delayed) of different messages to one address "
+        "within 30 days after which the address is suppressed like a hard bounce.",
+        _integer(1, 100),
+    ),
+    Setting(
+        "RECEIPT_SIGNING_KEY_FILE",
+        "",
+        "PEM file of the Ed25519 private key that signs consent receipts (mode 0600). "
+        "Empty: a key is generated on first use into instance/receipt-signing-key.pem "
+        "(mode 0600) and reused. Every host of a site must use the same key.",
+        _optional_file,
+    ),
+    Setting(
+        "LOG_FORMAT",
+        "text",
+        "text, or json for one JSON object per line (time, level, logger, message).",
+        _choice("text", "json"),
+    ),
+    Setting(
+        "READY_WORKER_MAX_AGE",
+        300,
+        "/readyz fails when the newest notifier worker heartbeat is older than this many "
+        "seconds. 0 leaves the worker out of the check.",
+        _integer(0, 86_400),
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        "",
+        "Bearer token that /metrics (Prometheus text format) asks for. Empty: /metrics "
+        "answers 404.",
+        _bearer_token,
+    ),
 )
 
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
@@ -468,8 +602,11 @@ def secret_key_for(instance_path: str) -> str:
             raise SettingError("SECRET_KEY", f"{path} holds fewer than 32 characters") from None
         return key
     except OSError as exc:
-        raise SettingError("SECRET_KEY", f"cannot write {path} ({exc.strerror}): make the "
-                           "instance folder writable, or set SECRET_KEY") from None
+        raise SettingError(
+            "SECRET_KEY",
+            f"cannot write {path} ({exc.strerror}): make the "
+            "instance folder writable, or set SECRET_KEY",
+        ) from None
     key = secrets.token_hex(32)
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")

@@ -32,8 +32,7 @@ def register_companion(app: Flask, name: str, run: Companion) -> None:
     """Run ``run(app, stopping)`` in a thread beside ``flask serve``'s development server
     (the notifier's worker, so the demo sends for real). It should return soon after
     ``stopping`` is set."""
-    companions: list[tuple[str, Companion]] = app.extensions.setdefault(
-        "pullfirst.companions", [])
+    companions: list[tuple[str, Companion]] = app.extensions.setdefault("pullfirst.companions", [])
     companions.append((name, run))
 
 

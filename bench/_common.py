@@ -25,9 +25,10 @@ def unscheduled_content(folder: Path) -> Path:
     shutil.copytree(REPO / "content", target)
     scopes = target / "scopes.toml"
     lines = scopes.read_text(encoding="utf-8").splitlines(keepends=True)
-    scopes.write_text("".join(line for line in lines
-                              if not line.startswith(("days =", "send_window ="))),
-                      encoding="utf-8")
+    scopes.write_text(
+        "".join(line for line in lines if not line.startswith(("days =", "send_window ="))),
+        encoding="utf-8",
+    )
     return target
 
 
@@ -42,8 +43,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def summary(values: list[float]) -> str:
-    return (f"p50 {percentile(values, 0.5):6.2f} ms  p95 {percentile(values, 0.95):6.2f} ms  "
-            f"p99 {percentile(values, 0.99):6.2f} ms  mean {statistics.fmean(values):6.2f} ms")
+    return (
+        f"p50 {percentile(values, 0.5):6.2f} ms  p95 {percentile(values, 0.95):6.2f} ms  "
+        f"p99 {percentile(values, 0.99):6.2f} ms  mean {statistics.fmean(values):6.2f} ms"
+    )
 
 
 def free_port() -> int:
@@ -52,8 +55,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(url: str, timeout: float = 60.0, process: subprocess.Popen[bytes] | None = None
-             ) -> float:
+def wait_for(
+    url: str, timeout: float = 60.0, process: subprocess.Popen[bytes] | None = None
+) -> float:
     """Seconds until ``url`` answers 200."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -70,13 +74,22 @@ def wait_for(url: str, timeout: float = 60.0, process: subprocess.Popen[bytes] |
 
 def app_env(content: Path, instance: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULLFIRST_")}
-    env.update(PULLFIRST_CONTENT_DIR=str(content), PULLFIRST_INSTANCE_PATH=str(instance),
-               PULLFIRST_LOG_LEVEL="WARNING", **extra)
+    env.update(
+        PULLFIRST_CONTENT_DIR=str(content),
+        PULLFIRST_INSTANCE_PATH=str(instance),
+        PULLFIRST_LOG_LEVEL="WARNING",
+        **extra,
+    )
     return env
 
 
-def wrk(url: str, seconds: int = 10, connections: int = 32, threads: int = 2,
-        headers: dict[str, str] | None = None) -> float:
+def wrk(
+    url: str,
+    seconds: int = 10,
+    connections: int = 32,
+    threads: int = 2,
+    headers: dict[str, str] | None = None,
+) -> float:
     """Requests per second measured by wrk against ``url``."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():

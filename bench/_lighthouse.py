@@ -26,8 +26,9 @@ def _scores(path: Path) -> dict[str, float]:
     report = json.loads(path.read_text())
     if report.get("runtimeError"):
         raise ValueError(report["runtimeError"].get("message", "runtime error"))
-    scores: dict[str, float] = {k: 100 * (report["categories"][k]["score"] or 0)
-                                for k in CATEGORIES}
+    scores: dict[str, float] = {
+        k: 100 * (report["categories"][k]["score"] or 0) for k in CATEGORIES
+    }
     return scores
 
 
@@ -63,8 +64,15 @@ def main(out: Path, pages: list[tuple[str, str]]) -> int:
                     missed.append(f"{page} {preset} {category}: {counted} < {target}")
                 cells.append(f"{median[category]:>{5 - len(mark)}}{mark}")
             print(_row(page, preset, len(runs), cells, url))
-    print(_row("target", "desktop", 0, [f"{DESKTOP_TARGETS[k]:>5}" for k in CATEGORIES],
-               "(mobile is reported, not held to a target)").replace("    0", "    "))
+    print(
+        _row(
+            "target",
+            "desktop",
+            0,
+            [f"{DESKTOP_TARGETS[k]:>5}" for k in CATEGORIES],
+            "(mobile is reported, not held to a target)",
+        ).replace("    0", "    ")
+    )
     for note in dict.fromkeys(notes):
         print(note)
     if missed:

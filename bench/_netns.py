@@ -28,13 +28,19 @@ def check_can_build(names: tuple[str, ...]) -> None:
     if os.geteuid() != 0:
         raise NetnsError("two hosts: network namespaces need root (run it with sudo)")
     if shutil.which("ip") is None:
-        raise NetnsError("two hosts: the `ip` command (iproute2) is missing: apt-get install "
-                         "iproute2")
-    taken = set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
-                               check=True).stdout.split())
+        raise NetnsError(
+            "two hosts: the `ip` command (iproute2) is missing: apt-get install iproute2"
+        )
+    taken = set(
+        subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     if clash := [name for name in names if name in taken]:
-        raise NetnsError(f"two hosts: the namespace {clash[0]} exists already (another run, or a "
-                         f"run killed with SIGKILL): remove it with `ip netns del {clash[0]}`")
+        raise NetnsError(
+            f"two hosts: the namespace {clash[0]} exists already (another run, or a "
+            f"run killed with SIGKILL): remove it with `ip netns del {clash[0]}`"
+        )
 
 
 def ip(*args: str) -> None:
@@ -69,8 +75,20 @@ class Hosts:
                 ip("-n", host.name, "link", "set", "lo", "up")
             # Both ends are created inside their namespaces: no link ever appears in the
             # machine's own namespace.
-            ip("link", "add", "veth0", "netns", self.a.name, "type", "veth",
-               "peer", "name", "veth0", "netns", self.b.name)
+            ip(
+                "link",
+                "add",
+                "veth0",
+                "netns",
+                self.a.name,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "veth0",
+                "netns",
+                self.b.name,
+            )
             for host in (self.a, self.b):
                 ip("-n", host.name, "addr", "add", f"{host.address}/24", "dev", "veth0")
                 ip("-n", host.name, "link", "set", "veth0", "up")
@@ -91,20 +109,21 @@ class Hosts:
                     os.kill(pid, sig)
             deadline = time.monotonic() + grace
             while pids and time.monotonic() < deadline:
-                pids = [pid for pid in pids if Path(f"/proc/{pid}").exists()
-                        and not _zombie(pid)]
+                pids = [pid for pid in pids if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
                 time.sleep(0.1)
             if not pids:
                 break
         while self.made:
-            subprocess.run(["ip", "netns", "del", self.made.pop()], check=False,
-                           capture_output=True)
+            subprocess.run(
+                ["ip", "netns", "del", self.made.pop()], check=False, capture_output=True
+            )
 
 
 def pids_in(name: str) -> list[int]:
     """The processes whose network namespace is ``name``."""
-    found = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True,
-                           check=False).stdout.split()
+    found = subprocess.run(
+        ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
+    ).stdout.split()
     return [int(pid) for pid in found if int(pid) != os.getpid()]
 
 
@@ -132,17 +151,45 @@ def postgres(folder: Path, address: str, log: Path) -> subprocess.Popen[bytes]:
     shutil.chown(folder, "postgres", "postgres")
     data, sockets = folder / "data", folder / "sockets"
     as_postgres = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                    "-A", "trust", "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
     subnet = address.rsplit(".", 1)[0] + ".0/24"
     with (data / "pg_hba.conf").open("a") as hba:
         hba.write(f"host all all {subnet} trust\n")
     subprocess.run([*as_postgres, "mkdir", str(sockets)], check=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*as_postgres, str(bin_dir / "postgres"), "-D", str(data), "-k", str(sockets),
-             "-c", f"listen_addresses={address}", "-c", "max_connections=200"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                *as_postgres,
+                str(bin_dir / "postgres"),
+                "-D",
+                str(data),
+                "-k",
+                str(sockets),
+                "-c",
+                f"listen_addresses={address}",
+                "-c",
+                "max_connections=200",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -150,8 +197,9 @@ def postgres(folder: Path, address: str, log: Path) -> subprocess.Popen[bytes]:
             return process
         except psycopg.OperationalError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("two hosts: PostgreSQL did not start:\n"
-                                 + log.read_text()) from None
+                raise SystemExit(
+                    "two hosts: PostgreSQL did not start:\n" + log.read_text()
+                ) from None
             time.sleep(0.2)
 
 
@@ -174,9 +222,25 @@ def redis(address: str, folder: Path, log: Path) -> subprocess.Popen[bytes]:
 
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ["redis-server", "--bind", address, "--port", "6379", "--save", "",
-             "--appendonly", "no", "--protected-mode", "no", "--dir", str(folder)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                "redis-server",
+                "--bind",
+                address,
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "no",
+                "--dir",
+                str(folder),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 30
     while True:
         try:

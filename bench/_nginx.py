@@ -12,8 +12,9 @@ from bench._common import REPO
 DEPLOY = REPO / "deploy" / "nginx"
 
 
-def config(prefix: Path, port: int, upstream: str, static_root: Path | None = None,
-           static_port: int = 0) -> Path:
+def config(
+    prefix: Path, port: int, upstream: str, static_root: Path | None = None, static_port: int = 0
+) -> Path:
     """Write ``prefix/nginx.conf``: the shipped http and proxy snippets (cache path and upstream
     moved into ``prefix``), serving ``/`` through the cache on ``port``. With ``static_root``,
     a second server on ``static_port`` serves that folder as static files."""
@@ -62,15 +63,21 @@ class Nginx:
         self.prefix.chmod(0o755)  # workers run as an unprivileged user when started by root
         for folder in self.prefix.rglob("*"):
             folder.chmod(0o755 if folder.is_dir() else 0o644)
-        subprocess.run(["nginx", "-t", "-q", "-p", str(self.prefix), "-c", str(self.conf)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["nginx", "-t", "-q", "-p", str(self.prefix), "-c", str(self.conf)],
+            check=True,
+            capture_output=True,
+        )
         subprocess.run(["nginx", "-p", str(self.prefix), "-c", str(self.conf)], check=True)
         time.sleep(0.3)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        subprocess.run(["nginx", "-p", str(self.prefix), "-c", str(self.conf), "-s", "stop"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            ["nginx", "-p", str(self.prefix), "-c", str(self.conf), "-s", "stop"],
+            check=False,
+            capture_output=True,
+        )
         deadline = time.monotonic() + 10
         while (self.prefix / "nginx.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -65,7 +65,7 @@ def read_saved(path: Path) -> list[bytes]:
     while at < len(data):
         end = data.index(b"\n", at)
         size = int(data[at:end])
-        messages.append(data[end + 1:end + 1 + size])
+        messages.append(data[end + 1 : end + 1 + size])
         at = end + 1 + size
     return messages
 

@@ -76,14 +76,30 @@ end
 """
 
 
-def gunicorn(target: str, port: int, env: dict[str, str], workers: int = 2,
-             config: bool = False) -> subprocess.Popen[bytes]:
+def gunicorn(
+    target: str, port: int, env: dict[str, str], workers: int = 2, config: bool = False
+) -> subprocess.Popen[bytes]:
     """gunicorn serving ``target``; with ``config``, under deploy/gunicorn.conf.py."""
     settings = ["-c", str(CONFIG)] if config else []
     return subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", *settings, "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            *settings,
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -156,8 +172,9 @@ class Run:
         return f"{self.rate:,.0f} requests/s ({self.requests:,} requests{errors})"
 
 
-def wrk(url: str, seconds: int, connections: int, cookie: str | None = None,
-        paths: Path | None = None) -> Run:
+def wrk(
+    url: str, seconds: int, connections: int, cookie: str | None = None, paths: Path | None = None
+) -> Run:
     """wrk against ``url`` for ``seconds``; with ``paths``, each of them once instead (split
     between wrk's threads), however long that takes."""
     threads = 2
@@ -173,10 +190,12 @@ def wrk(url: str, seconds: int, connections: int, cookie: str | None = None,
     total = re.search(r"^\s+(\d+) requests in", output, re.M)
     if rate is None or total is None:
         raise SystemExit("wrk printed no figure:\n" + output)
-    not_ok = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Not 200): (\d+)",
-                                            output)[:1])
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       output)
+    not_ok = sum(
+        int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Not 200): (\d+)", output)[:1]
+    )
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     not_ok += sum(int(n) for n in socket.groups()) if socket else 0
     return Run(float(rate.group(1)), int(total.group(1)), not_ok)
 
@@ -186,10 +205,17 @@ def _rotate(command: list[str], url: str, paths: Path, threads: int) -> str:
     with tempfile.TemporaryDirectory() as folder:
         script, done = Path(folder) / "rotate.lua", Path(folder) / "done"
         script.write_text(ROTATE)
-        env = {"PULLFIRST_WRK_PATHS": str(paths), "PULLFIRST_WRK_DONE": str(done),
-               "PATH": "/usr/bin:/bin"}
-        process = subprocess.Popen([*command, "-d", "3600s", "-s", str(script), url, "--",
-                                    str(threads)], env=env, stdout=subprocess.PIPE, text=True)
+        env = {
+            "PULLFIRST_WRK_PATHS": str(paths),
+            "PULLFIRST_WRK_DONE": str(done),
+            "PATH": "/usr/bin:/bin",
+        }
+        process = subprocess.Popen(
+            [*command, "-d", "3600s", "-s", str(script), url, "--", str(threads)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         while process.poll() is None and len(list(Path(folder).glob("done.*"))) < threads:
             time.sleep(0.005)
         process.send_signal(signal.SIGINT)
@@ -219,7 +245,7 @@ def search_queries(content: Path, count: int) -> list[str]:
     for path in sorted((content / "posts").glob("*.md"))[:count]:
         title = path.read_text(encoding="utf-8").split("title:", 1)[1].split("\n", 1)[0]
         words.extend(w for w in title.strip(' "').lower().split() if len(w) > 3)
-    return [" ".join(words[i:i + 2]) for i in range(0, min(len(words), 2 * count), 2)]
+    return [" ".join(words[i : i + 2]) for i in range(0, min(len(words), 2 * count), 2)]
 
 
 def verdict(ratio: float, at_least: float | None) -> str:
@@ -243,9 +269,21 @@ def main() -> None:
     paths = work / "paths.txt"
     paths.write_text("".join(f"/posts/{p.stem}/\n" for p in posts))
     data = work / "articles.pickle"
-    subprocess.run([PYTHON, "-m", "bench.bare_app", "prepare", str(options.content),
-                    str(options.instance), str(data)], cwd=REPO, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "bench.bare_app",
+            "prepare",
+            str(options.content),
+            str(options.instance),
+            str(data),
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
     def serve(target: str, extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
@@ -270,8 +308,7 @@ def main() -> None:
             ours["rotate cookie"] = wrk(base + path, seconds, connections, cookie, paths)
         served_all = memory.largest()
         with PeakMemory(bare.pid) as bare_memory:
-            baseline["rotate cookie"] = wrk(bare_base + path, seconds, connections, cookie,
-                                            paths)
+            baseline["rotate cookie"] = wrk(bare_base + path, seconds, connections, cookie, paths)
         stop(app)  # a new one, to which every page is new again
         servers.remove(app)
         app, base = serve("app:create_app()", {})
@@ -280,12 +317,16 @@ def main() -> None:
         baseline["rotate"] = wrk(bare_base + path, seconds, connections, None, paths)
         ours["one cookie"] = wrk(base + path, seconds, connections, cookie)
         baseline["one cookie"] = wrk(bare_base + path, seconds, connections, cookie)
-        same = sum(fetch(f"{base}/posts/{p.stem}/", cookie)
-                   == fetch(f"{bare_base}/posts/{p.stem}/", cookie) for p in samples)
+        same = sum(
+            fetch(f"{base}/posts/{p.stem}/", cookie)
+            == fetch(f"{bare_base}/posts/{p.stem}/", cookie)
+            for p in samples
+        )
         body = fetch(base + path)
         copy.write_bytes(body)
-        fixed, fixed_base = serve("bench.bare_app:app", {"PULLFIRST_BENCH_BODY": str(copy),
-                                                         "PULLFIRST_BENCH_PATH": path})
+        fixed, fixed_base = serve(
+            "bench.bare_app:app", {"PULLFIRST_BENCH_BODY": str(copy), "PULLFIRST_BENCH_PATH": path}
+        )
         servers.append(fixed)
         ours["one"] = wrk(base + path, seconds, connections)
         baseline["one"] = wrk(fixed_base + path, seconds, connections)
@@ -301,19 +342,40 @@ def main() -> None:
 
     rendering = "bare Flask rendering the same template from the same data in memory"
     figures = [
-        ("rotate cookie", f"every one of the {len(posts):,} articles once, with a session "
-                          "cookie (not cached)", rendering, 0.5),
-        ("rotate", f"every one of the {len(posts):,} articles once, no cookie (each page is "
-                   "new to the page memo)", rendering, None),
-        ("one cookie", f"one article repeated for {seconds} s, with a session cookie "
-                       "(rendered each time)", rendering, None),
-        ("one", f"one article repeated for {seconds} s, no cookie (the page memo answers: "
-                "cached)", "bare Flask returning the same bytes", 0.7),
+        (
+            "rotate cookie",
+            f"every one of the {len(posts):,} articles once, with a session cookie (not cached)",
+            rendering,
+            0.5,
+        ),
+        (
+            "rotate",
+            f"every one of the {len(posts):,} articles once, no cookie (each page is "
+            "new to the page memo)",
+            rendering,
+            None,
+        ),
+        (
+            "one cookie",
+            f"one article repeated for {seconds} s, with a session cookie (rendered each time)",
+            rendering,
+            None,
+        ),
+        (
+            "one",
+            f"one article repeated for {seconds} s, no cookie (the page memo answers: cached)",
+            "bare Flask returning the same bytes",
+            0.7,
+        ),
     ]
-    print(f"article pages, gunicorn -c deploy/gunicorn.conf.py --workers 2, wrk -t2 "
-          f"-c{connections} (load {load()})")
-    print(f"  the rendering baseline's bytes equal Pullfirst's on {same} of {len(samples)} "
-          "sampled articles (with the same cookie)")
+    print(
+        f"article pages, gunicorn -c deploy/gunicorn.conf.py --workers 2, wrk -t2 "
+        f"-c{connections} (load {load()})"
+    )
+    print(
+        f"  the rendering baseline's bytes equal Pullfirst's on {same} of {len(samples)} "
+        "sampled articles (with the same cookie)"
+    )
     for key, title, against, budget in figures:
         ratio = ours[key].rate / baseline[key].rate
         print(f"  {title}:")
@@ -321,14 +383,20 @@ def main() -> None:
         print(f"    baseline:  {baseline[key]}, {against}")
         print(f"    ratio {ratio:.0%}; budget: {verdict(ratio, budget)}")
     rss, own = served_all
-    print(f"  one worker's memory, at most, while serving every article: {rss:.0f} MB resident "
-          f"({own:.0f} MB private); budget: at most 300 MB: "
-          f"{'MET' if rss <= 300 else 'MISSED'}")
-    print(f"    baseline (the bare app holding every article's data): "
-          f"{bare_memory.largest()[0]:.0f} MB resident ({bare_memory.largest()[1]:.0f} MB "
-          "private)")
-    print(f"    a second server, after every article again, the other runs and 300 searches: "
-          f"{after_searches[0]:.0f} MB resident ({after_searches[1]:.0f} MB private)")
+    print(
+        f"  one worker's memory, at most, while serving every article: {rss:.0f} MB resident "
+        f"({own:.0f} MB private); budget: at most 300 MB: "
+        f"{'MET' if rss <= 300 else 'MISSED'}"
+    )
+    print(
+        f"    baseline (the bare app holding every article's data): "
+        f"{bare_memory.largest()[0]:.0f} MB resident ({bare_memory.largest()[1]:.0f} MB "
+        "private)"
+    )
+    print(
+        f"    a second server, after every article again, the other runs and 300 searches: "
+        f"{after_searches[0]:.0f} MB resident ({after_searches[1]:.0f} MB private)"
+    )
 
 
 if __name__ == "__main__":

@@ -51,33 +51,96 @@ from app.notify.preview import preview_channel  # noqa: E402
 NOW = datetime(2026, 6, 12, 9, 0, tzinfo=UTC)  # a Friday morning, inside the letter's window
 FMT = "%Y-%m-%d %H:%M:%S.%f"
 BUDGET_SECONDS, BUDGET_RATIO = 1.0, 3.0
-ZONES = ("UTC", "Europe/Berlin", "Europe/London", "America/New_York", "America/Los_Angeles",
-         "Asia/Tokyo", "Australia/Sydney")
+ZONES = (
+    "UTC",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
 QUIET = ((22 * 60, 7 * 60), (23 * 60, 6 * 60), (21 * 60, 8 * 60), (12 * 60, 14 * 60))
-SCOPES = (("newsletter", ("email", "inbox"), 7), ("offers", ("email", "inbox", "webhook"), 15),
-          ("new-stickers", ("inbox", "email", "webhook"), 21))
-CASES = (("newsletter", "email"), ("newsletter", "inbox"), ("offers", "email"),
-         ("new-stickers", "inbox"))
+SCOPES = (
+    ("newsletter", ("email", "inbox"), 7),
+    ("offers", ("email", "inbox", "webhook"), 15),
+    ("new-stickers", ("inbox", "email", "webhook"), 21),
+)
+CASES = (
+    ("newsletter", "email"),
+    ("newsletter", "inbox"),
+    ("offers", "email"),
+    ("new-stickers", "inbox"),
+)
 OLD_WORDS = "0" * 64
 COLUMNS = {
-    "members": ("id", "email", "email_key", "password_hash", "display_name", "time_zone",
-                "role", "created_at", "email_verified_at", "password_changed_at",
-                "last_sign_in_at", "deleted_at"),
+    "members": (
+        "id",
+        "email",
+        "email_key",
+        "password_hash",
+        "display_name",
+        "time_zone",
+        "role",
+        "created_at",
+        "email_verified_at",
+        "password_changed_at",
+        "last_sign_in_at",
+        "deleted_at",
+    ),
     "entitlements": ("member_id", "reward", "earned_by", "earned_at"),
     "consent_subjects": ("id", "member_id", "salt", "created_at", "pseudonymised_at"),
-    "consent_events": ("id", "receipt", "subject_id", "scope", "channel", "action", "at",
-                       "source", "page", "wording", "wording_version", "wording_hash",
-                       "client_hash"),
-    "consent_states": ("member_id", "scope", "channel", "granted", "wording_version",
-                       "wording_hash", "granted_at", "changed_at", "event_id"),
-    "contacts": ("member_id", "scope", "channel", "campaign", "kind", "ref", "sent_at",
-                 "engaged_at", "last_engaged_at", "engaged_how"),
+    "consent_events": (
+        "id",
+        "receipt",
+        "subject_id",
+        "scope",
+        "channel",
+        "action",
+        "at",
+        "source",
+        "page",
+        "wording",
+        "wording_version",
+        "wording_hash",
+        "client_hash",
+    ),
+    "consent_states": (
+        "member_id",
+        "scope",
+        "channel",
+        "granted",
+        "wording_version",
+        "wording_hash",
+        "granted_at",
+        "changed_at",
+        "event_id",
+    ),
+    "contacts": (
+        "member_id",
+        "scope",
+        "channel",
+        "campaign",
+        "kind",
+        "ref",
+        "sent_at",
+        "engaged_at",
+        "last_engaged_at",
+        "engaged_how",
+    ),
     "suppressions": ("id", "address_key", "reason", "at"),
-    "consent_preferences": ("member_id", "paused_until", "quiet_start", "quiet_end",
-                            "updated_at"),
+    "consent_preferences": ("member_id", "paused_until", "quiet_start", "quiet_end", "updated_at"),
     "scope_pauses": ("member_id", "scope", "not_for_me_at", "resumed_at"),
-    "webhook_endpoints": ("id", "member_id", "url", "secret", "created_at", "verified_at",
-                          "disabled_at", "disabled_reason"),
+    "webhook_endpoints": (
+        "id",
+        "member_id",
+        "url",
+        "secret",
+        "created_at",
+        "verified_at",
+        "disabled_at",
+        "disabled_reason",
+    ),
 }
 
 
@@ -112,16 +175,31 @@ class History:
         verified = rng.random() < 0.92
         deleted = rng.random() < 0.01
         email = f"reader{m}@example.com"
-        rows["members"].append((m, email, email, None, "", rng.choice(ZONES), "member",
-                                ts(joined),
-                                ts(joined + timedelta(minutes=5)) if verified else None, None,
-                                None, ts(NOW - timedelta(days=3)) if deleted else None))
+        rows["members"].append(
+            (
+                m,
+                email,
+                email,
+                None,
+                "",
+                rng.choice(ZONES),
+                "member",
+                ts(joined),
+                ts(joined + timedelta(minutes=5)) if verified else None,
+                None,
+                None,
+                ts(NOW - timedelta(days=3)) if deleted else None,
+            )
+        )
         if not verified:
             return
         rows["consent_subjects"].append((m, m, "s" * 32, ts(joined), None))
         propensity = rng.betavariate(1.2, 2.0)  # how likely this person engages
-        earned = {"newsletter": True, "offers": rng.random() < 0.25,
-                  "new-stickers": rng.random() < 0.3}
+        earned = {
+            "newsletter": True,
+            "offers": rng.random() < 0.25,
+            "new-stickers": rng.random() < 0.3,
+        }
         for scope, has in earned.items():
             if has:
                 rows["entitlements"].append((m, f"scope:{scope}", "account", ts(joined)))
@@ -133,8 +211,18 @@ class History:
             rows["consent_preferences"].append((m, paused, *quiet, ts(joined)))
         if rng.random() < 0.01:
             disabled = ts(NOW - timedelta(days=2)) if rng.random() < 0.2 else None
-            rows["webhook_endpoints"].append((m, m, f"https://hooks.example/{m}", "whsec_x",
-                                              ts(joined), ts(joined), disabled, None))
+            rows["webhook_endpoints"].append(
+                (
+                    m,
+                    m,
+                    f"https://hooks.example/{m}",
+                    "whsec_x",
+                    ts(joined),
+                    ts(joined),
+                    disabled,
+                    None,
+                )
+            )
         for scope, channels, every in SCOPES:
             # A few said yes before losing the entitlement (a code refunded, a survey voided).
             if earned[scope] or rng.random() < 0.01:
@@ -142,77 +230,153 @@ class History:
         if rng.random() < 0.01:  # a busy day: announcements count against the daily cap
             for k in range(3):
                 sent = NOW - timedelta(hours=rng.uniform(1, 20))
-                rows["contacts"].append((m, "announcements", "inbox", f"announcement-{k}",
-                                         "editorial", f"{m}-announcement-{k}", ts(sent),
-                                         None, None, None))
+                rows["contacts"].append(
+                    (
+                        m,
+                        "announcements",
+                        "inbox",
+                        f"announcement-{k}",
+                        "editorial",
+                        f"{m}-announcement-{k}",
+                        ts(sent),
+                        None,
+                        None,
+                        None,
+                    )
+                )
 
-    def consents(self, m: int, scope: str, channels: tuple[str, ...], every: int,
-                 joined: datetime, propensity: float) -> None:
+    def consents(
+        self,
+        m: int,
+        scope: str,
+        channels: tuple[str, ...],
+        every: int,
+        joined: datetime,
+        propensity: float,
+    ) -> None:
         rng, rows = self.rng, self.rows
         granted_channels = []
         for channel in channels:
             if rng.random() > (0.55 if channel == "email" else 0.35):
                 continue
             at = joined + timedelta(days=rng.uniform(0, 30))
-            actions = ["grant"] + (["revoke"] if rng.random() < 0.15 else []) + (
-                ["grant"] if rng.random() < 0.35 else []) + (
-                ["grant"] if rng.random() < 0.3 else [])  # said yes again to new words
+            actions = (
+                ["grant"]
+                + (["revoke"] if rng.random() < 0.15 else [])
+                + (["grant"] if rng.random() < 0.35 else [])
+                + (["grant"] if rng.random() < 0.3 else [])
+            )  # said yes again to new words
             words = OLD_WORDS if rng.random() < 0.04 else self.words[scope]
             for action in actions:
                 self.event_id += 1
-                at = min(at + timedelta(days=rng.uniform(0, 60)),
-                         NOW - timedelta(hours=rng.uniform(1, 200)))
-                rows["consent_events"].append((
-                    self.event_id, f"r{self.event_id}", m, scope, channel, action, ts(at),
-                    "preferences", None, "words", 1, words, None))
+                at = min(
+                    at + timedelta(days=rng.uniform(0, 60)),
+                    NOW - timedelta(hours=rng.uniform(1, 200)),
+                )
+                rows["consent_events"].append(
+                    (
+                        self.event_id,
+                        f"r{self.event_id}",
+                        m,
+                        scope,
+                        channel,
+                        action,
+                        ts(at),
+                        "preferences",
+                        None,
+                        "words",
+                        1,
+                        words,
+                        None,
+                    )
+                )
             granted = actions[-1] == "grant"
-            rows["consent_states"].append((m, scope, channel, granted, 1, words,
-                                           ts(at) if granted else None, ts(at), self.event_id))
+            rows["consent_states"].append(
+                (
+                    m,
+                    scope,
+                    channel,
+                    granted,
+                    1,
+                    words,
+                    ts(at) if granted else None,
+                    ts(at),
+                    self.event_id,
+                )
+            )
             if granted:
                 granted_channels.append((channel, at))
         if granted_channels and rng.random() < 0.08:
             not_for_me = ts(NOW - timedelta(days=4)) if rng.random() < 0.4 else None
-            resumed = ts(NOW - timedelta(days=rng.uniform(5, 60))) if not_for_me is None \
-                else None
+            resumed = ts(NOW - timedelta(days=rng.uniform(5, 60))) if not_for_me is None else None
             rows["scope_pauses"].append((m, scope, not_for_me, resumed))
         self.contacts(m, scope, every, granted_channels, propensity)
 
-    def contacts(self, m: int, scope: str, every: int, channels: list[tuple[str, datetime]],
-                 propensity: float) -> None:
+    def contacts(
+        self,
+        m: int,
+        scope: str,
+        every: int,
+        channels: list[tuple[str, datetime]],
+        propensity: float,
+    ) -> None:
         rng, rows = self.rng, self.rows
-        sends = [(f"{scope}-{n}", NOW - timedelta(days=every * n, hours=rng.uniform(0, 3)))
-                 for n in range(1, 85 // every + 1)]
+        sends = [
+            (f"{scope}-{n}", NOW - timedelta(days=every * n, hours=rng.uniform(0, 3)))
+            for n in range(1, 85 // every + 1)
+        ]
         if rng.random() < 0.1:  # a second send this week: the weekly cap holds them
             sends.append((f"{scope}-extra", NOW - timedelta(days=rng.uniform(0.5, 6))))
         for campaign, sent in sends:
-            engaged = ts(sent + timedelta(hours=rng.uniform(1, 48))) \
-                if rng.random() < propensity else None
+            engaged = (
+                ts(sent + timedelta(hours=rng.uniform(1, 48)))
+                if rng.random() < propensity
+                else None
+            )
             for channel, granted_at in channels:
                 if sent > granted_at:
-                    rows["contacts"].append((m, scope, channel, campaign,
-                                             get_scope(scope).kind, f"{m}-{campaign}-{channel}",
-                                             ts(sent), engaged, engaged,
-                                             "click" if engaged else None))
+                    rows["contacts"].append(
+                        (
+                            m,
+                            scope,
+                            channel,
+                            campaign,
+                            get_scope(scope).kind,
+                            f"{m}-{campaign}-{channel}",
+                            ts(sent),
+                            engaged,
+                            engaged,
+                            "click" if engaged else None,
+                        )
+                    )
 
     def insert(self, connection: Any, postgres: bool) -> None:
         raw = connection.connection.driver_connection
         for table, columns in COLUMNS.items():
             names = ", ".join(columns)
             if postgres:
-                with raw.cursor() as cursor, cursor.copy(
-                        f"COPY {table} ({names}) FROM STDIN") as copy:
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+                ):
                     for row in self.rows[table]:
                         copy.write_row(row)
             else:
                 marks = ", ".join("?" for _ in columns)
-                raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
-                                self.rows[table])
+                raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", self.rows[table])
         if postgres:  # the ids were given: move the sequences past them
             with raw.cursor() as cursor:
-                for table in ("members", "consent_subjects", "consent_events", "suppressions",
-                              "webhook_endpoints"):
-                    cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                                   f" (SELECT max(id) FROM {table}))")
+                for table in (
+                    "members",
+                    "consent_subjects",
+                    "consent_events",
+                    "suppressions",
+                    "webhook_endpoints",
+                ):
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                        f" (SELECT max(id) FROM {table}))"
+                    )
 
 
 EARNED_AND_GRANTED = """
@@ -224,8 +388,13 @@ WHERE cs.scope = :scope AND cs.channel = :channel AND cs.granted
 
 
 def baseline_params(scope: Scope, channel: str) -> dict[str, object]:
-    return {"reward": scope.reward, "scope": scope.slug, "channel": channel,
-            "version": scope.consent_version, "hash": scope.wording_hash}
+    return {
+        "reward": scope.reward,
+        "scope": scope.slug,
+        "channel": channel,
+        "version": scope.consent_version,
+        "hash": scope.wording_hash,
+    }
 
 
 def timed(function: Callable[[], object], runs: int) -> tuple[list[float], object]:
@@ -248,11 +417,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--postgres", metavar="URL",
-                        help="also run on this PostgreSQL database (its tables are dropped)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run on this PostgreSQL database (its tables are dropped)",
+    )
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--profile", action="store_true",
-                        help="print query plans and a cProfile for every missed budget")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print query plans and a cProfile for every missed budget",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pullfirst-bench-") as folder:
         urls = [("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}")]
@@ -263,8 +438,9 @@ def main() -> None:
 
 
 def run(name: str, url: str, size: int, runs: int, profile: bool) -> None:
-    app = create_app({"DATABASE_URL": url, "CONTENT_DIR": str(REPO / "content"),
-                      "SECRET_KEY": "b" * 32})
+    app = create_app(
+        {"DATABASE_URL": url, "CONTENT_DIR": str(REPO / "content"), "SECRET_KEY": "b" * 32}
+    )
     postgres = url.startswith("postgresql")
     with app.app_context():
         if postgres:
@@ -279,12 +455,17 @@ def run(name: str, url: str, size: int, runs: int, profile: bool) -> None:
             history.insert(connection, postgres)
         with db.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                "VACUUM ANALYZE" if postgres else "ANALYZE")
+                "VACUUM ANALYZE" if postgres else "ANALYZE"
+            )
         counts = {k: len(v) for k, v in history.rows.items()}
-        print(f"\n{name}: built {size:,} members in {time.perf_counter() - started:.1f} s: "
-              + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
-        print(f"median of {runs} runs, uncached (nothing is cached); budget: under "
-              f"{BUDGET_SECONDS:.0f} s and at most {BUDGET_RATIO:.0f}x the baseline")
+        print(
+            f"\n{name}: built {size:,} members in {time.perf_counter() - started:.1f} s: "
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v)
+        )
+        print(
+            f"median of {runs} runs, uncached (nothing is cached); budget: under "
+            f"{BUDGET_SECONDS:.0f} s and at most {BUDGET_RATIO:.0f}x the baseline"
+        )
         for slug, channel in CASES:
             measure(name, get_scope(slug), channel, runs, profile)
         db.session.close()
@@ -294,20 +475,24 @@ def run(name: str, url: str, size: int, runs: int, profile: bool) -> None:
 def measure(name: str, scope: Scope, channel: str, runs: int, profile: bool) -> None:
     params = baseline_params(scope, channel)
     base_times, count = timed(
-        lambda: db.session.execute(text(EARNED_AND_GRANTED), params).scalar(), runs)
+        lambda: db.session.execute(text(EARNED_AND_GRANTED), params).scalar(), runs
+    )
     base = statistics.median(base_times)
     aud_times, members = timed(lambda: audience(scope, channel, NOW), runs)
     pre_times, preview = timed(lambda: preview_channel(scope, channel, NOW), runs)
     assert isinstance(members, set)
     label = f"{scope.slug}/{channel}"
-    print(f"{label:<20} baseline COUNT of earned-and-granted: {count:>6,} in "
-          f"{base * 1000:7.1f} ms")
-    for what, times, result in (("audience()", aud_times, f"{len(members):,} members"),
-                                ("preview counts", pre_times, _preview_summary(preview))):
+    print(f"{label:<20} baseline COUNT of earned-and-granted: {count:>6,} in {base * 1000:7.1f} ms")
+    for what, times, result in (
+        ("audience()", aud_times, f"{len(members):,} members"),
+        ("preview counts", pre_times, _preview_summary(preview)),
+    ):
         spent = statistics.median(times)
-        print(f"{'':<20} {what:<15} {spent * 1000:7.1f} ms (first run "
-              f"{times[0] * 1000:7.1f} ms) | ratio {spent / base:5.2f}x | "
-              f"{verdict(spent, base)} | {result}")
+        print(
+            f"{'':<20} {what:<15} {spent * 1000:7.1f} ms (first run "
+            f"{times[0] * 1000:7.1f} ms) | ratio {spent / base:5.2f}x | "
+            f"{verdict(spent, base)} | {result}"
+        )
         if profile and verdict(spent, base) == "MISSED":
             explain(name, scope, channel, what)
 
@@ -316,8 +501,9 @@ def _preview_summary(preview: object) -> str:
     reached = getattr(preview, "reached", 0)
     deferred = getattr(preview, "deferred", 0)
     excluded = getattr(preview, "excluded", {})
-    return (f"reached {reached:,}, deferred {deferred:,}, excluded "
-            + ", ".join(f"{reason} {n:,}" for reason, n in excluded.items()))
+    return f"reached {reached:,}, deferred {deferred:,}, excluded " + ", ".join(
+        f"{reason} {n:,}" for reason, n in excluded.items()
+    )
 
 
 def explain(name: str, scope: Scope, channel: str, what: str) -> None:
@@ -326,8 +512,9 @@ def explain(name: str, scope: Scope, channel: str, what: str) -> None:
 
     statements: list[tuple[str, Any]] = []
 
-    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                 executemany: bool) -> None:
+    def remember(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         statements.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", remember)

@@ -56,15 +56,21 @@ def prepare(content: Path, instance: Path, out: Path) -> int:
         for post in view.posts:
             body = site_content.rendered(post)
             articles[post.slug] = dict(
-                page=post, body=dataclasses.replace(body, text=""), hidden=None,
+                page=post,
+                body=dataclasses.replace(body, text=""),
+                hidden=None,
                 related=view.related(post),
-                seo=seo.for_page(post, site, base_url(), og_image(post)))
+                seo=seo.for_page(post, site, base_url(), og_image(post)),
+            )
             if post.cta and (post.cta, "article") not in calls:
                 calls[(post.cta, "article")] = str(render_cta(post.cta, "article"))
         digests = {name: content_digest(str(app.static_folder), name) for name in STATIC_FILES}
     with out.open("wb") as file:
-        pickle.dump({"articles": articles, "site": site, "calls": calls, "digests": digests},
-                    file, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(
+            {"articles": articles, "site": site, "calls": calls, "digests": digests},
+            file,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
     return len(articles)
 
 
@@ -82,12 +88,14 @@ def rendering_app(data_file: Path) -> Flask:
     calls = {key: Markup(html) for key, html in data["calls"].items()}  # noqa: S704
     digests: dict[str, str | None] = data["digests"]
 
-    app = Flask(__name__, template_folder=str(REPO / "app" / "templates"),
-                static_folder=str(REPO / "app" / "static"))
+    app = Flask(
+        __name__,
+        template_folder=str(REPO / "app" / "templates"),
+        static_folder=str(REPO / "app" / "static"),
+    )
     app.jinja_env.filters["tag_slug"] = tag_slug
     app.jinja_env.globals.update(
-        render_cta=lambda target, placement="article": calls.get((target, placement),
-                                                                  Markup("")),
+        render_cta=lambda target, placement="article": calls.get((target, placement), Markup("")),
         return_path=lambda: request.full_path.rstrip("?"),
         current_user=_Anonymous(),
     )
@@ -109,8 +117,9 @@ def rendering_app(data_file: Path) -> Flask:
         found = articles.get(slug)
         if found is None:
             abort(404)
-        return Response(render_template("site/article.html", site=data["site"], **found),
-                        mimetype="text/html")
+        return Response(
+            render_template("site/article.html", site=data["site"], **found), mimetype="text/html"
+        )
 
     @accounts.route("/signin")
     def signin() -> str:
@@ -141,8 +150,9 @@ def _app_from_environment() -> Flask | None:
     if "PULLFIRST_BENCH_DATA" in os.environ:
         return rendering_app(Path(os.environ["PULLFIRST_BENCH_DATA"]))
     if "PULLFIRST_BENCH_BODY" in os.environ:
-        return bytes_app(Path(os.environ["PULLFIRST_BENCH_BODY"]),
-                         os.environ["PULLFIRST_BENCH_PATH"])
+        return bytes_app(
+            Path(os.environ["PULLFIRST_BENCH_BODY"]), os.environ["PULLFIRST_BENCH_PATH"]
+        )
     return None
 
 

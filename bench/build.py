@@ -39,22 +39,26 @@ PROFILE_FILES = 400
 
 LAYOUTS = {
     "_default/baseof.html": '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-                            "<title>{{ .Title }}</title></head><body>"
-                            '{{ block "main" . }}{{ end }}</body></html>',
+    "<title>{{ .Title }}</title></head><body>"
+    '{{ block "main" . }}{{ end }}</body></html>',
     "_default/single.html": '{{ define "main" }}<article><h1>{{ .Title }}</h1>'
-                            "<p>{{ .Description }}</p>{{ .TableOfContents }}{{ .Content }}"
-                            "</article>{{ end }}",
+    "<p>{{ .Description }}</p>{{ .TableOfContents }}{{ .Content }}"
+    "</article>{{ end }}",
     "_default/list.html": '{{ define "main" }}<h1>{{ .Title }}</h1><ul>'
-                          "{{ range .Paginator.Pages }}<li><a href=\"{{ .RelPermalink }}\">"
-                          "{{ .Title }}</a></li>{{ end }}</ul>{{ end }}",
+    '{{ range .Paginator.Pages }}<li><a href="{{ .RelPermalink }}">'
+    "{{ .Title }}</a></li>{{ end }}</ul>{{ end }}",
 }
 
 
 def timed(command: list[str], **options: object) -> tuple[float, float, str]:
     """Run ``command``; (wall seconds, processor seconds of it and its children, stdout)."""
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,  # type: ignore[call-overload]
-                               **options)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        text=True,  # type: ignore[call-overload]
+        **options,
+    )
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.monotonic() - started
@@ -70,7 +74,8 @@ def hugo_site(content: Path, folder: Path) -> Path:
     (site / "config.toml").write_text(
         'baseURL = "http://127.0.0.1/"\ntitle = "Benchmark Journal"\n'
         "disableKinds = ['RSS']\n[markup.goldmark.renderer]\nunsafe = false\n"
-        "[markup.highlight]\nnoClasses = false\n")
+        "[markup.highlight]\nnoClasses = false\n"
+    )
     for name, text in LAYOUTS.items():
         path = site / "layouts" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +93,9 @@ def pullfirst(content: Path, instance: Path, jobs: int | None) -> tuple[float, f
     command = [PYTHON, "-m", "flask", "--app", "app", "content", "index", "--rebuild"]
     if jobs:
         command += ["--jobs", str(jobs)]
-    wall, cpu, output = timed(command, cwd=REPO, env=app_env(content, instance),
-                              stderr=subprocess.DEVNULL)
+    wall, cpu, output = timed(
+        command, cwd=REPO, env=app_env(content, instance), stderr=subprocess.DEVNULL
+    )
     return wall, cpu, output.strip().splitlines()[-1]
 
 
@@ -129,10 +135,17 @@ def profile(content: Path, folder: Path) -> None:
     """Print where one worker's time goes: rendering, then indexing, of the first files."""
     target = folder / "profiled-index"
     target.mkdir()
-    print(f"\nprofile of one process rendering, then indexing, {PROFILE_FILES} of the files "
-          "(what each worker does; frames under 1% hidden):")
-    result = subprocess.run([PYTHON, "-c", PROFILED, str(content), str(PROFILE_FILES),
-                             str(target)], cwd=REPO, capture_output=True, text=True, check=True)
+    print(
+        f"\nprofile of one process rendering, then indexing, {PROFILE_FILES} of the files "
+        "(what each worker does; frames under 1% hidden):"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", PROFILED, str(content), str(PROFILE_FILES), str(target)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for line in result.stdout.splitlines():
         percent = re.match(r"\D*([\d.]+)%", line)
         if line.strip() and (percent is None or float(percent.group(1)) >= 1.0):
@@ -142,10 +155,15 @@ def profile(content: Path, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("content", type=Path)
-    parser.add_argument("--jobs", type=int, default=None,
-                        help="worker processes for Pullfirst (default: one per core)")
-    parser.add_argument("--profile", action="store_true",
-                        help="print the profile even when every budget is met")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes for Pullfirst (default: one per core)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print the profile even when every budget is met"
+    )
     options = parser.parse_args()
     if shutil.which("hugo") is None:
         raise SystemExit("hugo is not installed: apt-get install hugo")
@@ -159,25 +177,38 @@ def main() -> None:
         ours, ours_cpu, line = pullfirst(options.content, folder / "instance", options.jobs)
         after = hugo(site, folder / "public")
         theirs, theirs_cpu = min(before, after)
-        phases = re.search(r"rendered (\d+) in ([\d.]+) s, indexed (\d+) documents in "
-                           r"([\d.]+) s", line)
+        phases = re.search(
+            r"rendered (\d+) in ([\d.]+) s, indexed (\d+) documents in "
+            r"([\d.]+) s",
+            line,
+        )
         if phases is None:
             raise SystemExit(f"unexpected output: {line}")
         render, indexing = float(phases.group(2)), float(phases.group(4))
         render_ratio, build_ratio = render / theirs, ours / theirs
-        print(f"cold build of {count:,} articles on {cores} cores "
-              f"(load before {started_load}, after {load()})")
-        print(f"  hugo, render only:       {before[0]:6.1f} s and {after[0]:6.1f} s "
-              f"(processor {before[1]:.1f} s, {after[1]:.1f} s); baseline the faster: "
-              f"{theirs:.1f} s")
-        print(f"  Pullfirst, whole command: {ours:6.1f} s (processor {ours_cpu:.1f} s, "
-              f"{ours_cpu / theirs_cpu:.1f}x hugo's); {line}")
-        print(f"  rendering:                {render:6.1f} s = {render_ratio:4.1f}x hugo   "
-              f"budget <= {RENDER_BUDGET:.0f}x  {verdict(render_ratio, RENDER_BUDGET)}")
-        print(f"  render and index:         {ours:6.1f} s = {build_ratio:4.1f}x hugo   "
-              f"budget <= {BUILD_BUDGET:.0f}x  {verdict(build_ratio, BUILD_BUDGET)}  "
-              f"(indexing {indexing:.1f} s, start-up and reading {ours - render - indexing:.1f}"
-              " s)")
+        print(
+            f"cold build of {count:,} articles on {cores} cores "
+            f"(load before {started_load}, after {load()})"
+        )
+        print(
+            f"  hugo, render only:       {before[0]:6.1f} s and {after[0]:6.1f} s "
+            f"(processor {before[1]:.1f} s, {after[1]:.1f} s); baseline the faster: "
+            f"{theirs:.1f} s"
+        )
+        print(
+            f"  Pullfirst, whole command: {ours:6.1f} s (processor {ours_cpu:.1f} s, "
+            f"{ours_cpu / theirs_cpu:.1f}x hugo's); {line}"
+        )
+        print(
+            f"  rendering:                {render:6.1f} s = {render_ratio:4.1f}x hugo   "
+            f"budget <= {RENDER_BUDGET:.0f}x  {verdict(render_ratio, RENDER_BUDGET)}"
+        )
+        print(
+            f"  render and index:         {ours:6.1f} s = {build_ratio:4.1f}x hugo   "
+            f"budget <= {BUILD_BUDGET:.0f}x  {verdict(build_ratio, BUILD_BUDGET)}  "
+            f"(indexing {indexing:.1f} s, start-up and reading {ours - render - indexing:.1f}"
+            " s)"
+        )
         if options.profile or render_ratio > RENDER_BUDGET or build_ratio > BUILD_BUDGET:
             profile(options.content, folder)
 

@@ -36,8 +36,10 @@ REDEEM_COUNT = 500
 
 
 def _timed(label: str, seconds: float, baseline: float, unit: str, count: int) -> None:
-    print(f"{label:<8} {count / seconds:>10,.0f} {unit}/s   baseline {count / baseline:>12,.0f}"
-          f" {unit}/s   ratio {seconds / baseline:6.1f}x slower than the baseline")
+    print(
+        f"{label:<8} {count / seconds:>10,.0f} {unit}/s   baseline {count / baseline:>12,.0f}"
+        f" {unit}/s   ratio {seconds / baseline:6.1f}x slower than the baseline"
+    )
 
 
 def main() -> None:
@@ -46,9 +48,13 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pullfirst-bench-"))
     os.environ["PULLFIRST_INSTANCE_PATH"] = str(folder)
-    app = create_app({"DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}",
-                      "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789abcdef",
-                      "STICKERS_DIR": str(folder / "no-stickers")})
+    app = create_app(
+        {
+            "DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}",
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789abcdef",
+            "STICKERS_DIR": str(folder / "no-stickers"),
+        }
+    )
     try:
         _run(app, args.database is not None)
     finally:
@@ -72,14 +78,17 @@ def _run(app: Flask, shared_database: bool) -> None:
         db.session.commit()
         _timed("issue", time.perf_counter() - start, baseline, "codes", ISSUE_COUNT)
 
-        people = [members.create_member(f"b{i}@example.com", None, now=now).id
-                  for i in range(REDEEM_COUNT)]
+        people = [
+            members.create_member(f"b{i}@example.com", None, now=now).id
+            for i in range(REDEEM_COUNT)
+        ]
         db.session.commit()
         chosen = issued.codes[:REDEEM_COUNT]
         start = time.perf_counter()
         for code in chosen:
-            db.session.scalar(select(Code.id).where(
-                Code.code_hash == codes.code_hash(codes.normalise(code), key)))
+            db.session.scalar(
+                select(Code.id).where(Code.code_hash == codes.code_hash(codes.normalise(code), key))
+            )
             db.session.commit()
         baseline = time.perf_counter() - start
 

@@ -58,27 +58,79 @@ CHANNELS = _words("""
 email inbox webhook newsletter digest push sms chat forum feed widget kiosk receipt leaflet
 poster billboard catalogue brochure""")
 
-TAGS = ["Permission marketing", "Strategy", "Consent", "Messaging", "Conversational messaging",
-        "Pull-first content", "Rewards", "Email", "Measurement", "Search", "Retail",
-        "Hospitality", "Local business", "Loyalty", "Privacy", "Design", "Writing",
-        "Deliverability", "Community", "Events", "Ecommerce", "Subscriptions", "Mobile",
-        "Analytics", "Customer service", "Onboarding", "Referrals", "Surveys", "Stickers",
-        "Case study"]
+TAGS = [
+    "Permission marketing",
+    "Strategy",
+    "Consent",
+    "Messaging",
+    "Conversational messaging",
+    "Pull-first content",
+    "Rewards",
+    "Email",
+    "Measurement",
+    "Search",
+    "Retail",
+    "Hospitality",
+    "Local business",
+    "Loyalty",
+    "Privacy",
+    "Design",
+    "Writing",
+    "Deliverability",
+    "Community",
+    "Events",
+    "Ecommerce",
+    "Subscriptions",
+    "Mobile",
+    "Analytics",
+    "Customer service",
+    "Onboarding",
+    "Referrals",
+    "Surveys",
+    "Stickers",
+    "Case study",
+]
 
-TITLES = ["What a {trade} taught us about {topic}", "{Topic} for the small {trade}",
-          "How one {trade} earned permission", "Why your {trade} should stop pushing",
-          "A {trade} guide to {topic}", "The {thing} test for {topic}",
-          "{Topic}, one {thing} at a time", "Notes from a {trade}: {topic}",
-          "When the {thing} is the message", "Ten questions about {topic}",
-          "The quiet {trade}: {topic} without noise", "{Topic} lessons from the {trade}"]
+TITLES = [
+    "What a {trade} taught us about {topic}",
+    "{Topic} for the small {trade}",
+    "How one {trade} earned permission",
+    "Why your {trade} should stop pushing",
+    "A {trade} guide to {topic}",
+    "The {thing} test for {topic}",
+    "{Topic}, one {thing} at a time",
+    "Notes from a {trade}: {topic}",
+    "When the {thing} is the message",
+    "Ten questions about {topic}",
+    "The quiet {trade}: {topic} without noise",
+    "{Topic} lessons from the {trade}",
+]
 
-TOPICS = ["permission", "consent", "loyalty", "replies", "rewards", "quiet hours",
-          "unsubscribes", "surveys", "stickers", "scopes", "feeds", "site search",
-          "referrals", "codes in store", "the weekly letter", "cooldowns", "caps"]
+TOPICS = [
+    "permission",
+    "consent",
+    "loyalty",
+    "replies",
+    "rewards",
+    "quiet hours",
+    "unsubscribes",
+    "surveys",
+    "stickers",
+    "scopes",
+    "feeds",
+    "site search",
+    "referrals",
+    "codes in store",
+    "the weekly letter",
+    "cooldowns",
+    "caps",
+]
 
-STOP = set(_words("""
+STOP = set(
+    _words("""
 the a an and or but of to in on at for with from by as is are was were be it its this that
-these those you your we our they their he she not no"""))
+these those you your we our they their he she not no""")
+)
 
 
 def _seed_text() -> list[str]:
@@ -100,8 +152,13 @@ def _chain(words: list[str]) -> tuple[dict[tuple[str, str], list[str]], list[tup
     return dict(chain), starts
 
 
-def _prose(rng: random.Random, chain: dict[tuple[str, str], list[str]],
-           starts: list[tuple[str, str]], words: int, subject: list[str]) -> list[str]:
+def _prose(
+    rng: random.Random,
+    chain: dict[tuple[str, str], list[str]],
+    starts: list[tuple[str, str]],
+    words: int,
+    subject: list[str],
+) -> list[str]:
     out: list[str] = []
     while len(out) < words:
         key = rng.choice(starts)
@@ -112,8 +169,12 @@ def _prose(rng: random.Random, chain: dict[tuple[str, str], list[str]],
                 break
             word = rng.choice(nexts)
             previous = sentence[-1].lower()
-            if previous in {"the", "a", "your", "our", "every", "each"} and rng.random() < 0.3 \
-                    and word.isalpha() and word.lower() not in STOP:
+            if (
+                previous in {"the", "a", "your", "our", "every", "each"}
+                and rng.random() < 0.3
+                and word.isalpha()
+                and word.lower() not in STOP
+            ):
                 word = rng.choice(subject)
             sentence.append(word)
             if word[-1:] in ".?!" and len(sentence) > 6:
@@ -133,7 +194,7 @@ def _paragraphs(rng: random.Random, words: list[str]) -> str:
         chunk = words[index:end]
         index = end
         if since_heading >= rng.randint(3, 5) and index < len(words):
-            heading = " ".join(w.strip(".,;:?!\"“”") for w in chunk[:rng.randint(3, 6)])
+            heading = " ".join(w.strip('.,;:?!"“”') for w in chunk[: rng.randint(3, 6)])
             blocks.append("## " + heading[:1].upper() + heading[1:])
             since_heading = 0
         blocks.append(" ".join(chunk))
@@ -141,23 +202,38 @@ def _paragraphs(rng: random.Random, words: list[str]) -> str:
     return "\n\n".join(blocks)
 
 
-def article(number: int, chain: dict[tuple[str, str], list[str]],
-            starts: list[tuple[str, str]], seed: int) -> tuple[str, str]:
+def article(
+    number: int, chain: dict[tuple[str, str], list[str]], starts: list[tuple[str, str]], seed: int
+) -> tuple[str, str]:
     """``(file name, file text)`` of article ``number``."""
     rng = random.Random(seed * 1_000_003 + number)
     trade = rng.choice(TRADES).replace("-", " ")
     subject = [*rng.sample(THINGS, 10), trade, rng.choice(CHANNELS), rng.choice(CHANNELS)]
     topic = rng.choice(TOPICS)
-    title = rng.choice(TITLES).format(trade=trade, thing=rng.choice(subject), topic=topic,
-                                      Topic=topic[:1].upper() + topic[1:])[:60].strip()
+    title = (
+        rng.choice(TITLES)
+        .format(
+            trade=trade, thing=rng.choice(subject), topic=topic, Topic=topic[:1].upper() + topic[1:]
+        )[:60]
+        .strip()
+    )
     body_words = _prose(rng, chain, starts, rng.randint(600, 1500), subject)
-    description = " ".join(body_words[:rng.randint(16, 24)]).rstrip(",;:")[:150] + "."
-    tags = sorted({TAGS[min(int(rng.paretovariate(1.2)) - 1, len(TAGS) - 1)]
-                   for _ in range(rng.randint(1, 4))})
+    description = " ".join(body_words[: rng.randint(16, 24)]).rstrip(",;:")[:150] + "."
+    tags = sorted(
+        {
+            TAGS[min(int(rng.paretovariate(1.2)) - 1, len(TAGS) - 1)]
+            for _ in range(rng.randint(1, 4))
+        }
+    )
     day = date(2015, 1, 1) + timedelta(days=number * 4017 // 10_000 + rng.randint(0, 3))
     slug = f"{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')[:60]}-{number}"
-    front = ["---", f'title: "{title}"', f'description: "{description.replace(chr(34), "")}"',
-             f"date: {day.isoformat()}", "tags: [" + ", ".join(tags) + "]"]
+    front = [
+        "---",
+        f'title: "{title}"',
+        f'description: "{description.replace(chr(34), "")}"',
+        f"date: {day.isoformat()}",
+        "tags: [" + ", ".join(tags) + "]",
+    ]
     if number % 7 == 0:
         front.append("cta: scope:newsletter")
     text = "\n".join([*front, "---", "", _paragraphs(rng, body_words), ""])
@@ -170,7 +246,8 @@ def generate(target: Path, articles: int, seed: int = 7) -> int:
     posts.mkdir(parents=True, exist_ok=True)
     (target / "site.toml").write_text(
         'title = "Benchmark Journal"\ndescription = "A generated corpus for benchmarks."\n'
-        'language = "en"\nauthor = "The generator"\n')
+        'language = "en"\nauthor = "The generator"\n'
+    )
     words = 0
     for number in range(articles):
         name, text = article(number, chain, starts, seed)

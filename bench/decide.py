@@ -31,39 +31,56 @@ from app.consent.gate import (
 from app.consent.scopes import Scope
 
 NOW = datetime(2026, 6, 12, 9, 0, tzinfo=UTC)
-NEWSLETTER = Scope(slug="newsletter", title="The weekly letter", about="p",
-                   consent_text="yes", channels=("email", "inbox"), earned_by=("account",),
-                   kind="editorial", max_per_week=1, expires_after_days=365)
+NEWSLETTER = Scope(
+    slug="newsletter",
+    title="The weekly letter",
+    about="p",
+    consent_text="yes",
+    channels=("email", "inbox"),
+    earned_by=("account",),
+    kind="editorial",
+    max_per_week=1,
+    expires_after_days=365,
+)
 
 
 def member(m: int, rng: random.Random) -> MemberFacts:
     propensity = rng.betavariate(1.2, 2.0)
     granted_at = NOW - timedelta(days=rng.uniform(1, 400))
-    consents = {("newsletter", channel): ConsentFact(rng.random() < 0.85, 1, granted_at)
-                for channel in ("email", "inbox") if rng.random() < 0.6}
+    consents = {
+        ("newsletter", channel): ConsentFact(rng.random() < 0.85, 1, granted_at)
+        for channel in ("email", "inbox")
+        if rng.random() < 0.6
+    }
     contacts = []
     for number in range(1, 13):
         sent = NOW - timedelta(days=7 * number, hours=rng.uniform(0, 3))
         engaged = sent + timedelta(hours=5) if rng.random() < propensity else None
         for channel in ("email", "inbox"):
             if ("newsletter", channel) in consents and sent > granted_at:
-                contacts.append(ContactFact("newsletter", f"letter-{number}", "editorial", sent,
-                                            engaged, engaged))
+                contacts.append(
+                    ContactFact(
+                        "newsletter", f"letter-{number}", "editorial", sent, engaged, engaged
+                    )
+                )
     quiet = (22 * 60, 7 * 60) if rng.random() < 0.12 else (None, None)
     return MemberFacts(
-        member_id=m, active=rng.random() > 0.01, email_verified=rng.random() < 0.92,
+        member_id=m,
+        active=rng.random() > 0.01,
+        email_verified=rng.random() < 0.92,
         email_suppressed=rng.random() < 0.005,
         time_zone=rng.choice(("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")),
-        quiet_start=quiet[0], quiet_end=quiet[1],
+        quiet_start=quiet[0],
+        quiet_end=quiet[1],
         paused_until=NOW + timedelta(days=3) if rng.random() < 0.02 else None,
-        earned=frozenset({"newsletter"}), consents=consents,
+        earned=frozenset({"newsletter"}),
+        consents=consents,
         not_for_me=frozenset({"newsletter"}) if rng.random() < 0.03 else frozenset(),
         contacts=tuple(contacts),
     )
 
 
-def baseline(facts: Facts, campaign: Campaign, m: int, channel: str, now: datetime
-             ) -> Decision:
+def baseline(facts: Facts, campaign: Campaign, m: int, channel: str, now: datetime) -> Decision:
     found = facts.members.get(m)
     return Decision(found is not None, () if found is not None else ("account",))
 
@@ -73,8 +90,10 @@ def rate(function: object, facts: Facts, ids: list[int], rounds: int) -> tuple[f
     speeds, allowed = [], 0
     for _ in range(rounds):
         started = time.perf_counter()
-        allowed = sum(function(facts, campaign, m, "email", NOW).allowed  # type: ignore[operator]
-                      for m in ids)
+        allowed = sum(
+            function(facts, campaign, m, "email", NOW).allowed  # type: ignore[operator]
+            for m in ids
+        )
         speeds.append(len(ids) / (time.perf_counter() - started))
     return statistics.median(speeds), allowed
 

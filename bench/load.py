@@ -149,12 +149,23 @@ def seed(fresh: int, regulars: int, audience: int) -> Seeded:
         emails: dict[str, list[str]] = {}
         for group, count in groups.items():
             emails[group] = [f"{group}{i}@load.example" for i in range(count)]
-            db.session.execute(insert(Member), [
-                {"email": e, "email_key": email_key(e), "password_hash": hashed,
-                 "display_name": f"{group.title()} {i}", "time_zone": "UTC", "role": "member",
-                 "created_at": past, "email_verified_at": past, "password_changed_at": past}
-                for i, e in enumerate(emails[group])
-            ])
+            db.session.execute(
+                insert(Member),
+                [
+                    {
+                        "email": e,
+                        "email_key": email_key(e),
+                        "password_hash": hashed,
+                        "display_name": f"{group.title()} {i}",
+                        "time_zone": "UTC",
+                        "role": "member",
+                        "created_at": past,
+                        "email_verified_at": past,
+                        "password_changed_at": past,
+                    }
+                    for i, e in enumerate(emails[group])
+                ],
+            )
         db.session.commit()
         newsletter = find_scope("newsletter")
         assert newsletter is not None
@@ -164,15 +175,29 @@ def seed(fresh: int, regulars: int, audience: int) -> Seeded:
         for email in emails["regular"] + emails["audience"]:
             record_action(ids[email], "account", past)  # earns scope:newsletter
         for email in emails["audience"]:
-            grant_consent(ids[email], newsletter, "email", newsletter.wording,
-                          Origin("admin", "/bench/load"), past)
+            grant_consent(
+                ids[email],
+                newsletter,
+                "email",
+                newsletter.wording,
+                Origin("admin", "/bench/load"),
+                past,
+            )
         db.session.commit()
         issued = issue_codes(BATCH, fresh, now=now)
         codes = list(issued.codes)
-        campaign = create_campaign(Draft(
-            title="This week in the Journal",
-            body="Three articles worth your time: [pull before push](/posts/pull-before-push/).",
-            scope="newsletter", kind="editorial", channels=("email",)), None, now)
+        campaign = create_campaign(
+            Draft(
+                title="This week in the Journal",
+                body="Three articles worth your time: "
+                "[pull before push](/posts/pull-before-push/).",
+                scope="newsletter",
+                kind="editorial",
+                channels=("email",),
+            ),
+            None,
+            now,
+        )
         db.session.commit()
         campaign_id = campaign.id
         db.engine.dispose()
@@ -215,11 +240,17 @@ class Browser:
         # permission at once would make one change a no-op and the count of events unfair.
         self.base, self.stats, self.regulars = base, stats, regulars
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect()
+        )
         self.member: str | None = None
 
-    def request(self, route: str, path: str, data: dict[str, str] | None = None,
-                expect: tuple[int, ...] = (200,)) -> tuple[int, str, str]:
+    def request(
+        self,
+        route: str,
+        path: str,
+        data: dict[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+    ) -> tuple[int, str, str]:
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         started = time.perf_counter()
         try:
@@ -237,30 +268,55 @@ class Browser:
             self.stats.error(f"{route} {path}: HTTP {status}")
         return status, text, location
 
-    def form(self, route: str, page: str, action: str, fields: dict[str, Any],
-             expect: tuple[int, ...] = (302,)) -> int:
+    def form(
+        self,
+        route: str,
+        page: str,
+        action: str,
+        fields: dict[str, Any],
+        expect: tuple[int, ...] = (302,),
+    ) -> int:
         _, html, _ = self.request("GET " + page.split("?")[0], page)
         token = CSRF.search(html)
         if token is None:
             self.stats.error(f"{page}: no CSRF token")
             return 0
-        status, _, _ = self.request(route, action, {**fields, "csrf_token": token.group(1)},
-                                    expect)
+        status, _, _ = self.request(route, action, {**fields, "csrf_token": token.group(1)}, expect)
         return status
 
     def sign_in(self, email: str) -> bool:
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
-        ok = self.form("POST /signin", "/signin", "/signin",
-                       {"email": email, "password": PASSWORD}) == 302
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect()
+        )
+        ok = (
+            self.form("POST /signin", "/signin", "/signin", {"email": email, "password": PASSWORD})
+            == 302
+        )
         self.member = email if ok else None
         return ok
 
 
-ARTICLES = ["pull-before-push", "permission-is-earned", "quiet-hours", "consent-ledger",
-            "silence-means-stop", "sticker-packs-as-rewards", "make-leaving-easy"]
-WORDS = ["permission", "consent", "sticker", "quiet hours", "ledger", "survey", "reply",
-         "pull content", "unsubscribe", "rewards"]
+ARTICLES = [
+    "pull-before-push",
+    "permission-is-earned",
+    "quiet-hours",
+    "consent-ledger",
+    "silence-means-stop",
+    "sticker-packs-as-rewards",
+    "make-leaving-easy",
+]
+WORDS = [
+    "permission",
+    "consent",
+    "sticker",
+    "quiet hours",
+    "ledger",
+    "survey",
+    "reply",
+    "pull content",
+    "unsubscribe",
+    "rewards",
+]
 
 
 def read(b: Browser, seeded: Seeded) -> None:
@@ -284,11 +340,17 @@ def answer_survey(b: Browser, seeded: Seeded) -> None:
     email = seeded.fresh()
     if email is None or not b.sign_in(email):
         return
-    answers = {"q.role": "Editorial or content", "q.topics": ["Email deliverability"],
-               "q.usefulness": str(random.randint(1, 5)),
-               "q.recommend": str(random.randint(0, 10)), "q.next-article": "More on replies."}
-    if b.form("POST /surveys/<slug>/", f"/surveys/{SURVEY}/", f"/surveys/{SURVEY}/",
-              answers) == 302:
+    answers = {
+        "q.role": "Editorial or content",
+        "q.topics": ["Email deliverability"],
+        "q.usefulness": str(random.randint(1, 5)),
+        "q.recommend": str(random.randint(0, 10)),
+        "q.next-article": "More on replies.",
+    }
+    if (
+        b.form("POST /surveys/<slug>/", f"/surveys/{SURVEY}/", f"/surveys/{SURVEY}/", answers)
+        == 302
+    ):
         b.stats.accept("responses")
 
 
@@ -300,8 +362,11 @@ def redeem(b: Browser, seeded: Seeded) -> None:
         b.stats.accept("redemptions")
 
 
-TOGGLE = re.compile(r'<form method="post" action="(/me/permissions/newsletter/inbox/(?:yes|stop))"'
-                    r"[^>]*>(.*?)</form>", re.S)
+TOGGLE = re.compile(
+    r'<form method="post" action="(/me/permissions/newsletter/inbox/(?:yes|stop))"'
+    r"[^>]*>(.*?)</form>",
+    re.S,
+)
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
@@ -316,20 +381,25 @@ def change_permission(b: Browser, seeded: Seeded) -> None:
     fields = dict(HIDDEN.findall(match.group(2)))
     if match.group(1).endswith("/yes"):
         fields["agree"] = "y"
-    status, _, _ = b.request("POST /me/permissions/<scope>/<channel>/…", match.group(1),
-                             fields, expect=(302, 303))
+    status, _, _ = b.request(
+        "POST /me/permissions/<scope>/<channel>/…", match.group(1), fields, expect=(302, 303)
+    )
     if status in (302, 303):
         b.stats.accept("consent events")
 
 
 MIX: list[tuple[float, Callable[[Browser, Seeded], None]]] = [
-    (0.80, read), (0.10, sign_in), (0.025, answer_survey), (0.025, redeem),
+    (0.80, read),
+    (0.10, sign_in),
+    (0.025, answer_survey),
+    (0.025, redeem),
     (0.05, change_permission),
 ]
 
 
-def drive(base: str, seeded: Seeded, stats: Stats, until: float, seed_value: int,
-          users: int) -> None:
+def drive(
+    base: str, seeded: Seeded, stats: Stats, until: float, seed_value: int, users: int
+) -> None:
     random.seed(seed_value)
     browser = Browser(base, stats, seeded.regulars[seed_value::users])
     weights = [w for w, _ in MIX]
@@ -364,8 +434,10 @@ def report(stats: Stats, elapsed: float) -> None:
     print(f"\n{total:,} requests in {elapsed:.0f} s: {total / elapsed:,.1f} requests/s")
     print(f"{'route':<42} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for route, values in sorted(stats.latencies.items(), key=lambda item: -len(item[1])):
-        print(f"{route:<42} {len(values):>7} {1000 * statistics.median(values):>8.1f} "
-              f"{1000 * percentile(values, 0.95):>8.1f} {1000 * percentile(values, 0.99):>8.1f}")
+        print(
+            f"{route:<42} {len(values):>7} {1000 * statistics.median(values):>8.1f} "
+            f"{1000 * percentile(values, 0.95):>8.1f} {1000 * percentile(values, 0.99):>8.1f}"
+        )
     print(f"errors: {len(stats.errors)}")
     for message in stats.errors[:20]:
         print("  " + message)
@@ -386,11 +458,15 @@ def count_rows(campaign_id: int) -> dict[str, Any]:
             "responses": db.session.scalar(select(func.count()).select_from(SurveyResponse)),
             "redemptions": db.session.scalar(select(func.count()).select_from(Redemption)),
             "consent events": db.session.scalar(
-                select(func.count()).select_from(ConsentEvent)
-                .where(ConsentEvent.source != "admin")),
-            "deliveries": dict(db.session.execute(
-                select(Delivery.state, func.count()).where(Delivery.campaign_id == campaign_id)
-                .group_by(Delivery.state)).all()),
+                select(func.count()).select_from(ConsentEvent).where(ConsentEvent.source != "admin")
+            ),
+            "deliveries": dict(
+                db.session.execute(
+                    select(Delivery.state, func.count())
+                    .where(Delivery.campaign_id == campaign_id)
+                    .group_by(Delivery.state)
+                ).all()
+            ),
         }
         db.engine.dispose()
     return counts
@@ -402,10 +478,16 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=16, help="simulated browsers")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--audience", type=int, default=3000, help="campaign recipients")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432",
-                        help="PostgreSQL server (a scratch database is made and dropped)")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14",
-                        help="Redis database for the rate-limit counters (flushed)")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server (a scratch database is made and dropped)",
+    )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/14",
+        help="Redis database for the rate-limit counters (flushed)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="pullfirst-load-"))
@@ -415,21 +497,29 @@ def main() -> int:
     sink.controller.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULLFIRST_")}
     env.pop("DATABASE_URL", None)
-    env.update({
-        "PULLFIRST_INSTANCE_PATH": str(work / "instance"),
-        "PULLFIRST_CONTENT_DIR": str(unscheduled_content(work)),
-        "PULLFIRST_DATABASE_URL": f"{args.postgres}/{database}",
-        "PULLFIRST_BASE_URL": f"http://127.0.0.1:{port}",
-        "PULLFIRST_MAIL_URL": f"smtp://127.0.0.1:{sink.port}",
-        "PULLFIRST_SECRET_KEY": secrets.token_hex(32),
-        "PULLFIRST_RATELIMIT_STORAGE_URI": args.redis,
-        "PULLFIRST_LOG_LEVEL": "WARNING",
-        "PULLFIRST_BIND": f"127.0.0.1:{port}",
-        "PULLFIRST_WORKERS": str(args.workers),
-        **{f"PULLFIRST_{name}": HIGH for name in (
-            "RATELIMIT_AUTH_IP", "RATELIMIT_AUTH_ACCOUNT", "RATELIMIT_REDEEM_IP",
-            "RATELIMIT_REDEEM_MEMBER")},
-    })
+    env.update(
+        {
+            "PULLFIRST_INSTANCE_PATH": str(work / "instance"),
+            "PULLFIRST_CONTENT_DIR": str(unscheduled_content(work)),
+            "PULLFIRST_DATABASE_URL": f"{args.postgres}/{database}",
+            "PULLFIRST_BASE_URL": f"http://127.0.0.1:{port}",
+            "PULLFIRST_MAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+            "PULLFIRST_SECRET_KEY": secrets.token_hex(32),
+            "PULLFIRST_RATELIMIT_STORAGE_URI": args.redis,
+            "PULLFIRST_LOG_LEVEL": "WARNING",
+            "PULLFIRST_BIND": f"127.0.0.1:{port}",
+            "PULLFIRST_WORKERS": str(args.workers),
+            **{
+                f"PULLFIRST_{name}": HIGH
+                for name in (
+                    "RATELIMIT_AUTH_IP",
+                    "RATELIMIT_AUTH_ACCOUNT",
+                    "RATELIMIT_REDEEM_IP",
+                    "RATELIMIT_REDEEM_MEMBER",
+                )
+            },
+        }
+    )
     os.environ.update(env)
     import redis
 
@@ -437,30 +527,60 @@ def main() -> int:
     expected_actions = int(args.duration * args.users * 6 * 0.05) + 200
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        print(f"seeding {database}: {args.audience} campaign recipients, "
-              f"{expected_actions} fresh members and codes …", flush=True)
+        print(
+            f"seeding {database}: {args.audience} campaign recipients, "
+            f"{expected_actions} fresh members and codes …",
+            flush=True,
+        )
         seeded = seed(expected_actions, 200, args.audience)
         flask = [str(REPO / ".venv/bin/flask"), "--app", "app"]
-        subprocess.run([*flask, "content", "index"], cwd=REPO, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*flask, "content", "index"], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL
+        )
         web_log = work / "gunicorn.log"
         with web_log.open("w") as out:
-            processes.append(subprocess.Popen(
-                [str(REPO / ".venv/bin/gunicorn"), "-c", "deploy/gunicorn.conf.py",
-                 "app:create_app()"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(REPO / ".venv/bin/gunicorn"),
+                        "-c",
+                        "deploy/gunicorn.conf.py",
+                        "app:create_app()",
+                    ],
+                    cwd=REPO,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         wait_for(f"http://127.0.0.1:{port}/", 60, processes[0], web_log)
         worker_log = work / "worker.log"
         with worker_log.open("w") as out:
-            processes.append(subprocess.Popen([*flask, "notify", "worker"], cwd=REPO, env=env,
-                                              stdout=out, stderr=subprocess.STDOUT))
-            sender = subprocess.Popen([*flask, "notify", "send", str(seeded.campaign_id)],
-                                      cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            processes.append(
+                subprocess.Popen(
+                    [*flask, "notify", "worker"],
+                    cwd=REPO,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            sender = subprocess.Popen(
+                [*flask, "notify", "send", str(seeded.campaign_id)],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         stats = Stats()
         until = time.monotonic() + args.duration
         started = time.monotonic()
-        threads = [threading.Thread(target=drive, args=(f"http://127.0.0.1:{port}", seeded,
-                                                        stats, until, n, args.users))
-                   for n in range(args.users)]
+        threads = [
+            threading.Thread(
+                target=drive, args=(f"http://127.0.0.1:{port}", seeded, stats, until, n, args.users)
+            )
+            for n in range(args.users)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -494,16 +614,20 @@ def verify(counts: dict[str, Any], stats: Stats, seeded: Seeded, sink: Sink) -> 
     for what in ("responses", "redemptions", "consent events"):
         ok = counts[what] == stats.accepted[what]
         failures += not ok
-        print(f"  {what:<15} accepted {stats.accepted[what]:>6}   stored {counts[what]:>6}   "
-              f"{'ok' if ok else 'MISMATCH'}")
+        print(
+            f"  {what:<15} accepted {stats.accepted[what]:>6}   stored {counts[what]:>6}   "
+            f"{'ok' if ok else 'MISMATCH'}"
+        )
     sent = counts["deliveries"].get("sent", 0)
     received = sum(sink.ids.values())
     duplicates = sum(n - 1 for n in sink.ids.values() if n > 1)
     ok = sent == seeded.audience == len(sink.ids)
     failures += not ok
-    print(f"  deliveries      audience {seeded.audience:>6}   sent {sent:>6}   received "
-          f"{received} ({len(sink.ids)} distinct, {duplicates} duplicates)   "
-          f"{'ok' if ok else 'MISMATCH'}  states: {counts['deliveries']}")
+    print(
+        f"  deliveries      audience {seeded.audience:>6}   sent {sent:>6}   received "
+        f"{received} ({len(sink.ids)} distinct, {duplicates} duplicates)   "
+        f"{'ok' if ok else 'MISMATCH'}  states: {counts['deliveries']}"
+    )
     if stats.errors:
         failures += 1
     print("passed" if not failures else f"FAILED: {failures} checks")

@@ -44,18 +44,24 @@ from bench._notify_world import add_members  # noqa: E402
 from bench._smtp_sink import read_saved, start_sink  # noqa: E402
 
 BUDGETS = {"built": 0.90, "raw": 0.50}
-BODY = ("Three articles for the weekend.\n\n"
-        "- [How to read a label](https://pullfirst.example/posts/labels)\n"
-        "- [Spring birds](https://pullfirst.example/stickers/spring-birds/)\n"
-        "- [Why we ask first](/pages/about)\n\n"
-        "Reply and tell us what you would like next.")
+BODY = (
+    "Three articles for the weekend.\n\n"
+    "- [How to read a label](https://pullfirst.example/posts/labels)\n"
+    "- [Spring birds](https://pullfirst.example/stickers/spring-birds/)\n"
+    "- [Why we ask first](/pages/about)\n\n"
+    "Reply and tell us what you would like next."
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5_000)
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="worker and baselines take turns, on a share of the messages each")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="worker and baselines take turns, on a share of the messages each",
+    )
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pullfirst-bench-") as folder:
@@ -67,11 +73,16 @@ def run(folder: Path, count: int, rounds: int, batch: int) -> None:
     saved = folder / "received.bin"
     sink = start_sink(port, saved)
     os.environ["PULLFIRST_INSTANCE_PATH"] = str(folder / "instance")
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
-                      "CONTENT_DIR": str(unscheduled_content(folder)), "SECRET_KEY": "b" * 32,
-                      "STICKERS_DIR": str(folder / "no-stickers"),
-                      "MAIL_URL": f"smtp://127.0.0.1:{port}",
-                      "BASE_URL": "https://pullfirst.example"})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+            "CONTENT_DIR": str(unscheduled_content(folder)),
+            "SECRET_KEY": "b" * 32,
+            "STICKERS_DIR": str(folder / "no-stickers"),
+            "MAIL_URL": f"smtp://127.0.0.1:{port}",
+            "BASE_URL": "https://pullfirst.example",
+        }
+    )
     seconds = {"worker": 0.0, "built": 0.0, "raw": 0.0}
     ratios: dict[str, list[float]] = {"built": [], "raw": []}
     share = count // rounds
@@ -90,23 +101,31 @@ def run(folder: Path, count: int, rounds: int, batch: int) -> None:
                 seconds["built"] += built
                 ratios["raw"].append(raw / worker)
                 ratios["built"].append(built / worker)
-                print(f"round {number + 1}: worker {1000 * worker / share:5.2f} ms/mail, "
-                      f"smtplib building {1000 * built / share:5.2f}, sendmail of bytes "
-                      f"{1000 * raw / share:5.2f} (load {load()})")
+                print(
+                    f"round {number + 1}: worker {1000 * worker / share:5.2f} ms/mail, "
+                    f"smtplib building {1000 * built / share:5.2f}, sendmail of bytes "
+                    f"{1000 * raw / share:5.2f} (load {load()})"
+                )
             db.session.close()
             db.engine.dispose()
     finally:
         sink.terminate()
         sink.wait(timeout=30)
     total = share * rounds
-    print(f"worker (lease, gate, render, build, send, commit)  {total / seconds['worker']:>6,.0f}"
-          f" mails/s {1000 * seconds['worker'] / total:5.2f} ms each")
-    for key, label in (("built", "smtplib building the same messages + send_message"),
-                       ("raw", "smtplib sendmail of the same bytes (wire only)")):
+    print(
+        f"worker (lease, gate, render, build, send, commit)  {total / seconds['worker']:>6,.0f}"
+        f" mails/s {1000 * seconds['worker'] / total:5.2f} ms each"
+    )
+    for key, label in (
+        ("built", "smtplib building the same messages + send_message"),
+        ("raw", "smtplib sendmail of the same bytes (wire only)"),
+    ):
         ratio, budget = statistics.median(ratios[key]), BUDGETS[key]
-        print(f"{label:<50} {total / seconds[key]:>6,.0f} mails/s "
-              f"{1000 * seconds[key] / total:5.2f} ms each | worker at {ratio:.0%} (median of "
-              f"rounds; budget {budget:.0%}: {'met' if ratio >= budget else 'MISSED'})")
+        print(
+            f"{label:<50} {total / seconds[key]:>6,.0f} mails/s "
+            f"{1000 * seconds[key] / total:5.2f} ms each | worker at {ratio:.0%} (median of "
+            f"rounds; budget {budget:.0%}: {'met' if ratio >= budget else 'MISSED'})"
+        )
     print(f"{total:,} mails in {rounds} rounds")
 
 
@@ -114,8 +133,17 @@ def deliver(count: int, batch: int, number: int) -> float:
     """Seconds the worker takes to deliver a campaign to ``count`` new members."""
     now = datetime.now(UTC)
     add_members(count, now)
-    campaign = create_campaign(Draft(f"Three articles for the weekend ({number + 1})", BODY,
-                                     "newsletter", "editorial", ("email",)), None, now)
+    campaign = create_campaign(
+        Draft(
+            f"Three articles for the weekend ({number + 1})",
+            BODY,
+            "newsletter",
+            "editorial",
+            ("email",),
+        ),
+        None,
+        now,
+    )
     send_now(campaign, now)
     db.session.commit()
     worker = Worker(name=f"bench-{number}", batch=batch)
@@ -132,8 +160,13 @@ def envelopes(messages: list[bytes]) -> list[tuple[str, str, bytes]]:
     found = []
     for raw in messages:
         headers = parser.parsebytes(raw)
-        found.append((getaddresses([str(headers["From"])])[0][1],
-                      getaddresses([str(headers["To"])])[0][1], raw))
+        found.append(
+            (
+                getaddresses([str(headers["From"])])[0][1],
+                getaddresses([str(headers["To"])])[0][1],
+                raw,
+            )
+        )
     return found
 
 
@@ -157,8 +190,11 @@ def built_smtplib(port: int, messages: list[bytes]) -> float:
         text = parsed.get_body(("plain",))
         html = parsed.get_body(("html",))
         assert text is not None and html is not None
-        headers = [(name, str(value)) for name, value in parsed.items()
-                   if name not in ("Content-Type", "Content-Transfer-Encoding", "MIME-Version")]
+        headers = [
+            (name, str(value))
+            for name, value in parsed.items()
+            if name not in ("Content-Type", "Content-Transfer-Encoding", "MIME-Version")
+        ]
         parts.append((headers, text.get_content(), html.get_content()))  # type: ignore[attr-defined]
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:

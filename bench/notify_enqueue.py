@@ -36,8 +36,10 @@ from bench._common import load  # noqa: E402
 from bench._notify_world import add_members  # noqa: E402
 
 BUDGET = 0.40
-RAW_INSERT = ("INSERT INTO deliveries (campaign_id, member_id, channel, state, attempts, "
-              "due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+RAW_INSERT = (
+    "INSERT INTO deliveries (campaign_id, member_id, channel, state, attempts, "
+    "due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def main() -> None:
@@ -51,20 +53,31 @@ def main() -> None:
 
 def run(folder: Path, size: int, runs: int) -> None:
     path = folder / "bench.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "CONTENT_DIR": str(REPO / "content"),
-                      "SECRET_KEY": "b" * 32, "STICKERS_DIR": str(folder / "no-stickers")})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{path}",
+            "CONTENT_DIR": str(REPO / "content"),
+            "SECRET_KEY": "b" * 32,
+            "STICKERS_DIR": str(folder / "no-stickers"),
+        }
+    )
     now = datetime.now(UTC).replace(microsecond=0)
     stamp = now.replace(tzinfo=None).isoformat(sep=" ")
     with app.app_context():
         migrate.upgrade(db.engine)
         started = time.perf_counter()
         ids = add_members(size, now)
-        print(f"{size:,} members who said yes to the newsletter by email, built in "
-              f"{time.perf_counter() - started:.1f} s (load {load()})")
+        print(
+            f"{size:,} members who said yes to the newsletter by email, built in "
+            f"{time.perf_counter() - started:.1f} s (load {load()})"
+        )
         raw_rates, enqueue_rates = [], []
         for number in range(runs):
-            baseline = create_campaign(Draft(f"Baseline {number}", "Hello.", "newsletter",
-                                             "editorial", ("email",)), None, now)
+            baseline = create_campaign(
+                Draft(f"Baseline {number}", "Hello.", "newsletter", "editorial", ("email",)),
+                None,
+                now,
+            )
             db.session.commit()
             rows = [(baseline.id, member, "email", "queued", 0, stamp, stamp) for member in ids]
             raw = sqlite3.connect(path)
@@ -76,8 +89,13 @@ def run(folder: Path, size: int, runs: int) -> None:
             raw.commit()
             raw.close()
 
-            campaign = create_campaign(Draft(f"Letter {number}", "Hello. [Read](/a).",
-                                             "newsletter", "editorial", ("email",)), None, now)
+            campaign = create_campaign(
+                Draft(
+                    f"Letter {number}", "Hello. [Read](/a).", "newsletter", "editorial", ("email",)
+                ),
+                None,
+                now,
+            )
             db.session.commit()
             started = time.perf_counter()
             sizes = send_now(campaign, now)
@@ -86,13 +104,17 @@ def run(folder: Path, size: int, runs: int) -> None:
             assert sizes["email"] == size, sizes
             db.session.execute(delete(Delivery))
             db.session.commit()
-            print(f"run {number + 1}: enqueue {enqueue_rates[-1]:>9,.0f} rows/s   "
-                  f"raw executemany {raw_rates[-1]:>9,.0f} rows/s")
+            print(
+                f"run {number + 1}: enqueue {enqueue_rates[-1]:>9,.0f} rows/s   "
+                f"raw executemany {raw_rates[-1]:>9,.0f} rows/s"
+            )
         enqueue, raw_rate = statistics.median(enqueue_rates), statistics.median(raw_rates)
         ratio = enqueue / raw_rate
-        print(f"enqueue (send_now, gate included) {enqueue:>9,.0f} rows/s | raw sqlite3 "
-              f"executemany {raw_rate:>9,.0f} rows/s | ratio {ratio:.0%} "
-              f"(budget {BUDGET:.0%}: {'met' if ratio >= BUDGET else 'MISSED'})")
+        print(
+            f"enqueue (send_now, gate included) {enqueue:>9,.0f} rows/s | raw sqlite3 "
+            f"executemany {raw_rate:>9,.0f} rows/s | ratio {ratio:.0%} "
+            f"(budget {BUDGET:.0%}: {'met' if ratio >= BUDGET else 'MISSED'})"
+        )
         print(f"{size:,} rows: enqueue {size / enqueue:.2f} s, raw insert {size / raw_rate:.2f} s")
         db.session.close()
         db.engine.dispose()

@@ -39,8 +39,9 @@ from bench._smtp_sink import start_sink  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True,
-                        help="an empty PostgreSQL database (postgresql+psycopg://…)")
+    parser.add_argument(
+        "--database", required=True, help="an empty PostgreSQL database (postgresql+psycopg://…)"
+    )
     parser.add_argument("--deliveries", type=int, default=3_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--batch", type=int, default=50)
@@ -56,12 +57,21 @@ def run(folder: Path, database: str, size: int, counts: list[int], batch: int) -
     os.environ["PULLFIRST_INSTANCE_PATH"] = str(instance)
     port = free_port()
     content = unscheduled_content(folder)
-    settings = {"DATABASE_URL": database, "CONTENT_DIR": str(content),
-                "SECRET_KEY": "b" * 32, "STICKERS_DIR": str(folder / "no-stickers"),
-                "MAIL_URL": f"smtp://127.0.0.1:{port}", "BASE_URL": "https://pullfirst.example"}
+    settings = {
+        "DATABASE_URL": database,
+        "CONTENT_DIR": str(content),
+        "SECRET_KEY": "b" * 32,
+        "STICKERS_DIR": str(folder / "no-stickers"),
+        "MAIL_URL": f"smtp://127.0.0.1:{port}",
+        "BASE_URL": "https://pullfirst.example",
+    }
     app = create_app(settings)
-    env = app_env(content, instance, PULLFIRST_NOTIFY_POLL_SECONDS="0.1",
-                  **{f"PULLFIRST_{k}": v for k, v in settings.items() if k != "CONTENT_DIR"})
+    env = app_env(
+        content,
+        instance,
+        PULLFIRST_NOTIFY_POLL_SECONDS="0.1",
+        **{f"PULLFIRST_{k}": v for k, v in settings.items() if k != "CONTENT_DIR"},
+    )
     sink = start_sink(port)
     rates: dict[int, float] = {}
     try:
@@ -71,8 +81,11 @@ def run(folder: Path, database: str, size: int, counts: list[int], batch: int) -
                 raise SystemExit("bench: the database already holds campaigns; give an empty one")
             for count in counts:
                 rates[count] = measure(env, folder, count, size, batch)
-                print(f"{count} worker(s): {rates[count]:>7,.0f} deliveries/s over {size:,} "
-                      f"(load {load()})", flush=True)
+                print(
+                    f"{count} worker(s): {rates[count]:>7,.0f} deliveries/s over {size:,} "
+                    f"(load {load()})",
+                    flush=True,
+                )
             db.session.close()
             db.engine.dispose()
     finally:
@@ -80,29 +93,57 @@ def run(folder: Path, database: str, size: int, counts: list[int], batch: int) -
         sink.wait(timeout=30)
     base = rates[counts[0]]
     for count, rate in rates.items():
-        print(f"{count} worker(s) {rate:>7,.0f} deliveries/s | {counts[0]} worker(s) "
-              f"{base:>7,.0f} deliveries/s | ratio {rate / base:4.2f}x")
+        print(
+            f"{count} worker(s) {rate:>7,.0f} deliveries/s | {counts[0]} worker(s) "
+            f"{base:>7,.0f} deliveries/s | ratio {rate / base:4.2f}x"
+        )
 
 
 def measure(env: dict[str, str], folder: Path, count: int, size: int, batch: int) -> float:
     now = datetime.now(UTC)
     add_members(size, now)
-    campaign = create_campaign(Draft(f"Bench with {count} workers", "Hello. [Read](/a).",
-                                     "newsletter", "editorial", ("email",)), None, now)
+    campaign = create_campaign(
+        Draft(
+            f"Bench with {count} workers",
+            "Hello. [Read](/a).",
+            "newsletter",
+            "editorial",
+            ("email",),
+        ),
+        None,
+        now,
+    )
     db.session.commit()
     logs = [folder / f"worker-{count}-{n}.log" for n in range(count)]
     workers = []
     for log in logs:
         with log.open("w") as out:
-            workers.append(subprocess.Popen(
-                [PYTHON, "-m", "flask", "--app", "app", "notify", "worker", "--batch", str(batch)],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT))
+            workers.append(
+                subprocess.Popen(
+                    [
+                        PYTHON,
+                        "-m",
+                        "flask",
+                        "--app",
+                        "app",
+                        "notify",
+                        "worker",
+                        "--batch",
+                        str(batch),
+                    ],
+                    cwd=REPO,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     try:
         deadline = time.monotonic() + 120
         while not all("batches of" in log.read_text() for log in logs):
             if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
-                raise SystemExit("a worker did not start:\n" + "\n".join(
-                    log.read_text() for log in logs))
+                raise SystemExit(
+                    "a worker did not start:\n" + "\n".join(log.read_text() for log in logs)
+                )
             time.sleep(0.1)
         time.sleep(1.0)  # past their start-up housekeeping, polling an empty outbox
         send_now(campaign, datetime.now(UTC))
@@ -122,8 +163,14 @@ def measure(env: dict[str, str], folder: Path, count: int, size: int, batch: int
 
 
 def sent(campaign_id: int) -> int:
-    count = db.session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.campaign_id == campaign_id, Delivery.state == "sent")) or 0
+    count = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.state == "sent")
+        )
+        or 0
+    )
     db.session.rollback()
     return count
 

@@ -35,21 +35,27 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-STOP = set(_words("""
+STOP = set(
+    _words("""
 the and for with that this from your you are was were have has not but they their them what
 when which who will would can could should into than then there these those about more most
-some such only also just like each every"""))
+some such only also just like each every""")
+)
 
 
 def _queries(texts: list[str], count: int, seed: int) -> list[str]:
     """1-3 word queries; words chosen from every band of document frequency."""
     frequency: Counter[str] = Counter()
     for text in texts[:1500]:
-        frequency.update(sorted({w for w in re.findall(r"[a-z]{3,}", text.lower())
-                                 if w not in STOP}))
+        frequency.update(
+            sorted({w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in STOP})
+        )
     ranked = sorted(frequency, key=lambda w: (-frequency[w], w))
-    bands = [ranked[: len(ranked) // 20], ranked[len(ranked) // 20: len(ranked) // 4],
-             ranked[len(ranked) // 4:]]
+    bands = [
+        ranked[: len(ranked) // 20],
+        ranked[len(ranked) // 20 : len(ranked) // 4],
+        ranked[len(ranked) // 4 :],
+    ]
     rng = random.Random(seed)
     queries = []
     for _ in range(count):
@@ -62,8 +68,7 @@ def _fts(path: Path, documents: list[tuple[str, str]]) -> tuple[sqlite3.Connecti
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     started = time.perf_counter()
-    db.execute("CREATE VIRTUAL TABLE docs USING fts5(title, body, "
-               "tokenize='porter unicode61')")
+    db.execute("CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter unicode61')")
     db.executemany("INSERT INTO docs (title, body) VALUES (?, ?)", documents)
     db.commit()
     return db, time.perf_counter() - started
@@ -73,7 +78,9 @@ def _fts_search(db: sqlite3.Connection, query: str) -> int:
     match = " ".join('"' + w.replace('"', "") + '"' for w in query.split())
     rows = db.execute(
         "SELECT title, snippet(docs, 1, '<mark>', '</mark>', '…', 24) FROM docs "
-        "WHERE docs MATCH ? ORDER BY bm25(docs, 4.0, 1.0) LIMIT 10", (match,)).fetchall()
+        "WHERE docs MATCH ? ORDER BY bm25(docs, 4.0, 1.0) LIMIT 10",
+        (match,),
+    ).fetchall()
     return len(rows)
 
 
@@ -95,9 +102,12 @@ def main() -> None:
     service: SearchService = app.extensions["pullfirst.search"]
     if service.folder.current_dir() is None:
         print("building the index first (content index --rebuild) …", file=sys.stderr)
-        subprocess.run([PYTHON, "-m", "flask", "--app", "app", "content", "index",
-                        "--rebuild"], cwd=REPO, env=app_env(options.content, options.instance),
-                       check=True)
+        subprocess.run(
+            [PYTHON, "-m", "flask", "--app", "app", "content", "index", "--rebuild"],
+            cwd=REPO,
+            env=app_env(options.content, options.instance),
+            check=True,
+        )
     with app.app_context():
         library = app.extensions["pullfirst.library"]
         snapshot = library.current()
@@ -122,16 +132,22 @@ def main() -> None:
         fts_hits += _fts_search(db, query)
         theirs.append((time.perf_counter() - started) * 1000)
 
-    print(f"search on {len(documents):,} documents, {len(queries)} queries of 1-3 words "
-          f"(load {load()})")
-    print(f"  mean matches per query: {sum(totals) / len(totals):,.0f}; hits shown: "
-          f"{ours_hits} (Pullfirst) / {fts_hits} (FTS5)")
+    print(
+        f"search on {len(documents):,} documents, {len(queries)} queries of 1-3 words "
+        f"(load {load()})"
+    )
+    print(
+        f"  mean matches per query: {sum(totals) / len(totals):,.0f}; hits shown: "
+        f"{ours_hits} (Pullfirst) / {fts_hits} (FTS5)"
+    )
     print(f"  Pullfirst (10 hits, highlights, total, facets): {summary(ours)}")
     print(f"  SQLite FTS5 (bm25 top 10 with snippet):         {summary(theirs)}")
     ratio = percentile(ours, 0.95) / percentile(theirs, 0.95)
-    print(f"  p95 ratio Pullfirst / FTS5: {ratio:.2f}x  (FTS5 index built in {fts_build:.1f} s)"
-          f"; budget p95 under {BUDGET_MS} ms and at most {BUDGET_RATIO}x: "
-          f"{_verdict(ours, ratio)}")
+    print(
+        f"  p95 ratio Pullfirst / FTS5: {ratio:.2f}x  (FTS5 index built in {fts_build:.1f} s)"
+        f"; budget p95 under {BUDGET_MS} ms and at most {BUDGET_RATIO}x: "
+        f"{_verdict(ours, ratio)}"
+    )
 
     # Uncached: each query starts with no word's posting data kept from earlier searches.
     cold: list[float] = []
@@ -142,8 +158,10 @@ def main() -> None:
         cold.append((time.perf_counter() - started) * 1000)
     cold_ratio = percentile(cold, 0.95) / percentile(theirs, 0.95)
     print(f"  Pullfirst uncached (postings read afresh):       {summary(cold)}")
-    print(f"  p95 ratio uncached Pullfirst / FTS5: {cold_ratio:.2f}x; budget: "
-          f"{_verdict(cold, cold_ratio)}")
+    print(
+        f"  p95 ratio uncached Pullfirst / FTS5: {cold_ratio:.2f}x; budget: "
+        f"{_verdict(cold, cold_ratio)}"
+    )
 
 
 def _verdict(times: list[float], ratio: float) -> str:

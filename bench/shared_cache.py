@@ -43,22 +43,26 @@ def main() -> None:
             copy = prefix / "static" / path.strip("/") / "index.html"
             copy.parent.mkdir(parents=True)
             copy.write_bytes(body)
-            conf = config(prefix, port, f"127.0.0.1:{app_port}", prefix / "static",
-                          static_port)
+            conf = config(prefix, port, f"127.0.0.1:{app_port}", prefix / "static", static_port)
             with Nginx(prefix, conf):
                 cached_url = f"http://127.0.0.1:{port}{path}"
                 wait_for(cached_url)
                 with urllib.request.urlopen(cached_url) as response:
                     status = response.headers.get("X-Cache-Status")
                 cached = wrk(cached_url, options.seconds, options.connections)
-                static = wrk(f"http://127.0.0.1:{static_port}{path}", options.seconds,
-                             options.connections)
+                static = wrk(
+                    f"http://127.0.0.1:{static_port}{path}", options.seconds, options.connections
+                )
     finally:
         stop(app)
-    print(f"anonymous article {path} ({len(body):,} bytes), wrk -c{options.connections} "
-          f"-d{options.seconds}s (load {load()})")
-    print(f"  nginx cache in front of gunicorn: {cached:9.0f} requests/s "
-          f"(second request: X-Cache-Status {status})")
+    print(
+        f"anonymous article {path} ({len(body):,} bytes), wrk -c{options.connections} "
+        f"-d{options.seconds}s (load {load()})"
+    )
+    print(
+        f"  nginx cache in front of gunicorn: {cached:9.0f} requests/s "
+        f"(second request: X-Cache-Status {status})"
+    )
     print(f"  nginx serving a static copy:      {static:9.0f} requests/s")
     print(f"  ratio: {cached / static:.0%} of static (budget: at least 80%)")
 

@@ -33,9 +33,25 @@ START_BUDGET, PAGE_BUDGET, SEARCH_BUDGET = 3.0, 1.0, 2.0  # seconds
 
 def start(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-         "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=LOG.open("ab"))
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(REPO / "deploy" / "gunicorn.conf.py"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=LOG.open("ab"),
+    )
 
 
 def timed_start(target: str, path: str, env: dict[str, str]) -> float:
@@ -63,15 +79,13 @@ def _until_shown(base: str, path: str, word: str) -> tuple[float, float]:
     while time.monotonic() - started < 30 and float("inf") in (page, search):
         if page == float("inf") and _shows(base + path, word):
             page = time.monotonic() - started
-        if search == float("inf") and _shows(f"{base}/search?q={urllib.parse.quote(word)}",
-                                             path):
+        if search == float("inf") and _shows(f"{base}/search?q={urllib.parse.quote(word)}", path):
             search = time.monotonic() - started
         time.sleep(0.01)
     return page, search
 
 
-def edit_latency(content: Path, instance: Path, path: str, file: Path
-                 ) -> list[tuple[float, float]]:
+def edit_latency(content: Path, instance: Path, path: str, file: Path) -> list[tuple[float, float]]:
     """Three edits, each at a different moment of the content check's one-second cycle."""
     port = free_port()
     process = start("app:create_app()", port, app_env(content, instance))
@@ -110,19 +124,28 @@ def main() -> None:
         bare = [timed_start("bench.bare_app:app", path, bare_env) for _ in range(options.runs)]
     edits = edit_latency(options.content, options.instance, path, file)
     started, baseline = statistics.median(ours), statistics.median(bare)
-    print(f"start-up on {len(posts):,} articles, nothing changed, gunicorn -c "
-          f"deploy/gunicorn.conf.py --workers 2 (load {load()})")
-    print(f"  Pullfirst serving its articles after: {started:.2f} s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in ours)})")
-    print(f"  baseline, a bare Flask app under the same gunicorn: {baseline:.2f} s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in bare)}); ratio {started / baseline:.1f}x")
-    print(f"  budget: at most {START_BUDGET:.0f} s: "
-          f"{'MET' if started <= START_BUDGET else 'MISSED'}")
+    print(
+        f"start-up on {len(posts):,} articles, nothing changed, gunicorn -c "
+        f"deploy/gunicorn.conf.py --workers 2 (load {load()})"
+    )
+    print(
+        f"  Pullfirst serving its articles after: {started:.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in ours)})"
+    )
+    print(
+        f"  baseline, a bare Flask app under the same gunicorn: {baseline:.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in bare)}); ratio {started / baseline:.1f}x"
+    )
+    print(
+        f"  budget: at most {START_BUDGET:.0f} s: {'MET' if started <= START_BUDGET else 'MISSED'}"
+    )
     for page, search in edits:
-        print(f"  an edited article shows on its page after {page:.2f} s (budget "
-              f"{PAGE_BUDGET:.0f} s: {'MET' if page <= PAGE_BUDGET else 'MISSED'}) and in "
-              f"search after {search:.2f} s (budget {SEARCH_BUDGET:.0f} s: "
-              f"{'MET' if search <= SEARCH_BUDGET else 'MISSED'})")
+        print(
+            f"  an edited article shows on its page after {page:.2f} s (budget "
+            f"{PAGE_BUDGET:.0f} s: {'MET' if page <= PAGE_BUDGET else 'MISSED'}) and in "
+            f"search after {search:.2f} s (budget {SEARCH_BUDGET:.0f} s: "
+            f"{'MET' if search <= SEARCH_BUDGET else 'MISSED'})"
+        )
 
 
 if __name__ == "__main__":

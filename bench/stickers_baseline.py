@@ -43,8 +43,9 @@ def convert(job: tuple[Path, Path, int]) -> None:
         tall = Image.new("RGBA", (content.width + pad, content.height + pad))
         tall.paste(content, (pad // 2, pad // 2))
         tall.save(output / f"{number:02d}-telegram.webp", "WEBP", quality=80, method=4)
-    square.resize((256, 256), LANCZOS).save(output / f"{number:02d}-preview.webp", "WEBP",
-                                            quality=75, method=4)
+    square.resize((256, 256), LANCZOS).save(
+        output / f"{number:02d}-preview.webp", "WEBP", quality=75, method=4
+    )
     if number == 1:
         for size in (96, 100):
             icon = Image.new("RGBA", (size, size))

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 # --- sources ------------------------------------------------------------------------------------
 
+
 def _flat(path: Path, seed: int) -> None:
     rng = random.Random(seed)
     image = Image.new("RGBA", (1200, 1200), (0, 0, 0, 0))
@@ -57,10 +58,8 @@ def _photo(path: Path, seed: int, orientation: int | None) -> None:
     draw = ImageDraw.Draw(small)
     for _ in range(60):
         x, y, r = rng.randrange(500), rng.randrange(375), rng.randrange(5, 90)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256)
-                                                               for _ in range(3)))
-    image = small.filter(ImageFilter.GaussianBlur(3)).resize((4000, 3000),
-                                                             Image.Resampling.BICUBIC)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
+    image = small.filter(ImageFilter.GaussianBlur(3)).resize((4000, 3000), Image.Resampling.BICUBIC)
     image = Image.blend(image, Image.effect_noise((4000, 3000), 24).convert("RGB"), 0.15)
     exif = Image.Exif()
     if orientation:
@@ -97,8 +96,13 @@ def make_sources() -> Path:
         entries += [f"flat-{n:02d}.png", f"photo-{n:02d}.jpg", f"cutout-{n:02d}.png"]
     lines = ['title = "Mixed art"', 'publisher = "Benchmark"', 'unlocked_by = ["code:*"]']
     for n, file in enumerate(entries):
-        lines += ["", "[[sticker]]", f'file = "{file}"', 'emojis = ["🎨"]',
-                  f'alt = "Benchmark image {n + 1}"']
+        lines += [
+            "",
+            "[[sticker]]",
+            f'file = "{file}"',
+            'emojis = ["🎨"]',
+            f'alt = "Benchmark image {n + 1}"',
+        ]
     (folder / "pack.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder.parent
 
@@ -109,10 +113,15 @@ def make_bad_inputs() -> Path:
     stickers = OUT / "bad-input"
     if stickers.exists():
         return stickers
-    makers = {"truncated-png": art.truncated_png, "truncated-jpeg": art.truncated_jpeg,
-              "text-as-png": art.text_as_png, "svg-as-png": art.svg,
-              "zero-filled": art.zero_filled_png, "huge-header": art.huge_header_png,
-              "alpha-noise": art.alpha_noise}
+    makers = {
+        "truncated-png": art.truncated_png,
+        "truncated-jpeg": art.truncated_jpeg,
+        "text-as-png": art.text_as_png,
+        "svg-as-png": art.svg,
+        "zero-filled": art.zero_filled_png,
+        "huge-header": art.huge_header_png,
+        "alpha-noise": art.alpha_noise,
+    }
     for slug, make in makers.items():
         folder = art.write_pack(stickers, slug, 3)
         make(folder / "s2.png")
@@ -123,11 +132,13 @@ def make_bad_inputs() -> Path:
 
 # --- runs ---------------------------------------------------------------------------------------
 
+
 def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Run ``command``; return (wall seconds, peak RSS of its largest process in bytes, out)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, env=env)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+    )
     assert process.stdout is not None
     output = process.stdout.read().decode()
     _, status, usage = os.wait4(process.pid, 0)
@@ -168,13 +179,23 @@ def _child(stickers: str, output: str) -> None:
     ended = time.perf_counter()
     steps = {"imports": imported}
     if "finished" in phases:
-        steps.update(plan=phases["planned"] - started,
-                     convert=phases["converted"] - phases["planned"],
-                     publish=phases["finished"] - phases["converted"],
-                     stop=ended - phases["finished"])
-    print(json.dumps({"seconds": ended - started, "peak_worker_rss": report.peak_worker_rss,
-                      "parent_rss": peak_rss(), "steps": steps,
-                      "states": {o.slug: o.state for o in report.outcomes}}))
+        steps.update(
+            plan=phases["planned"] - started,
+            convert=phases["converted"] - phases["planned"],
+            publish=phases["finished"] - phases["converted"],
+            stop=ended - phases["finished"],
+        )
+    print(
+        json.dumps(
+            {
+                "seconds": ended - started,
+                "peak_worker_rss": report.peak_worker_rss,
+                "parent_rss": peak_rss(),
+                "steps": steps,
+                "states": {o.slug: o.state for o in report.outcomes},
+            }
+        )
+    )
 
 
 def _last_json(output: str) -> dict[str, Any]:
@@ -196,15 +217,20 @@ def _mib(count: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--profile", action="store_true",
-                        help="print the phases of a cold build even when the budget is met")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print the phases of a cold build even when the budget is met",
+    )
     args = parser.parse_args()
     python = sys.executable
     sources = make_sources()
     pack_dir = sources / "mixed-art"
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}, "
-          f"{os.cpu_count()} cores; 30 stickers: 10 flat PNG 1200x1200, "
-          "10 JPEG 4000x3000 (12 MP), 10 RGBA cut-outs 1600x1600")
+    print(
+        f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}, "
+        f"{os.cpu_count()} cores; 30 stickers: 10 flat PNG 1200x1200, "
+        "10 JPEG 4000x3000 (12 MP), 10 RGBA cut-outs 1600x1600"
+    )
 
     baseline, cold, cold_inner, rss_base, rss_cold, workers = [], [], [], [], [], []
     baseline_inner: list[float] = []
@@ -214,14 +240,16 @@ def main() -> None:
     for round_number in range(args.rounds):
         target = OUT / "runs" / f"round-{round_number}"
         shutil.rmtree(target, ignore_errors=True)
-        seconds, rss, output = _run([python, "bench/stickers_baseline.py", str(pack_dir),
-                                     str(target / "baseline")])
+        seconds, rss, output = _run(
+            [python, "bench/stickers_baseline.py", str(pack_dir), str(target / "baseline")]
+        )
         baseline.append(seconds)
         baseline_cpu.append(_CPU[-1])
         baseline_inner.append(_last_json(output)["seconds"])
         rss_base.append(rss)
-        seconds, rss, output = _run([python, __file__, "--child", str(sources),
-                                     str(target / "ours")])
+        seconds, rss, output = _run(
+            [python, __file__, "--child", str(sources), str(target / "ours")]
+        )
         figures = _last_json(output)
         assert figures["states"] == {"mixed-art": "built"}, figures
         cold.append(seconds)
@@ -239,8 +267,11 @@ def main() -> None:
         assert figures["states"] == {"mixed-art": "up-to-date"}, figures
         warm.append(seconds)
         warm_inner.append(figures["seconds"])
-    env = {**os.environ, "PULLFIRST_STICKERS_DIR": str(sources),
-           "PULLFIRST_INSTANCE_PATH": str(OUT / "runs" / "cli-instance")}
+    env = {
+        **os.environ,
+        "PULLFIRST_STICKERS_DIR": str(sources),
+        "PULLFIRST_INSTANCE_PATH": str(OUT / "runs" / "cli-instance"),
+    }
     shutil.rmtree(OUT / "runs" / "cli-instance", ignore_errors=True)
     (OUT / "runs" / "cli-instance").mkdir(parents=True)
     command = [python, "-m", "flask", "--app", "app", "stickers", "build"]
@@ -251,42 +282,66 @@ def main() -> None:
     b, c, ci = statistics.median(baseline), statistics.median(cold), statistics.median(cold_inner)
     bi = statistics.median(baseline_inner)
     paired = statistics.median(ours / base for ours, base in zip(cold, baseline, strict=True))
-    paired_inner = statistics.median(ours / base for ours, base
-                                     in zip(cold_inner, baseline_inner, strict=True))
-    print(f"\ncold build, whole process (median of {args.rounds}):  {c:6.2f} s   "
-          f"baseline {b:6.2f} s   ratio {c / b:.2f} (median of the rounds' ratios "
-          f"{paired:.2f})  budget <= {BUDGET:.2f}  {_verdict(paired)}")
-    print(f"cold build, inside the process (median of {args.rounds}): {ci:6.2f} s   "
-          f"baseline {bi:6.2f} s   ratio {ci / bi:.2f} (median of the rounds' ratios "
-          f"{paired_inner:.2f})  budget <= {BUDGET:.2f}  {_verdict(paired_inner)}")
+    paired_inner = statistics.median(
+        ours / base for ours, base in zip(cold_inner, baseline_inner, strict=True)
+    )
+    print(
+        f"\ncold build, whole process (median of {args.rounds}):  {c:6.2f} s   "
+        f"baseline {b:6.2f} s   ratio {c / b:.2f} (median of the rounds' ratios "
+        f"{paired:.2f})  budget <= {BUDGET:.2f}  {_verdict(paired)}"
+    )
+    print(
+        f"cold build, inside the process (median of {args.rounds}): {ci:6.2f} s   "
+        f"baseline {bi:6.2f} s   ratio {ci / bi:.2f} (median of the rounds' ratios "
+        f"{paired_inner:.2f})  budget <= {BUDGET:.2f}  {_verdict(paired_inner)}"
+    )
     cpu, cpu_base = statistics.median(cold_cpu), statistics.median(baseline_cpu)
-    print(f"cold build, processor time of all processes:  {cpu:6.2f} s   baseline {cpu_base:6.2f} s"
-          f"   ratio {cpu / cpu_base:.2f}  (reported: the same work costs the same, whatever "
-          "the load)")
-    print("  runs, whole process: " + ", ".join(f"{s:.2f}" for s in cold) + " s; baseline: "
-          + ", ".join(f"{s:.2f}" for s in baseline) + " s")
+    print(
+        f"cold build, processor time of all processes:  {cpu:6.2f} s   baseline {cpu_base:6.2f} s"
+        f"   ratio {cpu / cpu_base:.2f}  (reported: the same work costs the same, whatever "
+        "the load)"
+    )
+    print(
+        "  runs, whole process: "
+        + ", ".join(f"{s:.2f}" for s in cold)
+        + " s; baseline: "
+        + ", ".join(f"{s:.2f}" for s in baseline)
+        + " s"
+    )
     if args.profile or paired > BUDGET or paired_inner > BUDGET:
-        print("  where a cold build's time goes (median of the rounds): "
-              + ", ".join(f"{name} {statistics.median(s[name] for s in steps):.2f} s"
-                          for name in steps[0]))
-        print("  (imports: Python modules the build loads that the baseline script does not; "
-              "convert: the workers' Pillow work, the baseline's whole job)")
+        print(
+            "  where a cold build's time goes (median of the rounds): "
+            + ", ".join(
+                f"{name} {statistics.median(s[name] for s in steps):.2f} s" for name in steps[0]
+            )
+        )
+        print(
+            "  (imports: Python modules the build loads that the baseline script does not; "
+            "convert: the workers' Pillow work, the baseline's whole job)"
+        )
     warm_ms = statistics.median(warm_inner) * 1000
     print(f"warm run, inside the process (median of 5):    {warm_ms:6.1f} ms  (budget < 200 ms)")
-    print(f"warm run, whole process (python + imports):    {statistics.median(warm):6.2f} s;"
-          f"  flask --app app stickers build: {cli_warm:.2f} s")
-    print(f"peak RSS, cold build: largest process {_mib(max(rss_cold))} "
-          f"(worker {_mib(max(workers))}); baseline largest process {_mib(max(rss_base))}")
+    print(
+        f"warm run, whole process (python + imports):    {statistics.median(warm):6.2f} s;"
+        f"  flask --app app stickers build: {cli_warm:.2f} s"
+    )
+    print(
+        f"peak RSS, cold build: largest process {_mib(max(rss_cold))} "
+        f"(worker {_mib(max(workers))}); baseline largest process {_mib(max(rss_base))}"
+    )
 
     bad = make_bad_inputs()
     shutil.rmtree(OUT / "runs" / "bad-output", ignore_errors=True)
-    seconds, rss, output = _run([python, __file__, "--child", str(bad),
-                                 str(OUT / "runs" / "bad-output")])
+    seconds, rss, output = _run(
+        [python, __file__, "--child", str(bad), str(OUT / "runs" / "bad-output")]
+    )
     figures = _last_json(output)
     failed = sorted(s for s, state in figures["states"].items() if state == "failed")
-    print(f"bad-input run: {len(failed)} packs refused ({', '.join(failed)}), "
-          f"'fine' {figures['states']['fine']}; {seconds:.2f} s; peak RSS largest process "
-          f"{_mib(rss)}, worker {_mib(figures['peak_worker_rss'])}")
+    print(
+        f"bad-input run: {len(failed)} packs refused ({', '.join(failed)}), "
+        f"'fine' {figures['states']['fine']}; {seconds:.2f} s; peak RSS largest process "
+        f"{_mib(rss)}, worker {_mib(figures['peak_worker_rss'])}"
+    )
 
 
 if __name__ == "__main__":

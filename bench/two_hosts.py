@@ -61,27 +61,51 @@ SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}  # wrk's un
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=20_000, help="campaign recipients")
-    parser.add_argument("--readers", type=int, default=16,
-                        help="readers browsing through nginx (wrk connections)")
-    parser.add_argument("--think", type=int, default=100,
-                        help="milliseconds each reader waits between pages (0: as fast as "
-                             "the hosts answer)")
+    parser.add_argument(
+        "--readers", type=int, default=16, help="readers browsing through nginx (wrk connections)"
+    )
+    parser.add_argument(
+        "--think",
+        type=int,
+        default=100,
+        help="milliseconds each reader waits between pages (0: as fast as the hosts answer)",
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers per host")
     parser.add_argument("--batch", type=int, default=50, help="deliveries a worker claims at once")
     parser.add_argument("--lease", type=int, default=10, help="NOTIFY_LEASE_SECONDS")
-    parser.add_argument("--kills", type=int, default=1,
-                        help="times host B's worker and gunicorn are killed")
-    parser.add_argument("--kill-at", type=float, default=0.3,
-                        help="share of the campaign sent before the first kill")
-    parser.add_argument("--restart-after", type=float, default=5.0,
-                        help="seconds until host B comes back (0: it stays down)")
-    parser.add_argument("--shared-cache", type=int, default=0,
-                        help="SHARED_CACHE_SECONDS (nginx caches anonymous pages that long)")
-    parser.add_argument("--timeout", type=float, default=900,
-                        help="give up when the campaign is not finished after this many seconds")
+    parser.add_argument(
+        "--kills", type=int, default=1, help="times host B's worker and gunicorn are killed"
+    )
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        default=0.3,
+        help="share of the campaign sent before the first kill",
+    )
+    parser.add_argument(
+        "--restart-after",
+        type=float,
+        default=5.0,
+        help="seconds until host B comes back (0: it stays down)",
+    )
+    parser.add_argument(
+        "--shared-cache",
+        type=int,
+        default=0,
+        help="SHARED_CACHE_SECONDS (nginx caches anonymous pages that long)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900,
+        help="give up when the campaign is not finished after this many seconds",
+    )
     parser.add_argument("--prefix", default="pf", help="namespaces are PREFIX-a and PREFIX-b")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the scratch folder (every process's log) and print its path")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the scratch folder (every process's log) and print its path",
+    )
     parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside is not None:
@@ -130,8 +154,11 @@ def outside(args: argparse.Namespace) -> int:
         signal.signal(sig, on_signal)
     try:
         with hosts:
-            child.append(subprocess.Popen(in_ns(hosts.a.name, [
-                PYTHON, __file__, "--inside", str(work), *sys.argv[1:]])))
+            child.append(
+                subprocess.Popen(
+                    in_ns(hosts.a.name, [PYTHON, __file__, "--inside", str(work), *sys.argv[1:]])
+                )
+            )
             return child[0].wait()
     except KeyboardInterrupt:
         return 130
@@ -154,9 +181,22 @@ class Readers:
     def start(self, seconds: int = 3600) -> None:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                ["wrk", "-t1", f"-c{self.connections}", f"-d{seconds}s", "--timeout", "10s",
-                 "--latency", "-s", str(self.script), self.url],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    "wrk",
+                    "-t1",
+                    f"-c{self.connections}",
+                    f"-d{seconds}s",
+                    "--timeout",
+                    "10s",
+                    "--latency",
+                    "-s",
+                    str(self.script),
+                    self.url,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def finish(self, early: bool = True) -> dict[str, float]:
         """Requests, seconds, errors (socket errors and non-2xx/3xx answers) and latency
@@ -176,21 +216,23 @@ class Readers:
         if done:
             figures["requests"] = int(done.group(1))
             figures["seconds"] = float(done.group(2)) * SECONDS[done.group(3)]
-        figures["errors"] = sum(int(n) for n in re.findall(
-            r"(?:connect|read|write|timeout) (\d+)", out))
+        figures["errors"] = sum(
+            int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)
+        )
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         figures["errors"] += int(bad.group(1)) if bad else 0
-        for percent, value, unit in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\b", out,
-                                               re.M):
+        for percent, value, unit in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\b", out, re.M):
             figures[f"p{percent}"] = float(value) * SECONDS[unit] * 1000
         return figures
 
 
 def reading_line(figures: dict[str, float]) -> str:
     requests, span = int(figures.get("requests", 0)), figures.get("seconds") or 1.0
-    return (f"{requests:,} requests in {span:.0f} s: {requests / span:,.0f} requests/s, "
-            f"{int(figures.get('errors', 0))} errors; p50 {figures.get('p50', 0):.1f} ms, "
-            f"p90 {figures.get('p90', 0):.1f} ms, p99 {figures.get('p99', 0):.1f} ms")
+    return (
+        f"{requests:,} requests in {span:.0f} s: {requests / span:,.0f} requests/s, "
+        f"{int(figures.get('errors', 0))} errors; p50 {figures.get('p50', 0):.1f} ms, "
+        f"p90 {figures.get('p90', 0):.1f} ms, p99 {figures.get('p99', 0):.1f} ms"
+    )
 
 
 class Sink:
@@ -233,24 +275,35 @@ class Run:
     # --- processes -----------------------------------------------------------------------
 
     def env(self, host: Host) -> dict[str, str]:
-        return {**self.base_env, "PULLFIRST_INSTANCE_PATH": str(self.work / host.name),
-                "PULLFIRST_BIND": f"{host.address}:{WEB_PORT}",
-                # nginx runs on host A: its X-Forwarded-* headers count on both hosts.
-                "PULLFIRST_FORWARDED_ALLOW_IPS": self.a.address}
+        return {
+            **self.base_env,
+            "PULLFIRST_INSTANCE_PATH": str(self.work / host.name),
+            "PULLFIRST_BIND": f"{host.address}:{WEB_PORT}",
+            # nginx runs on host A: its X-Forwarded-* headers count on both hosts.
+            "PULLFIRST_FORWARDED_ALLOW_IPS": self.a.address,
+        }
 
     def start(self, key: str, host: Host, command: list[str]) -> subprocess.Popen[bytes]:
         log = self.logs / f"{key}.log"
         with log.open("ab") as out:
-            process = subprocess.Popen(in_ns(host.name, command), cwd=REPO, env=self.env(host),
-                                       stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                in_ns(host.name, command),
+                cwd=REPO,
+                env=self.env(host),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes[key] = process
         return process
 
     def start_web(self, host: Host) -> subprocess.Popen[bytes]:
         key = f"web-{host.name}"
-        process = self.start(key, host, [str(REPO / ".venv/bin/gunicorn"), "-c",
-                                         "deploy/gunicorn.conf.py", "app:create_app()"])
+        process = self.start(
+            key,
+            host,
+            [str(REPO / ".venv/bin/gunicorn"), "-c", "deploy/gunicorn.conf.py", "app:create_app()"],
+        )
         wait_for(f"http://{host.address}:{WEB_PORT}/", 120, process)
         return process
 
@@ -258,8 +311,9 @@ class Run:
         key = f"worker-{host.name}"
         log = self.logs / f"{key}.log"
         seen = log.read_text().count("batches of") if log.exists() else 0
-        process = self.start(key, host, [*FLASK, "notify", "worker",
-                                         "--batch", str(self.args.batch)])
+        process = self.start(
+            key, host, [*FLASK, "notify", "worker", "--batch", str(self.args.batch)]
+        )
         self.worker_hosts[process.pid] = host.name
         deadline = time.monotonic() + 120
         while log.read_text().count("batches of") <= seen:
@@ -327,9 +381,13 @@ class Run:
         instance_key(keys)  # one receipt signing key for both hosts, as the README asks
         stickers = self.work / "stickers"
         stickers.mkdir()
-        env = {k: v for k, v in os.environ.items()  # nothing leaves the namespaces: no proxy
-               if not k.startswith("PULLFIRST_") and k != "DATABASE_URL"
-               and not k.lower().endswith("_proxy")}
+        env = {
+            k: v
+            for k, v in os.environ.items()  # nothing leaves the namespaces: no proxy
+            if not k.startswith("PULLFIRST_")
+            and k != "DATABASE_URL"
+            and not k.lower().endswith("_proxy")
+        }
         self.base_env = {
             **env,
             "PULLFIRST_DATABASE_URL": f"{server}/pullfirst",
@@ -362,17 +420,32 @@ class Run:
             started = time.monotonic()
             now = datetime.now(UTC)
             self.members = set(add_members(self.args.members, now))
-            campaign = create_campaign(Draft(
-                "Two hosts", "Hello. [Read](/posts/pull-before-push/).", "newsletter",
-                "editorial", ("email",)), None, now)
+            campaign = create_campaign(
+                Draft(
+                    "Two hosts",
+                    "Hello. [Read](/posts/pull-before-push/).",
+                    "newsletter",
+                    "editorial",
+                    ("email",),
+                ),
+                None,
+                now,
+            )
             db.session.commit()
             self.campaign_id: int = campaign.id
             db.session.close()
-            print(f"{len(self.members):,} members seeded in {time.monotonic() - started:.0f} s",
-                  flush=True)
+            print(
+                f"{len(self.members):,} members seeded in {time.monotonic() - started:.0f} s",
+                flush=True,
+            )
         for host in (self.a, self.b):
-            subprocess.run(in_ns(host.name, [*FLASK, "content", "index"]), cwd=REPO,
-                           env=self.env(host), check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                in_ns(host.name, [*FLASK, "content", "index"]),
+                cwd=REPO,
+                env=self.env(host),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
 
     def start_sink(self) -> tuple[Sink, Path]:
         saved = self.work / "sink.mbox"
@@ -389,25 +462,31 @@ class Run:
         prefix.mkdir()
         conf = config(prefix, NGINX_PORT, f"{self.a.address}:{WEB_PORT}")
         http = prefix / "pullfirst-http.conf"
-        http.write_text(http.read_text().replace(
-            f"server {self.a.address}:{WEB_PORT};",
-            f"server {self.a.address}:{WEB_PORT};\n    server {self.b.address}:{WEB_PORT};"))
+        http.write_text(
+            http.read_text().replace(
+                f"server {self.a.address}:{WEB_PORT};",
+                f"server {self.a.address}:{WEB_PORT};\n    server {self.b.address}:{WEB_PORT};",
+            )
+        )
         script = self.work / "browse.lua"
         paths = ["/"] + [f"/posts/{p.stem}/" for p in sorted((REPO / "content/posts").glob("*.md"))]
-        script.write_text("local paths = {" + ", ".join(f'"{p}"' for p in paths) + "}\n"
-                          "local n = 0\n"
-                          f"delay = function() return {self.args.think} end\n"
-                          "request = function()\n"
-                          "  n = n + 1\n"
-                          "  return wrk.format('GET', paths[n % #paths + 1])\n"
-                          "end\n")
+        script.write_text(
+            "local paths = {" + ", ".join(f'"{p}"' for p in paths) + "}\n"
+            "local n = 0\n"
+            f"delay = function() return {self.args.think} end\n"
+            "request = function()\n"
+            "  n = n + 1\n"
+            "  return wrk.format('GET', paths[n % #paths + 1])\n"
+            "end\n"
+        )
         with Nginx(prefix, conf):
             wait_for(f"http://127.0.0.1:{NGINX_PORT}/", 30)
             for host in (self.a, self.b):
                 self.start_worker(host)
             alone: dict[str, float] = {}
-            readers = Readers(f"http://127.0.0.1:{NGINX_PORT}", script, self.args.readers,
-                              self.logs / "wrk.log")
+            readers = Readers(
+                f"http://127.0.0.1:{NGINX_PORT}", script, self.args.readers, self.logs / "wrk.log"
+            )
             if self.args.readers:
                 # The baseline, same run: the readers alone, workers idle and nothing to send.
                 readers.start(BASELINE_SECONDS)
@@ -427,16 +506,21 @@ class Run:
         from app.notify.campaigns import get_campaign, send_now
 
         size = len(self.members)
-        kill_points = [round(size * (self.args.kill_at + (1 - self.args.kill_at) * n
-                                     / (self.args.kills + 1))) for n in range(self.args.kills)]
+        kill_points = [
+            round(size * (self.args.kill_at + (1 - self.args.kill_at) * n / (self.args.kills + 1)))
+            for n in range(self.args.kills)
+        ]
         with self.app.app_context():
             campaign = get_campaign(self.campaign_id)
             assert campaign is not None
             began = datetime.now(UTC)
             send_now(campaign, began)
             db.session.commit()
-            print(f"campaign queued for {size:,} members, {self.args.readers} readers "
-                  f"browsing (load {load()})", flush=True)
+            print(
+                f"campaign queued for {size:,} members, {self.args.readers} readers "
+                f"browsing (load {load()})",
+                flush=True,
+            )
             deadline = time.monotonic() + self.args.timeout
             restart_at: float | None = None
             last_print = 0.0
@@ -447,8 +531,11 @@ class Run:
                 if time.monotonic() - last_print > 10:
                     last_print = time.monotonic()
                     print(f"  {sent:>6,} sent, {waiting:>6,} waiting (load {load()})", flush=True)
-                if (kill_points and sent >= kill_points[0]
-                        and f"worker-{self.b.name}" in self.processes):
+                if (
+                    kill_points
+                    and sent >= kill_points[0]
+                    and f"worker-{self.b.name}" in self.processes
+                ):
                     kill_points.pop(0)
                     self.kill_host_b()
                     print(f"  {sent:>6,} sent: SIGKILL host B's worker and gunicorn", flush=True)
@@ -459,17 +546,18 @@ class Run:
                     self.start_web(self.b)
                     self.start_worker(self.b)
                     self.restarts.append(datetime.now(UTC))
-                    print(f"  {self.states().get('sent', 0):>6,} sent: host B is back",
-                          flush=True)
+                    print(f"  {self.states().get('sent', 0):>6,} sent: host B is back", flush=True)
                 if not waiting:
                     return began
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"the campaign did not finish in {self.args.timeout:.0f} s: "
-                                     f"{states}")
+                    raise SystemExit(
+                        f"the campaign did not finish in {self.args.timeout:.0f} s: {states}"
+                    )
                 for key, process in self.processes.items():
                     if process.poll() is not None:
-                        raise SystemExit(f"{key} stopped:\n"
-                                         + (self.logs / f"{key}.log").read_text()[-3000:])
+                        raise SystemExit(
+                            f"{key} stopped:\n" + (self.logs / f"{key}.log").read_text()[-3000:]
+                        )
                 time.sleep(0.5)
 
     def states(self) -> dict[str, int]:
@@ -478,16 +566,21 @@ class Run:
         from app.extensions import db
         from app.notify.models import Delivery
 
-        rows = dict(db.session.execute(
-            select(Delivery.state, func.count()).where(Delivery.campaign_id == self.campaign_id)
-            .group_by(Delivery.state)).all())
+        rows = dict(
+            db.session.execute(
+                select(Delivery.state, func.count())
+                .where(Delivery.campaign_id == self.campaign_id)
+                .group_by(Delivery.state)
+            ).all()
+        )
         db.session.rollback()
         return rows
 
     # --- the figures -----------------------------------------------------------------------
 
-    def report(self, began: datetime, alone: dict[str, float], reading: dict[str, float],
-               saved: Path) -> int:
+    def report(
+        self, began: datetime, alone: dict[str, float], reading: dict[str, float], saved: Path
+    ) -> int:
         from sqlalchemy import select
 
         from app.extensions import db
@@ -496,9 +589,16 @@ class Run:
 
         with self.app.app_context():
             rows = db.session.execute(
-                select(Delivery.id, Delivery.member_id, Delivery.state, Delivery.message_id,
-                       Delivery.sent_at, Delivery.leased_by, Delivery.attempts)
-                .where(Delivery.campaign_id == self.campaign_id)).all()
+                select(
+                    Delivery.id,
+                    Delivery.member_id,
+                    Delivery.state,
+                    Delivery.message_id,
+                    Delivery.sent_at,
+                    Delivery.leased_by,
+                    Delivery.attempts,
+                ).where(Delivery.campaign_id == self.campaign_id)
+            ).all()
             db.session.close()
             db.engine.dispose()
         received: defaultdict[int, list[str]] = defaultdict(list)
@@ -507,7 +607,8 @@ class Run:
             delivery = re.search(r"(?im)^X-Pullfirst-Delivery:\s*(\d+)", head)
             message_id = re.search(r"(?im)^Message-ID:\s*(\S+)", head)
             received[int(delivery.group(1)) if delivery else 0].append(
-                message_id.group(1) if message_id else "?")
+                message_id.group(1) if message_id else "?"
+            )
 
         sent = {row.id: row for row in rows if row.state == "sent"}
         sent_members = {row.member_id for row in sent.values()}
@@ -516,56 +617,88 @@ class Run:
         unrecorded = sum(1 for d in received if d not in sent)
         duplicated = {d: ids for d, ids in received.items() if len(ids) > 1}
         copies = sum(len(ids) - 1 for ids in duplicated.values())
-        wrong_id = [d for d, ids in received.items()
-                    if d in sent and set(ids) != {sent[d].message_id}]
+        wrong_id = [
+            d for d, ids in received.items() if d in sent and set(ids) != {sent[d].message_id}
+        ]
         lost = never_sent + not_received
 
-        finished = max(row.sent_at for row in sent.values()).replace(tzinfo=UTC) \
-            if sent else began
+        finished = max(row.sent_at for row in sent.values()).replace(tzinfo=UTC) if sent else began
         seconds = (finished - began).total_seconds()
-        print(f"\nTwo hosts ({self.a.name} {self.a.address}: PostgreSQL, Redis, nginx, SMTP sink, "
-              f"gunicorn x{self.args.web_workers}, worker; {self.b.name} {self.b.address}: "
-              f"gunicorn x{self.args.web_workers}, worker), {os.cpu_count()} cores, "
-              f"load {load()}")
+        print(
+            f"\nTwo hosts ({self.a.name} {self.a.address}: PostgreSQL, Redis, nginx, SMTP sink, "
+            f"gunicorn x{self.args.web_workers}, worker; {self.b.name} {self.b.address}: "
+            f"gunicorn x{self.args.web_workers}, worker), {os.cpu_count()} cores, "
+            f"load {load()}"
+        )
         if self.args.readers:
-            print(f"readers:    {self.args.readers} through nginx, {self.args.think} ms between "
-                  "pages, home page and articles")
+            print(
+                f"readers:    {self.args.readers} through nginx, {self.args.think} ms between "
+                "pages, home page and articles"
+            )
             print(f"  during the campaign: {reading_line(reading)}")
             print(f"  alone (same run):    {reading_line(alone)}")
-        print(f"campaign:   {len(sent):,} of {len(self.members):,} sent in {seconds:.1f} s: "
-              f"{len(sent) / seconds:,.0f} deliveries/s" if seconds else "campaign: nothing sent")
+        print(
+            f"campaign:   {len(sent):,} of {len(self.members):,} sent in {seconds:.1f} s: "
+            f"{len(sent) / seconds:,.0f} deliveries/s"
+            if seconds
+            else "campaign: nothing sent"
+        )
         if self.kills:
             first = self.kills[0]
             before = sum(1 for row in sent.values() if row.sent_at.replace(tzinfo=UTC) < first)
             span = (first - began).total_seconds()
             which = "the kill" if len(self.kills) == 1 else "the first kill"
-            print(f"            {before:,} in the {span:.1f} s before {which}: "
-                  f"{before / span:,.0f} deliveries/s with both hosts")
-        by_worker = Counter(self.worker_hosts.get(int(row.leased_by.split(":")[1]), "?")
-                            + f" pid {row.leased_by.split(':')[1]}"
-                            for row in sent.values() if row.leased_by)
+            print(
+                f"            {before:,} in the {span:.1f} s before {which}: "
+                f"{before / span:,.0f} deliveries/s with both hosts"
+            )
+        by_worker = Counter(
+            self.worker_hosts.get(int(row.leased_by.split(":")[1]), "?")
+            + f" pid {row.leased_by.split(':')[1]}"
+            for row in sent.values()
+            if row.leased_by
+        )
         for worker, count in sorted(by_worker.items()):
             print(f"            {worker}: {count:,} sent")
         again = sum(1 for row in sent.values() if row.attempts > 1)
-        back = (f"back after {self.args.restart_after:g} s" if self.args.restart_after > 0
-                else "not started again")
-        print(f"kills:      {len(self.kills)} (host B's worker and gunicorn at once, SIGKILL; "
-              f"{back}; leases {self.args.lease} s): {again} deliveries claimed a second "
-              "time once a lease ran out")
-        print(f"lost:       {lost} ({never_sent} members never sent, {not_received} recorded "
-              f"sent but not received; {unrecorded} received but not recorded sent)")
-        print(f"duplicated: {copies} ({len(duplicated)} "
-              f"{'delivery' if len(duplicated) == 1 else 'deliveries'} received more than once"
-              + "".join(f"; delivery {d}: {len(ids)} copies, Message-ID "
-                        f"{', '.join(sorted(set(ids)))}" for d, ids in sorted(duplicated.items()))
-              + ")")
-        print("Message-ID: " + ("every copy carries its delivery's own" if not wrong_id else
-                                f"{len(wrong_id)} deliveries received with another Message-ID"))
+        back = (
+            f"back after {self.args.restart_after:g} s"
+            if self.args.restart_after > 0
+            else "not started again"
+        )
+        print(
+            f"kills:      {len(self.kills)} (host B's worker and gunicorn at once, SIGKILL; "
+            f"{back}; leases {self.args.lease} s): {again} deliveries claimed a second "
+            "time once a lease ran out"
+        )
+        print(
+            f"lost:       {lost} ({never_sent} members never sent, {not_received} recorded "
+            f"sent but not received; {unrecorded} received but not recorded sent)"
+        )
+        print(
+            f"duplicated: {copies} ({len(duplicated)} "
+            f"{'delivery' if len(duplicated) == 1 else 'deliveries'} received more than once"
+            + "".join(
+                f"; delivery {d}: {len(ids)} copies, Message-ID {', '.join(sorted(set(ids)))}"
+                for d, ids in sorted(duplicated.items())
+            )
+            + ")"
+        )
+        print(
+            "Message-ID: "
+            + (
+                "every copy carries its delivery's own"
+                if not wrong_id
+                else f"{len(wrong_id)} deliveries received with another Message-ID"
+            )
+        )
         ok = lost == 0 and copies <= len(self.kills) and not wrong_id and not unrecorded
-        print(f"{'PASS' if ok else 'FAIL'}: {lost} lost, {copies} duplicated with "
-              f"{len(self.kills)} kill(s), "
-              f"{'same' if not wrong_id else 'different'} Message-ID (expected 0 lost, "
-              f"duplicates <= kills, same Message-ID)")
+        print(
+            f"{'PASS' if ok else 'FAIL'}: {lost} lost, {copies} duplicated with "
+            f"{len(self.kills)} kill(s), "
+            f"{'same' if not wrong_id else 'different'} Message-ID (expected 0 lost, "
+            f"duplicates <= kills, same Message-ID)"
+        )
         return 0 if ok else 1
 
 

@@ -27,8 +27,13 @@ REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 try:
@@ -60,8 +65,9 @@ def browser() -> Iterator[Browser]:
     if reason:
         pytest.skip(reason)
     with sync_playwright() as playwright:  # type: ignore[misc]
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -131,8 +137,9 @@ def _artifact_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: LiveServer,
-         request: pytest.FixtureRequest) -> Iterator[Page]:
+def page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
     """A fresh browser context on the live server; fails the test on any console error, uncaught
     exception, dialog or CSP violation, and keeps a screenshot of the last page."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})

@@ -91,8 +91,7 @@ def last_friday_morning() -> datetime:
     """10:00 UTC on the latest Friday that has begun: inside the demo newsletter's promised
     days and window (Fridays, 08:00-18:00), so tests do not depend on the day they run."""
     now = datetime.now(UTC).replace(microsecond=0)
-    moment = (now - timedelta(days=(now.weekday() - 4) % 7)).replace(hour=10, minute=0,
-                                                                       second=0)
+    moment = (now - timedelta(days=(now.weekday() - 4) % 7)).replace(hour=10, minute=0, second=0)
     return moment if moment <= now else moment - timedelta(days=7)
 
 
@@ -180,7 +179,10 @@ def member(app: Flask, clock: Clock) -> Any:
 
     with app.app_context():
         created = members.create_member(
-            "reader@example.com", PASSWORD, now=clock(), display_name="Robin Reader",
+            "reader@example.com",
+            PASSWORD,
+            now=clock(),
+            display_name="Robin Reader",
             verified=True,
         )
         db.session.commit()
@@ -196,8 +198,9 @@ def editor(app: Flask, clock: Clock) -> FlaskClient:
     from tests.helpers import sign_in
 
     with app.app_context():
-        members.create_member("editor@example.com", PASSWORD, now=clock(), role="editor",
-                              verified=True)
+        members.create_member(
+            "editor@example.com", PASSWORD, now=clock(), role="editor", verified=True
+        )
         db.session.commit()
     client = app.test_client()
     sign_in(client, "editor@example.com", PASSWORD)

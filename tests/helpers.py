@@ -17,8 +17,10 @@ from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                     r'name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
 
 
 def free_port() -> int:
@@ -106,8 +108,9 @@ def post_form(
     return client.post(url, data={**data, "csrf_token": token}, **kwargs)
 
 
-def sign_in(client: FlaskClient, email_address: str, password: str,
-            remember: bool = False) -> TestResponse:
+def sign_in(
+    client: FlaskClient, email_address: str, password: str, remember: bool = False
+) -> TestResponse:
     data = {"email": email_address, "password": password}
     if remember:
         data["remember"] = "y"

@@ -41,8 +41,9 @@ def test_defaults_then_instance_then_environment_then_test_config(
 def test_plain_database_url_is_accepted_and_postgres_urls_use_psycopg() -> None:
     values = load_settings({}, {"DATABASE_URL": "postgres://u@h/db"}, None)
     assert values["DATABASE_URL"] == "postgresql+psycopg://u@h/db"
-    values = load_settings({}, {"DATABASE_URL": "postgres://u@h/db",
-                                "PULLFIRST_DATABASE_URL": "sqlite:///x.db"}, None)
+    values = load_settings(
+        {}, {"DATABASE_URL": "postgres://u@h/db", "PULLFIRST_DATABASE_URL": "sqlite:///x.db"}, None
+    )
     assert values["DATABASE_URL"] == "sqlite:///x.db"
 
 
@@ -114,7 +115,7 @@ def _readme_section(title: str) -> str:
     readme = (REPO / "README.md").read_text()
     start = readme.index(f"## {title}")
     end = readme.find("\n## ", start + 3)
-    return readme[start: end if end != -1 else None]
+    return readme[start : end if end != -1 else None]
 
 
 def test_readme_configuration_table_matches_the_settings() -> None:

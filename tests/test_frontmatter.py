@@ -23,17 +23,20 @@ def test_splits_meta_and_body_keeping_dates_as_text(tmp_path: Path) -> None:
     assert field_line(source, "date") == 3
 
 
-@pytest.mark.parametrize(("raw", "line", "message"), [
-    (b"", 1, "file is empty"),
-    (b"   \n\n", 1, "file is empty"),
-    (b"title: x\n", 1, "must start with a line of three dashes"),
-    (b"---\ntitle: x\n", 1, "not closed"),
-    (b"---\ntitle: x\ntags: [a, b\n---\nbody", 4, "invalid YAML"),
-    (b"---\ntitle: x\n  bad: indent\n---\n", 3, "invalid YAML"),
-    (b"---\n- a\n- b\n---\n", 2, "must be a mapping"),
-    (b"---\ntitle: caf\xe9\n---\n", 2, "not UTF-8"),
-    (b"---\ntitle: !!python/object:os.system x\n---\n", 2, "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    ("raw", "line", "message"),
+    [
+        (b"", 1, "file is empty"),
+        (b"   \n\n", 1, "file is empty"),
+        (b"title: x\n", 1, "must start with a line of three dashes"),
+        (b"---\ntitle: x\n", 1, "not closed"),
+        (b"---\ntitle: x\ntags: [a, b\n---\nbody", 4, "invalid YAML"),
+        (b"---\ntitle: x\n  bad: indent\n---\n", 3, "invalid YAML"),
+        (b"---\n- a\n- b\n---\n", 2, "must be a mapping"),
+        (b"---\ntitle: caf\xe9\n---\n", 2, "not UTF-8"),
+        (b"---\ntitle: !!python/object:os.system x\n---\n", 2, "invalid YAML"),
+    ],
+)
 def test_broken_files_name_the_line(tmp_path: Path, raw: bytes, line: int, message: str) -> None:
     path = _write(tmp_path, raw)
     with pytest.raises(SourceError) as caught:

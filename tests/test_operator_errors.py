@@ -19,15 +19,23 @@ from tests.helpers import free_port
 UPGRADE = "run flask --app app db upgrade"
 
 
-def _flask(instance: Path, *args: str, code: str | None = None,
-           **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith("PULLFIRST_") and k != "DATABASE_URL"}
+def _flask(
+    instance: Path, *args: str, code: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PULLFIRST_") and k != "DATABASE_URL"
+    }
     clean.update(PULLFIRST_INSTANCE_PATH=str(instance), **env)
-    command = [sys.executable, "-c", code, *args] if code else \
-        [sys.executable, "-m", "flask", "--app", "app", *args]
-    return subprocess.run(command, cwd=REPO, env=clean, capture_output=True, text=True,
-                          timeout=120, check=False)
+    command = (
+        [sys.executable, "-c", code, *args]
+        if code
+        else [sys.executable, "-m", "flask", "--app", "app", *args]
+    )
+    return subprocess.run(
+        command, cwd=REPO, env=clean, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def _one_line(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
@@ -48,13 +56,17 @@ def test_commands_before_the_first_upgrade_say_to_run_it(tmp_path: Path) -> None
     # The shipped content names the demo batch that only flask serve issues: a warning.
     checked = _flask(tmp_path, "rewards", "check")
     assert checked.returncode == 0, checked.stderr
-    assert "warning: pack:spring-birds: 'code:spring-store' names no code batch issued yet" \
+    assert (
+        "warning: pack:spring-birds: 'code:spring-store' names no code batch issued yet"
         in checked.stderr
+    )
     assert "no errors, 1 warning" in checked.stdout
 
 
-DRIVER_MISSING = ("import sys; sys.modules['psycopg'] = None; from flask.cli import main; "
-                  "sys.argv = ['flask', '--app', 'app', *sys.argv[1:]]; main()")
+DRIVER_MISSING = (
+    "import sys; sys.modules['psycopg'] = None; from flask.cli import main; "
+    "sys.argv = ['flask', '--app', 'app', *sys.argv[1:]]; main()"
+)
 
 
 @pytest.mark.parametrize("case", ["unreachable", "serve", "driver", "sqlite", "instance"])
@@ -64,37 +76,58 @@ def test_an_unusable_database_setting_is_one_line_naming_it(tmp_path: Path, case
     postgres = f"postgresql://pullfirst:s3cret-pw@127.0.0.1:{port}/pullfirst"
     instance = tmp_path / "instance"
     if case == "unreachable":
-        line = _one_line(_flask(instance, "users", "list", PULLFIRST_DATABASE_URL=postgres),
-                         "pullfirst: setting DATABASE_URL (env PULLFIRST_DATABASE_URL): "
-                         f"cannot connect to postgresql+psycopg://pullfirst:***@127.0.0.1:{port}"
-                         "/pullfirst: ", "Connection refused")
+        line = _one_line(
+            _flask(instance, "users", "list", PULLFIRST_DATABASE_URL=postgres),
+            "pullfirst: setting DATABASE_URL (env PULLFIRST_DATABASE_URL): "
+            f"cannot connect to postgresql+psycopg://pullfirst:***@127.0.0.1:{port}"
+            "/pullfirst: ",
+            "Connection refused",
+        )
         assert "s3cret-pw" not in line
     elif case == "serve":
-        _one_line(_flask(instance, "serve", DATABASE_URL=postgres),
-                  "setting DATABASE_URL", "cannot connect to", "Connection refused")
+        _one_line(
+            _flask(instance, "serve", DATABASE_URL=postgres),
+            "setting DATABASE_URL",
+            "cannot connect to",
+            "Connection refused",
+        )
     elif case == "driver":
-        _one_line(_flask(instance, "users", "list", code=DRIVER_MISSING,
-                         PULLFIRST_DATABASE_URL=postgres),
-                  "setting DATABASE_URL", "needs a driver that is not installed",
-                  "pip install -e '.[postgres]'")
+        _one_line(
+            _flask(instance, "users", "list", code=DRIVER_MISSING, PULLFIRST_DATABASE_URL=postgres),
+            "setting DATABASE_URL",
+            "needs a driver that is not installed",
+            "pip install -e '.[postgres]'",
+        )
     elif case == "sqlite":
         path = tmp_path / "a-file" / "pullfirst.db"
-        _one_line(_flask(instance, "db", "upgrade", PULLFIRST_DATABASE_URL=f"sqlite:///{path}"),
-                  f"setting DATABASE_URL (env PULLFIRST_DATABASE_URL): cannot open the SQLite "
-                  f"file {path}: unable to open database file (the folder {path.parent} must "
-                  "exist and be writable)")
+        _one_line(
+            _flask(instance, "db", "upgrade", PULLFIRST_DATABASE_URL=f"sqlite:///{path}"),
+            f"setting DATABASE_URL (env PULLFIRST_DATABASE_URL): cannot open the SQLite "
+            f"file {path}: unable to open database file (the folder {path.parent} must "
+            "exist and be writable)",
+        )
     else:
-        _one_line(_flask(tmp_path / "a-file" / "instance", "db", "upgrade"),
-                  "pullfirst: setting INSTANCE_PATH (env PULLFIRST_INSTANCE_PATH): cannot create "
-                  f"the instance folder {tmp_path / 'a-file' / 'instance'}: Not a directory")
+        _one_line(
+            _flask(tmp_path / "a-file" / "instance", "db", "upgrade"),
+            "pullfirst: setting INSTANCE_PATH (env PULLFIRST_INSTANCE_PATH): cannot create "
+            f"the instance folder {tmp_path / 'a-file' / 'instance'}: Not a directory",
+        )
 
 
 @pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (PULLFIRST_TEST_DATABASE_URL)")
 def test_a_refused_sign_in_to_postgresql_is_one_line(tmp_path: Path) -> None:
     url = make_url(TEST_DATABASE_URL).set(username="pullfirst_no_such_role", password="pw")
-    line = _one_line(_flask(tmp_path, "users", "list",
-                            PULLFIRST_DATABASE_URL=url.render_as_string(hide_password=False)),
-                     "setting DATABASE_URL", "cannot connect to", "pullfirst_no_such_role:***@")
+    line = _one_line(
+        _flask(
+            tmp_path,
+            "users",
+            "list",
+            PULLFIRST_DATABASE_URL=url.render_as_string(hide_password=False),
+        ),
+        "setting DATABASE_URL",
+        "cannot connect to",
+        "pullfirst_no_such_role:***@",
+    )
     assert "role" in line or "authentication failed" in line
 
 
@@ -110,11 +143,13 @@ def test_an_instance_folder_where_the_key_cannot_be_written_names_the_setting(
     assert str(caught.value) == (
         f"pullfirst: setting SECRET_KEY (env PULLFIRST_SECRET_KEY): cannot write "
         f"{tmp_path / 'secret_key'} (Permission denied): make the instance folder writable, "
-        "or set SECRET_KEY")
+        "or set SECRET_KEY"
+    )
 
 
 def test_a_misspelt_setting_is_named_at_start_up(tmp_path: Path) -> None:
     result = _flask(tmp_path, "db", "current", PULLFIRST_SECRT_KEY="x" * 40)
     assert result.returncode == 0
-    assert result.stderr.strip() == ("pullfirst: unknown setting PULLFIRST_SECRT_KEY "
-                                     "(did you mean PULLFIRST_SECRET_KEY?)")
+    assert result.stderr.strip() == (
+        "pullfirst: unknown setting PULLFIRST_SECRT_KEY (did you mean PULLFIRST_SECRET_KEY?)"
+    )

@@ -67,7 +67,10 @@ def serving(tmp_path: Path, base_url: str | None) -> Iterator[tuple[str, Path, s
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port)],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -97,7 +100,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
 
 @pytest.mark.skipif(is_postgres(), reason="flask serve runs on its embedded SQLite default")
 def test_serve_on_a_fresh_instance_gives_a_working_site_and_sign_up(
-    served: tuple[str, Path, str]
+    served: tuple[str, Path, str],
 ) -> None:
     base, instance, console = served
     assert "database: " in console and "(head)" in console
@@ -110,20 +113,23 @@ def test_serve_on_a_fresh_instance_gives_a_working_site_and_sign_up(
     status, home = browser.get("/")
     assert status == 200 and "<h1>" in home
 
-    status, _ = browser.post("/signup", {"email": "first.reader@example.com",
-                                         "password": "a long enough password"})
+    status, _ = browser.post(
+        "/signup", {"email": "first.reader@example.com", "password": "a long enough password"}
+    )
     assert status == 200  # followed to "check your inbox"
     [mail_file] = list((instance / "mail").glob("*.eml"))
     message = email.message_from_bytes(mail_file.read_bytes(), policy=email.policy.default)
     status, page = browser.get(link_in(message, "/verify/"))  # type: ignore[arg-type]
     assert status == 200 and "Your address is confirmed" in page
-    status, page = browser.post("/signin", {"email": "first.reader@example.com",
-                                            "password": "a long enough password"})
+    status, page = browser.post(
+        "/signin", {"email": "first.reader@example.com", "password": "a long enough password"}
+    )
     assert status == 200 and "first.reader" in page
 
     admin = Browser(base)
-    status, page = admin.post("/signin", {"email": "admin@example.com",
-                                          "password": admin_password.group(1)})
+    status, page = admin.post(
+        "/signin", {"email": "admin@example.com", "password": admin_password.group(1)}
+    )
     assert status == 200 and "Demo admin" in page
 
 
@@ -134,8 +140,9 @@ def test_serve_on_another_port_links_to_that_port(tmp_path: Path) -> None:
         status, feed = Browser(base).get("/feed.xml")
         assert status == 200 and f'href="{base}/posts/' in feed
         browser = Browser(base)
-        status, _ = browser.post("/signup", {"email": "port.reader@example.com",
-                                             "password": "a long enough password"})
+        status, _ = browser.post(
+            "/signup", {"email": "port.reader@example.com", "password": "a long enough password"}
+        )
         assert status == 200
         [mail_file] = list((instance / "mail").glob("*.eml"))
         message = email.message_from_bytes(mail_file.read_bytes(), policy=email.policy.default)
@@ -148,19 +155,25 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in app_config.items() if k != "BASE_URL"}
 
 
-@pytest.mark.parametrize(("host", "expected"), [
-    ("127.0.0.1", "http://127.0.0.1:5300"), ("0.0.0.0", "http://127.0.0.1:5300"),  # noqa: S104
-    ("localhost", "http://localhost:5300"), ("::", "http://[::1]:5300"),
-    ("::1", "http://[::1]:5300"),
-])
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:5300"),
+        ("0.0.0.0", "http://127.0.0.1:5300"),  # noqa: S104
+        ("localhost", "http://localhost:5300"),
+        ("::", "http://[::1]:5300"),
+        ("::1", "http://[::1]:5300"),
+    ],
+)
 def test_without_a_configured_base_url_serve_names_its_own_address(
     app: Flask, host: str, expected: str
 ) -> None:
     assert base_url_for(app, host, 5300) == expected
 
 
-def test_a_configured_base_url_wins_over_the_port(app: Flask, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_configured_base_url_wins_over_the_port(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app.config["BASE_URL"] = "https://journal.example.com"
     assert base_url_for(app, "127.0.0.1", 5300) == "https://journal.example.com"
     app.config["BASE_URL"] = "http://127.0.0.1:5000"  # the default, but set on purpose:

@@ -24,8 +24,14 @@ def ensure_demo_admin() -> str:
             return f"sign in with the credentials in {credentials}"
         return "an admin exists"
     password = secrets.token_urlsafe(12)
-    members.create_member(DEMO_ADMIN_EMAIL, password, now=clock.now(), role="admin",
-                          display_name="Demo admin", verified=True)
+    members.create_member(
+        DEMO_ADMIN_EMAIL,
+        password,
+        now=clock.now(),
+        role="admin",
+        display_name="Demo admin",
+        verified=True,
+    )
     db.session.commit()
     fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

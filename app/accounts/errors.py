@@ -1,14 +1,14 @@
 """Errors of the accounts area::
 
-    AccountError             a request about an account cannot be done
-    ├── EmailTaken           another member has this address (case does not matter)
-    ├── WeakPassword         outside 12 to 128 characters
-    ├── WrongPassword        the current password does not match
-    ├── InvalidCredentials   unknown address or wrong password (never says which)
-    ├── NotVerified          the address has not been verified yet
-    ├── AccountClosed        the member deleted the account
-    ├── UnknownRole          not one of member, editor, marketer, admin
-    └── UnknownTimeZone      not an IANA time-zone name
+AccountError             a request about an account cannot be done
+├── EmailTaken           another member has this address (case does not matter)
+├── WeakPassword         outside 12 to 128 characters
+├── WrongPassword        the current password does not match
+├── InvalidCredentials   unknown address or wrong password (never says which)
+├── NotVerified          the address has not been verified yet
+├── AccountClosed        the member deleted the account
+├── UnknownRole          not one of member, editor, marketer, admin
+└── UnknownTimeZone      not an IANA time-zone name
 """
 
 from __future__ import annotations

@@ -10,12 +10,18 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
-EMAIL = [DataRequired("Enter your email address."), Length(max=254),
-         Email("Enter an email address such as name@example.com.")]
+EMAIL = [
+    DataRequired("Enter your email address."),
+    Length(max=254),
+    Email("Enter an email address such as name@example.com."),
+]
 NEW_PASSWORD = [
     DataRequired("Choose a password."),
-    Length(min=MIN_LENGTH, max=MAX_LENGTH,
-           message=f"Use {MIN_LENGTH} to {MAX_LENGTH} characters. A few words make a good one."),
+    Length(
+        min=MIN_LENGTH,
+        max=MAX_LENGTH,
+        message=f"Use {MIN_LENGTH} to {MAX_LENGTH} characters. A few words make a good one.",
+    ),
 ]
 
 
@@ -28,8 +34,9 @@ class SignUpForm(FlaskForm):
 
 class SignInForm(FlaskForm):
     email = EmailField("Email", validators=EMAIL)
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
-                                                     Length(max=MAX_LENGTH)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)]
+    )
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
 

@@ -35,9 +35,7 @@ class LinkTarget:
 def make_link(purpose: str, member: Member, address: str | None = None) -> str:
     """A token for ``purpose`` that acts on ``member`` and is valid for its lifetime."""
     target = address if address is not None else member.email
-    return signing.sign(
-        f"accounts.{purpose}", {"m": member.id, "o": target}, LIFETIMES[purpose]
-    )
+    return signing.sign(f"accounts.{purpose}", {"m": member.id, "o": target}, LIFETIMES[purpose])
 
 
 def check_link(purpose: str, token: str) -> LinkTarget:

@@ -35,27 +35,43 @@ def _hours(purpose: str) -> str:
 
 def send_verification(member: Member, next_path: str | None = None) -> str:
     url = external_url("accounts.verify", token=make_link("verify", member), next=next_path)
-    return _send(member, member.email, "verify", "Confirm your email address", url=url,
-                 lifetime=_hours("verify"))
+    return _send(
+        member,
+        member.email,
+        "verify",
+        "Confirm your email address",
+        url=url,
+        lifetime=_hours("verify"),
+    )
 
 
 def send_password_reset(member: Member) -> str:
     url = external_url("accounts.reset_password", token=make_link("reset", member))
-    return _send(member, member.email, "reset", "Reset your password", url=url,
-                 lifetime=_hours("reset"))
+    return _send(
+        member, member.email, "reset", "Reset your password", url=url, lifetime=_hours("reset")
+    )
 
 
 def send_sign_in_link(member: Member, next_path: str | None = None) -> str:
     url = external_url("accounts.magic_link", token=make_link("signin", member), next=next_path)
-    return _send(member, member.email, "signin", "Your sign-in link", url=url,
-                 lifetime=_hours("signin"))
+    return _send(
+        member, member.email, "signin", "Your sign-in link", url=url, lifetime=_hours("signin")
+    )
 
 
 def send_email_change(member: Member, new_address: str) -> str:
-    url = external_url("accounts.confirm_email_change",
-                       token=make_link("email", member, new_address))
-    return _send(member, new_address, "email_change", "Confirm your new email address", url=url,
-                 new_address=new_address, lifetime=_hours("email"))
+    url = external_url(
+        "accounts.confirm_email_change", token=make_link("email", member, new_address)
+    )
+    return _send(
+        member,
+        new_address,
+        "email_change",
+        "Confirm your new email address",
+        url=url,
+        new_address=new_address,
+        lifetime=_hours("email"),
+    )
 
 
 def send_password_changed(member: Member) -> str:

@@ -68,8 +68,9 @@ def _deliver(send: object, *args: object) -> bool:
 
 
 def _token_problem(error: signing.TokenError, purpose: str) -> tuple[str, int]:
-    return render_template("accounts/token_problem.html", kind=error.kind, purpose=purpose,
-                           form=EmailOnlyForm()), 400
+    return render_template(
+        "accounts/token_problem.html", kind=error.kind, purpose=purpose, form=EmailOnlyForm()
+    ), 400
 
 
 # --- sign-up and verification ------------------------------------------------------------
@@ -85,7 +86,9 @@ def signup() -> Response | str:
     if form.validate_on_submit():
         try:
             member = members.create_member(
-                form.email.data, form.password.data, now=clock.now(),
+                form.email.data,
+                form.password.data,
+                now=clock.now(),
                 display_name=form.display_name.data or "",
                 arrived_via=session.get(ARRIVED_VIA_KEY),
             )
@@ -109,8 +112,9 @@ def signup() -> Response | str:
 
 @bp.route("/check-your-inbox")
 def check_inbox() -> str:
-    return render_template("accounts/check_inbox.html", why=request.args.get("why", ""),
-                           form=EmailOnlyForm())
+    return render_template(
+        "accounts/check_inbox.html", why=request.args.get("why", ""), form=EmailOnlyForm()
+    )
 
 
 @bp.route("/verify/<token>")
@@ -164,8 +168,12 @@ def signin() -> Response | str:
             sign_in(member, remember=bool(form.remember.data))
             db.session.commit()
             return redirect(next_path or _home())
-    return render_template("accounts/signin.html", form=form, unverified=unverified,
-                           resend=EmailOnlyForm(email=form.email.data, next=next_path or ""))
+    return render_template(
+        "accounts/signin.html",
+        form=form,
+        unverified=unverified,
+        resend=EmailOnlyForm(email=form.email.data, next=next_path or ""),
+    )
 
 
 @bp.route("/signout", methods=["POST"])
@@ -201,8 +209,9 @@ def magic_link(token: str) -> Response | tuple[str, int] | str:
     try:
         target = links.check_link("signin", token)
         if not form.validate_on_submit():
-            return render_template("accounts/confirm_link.html", form=form, purpose="signin",
-                                   member=target.member)
+            return render_template(
+                "accounts/confirm_link.html", form=form, purpose="signin", member=target.member
+            )
         target = links.use_link("signin", token, clock.now())
     except signing.TokenError as exc:
         db.session.rollback()
@@ -235,8 +244,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
     try:
         target = links.check_link("reset", token)
         if not form.validate_on_submit():
-            return render_template("accounts/reset_password.html", form=form,
-                                   member=target.member)
+            return render_template("accounts/reset_password.html", form=form, member=target.member)
         target = links.use_link("reset", token, clock.now())
     except signing.TokenError as exc:
         db.session.rollback()
@@ -257,8 +265,9 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
 
 
 def _account_forms(member: Member) -> dict[str, object]:
-    profile = ProfileForm(prefix="profile", display_name=member.display_name,
-                          time_zone=member.time_zone)
+    profile = ProfileForm(
+        prefix="profile", display_name=member.display_name, time_zone=member.time_zone
+    )
     profile.time_zone.choices = sorted(available_timezones())
     return {
         "profile": profile,
@@ -298,8 +307,9 @@ def change_password() -> Response | tuple[str, int]:
     form: ChangePasswordForm = forms["password_form"]  # type: ignore[assignment]
     if form.validate_on_submit():
         try:
-            members.change_password(member, form.current_password.data or "",
-                                    form.new_password.data, clock.now())
+            members.change_password(
+                member, form.current_password.data or "", form.new_password.data, clock.now()
+            )
         except AccountError as exc:
             form.current_password.errors.append(str(exc))
         else:
@@ -342,8 +352,13 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
     try:
         target = links.check_link("email", token)
         if not form.validate_on_submit():
-            return render_template("accounts/confirm_link.html", form=form, purpose="email",
-                                   member=target.member, address=target.address)
+            return render_template(
+                "accounts/confirm_link.html",
+                form=form,
+                purpose="email",
+                member=target.member,
+                address=target.address,
+            )
         target = links.use_link("email", token, clock.now())
         members.change_email(target.member, target.address, clock.now())
     except signing.TokenError as exc:
@@ -351,8 +366,13 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
         return _token_problem(exc, "email")
     except AccountError as exc:
         db.session.rollback()
-        return render_template("accounts/token_problem.html", kind="taken", purpose="email",
-                               message=str(exc), form=EmailOnlyForm()), 409
+        return render_template(
+            "accounts/token_problem.html",
+            kind="taken",
+            purpose="email",
+            message=str(exc),
+            form=EmailOnlyForm(),
+        ), 409
     db.session.commit()
     flash(f"Your email address is now {target.address}.", "success")
     return redirect(url_for(".account") if current_user.is_authenticated else _home())

@@ -59,15 +59,21 @@ def _forged_kind(form: CampaignForm) -> bool:
 
 
 def _draft(form: CampaignForm) -> domain.Draft:
-    return domain.Draft(form.title.data or "", form.body.data or "", form.scope.data or "",
-                        form.kind.data or "", tuple(form.channels.data or ()))
+    return domain.Draft(
+        form.title.data or "",
+        form.body.data or "",
+        form.scope.data or "",
+        form.kind.data or "",
+        tuple(form.channels.data or ()),
+    )
 
 
 @bp.route("/campaigns/")
 @role_required("marketer")
 def campaigns() -> str:
-    return render_template("admin/campaigns.html", campaigns=domain.campaigns(),
-                           scopes=all_scopes(), form=ActionForm())
+    return render_template(
+        "admin/campaigns.html", campaigns=domain.campaigns(), scopes=all_scopes(), form=ActionForm()
+    )
 
 
 @bp.route("/campaigns/drafts-from-posts", methods=["POST"])
@@ -76,8 +82,10 @@ def campaigns_from_posts() -> Redirect | tuple[str, int]:
     if not ActionForm().validate_on_submit():
         return render_error(400)
     created = draft_from_posts(clock.now())
-    flash(f"{len(created)} new drafts from posts." if created else "No new post asks for a "
-          "campaign.", "success")
+    flash(
+        f"{len(created)} new drafts from posts." if created else "No new post asks for a campaign.",
+        "success",
+    )
     return redirect(url_for("admin.campaigns"))
 
 
@@ -89,8 +97,11 @@ def campaign_new() -> Redirect | str | tuple[str, int]:
         form.kind.data = "editorial"
         form.channels.data = ["inbox", "email"]
     if _forged_kind(form):
-        return render_error(400, "A campaign is editorial or promotional: every campaign "
-                                 "passes the whole gate. Nothing was saved.")
+        return render_error(
+            400,
+            "A campaign is editorial or promotional: every campaign "
+            "passes the whole gate. Nothing was saved.",
+        )
     if form.validate_on_submit():
         try:
             campaign = domain.create_campaign(_draft(form), current_user.id, clock.now())
@@ -110,8 +121,11 @@ def campaign_edit(campaign_id: int) -> Redirect | str | tuple[str, int]:
     campaign = _campaign_or_404(campaign_id)
     form = _form(campaign)
     if _forged_kind(form):
-        return render_error(400, "A campaign is editorial or promotional: every campaign "
-                                 "passes the whole gate. Nothing was saved.")
+        return render_error(
+            400,
+            "A campaign is editorial or promotional: every campaign "
+            "passes the whole gate. Nothing was saved.",
+        )
     if form.validate_on_submit():
         try:
             domain.update_campaign(campaign, _draft(form), clock.now())
@@ -129,8 +143,15 @@ def _previews(campaign: Campaign) -> dict[str, Any]:
     """How each channel shows the campaign (links shown untracked)."""
     html = campaign_html(campaign.body, campaign.updated_at)
     text = plain_text(html)
-    webhook = {"delivery": SAMPLE_ID, "campaign": campaign.id, "kind": campaign.kind,
-               "scope": campaign.scope, "title": campaign.title, "text": text, "html": html}
+    webhook = {
+        "delivery": SAMPLE_ID,
+        "campaign": campaign.id,
+        "kind": campaign.kind,
+        "scope": campaign.scope,
+        "title": campaign.title,
+        "text": text,
+        "html": html,
+    }
     return {"html": html, "text": text, "webhook": json.dumps(webhook, indent=2)}
 
 
@@ -144,13 +165,22 @@ def campaign(campaign_id: int) -> str:
     if campaign.state in domain.EDITABLE and scope is not None:
         preview = preview_audience(scope, campaign.channel_list, now, campaign.ref)
     return render_template(
-        "admin/campaign.html", campaign=campaign, scope=scope, preview=preview,
-        previews=_previews(campaign), funnel=results.funnel(campaign),
-        suppressed=results.suppressed_reasons(campaign), chart=results.timeline(campaign),
-        threads=conversation.threads(campaign.id), form=ActionForm(),
-        channel_label=channel_label, now=now,
-        promise_changed=scope is not None and campaign.state in domain.EDITABLE
-        and campaign.promise_hash not in (None, domain.promise_hash(scope)))
+        "admin/campaign.html",
+        campaign=campaign,
+        scope=scope,
+        preview=preview,
+        previews=_previews(campaign),
+        funnel=results.funnel(campaign),
+        suppressed=results.suppressed_reasons(campaign),
+        chart=results.timeline(campaign),
+        threads=conversation.threads(campaign.id),
+        form=ActionForm(),
+        channel_label=channel_label,
+        now=now,
+        promise_changed=scope is not None
+        and campaign.state in domain.EDITABLE
+        and campaign.promise_hash not in (None, domain.promise_hash(scope)),
+    )
 
 
 @bp.route("/campaigns/<id:campaign_id>.json")
@@ -158,14 +188,25 @@ def campaign(campaign_id: int) -> str:
 def campaign_json(campaign_id: int) -> Response:
     campaign = _campaign_or_404(campaign_id)
     chart = results.timeline(campaign)
-    data = {"id": campaign.id, "title": campaign.title, "scope": campaign.scope,
-            "kind": campaign.kind, "channels": campaign.channel_list, "state": campaign.state,
-            "funnel": results.funnel(campaign),
-            "suppressed_reasons": results.suppressed_reasons(campaign),
-            "timeline": {"start": chart.start.isoformat() if chart.start else None,
-                         "end": chart.end.isoformat() if chart.end else None}}
-    return Response(json.dumps(data, indent=2, sort_keys=True), mimetype="application/json",
-                    headers={"Cache-Control": "no-store"})
+    data = {
+        "id": campaign.id,
+        "title": campaign.title,
+        "scope": campaign.scope,
+        "kind": campaign.kind,
+        "channels": campaign.channel_list,
+        "state": campaign.state,
+        "funnel": results.funnel(campaign),
+        "suppressed_reasons": results.suppressed_reasons(campaign),
+        "timeline": {
+            "start": chart.start.isoformat() if chart.start else None,
+            "end": chart.end.isoformat() if chart.end else None,
+        },
+    }
+    return Response(
+        json.dumps(data, indent=2, sort_keys=True),
+        mimetype="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _act(campaign_id: int, action: Callable[[Campaign], str]) -> Redirect | tuple[str, int]:
@@ -235,18 +276,25 @@ def conversation_page(campaign_id: int, member_id: int) -> Redirect | str:
     form = AnswerForm()
     if form.validate_on_submit():
         try:
-            conversation.answer(campaign_id, member_id, current_user.id, form.body.data or "",
-                                clock.now())
+            conversation.answer(
+                campaign_id, member_id, current_user.id, form.body.data or "", clock.now()
+            )
         except ConversationError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
             flash("Answer sent to the member's inbox.", "success")
-            return redirect(url_for("admin.conversation_page", campaign_id=campaign_id,
-                                    member_id=member_id))
-    return render_template("admin/conversation.html", campaign=campaign, messages=messages,
-                           member_id=member_id, form=form)
+            return redirect(
+                url_for("admin.conversation_page", campaign_id=campaign_id, member_id=member_id)
+            )
+    return render_template(
+        "admin/conversation.html",
+        campaign=campaign,
+        messages=messages,
+        member_id=member_id,
+        form=form,
+    )
 
 
 @bp.route("/scopes/<slug>")
@@ -255,15 +303,29 @@ def scope_stats(slug: str) -> str:
     scope = all_scopes().get(slug)
     if scope is None:
         abort(404)
-    return render_template("admin/scope_stats.html", scope=scope,
-                           history=results.scope_history(slug, clock.now()))
+    return render_template(
+        "admin/scope_stats.html", scope=scope, history=results.scope_history(slug, clock.now())
+    )
 
 
 def register(app: Flask) -> None:
-    register_admin_section(app, AdminSection(
-        "Campaigns", "admin.campaigns", "marketer",
-        "Compose, preview, send and follow campaigns; see who the gate lets them reach.",
-        order=20))
-    register_admin_section(app, AdminSection(
-        "Conversations", "admin.conversations", "marketer",
-        "Members' replies to campaigns, and your answers.", order=25))
+    register_admin_section(
+        app,
+        AdminSection(
+            "Campaigns",
+            "admin.campaigns",
+            "marketer",
+            "Compose, preview, send and follow campaigns; see who the gate lets them reach.",
+            order=20,
+        ),
+    )
+    register_admin_section(
+        app,
+        AdminSection(
+            "Conversations",
+            "admin.conversations",
+            "marketer",
+            "Members' replies to campaigns, and your answers.",
+            order=25,
+        ),
+    )

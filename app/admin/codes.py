@@ -18,6 +18,13 @@ def codes() -> str:
 
 
 def register(app: Flask) -> None:
-    register_admin_section(app, AdminSection(
-        "In-store codes", "admin.codes", "marketer",
-        "Code batches: how many were issued, redeemed and left to expire.", order=35))
+    register_admin_section(
+        app,
+        AdminSection(
+            "In-store codes",
+            "admin.codes",
+            "marketer",
+            "Code batches: how many were issued, redeemed and left to expire.",
+            order=35,
+        ),
+    )

@@ -39,24 +39,34 @@ MAX_TEXT = 900_000
 
 class NewForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give it a title."), Length(max=120)])
-    kind = RadioField("Kind", choices=[SelectChoice("post", "Post"), SelectChoice("page", "Page")],
-                      default="post")
+    kind = RadioField(
+        "Kind", choices=[SelectChoice("post", "Post"), SelectChoice("page", "Page")], default="post"
+    )
 
 
 class EditForm(FlaskForm):
-    text = TextAreaField("Front matter and Markdown", validators=[
-        DataRequired("The file cannot be empty."), Length(max=MAX_TEXT)])
+    text = TextAreaField(
+        "Front matter and Markdown",
+        validators=[DataRequired("The file cannot be empty."), Length(max=MAX_TEXT)],
+    )
     hash = HiddenField()
-    publish_at = DateTimeLocalField("Publish at (UTC)", format="%Y-%m-%dT%H:%M",
-                                    validators=[Optional()])
+    publish_at = DateTimeLocalField(
+        "Publish at (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
 
 
 class UploadForm(FlaskForm):
-    image = FileField("Image (JPEG, PNG, WebP or GIF, up to 10 MB)",
-                      validators=[FileRequired("Choose an image file.")])
-    alt = StringField("Describe the image (alt text)",
-                      validators=[DataRequired("Describe the image for people who cannot see "
-                                               "it."), Length(max=200)])
+    image = FileField(
+        "Image (JPEG, PNG, WebP or GIF, up to 10 MB)",
+        validators=[FileRequired("Choose an image file.")],
+    )
+    alt = StringField(
+        "Describe the image (alt text)",
+        validators=[
+            DataRequired("Describe the image for people who cannot see it."),
+            Length(max=200),
+        ],
+    )
 
 
 def _content_dir() -> Path:
@@ -80,8 +90,9 @@ def preview_html(text: str) -> Markup:
         source = parse_source(Path("preview.md"), text.encode("utf-8"))
         images = current_app.extensions["pullfirst.images"]
         try:
-            rendered = render_markdown(source.body, images,
-                                       current_app.config["RENDER_BUDGET_SECONDS"])
+            rendered = render_markdown(
+                source.body, images, current_app.config["RENDER_BUDGET_SECONDS"]
+            )
         except OverBudget as exc:
             raise SourceOverBudget.of(source.path, source.body_line, exc) from None
     except SourceError as exc:
@@ -112,17 +123,31 @@ def content_new() -> Response | tuple[str, int]:
     return render_template("admin/content/list.html", rows=rows, form=form), 400
 
 
-def _edit_page(kind: str, name: str, form: EditForm, status: int = 200,
-               conflict: EditConflict | None = None, problem: SourceError | None = None,
-               upload: UploadForm | None = None) -> tuple[str, int]:
-    page = next((p for p in content.current().all_pages if p.path.stem == name
-                 and p.kind == kind), None)
+def _edit_page(
+    kind: str,
+    name: str,
+    form: EditForm,
+    status: int = 200,
+    conflict: EditConflict | None = None,
+    problem: SourceError | None = None,
+    upload: UploadForm | None = None,
+) -> tuple[str, int]:
+    page = next(
+        (p for p in content.current().all_pages if p.path.stem == name and p.kind == kind), None
+    )
     if conflict is not None:
         form.hash.data = conflict.current_hash  # the next save knowingly replaces their text
     return render_template(
-        "admin/content/edit.html", kind=kind, name=name, form=form, page=page,
-        upload=upload or UploadForm(), preview=preview_html(form.text.data or ""),
-        conflict=conflict, problem=problem, now=clock.now(),
+        "admin/content/edit.html",
+        kind=kind,
+        name=name,
+        form=form,
+        page=page,
+        upload=upload or UploadForm(),
+        preview=preview_html(form.text.data or ""),
+        conflict=conflict,
+        problem=problem,
+        now=clock.now(),
     ), status
 
 
@@ -152,8 +177,9 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
                 form.publish_at.errors = ["Choose a moment in the future, or publish now."]
                 return _edit_page(kind, name, form, 400)
             text = editor.schedule(text, moment)
-        editor.save(path, text, form.hash.data or "", kind,
-                    current_app.config["RENDER_BUDGET_SECONDS"])
+        editor.save(
+            path, text, form.hash.data or "", kind, current_app.config["RENDER_BUDGET_SECONDS"]
+        )
     except SourceError as exc:
         return _edit_page(kind, name, form, 400, problem=exc)
     except EditConflict as exc:
@@ -183,14 +209,18 @@ def content_upload(kind: str, name: str) -> Response | tuple[str, int]:
         try:
             # Read one byte past the limit: enough to refuse, never the whole of a huge file.
             raw = upload.image.data.read(MAX_UPLOAD_BYTES + 1)
-            saved = save_upload(raw, upload.image.data.filename or "image",
-                                _content_dir() / "images")
+            saved = save_upload(
+                raw, upload.image.data.filename or "image", _content_dir() / "images"
+            )
         except ImageRejected as exc:
             upload.image.errors = [str(exc)]
         else:
             sizes = ", ".join(str(v.width) for v in saved.variants)
-            flash(f"Uploaded in widths {sizes}. Paste this where the image belongs: "
-                  f"{saved.markdown(upload.alt.data)}", "success")
+            flash(
+                f"Uploaded in widths {sizes}. Paste this where the image belongs: "
+                f"{saved.markdown(upload.alt.data)}",
+                "success",
+            )
             return redirect(url_for("admin.content_edit", kind=kind, name=name))
     draft = editor.open_file(_path(kind, name), kind)
     form = EditForm(formdata=None, text=draft.text, hash=draft.hash)

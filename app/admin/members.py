@@ -50,17 +50,26 @@ def members() -> str:
     # the database's offset.
     query = (request.args.get("q") or "").replace("\x00", "").strip()[:MAX_QUERY]
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
-    granted = (select(func.count()).select_from(ConsentState)
-               .where(ConsentState.member_id == Member.id, ConsentState.granted.is_(True))
-               .scalar_subquery())
+    granted = (
+        select(func.count())
+        .select_from(ConsentState)
+        .where(ConsentState.member_id == Member.id, ConsentState.granted.is_(True))
+        .scalar_subquery()
+    )
     statement = select(Member, granted).where(Member.deleted_at.is_(None))
     if query:
         escaped = query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(Member.email_key.like(f"%{escaped}%", escape="\\"))
-    rows = db.session.execute(statement.order_by(Member.id.desc())
-                              .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return render_template("admin/members.html", rows=rows[:PAGE_SIZE], query=query, page=page,
-                           more=len(rows) > PAGE_SIZE)
+    rows = db.session.execute(
+        statement.order_by(Member.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    ).all()
+    return render_template(
+        "admin/members.html",
+        rows=rows[:PAGE_SIZE],
+        query=query,
+        page=page,
+        more=len(rows) > PAGE_SIZE,
+    )
 
 
 @bp.route("/members/<id:member_id>")
@@ -72,15 +81,28 @@ def member(member_id: int) -> str:
     moment = _moment(request.args.get("at"))
     facts = facts_for(found.id)
     rows = permissions.permissions_of(found.id)
-    gate = [(row, channel, *explain(facts, Campaign.of(row.scope), found.id, channel, moment))
-            for row in rows if row.scope is not None for channel in row.scope.channels]
+    gate = [
+        (row, channel, *explain(facts, Campaign.of(row.scope), found.id, channel, moment))
+        for row in rows
+        if row.scope is not None
+        for channel in row.scope.channels
+    ]
     return render_template(
-        "admin/member.html", member=found, rows=rows, gate=gate, moment=moment,
-        events=ledger.history(found.id), sent=contacts.contacts_of(found.id, limit=20),
-        prefs=preferences.preferences_of(found.id), endpoints=webhooks.endpoints_of(found.id),
-        form=ButtonForm(), action_words=action_words, channel_words=channel_words,
+        "admin/member.html",
+        member=found,
+        rows=rows,
+        gate=gate,
+        moment=moment,
+        events=ledger.history(found.id),
+        sent=contacts.contacts_of(found.id, limit=20),
+        prefs=preferences.preferences_of(found.id),
+        endpoints=webhooks.endpoints_of(found.id),
+        form=ButtonForm(),
+        action_words=action_words,
+        channel_words=channel_words,
         channel_label=channel_label,
-        source_words=source_words)
+        source_words=source_words,
+    )
 
 
 @bp.route("/members/<id:member_id>/<scope>/<channel>/stop", methods=["POST"])
@@ -96,9 +118,13 @@ def member_stop(member_id: int, scope: str, channel: str) -> Response:
     slug = scope[:64]
     found = find_scope(slug)
     event = ledger.revoke_consent(
-        member_id, slug, channel[:16],
-        Origin("admin", url_for("admin.member", member_id=member_id)), clock.now(),
-        wording=admin_stop_sentence(found.title if found else slug, channel[:16]))
+        member_id,
+        slug,
+        channel[:16],
+        Origin("admin", url_for("admin.member", member_id=member_id)),
+        clock.now(),
+        wording=admin_stop_sentence(found.title if found else slug, channel[:16]),
+    )
     db.session.commit()
     flash("Stopped." if event else "Nothing to stop: there was no yes.", "success")
     return redirect(url_for("admin.member", member_id=member_id))

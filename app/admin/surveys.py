@@ -26,18 +26,27 @@ def _survey_or_404(slug: str) -> Survey:
 @bp.route("/surveys/")
 @role_required("marketer")
 def surveys() -> str:
-    return render_template("admin/surveys.html", surveys=responses.shelf().listed(),
-                           counts=responses.response_counts(), now=clock.now())
+    return render_template(
+        "admin/surveys.html",
+        surveys=responses.shelf().listed(),
+        counts=responses.response_counts(),
+        now=clock.now(),
+    )
 
 
 @bp.route("/surveys/<slug>")
 @role_required("marketer")
 def survey_results_page(slug: str) -> str:
     results = survey_results(_survey_or_404(slug))
-    charts = {r.question.id: bar_chart(r.question.label, r.counts)
-              for r in results.questions if r.counts}
-    return render_template("admin/survey_results.html", results=results, charts=charts,
-                           state=results.survey.state(clock.now()))
+    charts = {
+        r.question.id: bar_chart(r.question.label, r.counts) for r in results.questions if r.counts
+    }
+    return render_template(
+        "admin/survey_results.html",
+        results=results,
+        charts=charts,
+        state=results.survey.state(clock.now()),
+    )
 
 
 @bp.route("/surveys/<slug>/responses.csv")
@@ -45,12 +54,24 @@ def survey_results_page(slug: str) -> str:
 def survey_export(slug: str) -> Response:
     survey = _survey_or_404(slug)
     filename = f"survey-{survey.slug}-{clock.now():%Y-%m-%d}.csv"
-    return Response(stream_with_context(export_csv(survey)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        stream_with_context(export_csv(survey)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def register(app: Flask) -> None:
-    register_admin_section(app, AdminSection(
-        "Surveys", "admin.surveys", "marketer",
-        "Responses to each survey, with charts, the NPS score and a CSV export.", order=30))
+    register_admin_section(
+        app,
+        AdminSection(
+            "Surveys",
+            "admin.surveys",
+            "marketer",
+            "Responses to each survey, with charts, the NPS score and a CSV export.",
+            order=30,
+        ),
+    )

@@ -55,8 +55,9 @@ from app.rewards.models import Entitlement
 NEVER = literal(datetime(1970, 1, 1, tzinfo=UTC), UTCDateTime())
 
 
-def audience(scope: Scope, channel: str, now: datetime,
-             campaign: Campaign | None = None) -> set[int]:
+def audience(
+    scope: Scope, channel: str, now: datetime, campaign: Campaign | None = None
+) -> set[int]:
     """The ids of members ``campaign`` (by default a new gated campaign of ``scope``) may
     reach on ``channel`` at ``now``, quiet hours aside."""
     campaign = campaign or Campaign.of(scope)
@@ -71,13 +72,17 @@ def audience(scope: Scope, channel: str, now: datetime,
         select(Member.id)
         .select_from(state)
         .join(Member, Member.id == state.member_id)
-        .join(Entitlement, and_(Entitlement.member_id == state.member_id,
-                                Entitlement.reward == scope.reward))
+        .join(
+            Entitlement,
+            and_(Entitlement.member_id == state.member_id, Entitlement.reward == scope.reward),
+        )
         .outerjoin(pause, and_(pause.member_id == state.member_id, pause.scope == scope.slug))
         .outerjoin(prefs, prefs.member_id == state.member_id)
         .where(
             # The granted, current states: what the index on consent_states finds.
-            state.scope == scope.slug, state.channel == channel, state.granted == true(),
+            state.scope == scope.slug,
+            state.channel == channel,
+            state.granted == true(),
             state.wording_version == scope.consent_version,
             state.wording_hash == scope.wording_hash,
             *(not_(condition) for condition in checks.values()),
@@ -96,8 +101,15 @@ def without_jit() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
-def failing(campaign: Campaign, channel: str, now: datetime, state: Any, entitlement: Any,
-            pause: Any, prefs: Any) -> dict[str, ColumnElement[bool]]:
+def failing(
+    campaign: Campaign,
+    channel: str,
+    now: datetime,
+    state: Any,
+    entitlement: Any,
+    pause: Any,
+    prefs: Any,
+) -> dict[str, ColumnElement[bool]]:
     """Per reason of the gate (``quiet`` and ``schedule`` aside), the condition under which
     that check fails for the row of :class:`Member` at hand, whose consent state for the
     scope and channel, entitlement to the scope, pause of the scope and preferences are
@@ -115,19 +127,25 @@ def failing(campaign: Campaign, channel: str, now: datetime, state: Any, entitle
         "account": Member.deleted_at.is_not(None),
         "earned": entitlement.member_id.is_(None),
         "consented": not_(granted),
-        "stale-consent": and_(granted, or_(
-            state.wording_version != scope.consent_version,
-            and_(state.wording_hash.is_not(None), state.wording_hash != scope.wording_hash))),
-        "cooldown": and_(granted,
-                         state.granted_at > now - timedelta(hours=scope.cooldown_hours)),
+        "stale-consent": and_(
+            granted,
+            or_(
+                state.wording_version != scope.consent_version,
+                and_(state.wording_hash.is_not(None), state.wording_hash != scope.wording_hash),
+            ),
+        ),
+        "cooldown": and_(granted, state.granted_at > now - timedelta(hours=scope.cooldown_hours)),
     }
     checks.update(_address_checks(channel))
-    paused = or_(and_(prefs.paused_until.is_not(None), prefs.paused_until > now),
-                 pause.not_for_me_at.is_not(None))
+    paused = or_(
+        and_(prefs.paused_until.is_not(None), prefs.paused_until > now),
+        pause.not_for_me_at.is_not(None),
+    )
     if scope.expires_after_days is not None:
         bound = now - timedelta(days=scope.expires_after_days)
-        checks["expired"] = and_(granted, state.granted_at <= bound,
-                                 not_(history.engaged_after(bound)))
+        checks["expired"] = and_(
+            granted, state.granted_at <= bound, not_(history.engaged_after(bound))
+        )
     checks["cap"] = history.capped()
     checks["paused"] = or_(paused, history.ignored())
     return checks
@@ -136,14 +154,19 @@ def failing(campaign: Campaign, channel: str, now: datetime, state: Any, entitle
 def _address_checks(channel: str) -> dict[str, ColumnElement[bool]]:
     """``address`` and ``suppressed``, per channel."""
     if channel == "email":
-        return {"address": Member.email_verified_at.is_(None),
-                "suppressed": exists().where(Suppression.address_key == Member.email_key)}
+        return {
+            "address": Member.email_verified_at.is_(None),
+            "suppressed": exists().where(Suppression.address_key == Member.email_key),
+        }
     if channel == "webhook":
-        verified = exists().where(WebhookEndpoint.member_id == Member.id,
-                                  WebhookEndpoint.verified_at.is_not(None))
-        usable = exists().where(WebhookEndpoint.member_id == Member.id,
-                                WebhookEndpoint.verified_at.is_not(None),
-                                WebhookEndpoint.disabled_at.is_(None))
+        verified = exists().where(
+            WebhookEndpoint.member_id == Member.id, WebhookEndpoint.verified_at.is_not(None)
+        )
+        usable = exists().where(
+            WebhookEndpoint.member_id == Member.id,
+            WebhookEndpoint.verified_at.is_not(None),
+            WebhookEndpoint.disabled_at.is_(None),
+        )
         return {"address": not_(verified), "suppressed": and_(verified, not_(usable))}
     return {"address": false() if channel == "inbox" else true()}
 
@@ -152,14 +175,16 @@ class _History:
     """The checks that read the member's contact history (see :func:`gate.decide`): only
     deliveries of campaigns (the gated kinds), sent by ``now``, of other campaigns count."""
 
-    def __init__(self, campaign: Campaign, now: datetime, member_id: Any,
-                 resumed_at: Any) -> None:
+    def __init__(self, campaign: Campaign, now: datetime, member_id: Any, resumed_at: Any) -> None:
         self.campaign, self.now = campaign, now
         self.member_id, self.resumed_at = member_id, resumed_at
 
     def counted(self, contact: Any) -> list[ColumnElement[bool]]:
-        conditions = [contact.member_id == self.member_id,
-                      contact.kind.in_(sorted(GATED_KINDS)), contact.sent_at <= self.now]
+        conditions = [
+            contact.member_id == self.member_id,
+            contact.kind.in_(sorted(GATED_KINDS)),
+            contact.sent_at <= self.now,
+        ]
         if self.campaign.ref is not None:
             conditions.append(contact.campaign != self.campaign.ref)
         return conditions
@@ -179,23 +204,34 @@ class _History:
             return func.count(matching if cap == 1 else distinct(matching)) >= cap
 
         on_scope = recent.scope == scope.slug
-        full = [at_least(scope.max_per_week, on_scope, recent.sent_at > now - WEEK),
-                at_least(daily_cap(), recent.sent_at > now - DAY)]
+        full = [
+            at_least(scope.max_per_week, on_scope, recent.sent_at > now - WEEK),
+            at_least(daily_cap(), recent.sent_at > now - DAY),
+        ]
         since = now - WEEK
         if scope.max_per_month is not None:
             full.append(at_least(scope.max_per_month, on_scope))
             since = now - MONTH
-        reached = (select(case((or_(*full), 1), else_=0))
-                   .where(*self.counted(recent), recent.sent_at > since,
-                          or_(on_scope, recent.sent_at > now - DAY))
-                   .correlate_except(recent).scalar_subquery())
+        reached = (
+            select(case((or_(*full), 1), else_=0))
+            .where(
+                *self.counted(recent),
+                recent.sent_at > since,
+                or_(on_scope, recent.sent_at > now - DAY),
+            )
+            .correlate_except(recent)
+            .scalar_subquery()
+        )
         return reached == 1
 
     def engaged_after(self, bound: datetime) -> ColumnElement[bool]:
         """Whether the member engaged with the scope after ``bound`` (``expired``)."""
         engaged = aliased(Contact)
-        return (exists().where(*self.on_scope(engaged), engaged.last_engaged_at > bound)
-                .correlate_except(engaged))
+        return (
+            exists()
+            .where(*self.on_scope(engaged), engaged.last_engaged_at > bound)
+            .correlate_except(engaged)
+        )
 
     def ignored(self) -> ColumnElement[bool]:
         """The ignored-campaigns part of ``paused``: at least ``pause_after_ignored``
@@ -206,13 +242,21 @@ class _History:
         def since_resume(contact: Any) -> ColumnElement[bool]:
             return or_(self.resumed_at.is_(None), contact.sent_at > self.resumed_at)
 
-        last_engaged = (select(func.max(last.sent_at))
-                        .where(*self.on_scope(last), since_resume(last),
-                               last.engaged_at.is_not(None))
-                        .correlate_except(last).scalar_subquery())
-        streak = (select(func.count(distinct(unengaged.campaign)))
-                  .where(*self.on_scope(unengaged), since_resume(unengaged),
-                         unengaged.engaged_at.is_(None),
-                         unengaged.sent_at > func.coalesce(last_engaged, NEVER))
-                  .correlate_except(unengaged).scalar_subquery())
+        last_engaged = (
+            select(func.max(last.sent_at))
+            .where(*self.on_scope(last), since_resume(last), last.engaged_at.is_not(None))
+            .correlate_except(last)
+            .scalar_subquery()
+        )
+        streak = (
+            select(func.count(distinct(unengaged.campaign)))
+            .where(
+                *self.on_scope(unengaged),
+                since_resume(unengaged),
+                unengaged.engaged_at.is_(None),
+                unengaged.sent_at > func.coalesce(last_engaged, NEVER),
+            )
+            .correlate_except(unengaged)
+            .scalar_subquery()
+        )
         return streak >= self.campaign.scope.pause_after_ignored

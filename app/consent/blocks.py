@@ -29,14 +29,25 @@ def _html(template: str, **context: object) -> Markup:
     return Markup(render_template(template, **context))  # noqa: S704 - autoescaped template
 
 
-def _offer(scope: Scope, member_id: int, origin: str, next_path: str | None,
-           only: tuple[str, ...] | None = None) -> Markup:
+def _offer(
+    scope: Scope,
+    member_id: int,
+    origin: str,
+    next_path: str | None,
+    only: tuple[str, ...] | None = None,
+) -> Markup:
     """Per channel (or only ``only``): the member's yes with its date, or an unticked
     opt-in."""
     states = ledger.states_of(member_id)
     channels = [(c, states.get((scope.slug, c))) for c in (only or scope.channels)]
-    return _html("consent/offer.html", scope=scope, channels=channels, origin=origin,
-                 tokens=toggles.tokens_for(member_id, scope), next=next_path)
+    return _html(
+        "consent/offer.html",
+        scope=scope,
+        channels=channels,
+        origin=origin,
+        tokens=toggles.tokens_for(member_id, scope),
+        next=next_path,
+    )
 
 
 def render_scope_cta(ref: str, placement: str) -> Markup | None:
@@ -50,13 +61,22 @@ def render_scope_cta(ref: str, placement: str) -> Markup | None:
     member_id = current_user.id
     if holds(member_id, scope.reward):
         states = ledger.states_of(member_id)
-        if any(states.get((scope.slug, c)) is not None and states[(scope.slug, c)].granted
-               for c in scope.channels):
+        if any(
+            states.get((scope.slug, c)) is not None and states[(scope.slug, c)].granted
+            for c in scope.channels
+        ):
             return None  # they said yes already: no nagging for more channels here
-        only = ("email" if "email" in scope.channels else scope.channels[0],) \
-            if placement == "footer" else None
-        return _html("consent/cta_member.html", scope=scope, placement=placement,
-                     offer=_offer(scope, member_id, "cta", safe_next(request.path), only))
+        only = (
+            ("email" if "email" in scope.channels else scope.channels[0],)
+            if placement == "footer"
+            else None
+        )
+        return _html(
+            "consent/cta_member.html",
+            scope=scope,
+            placement=placement,
+            offer=_offer(scope, member_id, "cta", safe_next(request.path), only),
+        )
     if scope.visitor_subscribable:
         return _html("consent/cta_member.html", scope=scope, placement=placement, offer=None)
     return None
@@ -72,5 +92,11 @@ def describe_scope(ref: str, member_id: int | None) -> RewardDescription | None:
     if member_id is not None and holds(member_id, scope.reward):
         offer = _offer(scope, member_id, "rewards", safe_next(request.path))
         url = url_for("consent.permissions_page", _anchor=f"scope-{scope.slug}")
-    return RewardDescription(reward=scope.reward, title=scope.title, summary=scope.promise,
-                             url=url, image_url=None, offer=offer)
+    return RewardDescription(
+        reward=scope.reward,
+        title=scope.title,
+        summary=scope.promise,
+        url=url,
+        image_url=None,
+        offer=offer,
+    )

@@ -17,10 +17,22 @@ from dataclasses import dataclass
 from app.consent.words import channel_words
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
-             "Sundays")
-NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-           "eleven", "twelve")
+DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+NUMBERS = (
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 # Words that state how often or when: they belong in the data, not in ``about``.
@@ -71,8 +83,10 @@ def parse_window(value: str) -> tuple[int, int]:
     hour1, minute1, hour2, minute2 = (int(g) for g in match.groups())
     for hour, minute in ((hour1, minute1), (hour2, minute2)):
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            raise ValueError(f"send_window {value!r} has a time that does not exist "
-                             f"({hour:02d}:{minute:02d}); use 00:00 to 23:59")
+            raise ValueError(
+                f"send_window {value!r} has a time that does not exist "
+                f"({hour:02d}:{minute:02d}); use 00:00 to 23:59"
+            )
     start, end = hour1 * 60 + minute1, hour2 * 60 + minute2
     if start == end:
         raise ValueError(f"send_window {value!r} is empty: start and end are the same")

@@ -32,16 +32,18 @@ def parse_moment(text: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter("use a time such as 2026-06-12T09:00 or "
-                                 "2026-06-12T09:00+02:00", param_hint="--at") from None
+        raise click.BadParameter(
+            "use a time such as 2026-06-12T09:00 or 2026-06-12T09:00+02:00", param_hint="--at"
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @consent_cli.command("explain")
 @click.argument("email")
 @click.argument("scope")
-@click.option("--channel", type=click.Choice(CHANNELS), help="One channel (default: all the "
-              "scope offers).")
+@click.option(
+    "--channel", type=click.Choice(CHANNELS), help="One channel (default: all the scope offers)."
+)
 @click.option("--at", "at", metavar="TIME", help="When to decide for (ISO 8601; default now).")
 def explain_command(email: str, scope: str, channel: str | None, at: str | None) -> None:
     """Print every check of the gate for EMAIL and SCOPE: pass or fail, and the fact behind it."""
@@ -51,8 +53,9 @@ def explain_command(email: str, scope: str, channel: str | None, at: str | None)
         raise click.ClickException(f"no member with the address {email}")
     found = find_scope(scope)
     if found is None:
-        raise click.ClickException(f"no scope {scope!r}; the scopes are "
-                                   f"{', '.join(all_scopes()) or 'none'}")
+        raise click.ClickException(
+            f"no scope {scope!r}; the scopes are {', '.join(all_scopes()) or 'none'}"
+        )
     facts = facts_for(member.id)
     for name in [channel] if channel else list(found.channels):
         decision, checks = explain(facts, Campaign.of(found), member.id, name, moment)
@@ -75,8 +78,10 @@ def scopes_command(at: str | None) -> None:
     moment = parse_moment(at)
     for scope in all_scopes().values():
         sizes = ", ".join(f"{c} {len(audience(scope, c, moment))}" for c in scope.channels)
-        click.echo(f"{scope.slug}\t{scope.kind}\tv{scope.consent_version}\t"
-                   f"{scope.max_per_week}/week\taudience: {sizes}")
+        click.echo(
+            f"{scope.slug}\t{scope.kind}\tv{scope.consent_version}\t"
+            f"{scope.max_per_week}/week\taudience: {sizes}"
+        )
 
 
 @consent_cli.command("tidy")
@@ -85,16 +90,22 @@ def tidy_command() -> None:
     requests."""
     done = tidy(clock.now())
     db.session.commit()
-    click.echo(f"{done.lapsed} lapsed permissions revoked, {done.requests} old subscription "
-               "requests dropped")
+    click.echo(
+        f"{done.lapsed} lapsed permissions revoked, {done.requests} old subscription "
+        "requests dropped"
+    )
 
 
 @consent_cli.command("verify")
 @click.argument("receipt", metavar="RECEIPT.json")
-@click.option("--key", "key", metavar="FILE_OR_URL",
-              help="The public keys to trust: a keys document (JSON, as published at "
-              "/.well-known/pullfirst-receipt-keys.json), its URL, or a PEM key file. "
-              "Default: this site's own key.")
+@click.option(
+    "--key",
+    "key",
+    metavar="FILE_OR_URL",
+    help="The public keys to trust: a keys document (JSON, as published at "
+    "/.well-known/pullfirst-receipt-keys.json), its URL, or a PEM key file. "
+    "Default: this site's own key.",
+)
 def verify_command(receipt: str, key: str | None) -> None:
     """Check the signature of a consent receipt (a JSON file) and print one line: valid, with
     the key that signed it, or INVALID, with the reason. Exits 0 when valid, 1 otherwise."""
@@ -116,12 +127,15 @@ def verify_command(receipt: str, key: str | None) -> None:
         if isinstance(exc, UnknownKey) and not keys:
             raise click.ClickException(
                 f"no keys to check {receipt} with: this site has no receipt key yet "
-                f"({key_path()}); give --key") from None
+                f"({key_path()}); give --key"
+            ) from None
         click.echo(f"INVALID: {receipt}: {exc}")
         raise SystemExit(1) from None
     assert isinstance(data, dict)  # verify_receipt accepts nothing else
-    click.echo(f"valid: signed by key {signer}; receipt {data.get('receipt')}{_what(data)}, "
-               f"issued {data.get('issued_at')}")
+    click.echo(
+        f"valid: signed by key {signer}; receipt {data.get('receipt')}{_what(data)}, "
+        f"issued {data.get('issued_at')}"
+    )
 
 
 def _what(data: dict[str, Any]) -> str:

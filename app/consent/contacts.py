@@ -42,14 +42,23 @@ def _insert(model: type) -> postgresql.Insert | sqlite.Insert:
 @cache
 def _contact_statements(dialect: str) -> tuple[Executable, Executable]:
     """The two statements of :func:`record_contact`, built once per dialect."""
-    engaged = (select(func.min(Contact.engaged_at), func.max(Contact.last_engaged_at))
-               .where(Contact.member_id == bindparam("m"), Contact.campaign == bindparam("c")))
-    insert = (postgresql.insert(Contact) if dialect == "postgresql" else sqlite.insert(Contact))
+    engaged = select(func.min(Contact.engaged_at), func.max(Contact.last_engaged_at)).where(
+        Contact.member_id == bindparam("m"), Contact.campaign == bindparam("c")
+    )
+    insert = postgresql.insert(Contact) if dialect == "postgresql" else sqlite.insert(Contact)
     return engaged, insert.on_conflict_do_nothing(index_elements=["ref"]).returning(Contact.id)
 
 
-def record_contact(member_id: int, scope: str, channel: str, *, campaign: str, kind: str,
-                   ref: str, sent_at: datetime) -> bool:
+def record_contact(
+    member_id: int,
+    scope: str,
+    channel: str,
+    *,
+    campaign: str,
+    kind: str,
+    ref: str,
+    sent_at: datetime,
+) -> bool:
     """Record that delivery ``ref`` (unique, for example the outbox row's id or the email's
     Message-ID) of ``campaign`` on ``scope`` reached ``member_id`` on ``channel``.
 
@@ -63,10 +72,20 @@ def record_contact(member_id: int, scope: str, channel: str, *, campaign: str, k
     engaged_query, insert_query = _contact_statements(db.dialect)
     connection = db.session.connection()
     engaged = connection.execute(engaged_query, {"m": member_id, "c": campaign}).one()
-    added = connection.scalar(insert_query, {
-        "member_id": member_id, "scope": scope, "channel": channel, "campaign": campaign,
-        "kind": kind, "ref": ref, "sent_at": sent_at, "engaged_at": engaged[0],
-        "last_engaged_at": engaged[1]})
+    added = connection.scalar(
+        insert_query,
+        {
+            "member_id": member_id,
+            "scope": scope,
+            "channel": channel,
+            "campaign": campaign,
+            "kind": kind,
+            "ref": ref,
+            "sent_at": sent_at,
+            "engaged_at": engaged[0],
+            "last_engaged_at": engaged[1],
+        },
+    )
     return added is not None
 
 
@@ -82,18 +101,24 @@ def record_engagement(ref: str, at: datetime, how: str) -> bool:
         return False
     siblings = (Contact.member_id == contact.member_id, Contact.campaign == contact.campaign)
     db.session.execute(
-        update(Contact).where(*siblings).values(
+        update(Contact)
+        .where(*siblings)
+        .values(
             engaged_at=case((Contact.engaged_at < at, Contact.engaged_at), else_=at),
-            last_engaged_at=case((Contact.last_engaged_at > at, Contact.last_engaged_at),
-                                 else_=at),
+            last_engaged_at=case((Contact.last_engaged_at > at, Contact.last_engaged_at), else_=at),
             engaged_how=how,
-        ).execution_options(synchronize_session="fetch")
+        )
+        .execution_options(synchronize_session="fetch")
     )
     db.session.execute(
-        update(ScopePause).where(ScopePause.member_id == contact.member_id,
-                                 ScopePause.scope == contact.scope,
-                                 ScopePause.not_for_me_at <= at)
-        .values(not_for_me_at=None).execution_options(synchronize_session="fetch")
+        update(ScopePause)
+        .where(
+            ScopePause.member_id == contact.member_id,
+            ScopePause.scope == contact.scope,
+            ScopePause.not_for_me_at <= at,
+        )
+        .values(not_for_me_at=None)
+        .execution_options(synchronize_session="fetch")
     )
     return True
 
@@ -101,8 +126,9 @@ def record_engagement(ref: str, at: datetime, how: str) -> bool:
 def _upsert_pause(member_id: int, scope: str, **values: datetime | None) -> None:
     statement = _insert(ScopePause).values(member_id=member_id, scope=scope, **values)
     db.session.execute(
-        statement.on_conflict_do_update(index_elements=["member_id", "scope"], set_=values)
-        .execution_options(synchronize_session=False)
+        statement.on_conflict_do_update(
+            index_elements=["member_id", "scope"], set_=values
+        ).execution_options(synchronize_session=False)
     )
     cached = db.session.identity_map.get(db.session.identity_key(ScopePause, (member_id, scope)))
     if cached is not None:
@@ -122,8 +148,10 @@ def resume_scope(member_id: int, scope: str, at: datetime) -> None:
 
 
 def pauses_of(member_id: int) -> dict[str, ScopePause]:
-    return {row.scope: row for row in db.session.scalars(
-        select(ScopePause).where(ScopePause.member_id == member_id))}
+    return {
+        row.scope: row
+        for row in db.session.scalars(select(ScopePause).where(ScopePause.member_id == member_id))
+    }
 
 
 def record_suppression(target: str, reason: str, at: datetime) -> int:
@@ -134,16 +162,19 @@ def record_suppression(target: str, reason: str, at: datetime) -> int:
         raise ValueError(f"unknown suppression reason {reason!r}")
     if target.startswith(("https://", "http://")):
         result = db.session.execute(
-            update(WebhookEndpoint).where(WebhookEndpoint.url == target,
-                                          WebhookEndpoint.disabled_at.is_(None))
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.url == target, WebhookEndpoint.disabled_at.is_(None))
             .values(disabled_at=at, disabled_reason=reason)
             .execution_options(synchronize_session="fetch")
         )
         return int(getattr(result, "rowcount", 0) or 0)
     key = email_key(target)
     statement = _insert(Suppression).values(address_key=key, reason=reason, at=at)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["address_key"], set_={"reason": reason, "at": at}))
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["address_key"], set_={"reason": reason, "at": at}
+        )
+    )
     return 1
 
 
@@ -153,23 +184,31 @@ def lift_suppression(address: str) -> None:
 
 
 def is_suppressed(address: str) -> bool:
-    return db.session.scalar(
-        select(Suppression.id).where(Suppression.address_key == email_key(address))
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Suppression.id).where(Suppression.address_key == email_key(address))
+        )
+        is not None
+    )
 
 
 def last_messages(member_id: int) -> dict[tuple[str, str], datetime]:
     """When the member last got a message, per (scope, channel)."""
     rows = db.session.execute(
         select(Contact.scope, Contact.channel, func.max(Contact.sent_at))
-        .where(Contact.member_id == member_id).group_by(Contact.scope, Contact.channel)
+        .where(Contact.member_id == member_id)
+        .group_by(Contact.scope, Contact.channel)
     )
     return {(scope, channel): sent for scope, channel, sent in rows}
 
 
 def contacts_of(member_id: int, limit: int = 200) -> list[Contact]:
     """The member's most recent deliveries, newest first."""
-    return list(db.session.scalars(
-        select(Contact).where(Contact.member_id == member_id)
-        .order_by(Contact.sent_at.desc(), Contact.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .where(Contact.member_id == member_id)
+            .order_by(Contact.sent_at.desc(), Contact.id.desc())
+            .limit(limit)
+        )
+    )

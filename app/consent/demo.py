@@ -24,22 +24,29 @@ def ensure_demo_reader() -> str | None:
         return None
     now = clock.now()
     joined = now - timedelta(days=40)
-    reader = members.create_member(DEMO_READER, None, now=joined, display_name="Demo reader",
-                                   verified=True)
+    reader = members.create_member(
+        DEMO_READER, None, now=joined, display_name="Demo reader", verified=True
+    )
     members.update_profile(reader, reader.display_name, "Europe/Berlin")
     origin = ledger.Origin("demo", "/subscribe/newsletter")
     ledger.grant_consent(reader.id, scope, "email", scope.wording, origin, joined)
     ledger.grant_consent(reader.id, scope, "inbox", scope.wording, origin, joined)
-    ledger.revoke_consent(reader.id, "newsletter", "inbox", origin, now - timedelta(days=20),
-                          wording=stop_sentence(scope.title, "inbox"))
+    ledger.revoke_consent(
+        reader.id,
+        "newsletter",
+        "inbox",
+        origin,
+        now - timedelta(days=20),
+        wording=stop_sentence(scope.title, "inbox"),
+    )
     for week in range(1, 5):
         sent = now - timedelta(days=7 * week + 1)
         ref = f"demo-letter-{week}"
-        contacts.record_contact(reader.id, "newsletter", "email", campaign=ref,
-                                kind="editorial", ref=ref, sent_at=sent)
+        contacts.record_contact(
+            reader.id, "newsletter", "email", campaign=ref, kind="editorial", ref=ref, sent_at=sent
+        )
         if week % 2:
             contacts.record_engagement(ref, sent + timedelta(hours=3), "click")
     preferences.set_quiet_hours(reader.id, time(22, 0), time(7, 0), now)
     db.session.commit()
     return f"created {DEMO_READER} with a consent history"
-

@@ -1,28 +1,28 @@
 """Errors of the consent area::
 
-    ConsentError                 a consent request cannot be done; nothing was written
-    ├── UnknownScope             no scope of that name in content/scopes.toml
-    ├── ChannelNotOffered        the scope does not offer that channel
-    ├── NotEarned                the member does not hold scope:<slug>
-    ├── WordingChanged           the form showed another wording than the current one
-    ├── StaleRequest             a toggle from an out-of-date or replayed page
-    ├── PreferenceError          a pause or quiet hours that make no sense
-    ├── WebhookError             a webhook endpoint cannot be added, used or verified
-    │   ├── UnsafeWebhookURL     not https, too long, or resolving to a non-public address
-    │   └── WebhookFailed        the endpoint did not answer as it should
-    │       └── EndpointUnreachable  its host could not be reached at all
-    └── SubscriptionError        a double opt-in request cannot be made or confirmed
-        └── NotSubscribable      the scope cannot be subscribed to by address
+ConsentError                 a consent request cannot be done; nothing was written
+├── UnknownScope             no scope of that name in content/scopes.toml
+├── ChannelNotOffered        the scope does not offer that channel
+├── NotEarned                the member does not hold scope:<slug>
+├── WordingChanged           the form showed another wording than the current one
+├── StaleRequest             a toggle from an out-of-date or replayed page
+├── PreferenceError          a pause or quiet hours that make no sense
+├── WebhookError             a webhook endpoint cannot be added, used or verified
+│   ├── UnsafeWebhookURL     not https, too long, or resolving to a non-public address
+│   └── WebhookFailed        the endpoint did not answer as it should
+│       └── EndpointUnreachable  its host could not be reached at all
+└── SubscriptionError        a double opt-in request cannot be made or confirmed
+    └── NotSubscribable      the scope cannot be subscribed to by address
 
-    ScopeFileError               a problem in content/scopes.toml (``path`` and ``line``)
+ScopeFileError               a problem in content/scopes.toml (``path`` and ``line``)
 
-    ReceiptError                 a consent receipt cannot be shown to be ours
-    ├── MalformedReceipt         not a JSON object with an Ed25519 signature object
-    │   └── UnsupportedAlgorithm its signature names another algorithm
-    └── InvalidReceipt           well formed, but the signature does not hold
-        ├── UnknownKey           signed by a key that is not among the keys given
-        └── BadSignature         the content changed after it was signed
-    ReceiptKeyError              a signing key or a set of public keys cannot be read
+ReceiptError                 a consent receipt cannot be shown to be ours
+├── MalformedReceipt         not a JSON object with an Ed25519 signature object
+│   └── UnsupportedAlgorithm its signature names another algorithm
+└── InvalidReceipt           well formed, but the signature does not hold
+    ├── UnknownKey           signed by a key that is not among the keys given
+    └── BadSignature         the content changed after it was signed
+ReceiptKeyError              a signing key or a set of public keys cannot be read
 """
 
 from __future__ import annotations

@@ -48,9 +48,13 @@ class ButtonForm(FlaskForm):
 
 
 class PauseForm(FlaskForm):
-    days = IntegerField("Pause everything for", validators=[
-        InputRequired("Enter a number of days."),
-        NumberRange(1, MAX_PAUSE_DAYS, f"Choose between 1 and {MAX_PAUSE_DAYS} days.")])
+    days = IntegerField(
+        "Pause everything for",
+        validators=[
+            InputRequired("Enter a number of days."),
+            NumberRange(1, MAX_PAUSE_DAYS, f"Choose between 1 and {MAX_PAUSE_DAYS} days."),
+        ],
+    )
 
 
 class QuietHoursForm(FlaskForm):
@@ -64,15 +68,24 @@ class QuietHoursForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
-    url = StringField("Endpoint address (https)", validators=[
-        DataRequired("Enter the address of your endpoint."),
-        Length(max=MAX_URL_LENGTH, message=f"Use at most {MAX_URL_LENGTH} characters.")])
+    url = StringField(
+        "Endpoint address (https)",
+        validators=[
+            DataRequired("Enter the address of your endpoint."),
+            Length(max=MAX_URL_LENGTH, message=f"Use at most {MAX_URL_LENGTH} characters."),
+        ],
+    )
 
 
 class SubscribeForm(FlaskForm):
-    email = EmailField("Email", validators=[
-        DataRequired("Enter your email address."), Length(max=254),
-        Email("Enter an email address such as name@example.com.")])
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254),
+            Email("Enter an email address such as name@example.com."),
+        ],
+    )
     agree = BooleanField(validators=[DataRequired("Tick the box to say yes.")])
     wording_hash = HiddenField(validators=[Length(max=64)])
     origin = HiddenField(validators=[Length(max=120)])
@@ -98,4 +111,5 @@ class DeleteAccountForm(FlaskForm):
     password = PasswordField("Your password", validators=[Length(max=128)])
     understood = BooleanField(
         "I understand that my account, rewards and settings are deleted for good.",
-        validators=[DataRequired("Tick the box to confirm.")])
+        validators=[DataRequired("Tick the box to confirm.")],
+    )

@@ -43,8 +43,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.consent.scopes import Scope
 
-REASONS = ("account", "earned", "consented", "stale-consent", "expired", "address",
-           "suppressed", "cooldown", "cap", "paused", "quiet", "schedule")
+REASONS = (
+    "account",
+    "earned",
+    "consented",
+    "stale-consent",
+    "expired",
+    "address",
+    "suppressed",
+    "cooldown",
+    "cap",
+    "paused",
+    "quiet",
+    "schedule",
+)
 DEFERRING = frozenset({"quiet", "schedule"})
 GATED_KINDS = frozenset({"editorial", "promotional"})
 WEEK, DAY, MONTH = timedelta(days=7), timedelta(days=1), timedelta(days=30)
@@ -156,14 +168,20 @@ def is_suppressed(member: MemberFacts, channel: str) -> bool:
     return False
 
 
-def relevant_contacts(member: MemberFacts, campaign: Campaign, now: datetime,
-                      scope_only: bool = True) -> list[ContactFact]:
+def relevant_contacts(
+    member: MemberFacts, campaign: Campaign, now: datetime, scope_only: bool = True
+) -> list[ContactFact]:
     """Deliveries that count for ``campaign`` at ``now``: gated, sent at or before ``now``,
     not of this campaign, and (with ``scope_only``) on its scope."""
     slug, ref = campaign.scope.slug, campaign.ref
-    return [c for c in member.contacts
-            if c.kind in GATED_KINDS and c.sent_at <= now and c.campaign != ref
-            and (not scope_only or c.scope == slug)]
+    return [
+        c
+        for c in member.contacts
+        if c.kind in GATED_KINDS
+        and c.sent_at <= now
+        and c.campaign != ref
+        and (not scope_only or c.scope == slug)
+    ]
 
 
 def ignored_streak(member: MemberFacts, scope: str, contacts: list[ContactFact]) -> int:
@@ -172,8 +190,13 @@ def ignored_streak(member: MemberFacts, scope: str, contacts: list[ContactFact])
     resumed = member.resumed_at.get(scope)
     considered = [c for c in contacts if resumed is None or c.sent_at > resumed]
     last_engaged = max((c.sent_at for c in considered if c.engaged_at is not None), default=None)
-    return len({c.campaign for c in considered
-                if c.engaged_at is None and (last_engaged is None or c.sent_at > last_engaged)})
+    return len(
+        {
+            c.campaign
+            for c in considered
+            if c.engaged_at is None and (last_engaged is None or c.sent_at > last_engaged)
+        }
+    )
 
 
 def zone(name: str) -> ZoneInfo:
@@ -277,8 +300,7 @@ def first_instant_at(wall: datetime, tz: ZoneInfo, after: datetime) -> datetime:
 # --- the decision ---------------------------------------------------------------------------
 
 
-def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
-           now: datetime) -> Decision:
+def decide(facts: Facts, campaign: Campaign, member: int, channel: str, now: datetime) -> Decision:
     """Whether ``campaign`` may go to ``member`` on ``channel`` at ``now``, and every reason it
     may not. Pure: reads only its arguments. A member missing from ``facts`` fails ``account``.
     """
@@ -302,7 +324,8 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
     else:
         assert consent is not None
         if consent.version != scope.consent_version or (
-                consent.wording_hash is not None and consent.wording_hash != scope.wording_hash):
+            consent.wording_hash is not None and consent.wording_hash != scope.wording_hash
+        ):
             failed.add("stale-consent")
         if now < granted_at + timedelta(hours=scope.cooldown_hours):
             failed.add("cooldown")
@@ -318,11 +341,17 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str,
             failed.add("expired")
     week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
     month = {c.campaign for c in contacts if c.sent_at > now - MONTH}
-    if len(week) >= scope.max_per_week or daily_count(m, campaign, now) >= facts.daily_cap \
-            or (scope.max_per_month is not None and len(month) >= scope.max_per_month):
+    if (
+        len(week) >= scope.max_per_week
+        or daily_count(m, campaign, now) >= facts.daily_cap
+        or (scope.max_per_month is not None and len(month) >= scope.max_per_month)
+    ):
         failed.add("cap")
-    if (m.paused_until is not None and now < m.paused_until) or slug in m.not_for_me \
-            or ignored_streak(m, slug, contacts) >= scope.pause_after_ignored:
+    if (
+        (m.paused_until is not None and now < m.paused_until)
+        or slug in m.not_for_me
+        or ignored_streak(m, slug, contacts) >= scope.pause_after_ignored
+    ):
         failed.add("paused")
     deferred = None
     if quiet_until(m, now) is not None:
@@ -338,9 +367,13 @@ def daily_count(member: MemberFacts, campaign: Campaign, now: datetime) -> int:
     """Campaigns (any scope, other than ``campaign``) that reached the member in the 24 hours
     up to ``now``."""
     since = now - DAY
-    return len({c.campaign for c in member.contacts
-                if c.kind in GATED_KINDS and since < c.sent_at <= now
-                and c.campaign != campaign.ref})
+    return len(
+        {
+            c.campaign
+            for c in member.contacts
+            if c.kind in GATED_KINDS and since < c.sent_at <= now and c.campaign != campaign.ref
+        }
+    )
 
 
 def _decision(failed: set[str], deferred: datetime | None = None) -> Decision:

@@ -82,8 +82,10 @@ def subject_for(member_id: int, now: datetime) -> ConsentSubject:
         .on_conflict_do_nothing(index_elements=["member_id"])
     )
     subject = db.session.scalars(
-        select(ConsentSubject).where(ConsentSubject.member_id == member_id)
-        .with_for_update().execution_options(populate_existing=True)
+        select(ConsentSubject)
+        .where(ConsentSubject.member_id == member_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
     return subject
 
@@ -99,46 +101,75 @@ def client_hash(subject: ConsentSubject, client: Client | None) -> str | None:
 
 
 def _state(member_id: int, scope: str, channel: str) -> ConsentState | None:
-    return db.session.get(ConsentState, (member_id, scope, channel),
-                          populate_existing=True)
+    return db.session.get(ConsentState, (member_id, scope, channel), populate_existing=True)
 
 
-def _append(member_id: int, scope: str, channel: str, action: str, wording: str, version: int,
-            origin: Origin, now: datetime) -> ConsentEvent:
+def _append(
+    member_id: int,
+    scope: str,
+    channel: str,
+    action: str,
+    wording: str,
+    version: int,
+    origin: Origin,
+    now: datetime,
+) -> ConsentEvent:
     subject = subject_for(member_id, now)
     event = ConsentEvent(
-        receipt=secrets.token_urlsafe(12), subject_id=subject.id, scope=scope, channel=channel,
-        action=action, at=now, source=origin.source[:MAX_SOURCE],
-        page=origin.page[:MAX_PAGE] if origin.page else None, wording=wording,
-        wording_version=version, wording_hash=wording_hash(wording),
+        receipt=secrets.token_urlsafe(12),
+        subject_id=subject.id,
+        scope=scope,
+        channel=channel,
+        action=action,
+        at=now,
+        source=origin.source[:MAX_SOURCE],
+        page=origin.page[:MAX_PAGE] if origin.page else None,
+        wording=wording,
+        wording_version=version,
+        wording_hash=wording_hash(wording),
         client_hash=client_hash(subject, origin.client),
     )
     db.session.add(event)
     db.session.flush()
     values = {
-        "member_id": member_id, "scope": scope, "channel": channel,
-        "granted": action == GRANT, "wording_version": version,
-        "wording_hash": event.wording_hash, "granted_at": now if action == GRANT else None,
-        "changed_at": now, "event_id": event.id,
+        "member_id": member_id,
+        "scope": scope,
+        "channel": channel,
+        "granted": action == GRANT,
+        "wording_version": version,
+        "wording_hash": event.wording_hash,
+        "granted_at": now if action == GRANT else None,
+        "changed_at": now,
+        "event_id": event.id,
     }
-    insert = postgresql.insert(ConsentState) if db.dialect == "postgresql" \
+    insert = (
+        postgresql.insert(ConsentState)
+        if db.dialect == "postgresql"
         else sqlite.insert(ConsentState)
+    )
     statement = insert.values(**values)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["member_id", "scope", "channel"],
-        set_={k: statement.excluded[k] for k in values if k not in
-              ("member_id", "scope", "channel")},
-        where=ConsentState.event_id < statement.excluded.event_id,
-    ))
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["member_id", "scope", "channel"],
+            set_={
+                k: statement.excluded[k]
+                for k in values
+                if k not in ("member_id", "scope", "channel")
+            },
+            where=ConsentState.event_id < statement.excluded.event_id,
+        )
+    )
     cached = db.session.identity_map.get(
-        db.session.identity_key(ConsentState, (member_id, scope, channel)))
+        db.session.identity_key(ConsentState, (member_id, scope, channel))
+    )
     if cached is not None:
         db.session.expire(cached)
     return event
 
 
-def grant_consent(member_id: int, scope: Scope, channel: str, wording: str, origin: Origin,
-                  now: datetime) -> ConsentEvent | None:
+def grant_consent(
+    member_id: int, scope: Scope, channel: str, wording: str, origin: Origin, now: datetime
+) -> ConsentEvent | None:
     """Record that the member said yes to ``scope`` on ``channel`` after being shown
     ``wording`` (:attr:`Scope.wording`: the consent text and the cadence terms). Returns the
     new event, or None when a grant to the current words already stands (nothing is written).
@@ -153,18 +184,33 @@ def grant_consent(member_id: int, scope: Scope, channel: str, wording: str, orig
     if member is None or not member.is_active or not holds(member_id, scope.reward):
         raise NotEarned(f"{scope.title} is offered to members who earned it.")
     if wording != scope.wording:
-        raise WordingChanged("The wording of this permission changed. Read it again, then "
-                             "say yes if you still want it.")
+        raise WordingChanged(
+            "The wording of this permission changed. Read it again, then "
+            "say yes if you still want it."
+        )
     state = _state(member_id, scope.slug, channel)
-    if state is not None and state.granted and state.wording_version == scope.consent_version \
-            and state.wording_hash == scope.wording_hash:
+    if (
+        state is not None
+        and state.granted
+        and state.wording_version == scope.consent_version
+        and state.wording_hash == scope.wording_hash
+    ):
         return None
-    return _append(member_id, scope.slug, channel, GRANT, wording, scope.consent_version,
-                   origin, now)
+    return _append(
+        member_id, scope.slug, channel, GRANT, wording, scope.consent_version, origin, now
+    )
 
 
-def revoke_consent(member_id: int, scope: str, channel: str, origin: Origin, now: datetime,
-                   *, wording: str, version: int | None = None) -> ConsentEvent | None:
+def revoke_consent(
+    member_id: int,
+    scope: str,
+    channel: str,
+    origin: Origin,
+    now: datetime,
+    *,
+    wording: str,
+    version: int | None = None,
+) -> ConsentEvent | None:
     """Record that the member said no. Always allowed, whatever the scope or entitlement;
     returns None (and writes nothing) when no grant stands for (member, scope, channel).
 
@@ -176,10 +222,21 @@ def revoke_consent(member_id: int, scope: str, channel: str, origin: Origin, now
     state = _state(member_id, scope, channel)
     if state is None or not state.granted:
         return None
-    event = _append(member_id, scope, channel, REVOKE, wording,
-                    version if version is not None else state.wording_version, origin, now)
-    events.emit(ConsentRevoked(member_id=member_id, scope=scope, channel=channel,
-                               source=event.source, at=now))
+    event = _append(
+        member_id,
+        scope,
+        channel,
+        REVOKE,
+        wording,
+        version if version is not None else state.wording_version,
+        origin,
+        now,
+    )
+    events.emit(
+        ConsentRevoked(
+            member_id=member_id, scope=scope, channel=channel, source=event.source, at=now
+        )
+    )
     return event
 
 
@@ -194,11 +251,14 @@ def states_of(member_id: int) -> dict[tuple[str, str], ConsentState]:
 
 def history(member_id: int) -> list[ConsentEvent]:
     """Every event about the member, newest first."""
-    return list(db.session.scalars(
-        select(ConsentEvent).join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
-        .where(ConsentSubject.member_id == member_id)
-        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(ConsentEvent)
+            .join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
+            .where(ConsentSubject.member_id == member_id)
+            .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        )
+    )
 
 
 def find_receipt(member_id: int, receipt: str) -> ConsentEvent | None:
@@ -206,19 +266,25 @@ def find_receipt(member_id: int, receipt: str) -> ConsentEvent | None:
     if not receipt or len(receipt) > 32:
         return None
     return db.session.scalar(
-        select(ConsentEvent).join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
+        select(ConsentEvent)
+        .join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
         .where(ConsentSubject.member_id == member_id, ConsentEvent.receipt == receipt)
     )
 
 
-def event_in_force(member_id: int, scope: str, channel: str, at: datetime
-                   ) -> ConsentEvent | None:
+def event_in_force(member_id: int, scope: str, channel: str, at: datetime) -> ConsentEvent | None:
     """The latest event for (member, scope, channel) at or before ``at``."""
     return db.session.scalar(
-        select(ConsentEvent).join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
-        .where(ConsentSubject.member_id == member_id, ConsentEvent.scope == scope,
-               ConsentEvent.channel == channel, ConsentEvent.at <= at)
-        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc()).limit(1)
+        select(ConsentEvent)
+        .join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
+        .where(
+            ConsentSubject.member_id == member_id,
+            ConsentEvent.scope == scope,
+            ConsentEvent.channel == channel,
+            ConsentEvent.at <= at,
+        )
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        .limit(1)
     )
 
 
@@ -226,6 +292,7 @@ def pseudonymise(member_id: int, now: datetime) -> None:
     """Cut the ledger's link to a member who is being deleted: the subject loses its member
     and its salt. No event row is touched."""
     db.session.execute(
-        update(ConsentSubject).where(ConsentSubject.member_id == member_id)
+        update(ConsentSubject)
+        .where(ConsentSubject.member_id == member_id)
         .values(member_id=None, salt=None, pseudonymised_at=now)
     )

@@ -28,13 +28,15 @@ def send_confirmation(request: SubscriptionRequest, scope: Scope) -> str:
     url = external_url("consent.confirm_subscription", token=confirmation_token(request))
     subject = f"Confirm your subscription: {scope.title}"
     context = {"scope": scope, "url": url, "days": REQUEST_LIFETIME.days, "subject": subject}
-    return send_message(Message(
-        to=request.email,
-        subject=subject,
-        text=render_template("mail/consent/confirm.txt", **context),
-        html=render_template("mail/consent/confirm.html", **context),
-        headers={"Auto-Submitted": "auto-generated"},
-    ))
+    return send_message(
+        Message(
+            to=request.email,
+            subject=subject,
+            text=render_template("mail/consent/confirm.txt", **context),
+            html=render_template("mail/consent/confirm.html", **context),
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+    )
 
 
 def send_deletion_link(member: Member, token: str, minutes: int) -> str:
@@ -42,12 +44,16 @@ def send_deletion_link(member: Member, token: str, minutes: int) -> str:
     url = external_url("consent.delete_by_link", token=token)
     subject = "Confirm the deletion of your account"
     context = {"member": member, "url": url, "minutes": minutes, "subject": subject}
-    return send_message(Message(
-        to=member.email, to_name=member.display_name, subject=subject,
-        text=render_template("mail/consent/delete.txt", **context),
-        html=render_template("mail/consent/delete.html", **context),
-        headers={"Auto-Submitted": "auto-generated"},
-    ))
+    return send_message(
+        Message(
+            to=member.email,
+            to_name=member.display_name,
+            subject=subject,
+            text=render_template("mail/consent/delete.txt", **context),
+            html=render_template("mail/consent/delete.html", **context),
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+    )
 
 
 def send_receipt(member: Member, receipt: dict[str, Any]) -> str:
@@ -56,14 +62,28 @@ def send_receipt(member: Member, receipt: dict[str, Any]) -> str:
     :class:`~app.mail.message.MailError` when it cannot be sent."""
     consent = receipt["consent"]
     subject = f"Your consent receipt: {consent['scope_title']}"
-    context = {"member": member, "receipt": receipt, "consent": consent, "subject": subject,
-               "at": datetime.fromisoformat(consent["at"]),
-               "url": external_url("consent.receipt_page", receipt=receipt["receipt"])}
-    return send_message(Message(
-        to=member.email, to_name=member.display_name, subject=subject,
-        text=render_template("mail/consent/receipt.txt", **context),
-        html=render_template("mail/consent/receipt.html", **context),
-        headers={"Auto-Submitted": "auto-generated"},
-        attachments=(Attachment(f"receipt-{receipt['receipt']}.json",
-                                receipt_file(receipt).encode("utf-8"), "application/json"),),
-    ))
+    context = {
+        "member": member,
+        "receipt": receipt,
+        "consent": consent,
+        "subject": subject,
+        "at": datetime.fromisoformat(consent["at"]),
+        "url": external_url("consent.receipt_page", receipt=receipt["receipt"]),
+    }
+    return send_message(
+        Message(
+            to=member.email,
+            to_name=member.display_name,
+            subject=subject,
+            text=render_template("mail/consent/receipt.txt", **context),
+            html=render_template("mail/consent/receipt.html", **context),
+            headers={"Auto-Submitted": "auto-generated"},
+            attachments=(
+                Attachment(
+                    f"receipt-{receipt['receipt']}.json",
+                    receipt_file(receipt).encode("utf-8"),
+                    "application/json",
+                ),
+            ),
+        )
+    )

@@ -149,8 +149,16 @@ class Contact(Base):
 
     # The first two cover every column the gate reads, so its queries never visit the table.
     __table_args__ = (
-        Index("ix_contacts_member_scope", "member_id", "scope", "sent_at", "kind", "engaged_at",
-              "campaign", "last_engaged_at"),
+        Index(
+            "ix_contacts_member_scope",
+            "member_id",
+            "scope",
+            "sent_at",
+            "kind",
+            "engaged_at",
+            "campaign",
+            "last_engaged_at",
+        ),
         Index("ix_contacts_member_recent", "member_id", "sent_at", "scope", "kind", "campaign"),
         Index("ix_contacts_member_campaign", "member_id", "campaign"),
     )

@@ -34,9 +34,15 @@ from app.consent.errors import EndpointUnreachable, UnsafeWebhookURL, WebhookFai
 MAX_URL_LENGTH = 500
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254",
-))
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",
+        "169.254.170.2",
+        "100.100.100.200",
+        "fd00:ec2::254",
+    )
+)
 
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -125,8 +131,9 @@ def address_problem(address: IPAddress, allow_loopback: bool) -> str | None:
     return None
 
 
-def check_url(url: str, *, allow_loopback: bool = False,
-              resolve: Resolver = system_resolver) -> Target:
+def check_url(
+    url: str, *, allow_loopback: bool = False, resolve: Resolver = system_resolver
+) -> Target:
     """Check ``url`` and resolve its host; raise :class:`UnsafeWebhookURL` with a message fit
     for the member."""
     if len(url) > MAX_URL_LENGTH:
@@ -176,8 +183,9 @@ class _PinnedHTTP(http.client.HTTPConnection):
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float,
-                 context: ssl.SSLContext) -> None:
+    def __init__(
+        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
         super().__init__(host, port, timeout=timeout, context=context)
         self._address, self._tls = address, context
 
@@ -199,9 +207,16 @@ def _read(response: http.client.HTTPResponse, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def post(url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: bool = False,
-         resolve: Resolver = system_resolver, timeout: float = TIMEOUT_SECONDS,
-         tls: ssl.SSLContext | None = None) -> HttpResult:
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    allow_loopback: bool = False,
+    resolve: Resolver = system_resolver,
+    timeout: float = TIMEOUT_SECONDS,
+    tls: ssl.SSLContext | None = None,
+) -> HttpResult:
     """POST ``body`` to ``url`` after checking it (see the module). Returns the status and at
     most 64 KiB of the answer; a redirect is returned as it is, never followed.
 
@@ -218,8 +233,9 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: b
             break
         connection: http.client.HTTPConnection
         if target.scheme == "https":
-            connection = _PinnedHTTPS(target.host, target.port, address, remaining,
-                                      tls or ssl.create_default_context())
+            connection = _PinnedHTTPS(
+                target.host, target.port, address, remaining, tls or ssl.create_default_context()
+            )
         else:
             connection = _PinnedHTTP(target.host, target.port, address, remaining)
         try:
@@ -237,5 +253,6 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, allow_loopback: b
             raise WebhookFailed(f"{target.host} did not answer: {exc}.") from None
         finally:
             connection.close()
-    raise EndpointUnreachable(f"We could not reach {target.host}: {last_error or 'timed out'}.",
-                              target.host)
+    raise EndpointUnreachable(
+        f"We could not reach {target.host}: {last_error or 'timed out'}.", target.host
+    )

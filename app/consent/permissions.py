@@ -55,43 +55,73 @@ def permissions_of(member_id: int) -> list[ScopeRow]:
     """Earned scopes in file order, then scopes the member still allows but no longer holds
     (or that are no longer offered)."""
     scopes = all_scopes()
-    earned = {e.reward.removeprefix("scope:"): e for e in db.session.scalars(
-        select(Entitlement).where(Entitlement.member_id == member_id,
-                                  Entitlement.reward.like("scope:%")))}
+    earned = {
+        e.reward.removeprefix("scope:"): e
+        for e in db.session.scalars(
+            select(Entitlement).where(
+                Entitlement.member_id == member_id, Entitlement.reward.like("scope:%")
+            )
+        )
+    }
     states = ledger.states_of(member_id)
     last = contacts.last_messages(member_id)
     pauses = contacts.pauses_of(member_id)
-    granted_elsewhere = {s for (s, _), st in states.items() if st.granted and (
-        s not in earned or s not in scopes)}
+    granted_elsewhere = {
+        s for (s, _), st in states.items() if st.granted and (s not in earned or s not in scopes)
+    }
     rows = []
     for slug in [*(s for s in scopes if s in earned), *sorted(granted_elsewhere)]:
         scope = scopes.get(slug)
         granted = tuple(c for (s, c), st in sorted(states.items()) if s == slug and st.granted)
-        offered = granted if scope is None or slug not in earned else (
-            *scope.channels, *(c for c in granted if c not in scope.channels))
+        offered = (
+            granted
+            if scope is None or slug not in earned
+            else (*scope.channels, *(c for c in granted if c not in scope.channels))
+        )
         channel_rows = tuple(
-            ChannelRow(c, channel_label(c), states.get((slug, c)), last.get((slug, c)),
-                       _stale(states.get((slug, c)), scope))
-            for c in offered)
+            ChannelRow(
+                c,
+                channel_label(c),
+                states.get((slug, c)),
+                last.get((slug, c)),
+                _stale(states.get((slug, c)), scope),
+            )
+            for c in offered
+        )
         entitlement = earned.get(slug)
-        rows.append(ScopeRow(
-            slug, scope if slug in earned else None, scope.title if scope else slug,
-            entitlement.earned_by if entitlement else None,
-            entitlement.earned_at if entitlement else None, channel_rows, pauses.get(slug)))
+        rows.append(
+            ScopeRow(
+                slug,
+                scope if slug in earned else None,
+                scope.title if scope else slug,
+                entitlement.earned_by if entitlement else None,
+                entitlement.earned_at if entitlement else None,
+                channel_rows,
+                pauses.get(slug),
+            )
+        )
     return rows
 
 
 def _stale(state: ConsentState | None, scope: Scope | None) -> bool:
-    return bool(state is not None and state.granted and scope is not None
-                and state.wording_version != scope.consent_version)
+    return bool(
+        state is not None
+        and state.granted
+        and scope is not None
+        and state.wording_version != scope.consent_version
+    )
 
 
 def stale_count(member_id: int) -> int | None:
     """How many permissions wait for a new yes on changed wording (the header badge)."""
     scopes = all_scopes()
     count = sum(
-        1 for state in db.session.scalars(select(ConsentState).where(
-            ConsentState.member_id == member_id, ConsentState.granted.is_(True)))
+        1
+        for state in db.session.scalars(
+            select(ConsentState).where(
+                ConsentState.member_id == member_id, ConsentState.granted.is_(True)
+            )
+        )
         if state.scope in scopes and state.wording_version != scopes[state.scope].consent_version
     )
     return count or None

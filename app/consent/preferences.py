@@ -52,12 +52,16 @@ def preferences_of(member_id: int) -> Preferences:
 
 
 def _save(member_id: int, now: datetime, **values: object) -> None:
-    insert = postgresql.insert(ConsentPreferences) if db.dialect == "postgresql" \
+    insert = (
+        postgresql.insert(ConsentPreferences)
+        if db.dialect == "postgresql"
         else sqlite.insert(ConsentPreferences)
+    )
     changes = {**values, "updated_at": now}
     db.session.execute(
-        insert.values(member_id=member_id, **changes)
-        .on_conflict_do_update(index_elements=["member_id"], set_=changes)
+        insert.values(member_id=member_id, **changes).on_conflict_do_update(
+            index_elements=["member_id"], set_=changes
+        )
     )
 
 
@@ -75,8 +79,7 @@ def resume_everything(member_id: int, now: datetime) -> None:
     _save(member_id, now, paused_until=None)
 
 
-def set_quiet_hours(member_id: int, start: time | None, end: time | None,
-                    now: datetime) -> None:
+def set_quiet_hours(member_id: int, start: time | None, end: time | None, now: datetime) -> None:
     """Set quiet hours from ``start`` to ``end`` local time, or clear them with two Nones.
     Raises :class:`PreferenceError` when only one is given or both are the same."""
     if (start is None) != (end is None):
@@ -84,7 +87,11 @@ def set_quiet_hours(member_id: int, start: time | None, end: time | None,
     if start is not None and end is not None:
         if (start.hour, start.minute) == (end.hour, end.minute):
             raise PreferenceError("Quiet hours must start and end at different times.")
-        _save(member_id, now, quiet_start=start.hour * 60 + start.minute,
-              quiet_end=end.hour * 60 + end.minute)
+        _save(
+            member_id,
+            now,
+            quiet_start=start.hour * 60 + start.minute,
+            quiet_end=end.hour * 60 + end.minute,
+        )
     else:
         _save(member_id, now, quiet_start=None, quiet_end=None)

@@ -31,44 +31,87 @@ def export_consent(member_id: int) -> dict[str, Any]:
     are left out: they are keys, not data about the member."""
     member = get_member(member_id)
     prefs = preferences.preferences_of(member_id)
-    requests: list[SubscriptionRequest] = [] if member is None else list(db.session.scalars(
-        select(SubscriptionRequest).where(SubscriptionRequest.email_key == member.email_key)))
+    requests: list[SubscriptionRequest] = (
+        []
+        if member is None
+        else list(
+            db.session.scalars(
+                select(SubscriptionRequest).where(SubscriptionRequest.email_key == member.email_key)
+            )
+        )
+    )
     return {
         "permissions": [
-            {"scope": s.scope, "channel": s.channel, "granted": s.granted,
-             "wording_version": s.wording_version, "granted_at": _iso(s.granted_at),
-             "changed_at": _iso(s.changed_at)}
+            {
+                "scope": s.scope,
+                "channel": s.channel,
+                "granted": s.granted,
+                "wording_version": s.wording_version,
+                "granted_at": _iso(s.granted_at),
+                "changed_at": _iso(s.changed_at),
+            }
             for s in ledger.states_of(member_id).values()
         ],
         "consent_history": [
-            {"receipt": e.receipt, "scope": e.scope, "channel": e.channel, "action": e.action,
-             "at": _iso(e.at), "source": e.source, "page": e.page, "wording": e.wording,
-             "wording_version": e.wording_version, "wording_sha256": e.wording_hash,
-             "client_hash": e.client_hash}
+            {
+                "receipt": e.receipt,
+                "scope": e.scope,
+                "channel": e.channel,
+                "action": e.action,
+                "at": _iso(e.at),
+                "source": e.source,
+                "page": e.page,
+                "wording": e.wording,
+                "wording_version": e.wording_version,
+                "wording_sha256": e.wording_hash,
+                "client_hash": e.client_hash,
+            }
             for e in ledger.history(member_id)
         ],
-        "preferences": {"paused_until": _iso(prefs.paused_until),
-                        "quiet_hours_start": _clock(prefs.quiet_start),
-                        "quiet_hours_end": _clock(prefs.quiet_end)},
+        "preferences": {
+            "paused_until": _iso(prefs.paused_until),
+            "quiet_hours_start": _clock(prefs.quiet_start),
+            "quiet_hours_end": _clock(prefs.quiet_end),
+        },
         "paused_scopes": [
-            {"scope": p.scope, "not_for_me_at": _iso(p.not_for_me_at),
-             "resumed_at": _iso(p.resumed_at)}
+            {
+                "scope": p.scope,
+                "not_for_me_at": _iso(p.not_for_me_at),
+                "resumed_at": _iso(p.resumed_at),
+            }
             for p in contacts.pauses_of(member_id).values()
         ],
         "webhook_endpoints": [
-            {"url": w.url, "created_at": _iso(w.created_at), "verified_at": _iso(w.verified_at),
-             "disabled_at": _iso(w.disabled_at), "disabled_reason": w.disabled_reason}
+            {
+                "url": w.url,
+                "created_at": _iso(w.created_at),
+                "verified_at": _iso(w.verified_at),
+                "disabled_at": _iso(w.disabled_at),
+                "disabled_reason": w.disabled_reason,
+            }
             for w in webhooks.endpoints_of(member_id)
         ],
         "messages": [
-            {"scope": c.scope, "channel": c.channel, "campaign": c.campaign, "kind": c.kind,
-             "sent_at": _iso(c.sent_at), "engaged_at": _iso(c.engaged_at),
-             "last_engaged_at": _iso(c.last_engaged_at), "engaged_how": c.engaged_how}
+            {
+                "scope": c.scope,
+                "channel": c.channel,
+                "campaign": c.campaign,
+                "kind": c.kind,
+                "sent_at": _iso(c.sent_at),
+                "engaged_at": _iso(c.engaged_at),
+                "last_engaged_at": _iso(c.last_engaged_at),
+                "engaged_how": c.engaged_how,
+            }
             for c in contacts.contacts_of(member_id, limit=100_000)
         ],
         "subscription_requests": [
-            {"scope": r.scope, "channel": r.channel, "wording": r.wording,
-             "requested_at": _iso(r.requested_at), "confirmed_at": _iso(r.confirmed_at)}
+            {
+                "scope": r.scope,
+                "channel": r.channel,
+                "wording": r.wording,
+                "requested_at": _iso(r.requested_at),
+                "confirmed_at": _iso(r.confirmed_at),
+            }
             for r in requests
         ],
         "email_suppressed": member is not None and contacts.is_suppressed(member.email),
@@ -83,9 +126,14 @@ def on_member_deleting(event: MemberDeleting) -> None:
     for (slug, channel), state in ledger.states_of(event.member_id).items():
         if state.granted:
             scope = find_scope(slug)
-            ledger.revoke_consent(event.member_id, slug, channel, ledger.Origin("deletion"),
-                                  event.at,
-                                  wording=deleted_words(scope.title if scope else slug, channel))
+            ledger.revoke_consent(
+                event.member_id,
+                slug,
+                channel,
+                ledger.Origin("deletion"),
+                event.at,
+                wording=deleted_words(scope.title if scope else slug, channel),
+            )
     ledger.pseudonymise(event.member_id, event.at)
     member = get_member(event.member_id)
     if member is None:

@@ -38,14 +38,20 @@ def _member_key() -> str:
 @bp.route("/me/permissions/history")
 @login_required
 def history() -> str:
-    return render_template("consent/history.html", events=ledger.history(current_member().id),
-                           scopes=all_scopes(), source_words=source_words,
-                           channel_words=channel_words)
+    return render_template(
+        "consent/history.html",
+        events=ledger.history(current_member().id),
+        scopes=all_scopes(),
+        source_words=source_words,
+        channel_words=channel_words,
+    )
 
 
 def _json_download(data: object, filename: str) -> Response:
-    response = Response(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-                        mimetype="application/json")
+    response = Response(
+        json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+        mimetype="application/json",
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -69,8 +75,10 @@ def _delete(member: Member) -> Response:
     db.session.commit()
     logout_user()
     session.clear()
-    flash("Your account is deleted. The record of your consents is kept without any link to "
-          "you.", "success")
+    flash(
+        "Your account is deleted. The record of your consents is kept without any link to you.",
+        "success",
+    )
     return redirect(url_for("site.home"))
 
 
@@ -98,16 +106,18 @@ def delete_account() -> Response | str | tuple[str, int]:
 
 
 def _mail_deletion_link(member: Member) -> Response:
-    token = signing.sign(DELETE_PURPOSE, {"m": member.id, "o": member.email_key},
-                         DELETE_LINK_LIFETIME)
+    token = signing.sign(
+        DELETE_PURPOSE, {"m": member.id, "o": member.email_key}, DELETE_LINK_LIFETIME
+    )
     try:
         send_deletion_link(member, token, int(DELETE_LINK_LIFETIME.total_seconds() // 60))
     except MailError:
-        flash("We could not send the email just now. Please try again in a few minutes.",
-              "error")
+        flash("We could not send the email just now. Please try again in a few minutes.", "error")
     else:
-        flash(f"We sent a link to {member.email}. Open it within 30 minutes to delete your "
-              "account.", "success")
+        flash(
+            f"We sent a link to {member.email}. Open it within 30 minutes to delete your account.",
+            "success",
+        )
     return redirect(url_for("consent.delete_account"))
 
 
@@ -116,9 +126,12 @@ def delete_by_link(token: str) -> Response | str | tuple[str, int]:
     try:
         payload = signing.unsign(DELETE_PURPOSE, token)
     except signing.TokenError as exc:
-        return render_error(400, "This link cannot be used: it is "
-                            f"{'out of date' if exc.kind == 'expired' else 'not valid'}. "
-                            "Ask for a new one from your permissions page.")
+        return render_error(
+            400,
+            "This link cannot be used: it is "
+            f"{'out of date' if exc.kind == 'expired' else 'not valid'}. "
+            "Ask for a new one from your permissions page.",
+        )
     member = members.get_member(int(payload.get("m", 0) or 0))
     if member is None or not member.is_active or member.email_key != payload.get("o"):
         return render_error(400, "This link cannot be used any more.")

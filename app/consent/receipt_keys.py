@@ -84,7 +84,8 @@ def _create(path: Path) -> None:
     file of its own and then linked into place, which fails if another process won the race:
     no reader ever sees half a key, and no key is ever overwritten."""
     pem = Ed25519PrivateKey.generate().private_bytes(
-        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    )
     draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -104,8 +105,9 @@ def read_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            raise ReceiptKeyError(f"{path} is readable by other users (mode {mode:o}); "
-                                  "chmod 600 it")
+            raise ReceiptKeyError(
+                f"{path} is readable by other users (mode {mode:o}); chmod 600 it"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise ReceiptKeyError(f"{path}: {exc.strerror or exc}") from None
@@ -120,13 +122,19 @@ def read_private_key(path: Path) -> Ed25519PrivateKey:
 
 def published_keys(keys: list[Ed25519PublicKey]) -> dict[str, Any]:
     """The JSON document that publishes ``keys``."""
-    return {"keys": [{
-        "key_id": key_id(key),
-        "alg": ALGORITHM,
-        "public_key": b64url(key.public_bytes(Encoding.Raw, PublicFormat.Raw)),
-        "public_key_pem": key.public_bytes(Encoding.PEM,
-                                           PublicFormat.SubjectPublicKeyInfo).decode("ascii"),
-    } for key in keys]}
+    return {
+        "keys": [
+            {
+                "key_id": key_id(key),
+                "alg": ALGORITHM,
+                "public_key": b64url(key.public_bytes(Encoding.Raw, PublicFormat.Raw)),
+                "public_key_pem": key.public_bytes(
+                    Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+                ).decode("ascii"),
+            }
+            for key in keys
+        ]
+    }
 
 
 def keys_from(source: str) -> list[Ed25519PublicKey]:
@@ -156,8 +164,11 @@ def keys_in(data: bytes, source: str) -> list[Ed25519PublicKey]:
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ReceiptKeyError(f'{source}: a keys document is an object with a "keys" list')
-    keys = [_entry_key(entry, source) for entry in entries
-            if isinstance(entry, dict) and entry.get("alg", ALGORITHM) == ALGORITHM]
+    keys = [
+        _entry_key(entry, source)
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("alg", ALGORITHM) == ALGORITHM
+    ]
     if not keys:
         raise ReceiptKeyError(f"{source}: holds no {ALGORITHM} key")
     return keys
@@ -184,8 +195,9 @@ def _entry_key(entry: dict[str, Any], source: str) -> Ed25519PublicKey:
         try:
             return Ed25519PublicKey.from_public_bytes(unb64url(raw))
         except ValueError:
-            raise ReceiptKeyError(f"{source}: public_key {raw[:20]!r} is not base64url of 32 "
-                                  "bytes") from None
+            raise ReceiptKeyError(
+                f"{source}: public_key {raw[:20]!r} is not base64url of 32 bytes"
+            ) from None
     if isinstance(pem, str):
         return _pem_key(pem.encode("ascii", "replace"), source)
     raise ReceiptKeyError(f"{source}: a key without public_key or public_key_pem")

@@ -51,11 +51,16 @@ def _signed_receipt(receipt: str) -> dict[str, Any]:
 @login_required
 def receipt_page(receipt: str) -> str:
     data = _signed_receipt(receipt)
-    return render_template("consent/receipt.html", receipt=data,
-                           at=datetime.fromisoformat(data["consent"]["at"]),
-                           issued_at=datetime.fromisoformat(data["issued_at"]),
-                           signed_json=receipt_file(data), keys_url=KEYS_PATH,
-                           form=ButtonForm(), verified=current_member().is_verified)
+    return render_template(
+        "consent/receipt.html",
+        receipt=data,
+        at=datetime.fromisoformat(data["consent"]["at"]),
+        issued_at=datetime.fromisoformat(data["issued_at"]),
+        signed_json=receipt_file(data),
+        keys_url=KEYS_PATH,
+        form=ButtonForm(),
+        verified=current_member().is_verified,
+    )
 
 
 @bp.route("/me/permissions/receipts/<receipt>.json")
@@ -63,7 +68,8 @@ def receipt_page(receipt: str) -> str:
 def receipt_json(receipt: str) -> Response:
     response = Response(receipt_file(_signed_receipt(receipt)), mimetype="application/json")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="consent-receipt-{receipt}.json"')
+        f'attachment; filename="consent-receipt-{receipt}.json"'
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -80,25 +86,24 @@ def mail_receipt(receipt: str) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     if not member.is_verified:
-        flash("Confirm your email address first: we send receipts only to a confirmed "
-              "address.", "error")
+        flash(
+            "Confirm your email address first: we send receipts only to a confirmed address.",
+            "error",
+        )
         return back
     try:
         send_receipt(member, data)
     except MailError:
-        flash("We could not send the email just now. Please try again in a few minutes.",
-              "error")
+        flash("We could not send the email just now. Please try again in a few minutes.", "error")
     else:
-        flash(f"We sent this receipt to {member.email}, with the signed JSON attached.",
-              "success")
+        flash(f"We sent this receipt to {member.email}, with the signed JSON attached.", "success")
     return back
 
 
 @bp.route(KEYS_PATH)
 def receipt_keys() -> Response:
     """The public keys that check this site's receipts, for anyone: no session, cacheable."""
-    body = json.dumps(published_keys([signing_key().public_key()]), indent=2,
-                      sort_keys=True) + "\n"
+    body = json.dumps(published_keys([signing_key().public_key()]), indent=2, sort_keys=True) + "\n"
     response = Response(body, mimetype="application/json")
     response.cache_control.public = True
     response.cache_control.max_age = KEYS_MAX_AGE

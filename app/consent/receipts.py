@@ -51,8 +51,9 @@ SIGNATURE_BYTES = 64
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
-def receipt_data(event: ConsentEvent, member: Member, site_title: str, postal_address: str,
-                 now: datetime) -> dict[str, Any]:
+def receipt_data(
+    event: ConsentEvent, member: Member, site_title: str, postal_address: str, now: datetime
+) -> dict[str, Any]:
     """The receipt of ``event`` for ``member``, as JSON values (not yet signed). Times are ISO
     8601 in UTC."""
     scope = find_scope(event.scope)
@@ -61,8 +62,12 @@ def receipt_data(event: ConsentEvent, member: Member, site_title: str, postal_ad
         "receipt": event.receipt,
         "version": RECEIPT_VERSION,
         "issued_at": now.isoformat(),
-        "controller": {"name": site_title, "postal_address": postal_address,
-                       "url": base_url, "receipt_keys": base_url + KEYS_PATH},
+        "controller": {
+            "name": site_title,
+            "postal_address": postal_address,
+            "url": base_url,
+            "receipt_keys": base_url + KEYS_PATH,
+        },
         "subject": {"email": member.email},
         "consent": {
             "action": event.action,
@@ -81,7 +86,7 @@ def receipt_data(event: ConsentEvent, member: Member, site_title: str, postal_ad
         },
         "client_hash": event.client_hash,
         "client_hash_is": "an HMAC-SHA256 of your IP address and browser, keyed with a salt "
-                          "that is deleted with your account",
+        "that is deleted with your account",
     }
 
 
@@ -89,8 +94,9 @@ def canonical_json(payload: dict[str, Any]) -> bytes:
     """The bytes a receipt's signature covers: ``payload`` with sorted keys, no whitespace,
     non-ASCII characters as themselves, in UTF-8. Raises ``ValueError`` or ``TypeError`` for
     values JSON cannot hold exactly (a lone surrogate, NaN, a set)."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    text = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return text.encode("utf-8")
 
 
@@ -119,8 +125,14 @@ def sign_receipt(data: dict[str, Any], private_key: Ed25519PrivateKey) -> dict[s
     """A copy of ``data`` with its ``signature`` member (any old one is replaced)."""
     payload = {k: v for k, v in data.items() if k != "signature"}
     value = private_key.sign(canonical_json(payload))
-    return {**payload, "signature": {"alg": ALGORITHM, "key_id": key_id(
-        private_key.public_key()), "value": b64url(value)}}
+    return {
+        **payload,
+        "signature": {
+            "alg": ALGORITHM,
+            "key_id": key_id(private_key.public_key()),
+            "value": b64url(value),
+        },
+    }
 
 
 def verify_receipt(data: object, public_keys: Iterable[Ed25519PublicKey]) -> str:
@@ -151,8 +163,7 @@ def verify_receipt(data: object, public_keys: Iterable[Ed25519PublicKey]) -> str
     except ValueError:
         raise MalformedReceipt("its signature value is not base64url") from None
     if len(raw) != SIGNATURE_BYTES:
-        raise MalformedReceipt(f"its signature value holds {len(raw)} bytes, not "
-                               f"{SIGNATURE_BYTES}")
+        raise MalformedReceipt(f"its signature value holds {len(raw)} bytes, not {SIGNATURE_BYTES}")
     try:
         message = canonical_json({k: v for k, v in data.items() if k != "signature"})
     except (TypeError, ValueError):
@@ -165,8 +176,10 @@ def verify_receipt(data: object, public_keys: Iterable[Ed25519PublicKey]) -> str
     try:
         key.verify(raw, message)
     except InvalidSignature:
-        raise BadSignature(f"the signature of key {signer} does not match the content: the "
-                           "receipt was changed after it was signed") from None
+        raise BadSignature(
+            f"the signature of key {signer} does not match the content: the "
+            "receipt was changed after it was signed"
+        ) from None
     return signer
 
 
@@ -196,14 +209,21 @@ def parse_receipt(raw: bytes) -> object:
     try:
         value: object = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
-        raise MalformedReceipt(f"not JSON ({exc.msg} at line {exc.lineno}, column "
-                               f"{exc.colno})") from None
+        raise MalformedReceipt(
+            f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
     except RecursionError:
         raise MalformedReceipt("not JSON a receipt could be (nested too deeply)") from None
     return value
 
 
 def _json_type(value: object) -> str:
-    names = {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
-             type(None): "null"}
+    names = {
+        list: "list",
+        str: "string",
+        int: "number",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)

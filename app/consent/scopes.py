@@ -54,11 +54,21 @@ KINDS = ("editorial", "promotional")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_TEXT = {"title": 120, "about": 300, "consent_text": 500}
 REQUIRED = ("title", "about", "consent_text", "channels", "earned_by", "kind", "max_per_week")
-KNOWN = (*REQUIRED, "consent_version", "cooldown_hours", "pause_after_ignored",
-         "expires_after_days", "max_per_month", "days", "send_window")
-RENAMED = {"promise": "promise is now rendered from the data: write what the messages are "
-                      "about in 'about' (no frequency, day or time), and the cadence in "
-                      "max_per_week, max_per_month, days and send_window"}
+KNOWN = (
+    *REQUIRED,
+    "consent_version",
+    "cooldown_hours",
+    "pause_after_ignored",
+    "expires_after_days",
+    "max_per_month",
+    "days",
+    "send_window",
+)
+RENAMED = {
+    "promise": "promise is now rendered from the data: write what the messages are "
+    "about in 'about' (no frequency, day or time), and the cadence in "
+    "max_per_week, max_per_month, days and send_window"
+}
 
 
 @dataclass(frozen=True)
@@ -88,8 +98,7 @@ class Scope:
 
     @property
     def cadence(self) -> cadence.Cadence:
-        return cadence.Cadence(self.max_per_week, self.max_per_month, self.days,
-                               self.send_window)
+        return cadence.Cadence(self.max_per_week, self.max_per_month, self.days, self.send_window)
 
     @property
     def promise(self) -> str:
@@ -112,7 +121,8 @@ class Scope:
         (``account`` or ``subscribe:<slug>``) and the scope offers email."""
         return "email" in self.channels and any(
             pattern_matches(p, action)
-            for p in self.earned_by for action in ("account", f"subscribe:{self.slug}")
+            for p in self.earned_by
+            for action in ("account", f"subscribe:{self.slug}")
         )
 
 
@@ -149,8 +159,13 @@ def _lines(text: str) -> dict[tuple[str | None, str | None], int]:
 class _Reader:
     """Validates one ``[slug]`` table; every problem names its line."""
 
-    def __init__(self, path: Path, slug: str, table: Mapping[str, Any],
-                 lines: dict[tuple[str | None, str | None], int]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        slug: str,
+        table: Mapping[str, Any],
+        lines: dict[tuple[str | None, str | None], int],
+    ) -> None:
         self.path, self.slug, self.table, self.lines = path, slug, table, lines
 
     def problem(self, key: str | None, message: str) -> ScopeFileError:
@@ -181,8 +196,9 @@ class _Reader:
             raise self.problem("channels", "channels must be a non-empty list")
         for channel in value:
             if channel not in CHANNELS:
-                raise self.problem("channels", f"unknown channel {channel!r}; use "
-                                               f"{', '.join(CHANNELS)}")
+                raise self.problem(
+                    "channels", f"unknown channel {channel!r}; use {', '.join(CHANNELS)}"
+                )
         if len(set(value)) != len(value):
             raise self.problem("channels", "channels lists a channel twice")
         return tuple(value)
@@ -191,15 +207,18 @@ class _Reader:
         value = self.text("about")
         found = cadence.names_cadence(value)
         if found:
-            raise self.problem("about", f"about names a cadence ({found!r}): say what the "
-                                        "messages are about, and put how often and when in "
-                                        "max_per_week, max_per_month, days and send_window")
+            raise self.problem(
+                "about",
+                f"about names a cadence ({found!r}): say what the "
+                "messages are about, and put how often and when in "
+                "max_per_week, max_per_month, days and send_window",
+            )
         return value
 
     def days(self) -> tuple[int, ...]:
         value = self.table.get("days", [])
         if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
-            raise self.problem("days", "days must be a list of weekdays such as [\"fri\"]")
+            raise self.problem("days", 'days must be a list of weekdays such as ["fri"]')
         try:
             return cadence.parse_days(value)
         except ValueError as exc:
@@ -275,8 +294,9 @@ def parse_scopes(path: Path) -> tuple[dict[str, Scope], list[ScopeFileError]]:
         return {}, [ScopeFileError(path, 1, f"not UTF-8 ({exc.reason})")]
     except tomllib.TOMLDecodeError as exc:
         where = _AT_LINE.search(str(exc))
-        return {}, [ScopeFileError(path, int(where.group(1)) if where else 1,
-                                   f"invalid TOML: {exc}")]
+        return {}, [
+            ScopeFileError(path, int(where.group(1)) if where else 1, f"invalid TOML: {exc}")
+        ]
     lines = _lines(text)
     scopes: dict[str, Scope] = {}
     problems: list[ScopeFileError] = []
@@ -337,4 +357,5 @@ def get_scope(slug: str) -> Scope:
 
 def channel_label(channel: str) -> str:
     return {"email": "Email", "inbox": "Inbox on this site", "webhook": "Webhook"}.get(
-        channel, channel)
+        channel, channel
+    )

@@ -59,13 +59,16 @@ def subscribe(scope: str) -> Response | str | tuple[str, int]:
     if current_user.is_authenticated and current_user.is_verified:
         return _member_subscribe(found)
     origin = request.values.get("from", "")
-    form = SubscribeForm(email=request.args.get("email", "")[:254],
-                         origin=origin if FROM.match(origin) else "",
-                         wording_hash=found.wording_hash)
+    form = SubscribeForm(
+        email=request.args.get("email", "")[:254],
+        origin=origin if FROM.match(origin) else "",
+        wording_hash=found.wording_hash,
+    )
     if form.validate_on_submit():
         if form.wording_hash.data != found.wording_hash:
-            form.form_errors.append("The wording changed since the page was shown. Read it "
-                                    "again below.")
+            form.form_errors.append(
+                "The wording changed since the page was shown. Read it again below."
+            )
             form.wording_hash.data = found.wording_hash
         else:
             try:
@@ -83,7 +86,8 @@ def _request(scope: Scope, form: SubscribeForm) -> Response:
     now = clock.now()
     page = _page(scope.slug, form.origin.data)
     pending = subscriptions.request_subscription(
-        form.email.data, scope, scope.wording, Origin("form:subscribe", page), now)
+        form.email.data, scope, scope.wording, Origin("form:subscribe", page), now
+    )
     may_mail = subscriptions.claim_mail_slot(pending.email_key, now)
     db.session.commit()
     if may_mail:
@@ -96,30 +100,31 @@ def _request(scope: Scope, form: SubscribeForm) -> Response:
 
 def _member_subscribe(scope: Scope) -> Response | str | tuple[str, int]:
     """A signed-in member with a confirmed address needs no mail: one ticked box."""
-    form = MemberSubscribeForm(wording_hash=scope.wording_hash,
-                               origin=request.values.get("from", ""))
+    form = MemberSubscribeForm(
+        wording_hash=scope.wording_hash, origin=request.values.get("from", "")
+    )
     already = _already_subscribed(scope)
     if not already and form.validate_on_submit():
         if form.wording_hash.data != scope.wording_hash:
-            form.form_errors.append("The wording changed since the page was shown. Read it "
-                                    "again below.")
+            form.form_errors.append(
+                "The wording changed since the page was shown. Read it again below."
+            )
             form.wording_hash.data = scope.wording_hash
         else:
             origin = Origin("form:subscribe", _page(scope.slug, form.origin.data), client())
             try:
-                subscriptions.subscribe(current_member(), scope, scope.wording, origin,
-                                        clock.now())
+                subscriptions.subscribe(current_member(), scope, scope.wording, origin, clock.now())
             except ConsentError as exc:
                 db.session.rollback()
                 form.form_errors.append(str(exc))
             else:
                 db.session.commit()
                 flash(f"You are subscribed to {scope.title} by email.", "success")
-                return redirect(url_for("consent.permissions_page",
-                                        _anchor=f"scope-{scope.slug}"))
+                return redirect(url_for("consent.permissions_page", _anchor=f"scope-{scope.slug}"))
     status = 400 if form.is_submitted() and not already else 200
-    return render_template("consent/subscribe.html", scope=scope, member_form=form,
-                           already=already), status
+    return render_template(
+        "consent/subscribe.html", scope=scope, member_form=form, already=already
+    ), status
 
 
 @bp.route("/subscribe/<scope>/sent")
@@ -144,11 +149,13 @@ def confirm_subscription(token: str) -> Response | str | tuple[str, int]:
     changed = form.is_submitted() and form.wording_hash.data != pending.scope.wording_hash
     if not form.validate_on_submit() or changed:
         form.wording_hash.data = pending.scope.wording_hash
-        return render_template("consent/confirm_subscription.html", pending=pending,
-                               form=form, changed=changed), 400 if changed else 200
+        return render_template(
+            "consent/confirm_subscription.html", pending=pending, form=form, changed=changed
+        ), 400 if changed else 200
     try:
         done = subscriptions.confirm_subscription(
-            token, pending.scope.wording, Origin("form:subscribe", client=client()), now)
+            token, pending.scope.wording, Origin("form:subscribe", client=client()), now
+        )
     except signing.TokenError as exc:
         db.session.rollback()
         return _link_problem(exc)
@@ -166,7 +173,14 @@ def subscribed(scope: str) -> Response | str:
     found = _scope(scope)
     if not current_user.is_authenticated:
         return redirect(url_for("consent.subscribe", scope=scope))
-    rewards = [d for e in entitlements_of(current_member().id)
-               if (d := describe(e.reward, None)) is not None and e.reward != found.reward]
-    return render_template("consent/subscribed.html", scope=found, rewards=rewards,
-                           has_password=current_member().has_password)
+    rewards = [
+        d
+        for e in entitlements_of(current_member().id)
+        if (d := describe(e.reward, None)) is not None and e.reward != found.reward
+    ]
+    return render_template(
+        "consent/subscribed.html",
+        scope=found,
+        rewards=rewards,
+        has_password=current_member().has_password,
+    )

@@ -48,46 +48,63 @@ def subscribable_scope(slug: str) -> Scope:
     return scope
 
 
-def request_subscription(email: str, scope: Scope, wording: str, origin: Origin,
-                         now: datetime) -> SubscriptionRequest:
+def request_subscription(
+    email: str, scope: Scope, wording: str, origin: Origin, now: datetime
+) -> SubscriptionRequest:
     """Store (or renew) the request of ``email`` for ``scope``. Raises
     :class:`~app.accounts.members.InvalidEmail` or :class:`WordingChanged`."""
     address = members.clean_email(email)
     if wording != scope.wording:
         raise WordingChanged("The wording of this subscription changed. Read it again below.")
     key = members.email_key(address)
-    values = {"email": address, "channel": CHANNEL, "wording": wording,
-              "wording_version": scope.consent_version, "source": origin.source[:64],
-              "page": origin.page[:300] if origin.page else None, "requested_at": now,
-              "confirmed_at": None}
-    insert = postgresql.insert(SubscriptionRequest) if db.dialect == "postgresql" \
+    values = {
+        "email": address,
+        "channel": CHANNEL,
+        "wording": wording,
+        "wording_version": scope.consent_version,
+        "source": origin.source[:64],
+        "page": origin.page[:300] if origin.page else None,
+        "requested_at": now,
+        "confirmed_at": None,
+    }
+    insert = (
+        postgresql.insert(SubscriptionRequest)
+        if db.dialect == "postgresql"
         else sqlite.insert(SubscriptionRequest)
+    )
     statement = insert.values(email_key=key, scope=scope.slug, **values)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["email_key", "scope"], set_=values))
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=["email_key", "scope"], set_=values)
+    )
     request = db.session.scalars(
-        select(SubscriptionRequest).where(SubscriptionRequest.email_key == key,
-                                          SubscriptionRequest.scope == scope.slug)
-        .execution_options(populate_existing=True)).one()
+        select(SubscriptionRequest)
+        .where(SubscriptionRequest.email_key == key, SubscriptionRequest.scope == scope.slug)
+        .execution_options(populate_existing=True)
+    ).one()
     return request
 
 
 def claim_mail_slot(email_key: str, now: datetime) -> bool:
     """Whether a confirmation mail may go to this address now; claims the ten-minute slot
     atomically, so concurrent requests send one mail."""
-    insert = postgresql.insert(ConfirmationMail) if db.dialect == "postgresql" \
+    insert = (
+        postgresql.insert(ConfirmationMail)
+        if db.dialect == "postgresql"
         else sqlite.insert(ConfirmationMail)
+    )
     statement = insert.values(email_key=email_key, sent_at=now)
-    claimed = db.session.scalar(statement.on_conflict_do_update(
-        index_elements=["email_key"], set_={"sent_at": now},
-        where=ConfirmationMail.sent_at <= now - MAIL_INTERVAL,
-    ).returning(ConfirmationMail.email_key))
+    claimed = db.session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=["email_key"],
+            set_={"sent_at": now},
+            where=ConfirmationMail.sent_at <= now - MAIL_INTERVAL,
+        ).returning(ConfirmationMail.email_key)
+    )
     return claimed is not None
 
 
 def confirmation_token(request: SubscriptionRequest) -> str:
-    return signing.sign(LINK_PURPOSE, {"r": request.id, "a": request.email_key},
-                        REQUEST_LIFETIME)
+    return signing.sign(LINK_PURPOSE, {"r": request.id, "a": request.email_key}, REQUEST_LIFETIME)
 
 
 @dataclass(frozen=True)
@@ -105,7 +122,8 @@ def check_confirmation(token: str, now: datetime, *, lock: bool = False) -> Pend
     scope is no longer offered) or :class:`~app.signing.TokenUsed` (already confirmed)."""
     payload = signing.unsign(LINK_PURPOSE, token)
     query = select(SubscriptionRequest).where(
-        SubscriptionRequest.id == int(payload.get("r", 0) or 0))
+        SubscriptionRequest.id == int(payload.get("r", 0) or 0)
+    )
     if lock:
         query = query.with_for_update()
     request = db.session.scalar(query.execution_options(populate_existing=True))
@@ -129,8 +147,9 @@ class Subscribed:
     new_member: bool
 
 
-def subscribe(member: Member, scope: Scope, wording: str, origin: Origin, now: datetime
-              ) -> ConsentEvent | None:
+def subscribe(
+    member: Member, scope: Scope, wording: str, origin: Origin, now: datetime
+) -> ConsentEvent | None:
     """A member with a confirmed address subscribes: earn the scope through ``subscribe`` when
     that is its rule, grant the consent, then record ``subscribe:<scope>``. Raises what
     :func:`~app.consent.ledger.grant_consent` raises."""
@@ -144,8 +163,7 @@ def subscribe(member: Member, scope: Scope, wording: str, origin: Origin, now: d
     return event
 
 
-def confirm_subscription(token: str, wording: str, origin: Origin, now: datetime
-                         ) -> Subscribed:
+def confirm_subscription(token: str, wording: str, origin: Origin, now: datetime) -> Subscribed:
     """Confirm the request behind ``token`` with the ``wording`` the confirmation page
     showed. ``origin.client`` is the confirming browser; the source and page are the
     request's. Raises what :func:`check_confirmation` raises, and :class:`WordingChanged`."""
@@ -161,8 +179,9 @@ def confirm_subscription(token: str, wording: str, origin: Origin, now: datetime
         raise signing.TokenForged("account closed")
     members.mark_verified(member, now)
     contacts.lift_suppression(member.email)
-    event = subscribe(member, scope, wording,
-                      Origin(request.source, request.page, origin.client), now)
+    event = subscribe(
+        member, scope, wording, Origin(request.source, request.page, origin.client), now
+    )
     request.confirmed_at = now
     db.session.flush()
     return Subscribed(member, scope, event, new_member)
@@ -171,10 +190,16 @@ def confirm_subscription(token: str, wording: str, origin: Origin, now: datetime
 def purge_requests(now: datetime) -> int:
     """Drop requests older than seven days (confirmed or not: the ledger holds what matters)
     and mail slots older than a day. Returns how many requests went."""
-    result = db.session.execute(delete(SubscriptionRequest).where(
-        SubscriptionRequest.requested_at < now - REQUEST_LIFETIME,
-        or_(SubscriptionRequest.confirmed_at.is_(None),
-            SubscriptionRequest.confirmed_at < now - REQUEST_LIFETIME)))
-    db.session.execute(delete(ConfirmationMail).where(
-        ConfirmationMail.sent_at < now - timedelta(days=1)))
+    result = db.session.execute(
+        delete(SubscriptionRequest).where(
+            SubscriptionRequest.requested_at < now - REQUEST_LIFETIME,
+            or_(
+                SubscriptionRequest.confirmed_at.is_(None),
+                SubscriptionRequest.confirmed_at < now - REQUEST_LIFETIME,
+            ),
+        )
+    )
+    db.session.execute(
+        delete(ConfirmationMail).where(ConfirmationMail.sent_at < now - timedelta(days=1))
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -18,14 +18,17 @@ from app.consent.scopes import Scope
 TOGGLE_PURPOSE = "consent.toggle"
 TOGGLE_LIFETIME = timedelta(days=1)
 YES, STOP = "yes", "stop"
-OUT_OF_DATE = ("This page was out of date, so nothing changed. Here is how things stand now.")
+OUT_OF_DATE = "This page was out of date, so nothing changed. Here is how things stand now."
 
 
-def toggle_token(member_id: int, scope: str, channel: str, action: str, event_id: int,
-                 version: int) -> str:
-    return signing.sign(TOGGLE_PURPOSE, {"m": member_id, "s": scope, "c": channel,
-                                         "a": action, "e": event_id, "v": version},
-                        TOGGLE_LIFETIME)
+def toggle_token(
+    member_id: int, scope: str, channel: str, action: str, event_id: int, version: int
+) -> str:
+    return signing.sign(
+        TOGGLE_PURPOSE,
+        {"m": member_id, "s": scope, "c": channel, "a": action, "e": event_id, "v": version},
+        TOGGLE_LIFETIME,
+    )
 
 
 def tokens_for(member_id: int, scope: Scope) -> dict[str, dict[str, str]]:
@@ -36,8 +39,9 @@ def tokens_for(member_id: int, scope: Scope) -> dict[str, dict[str, str]]:
         state = states.get((scope.slug, channel))
         event_id = state.event_id if state is not None else 0
         tokens[channel] = {
-            action: toggle_token(member_id, scope.slug, channel, action, event_id,
-                                 scope.consent_version)
+            action: toggle_token(
+                member_id, scope.slug, channel, action, event_id, scope.consent_version
+            )
             for action in (YES, STOP)
         }
     return tokens
@@ -47,8 +51,7 @@ def stop_token(member_id: int, scope: str, channel: str) -> str:
     return toggle_token(member_id, scope, channel, STOP, 0, 0)
 
 
-def check_toggle(token: str, member_id: int, scope: Scope | str, channel: str,
-                 action: str) -> None:
+def check_toggle(token: str, member_id: int, scope: Scope | str, channel: str, action: str) -> None:
     """Check a button's token for this member and request. Raises
     :class:`~app.signing.TokenError` for a forged token, or one made for another member,
     scope, channel or action; :class:`StaleRequest` for a yes whose page is out of date (the
@@ -62,7 +65,11 @@ def check_toggle(token: str, member_id: int, scope: Scope | str, channel: str,
             raise StaleRequest(OUT_OF_DATE) from None
         payload = exc.payload
     if (payload.get("m"), payload.get("s"), payload.get("c"), payload.get("a")) != (
-            member_id, slug, channel, action):
+        member_id,
+        slug,
+        channel,
+        action,
+    ):
         raise signing.TokenForged("token made for another request")
     if action == YES:
         state = states_of(member_id).get((slug, channel))

@@ -33,17 +33,26 @@ def expire_consents(now: datetime) -> int:
             continue
         bound = now - timedelta(days=scope.expires_after_days)
         renewed = exists().where(
-            Contact.member_id == ConsentState.member_id, Contact.scope == scope.slug,
-            Contact.kind.in_(sorted(GATED_KINDS)), Contact.sent_at <= now,
-            Contact.last_engaged_at > bound)
-        lapsed = db.session.execute(select(ConsentState.member_id, ConsentState.channel).where(
-            ConsentState.scope == scope.slug, ConsentState.granted.is_(True),
-            ConsentState.granted_at <= bound, ~renewed)).all()
+            Contact.member_id == ConsentState.member_id,
+            Contact.scope == scope.slug,
+            Contact.kind.in_(sorted(GATED_KINDS)),
+            Contact.sent_at <= now,
+            Contact.last_engaged_at > bound,
+        )
+        lapsed = db.session.execute(
+            select(ConsentState.member_id, ConsentState.channel).where(
+                ConsentState.scope == scope.slug,
+                ConsentState.granted.is_(True),
+                ConsentState.granted_at <= bound,
+                ~renewed,
+            )
+        ).all()
         for member_id, channel in lapsed:
             # Nobody pressed or typed anything: the record says so, and why.
             wording = lapsed_words(scope.title, channel, scope.expires_after_days)
-            if revoke_consent(member_id, scope.slug, channel, Origin("expiry"), now,
-                              wording=wording):
+            if revoke_consent(
+                member_id, scope.slug, channel, Origin("expiry"), now, wording=wording
+            ):
                 revoked += 1
     return revoked
 

@@ -54,22 +54,36 @@ def back(anchor: str | None = None) -> Response:
 def page_context(member: Member, **forms: object) -> dict[str, object]:
     """Everything the permissions page shows; ``forms`` replaces a form that failed."""
     rows = permissions.permissions_of(member.id)
-    tokens = {row.slug: toggles.tokens_for(member.id, row.scope) for row in rows
-              if row.scope is not None}
-    stop_tokens = {(row.slug, c.channel): toggles.stop_token(member.id, row.slug, c.channel)
-                   for row in rows for c in row.channels}
+    tokens = {
+        row.slug: toggles.tokens_for(member.id, row.scope) for row in rows if row.scope is not None
+    }
+    stop_tokens = {
+        (row.slug, c.channel): toggles.stop_token(member.id, row.slug, c.channel)
+        for row in rows
+        for c in row.channels
+    }
     prefs = preferences.preferences_of(member.id)
     quiet = forms.get("quiet_form")
     if not isinstance(quiet, QuietHoursForm):
-        quiet = QuietHoursForm(prefix="quiet", time_zone=member.time_zone,
-                               start=prefs.quiet_start_time, end=prefs.quiet_end_time)
+        quiet = QuietHoursForm(
+            prefix="quiet",
+            time_zone=member.time_zone,
+            start=prefs.quiet_start_time,
+            end=prefs.quiet_end_time,
+        )
     quiet.time_zone.choices = sorted(available_timezones())
     context: dict[str, object] = {
-        "rows": rows, "tokens": tokens, "stop_tokens": stop_tokens, "prefs": prefs,
-        "now": clock.now(), "pause_form": PauseForm(prefix="pause", days=7),
+        "rows": rows,
+        "tokens": tokens,
+        "stop_tokens": stop_tokens,
+        "prefs": prefs,
+        "now": clock.now(),
+        "pause_form": PauseForm(prefix="pause", days=7),
         "webhook_form": WebhookForm(prefix="webhook"),
-        "endpoints": webhooks.endpoints_of(member.id), "plain": ButtonForm(),
-        "action_words": action_words, "channel_words": channel_words,
+        "endpoints": webhooks.endpoints_of(member.id),
+        "plain": ButtonForm(),
+        "action_words": action_words,
+        "channel_words": channel_words,
         "channel_label": channel_label,
     }
     context.update(forms)
@@ -98,8 +112,9 @@ def say_yes(scope: str, channel: str) -> Response | tuple[str, int]:
         if not form.agree.data:
             flash(f"Tick the box to say yes to {found.title}. Nothing changed.", "error")
             return back(f"scope-{scope}")
-        event = ledger.grant_consent(member.id, found, channel, found.wording,
-                                     _origin(form), clock.now())
+        event = ledger.grant_consent(
+            member.id, found, channel, found.wording, _origin(form), clock.now()
+        )
     except signing.TokenError:
         db.session.rollback()
         return render_error(400, "This button was not made for you. Nothing changed.")
@@ -109,8 +124,7 @@ def say_yes(scope: str, channel: str) -> Response | tuple[str, int]:
         return back(f"scope-{scope}")
     db.session.commit()
     if event is not None:
-        flash(f"Thank you. {found.title} may now reach you {channel_words(channel)}.",
-              "success")
+        flash(f"Thank you. {found.title} may now reach you {channel_words(channel)}.", "success")
     return back(f"scope-{scope}")
 
 
@@ -138,12 +152,12 @@ def stop(scope: str, channel: str) -> Response | tuple[str, int]:
     found = find_scope(scope)
     title = found.title if found else scope
     # The button's whole text, as the page's ``stop`` macro rendered it.
-    event = ledger.revoke_consent(member.id, scope, channel, _origin(form), clock.now(),
-                                  wording=stop_sentence(title, channel))
+    event = ledger.revoke_consent(
+        member.id, scope, channel, _origin(form), clock.now(), wording=stop_sentence(title, channel)
+    )
     db.session.commit()
     if event is not None:
-        flash(f"Stopped. {title} will not reach you {channel_words(channel)} any more.",
-              "success")
+        flash(f"Stopped. {title} will not reach you {channel_words(channel)} any more.", "success")
     return back(f"scope-{scope}")
 
 
@@ -165,12 +179,16 @@ def pause() -> Response | tuple[str, int]:
     member = current_member()
     form = PauseForm(prefix="pause")
     if not form.validate_on_submit():
-        return render_template("consent/permissions.html",
-                               **page_context(member, pause_form=form)), 400
+        return render_template(
+            "consent/permissions.html", **page_context(member, pause_form=form)
+        ), 400
     until = preferences.pause_everything(member.id, form.days.data, clock.now())
     db.session.commit()
-    flash(f"Everything is paused until {until:%A %d %B %Y}. Transactional messages, such as "
-          "sign-in links, still arrive.", "success")
+    flash(
+        f"Everything is paused until {until:%A %d %B %Y}. Transactional messages, such as "
+        "sign-in links, still arrive.",
+        "success",
+    )
     return back("pause")
 
 
@@ -199,8 +217,11 @@ def quiet_hours() -> Response | tuple[str, int]:
             form.end.errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Your quiet hours are saved." if form.start.data else
-                  "You have no quiet hours now.", "success")
+            flash(
+                "Your quiet hours are saved."
+                if form.start.data
+                else "You have no quiet hours now.",
+                "success",
+            )
             return back("quiet")
-    return render_template("consent/permissions.html",
-                           **page_context(member, quiet_form=form)), 400
+    return render_template("consent/permissions.html", **page_context(member, quiet_form=form)), 400

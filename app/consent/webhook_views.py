@@ -42,18 +42,22 @@ def add_webhook() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         db.session.rollback()  # resolve the host outside any transaction
         try:
-            endpoint = webhooks.add_endpoint(member_id, form.url.data, clock.now(),
-                                             allow_loopback=_allow_loopback())
+            endpoint = webhooks.add_endpoint(
+                member_id, form.url.data, clock.now(), allow_loopback=_allow_loopback()
+            )
         except WebhookError as exc:
             db.session.rollback()
             form.url.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Added {endpoint.url}. Set up its secret, then send the challenge to "
-                  "verify it.", "success")
+            flash(
+                f"Added {endpoint.url}. Set up its secret, then send the challenge to verify it.",
+                "success",
+            )
             return _to_section()
-    return render_template("consent/permissions.html",
-                           **page_context(current_member(), webhook_form=form)), 400
+    return render_template(
+        "consent/permissions.html", **page_context(current_member(), webhook_form=form)
+    ), 400
 
 
 @bp.route("/me/permissions/webhooks/<id:endpoint_id>/verify", methods=["POST"])

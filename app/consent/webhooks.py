@@ -54,8 +54,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes
-                      ) -> dict[str, str]:
+def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     return {
         "content-type": "application/json",
         "user-agent": "Pullfirst-Webhooks/1",
@@ -65,8 +64,7 @@ def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes
     }
 
 
-def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: datetime
-                     ) -> bool:
+def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) -> bool:
     """What a receiver does: the signature matches and the timestamp is within 5 minutes."""
     try:
         message_id, stamp = headers["webhook-id"], int(headers["webhook-timestamp"])
@@ -75,18 +73,31 @@ def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: 
     if abs(now.timestamp() - stamp) > SIGNATURE_TOLERANCE_SECONDS:
         return False
     expected = sign(secret, message_id, stamp, body)
-    return any(hmac.compare_digest(expected, given)
-               for given in headers.get("webhook-signature", "").split())
+    return any(
+        hmac.compare_digest(expected, given)
+        for given in headers.get("webhook-signature", "").split()
+    )
 
 
 def message_body(event_type: str, data: Mapping[str, Any], now: datetime) -> bytes:
-    return json.dumps({"type": event_type, "timestamp": now.isoformat(), "data": data},
-                      separators=(",", ":"), sort_keys=True).encode()
+    return json.dumps(
+        {"type": event_type, "timestamp": now.isoformat(), "data": data},
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
 
 
-def deliver(url: str, secret: str, message_id: str, event_type: str, data: Mapping[str, Any],
-            now: datetime, *, allow_loopback: bool = False,
-            resolve: outbound.Resolver = outbound.system_resolver) -> outbound.HttpResult:
+def deliver(
+    url: str,
+    secret: str,
+    message_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    now: datetime,
+    *,
+    allow_loopback: bool = False,
+    resolve: outbound.Resolver = outbound.system_resolver,
+) -> outbound.HttpResult:
     """Sign and POST one message (the notifier's webhook channel). ``message_id`` is the
     idempotency key receivers de-duplicate on. Raises what :func:`outbound.post` raises."""
     body = message_body(event_type, data, now)
@@ -98,30 +109,49 @@ def deliver(url: str, secret: str, message_id: str, event_type: str, data: Mappi
 
 
 def endpoints_of(member_id: int) -> list[WebhookEndpoint]:
-    return list(db.session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.member_id == member_id)
-        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.member_id == member_id)
+            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        )
+    )
 
 
 def get_endpoint(member_id: int, endpoint_id: int) -> WebhookEndpoint | None:
     """The member's endpoint; None for an unknown id or another member's."""
-    return db.session.scalar(select(WebhookEndpoint).where(
-        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.member_id == member_id))
+    return db.session.scalar(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.id == endpoint_id, WebhookEndpoint.member_id == member_id
+        )
+    )
 
 
-def add_endpoint(member_id: int, url: str, now: datetime, *, allow_loopback: bool = False,
-                 resolve: outbound.Resolver = outbound.system_resolver) -> WebhookEndpoint:
+def add_endpoint(
+    member_id: int,
+    url: str,
+    now: datetime,
+    *,
+    allow_loopback: bool = False,
+    resolve: outbound.Resolver = outbound.system_resolver,
+) -> WebhookEndpoint:
     """Add an unverified endpoint after checking its address. Raises
     :class:`~app.consent.errors.UnsafeWebhookURL` or :class:`WebhookError` (already added, or
     too many endpoints)."""
     target = outbound.check_url(url.strip(), allow_loopback=allow_loopback, resolve=resolve)
-    count = db.session.scalar(select(func.count()).select_from(WebhookEndpoint)
-                              .where(WebhookEndpoint.member_id == member_id)) or 0
+    count = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(WebhookEndpoint)
+            .where(WebhookEndpoint.member_id == member_id)
+        )
+        or 0
+    )
     if count >= MAX_ENDPOINTS:
         raise WebhookError(f"You can have at most {MAX_ENDPOINTS} endpoints. Remove one first.")
-    endpoint = WebhookEndpoint(member_id=member_id, url=target.url, secret=new_secret(),
-                               created_at=now)
+    endpoint = WebhookEndpoint(
+        member_id=member_id, url=target.url, secret=new_secret(), created_at=now
+    )
     try:
         with db.session.begin_nested():
             db.session.add(endpoint)
@@ -132,8 +162,11 @@ def add_endpoint(member_id: int, url: str, now: datetime, *, allow_loopback: boo
 
 def remove_endpoint(member_id: int, endpoint_id: int) -> bool:
     """Remove the member's endpoint; False when it is not theirs or does not exist."""
-    result = db.session.execute(delete(WebhookEndpoint).where(
-        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.member_id == member_id))
+    result = db.session.execute(
+        delete(WebhookEndpoint).where(
+            WebhookEndpoint.id == endpoint_id, WebhookEndpoint.member_id == member_id
+        )
+    )
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -160,16 +193,30 @@ def _answer(body: bytes) -> str:
     return str(data.get("challenge", "")) if isinstance(data, dict) else text
 
 
-def send_challenge(challenge: Challenge, now: datetime, *, allow_loopback: bool = False,
-                   resolve: outbound.Resolver = outbound.system_resolver) -> None:
+def send_challenge(
+    challenge: Challenge,
+    now: datetime,
+    *,
+    allow_loopback: bool = False,
+    resolve: outbound.Resolver = outbound.system_resolver,
+) -> None:
     """POST the signed challenge; return when the endpoint echoed it. Raises
     :class:`WebhookFailed` (with a message for the member) or ``UnsafeWebhookURL``."""
-    result = deliver(challenge.url, challenge.secret, f"verify_{challenge.challenge[:12]}",
-                     VERIFICATION_TYPE, {"challenge": challenge.challenge}, now,
-                     allow_loopback=allow_loopback, resolve=resolve)
+    result = deliver(
+        challenge.url,
+        challenge.secret,
+        f"verify_{challenge.challenge[:12]}",
+        VERIFICATION_TYPE,
+        {"challenge": challenge.challenge},
+        now,
+        allow_loopback=allow_loopback,
+        resolve=resolve,
+    )
     if 300 <= result.status < 400:
-        raise WebhookFailed(f"The endpoint answered with a redirect ({result.status}); "
-                            "redirects are not followed. Use the final address.")
+        raise WebhookFailed(
+            f"The endpoint answered with a redirect ({result.status}); "
+            "redirects are not followed. Use the final address."
+        )
     if not result.ok:
         raise WebhookFailed(f"The endpoint answered {result.status} instead of 2xx.")
     if not hmac.compare_digest(_answer(result.body), challenge.challenge):
@@ -179,16 +226,19 @@ def send_challenge(challenge: Challenge, now: datetime, *, allow_loopback: bool 
 def mark_verified(member_id: int, endpoint_id: int, now: datetime) -> bool:
     """Record that the member's endpoint answered its challenge (and enable it again)."""
     result = db.session.execute(
-        update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
-                                      WebhookEndpoint.member_id == member_id)
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.member_id == member_id)
         .values(verified_at=now, disabled_at=None, disabled_reason=None)
-        .execution_options(synchronize_session="fetch"))
+        .execution_options(synchronize_session="fetch")
+    )
     return bool(getattr(result, "rowcount", 0))
 
 
 def disable_endpoint(endpoint_id: int, reason: str, now: datetime) -> None:
     """Stop using an endpoint (the notifier, after it kept failing); its member sees why."""
     db.session.execute(
-        update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id)
         .values(disabled_at=now, disabled_reason=reason[:64])
-        .execution_options(synchronize_session="fetch"))
+        .execution_options(synchronize_session="fetch")
+    )

@@ -1,4 +1,4 @@
-""""Why did I get this?": a link in every message that explains it in words.
+""" "Why did I get this?": a link in every message that explains it in words.
 
 :func:`why_url` makes the link (a scoped HMAC token over member, scope, channel, the time the
 message was sent and its kind); the page reads it with :func:`read_why` and shows
@@ -28,14 +28,19 @@ WHY_PURPOSE = "consent.why"
 WHY_LIFETIME = timedelta(days=400)
 
 
-def why_token(member_id: int, scope: str, channel: str, sent_at: datetime,
-              kind: str = "editorial") -> str:
-    return signing.sign(WHY_PURPOSE, {"m": member_id, "s": scope, "c": channel,
-                                      "t": int(sent_at.timestamp()), "k": kind}, WHY_LIFETIME)
+def why_token(
+    member_id: int, scope: str, channel: str, sent_at: datetime, kind: str = "editorial"
+) -> str:
+    return signing.sign(
+        WHY_PURPOSE,
+        {"m": member_id, "s": scope, "c": channel, "t": int(sent_at.timestamp()), "k": kind},
+        WHY_LIFETIME,
+    )
 
 
-def why_url(member_id: int, scope: str, channel: str, sent_at: datetime,
-            kind: str = "editorial") -> str:
+def why_url(
+    member_id: int, scope: str, channel: str, sent_at: datetime, kind: str = "editorial"
+) -> str:
     """The absolute URL of the explanation of a message sent to ``member_id`` about ``scope``
     on ``channel`` at ``sent_at`` (``kind``: the campaign's, editorial or promotional). The
     notifier puts it in every message; it works for 400 days."""
@@ -56,8 +61,13 @@ def read_why(token: str) -> WhyLink:
     """Raises :class:`~app.signing.TokenForged` or :class:`~app.signing.TokenExpired`."""
     payload = signing.unsign(WHY_PURPOSE, token)
     try:
-        return WhyLink(int(payload["m"]), str(payload["s"]), str(payload["c"]),
-                       datetime.fromtimestamp(int(payload["t"]), UTC), str(payload["k"]))
+        return WhyLink(
+            int(payload["m"]),
+            str(payload["s"]),
+            str(payload["c"]),
+            datetime.fromtimestamp(int(payload["t"]), UTC),
+            str(payload["k"]),
+        )
     except (KeyError, TypeError, ValueError):
         raise signing.TokenForged("incomplete token") from None
 
@@ -81,11 +91,18 @@ def why_explanation(link: WhyLink) -> Why | None:
     member = get_member(link.member_id)
     if member is None or not member.is_active:
         return None
-    earned = db.session.scalar(select(Entitlement).where(
-        Entitlement.member_id == member.id, Entitlement.reward == f"scope:{link.scope}"))
+    earned = db.session.scalar(
+        select(Entitlement).where(
+            Entitlement.member_id == member.id, Entitlement.reward == f"scope:{link.scope}"
+        )
+    )
     return Why(
-        link=link, member=member, scope=find_scope(link.scope), earned=earned,
-        in_force=ledger.event_in_force(member.id, link.scope, link.channel,
-                                       link.sent_at + timedelta(seconds=1)),
+        link=link,
+        member=member,
+        scope=find_scope(link.scope),
+        earned=earned,
+        in_force=ledger.event_in_force(
+            member.id, link.scope, link.channel, link.sent_at + timedelta(seconds=1)
+        ),
         now=ledger.states_of(member.id).get((link.scope, link.channel)),
     )

@@ -1,4 +1,4 @@
-""""Why did I get this?": the page every message links to, and its one-click stop."""
+""" "Why did I get this?": the page every message links to, and its one-click stop."""
 
 from __future__ import annotations
 
@@ -19,8 +19,12 @@ def _read(token: str) -> why.Why | tuple[str, int]:
     try:
         link = why.read_why(token)
     except signing.TokenError as exc:
-        return render_error(400, "This link is out of date." if exc.kind == "expired" else
-                            "This link is not valid. Copy the whole address from the message.")
+        return render_error(
+            400,
+            "This link is out of date."
+            if exc.kind == "expired"
+            else "This link is not valid. Copy the whole address from the message.",
+        )
     explanation = why.why_explanation(link)
     if explanation is None:
         return render_error(404, "This message was for an account that no longer exists.")
@@ -32,9 +36,14 @@ def why_page(token: str) -> str | tuple[str, int]:
     explanation = _read(token)
     if isinstance(explanation, tuple):
         return explanation
-    return render_template("consent/why.html", why=explanation, form=StopForm(),
-                           action_words=action_words, channel_words=channel_words,
-                           source_words=source_words)
+    return render_template(
+        "consent/why.html",
+        why=explanation,
+        form=StopForm(),
+        action_words=action_words,
+        channel_words=channel_words,
+        source_words=source_words,
+    )
 
 
 @bp.route("/why/<token>/stop", methods=["POST"])
@@ -49,11 +58,17 @@ def why_stop(token: str) -> Response | tuple[str, int]:
     title = explanation.scope.title if explanation.scope else link.scope
     # The page's button, as why.html rendered it.
     event = ledger.revoke_consent(
-        link.member_id, link.scope, link.channel,
-        Origin("why-page", "/why", client()), clock.now(),
-        wording=stop_sentence(title, link.channel))
+        link.member_id,
+        link.scope,
+        link.channel,
+        Origin("why-page", "/why", client()),
+        clock.now(),
+        wording=stop_sentence(title, link.channel),
+    )
     db.session.commit()
     if event is not None:
-        flash(f"Stopped. {title} will not reach you {channel_words(link.channel)} any more.",
-              "success")
+        flash(
+            f"Stopped. {title} will not reach you {channel_words(link.channel)} any more.",
+            "success",
+        )
     return redirect(url_for("consent.why_page", token=token))

@@ -46,14 +46,16 @@ def _startup() -> str:
 
 def init_app(app: Flask) -> None:
     app.extensions["pullfirst.scopes"] = ScopeSource(
-        Path(app.config["CONTENT_DIR"]) / "scopes.toml")
+        Path(app.config["CONTENT_DIR"]) / "scopes.toml"
+    )
     register_content_check(app, "scopes", check_scopes)
     register_exporter(app, "consent", export_consent)
     events.subscribe(app, MemberDeleting, on_member_deleting)
     register_cta_kind(app, CtaKind("scope", scope_exists, render_scope_cta))
     register_describer(app, "scope", describe_scope)
-    register_member_link(app, MemberLink("Permissions", "consent.permissions_page", order=30,
-                                         count=stale_count))
+    register_member_link(
+        app, MemberLink("Permissions", "consent.permissions_page", order=30, count=stale_count)
+    )
     app.jinja_env.globals["channel_phrase"] = channel_words
     app.jinja_env.globals["consent_words"] = words  # the sentences of yes and stop
     app.register_blueprint(bp)

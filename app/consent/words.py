@@ -108,9 +108,11 @@ def one_click_words(title: str, promise: str) -> str:
 def link_words_unknown(title: str, channel: str) -> str:
     """A stop through a message's unsubscribe address when the words shown with it are not
     known any more (they changed since) or there were none (a program posted to it)."""
-    return (f"No words of ours shown with this stop are on file: the unsubscribe address of a "
-            f"message about {title} {channel_words(channel)} was used, and what was shown "
-            "with it has changed since, or nothing was shown.")
+    return (
+        f"No words of ours shown with this stop are on file: the unsubscribe address of a "
+        f"message about {title} {channel_words(channel)} was used, and what was shown "
+        "with it has changed since, or nothing was shown."
+    )
 
 
 def inbox_stop_question(title: str) -> str:
@@ -130,11 +132,15 @@ def admin_stop_sentence(title: str, channel: str) -> str:
 
 def lapsed_words(title: str, channel: str, days: int) -> str:
     """An ``expiry`` revoke: nobody acted."""
-    return (f"Nobody pressed or typed anything: the yes to {title} {channel_words(channel)} "
-            f"lapsed after {days} days without use.")
+    return (
+        f"Nobody pressed or typed anything: the yes to {title} {channel_words(channel)} "
+        f"lapsed after {days} days without use."
+    )
 
 
 def deleted_words(title: str, channel: str) -> str:
     """The revoke recorded when a member deletes their account: no stop was shown or pressed."""
-    return (f"Nobody pressed or typed a stop: the yes to {title} {channel_words(channel)} "
-            "ended because the member deleted their account.")
+    return (
+        f"Nobody pressed or typed a stop: the yes to {title} {channel_words(channel)} "
+        "ended because the member deleted their account."
+    )

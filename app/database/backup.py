@@ -75,10 +75,14 @@ class Manifest:
         return DATABASE_FILES[self.database]
 
     def as_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "created_at": self.created_at, "database": self.database,
-                "alembic_revision": self.revision,
-                "files": [{**asdict(f), "mode": f"{f.mode:04o}"} for f in self.files],
-                "not_included": list(self.not_included)}
+        return {
+            "format": FORMAT,
+            "created_at": self.created_at,
+            "database": self.database,
+            "alembic_revision": self.revision,
+            "files": [{**asdict(f), "mode": f"{f.mode:04o}"} for f in self.files],
+            "not_included": list(self.not_included),
+        }
 
 
 @dataclass(frozen=True)
@@ -114,15 +118,16 @@ def _checksum(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def instance_files(instance: Path, database: Path | None, backup: Path | None = None
-                   ) -> list[Path]:
+def instance_files(instance: Path, database: Path | None, backup: Path | None = None) -> list[Path]:
     """The instance folder's own files: not the database, nothing :data:`DERIVED`, no links,
     nothing of the ``backup`` being written (when it is written inside the folder)."""
     writing = backup.resolve() if backup is not None else None
     skipped = set()
     if database is not None:
-        skipped = {database.with_name(database.name + suffix)
-                   for suffix in ("", "-wal", "-shm", "-journal")}
+        skipped = {
+            database.with_name(database.name + suffix)
+            for suffix in ("", "-wal", "-shm", "-journal")
+        }
     found: list[Path] = []
     for folder, subfolders, names in os.walk(instance):
         here = Path(folder)
@@ -137,21 +142,31 @@ def instance_files(instance: Path, database: Path | None, backup: Path | None = 
     return sorted(found)
 
 
-def secrets_elsewhere(config: Mapping[str, Any], environ: Mapping[str, str],
-                      instance: Path) -> list[str]:
+def secrets_elsewhere(
+    config: Mapping[str, Any], environ: Mapping[str, str], instance: Path
+) -> list[str]:
     """Secrets the site uses that live outside the instance folder, so no backup holds them."""
-    notes = [f"{name} comes from the environment ({ENV_PREFIX}{name}): keep it with the backup"
-             for name in ("SECRET_KEY", "CODE_HASH_KEY") if ENV_PREFIX + name in environ]
+    notes = [
+        f"{name} comes from the environment ({ENV_PREFIX}{name}): keep it with the backup"
+        for name in ("SECRET_KEY", "CODE_HASH_KEY")
+        if ENV_PREFIX + name in environ
+    ]
     for name, value in sorted(config.items()):
-        if name.endswith("_FILE") and isinstance(value, str) and value and \
-                not Path(value).resolve().is_relative_to(instance.resolve()):
-            notes.append(f"{name} names {value}, outside the instance folder: keep it "
-                             "with the backup")
+        if (
+            name.endswith("_FILE")
+            and isinstance(value, str)
+            and value
+            and not Path(value).resolve().is_relative_to(instance.resolve())
+        ):
+            notes.append(
+                f"{name} names {value}, outside the instance folder: keep it with the backup"
+            )
     return notes
 
 
-def create_backup(engine: Engine, instance: Path, target: Path, now: datetime,
-                  not_included: Sequence[str] = ()) -> Manifest:
+def create_backup(
+    engine: Engine, instance: Path, target: Path, now: datetime, not_included: Sequence[str] = ()
+) -> Manifest:
     """Write a backup of the database behind ``engine`` and of ``instance`` into the new
     folder ``target``. Raises :class:`BackupError` (and leaves nothing behind) when it
     cannot."""
@@ -176,8 +191,9 @@ def create_backup(engine: Engine, instance: Path, target: Path, now: datetime,
     return manifest
 
 
-def _write(engine: Engine, instance: Path, folder: Path, now: datetime,
-           not_included: tuple[str, ...]) -> Manifest:
+def _write(
+    engine: Engine, instance: Path, folder: Path, now: datetime, not_included: tuple[str, ...]
+) -> Manifest:
     kind = engine.dialect.name
     dump = folder / DATABASE_FILES[kind]
     database: Path | None = None
@@ -196,8 +212,9 @@ def _write(engine: Engine, instance: Path, folder: Path, now: datetime,
         target = folder / INSTANCE / relative
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         copied = _copy(source, target, source.stat().st_mode & 0o777)
-        files.append(BackupFile(f"{INSTANCE}/{relative.as_posix()}", copied.size,
-                                copied.sha256, copied.mode))
+        files.append(
+            BackupFile(f"{INSTANCE}/{relative.as_posix()}", copied.size, copied.sha256, copied.mode)
+        )
     return Manifest(now.isoformat(), kind, revision, tuple(files), not_included)
 
 
@@ -220,13 +237,23 @@ def read_manifest(source: Path) -> Manifest:
     try:
         data = json.loads((source / MANIFEST).read_text())
         if data.get("format") != FORMAT:
-            raise BackupDamaged(f"{source / MANIFEST} is not a manifest this version reads "
-                                f"(format {data.get('format')!r})")
-        files = tuple(BackupFile(_safe_path(f["path"]), int(f["size"]), str(f["sha256"]),
-                                 int(f["mode"], 8) & 0o777) for f in data["files"])
-        manifest = Manifest(str(data["created_at"]), str(data["database"]),
-                            data.get("alembic_revision"), files,
-                            tuple(data.get("not_included", ())))
+            raise BackupDamaged(
+                f"{source / MANIFEST} is not a manifest this version reads "
+                f"(format {data.get('format')!r})"
+            )
+        files = tuple(
+            BackupFile(
+                _safe_path(f["path"]), int(f["size"]), str(f["sha256"]), int(f["mode"], 8) & 0o777
+            )
+            for f in data["files"]
+        )
+        manifest = Manifest(
+            str(data["created_at"]),
+            str(data["database"]),
+            data.get("alembic_revision"),
+            files,
+            tuple(data.get("not_included", ())),
+        )
     except FileNotFoundError:
         raise BackupDamaged(f"{source} holds no {MANIFEST}: not a backup") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -248,8 +275,10 @@ def verify_backup(source: Path) -> Manifest:
             raise BackupDamaged(f"{entry.path} is missing from the backup")
         size, sha = _checksum(path)
         if (size, sha) != (entry.size, entry.sha256):
-            raise BackupDamaged(f"{entry.path} does not match the manifest (size {size}, "
-                                f"expected {entry.size}; checksum differs: {sha != entry.sha256})")
+            raise BackupDamaged(
+                f"{entry.path} does not match the manifest (size {size}, "
+                f"expected {entry.size}; checksum differs: {sha != entry.sha256})"
+            )
     return manifest
 
 
@@ -260,8 +289,11 @@ def tables_with_rows(engine: Engine) -> list[str]:
     """Tables of the database that hold at least one row (the alembic version aside)."""
     with engine.connect() as connection:
         names = [n for n in inspect(connection).get_table_names() if n != "alembic_version"]
-        return [name for name in names
-                if connection.execute(select(1).select_from(table(name)).limit(1)).first()]
+        return [
+            name
+            for name in names
+            if connection.execute(select(1).select_from(table(name)).limit(1)).first()
+        ]
 
 
 def _put_file(source: Path, target: Path, mode: int) -> None:
@@ -280,8 +312,9 @@ def _put_file(source: Path, target: Path, mode: int) -> None:
         raise
 
 
-def restore_backup(source: Path, engine: Engine, instance: Path, *, force: bool = False
-                   ) -> Restored:
+def restore_backup(
+    source: Path, engine: Engine, instance: Path, *, force: bool = False
+) -> Restored:
     """Put the backup in ``source`` back: the database behind ``engine``, then the files of
     ``instance``. Nothing is changed when it raises :class:`BackupDamaged`,
     :class:`TargetNotEmpty` or :class:`BackupError` before the database step; the database
@@ -289,14 +322,17 @@ def restore_backup(source: Path, engine: Engine, instance: Path, *, force: bool 
     manifest = verify_backup(source)
     kind = engine.dialect.name
     if kind != manifest.database:
-        raise BackupError(f"the backup holds a {manifest.database} database, and DATABASE_URL "
-                          f"names a {kind} one")
+        raise BackupError(
+            f"the backup holds a {manifest.database} database, and DATABASE_URL names a {kind} one"
+        )
     if not force:
         filled = tables_with_rows(engine)
         if filled:
-            raise TargetNotEmpty(f"the database already holds data ({len(filled)} tables with "
-                                 f"rows, such as {', '.join(filled[:3])}): restore into an empty "
-                                 "database, or add --force to replace it")
+            raise TargetNotEmpty(
+                f"the database already holds data ({len(filled)} tables with "
+                f"rows, such as {', '.join(filled[:3])}): restore into an empty "
+                "database, or add --force to replace it"
+            )
     dump = source / manifest.database_file
     engine.dispose()
     if kind == "sqlite":

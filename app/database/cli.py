@@ -60,8 +60,9 @@ def revision_command(message: str, autogenerate: bool) -> None:
     """Write a new migration file (run against a database at the head revision)."""
     config = migrate.alembic_config(db.engine)
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
-    command.revision(config, message=message, autogenerate=autogenerate,
-                     rev_id=migrate.next_revision_id())
+    command.revision(
+        config, message=message, autogenerate=autogenerate, rev_id=migrate.next_revision_id()
+    )
 
 
 backup_cli = AppGroup("backup", help="Back up the database and the instance folder; restore.")
@@ -77,9 +78,13 @@ def _size(number: int) -> str:
 
 
 @backup_cli.command("create")
-@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to create, outside the instance folder or under "
-                   "instance/backups (default: instance/backups/<UTC time>).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to create, outside the instance folder or under "
+    "instance/backups (default: instance/backups/<UTC time>).",
+)
 def backup_create_command(target: Path | None) -> None:
     """Back up the database (SQLite while the site runs, through its online backup API;
     PostgreSQL with pg_dump) and every file of the instance folder that is not rebuilt from
@@ -93,9 +98,11 @@ def backup_create_command(target: Path | None) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     database = manifest.files[0]
-    click.echo(f"backup written to {target}: {manifest.database} database at revision "
-               f"{manifest.revision or 'none'} ({_size(database.size)}), "
-               f"{len(manifest.files) - 1} instance files")
+    click.echo(
+        f"backup written to {target}: {manifest.database} database at revision "
+        f"{manifest.revision or 'none'} ({_size(database.size)}), "
+        f"{len(manifest.files) - 1} instance files"
+    )
     for note in manifest.not_included:
         click.echo(f"warning: not in the backup: {note}", err=True)
 
@@ -108,9 +115,11 @@ def backup_verify_command(source: Path) -> None:
         manifest = backup.verify_backup(source)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{source}: {len(manifest.files)} files match the manifest "
-               f"({manifest.database}, revision {manifest.revision or 'none'}, "
-               f"made {manifest.created_at})")
+    click.echo(
+        f"{source}: {len(manifest.files)} files match the manifest "
+        f"({manifest.database}, revision {manifest.revision or 'none'}, "
+        f"made {manifest.created_at})"
+    )
 
 
 @backup_cli.command("restore")
@@ -121,18 +130,22 @@ def backup_restore_command(source: Path, force: bool) -> None:
     (in one transaction) and the instance files. Stop the web processes and the worker
     first. Refuses a database that holds data unless --force."""
     try:
-        restored = backup.restore_backup(source, db.engine, Path(current_app.instance_path),
-                                         force=force)
+        restored = backup.restore_backup(
+            source, db.engine, Path(current_app.instance_path), force=force
+        )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     manifest = restored.manifest
-    click.echo(f"restored the {manifest.database} database at revision "
-               f"{manifest.revision or 'none'} and {len(restored.instance_files)} instance "
-               f"files ({', '.join(restored.instance_files) or 'none'})")
+    click.echo(
+        f"restored the {manifest.database} database at revision "
+        f"{manifest.revision or 'none'} and {len(restored.instance_files)} instance "
+        f"files ({', '.join(restored.instance_files) or 'none'})"
+    )
     if manifest.revision != migrate.head_revision():
-        click.echo(f"next: flask --app app db upgrade (this code needs "
-                   f"{migrate.head_revision()})")
-    click.echo("then: flask --app app stickers build, flask --app app content index, and start "
-               "the web processes and the worker")
+        click.echo(f"next: flask --app app db upgrade (this code needs {migrate.head_revision()})")
+    click.echo(
+        "then: flask --app app stickers build, flask --app app content index, and start "
+        "the web processes and the worker"
+    )
     for note in manifest.not_included:
         click.echo(f"warning: the backup did not hold: {note}", err=True)

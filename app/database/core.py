@@ -72,14 +72,15 @@ def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine with the SQLite pragmas and transaction mode described above."""
     if not url.startswith("sqlite"):
         try:
-            return create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url),
-                                 **options)
+            return create_engine(
+                url, pool_pre_ping=True, connect_args=_connect_args(url), **options
+            )
         except ImportError as exc:
-            raise DriverMissing(f"{url.split('://', 1)[0]}:// needs a driver that is not "
-                                f"installed ({exc}): pip install -e '.[postgres]'") from None
-    engine = create_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
-    )
+            raise DriverMissing(
+                f"{url.split('://', 1)[0]}:// needs a driver that is not "
+                f"installed ({exc}): pip install -e '.[postgres]'"
+            ) from None
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

@@ -27,8 +27,11 @@ _GUARDED = "__pullfirst_guarded__"
 # SQLite says so in words; PostgreSQL by SQLSTATE (undefined_table, undefined_column).
 _SQLITE_MISSING = ("no such table", "no such column")
 _POSTGRES_MISSING = {"42P01", "42703"}
-_SQLITE_CANNOT_OPEN = ("unable to open database file", "readonly database",
-                       "attempt to write a readonly database")
+_SQLITE_CANNOT_OPEN = (
+    "unable to open database file",
+    "readonly database",
+    "attempt to write a readonly database",
+)
 
 
 def safe_url(url: URL) -> str:
@@ -57,8 +60,10 @@ def unreachable(exc: DBAPIError, url: URL) -> DatabaseUnreachable:
     reason = one_line(exc.orig)
     if url.get_backend_name() == "sqlite":
         folder = Path(url.database or ".").resolve().parent
-        return DatabaseUnreachable(f"cannot open the SQLite file {url.database}: {reason} "
-                                   f"(the folder {folder} must exist and be writable)")
+        return DatabaseUnreachable(
+            f"cannot open the SQLite file {url.database}: {reason} "
+            f"(the folder {folder} must exist and be writable)"
+        )
     return DatabaseUnreachable(f"cannot connect to {safe_url(url)}: {reason}")
 
 
@@ -72,8 +77,9 @@ def schema_problem(engine: Engine) -> SchemaNotReady | None:
     if current is None:
         return SchemaNotReady("the database has no schema yet")
     if current != head:
-        return SchemaNotReady(f"the database schema is at revision {current}, this code "
-                              f"needs {head}")
+        return SchemaNotReady(
+            f"the database schema is at revision {current}, this code needs {head}"
+        )
     return None
 
 

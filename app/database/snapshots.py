@@ -36,8 +36,9 @@ def sqlite_path(url: URL) -> Path:
     return Path(url.database).resolve()
 
 
-def _sqlite_copy(source: sqlite3.Connection, target: sqlite3.Connection,
-                 journal: str | None = None) -> None:
+def _sqlite_copy(
+    source: sqlite3.Connection, target: sqlite3.Connection, journal: str | None = None
+) -> None:
     try:
         source.backup(target)
         if journal is not None:
@@ -56,8 +57,9 @@ def copy_sqlite_out(database: Path, target: Path) -> None:
     timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
     # The copy is one self-contained file (no -wal or -shm beside it); the site turns WAL on
     # again when it opens a restored copy.
-    _sqlite_copy(sqlite3.connect(database, timeout=timeout), sqlite3.connect(target),
-                 journal="DELETE")
+    _sqlite_copy(
+        sqlite3.connect(database, timeout=timeout), sqlite3.connect(target), journal="DELETE"
+    )
 
 
 def copy_sqlite_in(copy: Path, database: Path) -> None:
@@ -86,8 +88,9 @@ def sqlite_revision(copy: Path) -> str | None:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise ToolMissing(f"{name} is not installed, and PostgreSQL backups need it: "
-                          f"{CLIENT_PACKAGE}")
+        raise ToolMissing(
+            f"{name} is not installed, and PostgreSQL backups need it: {CLIENT_PACKAGE}"
+        )
     return found
 
 
@@ -112,8 +115,11 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 def dump_postgres(url: URL, target: Path) -> None:
     """``pg_dump`` the database into ``target`` (custom format)."""
     address, env = _libpq(url)
-    _run([_tool("pg_dump"), "--format=custom", f"--file={target}", f"--dbname={address}"],
-         env, "pg_dump")
+    _run(
+        [_tool("pg_dump"), "--format=custom", f"--file={target}", f"--dbname={address}"],
+        env,
+        "pg_dump",
+    )
 
 
 def _ident(name: str) -> str:
@@ -125,12 +131,14 @@ def _ident(name: str) -> str:
 _FUNCTIONS = text(
     "SELECT p.oid::regprocedure::text FROM pg_proc p "
     "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = :schema "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')")
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+)
 _TYPES = text(
     "SELECT t.typname FROM pg_type t "
     "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = :schema "
     "AND t.typtype IN ('e', 'd') "
-    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')")
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')"
+)
 
 
 def _drop_statements(engine: Engine) -> list[str]:
@@ -142,12 +150,16 @@ def _drop_statements(engine: Engine) -> list[str]:
         types = connection.execute(_TYPES, {"schema": schema}).scalars().all()
         found = inspect(connection)
         s = _ident(schema)
-        statements = [f"DROP VIEW IF EXISTS {s}.{_ident(v)} CASCADE;"
-                      for v in found.get_view_names(schema)]
-        statements += [f"DROP TABLE IF EXISTS {s}.{_ident(t)} CASCADE;"
-                       for t in found.get_table_names(schema)]
-        statements += [f"DROP SEQUENCE IF EXISTS {s}.{_ident(q)} CASCADE;"
-                       for q in found.get_sequence_names(schema)]
+        statements = [
+            f"DROP VIEW IF EXISTS {s}.{_ident(v)} CASCADE;" for v in found.get_view_names(schema)
+        ]
+        statements += [
+            f"DROP TABLE IF EXISTS {s}.{_ident(t)} CASCADE;" for t in found.get_table_names(schema)
+        ]
+        statements += [
+            f"DROP SEQUENCE IF EXISTS {s}.{_ident(q)} CASCADE;"
+            for q in found.get_sequence_names(schema)
+        ]
         statements += [f"DROP FUNCTION IF EXISTS {f} CASCADE;" for f in functions]
         statements += [f"DROP TYPE IF EXISTS {s}.{_ident(t)} CASCADE;" for t in types]
     return statements
@@ -159,10 +171,24 @@ def restore_postgres(dump: Path, engine: Engine) -> None:
     address, env = _libpq(engine.url)
     with tempfile.TemporaryDirectory(prefix="pullfirst-restore-") as work:
         script, prologue = Path(work) / "restore.sql", Path(work) / "drop.sql"
-        _run([pg_restore, "--no-owner", "--no-privileges", f"--file={script}", str(dump)],
-             env, "pg_restore")
+        _run(
+            [pg_restore, "--no-owner", "--no-privileges", f"--file={script}", str(dump)],
+            env,
+            "pg_restore",
+        )
         prologue.write_text("\n".join(_drop_statements(engine)) + "\n")
         engine.dispose()  # no connection of ours may hold a lock the restore waits for
-        _run([psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-              f"--file={prologue}", f"--file={script}", f"--dbname={address}"],
-             env, "psql (restoring the dump)")
+        _run(
+            [
+                psql,
+                "--no-psqlrc",
+                "--quiet",
+                "--single-transaction",
+                "--set=ON_ERROR_STOP=1",
+                f"--file={prologue}",
+                f"--file={script}",
+                f"--dbname={address}",
+            ],
+            env,
+            "psql (restoring the dump)",
+        )

@@ -65,15 +65,20 @@ def record_action(member_id: int, action: str, now: datetime) -> bool:
 
 
 def has_action(member_id: int, action: str) -> bool:
-    return db.session.scalar(
-        select(Action.id).where(Action.member_id == member_id, Action.action == action)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Action.id).where(Action.member_id == member_id, Action.action == action)
+        )
+        is not None
+    )
 
 
 def actions_of(member_id: int) -> list[Action]:
-    return list(db.session.scalars(
-        select(Action).where(Action.member_id == member_id).order_by(Action.at, Action.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Action).where(Action.member_id == member_id).order_by(Action.at, Action.id)
+        )
+    )
 
 
 def actions_export(member_id: int) -> list[dict[str, str]]:

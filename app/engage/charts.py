@@ -36,15 +36,24 @@ class BarChart:
 
 
 def _shorten(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1].rstrip() + "…"
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1].rstrip() + "…"
 
 
 def bar_chart(title: str, counts: list[OptionCount]) -> BarChart:
     """One bar per option, scaled to the largest count (an empty chart has zero-width bars)."""
     largest = max((c.count for c in counts), default=0)
     room = WIDTH - LABEL_WIDTH - VALUE_ROOM
-    bars = [Bar(c.label, _shorten(c.label), c.count, GAP + i * (BAR_HEIGHT + GAP),
-                round(room * c.count / largest, 1) if largest else 0.0, c.tone)
-            for i, c in enumerate(counts)]
-    return BarChart(title, bars, WIDTH, GAP + len(bars) * (BAR_HEIGHT + GAP), LABEL_WIDTH,
-                    BAR_HEIGHT)
+    bars = [
+        Bar(
+            c.label,
+            _shorten(c.label),
+            c.count,
+            GAP + i * (BAR_HEIGHT + GAP),
+            round(room * c.count / largest, 1) if largest else 0.0,
+            c.tone,
+        )
+        for i, c in enumerate(counts)
+    ]
+    return BarChart(
+        title, bars, WIDTH, GAP + len(bars) * (BAR_HEIGHT + GAP), LABEL_WIDTH, BAR_HEIGHT
+    )

@@ -56,7 +56,7 @@ def format_code(symbols: str) -> str:
     """``7KQ2M4XD9RTBT`` → ``7KQ2-M4XD-9RTB-T``."""
     parts, start = [], 0
     for size in GROUPS:
-        parts.append(symbols[start:start + size])
+        parts.append(symbols[start : start + size])
         start += size
     return "-".join(parts)
 
@@ -83,11 +83,14 @@ def normalise(text: str) -> str:
     strangers = sorted({character for character in folded if character not in _VALUE})
     if strangers:
         shown = ", ".join(repr(character) for character in strangers[:3])
-        raise CodeMalformed(f"Codes never contain {shown}. They use digits and the letters "
-                            "A to Z without I, L, O and U.")
+        raise CodeMalformed(
+            f"Codes never contain {shown}. They use digits and the letters "
+            "A to Z without I, L, O and U."
+        )
     if len(folded) != LENGTH:
-        raise CodeMalformed(f"A code has {LENGTH} characters; this has {len(folded)}. "
-                            f"Codes look like {EXAMPLE}.")
+        raise CodeMalformed(
+            f"A code has {LENGTH} characters; this has {len(folded)}. Codes look like {EXAMPLE}."
+        )
     if not is_valid(folded):
         raise CodeMalformed("This code has a typo: check each character against your receipt.")
     return folded

@@ -27,8 +27,12 @@ def render_survey_cta(slug: str, placement: str) -> Markup | None:
     member_id = current_user.id if current_user.is_authenticated else None
     if member_id is not None and responses.response_of(member_id, slug) is not None:
         return None
-    html = render_template("engage/cta_survey.html", survey=survey, placement=placement,
-                           rewards=outcomes.unlocked_by(survey.action, member_id))
+    html = render_template(
+        "engage/cta_survey.html",
+        survey=survey,
+        placement=placement,
+        rewards=outcomes.unlocked_by(survey.action, member_id),
+    )
     return Markup(html)  # noqa: S704 - rendered by an autoescaping template
 
 

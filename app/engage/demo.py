@@ -31,16 +31,24 @@ def ensure_demo_codes() -> str:
     if find_batch(DEMO_BATCH) is not None:
         if not path.exists():
             return f"batch {DEMO_BATCH} exists"
-        kept = [line.strip() for line in path.read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+        kept = [
+            line.strip()
+            for line in path.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
         return f"redeem one of {', '.join(kept[:SHOWN])} at {where} (all in {path})"
     issued = issue_codes(DEMO_BATCH, DEMO_COUNT, now=clock.now(), uses=1)
-    _write_private(path, f"# Demo codes of batch {DEMO_BATCH}: each works once, at {where}\n"
-                         + "".join(f"{code}\n" for code in issued.codes))
+    _write_private(
+        path,
+        f"# Demo codes of batch {DEMO_BATCH}: each works once, at {where}\n"
+        + "".join(f"{code}\n" for code in issued.codes),
+    )
     try:
         db.session.commit()
     except Exception:
         path.unlink(missing_ok=True)
         raise
-    return (f"issued {DEMO_COUNT} codes in batch {DEMO_BATCH}; redeem one of "
-            f"{', '.join(issued.codes[:SHOWN])} at {where} (all in {path})")
+    return (
+        f"issued {DEMO_COUNT} codes in batch {DEMO_BATCH}; redeem one of "
+        f"{', '.join(issued.codes[:SHOWN])} at {where} (all in {path})"
+    )

@@ -15,7 +15,12 @@ class SurveyForm(FlaskForm):
 
 
 class RedeemForm(FlaskForm):
-    code = StringField("Code", validators=[
-        DataRequired(f"Enter the code from your receipt, like {EXAMPLE}."),
-        Length(max=MAX_INPUT, message=f"That is too long for a code. Codes look like {EXAMPLE}."),
-    ])
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired(f"Enter the code from your receipt, like {EXAMPLE}."),
+            Length(
+                max=MAX_INPUT, message=f"That is too long for a code. Codes look like {EXAMPLE}."
+            ),
+        ],
+    )

@@ -17,8 +17,28 @@ from markupsafe import Markup
 from app.site.budget import DEFAULT_SECONDS, check_shape, within
 from app.site.linear_links import LinearLinks
 
-TAGS = frozenset({"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote",
-                  "code", "pre", "h2", "h3", "h4", "hr", "abbr"})
+TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "code",
+        "pre",
+        "h2",
+        "h3",
+        "h4",
+        "hr",
+        "abbr",
+    }
+)
 ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 MAX_INTRO = 20_000
@@ -35,9 +55,18 @@ def render_intro(text: str, seconds: float = DEFAULT_SECONDS) -> Markup:
     """The sanitized HTML of a Markdown introduction (headings start at level 2). Raises
     :class:`~app.site.errors.OverBudget` when it is over the render budget of ``seconds``."""
     check_intro(text)
-    html = within(seconds, lambda: markdown.markdown(
-        text[:MAX_INTRO], extensions=["sane_lists", LinearLinks()], output_format="html"))
+    html = within(
+        seconds,
+        lambda: markdown.markdown(
+            text[:MAX_INTRO], extensions=["sane_lists", LinearLinks()], output_format="html"
+        ),
+    )
     html = html.replace("<h1", "<h2").replace("</h1>", "</h2>")  # the page's title is the h1
-    clean = nh3.clean(html, tags=set(TAGS), attributes={k: set(v) for k, v in ATTRIBUTES.items()},
-                      url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer")
+    clean = nh3.clean(
+        html,
+        tags=set(TAGS),
+        attributes={k: set(v) for k, v in ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer",
+    )
     return Markup(clean)  # noqa: S704 - sanitized by nh3 against the allow-list above

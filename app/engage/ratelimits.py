@@ -32,6 +32,7 @@ def member_key() -> str:
 
 def redeem_limits(view: F) -> F:
     limited = limiter.limit(_per_ip, scope="redeem-ip", methods=["POST"])(view)
-    limited = limiter.limit(_per_member, scope="redeem-member", key_func=member_key,
-                            methods=["POST"])(limited)
+    limited = limiter.limit(
+        _per_member, scope="redeem-member", key_func=member_key, methods=["POST"]
+    )(limited)
     return limited  # type: ignore[return-value]

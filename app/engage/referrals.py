@@ -75,24 +75,34 @@ def attach(member_id: int, arrived_via: str | None, now: datetime) -> bool:
     referrer_id = referrer_of(arrived_via.removeprefix(ARRIVAL_PREFIX))
     if referrer_id is None or referrer_id == member_id:
         return False
-    loop = db.session.scalar(select(Referral.id).where(Referral.referrer_id == member_id,
-                                                       Referral.referred_id == referrer_id))
+    loop = db.session.scalar(
+        select(Referral.id).where(
+            Referral.referrer_id == member_id, Referral.referred_id == referrer_id
+        )
+    )
     if loop is not None:
         return False
     try:
         with db.session.begin_nested():
-            db.session.add(Referral(referrer_id=referrer_id, referred_id=member_id,
-                                    state="pending", created_at=now))
+            db.session.add(
+                Referral(
+                    referrer_id=referrer_id, referred_id=member_id, state="pending", created_at=now
+                )
+            )
     except IntegrityError:
         return False  # already referred
     return True
 
 
 def credited_count(referrer_id: int) -> int:
-    return int(db.session.scalar(
-        select(func.count()).select_from(Referral)
-        .where(Referral.referrer_id == referrer_id, Referral.state == "credited")
-    ) or 0)
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.referrer_id == referrer_id, Referral.state == "credited")
+        )
+        or 0
+    )
 
 
 def settle(member_id: int, now: datetime) -> str | None:
@@ -102,12 +112,16 @@ def settle(member_id: int, now: datetime) -> str | None:
     settle. The referrer's link row is locked first, so concurrent verifications of several
     friends never credit more than the cap.
     """
-    referral = db.session.scalar(select(Referral).where(Referral.referred_id == member_id,
-                                                        Referral.state == "pending"))
+    referral = db.session.scalar(
+        select(Referral).where(Referral.referred_id == member_id, Referral.state == "pending")
+    )
     if referral is None:
         return None
-    db.session.execute(select(ReferralLink.member_id)
-                       .where(ReferralLink.member_id == referral.referrer_id).with_for_update())
+    db.session.execute(
+        select(ReferralLink.member_id)
+        .where(ReferralLink.member_id == referral.referrer_id)
+        .with_for_update()
+    )
     cap = int(current_app.config["REFERRAL_CAP"])
     if credited_count(referral.referrer_id) >= cap:
         referral.state = "capped"
@@ -138,24 +152,38 @@ class ReferralSummary:
 def summary(member_id: int) -> ReferralSummary:
     """The member's link code (None until :func:`ensure_link`) and how their referrals stand."""
     code = link_code(member_id)
-    rows = db.session.execute(select(Referral.state, func.count())
-                              .where(Referral.referrer_id == member_id)
-                              .group_by(Referral.state)).all()
+    rows = db.session.execute(
+        select(Referral.state, func.count())
+        .where(Referral.referrer_id == member_id)
+        .group_by(Referral.state)
+    ).all()
     counts = {state: int(count) for state, count in rows}
-    return ReferralSummary(code, counts.get("credited", 0), counts.get("pending", 0),
-                           counts.get("capped", 0), int(current_app.config["REFERRAL_CAP"]))
+    return ReferralSummary(
+        code,
+        counts.get("credited", 0),
+        counts.get("pending", 0),
+        counts.get("capped", 0),
+        int(current_app.config["REFERRAL_CAP"]),
+    )
 
 
 def referrals_of(member_id: int) -> dict[str, Any]:
     """A member's referral data for their export (friends appear without their identity)."""
     own = db.session.scalar(select(Referral).where(Referral.referred_id == member_id))
-    friends = db.session.scalars(select(Referral).where(Referral.referrer_id == member_id)
-                                 .order_by(Referral.created_at))
+    friends = db.session.scalars(
+        select(Referral).where(Referral.referrer_id == member_id).order_by(Referral.created_at)
+    )
     return {
         "link_code": link_code(member_id),
-        "joined_through_a_referral": None if own is None else {
-            "state": own.state, "at": own.created_at.isoformat()},
-        "friends": [{"state": r.state, "joined_at": r.created_at.isoformat(),
-                     "settled_at": r.settled_at.isoformat() if r.settled_at else None}
-                    for r in friends],
+        "joined_through_a_referral": None
+        if own is None
+        else {"state": own.state, "at": own.created_at.isoformat()},
+        "friends": [
+            {
+                "state": r.state,
+                "joined_at": r.created_at.isoformat(),
+                "settled_at": r.settled_at.isoformat() if r.settled_at else None,
+            }
+            for r in friends
+        ],
     }

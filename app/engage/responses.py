@@ -110,8 +110,13 @@ def clean_answer(question: Question, raw: Sequence[str]) -> Answer:
     else:
         answer = _clean_number(question, values)
     if answer is None and question.required:
-        raise ValueError({"single": "Choose an answer.", "multi": "Choose at least one answer.",
-                          "text": "Write an answer."}.get(question.type, "Choose a number."))
+        raise ValueError(
+            {
+                "single": "Choose an answer.",
+                "multi": "Choose at least one answer.",
+                "text": "Write an answer.",
+            }.get(question.type, "Choose a number.")
+        )
     return answer
 
 
@@ -161,12 +166,16 @@ def check_open(survey: Survey, now: datetime) -> None:
 
 
 def response_of(member_id: int, slug: str) -> SurveyResponse | None:
-    return db.session.scalar(select(SurveyResponse).where(SurveyResponse.member_id == member_id,
-                                                          SurveyResponse.survey == slug))
+    return db.session.scalar(
+        select(SurveyResponse).where(
+            SurveyResponse.member_id == member_id, SurveyResponse.survey == slug
+        )
+    )
 
 
-def submit_response(member_id: int, survey: Survey, submitted: Submitted,
-                    now: datetime) -> SurveyResponse:
+def submit_response(
+    member_id: int, survey: Survey, submitted: Submitted, now: datetime
+) -> SurveyResponse:
     """Check and store a member's answers, and record ``survey:<slug>``; the caller commits.
 
     Raises :class:`SurveyClosed`, :class:`AlreadyAnswered` or :class:`InvalidAnswers`; nothing
@@ -176,8 +185,13 @@ def submit_response(member_id: int, survey: Survey, submitted: Submitted,
     answers = clean_answers(survey, submitted)
     if response_of(member_id, survey.slug) is not None:
         raise AlreadyAnswered("You already answered this survey. Thank you!")
-    response = SurveyResponse(member_id=member_id, survey=survey.slug, version=survey.version,
-                              answers=answers, submitted_at=now)
+    response = SurveyResponse(
+        member_id=member_id,
+        survey=survey.slug,
+        version=survey.version,
+        answers=answers,
+        submitted_at=now,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(response)
@@ -189,21 +203,35 @@ def submit_response(member_id: int, survey: Survey, submitted: Submitted,
 
 def responses_for(slug: str) -> Iterator[SurveyResponse]:
     """Every response to ``slug``, oldest first, read in batches."""
-    query = (select(SurveyResponse).where(SurveyResponse.survey == slug)
-             .order_by(SurveyResponse.submitted_at, SurveyResponse.id)
-             .execution_options(yield_per=500))
+    query = (
+        select(SurveyResponse)
+        .where(SurveyResponse.survey == slug)
+        .order_by(SurveyResponse.submitted_at, SurveyResponse.id)
+        .execution_options(yield_per=500)
+    )
     yield from db.session.scalars(query)
 
 
 def response_counts() -> dict[str, int]:
-    rows = db.session.execute(select(SurveyResponse.survey, func.count())
-                              .group_by(SurveyResponse.survey)).all()
+    rows = db.session.execute(
+        select(SurveyResponse.survey, func.count()).group_by(SurveyResponse.survey)
+    ).all()
     return {slug: int(count) for slug, count in rows}
 
 
 def responses_of(member_id: int) -> list[dict[str, Any]]:
     """A member's responses for their data export."""
-    rows = db.session.scalars(select(SurveyResponse).where(SurveyResponse.member_id == member_id)
-                              .order_by(SurveyResponse.submitted_at))
-    return [{"survey": r.survey, "version": r.version, "answers": r.answers,
-             "submitted_at": r.submitted_at.isoformat()} for r in rows]
+    rows = db.session.scalars(
+        select(SurveyResponse)
+        .where(SurveyResponse.member_id == member_id)
+        .order_by(SurveyResponse.submitted_at)
+    )
+    return [
+        {
+            "survey": r.survey,
+            "version": r.version,
+            "answers": r.answers,
+            "submitted_at": r.submitted_at.isoformat(),
+        }
+        for r in rows
+    ]

@@ -19,8 +19,13 @@ from app.engage.surveys import Question, Survey
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 LATEST_TEXTS = 50
-NPS_TONES = {**dict.fromkeys(range(0, 7), "detractor"), 7: "passive", 8: "passive",
-             9: "promoter", 10: "promoter"}
+NPS_TONES = {
+    **dict.fromkeys(range(0, 7), "detractor"),
+    7: "passive",
+    8: "passive",
+    9: "promoter",
+    10: "promoter",
+}
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,16 @@ def _counts(question: Question, tally: Counter[str], answered: int) -> list[Opti
     else:
         offered = list(question.options)
     retired = sorted(label for label in tally if label not in offered)
-    return [OptionCount(label, tally[label], tally[label] / answered if answered else 0.0,
-                        _tone(question, label), retired=label in retired)
-            for label in offered + retired]
+    return [
+        OptionCount(
+            label,
+            tally[label],
+            tally[label] / answered if answered else 0.0,
+            _tone(question, label),
+            retired=label in retired,
+        )
+        for label in offered + retired
+    ]
 
 
 def _score(question: Question, numbers: list[int], result: QuestionResult) -> None:
@@ -143,5 +155,11 @@ def export_csv(survey: Survey) -> Iterator[str]:
 
     yield row(["response", "submitted_at", "version", *(q.id for q in survey.questions)])
     for response in responses_for(survey.slug):
-        yield row([str(response.id), response.submitted_at.isoformat(), response.version[:12],
-                   *(_cell(response.answers.get(q.id)) for q in survey.questions)])
+        yield row(
+            [
+                str(response.id),
+                response.submitted_at.isoformat(),
+                response.version[:12],
+                *(_cell(response.answers.get(q.id)) for q in survey.questions),
+            ]
+        )

@@ -28,8 +28,9 @@ class SurveyShelf:
     def listed(self) -> list[Survey]:
         """Surveys by opening date, newest first."""
         epoch = datetime.min.replace(tzinfo=UTC)
-        return sorted(self.surveys.values(), key=lambda s: (s.opens_at or epoch, s.slug),
-                      reverse=True)
+        return sorted(
+            self.surveys.values(), key=lambda s: (s.opens_at or epoch, s.slug), reverse=True
+        )
 
 
 def load_shelf(paths: Iterable[Path]) -> SurveyShelf:

@@ -60,9 +60,13 @@ MAX_DESCRIPTION = 300
 CONSENT_TYPE = re.compile(r"consent|opt.?in|subscri|permission|newsletter", re.IGNORECASE)
 CONSENT_LABEL = re.compile(
     r"\b(consent|opt[- ]?in)\b|\b(may|can|could) we (e-?mail|contact|message|send|notify|call|"
-    r"text|write to)\b", re.IGNORECASE)
-CONSENT_MESSAGE = ("a survey never asks for consent: remove this question and offer the scope "
-                   "on its own (a call to action such as 'scope:newsletter')")
+    r"text|write to)\b",
+    re.IGNORECASE,
+)
+CONSENT_MESSAGE = (
+    "a survey never asks for consent: remove this question and offer the scope "
+    "on its own (a call to action such as 'scope:newsletter')"
+)
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,14 @@ class _Problems:
         self.found.append(SourceError(self.source.path, line_of(self.lines, where), message))
 
 
-def _text(meta: dict[str, Any], key: str, limit: int, problems: _Problems,
-          where: tuple[str | int, ...], required: bool = True) -> str:
+def _text(
+    meta: dict[str, Any],
+    key: str,
+    limit: int,
+    problems: _Problems,
+    where: tuple[str | int, ...],
+    required: bool = True,
+) -> str:
     value = meta.get(key)
     if value is None:
         if required:
@@ -143,8 +153,9 @@ def parse_moment(value: object, end_of_day: bool = False) -> datetime:
     Date-times without a zone are taken as UTC.
     """
     if not isinstance(value, str):
-        raise ValueError("must be a date such as 2026-11-01 or a date-time such as "
-                         "2026-11-01T09:00:00Z")
+        raise ValueError(
+            "must be a date such as 2026-11-01 or a date-time such as 2026-11-01T09:00:00Z"
+        )
     text = value.strip()
     try:
         if len(text) == 10:
@@ -153,8 +164,9 @@ def parse_moment(value: object, end_of_day: bool = False) -> datetime:
             return moment + timedelta(days=1) if end_of_day else moment
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date such as 2026-11-01 or a date-time such as "
-                         "2026-11-01T09:00:00Z") from None
+        raise ValueError(
+            f"{text!r} is not a date such as 2026-11-01 or a date-time such as 2026-11-01T09:00:00Z"
+        ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -168,16 +180,18 @@ def _moment(meta: dict[str, Any], key: str, problems: _Problems) -> datetime | N
         return None
 
 
-def _options(item: dict[str, Any], kind: str, problems: _Problems,
-             where: tuple[str | int, ...]) -> tuple[str, ...]:
+def _options(
+    item: dict[str, Any], kind: str, problems: _Problems, where: tuple[str | int, ...]
+) -> tuple[str, ...]:
     raw = item.get("options")
     if kind not in CHOICE_TYPES:
         if raw is not None:
             problems.add((*where, "options"), f"a {kind} question has no options")
         return ()
     if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_OPTIONS:
-        problems.add((*where, "options"), f"a {kind} question needs a list of 2 to "
-                                          f"{MAX_OPTIONS} options")
+        problems.add(
+            (*where, "options"), f"a {kind} question needs a list of 2 to {MAX_OPTIONS} options"
+        )
         return ()
     options: list[str] = []
     for index, option in enumerate(raw):
@@ -186,8 +200,9 @@ def _options(item: dict[str, Any], kind: str, problems: _Problems,
             continue
         text = str(option).strip()
         if not text or len(text) > MAX_OPTION:
-            problems.add((*where, "options", index),
-                         f"each option must be 1 to {MAX_OPTION} characters")
+            problems.add(
+                (*where, "options", index), f"each option must be 1 to {MAX_OPTION} characters"
+            )
         elif text in options:
             problems.add((*where, "options", index), f"option {text!r} is listed twice")
         else:
@@ -195,8 +210,9 @@ def _options(item: dict[str, Any], kind: str, problems: _Problems,
     return tuple(options)
 
 
-def _max_length(item: dict[str, Any], kind: str, problems: _Problems,
-                where: tuple[str | int, ...]) -> int | None:
+def _max_length(
+    item: dict[str, Any], kind: str, problems: _Problems, where: tuple[str | int, ...]
+) -> int | None:
     raw = item.get("max_length")
     if kind != "text":
         if raw is not None:
@@ -205,8 +221,9 @@ def _max_length(item: dict[str, Any], kind: str, problems: _Problems,
     if raw is None:
         return DEFAULT_MAX_LENGTH
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_TEXT_LENGTH:
-        problems.add((*where, "max_length"), f"max_length must be a whole number from 1 to "
-                                             f"{MAX_TEXT_LENGTH}")
+        problems.add(
+            (*where, "max_length"), f"max_length must be a whole number from 1 to {MAX_TEXT_LENGTH}"
+        )
         return DEFAULT_MAX_LENGTH
     return raw
 
@@ -217,12 +234,15 @@ def _question(item: object, index: int, seen: set[str], problems: _Problems) -> 
         problems.add(where, "each question must be a mapping with id, type and label")
         return None
     for key in sorted(set(item) - QUESTION_FIELDS):
-        problems.add((*where, key), f"unknown question field {key!r} (known: "
-                                    f"{', '.join(sorted(QUESTION_FIELDS))})")
+        problems.add(
+            (*where, key),
+            f"unknown question field {key!r} (known: {', '.join(sorted(QUESTION_FIELDS))})",
+        )
     question_id = item.get("id")
     if not isinstance(question_id, str) or not QUESTION_ID.match(question_id):
-        problems.add((*where, "id"), "id must start with a letter and use a-z, 0-9, - and _ "
-                                     "(at most 40)")
+        problems.add(
+            (*where, "id"), "id must start with a letter and use a-z, 0-9, - and _ (at most 40)"
+        )
         question_id = f"question-{index + 1}"
     elif question_id in seen:
         problems.add((*where, "id"), f"id {question_id!r} is used twice")
@@ -242,7 +262,10 @@ def _question(item: object, index: int, seen: set[str], problems: _Problems) -> 
         problems.add((*where, "required"), "required must be true or false")
         required = False
     return Question(
-        id=question_id, type=str(kind), label=label, required=required,
+        id=question_id,
+        type=str(kind),
+        label=label,
+        required=required,
         options=_options(item, str(kind), problems, where),
         max_length=_max_length(item, str(kind), problems, where),
         hint=_text(item, "hint", MAX_LABEL, problems, where, required=False),
@@ -252,15 +275,16 @@ def _question(item: object, index: int, seen: set[str], problems: _Problems) -> 
 def _questions(meta: dict[str, Any], problems: _Problems) -> tuple[Question, ...]:
     raw = meta.get("questions")
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_QUESTIONS:
-        problems.add(("questions",), f"questions must be a list of 1 to {MAX_QUESTIONS} "
-                                     "questions")
+        problems.add(("questions",), f"questions must be a list of 1 to {MAX_QUESTIONS} questions")
         return ()
     seen: set[str] = set()
     questions = [q for i, item in enumerate(raw) if (q := _question(item, i, seen, problems))]
     total = sum(q.max_length or 0 for q in questions)
     if total > MAX_TEXT_TOTAL:
-        problems.add(("questions",), f"the text questions allow {total} characters in all; "
-                                     f"keep it to {MAX_TEXT_TOTAL}")
+        problems.add(
+            ("questions",),
+            f"the text questions allow {total} characters in all; keep it to {MAX_TEXT_TOTAL}",
+        )
     return tuple(questions)
 
 
@@ -269,8 +293,10 @@ def survey_from_source(source: Source) -> tuple[Survey | None, list[SourceError]
     problems = _Problems(source)
     slug = source.path.stem
     if not SLUG.match(slug):
-        problems.add((), f"file name {source.path.name!r} must be a slug such as "
-                         "reader-2026.md (a-z, 0-9, -)")
+        problems.add(
+            (),
+            f"file name {source.path.name!r} must be a slug such as reader-2026.md (a-z, 0-9, -)",
+        )
     meta = source.meta
     for key in sorted(set(meta) - FIELDS):
         problems.add((key,), f"unknown field {key!r} (known: {', '.join(sorted(FIELDS))})")
@@ -287,9 +313,17 @@ def survey_from_source(source: Source) -> tuple[Survey | None, list[SourceError]
         problems.found.append(SourceOverBudget.of(source.path, source.body_line, exc))
     if problems.found:
         return None, problems.found
-    return Survey(slug=slug, title=title, description=description, questions=questions,
-                  intro=source.body, version=hashlib.sha256(source.raw).hexdigest(),
-                  path=source.path, opens_at=opens_at, closes_at=closes_at), []
+    return Survey(
+        slug=slug,
+        title=title,
+        description=description,
+        questions=questions,
+        intro=source.body,
+        version=hashlib.sha256(source.raw).hexdigest(),
+        path=source.path,
+        opens_at=opens_at,
+        closes_at=closes_at,
+    ), []
 
 
 def read_survey(path: Path) -> tuple[Survey | None, list[SourceError]]:

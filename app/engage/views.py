@@ -60,20 +60,33 @@ def _submitted(survey: Survey) -> dict[str, list[str]]:
 def surveys() -> str:
     now = clock.now()
     listed = [s for s in responses.shelf().listed() if s.state(now) != "upcoming"]
-    answered = ({s.slug for s in listed if responses.response_of(current_user.id, s.slug)}
-                if current_user.is_authenticated else set())
+    answered = (
+        {s.slug for s in listed if responses.response_of(current_user.id, s.slug)}
+        if current_user.is_authenticated
+        else set()
+    )
     return render_template("engage/surveys.html", surveys=listed, answered=answered, now=now)
 
 
-def _render_survey(survey: Survey, values: dict[str, list[str]], errors: dict[str, str],
-                   status: int = 200, problem: str | None = None) -> tuple[str, int]:
+def _render_survey(
+    survey: Survey,
+    values: dict[str, list[str]],
+    errors: dict[str, str],
+    status: int = 200,
+    problem: str | None = None,
+) -> tuple[str, int]:
     member_id = current_user.id if current_user.is_authenticated else None
     response = responses.response_of(member_id, survey.slug) if member_id else None
     page = render_template(
-        "engage/survey.html", survey=survey, form=SurveyForm(),
+        "engage/survey.html",
+        survey=survey,
+        form=SurveyForm(),
         intro=render_intro(survey.intro, current_app.config["RENDER_BUDGET_SECONDS"]),
-        values=values, errors=errors,
-        state=survey.state(clock.now()), response=response, problem=problem,
+        values=values,
+        errors=errors,
+        state=survey.state(clock.now()),
+        response=response,
+        problem=problem,
         kept=member_id is None and _carry_key(survey.slug) in session,
         rewards=outcomes.unlocked_by(survey.action, member_id),
     )
@@ -93,9 +106,16 @@ def survey(slug: str) -> Response | tuple[str, int]:
             responses.check_open(survey, now)
             values = responses.form_values(responses.clean_answers(survey, submitted))
             if not responses.fits_in_session(values):
-                return _render_survey(survey, submitted, {}, 400, problem=(
-                    "Your answers are too long to keep while you sign in. Sign in first, "
-                    "then answer."))
+                return _render_survey(
+                    survey,
+                    submitted,
+                    {},
+                    400,
+                    problem=(
+                        "Your answers are too long to keep while you sign in. Sign in first, "
+                        "then answer."
+                    ),
+                )
             session[key] = values
             return redirect(url_for(".survey", slug=slug, _anchor="keep"))
         responses.submit_response(current_user.id, survey, submitted, now)
@@ -117,17 +137,22 @@ def survey_thanks(slug: str) -> Response | str:
     response = responses.response_of(current_user.id, slug)
     if response is None:
         return redirect(url_for(".survey", slug=slug))
-    return _earned_page(survey.action, "Thank you for your answers",
-                        f"Your answers to “{survey.title}” are in.")
+    return _earned_page(
+        survey.action, "Thank you for your answers", f"Your answers to “{survey.title}” are in."
+    )
 
 
 def _earned_page(action: str, heading: str, lede: str) -> str:
     """What ``action`` earned the signed-in member; what it unlocks when that was theirs
     already."""
-    return render_template("engage/earned.html", heading=heading, lede=lede,
-                           earned=outcomes.earned_by(current_user.id, action),
-                           unlocks=outcomes.unlocked_by(action, current_user.id),
-                           rewards_url=outcomes.rewards_page_url())
+    return render_template(
+        "engage/earned.html",
+        heading=heading,
+        lede=lede,
+        earned=outcomes.earned_by(current_user.id, action),
+        unlocks=outcomes.unlocked_by(action, current_user.id),
+        rewards_url=outcomes.rewards_page_url(),
+    )
 
 
 # --- in-store codes --------------------------------------------------------------------------
@@ -136,8 +161,9 @@ def _earned_page(action: str, heading: str, lede: str) -> str:
 @bp.route("/redeem", methods=["GET", "POST"])
 @redeem_limits
 def redeem_code() -> Response | tuple[str, int]:
-    form = RedeemForm(code=request.args.get("code", "")[:codes.MAX_INPUT]
-                      or session.get(REDEEM_KEY, ""))
+    form = RedeemForm(
+        code=request.args.get("code", "")[: codes.MAX_INPUT] or session.get(REDEEM_KEY, "")
+    )
     status = 200
     if form.validate_on_submit():
         try:
@@ -183,4 +209,3 @@ def referral_landing(code: str) -> tuple[str, int]:
     else:
         session[ARRIVED_VIA_KEY] = referrals.arrival_mark(code)
     return render_template("engage/referral.html", **context), 200
-

@@ -39,8 +39,7 @@ class DeliveryFailed(MailError):
     """``temporary``: a retry can help. ``recipient_refused``: the server refused the
     recipient's address itself (a hard bounce when not temporary)."""
 
-    def __init__(self, message: str, *, temporary: bool, recipient_refused: bool = False
-                 ) -> None:
+    def __init__(self, message: str, *, temporary: bool, recipient_refused: bool = False) -> None:
         super().__init__(message)
         self.temporary = temporary
         self.recipient_refused = recipient_refused
@@ -140,9 +139,7 @@ def build(message: Message, sender: str, now: datetime) -> EmailMessage:
     mail["Subject"] = clean_header("Subject", message.subject)
     mail["Date"] = format_datetime(now)
     domain = sender_address.rsplit("@", 1)[-1]
-    mail["Message-ID"] = clean_header(
-        "Message-ID", message.message_id or make_msgid(domain=domain)
-    )
+    mail["Message-ID"] = clean_header("Message-ID", message.message_id or make_msgid(domain=domain))
     for name, value in message.headers.items():
         mail[clean_header("header name", name)] = clean_header(name, value)
     for name, value in mail.items():  # as the email package parsed them: what it will write
@@ -152,7 +149,10 @@ def build(message: Message, sender: str, now: datetime) -> EmailMessage:
         mail.add_alternative(message.html, subtype="html")
     for attachment in message.attachments:
         maintype, _, subtype = attachment.mimetype.partition("/")
-        mail.add_attachment(attachment.content, maintype=maintype,
-                            subtype=subtype or "octet-stream",
-                            filename=clean_header("filename", attachment.filename))
+        mail.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=clean_header("filename", attachment.filename),
+        )
     return mail

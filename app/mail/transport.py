@@ -33,8 +33,9 @@ class Transport(Protocol):
         """Deliver ``mail`` or raise :class:`DeliveryFailed`. ``envelope_from`` is the SMTP
         envelope sender (where bounces go); None uses the mail's ``From`` address."""
 
-    def send_bytes(self, data: bytes, *, envelope_from: str, to: str, message_id: str,
-                   eight_bit: bool = False) -> None:
+    def send_bytes(
+        self, data: bytes, *, envelope_from: str, to: str, message_id: str, eight_bit: bool = False
+    ) -> None:
         """Deliver ``data``, a whole message with CRLF line ends, to ``to``; ``eight_bit``
         says it holds 8-bit text (declared as ``BODY=8BITMIME`` where the server offers it).
         Raises as :meth:`send`."""
@@ -53,15 +54,20 @@ class FolderTransport:
     def send(self, mail: EmailMessage, envelope_from: str | None = None) -> None:
         message_id = str(mail["Message-ID"]).strip("<>")
         # A mailbox records the envelope sender as Return-Path; the folder does the same.
-        return_path = (f"Return-Path: <{envelope_from}>{mail.policy.linesep}".encode()
-                       if envelope_from else b"")
+        return_path = (
+            f"Return-Path: <{envelope_from}>{mail.policy.linesep}".encode()
+            if envelope_from
+            else b""
+        )
         target = self._write(message_id, return_path + mail.as_bytes())
         log.info("mail to=%s subject=%r file=%s", mail["To"], str(mail["Subject"]), target)
 
-    def send_bytes(self, data: bytes, *, envelope_from: str, to: str, message_id: str,
-                   eight_bit: bool = False) -> None:
-        target = self._write(message_id.strip("<>"),
-                             f"Return-Path: <{envelope_from}>\r\n".encode() + data)
+    def send_bytes(
+        self, data: bytes, *, envelope_from: str, to: str, message_id: str, eight_bit: bool = False
+    ) -> None:
+        target = self._write(
+            message_id.strip("<>"), f"Return-Path: <{envelope_from}>\r\n".encode() + data
+        )
         log.info("mail to=%s id=%s file=%s", to, message_id, target)
 
     def _write(self, message_id: str, data: bytes) -> Path:
@@ -112,8 +118,9 @@ class SMTPTransport:
         self._submit(lambda smtp: smtp.send_message(mail, from_addr=envelope_from))
         log.info("mail to=%s subject=%r via=%s", mail["To"], str(mail["Subject"]), self.host)
 
-    def send_bytes(self, data: bytes, *, envelope_from: str, to: str, message_id: str,
-                   eight_bit: bool = False) -> None:
+    def send_bytes(
+        self, data: bytes, *, envelope_from: str, to: str, message_id: str, eight_bit: bool = False
+    ) -> None:
         def submit(smtp: smtplib.SMTP) -> None:
             options = ["BODY=8BITMIME"] if eight_bit and smtp.has_extn("8bitmime") else []
             smtp.sendmail(envelope_from, [to], data, mail_options=options)
@@ -137,10 +144,16 @@ class SMTPTransport:
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
                 raise DeliveryFailed(
-                    f"recipient refused: {codes}", temporary=all(400 <= c < 500 for c in codes),
-                    recipient_refused=True) from exc
-            except (smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError,
-                    smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
+                    f"recipient refused: {codes}",
+                    temporary=all(400 <= c < 500 for c in codes),
+                    recipient_refused=True,
+                ) from exc
+            except (
+                smtplib.SMTPSenderRefused,
+                smtplib.SMTPAuthenticationError,
+                smtplib.SMTPConnectError,
+                smtplib.SMTPHeloError,
+            ) as exc:
                 self.close()
                 raise RelayUnavailable(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
             except smtplib.SMTPResponseException as exc:

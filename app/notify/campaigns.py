@@ -65,8 +65,10 @@ def check_draft(draft: Draft) -> Scope:
     if scope is None:
         raise CampaignError(f"There is no scope {draft.scope!r} in content/scopes.toml.")
     if draft.kind not in KINDS:
-        raise CampaignError(f"A campaign is editorial or promotional, not {draft.kind[:40]!r}: "
-                            "every campaign passes the whole gate.")
+        raise CampaignError(
+            f"A campaign is editorial or promotional, not {draft.kind[:40]!r}: "
+            "every campaign passes the whole gate."
+        )
     if not draft.channels:
         raise CampaignError("Choose at least one channel.")
     for channel in draft.channels:
@@ -77,14 +79,24 @@ def check_draft(draft: Draft) -> Scope:
     return scope
 
 
-def create_campaign(draft: Draft, author_id: int | None, now: datetime,
-                    source_post: str | None = None) -> Campaign:
+def create_campaign(
+    draft: Draft, author_id: int | None, now: datetime, source_post: str | None = None
+) -> Campaign:
     """Save a new draft. Raises :class:`CampaignError`. The caller commits."""
     scope = check_draft(draft)
-    campaign = Campaign(title=draft.title.strip(), body=draft.body, scope=draft.scope,
-                        kind=draft.kind, channels=",".join(draft.channels), state="draft",
-                        created_by=author_id, created_at=now, updated_at=now,
-                        source_post=source_post, promise_hash=promise_hash(scope))
+    campaign = Campaign(
+        title=draft.title.strip(),
+        body=draft.body,
+        scope=draft.scope,
+        kind=draft.kind,
+        channels=",".join(draft.channels),
+        state="draft",
+        created_by=author_id,
+        created_at=now,
+        updated_at=now,
+        source_post=source_post,
+        promise_hash=promise_hash(scope),
+    )
     db.session.add(campaign)
     db.session.flush()
     return campaign
@@ -112,7 +124,8 @@ def check_promise(campaign: Campaign, scope: Scope) -> None:
         raise CampaignError(
             f"The promise of {scope.title} changed since this campaign was saved (it now "
             f"reads: {scope.promise}). Open the campaign, check that it still fits, and save "
-            "it again before sending.")
+            "it again before sending."
+        )
 
 
 def get_campaign(campaign_id: int) -> Campaign | None:
@@ -120,8 +133,11 @@ def get_campaign(campaign_id: int) -> Campaign | None:
 
 
 def campaigns(limit: int = 200) -> list[Campaign]:
-    return list(db.session.scalars(
-        select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit)
+        )
+    )
 
 
 def schedule(campaign: Campaign, at: datetime, now: datetime) -> None:
@@ -133,35 +149,56 @@ def schedule(campaign: Campaign, at: datetime, now: datetime) -> None:
     campaign.state, campaign.send_at, campaign.updated_at = "scheduled", at, now
 
 
-def send_now(campaign: Campaign, now: datetime,
-             progress: outbox.Progress | None = None) -> dict[str, int]:
+def send_now(
+    campaign: Campaign, now: datetime, progress: outbox.Progress | None = None
+) -> dict[str, int]:
     """Fill the outbox for ``campaign`` now; the worker delivers. Returns the audience per
     channel. Raises :class:`CampaignError`. The caller commits."""
     if campaign.state not in EDITABLE:
         raise CampaignError(f"This campaign is {campaign.state}; it cannot be sent again.")
-    scope = check_draft(Draft(campaign.title, campaign.body, campaign.scope, campaign.kind,
-                              tuple(campaign.channel_list)))
+    scope = check_draft(
+        Draft(
+            campaign.title,
+            campaign.body,
+            campaign.scope,
+            campaign.kind,
+            tuple(campaign.channel_list),
+        )
+    )
     check_promise(campaign, scope)
     campaign.state, campaign.enqueued_at, campaign.updated_at = "sending", now, now
     campaign.send_at = campaign.send_at or now
     db.session.flush()
     counts = preview_audience(scope, campaign.channel_list, now, campaign.ref)
-    sizes = outbox.fill_outbox(campaign, scope, now, progress,
-                               {channel: preview.members for channel, preview in counts.items()})
-    campaign.audience = json.dumps({
-        channel: {"eligible": sizes.get(channel, 0),
-                  "excluded": counts[channel].excluded,
-                  "deferred": counts[channel].deferred}
-        for channel in campaign.channel_list
-    }, sort_keys=True)
+    sizes = outbox.fill_outbox(
+        campaign,
+        scope,
+        now,
+        progress,
+        {channel: preview.members for channel, preview in counts.items()},
+    )
+    campaign.audience = json.dumps(
+        {
+            channel: {
+                "eligible": sizes.get(channel, 0),
+                "excluded": counts[channel].excluded,
+                "deferred": counts[channel].deferred,
+            }
+            for channel in campaign.channel_list
+        },
+        sort_keys=True,
+    )
     return sizes
 
 
 def start_due(now: datetime) -> list[int]:
     """Send every scheduled campaign whose time came; returns their ids. Commits each."""
     started = []
-    query = select(Campaign).where(Campaign.state == "scheduled", Campaign.send_at <= now) \
+    query = (
+        select(Campaign)
+        .where(Campaign.state == "scheduled", Campaign.send_at <= now)
         .order_by(Campaign.send_at)
+    )
     if db.dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for campaign in list(db.session.scalars(query)):

@@ -115,5 +115,6 @@ def open_channels() -> dict[str, Channel]:
         "inbox": InboxChannel(),
         "email": EmailChannel(transport, current_app.config["MAIL_FROM"]),
         "webhook": WebhookChannel(
-            allow_loopback=bool(current_app.config["WEBHOOK_ALLOW_LOOPBACK"])),
+            allow_loopback=bool(current_app.config["WEBHOOK_ALLOW_LOOPBACK"])
+        ),
     }

@@ -33,8 +33,10 @@ def send_command(campaign_id: int) -> None:
     campaign = get_campaign(campaign_id)
     if campaign is None:
         raise click.ClickException(f"there is no campaign {campaign_id}")
-    with click.progressbar(length=0, label=f"queueing campaign {campaign_id}",
-                           show_pos=True) as bar:
+    with click.progressbar(
+        length=0, label=f"queueing campaign {campaign_id}", show_pos=True
+    ) as bar:
+
         def advance(count: int) -> None:
             bar.length = (bar.length or 0) + count
             bar.update(count)
@@ -47,14 +49,20 @@ def send_command(campaign_id: int) -> None:
         db.session.commit()
     for channel, size in sizes.items():
         click.echo(f"{channel}: {size} deliveries queued")
-    click.echo(f"campaign {campaign_id} is sending; run `flask --app app notify worker` "
-               "if no worker is running")
+    click.echo(
+        f"campaign {campaign_id} is sending; run `flask --app app notify worker` "
+        "if no worker is running"
+    )
 
 
 @notify_cli.command("worker")
 @click.option("--once", is_flag=True, help="Stop when nothing is due instead of waiting.")
-@click.option("--batch", type=click.IntRange(1, 10_000), default=None,
-              help="Deliveries to claim at once (default: NOTIFY_BATCH).")
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="Deliveries to claim at once (default: NOTIFY_BATCH).",
+)
 @with_appcontext
 def worker_command(once: bool, batch: int | None) -> None:
     """Deliver due messages: claim a batch with a lease, re-run the gate, send, record.
@@ -82,24 +90,39 @@ def status_command() -> None:
     from app.notify.models import Campaign, Delivery
 
     for state, count in db.session.execute(
-            select(Delivery.state, func.count()).group_by(Delivery.state).order_by(Delivery.state)):
+        select(Delivery.state, func.count()).group_by(Delivery.state).order_by(Delivery.state)
+    ):
         click.echo(f"{state}: {count}")
     for campaign in db.session.scalars(select(Campaign).where(Campaign.state == "sending")):
-        click.echo(f"campaign {campaign.id} {campaign.title!r}: "
-                   f"{outbox.waiting_count(campaign.id)} waiting")
+        click.echo(
+            f"campaign {campaign.id} {campaign.title!r}: "
+            f"{outbox.waiting_count(campaign.id)} waiting"
+        )
 
 
 @notify_cli.command("bounces")
-@click.option("--listen", metavar="HOST:PORT",
-              help="Listen for returned mail over SMTP on this address (127.0.0.1:2525).")
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    help="Listen for returned mail over SMTP on this address (127.0.0.1:2525).",
+)
 @click.option("--lmtp", is_flag=True, help="With --listen: speak LMTP instead of SMTP.")
-@click.option("--maildir", type=click.Path(file_okay=False, path_type=Path),
-              help="Take the returned mail a mail server delivered into this Maildir.")
-@click.option("--poll", type=click.FloatRange(1, 86_400), default=None, metavar="SECONDS",
-              help="With --maildir: look again every SECONDS until stopped.")
+@click.option(
+    "--maildir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Take the returned mail a mail server delivered into this Maildir.",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(1, 86_400),
+    default=None,
+    metavar="SECONDS",
+    help="With --maildir: look again every SECONDS until stopped.",
+)
 @with_appcontext
-def bounces_command(listen: str | None, lmtp: bool, maildir: Path | None,
-                    poll: float | None) -> None:
+def bounces_command(
+    listen: str | None, lmtp: bool, maildir: Path | None, poll: float | None
+) -> None:
     """Take bounces and complaints: an SMTP/LMTP listener for bounces+*@NOTIFY_BOUNCE_DOMAIN
     (--listen HOST:PORT [--lmtp]), or a Maildir a mail server delivers them to (--maildir PATH
     [--poll SECONDS]). Hard bounces and complaints suppress the address; soft bounces count.
@@ -124,8 +147,13 @@ def bounces_command(listen: str | None, lmtp: bool, maildir: Path | None,
     click.echo(f"bounces: {summary or 'nothing'}")
 
 
-def _take_bounces(address: tuple[str, int] | None, lmtp: bool, maildir: Path | None,
-                  poll: float | None, stopping: threading.Event) -> Counter[str]:
+def _take_bounces(
+    address: tuple[str, int] | None,
+    lmtp: bool,
+    maildir: Path | None,
+    poll: float | None,
+    stopping: threading.Event,
+) -> Counter[str]:
     from flask import current_app
 
     from app.notify.bounces.maildir import NotAMaildir, take_maildir
@@ -135,14 +163,20 @@ def _take_bounces(address: tuple[str, int] | None, lmtp: bool, maildir: Path | N
         from app.notify.bounces.listener import BounceListener
 
         host, port = address
-        listener = BounceListener(current_app._get_current_object(),  # type: ignore[attr-defined]
-                                  host, port, lmtp=lmtp)
+        listener = BounceListener(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            host,
+            port,
+            lmtp=lmtp,
+        )
         try:
             listener.start()
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
-        click.echo(f"taking bounces for bounces+*@{listener.domain} on {host}:{port} "
-                   f"({'LMTP' if lmtp else 'SMTP'})")
+        click.echo(
+            f"taking bounces for bounces+*@{listener.domain} on {host}:{port} "
+            f"({'LMTP' if lmtp else 'SMTP'})"
+        )
         while not stopping.wait(1.0):
             pass
         listener.stop()
@@ -163,6 +197,7 @@ def _host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     host = host.strip("[]")
     if not host or not port.isdigit() or not 0 < int(port) < 65_536:
-        raise click.BadParameter(f"expected HOST:PORT such as 127.0.0.1:2525, got {text!r}",
-                                 param_hint="--listen")
+        raise click.BadParameter(
+            f"expected HOST:PORT such as 127.0.0.1:2525, got {text!r}", param_hint="--listen"
+        )
     return host, int(port)

@@ -35,8 +35,14 @@ def _clean(body: str) -> str:
 def reply(delivery: Delivery, body: str, now: datetime) -> Reply:
     """The member replies to the message. Raises :class:`ConversationError`. The caller
     commits."""
-    message = Reply(campaign_id=delivery.campaign_id, member_id=delivery.member_id,
-                    delivery_id=delivery.id, author="member", body=_clean(body), at=now)
+    message = Reply(
+        campaign_id=delivery.campaign_id,
+        member_id=delivery.member_id,
+        delivery_id=delivery.id,
+        author="member",
+        body=_clean(body),
+        at=now,
+    )
     db.session.add(message)
     if delivery.replied_at is None:
         delivery.replied_at = now
@@ -45,27 +51,40 @@ def reply(delivery: Delivery, body: str, now: datetime) -> Reply:
     return message
 
 
-def answer(campaign_id: int, member_id: int, marketer_id: int, body: str,
-           now: datetime) -> Reply:
+def answer(campaign_id: int, member_id: int, marketer_id: int, body: str, now: datetime) -> Reply:
     """A marketer answers the member's conversation about the campaign. Raises
     :class:`ConversationError` when the member never replied (marketers answer, they do not
     start conversations here). The caller commits."""
-    started = db.session.scalar(select(Reply.id).where(
-        Reply.campaign_id == campaign_id, Reply.member_id == member_id,
-        Reply.author == "member").limit(1))
+    started = db.session.scalar(
+        select(Reply.id)
+        .where(
+            Reply.campaign_id == campaign_id, Reply.member_id == member_id, Reply.author == "member"
+        )
+        .limit(1)
+    )
     if started is None:
         raise ConversationError("This member has not written about this campaign.")
-    message = Reply(campaign_id=campaign_id, member_id=member_id, author="marketer",
-                    author_id=marketer_id, body=_clean(body), at=now)
+    message = Reply(
+        campaign_id=campaign_id,
+        member_id=member_id,
+        author="marketer",
+        author_id=marketer_id,
+        body=_clean(body),
+        at=now,
+    )
     db.session.add(message)
     db.session.flush()
     return message
 
 
 def thread(campaign_id: int, member_id: int) -> list[Reply]:
-    return list(db.session.scalars(
-        select(Reply).where(Reply.campaign_id == campaign_id, Reply.member_id == member_id)
-        .order_by(Reply.at, Reply.id)))
+    return list(
+        db.session.scalars(
+            select(Reply)
+            .where(Reply.campaign_id == campaign_id, Reply.member_id == member_id)
+            .order_by(Reply.at, Reply.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -82,10 +101,14 @@ class ThreadSummary:
 
 def threads(campaign_id: int | None = None, limit: int = 200) -> list[ThreadSummary]:
     """Conversations, the most recent first, optionally of one campaign."""
-    query = (select(Reply.campaign_id, Reply.member_id, func.count(), func.max(Reply.at),
-                    func.max(Reply.id))
-             .group_by(Reply.campaign_id, Reply.member_id)
-             .order_by(func.max(Reply.at).desc()).limit(limit))
+    query = (
+        select(
+            Reply.campaign_id, Reply.member_id, func.count(), func.max(Reply.at), func.max(Reply.id)
+        )
+        .group_by(Reply.campaign_id, Reply.member_id)
+        .order_by(func.max(Reply.at).desc())
+        .limit(limit)
+    )
     if campaign_id is not None:
         query = query.where(Reply.campaign_id == campaign_id)
     found = []
@@ -95,6 +118,16 @@ def threads(campaign_id: int | None = None, limit: int = 200) -> list[ThreadSumm
         what = db.session.get(Campaign, campaign)
         if last is None or who is None or what is None:
             continue
-        found.append(ThreadSummary(campaign, what.title, member, who.email, who.name, count,
-                                   last_at, last.author == "member"))
+        found.append(
+            ThreadSummary(
+                campaign,
+                what.title,
+                member,
+                who.email,
+                who.name,
+                count,
+                last_at,
+                last.author == "member",
+            )
+        )
     return found

@@ -38,8 +38,11 @@ def draft_from_posts(now: datetime) -> list[int]:
     posts = [p for p in public_posts(now) if p.meta.notify]
     if not posts:
         return []
-    known = set(db.session.scalars(select(Campaign.source_post).where(
-        Campaign.source_post.in_([p.slug for p in posts]))))
+    known = set(
+        db.session.scalars(
+            select(Campaign.source_post).where(Campaign.source_post.in_([p.slug for p in posts]))
+        )
+    )
     created = []
     for post in posts:
         if post.slug in known:

@@ -46,15 +46,31 @@ class EmailChannel:
         """The mail of ``item``'s campaign, written on first use."""
         config = current_app.config
         postal_address = current_settings().postal_address
-        key = (item.campaign_id, item.body, item.title, item.scope, item.scope_title,
-               item.promise, item.kind, item.open_url is None, postal_address,
-               config["NOTIFY_UNSUBSCRIBE_MAILTO"], config["BASE_URL"])
+        key = (
+            item.campaign_id,
+            item.body,
+            item.title,
+            item.scope,
+            item.scope_title,
+            item.promise,
+            item.kind,
+            item.open_url is None,
+            postal_address,
+            config["NOTIFY_UNSUBSCRIBE_MAILTO"],
+            config["BASE_URL"],
+        )
         found = self._templates.get(key)
         if found is None:
             mailbox = config["NOTIFY_UNSUBSCRIBE_MAILTO"] or parseaddr(self.sender)[1]
             site = urlsplit(config["BASE_URL"]).hostname or self.domain
-            found = MailTemplate(item, sender=self.sender, domain=self.domain, mailbox=mailbox,
-                                 site=site, postal_address=postal_address)
+            found = MailTemplate(
+                item,
+                sender=self.sender,
+                domain=self.domain,
+                mailbox=mailbox,
+                site=site,
+                postal_address=postal_address,
+            )
             self._templates[key] = found
             while len(self._templates) > self.KEEP:
                 self._templates.popitem(last=False)
@@ -78,13 +94,18 @@ class EmailChannel:
             # The envelope sender is the delivery's own VERP address: a bounce or complaint
             # that comes back later names the delivery (app.notify.bounces).
             self.transport.send_bytes(
-                mail.data, to=item.email, message_id=mail.message_id, eight_bit=mail.eight_bit,
-                envelope_from=verp_address(item.delivery_id, *self._verp))
+                mail.data,
+                to=item.email,
+                message_id=mail.message_id,
+                eight_bit=mail.eight_bit,
+                envelope_from=verp_address(item.delivery_id, *self._verp),
+            )
         except RelayUnavailable as exc:
             raise ChannelDown(str(exc), "email") from exc
         except DeliveryFailed as exc:
-            raise SendFailed(str(exc), temporary=exc.temporary,
-                             address_refused=exc.recipient_refused) from exc
+            raise SendFailed(
+                str(exc), temporary=exc.temporary, address_refused=exc.recipient_refused
+            ) from exc
         return mail.message_id
 
     def close(self) -> None:

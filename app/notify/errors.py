@@ -30,8 +30,7 @@ class SendFailed(NotifyError):
     """``temporary``: a retry can help. ``address_refused``: the receiver refused the member's
     address itself (for email, a hard bounce when not temporary)."""
 
-    def __init__(self, message: str, *, temporary: bool, address_refused: bool = False
-                 ) -> None:
+    def __init__(self, message: str, *, temporary: bool, address_refused: bool = False) -> None:
         super().__init__(message)
         self.temporary = temporary
         self.address_refused = address_refused

@@ -33,16 +33,23 @@ class CheckboxesField(SelectMultipleField):
 
 
 class CampaignForm(FlaskForm):
-    title = StringField("Title (the subject of the mail)",
-                        validators=[DataRequired(), Length(max=MAX_TITLE)])
+    title = StringField(
+        "Title (the subject of the mail)", validators=[DataRequired(), Length(max=MAX_TITLE)]
+    )
     body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
     scope = SelectField("Scope", validators=[DataRequired()])
     kind = SelectField("Kind", choices=[SelectChoice(k, k.capitalize()) for k in KINDS])
-    channels = CheckboxesField("Channels", choices=[
-        SelectChoice("inbox", "Inbox"), SelectChoice("email", "Email"),
-        SelectChoice("webhook", "Webhook")])
-    send_at = DateTimeLocalField("Send at (UTC, for scheduling)", validators=[Optional()],
-                                 format="%Y-%m-%dT%H:%M")
+    channels = CheckboxesField(
+        "Channels",
+        choices=[
+            SelectChoice("inbox", "Inbox"),
+            SelectChoice("email", "Email"),
+            SelectChoice("webhook", "Webhook"),
+        ],
+    )
+    send_at = DateTimeLocalField(
+        "Send at (UTC, for scheduling)", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
     save = SubmitField("Save draft")
 
 

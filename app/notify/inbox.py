@@ -28,9 +28,10 @@ class InboxItem:
 
 def _answers_unread(member_id: int) -> dict[int, int]:
     rows = db.session.execute(
-        select(Reply.campaign_id, func.count()).where(
-            Reply.member_id == member_id, Reply.author == "marketer", Reply.read_at.is_(None))
-        .group_by(Reply.campaign_id))
+        select(Reply.campaign_id, func.count())
+        .where(Reply.member_id == member_id, Reply.author == "marketer", Reply.read_at.is_(None))
+        .group_by(Reply.campaign_id)
+    )
     return {campaign: count for campaign, count in rows}
 
 
@@ -38,31 +39,57 @@ def inbox_of(member_id: int, limit: int = 100) -> list[InboxItem]:
     """The member's inbox messages, newest first, with their unread state."""
     answers = _answers_unread(member_id)
     rows = db.session.scalars(
-        select(Delivery).where(Delivery.member_id == member_id, Delivery.channel == "inbox",
-                               Delivery.state == "sent")
-        .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(limit))
-    return [InboxItem(row, row.read_at is None or row.campaign_id in answers,
-                      answers.get(row.campaign_id, 0)) for row in rows]
+        select(Delivery)
+        .where(
+            Delivery.member_id == member_id, Delivery.channel == "inbox", Delivery.state == "sent"
+        )
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return [
+        InboxItem(
+            row, row.read_at is None or row.campaign_id in answers, answers.get(row.campaign_id, 0)
+        )
+        for row in rows
+    ]
 
 
 def unread_count(member_id: int) -> int:
     """Unread inbox messages plus unread answers from marketers (the header's count)."""
-    messages = db.session.scalar(
-        select(func.count()).select_from(Delivery).where(
-            Delivery.member_id == member_id, Delivery.channel == "inbox",
-            Delivery.state == "sent", Delivery.read_at.is_(None))) or 0
-    answers = db.session.scalar(
-        select(func.count()).select_from(Reply).where(
-            Reply.member_id == member_id, Reply.author == "marketer",
-            Reply.read_at.is_(None))) or 0
+    messages = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.member_id == member_id,
+                Delivery.channel == "inbox",
+                Delivery.state == "sent",
+                Delivery.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+    answers = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Reply)
+            .where(
+                Reply.member_id == member_id, Reply.author == "marketer", Reply.read_at.is_(None)
+            )
+        )
+        or 0
+    )
     return int(messages) + int(answers)
 
 
 def own_delivery(member_id: int, delivery_id: int) -> Delivery | None:
     """The member's sent delivery with this id; None for another member's, an unsent or an
     unknown one."""
-    return db.session.scalar(select(Delivery).where(
-        Delivery.id == delivery_id, Delivery.member_id == member_id, Delivery.state == "sent"))
+    return db.session.scalar(
+        select(Delivery).where(
+            Delivery.id == delivery_id, Delivery.member_id == member_id, Delivery.state == "sent"
+        )
+    )
 
 
 def open_message(delivery: Delivery, now: datetime) -> None:
@@ -72,10 +99,16 @@ def open_message(delivery: Delivery, now: datetime) -> None:
         delivery.read_at = now
         record_engagement(delivery.ref, now, "read")
     db.session.execute(
-        update(Reply).where(Reply.campaign_id == delivery.campaign_id,
-                            Reply.member_id == delivery.member_id, Reply.author == "marketer",
-                            Reply.read_at.is_(None))
-        .values(read_at=now).execution_options(synchronize_session=False))
+        update(Reply)
+        .where(
+            Reply.campaign_id == delivery.campaign_id,
+            Reply.member_id == delivery.member_id,
+            Reply.author == "marketer",
+            Reply.read_at.is_(None),
+        )
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_useful(delivery: Delivery, now: datetime) -> None:
@@ -100,8 +133,7 @@ def scope_title(campaign: Campaign) -> str:
     return scope.title if scope is not None else campaign.scope
 
 
-def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime, wording: str
-               ) -> list[str]:
+def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime, wording: str) -> list[str]:
     """Revoke every channel of the campaign's scope the member granted, recording ``wording``
     (the stop block's sentence and button as the page showed them); returns the channels
     revoked. Queued deliveries are held back by the revoke itself."""
@@ -111,8 +143,9 @@ def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime, wording
     channels = scope.channels if scope is not None else ("email", "inbox", "webhook")
     stopped = []
     for channel in channels:
-        if ledger.revoke_consent(delivery.member_id, campaign.scope, channel, origin, now,
-                                 wording=wording):
+        if ledger.revoke_consent(
+            delivery.member_id, campaign.scope, channel, origin, now, wording=wording
+        ):
             stopped.append(channel)
     if stopped and delivery.unsubscribed_at is None:
         delivery.unsubscribed_at = now

@@ -82,39 +82,59 @@ def _encoded(text: str) -> tuple[str, bytes]:
 class MailTemplate:
     """One campaign's mail with holes (see the module's text). ``fill`` makes a delivery's."""
 
-    def __init__(self, item: Outgoing, *, sender: str, domain: str, mailbox: str, site: str,
-                 postal_address: str) -> None:
+    def __init__(
+        self,
+        item: Outgoing,
+        *,
+        sender: str,
+        domain: str,
+        mailbox: str,
+        site: str,
+        postal_address: str,
+    ) -> None:
         write, marker = hole_marker()
         sample = SimpleNamespace(
-            title=item.title, scope=item.scope, scope_title=item.scope_title,
-            promise=item.promise, kind=item.kind,
+            title=item.title,
+            scope=item.scope,
+            scope_title=item.scope_title,
+            promise=item.promise,
+            kind=item.kind,
             html=item.body.html.fill({name: write(name) for name in item.body.html.names}),
             text=item.body.text.fill({name: write(name) for name in item.body.text.names}),
-            unsubscribe_url=write("unsubscribe"), why_url=write("why"),
+            unsubscribe_url=write("unsubscribe"),
+            why_url=write("why"),
             inbox_url=write("inbox"),
-            open_url=write("open") if item.open_url is not None else None)
+            open_url=write("open") if item.open_url is not None else None,
+        )
         context = {"item": sample, "subject": item.title, "postal_address": postal_address}
         self.text = Holes(render_template("notify/mail.txt", **context), marker)
         self.html = Holes(render_template("notify/mail.html", **context), marker)
         self.links = item.body
         self.domain = domain
         self.mailbox = mailbox
-        self.boundary = "===============" + "".join(secrets.choice("0123456789")
-                                                    for _ in range(19)) + "=="
+        self.boundary = (
+            "===============" + "".join(secrets.choice("0123456789") for _ in range(19)) + "=="
+        )
         sender_name, sender_address = parseaddr(sender)
         list_id = f"{_list_name(item.scope_title)} <{item.scope}.{site}>"
         self.from_line = folded("From", _address(sender_name, sender_address))
         self.subject_line = folded("Subject", clean_header("Subject", item.title))
-        self.list_lines = ("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-                           + folded("List-Id", clean_header("List-Id", list_id)))
-        self.content_type = ("Content-Type: multipart/alternative;\r\n"
-                             f' boundary="{self.boundary}"\r\n')
+        self.list_lines = "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" + folded(
+            "List-Id", clean_header("List-Id", list_id)
+        )
+        self.content_type = (
+            f'Content-Type: multipart/alternative;\r\n boundary="{self.boundary}"\r\n'
+        )
 
     def fill(self, item: Outgoing, now: datetime) -> Filled:
         """``item``'s mail, dated ``now``. Raises :class:`~app.mail.message.HeaderInjection`
         for a recipient that cannot be written safely."""
-        urls: dict[str, str] = {"unsubscribe": item.unsubscribe_url, "why": item.why_url,
-                                "inbox": item.inbox_url, "open": item.open_url or ""}
+        urls: dict[str, str] = {
+            "unsubscribe": item.unsubscribe_url,
+            "why": item.why_url,
+            "inbox": item.inbox_url,
+            "open": item.open_url or "",
+        }
         links = self.links.tracker_urls(item.delivery_id)
         urls.update(links)
         html_values: Mapping[str, str] = {name: str(escape(url)) for name, url in urls.items()}
@@ -126,21 +146,43 @@ class MailTemplate:
         token = urlsplit(item.unsubscribe_url).path.rstrip("/").rsplit("/", 1)[-1]
         mailto = f"mailto:{self.mailbox}?subject={quote('unsubscribe ' + token)}"
         mid = message_id(item.delivery_id, self.domain)
-        head = "".join((
-            self.from_line, to_header(item.display_name, item.email), self.subject_line,
-            f"Date: {format_datetime(now)}\r\nMessage-ID: {mid}\r\n"
-            f"X-Pullfirst-Delivery: {item.delivery_id}\r\n"
-            f"List-Unsubscribe: <{clean_header('List-Unsubscribe', item.unsubscribe_url)}>,"
-            f"\r\n <{mailto}>\r\n",
-            self.list_lines, "MIME-Version: 1.0\r\n", self.content_type, "\r\n",
-        )).encode("ascii")
-        data = b"".join((
-            head, b"--", boundary, b"\r\n",
-            b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: ',
-            text_cte.encode(), b"\r\n\r\n", text, b"\r\n--", boundary, b"\r\n",
-            b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: ',
-            html_cte.encode(), b"\r\n\r\n", html, b"\r\n--", boundary, b"--\r\n",
-        ))
+        head = "".join(
+            (
+                self.from_line,
+                to_header(item.display_name, item.email),
+                self.subject_line,
+                f"Date: {format_datetime(now)}\r\nMessage-ID: {mid}\r\n"
+                f"X-Pullfirst-Delivery: {item.delivery_id}\r\n"
+                f"List-Unsubscribe: <{clean_header('List-Unsubscribe', item.unsubscribe_url)}>,"
+                f"\r\n <{mailto}>\r\n",
+                self.list_lines,
+                "MIME-Version: 1.0\r\n",
+                self.content_type,
+                "\r\n",
+            )
+        ).encode("ascii")
+        data = b"".join(
+            (
+                head,
+                b"--",
+                boundary,
+                b"\r\n",
+                b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: ',
+                text_cte.encode(),
+                b"\r\n\r\n",
+                text,
+                b"\r\n--",
+                boundary,
+                b"\r\n",
+                b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: ',
+                html_cte.encode(),
+                b"\r\n\r\n",
+                html,
+                b"\r\n--",
+                boundary,
+                b"--\r\n",
+            )
+        )
         return Filled(data, mid, "8bit" in (text_cte, html_cte))
 
 
@@ -148,4 +190,3 @@ def _list_name(title: str) -> str:
     """The scope title as a quoted List-Id phrase, without characters that end it."""
     cleaned = "".join(c for c in title if c.isprintable() and c not in '"\\')
     return f'"{cleaned[:60]}"'
-

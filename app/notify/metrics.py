@@ -18,16 +18,17 @@ def outbox_figures() -> list[Family]:
     rows = db.session.execute(
         select(Delivery.channel, Delivery.state, func.count())
         .group_by(Delivery.channel, Delivery.state)
-        .order_by(Delivery.channel, Delivery.state))
+        .order_by(Delivery.channel, Delivery.state)
+    )
     depth = dict.fromkeys(OUTBOX_STATES, 0)
-    deliveries = Family("pullfirst_deliveries", "gauge",
-                        "Deliveries in the outbox's history, by channel and state.")
+    deliveries = Family(
+        "pullfirst_deliveries", "gauge", "Deliveries in the outbox's history, by channel and state."
+    )
     for channel, state, count in rows:
         deliveries.add(count, channel=channel, state=state)
         if state in depth:
             depth[state] += count
-    outbox = Family("pullfirst_outbox_depth", "gauge",
-                    "Deliveries waiting for a worker, by state.")
+    outbox = Family("pullfirst_outbox_depth", "gauge", "Deliveries waiting for a worker, by state.")
     for state, count in depth.items():
         outbox.add(count, state=state)
     return [outbox, deliveries]

@@ -43,7 +43,8 @@ class Campaign(Base):
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     source_post: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
     created_by: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", ondelete="SET NULL"), default=None)
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -53,8 +54,9 @@ class Campaign(Base):
     promise_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     __table_args__ = (
-        CheckConstraint("state IN ('draft', 'scheduled', 'sending', 'sent', 'cancelled')",
-                        name="state"),
+        CheckConstraint(
+            "state IN ('draft', 'scheduled', 'sending', 'sent', 'cancelled')", name="state"
+        ),
         CheckConstraint("kind IN ('editorial', 'promotional', 'transactional')", name="kind"),
         Index("ix_campaigns_state_send_at", "state", "send_at"),
     )
@@ -103,8 +105,10 @@ class Delivery(Base):
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "member_id", "channel"),
-        CheckConstraint("state IN ('queued', 'leased', 'retry', 'sent', 'suppressed', 'dead', "
-                        "'cancelled')", name="state"),
+        CheckConstraint(
+            "state IN ('queued', 'leased', 'retry', 'sent', 'suppressed', 'dead', 'cancelled')",
+            name="state",
+        ),
         Index("ix_deliveries_due", "state", "due_at"),
         Index("ix_deliveries_member", "member_id", "channel", "state"),
         Index("ix_deliveries_campaign", "campaign_id", "state"),
@@ -149,10 +153,12 @@ class Reply(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     delivery_id: Mapped[int | None] = mapped_column(
-        ForeignKey("deliveries.id", ondelete="SET NULL"), default=None)
+        ForeignKey("deliveries.id", ondelete="SET NULL"), default=None
+    )
     author: Mapped[str] = mapped_column(String(16))
     author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", ondelete="SET NULL"), default=None)
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
     body: Mapped[str] = mapped_column(Text())
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -183,6 +189,7 @@ class NoticeRead(Base):
     __tablename__ = "notice_reads"
 
     member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
     slug: Mapped[str] = mapped_column(String(64), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -59,15 +59,20 @@ def read_notice(path: Path) -> Notice:
     source = parse_source(path)
     slug = path.stem
     if not SLUG.match(slug):
-        raise SourceError(path, 1, f"file name {path.name!r} must be a slug such as "
-                                   "terms-2026.md (a-z, 0-9, -)")
+        raise SourceError(
+            path, 1, f"file name {path.name!r} must be a slug such as terms-2026.md (a-z, 0-9, -)"
+        )
     for key in sorted(set(source.meta) - FIELDS):
-        raise SourceError(path, field_line(source, key),
-                          f"unknown field {key!r} (known: {', '.join(sorted(FIELDS))})")
+        raise SourceError(
+            path,
+            field_line(source, key),
+            f"unknown field {key!r} (known: {', '.join(sorted(FIELDS))})",
+        )
     title = source.meta.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
-        raise SourceError(path, field_line(source, "title"),
-                          f"title must be text of 1 to {MAX_TITLE} characters")
+        raise SourceError(
+            path, field_line(source, "title"), f"title must be text of 1 to {MAX_TITLE} characters"
+        )
     date = _moment(source, "date", required=True)
     until = _moment(source, "until", required=False)
     assert date is not None
@@ -103,7 +108,8 @@ def _cached(path: Path) -> Notice | SourceError:
     """The notice in ``path``, read again only when its modification time or size changed
     (every signed-in page asks whether a notice waits)."""
     cache: dict[Path, tuple[_Stamp, Notice | SourceError]] = current_app.extensions.setdefault(
-        "pullfirst.notices", {})
+        "pullfirst.notices", {}
+    )
     stat = path.stat()
     stamp = (stat.st_mtime_ns, stat.st_size)
     hit = cache.get(path)
@@ -147,9 +153,14 @@ def notices_for(member_id: int, now: datetime) -> list[MemberNotice]:
     shown = [n for n in all_notices() if n.shown_at(now)]
     if not shown:
         return []
-    reads = {slug: read_at for slug, read_at in db.session.execute(
-        select(NoticeRead.slug, NoticeRead.read_at).where(
-            NoticeRead.member_id == member_id, NoticeRead.slug.in_([n.slug for n in shown])))}
+    reads = {
+        slug: read_at
+        for slug, read_at in db.session.execute(
+            select(NoticeRead.slug, NoticeRead.read_at).where(
+                NoticeRead.member_id == member_id, NoticeRead.slug.in_([n.slug for n in shown])
+            )
+        )
+    }
     return [MemberNotice(n, reads.get(n.slug)) for n in shown]
 
 
@@ -159,10 +170,14 @@ def unread_notices(member_id: int, now: datetime) -> list[Notice]:
 
 def mark_read(member_id: int, slug: str, now: datetime) -> None:
     """Record that the member opened the notice (once). The caller commits."""
-    insert = postgresql.insert(NoticeRead) if db.dialect == "postgresql" \
-        else sqlite.insert(NoticeRead)
-    db.session.execute(insert.values(member_id=member_id, slug=slug, read_at=now)
-                       .on_conflict_do_nothing(index_elements=["member_id", "slug"]))
+    insert = (
+        postgresql.insert(NoticeRead) if db.dialect == "postgresql" else sqlite.insert(NoticeRead)
+    )
+    db.session.execute(
+        insert.values(member_id=member_id, slug=slug, read_at=now).on_conflict_do_nothing(
+            index_elements=["member_id", "slug"]
+        )
+    )
 
 
 def check_notices() -> list[ContentProblem]:

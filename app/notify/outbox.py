@@ -41,17 +41,21 @@ def gate_campaign(campaign: Campaign, scope: Scope) -> GateCampaign:
 # the driver's own parameter style (sqlite3: qmark, psycopg: format).
 INSERT_ROW = {
     "qmark": "INSERT INTO deliveries (campaign_id, member_id, channel, state, attempts, due_at, "
-             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-             "ON CONFLICT (campaign_id, member_id, channel) DO NOTHING",
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (campaign_id, member_id, channel) DO NOTHING",
     "format": "INSERT INTO deliveries (campaign_id, member_id, channel, state, attempts, "
-              "due_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-              "ON CONFLICT (campaign_id, member_id, channel) DO NOTHING",
+    "due_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (campaign_id, member_id, channel) DO NOTHING",
 }
 
 
-def fill_outbox(campaign: Campaign, scope: Scope, now: datetime,
-                progress: Progress | None = None,
-                audiences: Mapping[str, Iterable[int]] | None = None) -> dict[str, int]:
+def fill_outbox(
+    campaign: Campaign,
+    scope: Scope,
+    now: datetime,
+    progress: Progress | None = None,
+    audiences: Mapping[str, Iterable[int]] | None = None,
+) -> dict[str, int]:
     """Queue a delivery for every member the gate lets ``campaign`` reach on each of its
     channels at ``now`` (or for the members ``audiences`` gives per channel, when the caller
     ran the gate already). Returns the audience size per channel. Flushes; the caller
@@ -71,21 +75,25 @@ def fill_outbox(campaign: Campaign, scope: Scope, now: datetime,
             members = sorted(audience(scope, channel, now, gate_campaign(campaign, scope)))
         sizes[channel] = len(members)
         for start in range(0, len(members), INSERT_BATCH):
-            chunk = members[start:start + INSERT_BATCH]
-            connection.exec_driver_sql(sql, [(campaign.id, member, channel, "queued", 0, stamp,
-                                              stamp) for member in chunk])
+            chunk = members[start : start + INSERT_BATCH]
+            connection.exec_driver_sql(
+                sql, [(campaign.id, member, channel, "queued", 0, stamp, stamp) for member in chunk]
+            )
             if progress is not None:
                 progress(len(chunk))
     return sizes
 
 
-def claim(worker: str, limit: int, now: datetime, lease: timedelta,
-          skip_channels: Collection[str] = ()) -> list[int]:
+def claim(
+    worker: str, limit: int, now: datetime, lease: timedelta, skip_channels: Collection[str] = ()
+) -> list[int]:
     """Lease up to ``limit`` due deliveries to ``worker`` until ``now + lease`` and commit,
     leaving out ``skip_channels`` (channels the worker knows to be down). Each claim counts as
     an attempt. Returns their ids, oldest due first."""
-    due = or_(and_(Delivery.state.in_(("queued", "retry")), Delivery.due_at <= now),
-              and_(Delivery.state == "leased", Delivery.lease_until < now))
+    due = or_(
+        and_(Delivery.state.in_(("queued", "retry")), Delivery.due_at <= now),
+        and_(Delivery.state == "leased", Delivery.lease_until < now),
+    )
     query = select(Delivery.id).where(due).order_by(Delivery.due_at, Delivery.id).limit(limit)
     if skip_channels:
         query = query.where(Delivery.channel.not_in(sorted(skip_channels)))
@@ -94,10 +102,16 @@ def claim(worker: str, limit: int, now: datetime, lease: timedelta,
     ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(
-            update(Delivery).where(Delivery.id.in_(ids)).values(
-                state="leased", lease_until=now + lease, leased_by=worker,
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(
+                state="leased",
+                lease_until=now + lease,
+                leased_by=worker,
                 attempts=Delivery.attempts + 1,
-            ).execution_options(synchronize_session=False))
+            )
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     return ids
 
@@ -106,11 +120,11 @@ def release(ids: Iterable[int], worker: str) -> int:
     """Give back leased deliveries untouched (a worker that stops); they are due at once and
     the attempt does not count. The caller commits."""
     result = db.session.execute(
-        update(Delivery).where(Delivery.id.in_(list(ids)), Delivery.state == "leased",
-                               Delivery.leased_by == worker)
-        .values(state="queued", lease_until=None, leased_by=None,
-                attempts=Delivery.attempts - 1)
-        .execution_options(synchronize_session=False))
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.state == "leased", Delivery.leased_by == worker)
+        .values(state="queued", lease_until=None, leased_by=None, attempts=Delivery.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -119,35 +133,52 @@ def hold_back(member_id: int, scope: str, channel: str, reason: str, now: dateti
     (after a revoke). Leased ones are caught by the worker's own check."""
     campaigns = select(Campaign.id).where(Campaign.scope == scope)
     result = db.session.execute(
-        update(Delivery).where(Delivery.member_id == member_id, Delivery.channel == channel,
-                               Delivery.state.in_(("queued", "retry")),
-                               Delivery.campaign_id.in_(campaigns))
+        update(Delivery)
+        .where(
+            Delivery.member_id == member_id,
+            Delivery.channel == channel,
+            Delivery.state.in_(("queued", "retry")),
+            Delivery.campaign_id.in_(campaigns),
+        )
         .values(state="suppressed", reason=reason, finished_at=now, lease_until=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def cancel_waiting(campaign_id: int, now: datetime) -> int:
     """Cancel the campaign's deliveries that have not been taken by a worker."""
     result = db.session.execute(
-        update(Delivery).where(Delivery.campaign_id == campaign_id,
-                               Delivery.state.in_(("queued", "retry")))
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_(("queued", "retry")))
         .values(state="cancelled", finished_at=now, lease_until=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def waiting_count(campaign_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_(WAITING))) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.state.in_(WAITING))
+        )
+        or 0
+    )
 
 
 def finish_campaigns(now: datetime) -> int:
     """Mark campaigns whose outbox has nothing left waiting as sent. The caller commits."""
-    waiting = select(Delivery.id).where(Delivery.campaign_id == Campaign.id,
-                                        Delivery.state.in_(WAITING)).exists()
+    waiting = (
+        select(Delivery.id)
+        .where(Delivery.campaign_id == Campaign.id, Delivery.state.in_(WAITING))
+        .exists()
+    )
     result = db.session.execute(
-        update(Campaign).where(Campaign.state == "sending", ~waiting)
-        .values(state="sent", finished_at=now).execution_options(synchronize_session=False))
+        update(Campaign)
+        .where(Campaign.state == "sending", ~waiting)
+        .values(state="sent", finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -47,16 +47,23 @@ class ChannelPreview:
 
 
 def _active_members() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Member).where(Member.deleted_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Member).where(Member.deleted_at.is_(None))
+        )
+        or 0
+    )
 
 
 def _sample(ids: frozenset[int]) -> list[tuple[int, str, str]]:
     chosen = heapq.nsmallest(SAMPLE, ids)
     if not chosen:
         return []
-    rows = db.session.execute(select(Member.id, Member.email, Member.display_name)
-                              .where(Member.id.in_(chosen)).order_by(Member.id))
+    rows = db.session.execute(
+        select(Member.id, Member.email, Member.display_name)
+        .where(Member.id.in_(chosen))
+        .order_by(Member.id)
+    )
     return [(row.id, row.email, row.display_name or "") for row in rows]
 
 
@@ -68,24 +75,36 @@ def _failed_mask(checks: dict[str, ColumnElement[bool]]) -> ColumnElement[int]:
     return bits
 
 
-def preview_channel(scope: Scope, channel: str, now: datetime,
-                    ref: str | None = None) -> ChannelPreview:
+def preview_channel(
+    scope: Scope, channel: str, now: datetime, ref: str | None = None
+) -> ChannelPreview:
     campaign = Campaign.of(scope, ref)
     state, pause, prefs = aliased(ConsentState), aliased(ScopePause), aliased(ConsentPreferences)
     entitlement = aliased(Entitlement)
     checks = failing(campaign, channel, now, state, entitlement, pause, prefs)
     query = (
-        select(Member.id, _failed_mask(checks).label("failed"), Member.time_zone,
-               prefs.quiet_start, prefs.quiet_end)
+        select(
+            Member.id,
+            _failed_mask(checks).label("failed"),
+            Member.time_zone,
+            prefs.quiet_start,
+            prefs.quiet_end,
+        )
         .select_from(Member)
-        .outerjoin(state, and_(state.member_id == Member.id, state.scope == scope.slug,
-                               state.channel == channel))
-        .outerjoin(entitlement, and_(entitlement.member_id == Member.id,
-                                     entitlement.reward == scope.reward))
+        .outerjoin(
+            state,
+            and_(state.member_id == Member.id, state.scope == scope.slug, state.channel == channel),
+        )
+        .outerjoin(
+            entitlement,
+            and_(entitlement.member_id == Member.id, entitlement.reward == scope.reward),
+        )
         .outerjoin(pause, and_(pause.member_id == Member.id, pause.scope == scope.slug))
         .outerjoin(prefs, prefs.member_id == Member.id)
-        .where(Member.deleted_at.is_(None),
-               or_(entitlement.member_id.is_not(None), state.member_id.is_not(None)))
+        .where(
+            Member.deleted_at.is_(None),
+            or_(entitlement.member_id.is_not(None), state.member_id.is_not(None)),
+        )
     )
     reached: list[int] = []
     moments: Counter[tuple[str, int | None, int | None]] = Counter()
@@ -102,32 +121,38 @@ def preview_channel(scope: Scope, channel: str, now: datetime,
             moments[(time_zone, quiet_start, quiet_end)] += 1
     counts: Counter[str] = Counter()
     for failed, how_many in failures.items():
-        counts.update({reason: how_many for bit, reason in enumerate(REASONS)
-                       if failed & (1 << bit)})
+        counts.update(
+            {reason: how_many for bit, reason in enumerate(REASONS) if failed & (1 << bit)}
+        )
     outside = _active_members() - candidates
     if outside > 0:
         counts.update({"earned": outside, "consented": outside})
     ordered = {reason: counts[reason] for reason in REASONS if counts[reason]}
     members = frozenset(reached)
-    return ChannelPreview(channel, len(members), _deferred(scope, moments, now), ordered,
-                          _sample(members), members)
+    return ChannelPreview(
+        channel, len(members), _deferred(scope, moments, now), ordered, _sample(members), members
+    )
 
 
-def _deferred(scope: Scope, moments: Counter[tuple[str, int | None, int | None]],
-              now: datetime) -> int:
+def _deferred(
+    scope: Scope, moments: Counter[tuple[str, int | None, int | None]], now: datetime
+) -> int:
     """How many reached members the gate would hold back now for quiet hours or the scope's
     days and window. For a member who passes every other check that depends only on their
     time zone and quiet hours, so it is decided once per pair, as :func:`decide` does."""
     deferred = 0
     for (time_zone, quiet_start, quiet_end), how_many in moments.items():
-        facts = MemberFacts(member_id=0, time_zone=time_zone, quiet_start=quiet_start,
-                            quiet_end=quiet_end)
+        facts = MemberFacts(
+            member_id=0, time_zone=time_zone, quiet_start=quiet_start, quiet_end=quiet_end
+        )
         if quiet_until(facts, now) is not None or not in_schedule(
-                scope, now.astimezone(zone(time_zone))):
+            scope, now.astimezone(zone(time_zone))
+        ):
             deferred += how_many
     return deferred
 
 
-def preview_audience(scope: Scope, channels: list[str], now: datetime,
-                     ref: str | None = None) -> dict[str, ChannelPreview]:
+def preview_audience(
+    scope: Scope, channels: list[str], now: datetime, ref: str | None = None
+) -> dict[str, ChannelPreview]:
     return {channel: preview_channel(scope, channel, now, ref) for channel in channels}

@@ -33,8 +33,27 @@ from app.site.rendering import render_markdown
 from app.web.urls import external_url
 
 _HREF = re.compile(r'href="([^"]*)"')
-_BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
-           "blockquote", "table", "tr", "hr", "br", "figure", "details"}
+_BLOCKS = {
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "blockquote",
+    "table",
+    "tr",
+    "hr",
+    "br",
+    "figure",
+    "details",
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +68,9 @@ def check_body(body: str) -> None:
     try:
         campaign_html(body)
     except OverBudget as exc:
-        raise CampaignError(f"The message is too heavy to render (line {exc.line}): "
-                            f"{exc.message}") from None
+        raise CampaignError(
+            f"The message is too heavy to render (line {exc.line}): {exc.message}"
+        ) from None
 
 
 @lru_cache(maxsize=64)
@@ -69,8 +89,12 @@ def _rendered(body: str, base_url: str, seconds: float, _version: datetime | Non
 def campaign_html(body: str, version: datetime | None = None) -> str:
     """The sanitized HTML of a campaign body, links absolute under ``BASE_URL``. Raises
     :class:`~app.site.errors.OverBudget` for a body over the render budget."""
-    return _rendered(body, current_app.config["BASE_URL"].rstrip("/"),
-                     current_app.config["RENDER_BUDGET_SECONDS"], version)
+    return _rendered(
+        body,
+        current_app.config["BASE_URL"].rstrip("/"),
+        current_app.config["RENDER_BUDGET_SECONDS"],
+        version,
+    )
 
 
 def tracked(html: str, delivery_id: int) -> str:
@@ -177,14 +201,17 @@ class PreparedBody:
         if not self.links:
             return {}
         prefix, suffix = _click_url_parts()
-        return {f"l{index}": prefix + click_token(delivery_id, url) + suffix
-                for index, url in enumerate(self.links)}
+        return {
+            f"l{index}": prefix + click_token(delivery_id, url) + suffix
+            for index, url in enumerate(self.links)
+        }
 
     def fill(self, delivery_id: int) -> Body:
         urls = self.tracker_urls(delivery_id)
-        return Body(html=self.html.fill({name: escape(url, quote=True)
-                                         for name, url in urls.items()}),
-                    text=self.text.fill(urls))
+        return Body(
+            html=self.html.fill({name: escape(url, quote=True) for name, url in urls.items()}),
+            text=self.text.fill(urls),
+        )
 
 
 def prepare(html: str) -> PreparedBody:
@@ -203,8 +230,9 @@ def prepare(html: str) -> PreparedBody:
         return f'href="{write(f"l{index[url]}")}"'
 
     holed = _HREF.sub(hole, html)
-    return PreparedBody(html=Holes(holed, marker), text=Holes(plain_text(holed), marker),
-                        links=tuple(links))
+    return PreparedBody(
+        html=Holes(holed, marker), text=Holes(plain_text(holed), marker), links=tuple(links)
+    )
 
 
 def prepared_body(body: str, version: datetime | None = None) -> PreparedBody:

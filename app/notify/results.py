@@ -17,26 +17,60 @@ from app.extensions import db
 from app.notify.campaigns import audience_counts
 from app.notify.models import Campaign, Delivery, Reply
 
-FUNNEL = ("audience", "excluded", "queued", "sent", "failed", "suppressed", "cancelled",
-          "clicked", "read", "useful", "not_for_me", "replied", "unsubscribed")
-STEPS = (("sent", "sent_at"), ("read", "read_at"), ("clicked", "clicked_at"),
-         ("useful", "useful_at"), ("not for me", "not_for_me_at"), ("replied", "replied_at"),
-         ("unsubscribed", "unsubscribed_at"))
+FUNNEL = (
+    "audience",
+    "excluded",
+    "queued",
+    "sent",
+    "failed",
+    "suppressed",
+    "cancelled",
+    "clicked",
+    "read",
+    "useful",
+    "not_for_me",
+    "replied",
+    "unsubscribed",
+)
+STEPS = (
+    ("sent", "sent_at"),
+    ("read", "read_at"),
+    ("clicked", "clicked_at"),
+    ("useful", "useful_at"),
+    ("not for me", "not_for_me_at"),
+    ("replied", "replied_at"),
+    ("unsubscribed", "unsubscribed_at"),
+)
 
 
 def funnel(campaign: Campaign) -> dict[str, Any]:
     """Counts of the campaign's deliveries at each step, and the audience recorded at send.
     ``excluded`` maps each gate reason to the members left out for it."""
-    by_state = dict(db.session.execute(
-        select(Delivery.state, func.count()).where(Delivery.campaign_id == campaign.id)
-        .group_by(Delivery.state)).all())
-    engaged = db.session.execute(select(
-        func.count(Delivery.clicked_at), func.count(Delivery.read_at),
-        func.count(Delivery.useful_at), func.count(Delivery.not_for_me_at),
-        func.count(Delivery.unsubscribed_at), func.count(Delivery.opened_at),
-    ).where(Delivery.campaign_id == campaign.id)).one()
-    replied = db.session.scalar(select(func.count(func.distinct(Reply.member_id))).where(
-        Reply.campaign_id == campaign.id, Reply.author == "member")) or 0
+    by_state = dict(
+        db.session.execute(
+            select(Delivery.state, func.count())
+            .where(Delivery.campaign_id == campaign.id)
+            .group_by(Delivery.state)
+        ).all()
+    )
+    engaged = db.session.execute(
+        select(
+            func.count(Delivery.clicked_at),
+            func.count(Delivery.read_at),
+            func.count(Delivery.useful_at),
+            func.count(Delivery.not_for_me_at),
+            func.count(Delivery.unsubscribed_at),
+            func.count(Delivery.opened_at),
+        ).where(Delivery.campaign_id == campaign.id)
+    ).one()
+    replied = (
+        db.session.scalar(
+            select(func.count(func.distinct(Reply.member_id))).where(
+                Reply.campaign_id == campaign.id, Reply.author == "member"
+            )
+        )
+        or 0
+    )
     recorded = audience_counts(campaign)
     excluded: Counter[str] = Counter()
     for numbers in recorded.values():
@@ -51,18 +85,25 @@ def funnel(campaign: Campaign) -> dict[str, Any]:
         "failed": by_state.get("dead", 0),
         "suppressed": by_state.get("suppressed", 0),
         "cancelled": by_state.get("cancelled", 0),
-        "clicked": engaged[0], "read": engaged[1], "useful": engaged[2],
-        "not_for_me": engaged[3], "replied": replied, "unsubscribed": engaged[4],
+        "clicked": engaged[0],
+        "read": engaged[1],
+        "useful": engaged[2],
+        "not_for_me": engaged[3],
+        "replied": replied,
+        "unsubscribed": engaged[4],
         "opened": engaged[5],
         "per_channel": recorded,
     }
 
 
 def suppressed_reasons(campaign: Campaign) -> dict[str, int]:
-    return dict(db.session.execute(  # type: ignore[arg-type]
-        select(Delivery.reason, func.count()).where(Delivery.campaign_id == campaign.id,
-                                                    Delivery.state == "suppressed")
-        .group_by(Delivery.reason)).all())
+    return dict(
+        db.session.execute(  # type: ignore[arg-type]
+            select(Delivery.reason, func.count())
+            .where(Delivery.campaign_id == campaign.id, Delivery.state == "suppressed")
+            .group_by(Delivery.reason)
+        ).all()
+    )
 
 
 @dataclass(frozen=True)
@@ -88,8 +129,7 @@ class LineChart:
         return self.start is None
 
 
-def line_chart(title: str, series: list[Series], width: int = 640, height: int = 220
-               ) -> LineChart:
+def line_chart(title: str, series: list[Series], width: int = 640, height: int = 220) -> LineChart:
     moments = [t for s in series for t, _ in s.points]
     if not moments:
         return LineChart(title, width, height, [], 0, None, None)
@@ -101,22 +141,30 @@ def line_chart(title: str, series: list[Series], width: int = 640, height: int =
     for s in series:
         coords = " ".join(
             f"{left + (t - start).total_seconds() / span * (right - left):.1f},"
-            f"{lower - v / top * (lower - upper):.1f}" for t, v in s.points)
+            f"{lower - v / top * (lower - upper):.1f}"
+            for t, v in s.points
+        )
         lines.append((s.name, coords))
     return LineChart(title, width, height, lines, top, start, end)
 
 
 def _bucket_size(first: datetime, last: datetime) -> timedelta:
     span = last - first
-    for size in (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1),
-                 timedelta(hours=6), timedelta(days=1)):
+    for size in (
+        timedelta(minutes=1),
+        timedelta(minutes=10),
+        timedelta(hours=1),
+        timedelta(hours=6),
+        timedelta(days=1),
+    ):
         if span <= size * 60:
             return size
     return timedelta(days=7)
 
 
-def _cumulative(times: list[datetime], first: datetime, size: timedelta, buckets: int
-                ) -> list[tuple[datetime, int]]:
+def _cumulative(
+    times: list[datetime], first: datetime, size: timedelta, buckets: int
+) -> list[tuple[datetime, int]]:
     counts = Counter(int((t - first) / size) for t in times)
     total, points = 0, []
     for index in range(buckets + 1):
@@ -140,17 +188,22 @@ def timeline(campaign: Campaign) -> LineChart:
     first, last = min(everything), max(everything)
     size = _bucket_size(first, last)
     buckets = int((last - first) / size) + 1
-    shown = [Series(name, _cumulative(times, first, size, buckets))
-             for name, times in per_step.items() if times]
+    shown = [
+        Series(name, _cumulative(times, first, size, buckets))
+        for name, times in per_step.items()
+        if times
+    ]
     return line_chart("Deliveries and engagement (cumulative)", shown)
 
 
-def scope_history(scope: str, now: datetime, channel: str | None = None, weeks: int = 26
-                  ) -> dict[str, Any]:
+def scope_history(
+    scope: str, now: datetime, channel: str | None = None, weeks: int = 26
+) -> dict[str, Any]:
     """Week by week for ``scope``: grants, revokes, the audience (standing grants) at the end of
     the week, and the unsubscribe rate (revokes / audience at the start of the week)."""
-    query = select(ConsentEvent.subject_id, ConsentEvent.channel, ConsentEvent.action,
-                   ConsentEvent.at).where(ConsentEvent.scope == scope)
+    query = select(
+        ConsentEvent.subject_id, ConsentEvent.channel, ConsentEvent.action, ConsentEvent.at
+    ).where(ConsentEvent.scope == scope)
     if channel is not None:
         query = query.where(ConsentEvent.channel == channel)
     events = db.session.execute(query.order_by(ConsentEvent.at, ConsentEvent.id)).all()
@@ -158,7 +211,8 @@ def scope_history(scope: str, now: datetime, channel: str | None = None, weeks: 
         return {"weeks": [], "chart": line_chart(f"Audience of {scope}", [])}
     first = min(events[0].at, now - timedelta(weeks=weeks))
     week_start = (first - timedelta(days=first.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0)
+        hour=0, minute=0, second=0, microsecond=0
+    )
     state: dict[tuple[int, str], bool] = {}
     rows, index = [], 0
     while week_start <= now:
@@ -178,14 +232,23 @@ def scope_history(scope: str, now: datetime, channel: str | None = None, weeks: 
             index += 1
         audience = sum(state.values())
         rate = revokes / audience_before if audience_before else 0.0
-        rows.append({"week": week_start.date().isoformat(), "grants": grants,
-                     "revokes": revokes, "audience": audience,
-                     "unsubscribe_rate": round(rate, 4)})
+        rows.append(
+            {
+                "week": week_start.date().isoformat(),
+                "grants": grants,
+                "revokes": revokes,
+                "audience": audience,
+                "unsubscribe_rate": round(rate, 4),
+            }
+        )
         week_start = week_end
     rows = rows[-weeks:]
     moments = [datetime.fromisoformat(r["week"]).replace(tzinfo=UTC) for r in rows]
-    chart = line_chart(f"Audience of {scope} by week", [
-        Series("audience", list(zip(moments, [r["audience"] for r in rows], strict=True))),
-        Series("unsubscribes", list(zip(moments, [r["revokes"] for r in rows], strict=True))),
-    ])
+    chart = line_chart(
+        f"Audience of {scope} by week",
+        [
+            Series("audience", list(zip(moments, [r["audience"] for r in rows], strict=True))),
+            Series("unsubscribes", list(zip(moments, [r["revokes"] for r in rows], strict=True))),
+        ],
+    )
     return {"weeks": rows, "chart": chart}

@@ -40,8 +40,9 @@ class TrackedLink:
 
 
 def unsubscribe_token(member_id: int, scope: str, channel: str, delivery_id: int | None) -> str:
-    return signing.sign(UNSUBSCRIBE_PURPOSE,
-                        {"m": member_id, "s": scope, "c": channel, "d": delivery_id}, LIFETIME)
+    return signing.sign(
+        UNSUBSCRIBE_PURPOSE, {"m": member_id, "s": scope, "c": channel, "d": delivery_id}, LIFETIME
+    )
 
 
 def read_unsubscribe(token: str) -> Unsubscribe:
@@ -49,8 +50,12 @@ def read_unsubscribe(token: str) -> Unsubscribe:
     payload = signing.unsign(UNSUBSCRIBE_PURPOSE, token)
     try:
         delivery = payload.get("d")
-        return Unsubscribe(int(payload["m"]), str(payload["s"]), str(payload["c"]),
-                           int(delivery) if delivery is not None else None)
+        return Unsubscribe(
+            int(payload["m"]),
+            str(payload["s"]),
+            str(payload["c"]),
+            int(delivery) if delivery is not None else None,
+        )
     except (KeyError, TypeError, ValueError):
         raise signing.TokenForged("incomplete token") from None
 
@@ -61,8 +66,12 @@ def trackable(url: str) -> bool:
     re-quoting could move an escaped "/" or "\\" out of the user-info and change the host).
     Other links stay as they were written, untracked."""
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) \
-        and len(url) <= MAX_TRACKED_URL and iri_to_uri(url) == url
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and len(url) <= MAX_TRACKED_URL
+        and iri_to_uri(url) == url
+    )
 
 
 def click_token(delivery_id: int, url: str) -> str:

@@ -56,8 +56,12 @@ def describe(link: Unsubscribe) -> Unsubscribed | None:
         return None
     scope = find_scope(link.scope)
     state = ledger.states_of(member.id).get((link.scope, link.channel))
-    return Unsubscribed(link.scope, scope.title if scope else link.scope, link.channel,
-                        bool(state and state.granted))
+    return Unsubscribed(
+        link.scope,
+        scope.title if scope else link.scope,
+        link.channel,
+        bool(state and state.granted),
+    )
 
 
 def mail_words(link: Unsubscribe) -> str:
@@ -77,27 +81,36 @@ def mail_words(link: Unsubscribe) -> str:
     scope renamed since the mail was sent is the one change this cannot see."""
     scope = find_scope(link.scope)
     title = scope.title if scope else link.scope
-    delivery = db.session.get(Delivery, link.delivery_id) \
-        if link.delivery_id is not None else None
-    if scope is None or link.channel != "email" or delivery is None \
-            or delivery.member_id != link.member_id \
-            or delivery.campaign.promise_hash != promise_hash(scope):
+    delivery = db.session.get(Delivery, link.delivery_id) if link.delivery_id is not None else None
+    if (
+        scope is None
+        or link.channel != "email"
+        or delivery is None
+        or delivery.member_id != link.member_id
+        or delivery.campaign.promise_hash != promise_hash(scope)
+    ):
         return link_words_unknown(title, link.channel)
     return one_click_words(scope.title, scope.promise)
 
 
-def unsubscribe(link: Unsubscribe, origin: ledger.Origin, now: datetime, wording: str
-                ) -> Unsubscribed | None:
+def unsubscribe(
+    link: Unsubscribe, origin: ledger.Origin, now: datetime, wording: str
+) -> Unsubscribed | None:
     """Revoke (member, scope, channel) from an unsubscribe link, recording ``wording``: what
     the page or the mail showed with the control that was used. The caller commits."""
     about = describe(link)
     if about is None:
         return None
-    event = ledger.revoke_consent(link.member_id, link.scope, link.channel, origin, now,
-                                  wording=wording)
+    event = ledger.revoke_consent(
+        link.member_id, link.scope, link.channel, origin, now, wording=wording
+    )
     if link.delivery_id is not None:
         delivery = db.session.get(Delivery, link.delivery_id)
-        if delivery is not None and delivery.member_id == link.member_id \
-                and delivery.unsubscribed_at is None and event is not None:
+        if (
+            delivery is not None
+            and delivery.member_id == link.member_id
+            and delivery.unsubscribed_at is None
+            and event is not None
+        ):
             delivery.unsubscribed_at = now
     return Unsubscribed(about.scope, about.scope_title, about.channel, event is not None)

@@ -42,8 +42,11 @@ def _own(delivery_id: int) -> Delivery:
 @bp.route("/inbox")
 @login_required
 def inbox_page() -> str:
-    return render_template("notify/inbox.html", items=inbox.inbox_of(current_user.id),
-                           notices=notices.notices_for(current_user.id, clock.now()))
+    return render_template(
+        "notify/inbox.html",
+        items=inbox.inbox_of(current_user.id),
+        notices=notices.notices_for(current_user.id, clock.now()),
+    )
 
 
 @bp.route("/notices/<slug>")
@@ -70,10 +73,16 @@ def message(delivery_id: int) -> str:
     campaign = db.session.get(Campaign, delivery.campaign_id)
     assert campaign is not None
     body = delivery_body(campaign.body, delivery.id, campaign.updated_at)
-    return render_template("notify/message.html", delivery=delivery, campaign=campaign,
-                           scope_title=inbox.scope_title(campaign), body=body,
-                           thread=conversation.thread(campaign.id, current_user.id),
-                           form=ActionForm(), reply_form=ReplyForm())
+    return render_template(
+        "notify/message.html",
+        delivery=delivery,
+        campaign=campaign,
+        scope_title=inbox.scope_title(campaign),
+        body=body,
+        thread=conversation.thread(campaign.id, current_user.id),
+        form=ActionForm(),
+        reply_form=ReplyForm(),
+    )
 
 
 @bp.route("/inbox/<id:delivery_id>/useful", methods=["POST"])
@@ -96,8 +105,11 @@ def not_for_me(delivery_id: int) -> Response | tuple[str, int]:
         return render_error(400)
     inbox.mark_not_for_me(delivery, clock.now())
     db.session.commit()
-    flash("Understood: we paused these for you. Stop them for good below, or resume them "
-          "on your permissions page.", "success")
+    flash(
+        "Understood: we paused these for you. Stop them for good below, or resume them "
+        "on your permissions page.",
+        "success",
+    )
     return redirect(url_for("notify.message", delivery_id=delivery.id, _anchor="stop"))
 
 
@@ -109,11 +121,14 @@ def stop(delivery_id: int) -> Response | tuple[str, int]:
         return render_error(400)
     # The stop block's sentence and button, as message.html rendered them.
     words = inbox_stop_words(inbox.scope_title(delivery.campaign))
-    stopped = inbox.stop_scope(delivery, Origin("inbox", request.path, _client()), clock.now(),
-                               words)
+    stopped = inbox.stop_scope(
+        delivery, Origin("inbox", request.path, _client()), clock.now(), words
+    )
     db.session.commit()
-    flash("Stopped on every channel." if stopped else "Nothing to stop: it was already off.",
-          "success")
+    flash(
+        "Stopped on every channel." if stopped else "Nothing to stop: it was already off.",
+        "success",
+    )
     return redirect(url_for("notify.message", delivery_id=delivery.id))
 
 
@@ -145,8 +160,12 @@ def _unsubscribe_link(token: str) -> tuple[str, int] | Unsubscribe:
     try:
         return read_unsubscribe(token)
     except signing.TokenError as exc:
-        return render_error(400, "This link is out of date." if exc.kind == "expired" else
-                            "This link is not valid. Copy the whole address from the message.")
+        return render_error(
+            400,
+            "This link is out of date."
+            if exc.kind == "expired"
+            else "This link is not valid. Copy the whole address from the message.",
+        )
 
 
 @bp.route("/u/<token>", methods=["GET"])
@@ -160,8 +179,9 @@ def unsubscribe_page(token: str) -> tuple[str, int] | str:
     if about is None:
         return render_error(404, "This message was for an account that no longer exists.")
     shown = wording_hash(unsubscribe_page_words(about.scope_title, about.channel))
-    return render_template("notify/unsubscribe.html", about=about, token=token, done=False,
-                           wording_hash=shown)
+    return render_template(
+        "notify/unsubscribe.html", about=about, token=token, done=False, wording_hash=shown
+    )
 
 
 @bp.route("/u/<token>", methods=["POST"])
@@ -189,8 +209,9 @@ def unsubscribe_one_click(token: str) -> tuple[str, int] | str:
         words = unsubscribe_page_words(about.scope_title, about.channel)
         if shown != wording_hash(words):
             words = link_words_unknown(about.scope_title, about.channel)
-    outcome = tracking.unsubscribe(link, Origin("unsubscribe-link", "/u", _client()),
-                                   clock.now(), words)
+    outcome = tracking.unsubscribe(
+        link, Origin("unsubscribe-link", "/u", _client()), clock.now(), words
+    )
     db.session.commit()
     if outcome is None:
         return render_error(404, "This message was for an account that no longer exists.")
@@ -204,13 +225,19 @@ def click(token: str) -> Response | tuple[str, int]:
     try:
         link = read_click(token)
     except signing.TokenError:
-        return render_error(400, "This link is not valid. Copy the whole address from the "
-                            "message.")
+        return render_error(400, "This link is not valid. Copy the whole address from the message.")
     tracking.record_click(link, clock.now())
     db.session.commit()
     # Only URLs that Werkzeug sends unchanged are ever signed (see ``trackable``).
-    return Response("", 302, headers={"Location": link.url, "Cache-Control": "no-store",
-                                      "Referrer-Policy": "no-referrer"})
+    return Response(
+        "",
+        302,
+        headers={
+            "Location": link.url,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 @bp.route("/o/<token>.gif")

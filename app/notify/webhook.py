@@ -29,17 +29,26 @@ EVENT_TYPE = "message.created"
 
 
 def payload(item: Outgoing) -> dict[str, Any]:
-    return {"delivery": item.delivery_id, "campaign": item.campaign_id, "kind": item.kind,
-            "scope": item.scope, "title": item.title, "text": item.text, "html": item.html,
-            "inbox_url": item.inbox_url, "why_url": item.why_url,
-            "unsubscribe_url": item.unsubscribe_url}
+    return {
+        "delivery": item.delivery_id,
+        "campaign": item.campaign_id,
+        "kind": item.kind,
+        "scope": item.scope,
+        "title": item.title,
+        "text": item.text,
+        "html": item.html,
+        "inbox_url": item.inbox_url,
+        "why_url": item.why_url,
+        "unsubscribe_url": item.unsubscribe_url,
+    }
 
 
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(self, *, allow_loopback: bool = False,
-                 resolve: outbound.Resolver = outbound.system_resolver) -> None:
+    def __init__(
+        self, *, allow_loopback: bool = False, resolve: outbound.Resolver = outbound.system_resolver
+    ) -> None:
         self.allow_loopback = allow_loopback
         self.resolve = resolve
 
@@ -53,9 +62,16 @@ class WebhookChannel:
         gone = 0
         for endpoint in endpoints:
             try:
-                result = deliver(endpoint.url, endpoint.secret, ident, EVENT_TYPE, payload(item),
-                                 clock.now(), allow_loopback=self.allow_loopback,
-                                 resolve=self.resolve)
+                result = deliver(
+                    endpoint.url,
+                    endpoint.secret,
+                    ident,
+                    EVENT_TYPE,
+                    payload(item),
+                    clock.now(),
+                    allow_loopback=self.allow_loopback,
+                    resolve=self.resolve,
+                )
             except EndpointUnreachable as exc:
                 problems.append(f"{endpoint.url}: {exc}")
                 unreachable.add(exc.host)
@@ -73,8 +89,7 @@ class WebhookChannel:
             raise EndpointGone("every endpoint answered 410 Gone; disabled")
         if problems and len(unreachable) == len(problems) == len(endpoints):
             # Every endpoint's host is down: nothing was said about this message.
-            raise ChannelDown("; ".join(problems)[:300],
-                              "webhook:" + ",".join(sorted(unreachable)))
+            raise ChannelDown("; ".join(problems)[:300], "webhook:" + ",".join(sorted(unreachable)))
         if problems:
             raise SendFailed("; ".join(problems)[:300], temporary=True)
         return ident

@@ -69,8 +69,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(notify_cli)
     events.subscribe(app, ConsentRevoked, _hold_back)
     register_exporter(app, "messages", export_messages)
-    register_member_link(app, MemberLink("Inbox", "notify.inbox_page", order=5,
-                                         count=_header_count))
+    register_member_link(
+        app, MemberLink("Inbox", "notify.inbox_page", order=5, count=_header_count)
+    )
     register_startup_step(app, "notify", _drafts)
     register_companion(app, "notifier worker", _worker)
     register_collector(app, outbox_figures)

@@ -122,8 +122,13 @@ class Circuit:
 class Worker:
     """One worker. ``channels`` builds the channels for a batch (the app's by default)."""
 
-    def __init__(self, name: str | None = None, *, batch: int | None = None,
-                 channels: ChannelFactory = open_channels) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        batch: int | None = None,
+        channels: ChannelFactory = open_channels,
+    ) -> None:
         config = current_app.config
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.batch = batch or int(config["NOTIFY_BATCH"])
@@ -145,8 +150,9 @@ class Worker:
 
     # --- the loop ---------------------------------------------------------------------------
 
-    def run(self, once: bool = False, on_batch: Callable[[Counter[str]], None] | None = None
-            ) -> Counter[str]:
+    def run(
+        self, once: bool = False, on_batch: Callable[[Counter[str]], None] | None = None
+    ) -> Counter[str]:
         """Work until stopped (or, with ``once``, until nothing is due). Returns the totals.
 
         The channels (the SMTP connection) stay open from one batch to the next while there
@@ -189,16 +195,25 @@ class Worker:
         """Claim one batch and work through it. Returns what happened to its deliveries.
         With ``keep_open`` the channels stay open for the next batch (see :meth:`run`)."""
         done: Counter[str] = Counter()
-        ids = outbox.claim(self.name, self.batch, clock.now(), self.lease,
-                           skip_channels=self._open_circuits(clock.now()))
+        ids = outbox.claim(
+            self.name,
+            self.batch,
+            clock.now(),
+            self.lease,
+            skip_channels=self._open_circuits(clock.now()),
+        )
         if not ids:
             outbox.finish_campaigns(clock.now())
             db.session.commit()
             return done
         # Plain values, not rows: a row may vanish mid-batch (its member deleted their account).
-        rows = list(db.session.execute(select(Delivery.id, Delivery.lease_until)
-                                       .where(Delivery.id.in_(ids))
-                                       .order_by(Delivery.due_at, Delivery.id)))
+        rows = list(
+            db.session.execute(
+                select(Delivery.id, Delivery.lease_until)
+                .where(Delivery.id.in_(ids))
+                .order_by(Delivery.due_at, Delivery.id)
+            )
+        )
         db.session.commit()
         if self._channels is None:
             self._channels = self.channels()
@@ -232,8 +247,12 @@ class Worker:
         failures = self.circuits[key].failures + 1 if key in self.circuits else 1
         until = now + backoff(failures, self.retry_seconds)
         self.circuits[key] = Circuit(failures, until)
-        log.warning("notify: %s is down (%d failed tries in a row); next try after %s",
-                    key, failures, until.isoformat(timespec="seconds"))
+        log.warning(
+            "notify: %s is down (%d failed tries in a row); next try after %s",
+            key,
+            failures,
+            until.isoformat(timespec="seconds"),
+        )
         return until
 
     @staticmethod
@@ -253,8 +272,11 @@ class Worker:
         query = _TAKE
         if db.dialect == "postgresql":
             query = query.with_for_update(of=Delivery.__table__)
-        return db.session.connection().execute(
-            query, {"id": delivery_id, "worker": self.name}).one_or_none()
+        return (
+            db.session.connection()
+            .execute(query, {"id": delivery_id, "worker": self.name})
+            .one_or_none()
+        )
 
     def _campaign(self, campaign_id: int, updated_at: datetime) -> Campaign:
         """The campaign as of version ``updated_at``, read once per version for the batch."""
@@ -276,8 +298,13 @@ class Worker:
         campaign = self._campaign(row.campaign_id, row.campaign_updated_at)
         scope = find_scope(campaign.scope)
         if scope is None:
-            return self._finish(delivery_id, "dead", now, reason="unknown-scope",
-                                error=f"the scope {campaign.scope!r} no longer exists")
+            return self._finish(
+                delivery_id,
+                "dead",
+                now,
+                reason="unknown-scope",
+                error=f"the scope {campaign.scope!r} no longer exists",
+            )
         if db.dialect == "postgresql":
             hold_facts(row.member_id, scope.slug, row.channel)
         gate_campaign = outbox.gate_campaign(campaign, scope)
@@ -286,19 +313,27 @@ class Worker:
         if not decision.eligible or (decision.reasons and decision.deferred_until is None):
             return self._finish(delivery_id, "suppressed", now, reason=decision.reasons[0])
         if decision.deferred_until is not None:
-            self._update(delivery_id, state="queued", due_at=decision.deferred_until,
-                         lease_until=None, leased_by=None, attempts=Delivery.attempts - 1)
+            self._update(
+                delivery_id,
+                state="queued",
+                due_at=decision.deferred_until,
+                lease_until=None,
+                leased_by=None,
+                attempts=Delivery.attempts - 1,
+            )
             db.session.commit()
             return "deferred"
         channel = channels.get(row.channel)
         if channel is None:
-            return self._finish(delivery_id, "dead", now, reason="channel",
-                                error=f"no channel {row.channel!r}")
+            return self._finish(
+                delivery_id, "dead", now, reason="channel", error=f"no channel {row.channel!r}"
+            )
         outgoing = self._outgoing(row, campaign, gate_campaign.kind, scope)
         circuit = self._circuit(outgoing, row.channel)
         if circuit is not None and circuit in self._open_circuits(now):
-            return self._hold(delivery_id, None if circuit == "email"
-                              else self.circuits[circuit].open_until)
+            return self._hold(
+                delivery_id, None if circuit == "email" else self.circuits[circuit].open_until
+            )
         if db.dialect == "sqlite":
             # SQLite has one write lock for the whole database: never hold it across a network
             # call, or a slow SMTP server or webhook would stall every write of the site.
@@ -311,31 +346,42 @@ class Worker:
         if isinstance(failure, ChannelDown):
             until = self._trip(failure.circuit, now)
             # The relay keeps every waiting mail's place; a host down waits its own time.
-            return self._hold(delivery_id, None if failure.circuit == "email" else until,
-                              error=f"not sent: {failure}")
+            return self._hold(
+                delivery_id,
+                None if failure.circuit == "email" else until,
+                error=f"not sent: {failure}",
+            )
         if circuit is not None:
             self.circuits.pop(circuit, None)
         if isinstance(failure, EndpointGone):
-            return self._finish(delivery_id, "dead", now, reason="endpoint-gone",
-                                error=str(failure))
+            return self._finish(
+                delivery_id, "dead", now, reason="endpoint-gone", error=str(failure)
+            )
         if failure is not None:
             if not failure.temporary:
                 if row.channel == "email" and failure.address_refused:
                     record_suppression(outgoing.email, "hard-bounce", now)
-                return self._finish(delivery_id, "dead", now, reason="refused",
-                                    error=str(failure))
+                return self._finish(delivery_id, "dead", now, reason="refused", error=str(failure))
             return self._retry(delivery_id, row.attempts, now, str(failure))
         sent_at = clock.now()
         result = db.session.connection().execute(
-            _SENT, {"delivery_id": delivery_id, "at": sent_at, "external_id": external_id})
+            _SENT, {"delivery_id": delivery_id, "at": sent_at, "external_id": external_id}
+        )
         if not getattr(result, "rowcount", 1):
             # The member deleted their account while the message was on its way (on SQLite
             # nothing holds their rows through the send): nothing of theirs is left to record.
             db.session.rollback()
             log.info("delivery %s: the account was deleted while it was sent", delivery_id)
             return "account-deleted"
-        record_contact(row.member_id, campaign.scope, row.channel, campaign=campaign.ref,
-                       kind=gate_campaign.kind, ref=f"delivery-{delivery_id}", sent_at=sent_at)
+        record_contact(
+            row.member_id,
+            campaign.scope,
+            row.channel,
+            campaign=campaign.ref,
+            kind=gate_campaign.kind,
+            ref=f"delivery-{delivery_id}",
+            sent_at=sent_at,
+        )
         db.session.commit()
         return "sent"
 
@@ -343,33 +389,53 @@ class Worker:
     def _update(delivery_id: int, **values: Any) -> bool:
         """Set ``values`` on the delivery; False when its row is gone."""
         result = db.session.connection().execute(
-            update(Delivery).where(Delivery.id == delivery_id).values(**values))
+            update(Delivery).where(Delivery.id == delivery_id).values(**values)
+        )
         return bool(getattr(result, "rowcount", 1))
 
     def _outgoing(self, row: Any, campaign: Campaign, kind: str, scope: Scope) -> Outgoing:
         delivery_id, member_id, channel = row.id, row.member_id, row.channel
         return Outgoing(
-            delivery_id=delivery_id, campaign_id=campaign.id, kind=kind,
-            scope=scope.slug, scope_title=scope.title, promise=scope.promise,
-            member_id=member_id, email=row.email, display_name=safe_name(row.display_name),
-            title=campaign.title, body=prepared_body(campaign.body, campaign.updated_at),
-            unsubscribe_url=external_url("notify.unsubscribe_page", token=unsubscribe_token(
-                member_id, scope.slug, channel, delivery_id)),
+            delivery_id=delivery_id,
+            campaign_id=campaign.id,
+            kind=kind,
+            scope=scope.slug,
+            scope_title=scope.title,
+            promise=scope.promise,
+            member_id=member_id,
+            email=row.email,
+            display_name=safe_name(row.display_name),
+            title=campaign.title,
+            body=prepared_body(campaign.body, campaign.updated_at),
+            unsubscribe_url=external_url(
+                "notify.unsubscribe_page",
+                token=unsubscribe_token(member_id, scope.slug, channel, delivery_id),
+            ),
             why_url=why_url(member_id, scope.slug, channel, clock.now(), kind),
             inbox_url=external_url("notify.message", delivery_id=delivery_id),
             open_url=external_url("notify.opened", token=open_token(delivery_id))
-            if self.open_pixel and channel == "email" else None,
-            endpoints=tuple(Endpoint(e.id, e.url, e.secret) for e in endpoints_of(member_id)
-                            if e.verified_at is not None and e.disabled_at is None)
-            if channel == "webhook" else (),
+            if self.open_pixel and channel == "email"
+            else None,
+            endpoints=tuple(
+                Endpoint(e.id, e.url, e.secret)
+                for e in endpoints_of(member_id)
+                if e.verified_at is not None and e.disabled_at is None
+            )
+            if channel == "webhook"
+            else (),
         )
 
-    def _hold(self, delivery_id: int, due_at: datetime | None = None,
-              error: str | None = None) -> str:
+    def _hold(
+        self, delivery_id: int, due_at: datetime | None = None, error: str | None = None
+    ) -> str:
         """Give the delivery back untouched: its attempt is returned and, unless ``due_at``
         is given, its place in the queue kept."""
-        values: dict[str, Any] = {"state": "queued", "lease_until": None, "leased_by": None,
-                                  "attempts": Delivery.attempts - 1}
+        values: dict[str, Any] = {
+            "state": "queued",
+            "lease_until": None,
+            "leased_by": None,
+            "attempts": Delivery.attempts - 1,
+        }
         if due_at is not None:
             values["due_at"] = due_at
         if error is not None:
@@ -378,10 +444,20 @@ class Worker:
         db.session.commit()
         return "held"
 
-    def _finish(self, delivery_id: int, state: str, now: datetime,
-                reason: str | None = None, error: str | None = None) -> str:
-        values: dict[str, Any] = {"state": state, "reason": reason, "finished_at": now,
-                                  "lease_until": None}
+    def _finish(
+        self,
+        delivery_id: int,
+        state: str,
+        now: datetime,
+        reason: str | None = None,
+        error: str | None = None,
+    ) -> str:
+        values: dict[str, Any] = {
+            "state": state,
+            "reason": reason,
+            "finished_at": now,
+            "lease_until": None,
+        }
         if error is not None:
             values["last_error"] = error[:300]
         self._update(delivery_id, **values)
@@ -391,28 +467,50 @@ class Worker:
     def _retry(self, delivery_id: int, attempts: int, now: datetime, error: str) -> str:
         if attempts >= self.max_attempts:
             return self._finish(delivery_id, "dead", now, reason="attempts", error=error)
-        self._update(delivery_id, state="retry", lease_until=None, leased_by=None,
-                     last_error=error[:300],
-                     due_at=now + backoff(max(attempts, 1), self.retry_seconds))
+        self._update(
+            delivery_id,
+            state="retry",
+            lease_until=None,
+            leased_by=None,
+            last_error=error[:300],
+            due_at=now + backoff(max(attempts, 1), self.retry_seconds),
+        )
         db.session.commit()
         return "retry"
 
 
 # A delivery sent: the one statement of every delivery, built once.
 _SENT = (
-    update(Delivery).where(Delivery.id == bindparam("delivery_id"))
-    .values(state="sent", sent_at=bindparam("at"), finished_at=bindparam("at"),
-            message_id=bindparam("external_id"), lease_until=None, reason=None)
+    update(Delivery)
+    .where(Delivery.id == bindparam("delivery_id"))
+    .values(
+        state="sent",
+        sent_at=bindparam("at"),
+        finished_at=bindparam("at"),
+        message_id=bindparam("external_id"),
+        lease_until=None,
+        reason=None,
+    )
 )
 
 # The delivery as the worker takes it: still leased to it, with what the send needs.
 _TAKE = (
-    select(Delivery.id, Delivery.member_id, Delivery.channel, Delivery.attempts,
-           Delivery.campaign_id, Campaign.state.label("campaign_state"),
-           Campaign.updated_at.label("campaign_updated_at"), Member.email,
-           Member.display_name)
+    select(
+        Delivery.id,
+        Delivery.member_id,
+        Delivery.channel,
+        Delivery.attempts,
+        Delivery.campaign_id,
+        Campaign.state.label("campaign_state"),
+        Campaign.updated_at.label("campaign_updated_at"),
+        Member.email,
+        Member.display_name,
+    )
     .join(Campaign, Campaign.id == Delivery.campaign_id)
     .outerjoin(Member, Member.id == Delivery.member_id)
-    .where(Delivery.id == bindparam("id"), Delivery.state == "leased",
-           Delivery.leased_by == bindparam("worker"))
+    .where(
+        Delivery.id == bindparam("id"),
+        Delivery.state == "leased",
+        Delivery.leased_by == bindparam("worker"),
+    )
 )

@@ -53,8 +53,9 @@ class Readiness:
         return {
             "status": "ready" if self.ready else "unready",
             "failed": self.failed,
-            "checks": {name: {"status": c.status, "detail": c.detail}
-                       for name, c in self.checks.items()},
+            "checks": {
+                name: {"status": c.status, "detail": c.detail} for name, c in self.checks.items()
+            },
         }
 
 
@@ -79,8 +80,7 @@ def _worker(connection: Connection, now: datetime, max_age: int) -> Check:
     return Check("pass", f"newest heartbeat {age:.0f} s ago")
 
 
-def readiness(engine: Engine, head: str | None, now: datetime, worker_max_age: int
-              ) -> Readiness:
+def readiness(engine: Engine, head: str | None, now: datetime, worker_max_age: int) -> Readiness:
     """Run the checks above against ``engine``, whose schema should be at ``head``."""
     result = Readiness()
     try:
@@ -92,10 +92,12 @@ def readiness(engine: Engine, head: str | None, now: datetime, worker_max_age: i
                 result.checks["worker"] = _worker(connection, now, worker_max_age)
     except SQLAlchemyError as exc:
         failing = next((name for name in CHECKS if name not in result.checks), "database")
-        log.warning("readiness: %s check failed: %s", failing,
-                    one_line(getattr(exc, "orig", None) or exc))
-        result.checks[failing] = Check("fail", "cannot connect" if failing == "database"
-                                       else "the check failed (see the log)")
+        log.warning(
+            "readiness: %s check failed: %s", failing, one_line(getattr(exc, "orig", None) or exc)
+        )
+        result.checks[failing] = Check(
+            "fail", "cannot connect" if failing == "database" else "the check failed (see the log)"
+        )
     for name in CHECKS:
         result.checks.setdefault(name, Check("skip", "an earlier check failed"))
     return result

@@ -35,6 +35,7 @@ def newest_beat() -> datetime | None:
 
 def beat_ages(now: datetime) -> dict[str, float]:
     """Seconds since each known worker's last heartbeat, by worker name."""
-    rows = db.session.execute(select(WorkerBeat.worker, WorkerBeat.beat_at)
-                              .order_by(WorkerBeat.worker))
+    rows = db.session.execute(
+        select(WorkerBeat.worker, WorkerBeat.beat_at).order_by(WorkerBeat.worker)
+    )
     return {worker: max(0.0, (now - beat_at).total_seconds()) for worker, beat_at in rows}

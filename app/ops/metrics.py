@@ -82,8 +82,11 @@ def render(families: Iterable[Family]) -> str:
         lines.append(f"# TYPE {family.name} {family.kind}")
         for sample in family.samples:
             labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sample.labels)
-            lines.append(f"{sample.name}{{{labels}}} {_number(sample.value)}" if labels
-                         else f"{sample.name} {_number(sample.value)}")
+            lines.append(
+                f"{sample.name}{{{labels}}} {_number(sample.value)}"
+                if labels
+                else f"{sample.name} {_number(sample.value)}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -196,19 +199,21 @@ def endpoint_namer(url_map: Map) -> Callable[[str, str], str]:
 class RequestTimer:
     """WSGI middleware: time each request until its body is closed, by endpoint."""
 
-    def __init__(self, app: WSGIApplication, latency: RequestLatency,
-                 name: Callable[[str, str], str]) -> None:
+    def __init__(
+        self, app: WSGIApplication, latency: RequestLatency, name: Callable[[str, str], str]
+    ) -> None:
         self.app, self.latency, self.name = app, latency, name
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
-                 ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
 
         def done() -> None:
             path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
             method = environ.get("REQUEST_METHOD", "GET")
-            self.latency.observe(self.name("GET" if method == "HEAD" else method, path),
-                                 time.perf_counter() - started)
+            self.latency.observe(
+                self.name("GET" if method == "HEAD" else method, path),
+                time.perf_counter() - started,
+            )
 
         try:
             body = self.app(environ, start_response)

@@ -16,8 +16,11 @@ from app.ops.views import bp
 
 
 def _heartbeats() -> list[metrics.Family]:
-    family = metrics.Family("pullfirst_worker_heartbeat_age_seconds", "gauge",
-                            "Seconds since each notifier worker's last heartbeat.")
+    family = metrics.Family(
+        "pullfirst_worker_heartbeat_age_seconds",
+        "gauge",
+        "Seconds since each notifier worker's last heartbeat.",
+    )
     for worker, age in beat_ages(clock.now()).items():
         family.add(round(age, 3), worker=worker)
     return [family]
@@ -31,4 +34,5 @@ def init_app(app: Flask) -> None:
         latency = metrics.RequestLatency(Path(app.instance_path) / "metrics")
         app.extensions[metrics.EXTENSION] = latency
         app.wsgi_app = metrics.RequestTimer(  # type: ignore[method-assign]
-            app.wsgi_app, latency, metrics.endpoint_namer(app.url_map))
+            app.wsgi_app, latency, metrics.endpoint_namer(app.url_map)
+        )

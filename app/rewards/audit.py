@@ -75,17 +75,26 @@ def _line(rule: Rule, pattern: str) -> int:
     return start + 1
 
 
-def audit_rules(book: RuleBook, surveys: Collection[str],
-                batches: Collection[str]) -> list[RuleProblem]:
+def audit_rules(
+    book: RuleBook, surveys: Collection[str], batches: Collection[str]
+) -> list[RuleProblem]:
     """Every problem of the rule book, sorted by file and line."""
-    names: dict[str, Collection[str]] = {"survey": surveys, "code": batches,
-                                         "subscribe": book.scopes}
+    names: dict[str, Collection[str]] = {
+        "survey": surveys,
+        "code": batches,
+        "subscribe": book.scopes,
+    }
     problems = [RuleProblem(p.path, p.line or 1, p.message) for p in book.problems]
     for rule in book.rules:
         for pattern in rule.patterns:
             message = pattern_problem(pattern, names)
             if message is not None:
-                problems.append(RuleProblem(rule.source, _line(rule, pattern),
-                                            f"{rule.reward}: {message}",
-                                            warning=pattern.partition(":")[0] in NOT_YET))
+                problems.append(
+                    RuleProblem(
+                        rule.source,
+                        _line(rule, pattern),
+                        f"{rule.reward}: {message}",
+                        warning=pattern.partition(":")[0] in NOT_YET,
+                    )
+                )
     return sorted(problems)

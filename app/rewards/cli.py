@@ -37,8 +37,10 @@ def check_command() -> None:
         raise SystemExit(1)
     warnings = len(problems) - len(errors)
     if warnings:
-        click.echo(f"{len(book.rules)} reward rules, no errors, {warnings} warning"
-                   f"{'s' if warnings != 1 else ''} (issue a batch with flask --app app codes "
-                   "issue)")
+        click.echo(
+            f"{len(book.rules)} reward rules, no errors, {warnings} warning"
+            f"{'s' if warnings != 1 else ''} (issue a batch with flask --app app codes "
+            "issue)"
+        )
     else:
         click.echo(f"{len(book.rules)} reward rules, all pointing at something real")

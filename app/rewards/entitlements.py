@@ -40,8 +40,9 @@ def rule_book() -> RuleBook:
 def _insert_ignoring_duplicates(values: dict[str, object]) -> bool:
     """Insert one entitlement; return whether a row was added."""
     dialect = db.dialect
-    statement = (postgresql.insert(Entitlement) if dialect == "postgresql"
-                 else sqlite.insert(Entitlement))
+    statement = (
+        postgresql.insert(Entitlement) if dialect == "postgresql" else sqlite.insert(Entitlement)
+    )
     added = db.session.scalar(
         statement.values(**values)
         .on_conflict_do_nothing(index_elements=["member_id", "reward"])
@@ -56,27 +57,34 @@ def grant(member_id: int, reward: str, earned_by: str, now: datetime) -> bool:
         {"member_id": member_id, "reward": reward, "earned_by": earned_by, "earned_at": now}
     )
     if added:
-        events.emit(RewardGranted(member_id=member_id, reward=reward, earned_by=earned_by,
-                                  at=now))
+        events.emit(RewardGranted(member_id=member_id, reward=reward, earned_by=earned_by, at=now))
     return added
 
 
 def grant_for_action(member_id: int, action: str, now: datetime) -> list[str]:
     """Grant every reward whose rule matches ``action``; return the rewards that were new."""
-    return [rule.reward for rule in rule_book().rewards_for(action)
-            if grant(member_id, rule.reward, action, now)]
+    return [
+        rule.reward
+        for rule in rule_book().rewards_for(action)
+        if grant(member_id, rule.reward, action, now)
+    ]
 
 
 def holds(member_id: int, reward: str) -> bool:
-    return db.session.scalar(
-        select(Entitlement.id).where(Entitlement.member_id == member_id,
-                                     Entitlement.reward == reward)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Entitlement.id).where(
+                Entitlement.member_id == member_id, Entitlement.reward == reward
+            )
+        )
+        is not None
+    )
 
 
 def entitlements_of(member_id: int) -> Sequence[Entitlement]:
     return db.session.scalars(
-        select(Entitlement).where(Entitlement.member_id == member_id)
+        select(Entitlement)
+        .where(Entitlement.member_id == member_id)
         .order_by(Entitlement.earned_at, Entitlement.id)
     ).all()
 
@@ -89,20 +97,28 @@ def sync(now: datetime) -> int:
     added = 0
     for rule in rule_book().rules:
         for pattern in rule.patterns:
-            match = (Action.action.like(pattern_to_like(pattern), escape="\\")
-                     if "*" in pattern else Action.action == pattern)
-            already = exists().where(and_(Entitlement.member_id == Action.member_id,
-                                          Entitlement.reward == rule.reward))
+            match = (
+                Action.action.like(pattern_to_like(pattern), escape="\\")
+                if "*" in pattern
+                else Action.action == pattern
+            )
+            already = exists().where(
+                and_(Entitlement.member_id == Action.member_id, Entitlement.reward == rule.reward)
+            )
             candidates = (
-                select(Action.member_id, literal(rule.reward), func.min(Action.action),
-                       literal(now, type_=Entitlement.earned_at.type))
+                select(
+                    Action.member_id,
+                    literal(rule.reward),
+                    func.min(Action.action),
+                    literal(now, type_=Entitlement.earned_at.type),
+                )
                 .where(match, ~already)
                 .group_by(Action.member_id)
             )
             inserted = db.session.scalars(
-                insert(Entitlement).from_select(
-                    ["member_id", "reward", "earned_by", "earned_at"], candidates
-                ).returning(Entitlement.id)
+                insert(Entitlement)
+                .from_select(["member_id", "reward", "earned_by", "earned_at"], candidates)
+                .returning(Entitlement.id)
             ).all()
             added += len(inserted)
     return added
@@ -110,5 +126,7 @@ def sync(now: datetime) -> int:
 
 def entitlements_export(member_id: int) -> list[dict[str, str]]:
     """A member's entitlements for their data export."""
-    return [{"reward": e.reward, "earned_by": e.earned_by, "earned_at": e.earned_at.isoformat()}
-            for e in entitlements_of(member_id)]
+    return [
+        {"reward": e.reward, "earned_by": e.earned_by, "earned_at": e.earned_at.isoformat()}
+        for e in entitlements_of(member_id)
+    ]

@@ -1,7 +1,7 @@
 """Errors of the rewards area::
 
-    RewardsError          reward rules or grants cannot be used
-    └── RuleError         a rule file is malformed (``path`` and ``line`` say where)
+RewardsError          reward rules or grants cannot be used
+└── RuleError         a rule file is malformed (``path`` and ``line`` say where)
 """
 
 from __future__ import annotations

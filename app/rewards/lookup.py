@@ -14,8 +14,13 @@ from app.rewards.page import description_of
 
 
 def _shown(description: RewardDescription) -> ShownReward:
-    return ShownReward(description.title, description.summary, description.url,
-                       description.image_url, kind=description.reward.partition(":")[0])
+    return ShownReward(
+        description.title,
+        description.summary,
+        description.url,
+        description.image_url,
+        kind=description.reward.partition(":")[0],
+    )
 
 
 class EntitlementLookup:
@@ -28,13 +33,19 @@ class EntitlementLookup:
             .where(Entitlement.member_id == member_id, Entitlement.earned_by == action)
             .order_by(Entitlement.id)
         )
-        return [_shown(d) for reward in rewards
-                if (d := description_of(reward, member_id, book)) is not None]
+        return [
+            _shown(d)
+            for reward in rewards
+            if (d := description_of(reward, member_id, book)) is not None
+        ]
 
     def unlocked_by(self, action: str, member_id: int | None) -> list[ShownReward]:
         book = rule_book()
-        return [_shown(d) for rule in book.rewards_for(action)
-                if (d := description_of(rule.reward, member_id, book)) is not None]
+        return [
+            _shown(d)
+            for rule in book.rewards_for(action)
+            if (d := description_of(rule.reward, member_id, book)) is not None
+        ]
 
     def page_url(self) -> str:
         return url_for("rewards.page")

@@ -72,18 +72,24 @@ def rewards_page(member_id: int, now: datetime) -> RewardsPage:
         if description is None:
             continue
         rule = book.rule_for(entitlement.reward)
-        earned = EarnedReward(description, describe_action(entitlement.earned_by, now, titles),
-                              entitlement.earned_at, rule.summary if rule is not None else "")
+        earned = EarnedReward(
+            description,
+            describe_action(entitlement.earned_by, now, titles),
+            entitlement.earned_at,
+            rule.summary if rule is not None else "",
+        )
         (packs if entitlement.reward.startswith("pack:") else scopes).append(earned)
     locked = []
     for rule in book.rules:
         if rule.reward in held:
             continue
-        ways = [w for w in (describe_action(p, now, titles) for p in rule.patterns)
-                if w.available]
+        ways = [w for w in (describe_action(p, now, titles) for p in rule.patterns) if w.available]
         description = description_of(rule.reward, member_id, book)
         if ways and description is not None:
             locked.append(LockedReward(description, list(dict.fromkeys(ways))))
-    referral = [d for rule in book.rewards_for("referral")
-                if (d := description_of(rule.reward, member_id, book)) is not None]
+    referral = [
+        d
+        for rule in book.rewards_for("referral")
+        if (d := description_of(rule.reward, member_id, book)) is not None
+    ]
     return RewardsPage(packs, scopes, locked, referral)

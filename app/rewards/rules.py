@@ -71,8 +71,11 @@ def check_pattern(pattern: object, path: Path) -> str:
     try:
         parse_action(probe)
     except InvalidAction:
-        raise RuleError(path, None, f"{pattern!r} is not an action pattern such as "
-                                    "'survey:reader-2026' or 'code:*'") from None
+        raise RuleError(
+            path,
+            None,
+            f"{pattern!r} is not an action pattern such as 'survey:reader-2026' or 'code:*'",
+        ) from None
     return pattern
 
 
@@ -133,9 +136,15 @@ def scope_rules(scopes_file: Path) -> tuple[list[Rule], list[RuleError]]:
         if patterns:
             about = table.get("about")
             summary = about.strip() if isinstance(about, str) else ""
-            rules.append(Rule(f"scope:{slug}", patterns, scopes_file,
-                              _title(table.get("title"), slug),
-                              summary[:1].upper() + summary[1:]))
+            rules.append(
+                Rule(
+                    f"scope:{slug}",
+                    patterns,
+                    scopes_file,
+                    _title(table.get("title"), slug),
+                    summary[:1].upper() + summary[1:],
+                )
+            )
     return rules, problems
 
 

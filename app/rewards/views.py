@@ -29,6 +29,8 @@ def page() -> str:
         _create_referral_link(member_id)
     invite = referrals.summary(member_id)
     return render_template(
-        "rewards/page.html", page=rewards_page(member_id, clock.now()), invite=invite,
+        "rewards/page.html",
+        page=rewards_page(member_id, clock.now()),
+        invite=invite,
         invite_url=external_url("engage.referral_landing", code=invite.code),
     )

@@ -25,23 +25,29 @@ class ActionWords:
 
 def _survey(ref: str, now: datetime) -> ActionWords:
     if "*" in ref:
-        return ActionWords("Answer a survey", "for answering a survey",
-                           url_for("engage.surveys"))
+        return ActionWords("Answer a survey", "for answering a survey", url_for("engage.surveys"))
     survey = shelf().surveys.get(ref)
     if survey is None:
-        return ActionWords(f"Answer the {ref} survey", f"for answering the {ref} survey",
-                           available=False)
-    return ActionWords(f"Answer “{survey.title}”", f"for answering “{survey.title}”",
-                       url_for("engage.survey", slug=ref), survey.state(now) == "open")
+        return ActionWords(
+            f"Answer the {ref} survey", f"for answering the {ref} survey", available=False
+        )
+    return ActionWords(
+        f"Answer “{survey.title}”",
+        f"for answering “{survey.title}”",
+        url_for("engage.survey", slug=ref),
+        survey.state(now) == "open",
+    )
 
 
 def _code(ref: str) -> ActionWords:
     url = url_for("engage.redeem_code")
     if "*" in ref:
-        return ActionWords("Redeem a code from a shop receipt", "for redeeming an in-store code",
-                           url)
-    return ActionWords(f"Redeem a {ref} code from a shop receipt",
-                       f"for redeeming a {ref} code", url)
+        return ActionWords(
+            "Redeem a code from a shop receipt", "for redeeming an in-store code", url
+        )
+    return ActionWords(
+        f"Redeem a {ref} code from a shop receipt", f"for redeeming a {ref} code", url
+    )
 
 
 def _titled(ref: str, titles: dict[str, str], noun: str) -> str:
@@ -50,15 +56,17 @@ def _titled(ref: str, titles: dict[str, str], noun: str) -> str:
     return f"“{titles[ref]}”" if ref in titles else f"the {ref} {noun}"
 
 
-def describe_action(pattern: str, now: datetime,
-                    scope_titles: dict[str, str] | None = None) -> ActionWords:
+def describe_action(
+    pattern: str, now: datetime, scope_titles: dict[str, str] | None = None
+) -> ActionWords:
     """Plain words for an action or action pattern (``code:*``)."""
     kind, _, ref = pattern.partition(":")
     if kind == "account":
         return ActionWords("Confirm your email address", "for confirming your email address")
     if kind == "referral":
-        return ActionWords("Bring a friend with your invitation link", "for bringing a friend",
-                           "#invite")
+        return ActionWords(
+            "Bring a friend with your invitation link", "for bringing a friend", "#invite"
+        )
     if kind == "survey":
         return _survey(ref, now)
     if kind == "code":

@@ -114,8 +114,11 @@ def check_shape(text: str) -> None:
     """Raise :class:`OverBudget` at the first line where ``text`` crosses one of the limits
     above. One pass, linear in the length of the text; renders nothing."""
     if len(text) > MAX_CHARS:
-        raise OverBudget(f"the text is {len(text):,} characters; the limit is {MAX_CHARS:,}. "
-                         "Split it into several pages.", text.count("\n", 0, MAX_CHARS) + 1)
+        raise OverBudget(
+            f"the text is {len(text):,} characters; the limit is {MAX_CHARS:,}. "
+            "Split it into several pages.",
+            text.count("\n", 0, MAX_CHARS) + 1,
+        )
     shape = _Shape(len(text))
     references = 0
     for number, line in enumerate(text.split("\n"), start=1):
@@ -150,16 +153,25 @@ class _Shape:
         opened = _FENCE.match(line)
         if self.fence:
             self.code += len(line) + 1
-            if opened and opened.group(1)[0] == self.fence[0] and \
-                    len(opened.group(1)) >= len(self.fence):
+            if (
+                opened
+                and opened.group(1)[0] == self.fence[0]
+                and len(opened.group(1)) >= len(self.fence)
+            ):
                 self.fence = ""
-            return (f"more than {MAX_CODE_CHARS:,} characters of code blocks."
-                    if self.code > MAX_CODE_CHARS else None)
+            return (
+                f"more than {MAX_CODE_CHARS:,} characters of code blocks."
+                if self.code > MAX_CODE_CHARS
+                else None
+            )
         if opened:
             self.fence, self.fences, self.paragraph = opened.group(1), self.fences + 1, 0
             self.blocks += 1
-            return f"more than {MAX_CODE_BLOCKS:,} code blocks." \
-                if self.fences > MAX_CODE_BLOCKS else self._blocks()
+            return (
+                f"more than {MAX_CODE_BLOCKS:,} code blocks."
+                if self.fences > MAX_CODE_BLOCKS
+                else self._blocks()
+            )
         if not line.strip():
             self.blank = True
             self.split_work += self.run_chars * self.run_splits
@@ -168,28 +180,38 @@ class _Shape:
         self.run_chars += len(line) + 1
         self.run_splits += bool(_SPLITS.match(line))
         if self.split_work + self.run_chars * self.run_splits > MAX_SPLIT_WORK:
-            return ("too many definitions, headings and rules among long runs of lines without "
-                    "a blank line; put blank lines between them.")
+            return (
+                "too many definitions, headings and rules among long runs of lines without "
+                "a blank line; put blank lines between them."
+            )
         self.open_tags += _unclosed_tags(line)
         if self.open_tags * self.length > MAX_TAG_WORK:
-            return ("too many '<' that open an HTML tag or comment without closing it on the "
-                    "same line, for a text this long; write &lt; for a literal '<'.")
+            return (
+                "too many '<' that open an HTML tag or comment without closing it on the "
+                "same line, for a text this long; write &lt; for a literal '<'."
+            )
         if self.blank or _NEW_BLOCK.match(line):
             self.paragraph = 0
             self.blocks += 1
         self.blank = False
         self.blocks += line.count("|")
         if not _RULE.match(line) and (depth := _nesting(line)) > MAX_NESTING:
-            return (f"nested {depth} levels deep (lists, quotes and indentation); the limit "
-                    f"is {MAX_NESTING}.")
+            return (
+                f"nested {depth} levels deep (lists, quotes and indentation); the limit "
+                f"is {MAX_NESTING}."
+            )
         found = len(_MARK.findall(line))
         self.marks, self.paragraph = self.marks + found, self.paragraph + found
         if self.paragraph > MAX_PARAGRAPH_MARKS:
-            return (f"more than {MAX_PARAGRAPH_MARKS:,} links, emphases, code spans, quotes "
-                    "and other inline marks in one paragraph. Split it.")
+            return (
+                f"more than {MAX_PARAGRAPH_MARKS:,} links, emphases, code spans, quotes "
+                "and other inline marks in one paragraph. Split it."
+            )
         if self.marks > MAX_MARKS:
-            return (f"more than {MAX_MARKS:,} links, emphases, code spans, quotes and other "
-                    "inline marks in all. Split the text.")
+            return (
+                f"more than {MAX_MARKS:,} links, emphases, code spans, quotes and other "
+                "inline marks in all. Split the text."
+            )
         self.footnotes += bool(_FOOTNOTE.match(line))
         if self.footnotes > MAX_FOOTNOTES:
             return f"more than {MAX_FOOTNOTES:,} footnotes."
@@ -200,8 +222,10 @@ class _Shape:
 
     def _blocks(self) -> str | None:
         if self.blocks > MAX_BLOCKS:
-            return (f"more than {MAX_BLOCKS:,} paragraphs, headings, list items and table "
-                    "cells. Split the text into several pages.")
+            return (
+                f"more than {MAX_BLOCKS:,} paragraphs, headings, list items and table "
+                "cells. Split the text into several pages."
+            )
         return None
 
 
@@ -217,12 +241,16 @@ def within(seconds: float, render: Callable[[], T]) -> T:
     try:
         result = render()
     except RecursionError:
-        raise OverBudget("nested too deeply to render (lists, quotes, emphasis or links "
-                         "inside one another).") from None
+        raise OverBudget(
+            "nested too deeply to render (lists, quotes, emphasis or links inside one another)."
+        ) from None
     elapsed = time.thread_time() - started
     if elapsed > seconds:
-        raise OverBudget(f"rendering took {elapsed:.1f} s; the budget is {seconds:g} s. "
-                         "Split the text or simplify its Markdown.", slow_under=seconds)
+        raise OverBudget(
+            f"rendering took {elapsed:.1f} s; the budget is {seconds:g} s. "
+            "Split the text or simplify its Markdown.",
+            slow_under=seconds,
+        )
     return result
 
 

@@ -63,8 +63,9 @@ def cores() -> int:
 
 
 @contextmanager
-def progress_report(label: str, total: int, stream: TextIO | None = None,
-                    every_seconds: float = 5.0) -> Iterator[Callable[[int], None]]:
+def progress_report(
+    label: str, total: int, stream: TextIO | None = None, every_seconds: float = 5.0
+) -> Iterator[Callable[[int], None]]:
     """``progress(n)`` for ``total`` items: on a terminal a bar (``label [####    ] 4000/10000
     40%``); elsewhere (a log, CI) a plain line ``label: 4,000/10,000`` at most every
     ``every_seconds`` and at the end."""
@@ -98,15 +99,21 @@ def _overrun(path: str, seconds: float) -> tuple[str, SourceEntry, None] | None:
         body_line = parse_source(Path(path), raw).body_line
     except (OSError, SourceError):
         return None
-    message = (f"over the render budget: rendering did not finish in "
-               f"{deadline_for(seconds):g} s (the budget is {seconds:g} s). Split the text or "
-               "simplify its Markdown.")
+    message = (
+        f"over the render budget: rendering did not finish in "
+        f"{deadline_for(seconds):g} s (the budget is {seconds:g} s). Split the text or "
+        "simplify its Markdown."
+    )
     return content_hash(raw), SourceEntry(None, body_line, 0, (body_line, message), seconds), None
 
 
-def prerender(content_dir: Path, cache: RenderCache, processes: int | None = None,
-              progress: Callable[[int], None] | None = None,
-              seconds: float = DEFAULT_SECONDS) -> int:
+def prerender(
+    content_dir: Path,
+    cache: RenderCache,
+    processes: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    seconds: float = DEFAULT_SECONDS,
+) -> int:
     """Render, with ``processes`` worker processes, every file whose bytes the cache does not
     hold, or holds as too slow to render. Returns how many were rendered. ``progress(n)`` is
     called as files finish."""
@@ -124,16 +131,24 @@ def prerender(content_dir: Path, cache: RenderCache, processes: int | None = Non
             unknown.append(path)
     # A file found too slow before is tried again here, where it is safe to: a busy host may
     # have been the cause, and the web processes never render it again by themselves.
-    known = {digest: entry for digest, entry in cache.sources(hashes.values()).items()
-             if entry.slow_under is None}
+    known = {
+        digest: entry
+        for digest, entry in cache.sources(hashes.values()).items()
+        if entry.slow_under is None
+    }
     todo = sorted(unknown + [p for p, h in hashes.items() if h not in known])
     if progress is not None and len(todo) < len(found):
         progress(len(found) - len(todo))
     if not todo:
         return 0
     workers = min(len(todo), max(1, processes or cores()))
-    pool = DeadlinePool(_render_one, workers, deadline_for(seconds), _init_worker,
-                        (str(content_dir / "images"), seconds))
+    pool = DeadlinePool(
+        _render_one,
+        workers,
+        deadline_for(seconds),
+        _init_worker,
+        (str(content_dir / "images"), seconds),
+    )
     rendered = 0
     for name, outcome in pool.map(todo):
         result = _overrun(name, seconds) if isinstance(outcome, Overrun) else outcome

@@ -94,8 +94,9 @@ class RenderCache:
         with self._lock:
             if self._connection is None or self._pid != os.getpid():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
-                                             isolation_level=None)
+                connection = sqlite3.connect(
+                    self.path, timeout=30, check_same_thread=False, isolation_level=None
+                )
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
                 connection.executescript(SCHEMA)
@@ -132,40 +133,51 @@ class RenderCache:
         found: dict[str, SourceEntry] = {}
         with self._db() as db:
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+                chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for digest, meta, problem, body_line, words in db.execute(
                     f"SELECT hash, meta, problem, body_line, words FROM sources "  # noqa: S608
-                    f"WHERE hash IN ({marks})", chunk,
+                    f"WHERE hash IN ({marks})",
+                    chunk,
                 ):
                     where, slow_under = _problem(problem)
                     found[digest] = SourceEntry(
                         meta=json.loads(meta) if meta is not None else None,
-                        body_line=body_line, words=words, problem=where,
+                        body_line=body_line,
+                        words=words,
+                        problem=where,
                         slow_under=slow_under,
                     )
         return found
 
     def store(self, digest: str, entry: SourceEntry, rendered: Rendered | None) -> None:
         meta = json.dumps(entry.meta, default=str) if entry.meta is not None else None
-        problem = json.dumps([*entry.problem, *([entry.slow_under] if entry.slow_under else [])]
-                             ) if entry.problem else None
+        problem = (
+            json.dumps([*entry.problem, *([entry.slow_under] if entry.slow_under else [])])
+            if entry.problem
+            else None
+        )
         with self._db() as db:
             db.execute("BEGIN")
-            db.execute("INSERT OR REPLACE INTO sources (hash, meta, problem, body_line, words) "
-                       "VALUES (?, ?, ?, ?, ?)", (digest, meta, problem, entry.body_line,
-                                                  entry.words))
+            db.execute(
+                "INSERT OR REPLACE INTO sources (hash, meta, problem, body_line, words) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (digest, meta, problem, entry.body_line, entry.words),
+            )
             if rendered is not None:
                 extra = rendered.to_json()
                 html, text = extra.pop("html"), extra.pop("text")
-                db.execute("INSERT OR REPLACE INTO renders (hash, html, text, extra) "
-                           "VALUES (?, ?, ?, ?)", (digest, html, text, json.dumps(extra)))
+                db.execute(
+                    "INSERT OR REPLACE INTO renders (hash, html, text, extra) VALUES (?, ?, ?, ?)",
+                    (digest, html, text, json.dumps(extra)),
+                )
             db.execute("COMMIT")
 
     def rendered(self, digest: str) -> Rendered | None:
         with self._db() as db:
-            row = db.execute("SELECT html, text, extra FROM renders WHERE hash = ?",
-                             (digest,)).fetchone()
+            row = db.execute(
+                "SELECT html, text, extra FROM renders WHERE hash = ?", (digest,)
+            ).fetchone()
         if row is None:
             return None
         return Rendered.from_json({"html": row[0], "text": row[1], **json.loads(row[2])})
@@ -176,12 +188,14 @@ class RenderCache:
         found: dict[str, str] = {}
         with self._db() as db:
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+                chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                found.update(db.execute(
-                    f"SELECT hash, text FROM renders WHERE hash IN ({marks})",  # noqa: S608
-                    chunk,
-                ).fetchall())
+                found.update(
+                    db.execute(
+                        f"SELECT hash, text FROM renders WHERE hash IN ({marks})",  # noqa: S608
+                        chunk,
+                    ).fetchall()
+                )
         return found
 
     def prune(self, keep: set[str]) -> int:

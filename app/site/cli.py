@@ -29,8 +29,9 @@ def new_command(title: str, as_page: bool, description: str) -> None:
     """Create a draft post (or page) called TITLE with its front matter, and print its path."""
     kind = "page" if as_page else "post"
     try:
-        path = editor.create(Path(current_app.config["CONTENT_DIR"]), kind, title,
-                             clock.now(), description)
+        path = editor.create(
+            Path(current_app.config["CONTENT_DIR"]), kind, title, clock.now(), description
+        )
     except ContentPathError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(str(path))
@@ -45,18 +46,27 @@ def check_command() -> None:
     for problem in sorted(problems):
         click.echo(str(problem))
     if problems:
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found",
-                   err=True)
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", err=True)
         sys.exit(1)
     click.echo("content is fine")
 
 
 @content_cli.command("index")
-@click.option("--rebuild", is_flag=True,
-              help="Render what the cache lacks and build a new index on every core, then "
-                   "swap it in (the site keeps serving the old one until then).")
-@click.option("--jobs", "-j", "--processes", "processes", type=click.IntRange(1, 64),
-              default=None, help="Worker processes for --rebuild (default: one per core).")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Render what the cache lacks and build a new index on every core, then "
+    "swap it in (the site keeps serving the old one until then).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    "--processes",
+    "processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for --rebuild (default: one per core).",
+)
 def index_command(rebuild: bool, processes: int | None) -> None:
     """Bring the search index up to date with content/ (only what changed), or --rebuild it."""
     library: Library = current_app.extensions["pullfirst.library"]
@@ -67,14 +77,16 @@ def index_command(rebuild: bool, processes: int | None) -> None:
         written = service.sync(snapshot, snapshot.public(clock.now()), library)
         if written is None:
             raise click.ClickException("another process is writing the index; try again")
-        click.echo(f"search index: {written} document(s) updated "
-                   f"in {time.monotonic() - started:.1f} s")
+        click.echo(
+            f"search index: {written} document(s) updated in {time.monotonic() - started:.1f} s"
+        )
         return
     workers = processes or build.cores()
     total = len(scan(library.content_dir))
     with build.progress_report(f"rendering on {workers} cores", total) as progress:
-        rendered = build.prerender(library.content_dir, library.cache, workers, progress,
-                                   library.render_seconds)
+        rendered = build.prerender(
+            library.content_dir, library.cache, workers, progress, library.render_seconds
+        )
     rendering = time.monotonic() - started
     snapshot = library.refresh()
     for problem in snapshot.problems:  # the other files are built; these are left out
@@ -83,5 +95,7 @@ def index_command(rebuild: bool, processes: int | None) -> None:
     count = len(searchable(snapshot, view))
     with build.progress_report(f"indexing on {workers} cores", count) as progress:
         indexed = service.rebuild(snapshot, view, library, workers, progress)
-    click.echo(f"rendered {rendered} in {rendering:.1f} s, indexed {indexed} documents in "
-               f"{time.monotonic() - started - rendering:.1f} s; the new index is in use")
+    click.echo(
+        f"rendered {rendered} in {rendering:.1f} s, indexed {indexed} documents in "
+        f"{time.monotonic() - started - rendering:.1f} s; the new index is in use"
+    )

@@ -40,8 +40,9 @@ def parse_target(target: str) -> tuple[str, str]:
     """Split ``kind:ref``; raise :class:`CtaError` when it is not of that shape."""
     kind, sep, ref = str(target).partition(":")
     if not sep or not kind or not ref:
-        raise CtaError(f"call to action {target!r} must look like 'survey:<slug>' or "
-                       "'scope:<slug>'")
+        raise CtaError(
+            f"call to action {target!r} must look like 'survey:<slug>' or 'scope:<slug>'"
+        )
     return kind, ref
 
 

@@ -42,8 +42,12 @@ class _Failed:
     message: str
 
 
-def _serve(connection: Connection, work: Callable[[Any], Any],
-           initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+def _serve(
+    connection: Connection,
+    work: Callable[[Any], Any],
+    initializer: Callable[..., None] | None,
+    initargs: tuple[Any, ...],
+) -> None:
     if initializer is not None:
         initializer(*initargs)
     while True:
@@ -89,9 +93,14 @@ class DeadlinePool(Generic[T, R]):
     seconds. ``work`` must be a module-level function (it is sent to the workers by name);
     ``initializer(*initargs)`` runs once in each worker before its first item."""
 
-    def __init__(self, work: Callable[[T], R], processes: int, deadline: float,
-                 initializer: Callable[..., None] | None = None,
-                 initargs: tuple[Any, ...] = ()) -> None:
+    def __init__(
+        self,
+        work: Callable[[T], R],
+        processes: int,
+        deadline: float,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
         self.work, self.processes, self.deadline = work, max(1, processes), deadline
         self.initializer, self.initargs = initializer, initargs
         self.killed = 0
@@ -100,8 +109,11 @@ class DeadlinePool(Generic[T, R]):
     def _start(self) -> _Worker:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(  # type: ignore[attr-defined]
-            target=_serve, args=(theirs, self.work, self.initializer, self.initargs),
-            daemon=True, name="pullfirst-render")
+            target=_serve,
+            args=(theirs, self.work, self.initializer, self.initargs),
+            daemon=True,
+            name="pullfirst-render",
+        )
         process.start()
         theirs.close()
         return _Worker(process, ours)

@@ -58,16 +58,14 @@ def _yaml_text(value: str) -> str:
 
 
 def starter_text(title: str, kind: str, now: datetime, description: str = "") -> str:
-    lines = ["---", f"title: {_yaml_text(title)}",
-             f"description: {_yaml_text(description)}"]
+    lines = ["---", f"title: {_yaml_text(title)}", f"description: {_yaml_text(description)}"]
     if kind == "post":
         lines += [f"date: {now:%Y-%m-%d}", "tags: []", "draft: true"]
     lines += ["---", "", "Write the first paragraph here.", ""]
     return "\n".join(lines)
 
 
-def create(content_dir: Path, kind: str, title: str, now: datetime, description: str = ""
-           ) -> Path:
+def create(content_dir: Path, kind: str, title: str, now: datetime, description: str = "") -> Path:
     """Create a new draft named after ``title`` (``-2``, ``-3`` … when taken) and return it."""
     base = slugify(title)
     if not base:
@@ -107,8 +105,9 @@ def check_text(path: Path, text: str, kind: str, seconds: float = DEFAULT_SECOND
         raise SourceOverBudget.of(path, source.body_line, exc) from None
 
 
-def save(path: Path, text: str, expected_hash: str, kind: str,
-         seconds: float = DEFAULT_SECONDS) -> str:
+def save(
+    path: Path, text: str, expected_hash: str, kind: str, seconds: float = DEFAULT_SECONDS
+) -> str:
     """Write ``text`` to ``path`` if the file still has ``expected_hash`` (empty for a file
     that must not exist yet). Returns the new hash. Raises :class:`SourceError` for invalid
     front matter or a body over the render budget of ``seconds``, and
@@ -125,7 +124,9 @@ def save(path: Path, text: str, expected_hash: str, kind: str,
         raise EditConflict(
             "Someone saved this file after you opened it. Your text was not saved: compare "
             "it with theirs below, merge, and save again.",
-            current.decode("utf-8", "replace") if current is not None else "", current_hash)
+            current.decode("utf-8", "replace") if current is not None else "",
+            current_hash,
+        )
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -167,8 +168,7 @@ def set_fields(text: str, values: dict[str, str | None]) -> str:
 
 
 def publish_now(text: str, now: datetime) -> str:
-    return set_fields(text, {"draft": None, "publish_at": None,
-                             "date": f"{now:%Y-%m-%d %H:%M}"})
+    return set_fields(text, {"draft": None, "publish_at": None, "date": f"{now:%Y-%m-%d %H:%M}"})
 
 
 def schedule(text: str, moment: datetime) -> str:
@@ -201,13 +201,22 @@ def list_files(content_dir: Path, snapshot: Snapshot, now: datetime) -> list[Fil
             state = "scheduled"
         else:
             state = "expired"
-        rows.append(FileRow(page.kind, page.path.stem, page.title, state, page.published_at,
-                            page.url))
+        rows.append(
+            FileRow(page.kind, page.path.stem, page.title, state, page.published_at, page.url)
+        )
     for problem in snapshot.problems:
-        kind = next((k for k, folder in KINDS.items() if problem.path.parent.name == folder),
-                    None)
+        kind = next((k for k, folder in KINDS.items() if problem.path.parent.name == folder), None)
         if kind is not None and problem.path.parent.parent == content_dir:
-            rows.append(FileRow(kind, problem.path.stem, problem.path.name, "broken", None,
-                                None, f"line {problem.line}: {problem.message}"))
+            rows.append(
+                FileRow(
+                    kind,
+                    problem.path.stem,
+                    problem.path.name,
+                    "broken",
+                    None,
+                    None,
+                    f"line {problem.line}: {problem.message}",
+                )
+            )
     epoch = datetime.min.replace(tzinfo=now.tzinfo)
     return sorted(rows, key=lambda r: (r.state == "broken", r.when or epoch), reverse=True)

@@ -18,8 +18,15 @@ from pathlib import Path
 
 from app.site.frontmatter import SourceError
 
-__all__ = ["ContentPathError", "EditConflict", "ImageRejected", "OverBudget", "SiteError",
-           "SourceError", "SourceOverBudget"]
+__all__ = [
+    "ContentPathError",
+    "EditConflict",
+    "ImageRejected",
+    "OverBudget",
+    "SiteError",
+    "SourceError",
+    "SourceOverBudget",
+]
 
 
 class SiteError(Exception):

@@ -35,9 +35,18 @@ def _xml(root: ET.Element) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
-def atom_feed(*, title: str, subtitle: str, base_url: str, feed_path: str, page_path: str,
-              posts: Sequence[Page], author: str, html_of: Callable[[Page], str],
-              updated: datetime) -> bytes:
+def atom_feed(
+    *,
+    title: str,
+    subtitle: str,
+    base_url: str,
+    feed_path: str,
+    page_path: str,
+    posts: Sequence[Page],
+    author: str,
+    html_of: Callable[[Page], str],
+    updated: datetime,
+) -> bytes:
     """An Atom 1.0 feed of ``posts`` (newest first) with their full sanitized HTML."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -45,10 +54,20 @@ def atom_feed(*, title: str, subtitle: str, base_url: str, feed_path: str, page_
     if subtitle:
         ET.SubElement(feed, f"{{{ATOM}}}subtitle").text = subtitle
     ET.SubElement(feed, f"{{{ATOM}}}id").text = absolute(base_url, feed_path)
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", type="application/atom+xml",
-                  href=absolute(base_url, feed_path))
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html",
-                  href=absolute(base_url, page_path))
+    ET.SubElement(
+        feed,
+        f"{{{ATOM}}}link",
+        rel="self",
+        type="application/atom+xml",
+        href=absolute(base_url, feed_path),
+    )
+    ET.SubElement(
+        feed,
+        f"{{{ATOM}}}link",
+        rel="alternate",
+        type="text/html",
+        href=absolute(base_url, page_path),
+    )
     newest = max((p.modified_at for p in posts[:FEED_ENTRIES] if p.modified_at), default=None)
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _iso(newest or updated)
     ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = author
@@ -93,12 +112,13 @@ def urlset(entries: Sequence[SitemapEntry], base_url: str) -> bytes:
     return _xml(root)
 
 
-def sitemap_index(entries: Sequence[SitemapEntry], base_url: str,
-                  part_path: Callable[[int], str]) -> bytes:
+def sitemap_index(
+    entries: Sequence[SitemapEntry], base_url: str, part_path: Callable[[int], str]
+) -> bytes:
     ET.register_namespace("", SITEMAP)
     root = ET.Element(f"{{{SITEMAP}}}sitemapindex")
     for number in range(1, sitemap_pages(entries) + 1):
-        chunk = entries[(number - 1) * MAX_SITEMAP_URLS: number * MAX_SITEMAP_URLS]
+        chunk = entries[(number - 1) * MAX_SITEMAP_URLS : number * MAX_SITEMAP_URLS]
         item = ET.SubElement(root, f"{{{SITEMAP}}}sitemap")
         ET.SubElement(item, f"{{{SITEMAP}}}loc").text = absolute(base_url, part_path(number))
         newest = max((e.lastmod for e in chunk if e.lastmod), default=None)
@@ -108,4 +128,4 @@ def sitemap_index(entries: Sequence[SitemapEntry], base_url: str,
 
 
 def sitemap_part(entries: Sequence[SitemapEntry], number: int) -> Sequence[SitemapEntry]:
-    return entries[(number - 1) * MAX_SITEMAP_URLS: number * MAX_SITEMAP_URLS]
+    return entries[(number - 1) * MAX_SITEMAP_URLS : number * MAX_SITEMAP_URLS]

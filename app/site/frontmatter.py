@@ -63,8 +63,9 @@ def parse_source(path: Path, raw: bytes | None = None) -> Source:
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise SourceError(path, 1, f"file is {size:,} bytes; the limit is "
-                                           f"{MAX_FILE_BYTES:,}")
+                raise SourceError(
+                    path, 1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+                )
             raw = path.read_bytes()
         except OSError as exc:
             raise SourceError(path, 1, f"cannot read: {exc.strerror}") from None
@@ -95,8 +96,7 @@ def parse_source(path: Path, raw: bytes | None = None) -> Source:
         meta = {}
     if not isinstance(meta, dict):
         raise SourceError(path, 2, "front matter must be a mapping of field: value")
-    return Source(path=path, meta=meta, body="".join(lines[end + 1:]), body_line=end + 2,
-                  raw=raw)
+    return Source(path=path, meta=meta, body="".join(lines[end + 1 :]), body_line=end + 2, raw=raw)
 
 
 def field_line(source: Source, name: str) -> int:

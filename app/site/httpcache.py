@@ -25,8 +25,9 @@ def is_anonymous_visit() -> bool:
 PRIVATE = "private, no-store"
 
 
-def cacheable(body: str | bytes, mimetype: str = "text/html",
-              last_modified: datetime | None = None) -> Response:
+def cacheable(
+    body: str | bytes, mimetype: str = "text/html", last_modified: datetime | None = None
+) -> Response:
     """Wrap ``body`` with the headers above; answers a matching conditional GET with 304."""
     response: Response = current_app.response_class(body, mimetype=mimetype)
     # The header is written whole: werkzeug's cache_control object parses and writes it again

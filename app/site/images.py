@@ -62,23 +62,23 @@ def _open(raw: bytes) -> Image.Image:
     if not raw:
         raise ImageRejected("The file is empty.")
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise ImageRejected(f"The file is {len(raw):,} bytes; the limit is "
-                            f"{MAX_UPLOAD_BYTES:,}.")
+        raise ImageRejected(f"The file is {len(raw):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw), formats=FORMATS)
             if image.width * image.height > MAX_PIXELS:
-                raise ImageRejected(f"The image is {image.width}×{image.height} pixels; the "
-                                    f"limit is {MAX_PIXELS // 1_000_000} million pixels.")
+                raise ImageRejected(
+                    f"The image is {image.width}×{image.height} pixels; the "
+                    f"limit is {MAX_PIXELS // 1_000_000} million pixels."
+                )
             image.load()
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected("The image has too many pixels.") from None
     except (OSError, ValueError, SyntaxError):
-        raise ImageRejected("This is not a JPEG, PNG, WebP or GIF image Pillow can read."
-                            ) from None
+        raise ImageRejected("This is not a JPEG, PNG, WebP or GIF image Pillow can read.") from None
     return image
 
 
@@ -98,8 +98,11 @@ def save_upload(raw: bytes, filename: str, images_dir: Path) -> SavedImage:
     variants = []
     for width in widths:
         height = max(1, round(image.height * width / image.width))
-        resized = image if width == image.width else image.resize((width, height),
-                                                                   Image.Resampling.LANCZOS)
+        resized = (
+            image
+            if width == image.width
+            else image.resize((width, height), Image.Resampling.LANCZOS)
+        )
         target = images_dir / f"{name}-{width}.webp"
         _write_atomically(target, resized)
         variants.append(Variant(f"/images/{target.name}", width, height))
@@ -166,7 +169,8 @@ class ImageCatalog:
         if match:
             stem = match["stem"]
             siblings = sorted(
-                (int(m["width"]), n) for n in self._listing()
+                (int(m["width"]), n)
+                for n in self._listing()
                 if (m := VARIANT.match(n)) and m["stem"] == stem
             )
             if len(siblings) > 1:

@@ -65,10 +65,13 @@ def scan(content_dir: Path) -> dict[str, tuple[int, int, str]]:
     return found
 
 
-def read_and_render(path: Path, raw: bytes, images: ImageLookup | None,
-                    seconds: float = DEFAULT_SECONDS,
-                    locate: Callable[[str], int] | None = None
-                    ) -> tuple[SourceEntry, Rendered | None]:
+def read_and_render(
+    path: Path,
+    raw: bytes,
+    images: ImageLookup | None,
+    seconds: float = DEFAULT_SECONDS,
+    locate: Callable[[str], int] | None = None,
+) -> tuple[SourceEntry, Rendered | None]:
     """What the cache keeps for one file's bytes. Never raises for a bad file: a body over
     the render budget is a problem at its line (``locate(body)``, when given, finds the line
     of a body that was only too slow)."""
@@ -83,8 +86,9 @@ def read_and_render(path: Path, raw: bytes, images: ImageLookup | None,
         if exc.slow_under is not None and locate is not None:
             exc.line = locate(source.body)
         problem = SourceOverBudget.of(path, source.body_line, exc)
-        return SourceEntry(None, source.body_line, 0, (problem.line, problem.message),
-                           exc.slow_under), None
+        return SourceEntry(
+            None, source.body_line, 0, (problem.line, problem.message), exc.slow_under
+        ), None
     return SourceEntry(meta, source.body_line, rendered.words), rendered
 
 
@@ -144,16 +148,27 @@ def _survey(name: str, stem: str, digest: str, meta: dict[str, Any]) -> Survey:
             questions.append(str(item.get("label", "")))
             questions.extend(str(option) for option in item.get("options") or [])
     slug = meta.get("slug") if isinstance(meta.get("slug"), str) else default_slug(stem)
-    return Survey(slug=str(slug), file=name, hash=digest, title=title.strip(),
-                  description=str(meta.get("description") or ""),
-                  questions=tuple(q for q in questions if q), draft=meta.get("draft") is True)
+    return Survey(
+        slug=str(slug),
+        file=name,
+        hash=digest,
+        title=title.strip(),
+        description=str(meta.get("description") or ""),
+        questions=tuple(q for q in questions if q),
+        draft=meta.get("draft") is True,
+    )
 
 
 class Library:
-    def __init__(self, content_dir: Path, cache: RenderCache, recheck_seconds: float,
-                 images: ImageLookup | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 render_seconds: float = DEFAULT_SECONDS) -> None:
+    def __init__(
+        self,
+        content_dir: Path,
+        cache: RenderCache,
+        recheck_seconds: float,
+        images: ImageLookup | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        render_seconds: float = DEFAULT_SECONDS,
+    ) -> None:
         self.content_dir = content_dir
         self.cache = cache
         self.recheck_seconds = recheck_seconds
@@ -178,9 +193,12 @@ class Library:
         after a quiet spell shows at the next request, and scans stay one per interval)."""
         snapshot = self._snapshot
         now = self._clock()
-        if snapshot is not None and self._pid == os.getpid() \
-                and now - self._checked_at < self.recheck_seconds \
-                and (now - self._scanned_at < self.recheck_seconds or not self._watch.pending()):
+        if (
+            snapshot is not None
+            and self._pid == os.getpid()
+            and now - self._checked_at < self.recheck_seconds
+            and (now - self._scanned_at < self.recheck_seconds or not self._watch.pending())
+        ):
             return snapshot
         if snapshot is not None and not self._lock.acquire(blocking=False):
             return snapshot  # another thread is checking; serve what we have
@@ -288,15 +306,20 @@ class Library:
                 target = posts if item.kind == "post" else pages
                 first = target.setdefault(item.slug, item)
                 if first is not item:
-                    problems.append(ContentProblem(
-                        item.path, _line_of(item.path, "slug"),
-                        f"slug {item.slug!r} is already used by {first.path}"))
+                    problems.append(
+                        ContentProblem(
+                            item.path,
+                            _line_of(item.path, "slug"),
+                            f"slug {item.slug!r} is already used by {first.path}",
+                        )
+                    )
         for problem in problems:
             log.error("%s (skipped)", problem)
         everything = tuple(list(posts.values()) + list(pages.values()))
         generation = (self._snapshot.generation + 1) if self._snapshot else 1
-        return Snapshot(generation, posts, pages, surveys, _aliases(everything),
-                        tuple(problems), everything)
+        return Snapshot(
+            generation, posts, pages, surveys, _aliases(everything), tuple(problems), everything
+        )
 
     # --- rendered bodies ----------------------------------------------------------------------
 

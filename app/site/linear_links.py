@@ -40,7 +40,7 @@ class _BoundedScans(patterns.LinkInlineProcessor):
             if depth > MAX_LINK_NESTING:
                 break
             if depth == 0:
-                return data[index:bracket.start()], bracket.end(), True
+                return data[index : bracket.start()], bracket.end(), True
         return "", index, False
 
     def getLink(self, data: str, index: int) -> tuple[str, str | None, int, bool]:
@@ -98,7 +98,6 @@ class LinearLinks(Extension):
         if "footnote" in registry:
             footnotes = registry["footnote"]
             assert isinstance(footnotes, FootnoteInlineProcessor)
-            registry.register(FootnoteInlineProcessor(_FOOTNOTE_MARK, footnotes.footnotes),
-                              "footnote", 175)
-
-
+            registry.register(
+                FootnoteInlineProcessor(_FOOTNOTE_MARK, footnotes.footnotes), "footnote", 175
+            )

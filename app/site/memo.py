@@ -39,8 +39,7 @@ class Kept:
     last_modified: str | None
     at: float
 
-    def replay(self, environ: WSGIEnvironment, start_response: StartResponse
-               ) -> Iterable[bytes]:
+    def replay(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if not is_resource_modified(environ, self.etag, last_modified=self.last_modified):
             headers = [(k, v) for k, v in self.headers if k.lower() not in NOT_MODIFIED_DROPS]
             start_response("304 NOT MODIFIED", headers)
@@ -60,9 +59,14 @@ def _cacheable(status: str, headers: list[tuple[str, str]]) -> bool:
 class PageMemo:
     """The middleware. ``version()`` returns something hashable that changes with content."""
 
-    def __init__(self, app: WSGIApplication, version: Callable[[], Hashable],
-                 seconds: float = SECONDS, entries: int = ENTRIES,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        app: WSGIApplication,
+        version: Callable[[], Hashable],
+        seconds: float = SECONDS,
+        entries: int = ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app, self.version = app, version
         self.seconds, self.entries, self.clock = seconds, entries, clock
         self._kept: OrderedDict[Hashable, Kept] = OrderedDict()
@@ -87,14 +91,20 @@ class PageMemo:
         with self._lock:
             self._kept.clear()
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
-                 ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        if method not in ("GET", "HEAD") or "HTTP_COOKIE" in environ or \
-                "HTTP_AUTHORIZATION" in environ:
+        if (
+            method not in ("GET", "HEAD")
+            or "HTTP_COOKIE" in environ
+            or "HTTP_AUTHORIZATION" in environ
+        ):
             return self.app(environ, start_response)
-        key = (environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", ""),
-               environ.get("QUERY_STRING", ""), self.version())
+        key = (
+            environ.get("HTTP_HOST", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            self.version(),
+        )
         kept = self._get(key)
         if kept is not None:
             return kept.replay(environ, start_response)
@@ -115,6 +125,15 @@ class PageMemo:
                 close()
         headers = tuple(seen["headers"])
         names = {k.lower(): v for k, v in headers}
-        self._keep(key, Kept(seen["status"], headers, data, names.get("etag"),
-                             names.get("last-modified"), self.clock()))
+        self._keep(
+            key,
+            Kept(
+                seen["status"],
+                headers,
+                data,
+                names.get("etag"),
+                names.get("last-modified"),
+                self.clock(),
+            ),
+        )
         return [data]

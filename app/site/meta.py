@@ -29,10 +29,25 @@ DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 MAX_TAGS = 12
 MAX_TAG_LENGTH = 40
 
-KNOWN_FIELDS = frozenset({
-    "title", "description", "date", "updated", "tags", "draft", "publish_at", "expires_at",
-    "slug", "aliases", "image", "author", "cta", "noindex", "notify",
-})
+KNOWN_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "date",
+        "updated",
+        "tags",
+        "draft",
+        "publish_at",
+        "expires_at",
+        "slug",
+        "aliases",
+        "image",
+        "author",
+        "cta",
+        "noindex",
+        "notify",
+    }
+)
 
 
 class FieldError(ValueError):
@@ -91,11 +106,13 @@ def parse_moment(value: Any, field: str) -> datetime:
             else:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise FieldError(field, f"{field} {value!r} is not a date such as 2026-01-05 or "
-                                    "2026-01-05 09:30") from None
+            raise FieldError(
+                field, f"{field} {value!r} is not a date such as 2026-01-05 or 2026-01-05 09:30"
+            ) from None
     else:
-        raise FieldError(field, f"{field} must be a date such as 2026-01-05, "
-                                f"not {type(value).__name__}")
+        raise FieldError(
+            field, f"{field} must be a date such as 2026-01-05, not {type(value).__name__}"
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -162,8 +179,9 @@ def _aliases(meta: dict[str, Any]) -> tuple[str, ...]:
     aliases = []
     for item in items:
         if not isinstance(item, str) or not ALIAS.match(item) or item.startswith("//"):
-            raise FieldError("aliases", f"alias {item!r} must be a path on this site that "
-                                        "starts with /")
+            raise FieldError(
+                "aliases", f"alias {item!r} must be a path on this site that starts with /"
+            )
         aliases.append(normalize_path(item))
     return tuple(aliases)
 
@@ -178,13 +196,15 @@ def _image(meta: dict[str, Any]) -> str | None:
     if image is None:
         return None
     if not (image.startswith("/") or image.startswith("https://")) or image.startswith("//"):
-        raise FieldError("image", "image must be a path such as /images/cover.webp or an "
-                                  "https:// address")
+        raise FieldError(
+            "image", "image must be a path such as /images/cover.webp or an https:// address"
+        )
     return image
 
 
-def _reference(meta: dict[str, Any], field: str, shape: re.Pattern[str], example: str
-               ) -> str | None:
+def _reference(
+    meta: dict[str, Any], field: str, shape: re.Pattern[str], example: str
+) -> str | None:
     value = _text(meta, field)
     if value is not None and not shape.match(value):
         raise FieldError(field, f"{field} {value!r} must look like {example}")

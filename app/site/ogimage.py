@@ -15,18 +15,26 @@ if TYPE_CHECKING:
 
 WIDTH, HEIGHT = 1200, 630
 VERSION = "1"
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
-             Path("/Library/Fonts"), Path("C:/Windows/Fonts"))
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/Library/Fonts"),
+    Path("C:/Windows/Fonts"),
+)
 BACKGROUND = (250, 248, 243)
 INK = (30, 29, 26)
 MUTED = (95, 92, 85)
 ACCENT = (168, 63, 27)
 
+
 def _font(size: int, bold: bool) -> Any:
     from PIL import ImageFont
 
-    names = ("DejaVuSans-Bold.ttf", "Arial Bold.ttf", "arialbd.ttf") if bold else (
-        "DejaVuSans.ttf", "Arial.ttf", "arial.ttf")
+    names = (
+        ("DejaVuSans-Bold.ttf", "Arial Bold.ttf", "arialbd.ttf")
+        if bold
+        else ("DejaVuSans.ttf", "Arial.ttf", "arial.ttf")
+    )
     for folder in FONT_DIRS:
         for name in names:
             path = folder / name
@@ -35,8 +43,7 @@ def _font(size: int, bold: bool) -> Any:
     return ImageFont.load_default(size)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int, lines: int
-          ) -> list[str]:
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int, lines: int) -> list[str]:
     words, result, line = text.split(), [], ""
     for word in words:
         trial = f"{line} {word}".strip()
@@ -82,8 +89,9 @@ def card_key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def cached_card(folder: Path, title: str, site_name: str, label: str | None,
-                source_hash: str) -> bytes:
+def cached_card(
+    folder: Path, title: str, site_name: str, label: str | None, source_hash: str
+) -> bytes:
     """The card for this content, drawn once and kept in ``folder`` under its hash."""
     key = card_key(source_hash, title, site_name, label or "")
     path = folder / f"{key}.png"

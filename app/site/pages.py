@@ -123,9 +123,12 @@ class Tag:
 
 
 def _boundaries(pages: Iterable[Page], now: datetime) -> datetime | None:
-    future = [moment for page in pages
-              for moment in (page.published_at, page.meta.expires_at)
-              if moment is not None and moment > now]
+    future = [
+        moment
+        for page in pages
+        for moment in (page.published_at, page.meta.expires_at)
+        if moment is not None and moment > now
+    ]
     return min(future) if future else None
 
 
@@ -191,8 +194,11 @@ class PublicView:
     @classmethod
     def build(cls, posts: Iterable[Page], pages: Iterable[Page], now: datetime) -> PublicView:
         all_posts, all_pages = list(posts), list(pages)
-        public = sorted((p for p in all_posts if p.is_public(now)),
-                        key=lambda p: (p.published_at or now, p.slug), reverse=True)
+        public = sorted(
+            (p for p in all_posts if p.is_public(now)),
+            key=lambda p: (p.published_at or now, p.slug),
+            reverse=True,
+        )
         grouped: dict[str, list[Page]] = {}
         names: dict[str, str] = {}
         positions: dict[str, list[list[int]]] = {}
@@ -212,11 +218,12 @@ class PublicView:
                 if len(found) < times:
                     found.append([])
                 found[times - 1].append(i)
-                if modified is not None and (slug not in newest_of
-                                             or modified > newest_of[slug]):
+                if modified is not None and (slug not in newest_of or modified > newest_of[slug]):
                     newest_of[slug] = modified
-        tags = {slug: Tag(slug, names[slug], tuple(items), newest_of.get(slug))
-                for slug, items in sorted(grouped.items())}
+        tags = {
+            slug: Tag(slug, names[slug], tuple(items), newest_of.get(slug))
+            for slug, items in sorted(grouped.items())
+        }
         return cls(
             posts=tuple(public),
             pages={p.slug: p for p in all_pages if p.is_public(now)},
@@ -228,8 +235,10 @@ class PublicView:
             by_name=tuple(sorted(tags.values(), key=lambda t: t.name.lower())),
             _posts_by_slug={p.slug: p for p in public},
             _positions={p.slug: i for i, p in enumerate(public)},
-            _tag_bits={slug: tuple(_bits(group, len(public)) for group in groups)
-                       for slug, groups in positions.items()},
+            _tag_bits={
+                slug: tuple(_bits(group, len(public)) for group in groups)
+                for slug, groups in positions.items()
+            },
         )
 
     def post(self, slug: str) -> Page | None:
@@ -271,8 +280,11 @@ class PublicCache:
 
     def get(self, posts: Iterable[Page], pages: Iterable[Page], now: datetime) -> PublicView:
         view, built = self._view, self._built_at
-        if view is not None and built is not None and built <= now and (
-            view.valid_until is None or now < view.valid_until
+        if (
+            view is not None
+            and built is not None
+            and built <= now
+            and (view.valid_until is None or now < view.valid_until)
         ):
             return view
         with self._lock:

@@ -74,7 +74,7 @@ def _route_exists(path: str) -> bool:
 def _link_problem(link: str, snapshot: Snapshot, known: set[str]) -> str | None:
     base = str(current_app.config["BASE_URL"])
     if link.startswith(base + "/"):
-        link = link[len(base):]
+        link = link[len(base) :]
     if not link.startswith("/") or link.startswith("//"):
         return None
     path = urlsplit(link).path
@@ -97,13 +97,15 @@ def _image_problem(image: str) -> str | None:
     if image.startswith("/images/"):
         exists = current_app.extensions["pullfirst.images"].exists(image)
     else:
-        exists = (Path(current_app.root_path) / image.lstrip("/")).is_file() and \
-            image.startswith("/static/")
+        exists = (Path(current_app.root_path) / image.lstrip("/")).is_file() and image.startswith(
+            "/static/"
+        )
     return None if exists else f"image {image} does not exist"
 
 
-def _page_problems(page: Page, snapshot: Snapshot, known: set[str],
-                   claims: dict[str, list[Path]]) -> list[ContentProblem]:
+def _page_problems(
+    page: Page, snapshot: Snapshot, known: set[str], claims: dict[str, list[Path]]
+) -> list[ContentProblem]:
     lines, meta, found = _Lines(page), page.meta, []
 
     def add(line: int, message: str) -> None:
@@ -112,14 +114,14 @@ def _page_problems(page: Page, snapshot: Snapshot, known: set[str],
     for name in meta.unknown:
         add(lines.field(name), f"unknown field {name!r} (is it misspelt?)")
     if not meta.description:
-        add(lines.field("title"), "description is missing (search engines show it under "
-                                  "the title)")
+        add(lines.field("title"), "description is missing (search engines show it under the title)")
     elif len(meta.description) > MAX_DESCRIPTION:
-        add(lines.field("description"), f"description is {len(meta.description)} "
-                                         f"characters; keep it to {MAX_DESCRIPTION}")
+        add(
+            lines.field("description"),
+            f"description is {len(meta.description)} characters; keep it to {MAX_DESCRIPTION}",
+        )
     if len(meta.title) > MAX_TITLE:
-        add(lines.field("title"), f"title is {len(meta.title)} characters; keep it to "
-                                  f"{MAX_TITLE}")
+        add(lines.field("title"), f"title is {len(meta.title)} characters; keep it to {MAX_TITLE}")
     if meta.cta:
         problem = cta.target_problem(meta.cta)
         if problem:
@@ -135,8 +137,10 @@ def _page_problems(page: Page, snapshot: Snapshot, known: set[str],
         elif others:
             add(lines.field("aliases"), f"alias {alias} is also claimed by {', '.join(others)}")
     if page.kind == "page" and _route_exists(page.url):
-        add(lines.field("slug"), f"{page.url} is taken by another part of the site; "
-                                 "choose another slug")
+        add(
+            lines.field("slug"),
+            f"{page.url} is taken by another part of the site; choose another slug",
+        )
     for link in content.rendered(page).links:
         problem = _link_problem(link, snapshot, known)
         if problem:

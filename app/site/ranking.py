@@ -64,13 +64,20 @@ class Ranker:
         self.reader = searcher.reader()
         self.size = int(self.reader.doc_count_all())
         self.avg_length = float(searcher.avg_field_length(FIELD) or 1.0)
-        self.lengths = array("d", (self.reader.doc_field_length(d, FIELD, 0)
-                                   for d in range(self.size)))
-        deleted = set(range(self.size)) - set(self.reader.all_doc_ids()) \
-            if self.reader.has_deletions() else set()
+        self.lengths = array(
+            "d", (self.reader.doc_field_length(d, FIELD, 0) for d in range(self.size))
+        )
+        deleted = (
+            set(range(self.size)) - set(self.reader.all_doc_ids())
+            if self.reader.has_deletions()
+            else set()
+        )
         self.deleted = frozenset(deleted)
-        self.live = self.to_bits(d for d in range(self.size) if d not in deleted) \
-            if deleted else (1 << self.size) - 1
+        self.live = (
+            self.to_bits(d for d in range(self.size) if d not in deleted)
+            if deleted
+            else (1 << self.size) - 1
+        )
         self._cache: OrderedDict[tuple[str, str], Term] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
@@ -126,8 +133,7 @@ class Ranker:
                 scores[docnum] = idf * (weight * (K1 + 1)) / (weight + norm)
         return Term(ids, scores, self.to_bits(ids))
 
-    def top(self, terms: list[Term], count: int, allowed: set[int] | None = None
-            ) -> list[int]:
+    def top(self, terms: list[Term], count: int, allowed: set[int] | None = None) -> list[int]:
         """Docnums of the ``count`` best documents containing every term, best first (ties by
         docnum, as Whoosh orders them). ``allowed`` restricts them to those docnums."""
         rarest = min(terms, key=lambda t: len(t.ids))

@@ -64,16 +64,23 @@ class Rendered:
         return max(1, math.ceil(self.words / WORDS_PER_MINUTE))
 
     def to_json(self) -> dict[str, Any]:
-        return {"html": self.html, "text": self.text, "words": self.words,
-                "headings": [[h.level, h.anchor, h.text] for h in self.headings],
-                "links": list(self.links)}
+        return {
+            "html": self.html,
+            "text": self.text,
+            "words": self.words,
+            "headings": [[h.level, h.anchor, h.text] for h in self.headings],
+            "links": list(self.links),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Rendered:
-        return cls(html=data["html"], text=data["text"], words=int(data["words"]),
-                   headings=tuple(Heading(int(a), str(b), str(c)) for a, b, c in
-                                  data.get("headings", [])),
-                   links=tuple(data.get("links", [])))
+        return cls(
+            html=data["html"],
+            text=data["text"],
+            words=int(data["words"]),
+            headings=tuple(Heading(int(a), str(b), str(c)) for a, b, c in data.get("headings", [])),
+            links=tuple(data.get("links", [])),
+        )
 
 
 class _Polish(Treeprocessor):
@@ -123,16 +130,28 @@ class _Renderer:
         self.lookup: ImageLookup | None = None
         self.md = markdown.Markdown(
             extensions=[
-                "tables", "fenced_code", "codehilite", "toc", "footnotes", "admonition",
-                "sane_lists", "def_list", "abbr", "smarty",
-                _ImageExtension(lambda: self.lookup), LinearLinks(),
+                "tables",
+                "fenced_code",
+                "codehilite",
+                "toc",
+                "footnotes",
+                "admonition",
+                "sane_lists",
+                "def_list",
+                "abbr",
+                "smarty",
+                _ImageExtension(lambda: self.lookup),
+                LinearLinks(),
             ],
             extension_configs={
                 "tables": {"use_align_attribute": True},
-                "codehilite": {"css_class": "highlight", "guess_lang": False,
-                               "use_pygments": True},
-                "toc": {"permalink": "#", "permalink_title": "Link to this section",
-                        "slugify": _heading_slug, "toc_depth": "2-3"},
+                "codehilite": {"css_class": "highlight", "guess_lang": False, "use_pygments": True},
+                "toc": {
+                    "permalink": "#",
+                    "permalink_title": "Link to this section",
+                    "slugify": _heading_slug,
+                    "toc_depth": "2-3",
+                },
                 "footnotes": {"BACKLINK_TITLE": "Back to the text"},
             },
             output_format="html",
@@ -148,6 +167,7 @@ def _renderer() -> _Renderer:
         renderer = _threads.renderer = _Renderer()
     return renderer
 
+
 _LINK = re.compile(r'\b(?:href|src)="([^"]*)"')
 
 
@@ -160,8 +180,9 @@ def _headings(tokens: list[dict[str, Any]]) -> list[Heading]:
     return found
 
 
-def render_markdown(body: str, images: ImageLookup | None = None,
-                    seconds: float = DEFAULT_SECONDS) -> Rendered:
+def render_markdown(
+    body: str, images: ImageLookup | None = None, seconds: float = DEFAULT_SECONDS
+) -> Rendered:
     """Render ``body`` and sanitize the result.
 
     Raises :class:`~app.site.errors.OverBudget` (its ``line`` counts from the body's first
@@ -184,5 +205,10 @@ def _render(body: str, images: ImageLookup | None) -> Rendered:
     clean = sanitize(raw)
     text = plain_text(clean)
     links = tuple(dict.fromkeys(html.unescape(m) for m in _LINK.findall(clean)))
-    return Rendered(html=clean, text=text, words=len(text.split()),
-                    headings=tuple(_headings(tokens)), links=links)
+    return Rendered(
+        html=clean,
+        text=text,
+        words=len(text.split()),
+        headings=tuple(_headings(tokens)),
+        links=links,
+    )

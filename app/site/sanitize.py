@@ -13,12 +13,53 @@ import re
 import nh3
 from pygments.token import STANDARD_TYPES
 
-TAGS = frozenset({
-    "a", "abbr", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
-    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "img", "ins", "kbd", "li",
-    "mark", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
+TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "blockquote",
+        "br",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 
 ATTRIBUTES = {
     "a": {"href", "title", "id"},
@@ -29,14 +70,31 @@ ATTRIBUTES = {
     "sup": {"id"},
     "td": {"align"},
     "th": {"align"},
-    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "h5": {"id"},
+    "h6": {"id"},
 }
 
 _PYGMENTS = {name for name in STANDARD_TYPES.values() if name}
 CLASSES = {
     "a": {"headerlink", "footnote-ref", "footnote-backref"},
-    "div": {"highlight", "admonition", "footnote", "note", "tip", "warning", "danger",
-            "important", "info", "caution", "attention", "hint", "error"},
+    "div": {
+        "highlight",
+        "admonition",
+        "footnote",
+        "note",
+        "tip",
+        "warning",
+        "danger",
+        "important",
+        "info",
+        "caution",
+        "attention",
+        "hint",
+        "error",
+    },
     "p": {"admonition-title"},
     "span": _PYGMENTS | {"hll"},
     "code": {"language-text"},
@@ -61,11 +119,16 @@ def sanitize(markup: str) -> str:
     return str(_CLEANER.clean(markup))
 
 
-_BLOCK = re.compile(r"</?(?:p|div|li|ol|ul|h[2-6]|tr|td|th|br|pre|hr|dd|dt|blockquote|table|"
-                    r"figure|figcaption|summary|details)\b[^>]*>")
+_BLOCK = re.compile(
+    r"</?(?:p|div|li|ol|ul|h[2-6]|tr|td|th|br|pre|hr|dd|dt|blockquote|table|"
+    r"figure|figcaption|summary|details)\b[^>]*>"
+)
 _TAG = re.compile(r"<[^>]*>")
-_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>|<a class="footnote-backref"[^>]*>'
-                         r'.*?</a>', re.S)
+_HEADERLINK = re.compile(
+    r'<a class="headerlink"[^>]*>.*?</a>|<a class="footnote-backref"[^>]*>'
+    r".*?</a>",
+    re.S,
+)
 _SPACE = re.compile(r"\s+")
 
 

@@ -75,8 +75,9 @@ class Results:
     available: bool = True
 
 
-def _empty(query: str, tag: str | None, page: int, suggestion: str | None = None,
-           available: bool = True) -> Results:
+def _empty(
+    query: str, tag: str | None, page: int, suggestion: str | None = None, available: bool = True
+) -> Results:
     return Results(query, tag, page, 0, 0, (), (), suggestion, available)
 
 
@@ -151,7 +152,7 @@ class SearchService:
         self._state = None
 
     def stems(self, text: str) -> list[str]:
-        words = WORD.findall(text)[:MAX_QUERY_WORDS * 3]
+        words = WORD.findall(text)[: MAX_QUERY_WORDS * 3]
         stems = [t.text for t in self._analyzer(" ".join(words), mode="query")]
         return list(dict.fromkeys(stems))[:MAX_QUERY_WORDS]
 
@@ -184,8 +185,10 @@ class SearchService:
             return _empty(text, tag, page, self._suggest(state, text))
         tags = state.tags()
         facets = sorted(
-            (Facet(slug, name, (matched & data.bits).bit_count()) for slug, (name, data) in
-             tags.items()),
+            (
+                Facet(slug, name, (matched & data.bits).bit_count())
+                for slug, (name, data) in tags.items()
+            ),
             key=lambda f: (-f.count, f.name.lower()),
         )
         facets = [f for f in facets if f.count][:FACETS_SHOWN]
@@ -199,7 +202,7 @@ class SearchService:
         if total == 0 or page > pages:
             return Results(text, tag, page, pages, total, (), tuple(facets))
         ranked = state.ranker.top([t for t in terms if t is not None], page * PER_PAGE, allowed)
-        hits = self._hits(state, stems, ranked[(page - 1) * PER_PAGE:])
+        hits = self._hits(state, stems, ranked[(page - 1) * PER_PAGE :])
         return Results(text, tag, page, pages, total, hits, tuple(facets))
 
     @staticmethod
@@ -208,12 +211,16 @@ class SearchService:
         hits = []
         for docnum in docnums:
             fields = state.searcher.stored_fields(docnum)
-            hits.append(Hit(
-                url=fields["url"], kind=fields["kind"], date=fields.get("date", ""),
-                title=highlighter.mark(fields["title"]),
-                snippet=highlighter.snippet(fields.get("text", ""), fields.get("summary", "")),
-                tags=tuple((s, n) for s, n in fields.get("tagnames") or []),
-            ))
+            hits.append(
+                Hit(
+                    url=fields["url"],
+                    kind=fields["kind"],
+                    date=fields.get("date", ""),
+                    title=highlighter.mark(fields["title"]),
+                    snippet=highlighter.snippet(fields.get("text", ""), fields.get("summary", "")),
+                    tags=tuple((s, n) for s, n in fields.get("tagnames") or []),
+                )
+            )
         return tuple(hits)
 
     def _suggest(self, state: _Searcher, text: str) -> str | None:
@@ -236,12 +243,16 @@ class SearchService:
         as it appears in the most relevant document that has it."""
         reader = state.ranker.reader
         for distance in (1, 2):
-            found = [t.decode() if isinstance(t, bytes) else str(t)
-                     for t in reader.terms_within("content", stem, distance)]
+            found = [
+                t.decode() if isinstance(t, bytes) else str(t)
+                for t in reader.terms_within("content", stem, distance)
+            ]
             found = [t for t in found if t != stem]
             if found:
-                best = min(found, key=lambda t: (edit_distance(stem, t),
-                                                 -reader.doc_frequency("content", t), t))
+                best = min(
+                    found,
+                    key=lambda t: (edit_distance(stem, t), -reader.doc_frequency("content", t), t),
+                )
                 return _surface(state, best)
         return None
 
@@ -258,8 +269,11 @@ class SearchService:
             if self.folder.current_dir() is None:
                 if len(wanted) > AUTO_REBUILD_LIMIT:
                     if not self._warned:
-                        log.error("no current search index for %d documents: run flask --app "
-                                  "app content index --rebuild", len(wanted))
+                        log.error(
+                            "no current search index for %d documents: run flask --app "
+                            "app content index --rebuild",
+                            len(wanted),
+                        )
                         self._warned = True
                     self._synced = marker
                     return None
@@ -279,8 +293,14 @@ class SearchService:
         finally:
             self._sync_lock.release()
 
-    def rebuild(self, snapshot: Snapshot, view: PublicView, library: Library, procs: int,
-                progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(
+        self,
+        snapshot: Snapshot,
+        view: PublicView,
+        library: Library,
+        procs: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
         items = list(searchable(snapshot, view).values())
         self.folder.rebuild(iter_documents(items, library), procs, progress)
         with self._lock:
@@ -308,8 +328,7 @@ def edit_distance(a: str, b: str) -> int:
     for i, ca in enumerate(a, start=1):
         current = [i]
         for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
 

@@ -26,12 +26,25 @@ def searchable(snapshot: Snapshot, view: PublicView) -> dict[str, Searchable]:
 
 def _document(item: Searchable, text: str) -> Document:
     if isinstance(item, Survey):
-        return Document(f"survey:{item.slug}", item.hash, "survey", item.url, item.title,
-                        item.description, f"{text} {' '.join(item.questions)}".strip())
+        return Document(
+            f"survey:{item.slug}",
+            item.hash,
+            "survey",
+            item.url,
+            item.title,
+            item.description,
+            f"{text} {' '.join(item.questions)}".strip(),
+        )
     published = item.published_at
     return Document(
-        f"{item.kind}:{item.slug}", item.hash, item.kind, item.url, item.title,
-        item.description, text, tuple((tag_slug(t), t) for t in item.tags),
+        f"{item.kind}:{item.slug}",
+        item.hash,
+        item.kind,
+        item.url,
+        item.title,
+        item.description,
+        text,
+        tuple((tag_slug(t), t) for t in item.tags),
         published.date().isoformat() if published else "",
     )
 
@@ -42,7 +55,8 @@ def documents_for(items: Iterable[Searchable], library: Library) -> list[Documen
     return [_document(item, texts.get(item.hash, "")) for item in chosen]
 
 
-def iter_documents(items: list[Searchable], library: Library, batch: int = 500
-                   ) -> Iterable[Document]:
+def iter_documents(
+    items: list[Searchable], library: Library, batch: int = 500
+) -> Iterable[Document]:
     for start in range(0, len(items), batch):
-        yield from documents_for(items[start:start + batch], library)
+        yield from documents_for(items[start : start + batch], library)

@@ -62,9 +62,16 @@ class SectionTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(type(self))
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, mode: str = "",
-                 **kwargs: Any) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         sections = value.split(SECTION) if SECTION in value else [value]
         boosts = BOOSTS if len(sections) > 1 else (1.0,)
@@ -133,8 +140,12 @@ def schema() -> fields.Schema:
         kind=fields.ID(stored=True),
         tags=fields.KEYWORD(stored=True, commas=True, scorable=False),
         content=ContentField(analyzer=analyzer(), phrase=False),
-        url=fields.STORED, title=fields.STORED, summary=fields.STORED, date=fields.STORED,
-        tagnames=fields.STORED, text=fields.STORED,
+        url=fields.STORED,
+        title=fields.STORED,
+        summary=fields.STORED,
+        date=fields.STORED,
+        tagnames=fields.STORED,
+        text=fields.STORED,
     )
 
 
@@ -155,8 +166,12 @@ class Document:
     def fields(self) -> dict[str, Any]:
         names = " ".join(name for _, name in self.tags)
         return {
-            "key": self.key, "kind": self.kind, "url": self.url, "title": self.title,
-            "summary": self.summary, "date": self.date,
+            "key": self.key,
+            "kind": self.kind,
+            "url": self.url,
+            "title": self.title,
+            "summary": self.summary,
+            "date": self.date,
             "tags": ",".join(slug for slug, _ in self.tags),
             "tagnames": [list(t) for t in self.tags],
             "text": self.text[:MAX_STORED_TEXT],
@@ -242,8 +257,12 @@ class IndexFolder:
         self.write_stamps(folder, stamps)
         return True
 
-    def rebuild(self, documents: Iterable[Document], procs: int,
-                progress: Callable[[int], None] | None = None) -> Path:
+    def rebuild(
+        self,
+        documents: Iterable[Document],
+        procs: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> Path:
         """Build a complete new generation beside the current one, then swap ``CURRENT`` to
         it in one rename. Searches keep using the old generation until then.
 
@@ -255,8 +274,9 @@ class IndexFolder:
             fcntl.flock(lock, fcntl.LOCK_EX)
             return self._build(documents, procs, progress)
 
-    def _build(self, documents: Iterable[Document], procs: int,
-               progress: Callable[[int], None] | None) -> Path:
+    def _build(
+        self, documents: Iterable[Document], procs: int, progress: Callable[[int], None] | None
+    ) -> Path:
         folder = Path(tempfile.mkdtemp(dir=self.root, prefix=f"gen-{time.time_ns()}-"))
         ix = index.create_in(str(folder), schema())
         try:

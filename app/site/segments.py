@@ -58,8 +58,9 @@ class _Lengths:
         lengths = self.by_field.get(fieldname)
         if lengths is None:
             read = self.reader.doc_field_length
-            lengths = self.by_field[fieldname] = [read(d, fieldname, default)
-                                                  for d in range(self.count)]
+            lengths = self.by_field[fieldname] = [
+                read(d, fieldname, default) for d in range(self.count)
+            ]
         return lengths[docnum]
 
 
@@ -125,8 +126,13 @@ def _context() -> BaseContext:
     return process_context(PRELOAD)
 
 
-def write_segments(ix: Any, folder: Path, documents: Iterable[Indexable], procs: int,
-                   progress: Callable[[int], None] | None = None) -> dict[str, str]:
+def write_segments(
+    ix: Any,
+    folder: Path,
+    documents: Iterable[Indexable],
+    procs: int,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, str]:
     """Add ``documents`` to the new, empty index ``ix`` in ``folder`` and commit it, on up to
     ``procs`` processes. Returns the stamps (document key → content hash). Raises what a
     worker raised; the caller removes the folder."""
@@ -144,8 +150,9 @@ def write_segments(ix: Any, folder: Path, documents: Iterable[Indexable], procs:
     runs = _runs([len(f["content"]) for f in fields], procs)
     context = _context()
     done = context.Value("q", 0)
-    with ProcessPoolExecutor(len(runs), mp_context=context, initializer=_start_worker,
-                             initargs=(done,)) as pool:
+    with ProcessPoolExecutor(
+        len(runs), mp_context=context, initializer=_start_worker, initargs=(done,)
+    ) as pool:
         futures = [pool.submit(_write_run, str(folder), fields[a:b]) for a, b in runs]
         del fields
         reported, pending = 0, set(futures)
@@ -164,8 +171,12 @@ def write_segments(ix: Any, folder: Path, documents: Iterable[Indexable], procs:
     return stamps
 
 
-def _write_here(ix: Any, documents: Iterable[Indexable], stamps: dict[str, str],
-                progress: Callable[[int], None] | None) -> dict[str, str]:
+def _write_here(
+    ix: Any,
+    documents: Iterable[Indexable],
+    stamps: dict[str, str],
+    progress: Callable[[int], None] | None,
+) -> dict[str, str]:
     writer = _Writer(ix, limitmb=LIMIT_MB)
     try:
         for document in documents:

@@ -53,15 +53,19 @@ def page_title(title: str, site: SiteSettings) -> str:
 
 
 def _organization(site: SiteSettings, base_url: str) -> dict[str, Any]:
-    return {"@type": "Organization", "name": site.title, "url": absolute(base_url, "/"),
-            "logo": {"@type": "ImageObject",
-                     "url": absolute(base_url, "/static/favicon.svg")}}
+    return {
+        "@type": "Organization",
+        "name": site.title,
+        "url": absolute(base_url, "/"),
+        "logo": {"@type": "ImageObject", "url": absolute(base_url, "/static/favicon.svg")},
+    }
 
 
 def breadcrumbs(base_url: str, trail: list[tuple[str, str]]) -> dict[str, Any]:
     """``trail`` is ``[(name, path), …]`` from the home page down to the current page."""
     return {
-        "@context": "https://schema.org", "@type": "BreadcrumbList",
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
         "itemListElement": [
             {"@type": "ListItem", "position": i, "name": name, "item": absolute(base_url, path)}
             for i, (name, path) in enumerate(trail, start=1)
@@ -71,13 +75,18 @@ def breadcrumbs(base_url: str, trail: list[tuple[str, str]]) -> dict[str, Any]:
 
 def website(site: SiteSettings, base_url: str) -> dict[str, Any]:
     return {
-        "@context": "https://schema.org", "@type": "WebSite", "name": site.title,
-        "url": absolute(base_url, "/"), "description": site.description,
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": site.title,
+        "url": absolute(base_url, "/"),
+        "description": site.description,
         "inLanguage": site.language,
         "potentialAction": {
             "@type": "SearchAction",
-            "target": {"@type": "EntryPoint",
-                       "urlTemplate": absolute(base_url, "/search?q={search_term_string}")},
+            "target": {
+                "@type": "EntryPoint",
+                "urlTemplate": absolute(base_url, "/search?q={search_term_string}"),
+            },
             "query-input": "required name=search_term_string",
         },
     }
@@ -86,13 +95,16 @@ def website(site: SiteSettings, base_url: str) -> dict[str, Any]:
 def article(page: Page, site: SiteSettings, base_url: str, image: str) -> dict[str, Any]:
     author = page.meta.author or site.author or site.title
     data: dict[str, Any] = {
-        "@context": "https://schema.org", "@type": "BlogPosting" if page.kind == "post"
-        else "Article",
-        "headline": page.title, "description": page.description,
+        "@context": "https://schema.org",
+        "@type": "BlogPosting" if page.kind == "post" else "Article",
+        "headline": page.title,
+        "description": page.description,
         "mainEntityOfPage": {"@type": "WebPage", "@id": absolute(base_url, page.url)},
-        "url": absolute(base_url, page.url), "image": [image],
+        "url": absolute(base_url, page.url),
+        "image": [image],
         "author": {"@type": "Person" if page.meta.author else "Organization", "name": author},
-        "publisher": _organization(site, base_url), "inLanguage": site.language,
+        "publisher": _organization(site, base_url),
+        "inLanguage": site.language,
         "wordCount": page.words,
     }
     if page.published_at is not None:
@@ -104,8 +116,9 @@ def article(page: Page, site: SiteSettings, base_url: str, image: str) -> dict[s
     return data
 
 
-def for_page(page: Page, site: SiteSettings, base_url: str, image: tuple[str, int | None,
-             int | None]) -> Seo:
+def for_page(
+    page: Page, site: SiteSettings, base_url: str, image: tuple[str, int | None, int | None]
+) -> Seo:
     """Tags for an article or a page. ``image`` is (URL, width, height)."""
     url, width, height = image
     trail = [("Home", "/")]
@@ -120,24 +133,40 @@ def for_page(page: Page, site: SiteSettings, base_url: str, image: tuple[str, in
         description=shorten(page.description or site.description),
         canonical=absolute(base_url, page.url),
         og_type="article" if page.kind == "post" else "website",
-        image=image_url, image_width=width, image_height=height,
+        image=image_url,
+        image_width=width,
+        image_height=height,
         published=page.published_at if page.kind == "post" else None,
         modified=page.modified_at if page.kind == "post" else None,
-        tags=page.tags, author=page.meta.author or site.author or None,
+        tags=page.tags,
+        author=page.meta.author or site.author or None,
         noindex=page.meta.noindex,
         json_ld=(article(page, site, base_url, image_url), breadcrumbs(base_url, trail)),
     )
 
 
-def for_listing(title: str, description: str, path: str, site: SiteSettings, base_url: str,
-                trail: list[tuple[str, str]] | None = None, noindex: bool = False,
-                home: bool = False) -> Seo:
+def for_listing(
+    title: str,
+    description: str,
+    path: str,
+    site: SiteSettings,
+    base_url: str,
+    trail: list[tuple[str, str]] | None = None,
+    noindex: bool = False,
+    home: bool = False,
+) -> Seo:
     data: list[dict[str, Any]] = []
     if home:
         data.append(website(site, base_url))
     if trail:
         data.append(breadcrumbs(base_url, trail))
-    return Seo(title=page_title(title, site), description=shorten(description),
-               canonical=absolute(base_url, path), noindex=noindex,
-               image=absolute(base_url, "/og/site.png"), image_width=OG_WIDTH,
-               image_height=OG_HEIGHT, json_ld=tuple(data))
+    return Seo(
+        title=page_title(title, site),
+        description=shorten(description),
+        canonical=absolute(base_url, path),
+        noindex=noindex,
+        image=absolute(base_url, "/og/site.png"),
+        image_width=OG_WIDTH,
+        image_height=OG_HEIGHT,
+        json_ld=tuple(data),
+    )

@@ -53,8 +53,16 @@ def _links(value: Any, path: Path, key: str) -> tuple[NavLink, ...]:
     return tuple(result)
 
 
-KNOWN = {"title", "description", "language", "author", "base_url", "postal_address",
-         "navigation", "social"}
+KNOWN = {
+    "title",
+    "description",
+    "language",
+    "author",
+    "base_url",
+    "postal_address",
+    "navigation",
+    "social",
+}
 
 
 def parse_site_settings(path: Path) -> SiteSettings:

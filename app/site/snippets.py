@@ -87,7 +87,7 @@ def _best_window(found: list[tuple[int, int, str]]) -> tuple[int, int]:
     for right in range(len(found)):
         while found[right][1] - found[left][0] > SNIPPET_CHARS:
             left += 1
-        distinct = len({stem for _, _, stem in found[left:right + 1]})
+        distinct = len({stem for _, _, stem in found[left : right + 1]})
         if distinct > best[0]:
             best = (distinct, found[left][0], found[right][1])
     return best[1], best[2]
@@ -110,7 +110,7 @@ def _word_end(text: str, index: int) -> int:
 def _trim(text: str, start: int, length: int) -> str:
     if len(text) <= length:
         return text
-    return text[start:_word_end(text, start + length)] + " …"
+    return text[start : _word_end(text, start + length)] + " …"
 
 
 def _marked(text: str, spans: list[tuple[int, int, str]]) -> Markup:

@@ -55,7 +55,7 @@ def _paginate(items: tuple[Page, ...], number: int) -> tuple[tuple[Page, ...], i
     pages = max(1, -(-len(items) // per_page))
     if number > pages:
         abort(404)
-    return items[(number - 1) * per_page: number * per_page], pages
+    return items[(number - 1) * per_page : number * per_page], pages
 
 
 def og_image(page: Page) -> tuple[str, int | None, int | None]:
@@ -74,10 +74,20 @@ def home() -> Response:
     path = "/" if number == 1 else f"/?page={number}"
     tags = view.by_count[:12]
     html = render_template(
-        "site/home.html", posts=posts, number=number, pages=pages, tags=tags,
+        "site/home.html",
+        posts=posts,
+        number=number,
+        pages=pages,
+        tags=tags,
         calls=site.extra.get("home_cta") or [],
-        seo=seo.for_listing(site.title if number == 1 else f"Articles, page {number}",
-                            site.description, path, site, base_url(), home=number == 1),
+        seo=seo.for_listing(
+            site.title if number == 1 else f"Articles, page {number}",
+            site.description,
+            path,
+            site,
+            base_url(),
+            home=number == 1,
+        ),
     )
     return cacheable(html, last_modified=view.modified_at)
 
@@ -108,13 +118,17 @@ def _show(page: Page | None, view: PublicView, template: str) -> Response:
     if page is None:
         return _alias_or_404()
     hidden = page.why_hidden(now)
-    if hidden is not None and not (current_user.is_authenticated
-                                   and current_user.has_role("editor")):
+    if hidden is not None and not (
+        current_user.is_authenticated and current_user.has_role("editor")
+    ):
         abort(404)
     site = site_settings()
     body = content.rendered(page)
     html = render_template(
-        template, page=page, body=body, hidden=hidden,
+        template,
+        page=page,
+        body=body,
+        hidden=hidden,
         related=view.related(page) if page.kind == "post" and hidden is None else (),
         seo=seo.for_page(page, site, base_url(), og_image(page)),
     )
@@ -164,10 +178,16 @@ def tags() -> Response:
     view = content.public(clock.now())
     site = site_settings()
     html = render_template(
-        "site/tags.html", tags=view.by_name,
-        seo=seo.for_listing("Topics", f"Every topic on {site.title}, with its articles.",
-                            "/tags/", site, base_url(),
-                            trail=[("Home", "/"), ("Topics", "/tags/")]),
+        "site/tags.html",
+        tags=view.by_name,
+        seo=seo.for_listing(
+            "Topics",
+            f"Every topic on {site.title}, with its articles.",
+            "/tags/",
+            site,
+            base_url(),
+            trail=[("Home", "/"), ("Topics", "/tags/")],
+        ),
     )
     return cacheable(html, last_modified=view.modified_at)
 
@@ -185,12 +205,19 @@ def tag(tag: str) -> Response:
     site = site_settings()
     path = f"/tags/{found.slug}/" + ("" if number == 1 else f"?page={number}")
     html = render_template(
-        "site/tag.html", tag=found, posts=posts, number=number, pages=pages,
-        seo=seo.for_listing(f"Articles about {found.name}",
-                            f"{len(found.posts)} articles about {found.name} on {site.title}.",
-                            path, site, base_url(),
-                            trail=[("Home", "/"), ("Topics", "/tags/"),
-                                   (found.name, f"/tags/{found.slug}/")]),
+        "site/tag.html",
+        tag=found,
+        posts=posts,
+        number=number,
+        pages=pages,
+        seo=seo.for_listing(
+            f"Articles about {found.name}",
+            f"{len(found.posts)} articles about {found.name} on {site.title}.",
+            path,
+            site,
+            base_url(),
+            trail=[("Home", "/"), ("Topics", "/tags/"), (found.name, f"/tags/{found.slug}/")],
+        ),
     )
     return cacheable(html, last_modified=found.modified_at)
 
@@ -201,8 +228,11 @@ def search() -> Response:
     query = request.args.get("q", "")
     tag = request.args.get("tag") or None
     raw_page = request.args.get("page", "1")
-    number = int(raw_page) if raw_page.isascii() and raw_page.isdigit() \
-        and 0 < int(raw_page) <= 100 else 1
+    number = (
+        int(raw_page)
+        if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) <= 100
+        else 1
+    )
     results = run_search(query, number, tag) if query.strip() else None
     site = site_settings()
     title = f"Search: {query.strip()[:60]}" if query.strip() else "Search"
@@ -212,9 +242,18 @@ def search() -> Response:
     indexable = results is not None and results.total > 0 and tag is None and number == 1
     path = f"/search?{urlencode({'q': normal})}" if indexable else "/search"
     html = render_template(
-        "site/search.html", results=results, search_query=query, tag=tag,
-        seo=seo.for_listing(title, f"Search the articles, pages and surveys of {site.title}.",
-                            path, site, base_url(), noindex=not indexable),
+        "site/search.html",
+        results=results,
+        search_query=query,
+        tag=tag,
+        seo=seo.for_listing(
+            title,
+            f"Search the articles, pages and surveys of {site.title}.",
+            path,
+            site,
+            base_url(),
+            noindex=not indexable,
+        ),
     )
     return cacheable(html)
 

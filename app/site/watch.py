@@ -45,8 +45,9 @@ class FolderWatch:
     """``changed()`` is False only when nothing in ``folders`` can have changed since the last
     call that returned True."""
 
-    def __init__(self, folders: Iterable[Path], clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+    def __init__(
+        self, folders: Iterable[Path], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.folders = [str(f) for f in folders]
         self.clock = clock
         self._pid = -1

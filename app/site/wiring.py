@@ -83,10 +83,13 @@ def _prepare_content(build_index: bool = True) -> str:
         service.rebuild(snapshot, view, library, procs=os.cpu_count() or 1)
     content.public(clock.now())
     rendered = library.last_rendered - before
-    problems = f", {len(snapshot.problems)} skipped (run flask content check)" \
-        if snapshot.problems else ""
-    return (f"{len(snapshot.posts)} posts, {len(snapshot.pages)} pages, "
-            f"{len(snapshot.surveys)} surveys; {rendered} rendered{problems}")
+    problems = (
+        f", {len(snapshot.problems)} skipped (run flask content check)" if snapshot.problems else ""
+    )
+    return (
+        f"{len(snapshot.posts)} posts, {len(snapshot.pages)} pages, "
+        f"{len(snapshot.surveys)} surveys; {rendered} rendered{problems}"
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -96,15 +99,19 @@ def init_app(app: Flask) -> None:
     images = ImageCatalog(content_dir / "images")
     app.extensions["pullfirst.images"] = images
     app.extensions["pullfirst.library"] = Library(
-        content_dir, RenderCache(instance / "site" / "cache.sqlite3"),
-        app.config["CONTENT_RECHECK_SECONDS"], images,
+        content_dir,
+        RenderCache(instance / "site" / "cache.sqlite3"),
+        app.config["CONTENT_RECHECK_SECONDS"],
+        images,
         render_seconds=app.config["RENDER_BUDGET_SECONDS"],
     )
-    app.extensions["pullfirst.search"] = SearchService(instance / "search",
-                                                       app.config["CONTENT_RECHECK_SECONDS"])
+    app.extensions["pullfirst.search"] = SearchService(
+        instance / "search", app.config["CONTENT_RECHECK_SECONDS"]
+    )
     app.extensions["pullfirst.search_sync"] = _sync_search
     app.wsgi_app = PageMemo(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: _content_version(app))
+        app.wsgi_app, lambda: _content_version(app)
+    )
     app.jinja_env.globals["site_title"] = lambda: site_settings().title
     app.jinja_env.filters["tag_slug"] = tag_slug
     cta.init_app(app)

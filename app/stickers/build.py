@@ -60,8 +60,12 @@ class BuildOptions:
 
     def settings(self) -> dict[str, Any]:
         """The settings that shape the output, so a change of one rebuilds every pack."""
-        return {"telegram_bot": self.telegram_bot, "max_pixels": self.max_pixels,
-                "website": self.links.website, "privacy": self.links.privacy_policy}
+        return {
+            "telegram_bot": self.telegram_bot,
+            "max_pixels": self.max_pixels,
+            "website": self.links.website,
+            "privacy": self.links.privacy_policy,
+        }
 
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
@@ -118,8 +122,9 @@ class BuildPlan:
 
     @property
     def task_count(self) -> int:
-        return sum(len(job.spec.stickers) + 1 + (1 if job.spec.personal else 0)
-                   for job in self.jobs)
+        return sum(
+            len(job.spec.stickers) + 1 + (1 if job.spec.personal else 0) for job in self.jobs
+        )
 
 
 def _file_name(position: int, file: str) -> str:
@@ -153,8 +158,13 @@ def _plan_pack(options: BuildOptions, folder: Path, force: bool) -> _Job | PackO
     try:
         build_hash, fresh = fingerprint.pack_hash(spec, options.settings(), stamps)
     except OSError as exc:
-        return PackOutcome(spec.slug, "failed", problems=(PackProblem(
-            spec.slug, Path(exc.filename or "pack.toml").name, "missing", str(exc)),))
+        return PackOutcome(
+            spec.slug,
+            "failed",
+            problems=(
+                PackProblem(spec.slug, Path(exc.filename or "pack.toml").name, "missing", str(exc)),
+            ),
+        )
     if fresh != stamps:
         fingerprint.write_stamps(pack_dir, fresh)
     if not force:
@@ -170,18 +180,31 @@ def _plan_pack(options: BuildOptions, folder: Path, force: bool) -> _Job | PackO
     return _Job(spec, build_hash, pack_dir, lock)
 
 
-def plan_build(options: BuildOptions, slugs: list[str] | None = None,
-               force: bool = False) -> BuildPlan:
+def plan_build(
+    options: BuildOptions, slugs: list[str] | None = None, force: bool = False
+) -> BuildPlan:
     """Decide what to build. Takes the lock of every pack it will build: use the plan in a
     ``with`` block (or call :func:`release`)."""
     folders = specs.pack_folders(options.stickers_dir)
     outcomes: list[PackOutcome] = []
     if slugs:
         known = {f.name: f for f in folders}
-        outcomes += [PackOutcome(slug, "failed", problems=(PackProblem(
-            slug, "pack.toml", "missing",
-            f"no folder {slug}/ with a pack.toml in {options.stickers_dir}"),))
-            for slug in slugs if slug not in known]
+        outcomes += [
+            PackOutcome(
+                slug,
+                "failed",
+                problems=(
+                    PackProblem(
+                        slug,
+                        "pack.toml",
+                        "missing",
+                        f"no folder {slug}/ with a pack.toml in {options.stickers_dir}",
+                    ),
+                ),
+            )
+            for slug in slugs
+            if slug not in known
+        ]
         folders = [known[s] for s in slugs if s in known]
     jobs = []
     for folder in folders:
@@ -204,16 +227,40 @@ def _tasks(job: _Job, options: BuildOptions) -> list[tuple[Task, str]]:
     tasks: list[tuple[Task, str]] = []
     for sticker in spec.stickers:
         job.names[sticker.position] = _file_name(sticker.position, sticker.file)
-        tasks.append((StickerTask(sticker.path, job.folder, spec.slug,
-                                  job.names[sticker.position], options.max_pixels),
-                      sticker.file))
-    tray_file, tray_path = (spec.tray, spec.tray_path) if spec.tray and spec.tray_path else (
-        spec.stickers[0].file, spec.stickers[0].path)
+        tasks.append(
+            (
+                StickerTask(
+                    sticker.path,
+                    job.folder,
+                    spec.slug,
+                    job.names[sticker.position],
+                    options.max_pixels,
+                ),
+                sticker.file,
+            )
+        )
+    tray_file, tray_path = (
+        (spec.tray, spec.tray_path)
+        if spec.tray and spec.tray_path
+        else (spec.stickers[0].file, spec.stickers[0].path)
+    )
     tasks.append((IconTask(tray_path, job.folder, spec.slug, options.max_pixels), tray_file))
     if spec.personal:
         p = spec.personal
-        tasks.append((PersonalTask(p.base_path, job.folder, p.box, p.color, p.outline,
-                                   p.font_path, options.max_pixels), p.base))
+        tasks.append(
+            (
+                PersonalTask(
+                    p.base_path,
+                    job.folder,
+                    p.box,
+                    p.color,
+                    p.outline,
+                    p.font_path,
+                    options.max_pixels,
+                ),
+                p.base,
+            )
+        )
     return tasks
 
 
@@ -230,8 +277,11 @@ def _expected_cost(path: Path) -> int:
             with Image.open(path, formats=limits.ALLOWED_FORMATS) as image:
                 width, height = image.size
                 scale = 1
-                while (image.format == "JPEG" and scale < 8
-                       and min(width, height) // (scale * 2) >= limits.CONTENT):
+                while (
+                    image.format == "JPEG"
+                    and scale < 8
+                    and min(width, height) // (scale * 2) >= limits.CONTENT
+                ):
                     scale *= 2
     except Exception:  # any failure is the worker's to report
         return 0
@@ -253,23 +303,26 @@ def _finish(job: _Job, options: BuildOptions) -> PackOutcome:
     seconds = time.perf_counter() - job.started
     if not job.problems and job.icons is not None:
         try:
-            pack = publish.assemble(spec, job.hash, job.folder, job.stickers, job.icons,
-                                    job.personal)
+            pack = publish.assemble(
+                spec, job.hash, job.folder, job.stickers, job.icons, job.personal
+            )
             pack = publish.write_downloads(pack, options.links)
             job.problems += publish.verify(pack)
             if not job.problems:
                 publish.publish(pack, job.pack_dir)
                 return PackOutcome(spec.slug, "built", job.hash, (), seconds, spec.sticker_count)
         except OSError as exc:
-            job.problems.append(PackProblem(spec.slug, "pack.toml", "write",
-                                            f"could not write the build: {exc}"))
+            job.problems.append(
+                PackProblem(spec.slug, "pack.toml", "write", f"could not write the build: {exc}")
+            )
     publish.discard(job.folder)
     publish.record_failure(job.pack_dir, job.hash, job.problems)
     return PackOutcome(spec.slug, "failed", job.hash, tuple(job.problems), seconds)
 
 
-def run_build(plan: BuildPlan, executor: Executor | None = None,
-              on_task: Progress | None = None) -> BuildReport:
+def run_build(
+    plan: BuildPlan, executor: Executor | None = None, on_task: Progress | None = None
+) -> BuildReport:
     """Build every pack of ``plan``. ``executor`` defaults to a new pool of worker processes
     (one per core); pass one to share it between builds."""
     started = time.perf_counter()
@@ -284,8 +337,9 @@ def run_build(plan: BuildPlan, executor: Executor | None = None,
         finally:
             if owned:
                 pool.shutdown(cancel_futures=True)
-    order = {folder.name: i for i, folder in enumerate(specs.pack_folders(
-        plan.options.stickers_dir))}
+    order = {
+        folder.name: i for i, folder in enumerate(specs.pack_folders(plan.options.stickers_dir))
+    }
     outcomes.sort(key=lambda o: order.get(o.slug, len(order)))
     return BuildReport(tuple(outcomes), peak, time.perf_counter() - started)
 
@@ -328,8 +382,11 @@ def _collect(job: _Job, task: Task, file: str, future: Future[Result]) -> None:
     except CancelledError:
         return
     except Exception as exc:  # a worker died (killed, out of memory) or the pool broke
-        job.problems.append(PackProblem(job.spec.slug, file, "worker",
-                                        f"the worker converting it stopped: {exc!r}", line))
+        job.problems.append(
+            PackProblem(
+                job.spec.slug, file, "worker", f"the worker converting it stopped: {exc!r}", line
+            )
+        )
         return
     job.peak = max(job.peak, result.peak_rss)
     if isinstance(result, TaskFailure):
@@ -341,8 +398,9 @@ def _collect(job: _Job, task: Task, file: str, future: Future[Result]) -> None:
 
 
 @contextmanager
-def planned(options: BuildOptions, slugs: list[str] | None = None,
-            force: bool = False) -> Iterator[BuildPlan]:
+def planned(
+    options: BuildOptions, slugs: list[str] | None = None, force: bool = False
+) -> Iterator[BuildPlan]:
     plan = plan_build(options, slugs, force)
     try:
         yield plan
@@ -350,9 +408,13 @@ def planned(options: BuildOptions, slugs: list[str] | None = None,
         release(plan)
 
 
-def build_packs(options: BuildOptions, slugs: list[str] | None = None, force: bool = False,
-                executor: Executor | None = None,
-                on_task: Progress | None = None) -> BuildReport:
+def build_packs(
+    options: BuildOptions,
+    slugs: list[str] | None = None,
+    force: bool = False,
+    executor: Executor | None = None,
+    on_task: Progress | None = None,
+) -> BuildReport:
     """Plan and run a build in one call."""
     with planned(options, slugs, force) as plan:
         return run_build(plan, executor, on_task)

@@ -98,8 +98,7 @@ def to_record(pack: BuiltPack) -> dict[str, Any]:
 
 
 def _file(data: dict[str, Any]) -> BuiltFile:
-    return BuiltFile(str(data["file"]), int(data["bytes"]), int(data["width"]),
-                     int(data["height"]))
+    return BuiltFile(str(data["file"]), int(data["bytes"]), int(data["width"]), int(data["height"]))
 
 
 def from_record(folder: Path, data: dict[str, Any]) -> BuiltPack:
@@ -109,21 +108,44 @@ def from_record(folder: Path, data: dict[str, Any]) -> BuiltPack:
         raise ValueError(f"unknown build record format {data.get('format')!r}")
     personal = data.get("personal")
     return BuiltPack(
-        slug=str(data["slug"]), hash=str(data["hash"]), folder=folder,
-        title=str(data["title"]), publisher=str(data["publisher"]),
-        description=str(data["description"]), telegram_name=str(data["telegram_name"]),
+        slug=str(data["slug"]),
+        hash=str(data["hash"]),
+        folder=folder,
+        title=str(data["title"]),
+        publisher=str(data["publisher"]),
+        description=str(data["description"]),
+        telegram_name=str(data["telegram_name"]),
         stickers=tuple(
-            BuiltSticker(str(s["name"]), str(s["source"]), tuple(s["emojis"]), str(s["alt"]),
-                         {k: _file(v) for k, v in s["files"].items()}, _file(s["preview"]))
+            BuiltSticker(
+                str(s["name"]),
+                str(s["source"]),
+                tuple(s["emojis"]),
+                str(s["alt"]),
+                {k: _file(v) for k, v in s["files"].items()},
+                _file(s["preview"]),
+            )
             for s in data["stickers"]
         ),
-        cover=int(data["cover"]), tray=_file(data["tray"]), thumbnail=_file(data["thumbnail"]),
-        personal=None if personal is None else BuiltPersonal(
-            tuple(personal["emojis"]), str(personal["alt"]),
-            (int(personal["box"][0]), int(personal["box"][1]), int(personal["box"][2]),
-             int(personal["box"][3])),
-            str(personal["color"]), personal.get("outline"), personal.get("font"),
-            str(personal["base"]), _file(personal["preview"])),
+        cover=int(data["cover"]),
+        tray=_file(data["tray"]),
+        thumbnail=_file(data["thumbnail"]),
+        personal=None
+        if personal is None
+        else BuiltPersonal(
+            tuple(personal["emojis"]),
+            str(personal["alt"]),
+            (
+                int(personal["box"][0]),
+                int(personal["box"][1]),
+                int(personal["box"][2]),
+                int(personal["box"][3]),
+            ),
+            str(personal["color"]),
+            personal.get("outline"),
+            personal.get("font"),
+            str(personal["base"]),
+            _file(personal["preview"]),
+        ),
         zips={k: _file(v) for k, v in data["zips"].items()},
         built_at=str(data["built_at"]),
     )

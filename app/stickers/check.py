@@ -57,8 +57,9 @@ def _entries(folder: Path) -> list[tuple[str, str, str]]:
     for position, entry in enumerate(entries, 1):
         entry = entry if isinstance(entry, dict) else {}
         emojis = entry.get("emojis")
-        shown = " ".join(e for e in emojis if isinstance(e, str)) if isinstance(emojis,
-                                                                               list) else ""
+        shown = (
+            " ".join(e for e in emojis if isinstance(e, str)) if isinstance(emojis, list) else ""
+        )
         found.append((str(position), str(entry.get("file", "")), shown))
     return found
 
@@ -67,8 +68,9 @@ def _current_build(spec: PackSpec, options: BuildOptions) -> tuple[BuiltPack | N
     """The build matching the pack's files now, and the pack's hash (None if unreadable)."""
     pack_dir = options.output_dir / spec.slug
     try:
-        build_hash, _ = fingerprint.pack_hash(spec, options.settings(),
-                                              fingerprint.read_stamps(pack_dir))
+        build_hash, _ = fingerprint.pack_hash(
+            spec, options.settings(), fingerprint.read_stamps(pack_dir)
+        )
     except OSError:
         return None, None
     if builds.current_hash(options.output_dir, spec.slug) != build_hash:
@@ -88,8 +90,9 @@ def _inspect(path: Path | None, options: BuildOptions) -> tuple[str, str | None,
     return f"{info.format} {info.width}x{info.height}", None, None
 
 
-def _sizes(position: str, file: str, build: BuiltPack | None,
-           built: dict[str, BuiltSticker]) -> tuple[str, ...]:
+def _sizes(
+    position: str, file: str, build: BuiltPack | None, built: dict[str, BuiltSticker]
+) -> tuple[str, ...]:
     """Bytes each platform got: a sticker's file, or the tray icon (WhatsApp) and thumbnail
     (Telegram) on the tray row."""
     if build is not None and position == "tray":
@@ -103,10 +106,12 @@ def check_pack(folder: Path, options: BuildOptions) -> tuple[list[CheckRow], lis
     spec, problems = read_pack(folder, options.telegram_bot)
     slug = folder.name
     by_file = {s.file: s for s in spec.stickers} if spec else {}
-    build, build_hash = (_current_build(spec, options) if spec and not problems
-                         else (None, None))
-    failed = (publish.remembered_failure(options.output_dir / slug, build_hash, slug)
-              if build_hash else None) or []
+    build, build_hash = _current_build(spec, options) if spec and not problems else (None, None)
+    failed = (
+        publish.remembered_failure(options.output_dir / slug, build_hash, slug)
+        if build_hash
+        else None
+    ) or []
     built = {s.source: s for s in build.stickers} if build else {}
     rows = []
     items = list(_entries(folder))
@@ -122,12 +127,14 @@ def check_pack(folder: Path, options: BuildOptions) -> tuple[list[CheckRow], lis
             path = spec.tray_path
         source, rule, message = _inspect(path, options)
         if rule and message:
-            problems.append(PackProblem(slug, file, rule, message,
-                                        spec.lines.get(file) if spec else None))
+            problems.append(
+                PackProblem(slug, file, rule, message, spec.lines.get(file) if spec else None)
+            )
         rules = sorted({p.rule for p in problems + failed if p.file == file})
         sizes = _sizes(position, file, build, built)
-        status = ", ".join(rules) if rules else ("ok" if build or position == "tray"
-                                                 else "not built")
+        status = (
+            ", ".join(rules) if rules else ("ok" if build or position == "tray" else "not built")
+        )
         rows.append(CheckRow(slug, position, file, source, emojis, sizes, status))
     return rows, problems + [p for p in failed if p not in problems]
 

@@ -31,8 +31,9 @@ def build_options(app: Flask) -> BuildOptions:
 
 
 def make_library(app: Flask) -> PackLibrary:
-    return PackLibrary(Path(app.config["STICKERS_DIR"]), output_dir(app),
-                       app.config["STICKERS_TELEGRAM_BOT"])
+    return PackLibrary(
+        Path(app.config["STICKERS_DIR"]), output_dir(app), app.config["STICKERS_TELEGRAM_BOT"]
+    )
 
 
 def library() -> PackLibrary:

@@ -43,24 +43,35 @@ def etag(pack: BuiltPack, platform: str, member_name: str | None) -> str:
     return f"{pack.hash[:20]}-{personal.cached_key(pack, member_name)[:20]}-{platform}"
 
 
-def download(pack: BuiltPack, platform: str, output_dir: Path, member_id: int,
-             member_name: str, links: SiteLinks) -> Download:
+def download(
+    pack: BuiltPack,
+    platform: str,
+    output_dir: Path,
+    member_id: int,
+    member_name: str,
+    links: SiteLinks,
+) -> Download:
     """The zip of ``pack`` for ``platform`` as ``member_id`` should get it: with their
     personalised sticker when the pack has one (and it can be made), else the build's zip.
     Raises ``KeyError`` for an unknown platform."""
     if platform not in limits.PLATFORMS_BY_NAME:
         raise KeyError(platform)
-    shared = Download(filename(pack, platform), etag(pack, platform, None),
-                      path=pack.path(pack.zips[platform].file))
+    shared = Download(
+        filename(pack, platform),
+        etag(pack, platform, None),
+        path=pack.path(pack.zips[platform].file),
+    )
     if pack.personal is None:
         return shared
     try:
         extra = personal.personal_sticker(pack, output_dir, member_id, member_name)
     except ArtRejected as exc:  # the pack is still worth having without it
-        log.warning("personalised sticker of %s not made for member %s: %s", pack.slug,
-                    member_id, exc)
+        log.warning(
+            "personalised sticker of %s not made for member %s: %s", pack.slug, member_id, exc
+        )
         return shared
     buffer = io.BytesIO()
     write_zip(buffer, platform_entries(pack, platform, extra, links))
-    return Download(filename(pack, platform), etag(pack, platform, member_name),
-                    data=buffer.getvalue())
+    return Download(
+        filename(pack, platform), etag(pack, platform, member_name), data=buffer.getvalue()
+    )

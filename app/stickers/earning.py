@@ -18,8 +18,11 @@ def earning_step(pattern: str) -> str:
     if kind == "survey":
         return "Answer one of our surveys" if wildcard else f"Answer the {_words(ref)} survey"
     if kind == "code":
-        return ("Redeem any in-store code" if ref == "*" else
-                f"Redeem an in-store code ({_words(ref.replace('*', ''))})")
+        return (
+            "Redeem any in-store code"
+            if ref == "*"
+            else f"Redeem an in-store code ({_words(ref.replace('*', ''))})"
+        )
     if kind == "subscribe":
         return "Subscribe to one of our topics" if wildcard else f"Subscribe to {_words(ref)}"
     if kind == "read":

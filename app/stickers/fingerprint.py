@@ -48,8 +48,9 @@ def write_stamps(pack_dir: Path, stamps: dict[str, Any]) -> None:
     os.replace(temporary, pack_dir / SOURCES_FILE)
 
 
-def pack_hash(spec: PackSpec, settings: dict[str, Any],
-              stamps: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def pack_hash(
+    spec: PackSpec, settings: dict[str, Any], stamps: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
     """The pack's content hash, and the stamps to keep for next time.
 
     ``settings`` are the values that change the output (the Telegram bot name, the pixel cap);

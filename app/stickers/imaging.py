@@ -27,8 +27,17 @@ from app.stickers.errors import ArtRejected
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half a picture
 LANCZOS = Image.Resampling.LANCZOS
 REDUCING_GAP = 3.0  # integer pre-reduction before LANCZOS: faster, same look at this gap
-BROKEN = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError,
-          TypeError, KeyError)
+BROKEN = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    IndexError,
+    TypeError,
+    KeyError,
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +60,11 @@ class Encoded:
     @property
     def first_try(self) -> bool:
         """Whether the starting settings fitted, so any larger limit gives these same bytes."""
-        return (self.quality == limits.START_QUALITY and self.scale == 1.0
-                and self.alpha_quality == limits.ALPHA_QUALITIES[0])
+        return (
+            self.quality == limits.START_QUALITY
+            and self.scale == 1.0
+            and self.alpha_quality == limits.ALPHA_QUALITIES[0]
+        )
 
 
 def open_art(path: Path, max_pixels: int, box: int = limits.CONTENT) -> tuple[Image.Image, ArtInfo]:
@@ -63,8 +75,10 @@ def open_art(path: Path, max_pixels: int, box: int = limits.CONTENT) -> tuple[Im
         try:
             image = Image.open(path, formats=limits.ALLOWED_FORMATS)
         except UnidentifiedImageError:
-            raise ArtRejected("format", "is not a PNG, JPEG or WebP image (the file's "
-                                        "contents decide, not its name)") from None
+            raise ArtRejected(
+                "format",
+                "is not a PNG, JPEG or WebP image (the file's contents decide, not its name)",
+            ) from None
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise ArtRejected("pixels", f"claims too many pixels to open safely ({exc})") from None
         except BROKEN as exc:
@@ -72,8 +86,11 @@ def open_art(path: Path, max_pixels: int, box: int = limits.CONTENT) -> tuple[Im
     with image:
         width, height = image.size
         if width * height > max_pixels:
-            raise ArtRejected("pixels", f"is {width}x{height} ({width * height:,} pixels); at "
-                                        f"most {max_pixels:,} are opened")
+            raise ArtRejected(
+                "pixels",
+                f"is {width}x{height} ({width * height:,} pixels); at "
+                f"most {max_pixels:,} are opened",
+            )
         if getattr(image, "n_frames", 1) > 1:
             raise ArtRejected("format", "is animated; stickers here are still images")
         info = ArtInfo(str(image.format), width, height, _has_alpha(image))
@@ -89,8 +106,9 @@ def open_art(path: Path, max_pixels: int, box: int = limits.CONTENT) -> tuple[Im
     try:
         return upright.convert("RGBA"), info
     except ValueError:
-        raise ArtRejected("format", f"uses the colour mode {upright.mode}; save it as 8-bit "
-                                    "RGB or RGBA") from None
+        raise ArtRejected(
+            "format", f"uses the colour mode {upright.mode}; save it as 8-bit RGB or RGBA"
+        ) from None
 
 
 def _has_alpha(image: Image.Image) -> bool:
@@ -131,8 +149,9 @@ def on_canvas(content: Image.Image, square: bool) -> Image.Image:
 def webp(image: Image.Image, quality: int, alpha_quality: int = 100) -> bytes:
     """Encode a still WebP with method 4 (never 6: far slower with alpha for little gain)."""
     buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=quality, alpha_quality=alpha_quality,
-               method=limits.WEBP_METHOD)
+    image.save(
+        buffer, "WEBP", quality=quality, alpha_quality=alpha_quality, method=limits.WEBP_METHOD
+    )
     return buffer.getvalue()
 
 
@@ -177,11 +196,14 @@ def encode_within(render: Callable[[float], Image.Image], limit: int, label: str
             if found is not None:
                 quality, data = found
                 return Encoded(data, image.width, image.height, quality, alpha_quality, scale)
-    raise ArtRejected("bytes", f"cannot be made smaller than {label}'s limit of "
-                               f"{limit // limits.KiB} KiB, even at quality "
-                               f"{limits.QUALITY_FLOOR}, alpha quality "
-                               f"{limits.ALPHA_QUALITIES[-1]} and "
-                               f"{round(limits.CONTENT_SCALES[-1] * 100)}% of its size")
+    raise ArtRejected(
+        "bytes",
+        f"cannot be made smaller than {label}'s limit of "
+        f"{limit // limits.KiB} KiB, even at quality "
+        f"{limits.QUALITY_FLOOR}, alpha quality "
+        f"{limits.ALPHA_QUALITIES[-1]} and "
+        f"{round(limits.CONTENT_SCALES[-1] * 100)}% of its size",
+    )
 
 
 Render = Callable[[float], Image.Image]

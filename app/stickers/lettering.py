@@ -32,11 +32,18 @@ def load_font(path: Path | None, size: int) -> Font:
     return ImageFont.truetype(str(path), size)
 
 
-def _fits(draw: ImageDraw.ImageDraw, text: str, font_path: Path | None,
-          box: tuple[int, int, int, int], outline: str | None, size: int) -> bool:
+def _fits(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font_path: Path | None,
+    box: tuple[int, int, int, int],
+    outline: str | None,
+    size: int,
+) -> bool:
     stroke = _stroke(size, outline)
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=load_font(font_path, size),
-                                             stroke_width=stroke, anchor="mm")
+    left, top, right, bottom = draw.textbbox(
+        (0, 0), text, font=load_font(font_path, size), stroke_width=stroke, anchor="mm"
+    )
     return right - left <= box[2] - box[0] and bottom - top <= box[3] - box[1]
 
 
@@ -44,8 +51,13 @@ def _stroke(size: int, outline: str | None) -> int:
     return max(1, size // 14) if outline else 0
 
 
-def _shortened(draw: ImageDraw.ImageDraw, text: str, font_path: Path | None,
-               box: tuple[int, int, int, int], outline: str | None) -> str:
+def _shortened(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font_path: Path | None,
+    box: tuple[int, int, int, int],
+    outline: str | None,
+) -> str:
     """``text``, or its longest start that fits at the smallest size, with an ellipsis."""
     if _fits(draw, text, font_path, box, outline, MIN_SIZE):
         return text
@@ -56,11 +68,16 @@ def _shortened(draw: ImageDraw.ImageDraw, text: str, font_path: Path | None,
             good = middle
         else:
             bad = middle
-    return text[:max(good, 1)].rstrip() + "…"
+    return text[: max(good, 1)].rstrip() + "…"
 
 
-def _largest_size(draw: ImageDraw.ImageDraw, text: str, font_path: Path | None,
-                  box: tuple[int, int, int, int], outline: str | None) -> int:
+def _largest_size(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font_path: Path | None,
+    box: tuple[int, int, int, int],
+    outline: str | None,
+) -> int:
     """The largest font size at which ``text`` fits ``box`` (at least MIN_SIZE), by bisection."""
     good, bad = MIN_SIZE, max(MIN_SIZE, box[3] - box[1]) + 1
     while bad - good > 1:
@@ -72,14 +89,27 @@ def _largest_size(draw: ImageDraw.ImageDraw, text: str, font_path: Path | None,
     return good
 
 
-def draw_name(base: Image.Image, name: str, box: tuple[int, int, int, int], color: str,
-              outline: str | None = None, font_path: Path | None = None) -> Image.Image:
+def draw_name(
+    base: Image.Image,
+    name: str,
+    box: tuple[int, int, int, int],
+    color: str,
+    outline: str | None = None,
+    font_path: Path | None = None,
+) -> Image.Image:
     """A copy of ``base`` with ``name`` drawn centred in ``box`` (pixels of ``base``)."""
     image = base.copy()
     draw = ImageDraw.Draw(image)
     text = _shortened(draw, clean_name(name) or "?", font_path, box, outline)
     size = _largest_size(draw, text, font_path, box, outline)
     centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-    draw.text(centre, text, fill=color, font=load_font(font_path, size), anchor="mm",
-              stroke_width=_stroke(size, outline), stroke_fill=outline)
+    draw.text(
+        centre,
+        text,
+        fill=color,
+        font=load_font(font_path, size),
+        anchor="mm",
+        stroke_width=_stroke(size, outline),
+        stroke_fill=outline,
+    )
     return image

@@ -57,28 +57,31 @@ def data_version(pack: BuiltPack, extra: ExtraSticker | None) -> str:
     return hashlib.sha256(f"{pack.hash}:{extra.digest}".encode()).hexdigest()[:16]
 
 
-def whatsapp_contents(pack: BuiltPack, extra: ExtraSticker | None,
-                      links: SiteLinks) -> dict[str, Any]:
+def whatsapp_contents(
+    pack: BuiltPack, extra: ExtraSticker | None, links: SiteLinks
+) -> dict[str, Any]:
     return {
         "android_play_store_link": "",
         "ios_app_store_link": "",
-        "sticker_packs": [{
-            "identifier": pack.slug,
-            "name": pack.title,
-            "publisher": pack.publisher,
-            "tray_image_file": "tray.png",
-            "image_data_version": data_version(pack, extra),
-            "avoid_cache": False,
-            "publisher_email": "",
-            "publisher_website": links.website,
-            "privacy_policy_website": links.privacy_policy,
-            "license_agreement_website": "",
-            "animated_sticker_pack": False,
-            "stickers": [
-                {"image_file": file, "emojis": list(emojis), "accessibility_text": alt}
-                for file, emojis, alt in entries(pack, extra)
-            ],
-        }],
+        "sticker_packs": [
+            {
+                "identifier": pack.slug,
+                "name": pack.title,
+                "publisher": pack.publisher,
+                "tray_image_file": "tray.png",
+                "image_data_version": data_version(pack, extra),
+                "avoid_cache": False,
+                "publisher_email": "",
+                "publisher_website": links.website,
+                "privacy_policy_website": links.privacy_policy,
+                "license_agreement_website": "",
+                "animated_sticker_pack": False,
+                "stickers": [
+                    {"image_file": file, "emojis": list(emojis), "accessibility_text": alt}
+                    for file, emojis, alt in entries(pack, extra)
+                ],
+            }
+        ],
     }
 
 

@@ -43,8 +43,13 @@ def _files(folder: Path) -> dict[str, Path]:
 
 def _extra(pack: BuiltPack, key: str, folder: Path) -> ExtraSticker:
     assert pack.personal is not None
-    return ExtraSticker(f"{len(pack.stickers) + 1:02d}_personal", pack.personal.emojis,
-                        pack.personal.alt, _files(folder), key)
+    return ExtraSticker(
+        f"{len(pack.stickers) + 1:02d}_personal",
+        pack.personal.emojis,
+        pack.personal.alt,
+        _files(folder),
+        key,
+    )
 
 
 def render(pack: BuiltPack, name: str) -> dict[str, bytes]:
@@ -54,8 +59,7 @@ def render(pack: BuiltPack, name: str) -> dict[str, bytes]:
     with Image.open(pack.path(personal.base), formats=["PNG"]) as base:
         canvas = base.convert("RGBA")
     font = pack.path(personal.font) if personal.font else None
-    drawn = lettering.draw_name(canvas, name, personal.box, personal.color, personal.outline,
-                                font)
+    drawn = lettering.draw_name(canvas, name, personal.box, personal.color, personal.outline, font)
     square = imaging.sticker_renderer(imaging.trim(drawn), square=True)
     encoded: dict[str, bytes] = {}
     first = None
@@ -69,8 +73,7 @@ def render(pack: BuiltPack, name: str) -> dict[str, bytes]:
     return encoded
 
 
-def personal_sticker(pack: BuiltPack, output_dir: Path, member_id: int,
-                     name: str) -> ExtraSticker:
+def personal_sticker(pack: BuiltPack, output_dir: Path, member_id: int, name: str) -> ExtraSticker:
     """The member's personalised sticker for ``pack``, rendered now if it is not cached.
 
     Raises ``ValueError`` when the pack has no ``[personal]`` template, and
@@ -131,5 +134,8 @@ def personalised_packs(output_dir: Path, member_id: int) -> list[str]:
     folder = member_folder(output_dir, member_id)
     if not folder.is_dir():
         return []
-    return sorted(child.name for child in folder.iterdir()
-                  if child.is_dir() and any((c / DONE_FILE).is_file() for c in child.iterdir()))
+    return sorted(
+        child.name
+        for child in folder.iterdir()
+        if child.is_dir() and any((c / DONE_FILE).is_file() for c in child.iterdir())
+    )

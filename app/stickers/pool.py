@@ -10,8 +10,12 @@ from multiprocessing.context import BaseContext
 
 from app.stickers.worker import start_worker
 
-PRELOAD = ["app.stickers.worker", "PIL.PngImagePlugin", "PIL.JpegImagePlugin",
-           "PIL.WebPImagePlugin"]
+PRELOAD = [
+    "app.stickers.worker",
+    "PIL.PngImagePlugin",
+    "PIL.JpegImagePlugin",
+    "PIL.WebPImagePlugin",
+]
 
 
 def worker_pool(workers: int, clean: bool = False) -> ProcessPoolExecutor:
@@ -30,5 +34,6 @@ def worker_pool(workers: int, clean: bool = False) -> ProcessPoolExecutor:
         server = multiprocessing.get_context("forkserver")
         server.set_forkserver_preload(PRELOAD)
         context = server
-    return ProcessPoolExecutor(max_workers=workers, initializer=start_worker,
-                               initargs=(os.getpid(),), mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=start_worker, initargs=(os.getpid(),), mp_context=context
+    )

@@ -33,8 +33,11 @@ from app.stickers.spec import PackSpec
 from app.stickers.worker import IconResult, Output, PersonalResult, StickerResult
 from app.stickers.zips import platform_entries, write_zip
 
-MANIFEST_FILES = {"whatsapp": "whatsapp/contents.json", "telegram": "telegram/stickerset.json",
-                  "signal": "signal/manifest.json"}
+MANIFEST_FILES = {
+    "whatsapp": "whatsapp/contents.json",
+    "telegram": "telegram/stickerset.json",
+    "signal": "signal/manifest.json",
+}
 TRANSIENT_RULES = frozenset({"worker", "write", "memory"})
 
 
@@ -42,28 +45,55 @@ def _file(output: Output) -> BuiltFile:
     return BuiltFile(output.file, output.bytes, output.width, output.height)
 
 
-def assemble(spec: PackSpec, build_hash: str, folder: Path,
-             stickers: dict[int, tuple[str, StickerResult]], icons: IconResult,
-             personal: PersonalResult | None) -> BuiltPack:
+def assemble(
+    spec: PackSpec,
+    build_hash: str,
+    folder: Path,
+    stickers: dict[int, tuple[str, StickerResult]],
+    icons: IconResult,
+    personal: PersonalResult | None,
+) -> BuiltPack:
     """The build record of a pack whose every task succeeded."""
     built = tuple(
-        BuiltSticker(name, sticker.file, sticker.emojis, sticker.alt,
-                     {p: _file(o) for p, o in stickers[sticker.position][1].outputs.items()},
-                     _file(stickers[sticker.position][1].preview))
+        BuiltSticker(
+            name,
+            sticker.file,
+            sticker.emojis,
+            sticker.alt,
+            {p: _file(o) for p, o in stickers[sticker.position][1].outputs.items()},
+            _file(stickers[sticker.position][1].preview),
+        )
         for sticker in spec.stickers
         for name in [stickers[sticker.position][0]]
     )
     files = [s.file for s in spec.stickers]
     cover = files.index(spec.tray) if spec.tray in files else 0
     return BuiltPack(
-        slug=spec.slug, hash=build_hash, folder=folder, title=spec.title,
-        publisher=spec.publisher, description=spec.description,
-        telegram_name=spec.telegram_name, stickers=built, cover=cover,
-        tray=_file(icons.tray), thumbnail=_file(icons.thumbnail),
-        personal=None if spec.personal is None or personal is None else BuiltPersonal(
-            spec.personal.emojis, spec.personal.alt, personal.box, spec.personal.color,
-            spec.personal.outline, personal.font, personal.base.file, _file(personal.preview)),
-        zips={}, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        slug=spec.slug,
+        hash=build_hash,
+        folder=folder,
+        title=spec.title,
+        publisher=spec.publisher,
+        description=spec.description,
+        telegram_name=spec.telegram_name,
+        stickers=built,
+        cover=cover,
+        tray=_file(icons.tray),
+        thumbnail=_file(icons.thumbnail),
+        personal=None
+        if spec.personal is None or personal is None
+        else BuiltPersonal(
+            spec.personal.emojis,
+            spec.personal.alt,
+            personal.box,
+            spec.personal.color,
+            spec.personal.outline,
+            personal.font,
+            personal.base.file,
+            _file(personal.preview),
+        ),
+        zips={},
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 
@@ -76,19 +106,28 @@ def verify(pack: BuiltPack) -> list[PackProblem]:
             output = sticker.files[platform.name]
             size = pack.path(output.file).stat().st_size
             square_ok = (output.width, output.height) == (limits.CANVAS, limits.CANVAS)
-            tall_ok = (max(output.width, output.height) == limits.CANVAS
-                       and min(output.width, output.height) <= limits.CANVAS)
-            if size > platform.max_sticker_bytes or not (square_ok if platform.square
-                                                         else tall_ok):
-                problems.append(PackProblem(
-                    pack.slug, sticker.source, "limits",
-                    f"the {platform.label} sticker is {output.width}x{output.height}, "
-                    f"{size:,} bytes, outside {platform.label}'s limits"))
-    for icon, limit in ((pack.tray, limits.WHATSAPP_TRAY_MAX_BYTES),
-                        (pack.thumbnail, limits.TELEGRAM_THUMBNAIL_MAX_BYTES)):
+            tall_ok = (
+                max(output.width, output.height) == limits.CANVAS
+                and min(output.width, output.height) <= limits.CANVAS
+            )
+            if size > platform.max_sticker_bytes or not (square_ok if platform.square else tall_ok):
+                problems.append(
+                    PackProblem(
+                        pack.slug,
+                        sticker.source,
+                        "limits",
+                        f"the {platform.label} sticker is {output.width}x{output.height}, "
+                        f"{size:,} bytes, outside {platform.label}'s limits",
+                    )
+                )
+    for icon, limit in (
+        (pack.tray, limits.WHATSAPP_TRAY_MAX_BYTES),
+        (pack.thumbnail, limits.TELEGRAM_THUMBNAIL_MAX_BYTES),
+    ):
         if pack.path(icon.file).stat().st_size > limit:
-            problems.append(PackProblem(pack.slug, icon.file, "limits",
-                                        f"is larger than {limit:,} bytes"))
+            problems.append(
+                PackProblem(pack.slug, icon.file, "limits", f"is larger than {limit:,} bytes")
+            )
     return problems
 
 
@@ -116,8 +155,9 @@ def _replace_text(path: Path, text: str) -> None:
 def publish(pack: BuiltPack, pack_dir: Path) -> Path:
     """Write the record, rename the temporary folder to the hash, point ``current`` at it and
     remove older builds. Returns the build folder."""
-    (pack.folder / BUILD_FILE).write_text(json.dumps(to_record(pack), ensure_ascii=False,
-                                                     indent=2), encoding="utf-8")
+    (pack.folder / BUILD_FILE).write_text(
+        json.dumps(to_record(pack), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     target = pack_dir / pack.hash
     if target.exists():  # a forced rebuild of the same content: swap it out first
         retired = pack_dir / f".retired-{secrets.token_hex(6)}"
@@ -140,8 +180,9 @@ def record_failure(pack_dir: Path, build_hash: str | None, problems: list[PackPr
     document = {
         "hash": build_hash,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "problems": [{"file": p.file, "rule": p.rule, "message": p.message, "line": p.line}
-                     for p in problems],
+        "problems": [
+            {"file": p.file, "rule": p.rule, "message": p.message, "line": p.line} for p in problems
+        ],
     }
     _replace_text(pack_dir / FAILED_FILE, json.dumps(document, ensure_ascii=False, indent=2))
 
@@ -153,8 +194,10 @@ def remembered_failure(pack_dir: Path, build_hash: str, slug: str) -> list[PackP
         document = json.loads((pack_dir / FAILED_FILE).read_text(encoding="utf-8"))
         if document.get("hash") != build_hash:
             return None
-        problems = [PackProblem(slug, str(p["file"]), str(p["rule"]), str(p["message"]),
-                                p.get("line")) for p in document["problems"]]
+        problems = [
+            PackProblem(slug, str(p["file"]), str(p["rule"]), str(p["message"]), p.get("line"))
+            for p in document["problems"]
+        ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     if not problems or any(p.rule in TRANSIENT_RULES for p in problems):

@@ -16,14 +16,19 @@ def cover_url(listed: ListedPack) -> str | None:
     """The URL of the pack's cover preview, or None while it is being built."""
     if listed.build is None:
         return None
-    return url_for("stickers.preview", slug=listed.slug, name=listed.build.cover_sticker.name,
-                   v=listed.build.hash[:12])
+    return url_for(
+        "stickers.preview",
+        slug=listed.slug,
+        name=listed.build.cover_sticker.name,
+        v=listed.build.hash[:12],
+    )
 
 
 def summary(listed: ListedPack) -> str:
     count = listed.spec.sticker_count
-    platforms = ", ".join(p.label for p in limits.PLATFORMS[:-1]) + \
-        f" and {limits.PLATFORMS[-1].label}"
+    platforms = (
+        ", ".join(p.label for p in limits.PLATFORMS[:-1]) + f" and {limits.PLATFORMS[-1].label}"
+    )
     return listed.spec.description or f"{count} stickers for {platforms}."
 
 
@@ -35,9 +40,13 @@ def describe_pack(ref: str, member_id: int | None) -> RewardDescription | None:
         return None
     offer = None
     if member_id is not None and holds(member_id, f"pack:{ref}"):
-        offer = Markup(render_template(  # noqa: S704 - an autoescaping template
-            "stickers/_offer.html", pack=listed, platforms=limits.PLATFORMS))
+        html = render_template("stickers/_offer.html", pack=listed, platforms=limits.PLATFORMS)
+        offer = Markup(html)  # noqa: S704 - an autoescaping template
     return RewardDescription(
-        reward=f"pack:{ref}", title=listed.spec.title, summary=summary(listed),
-        url=url_for("stickers.pack", slug=ref), image_url=cover_url(listed), offer=offer,
+        reward=f"pack:{ref}",
+        title=listed.spec.title,
+        summary=summary(listed),
+        url=url_for("stickers.pack", slug=ref),
+        image_url=cover_url(listed),
+        offer=offer,
     )

@@ -108,8 +108,16 @@ class _Reader:
     def problem(self, file: str, rule: str, message: str, line: int | None) -> None:
         self.problems.append(PackProblem(self.slug, file, rule, message, line))
 
-    def text(self, data: dict[str, Any], key: str, line: int | None, *, required: bool,
-             maximum: int, where: str = "pack.toml") -> str:
+    def text(
+        self,
+        data: dict[str, Any],
+        key: str,
+        line: int | None,
+        *,
+        required: bool,
+        maximum: int,
+        where: str = "pack.toml",
+    ) -> str:
         value = data.get(key)
         if value is None and not required:
             return ""
@@ -118,12 +126,21 @@ class _Reader:
             return ""
         value = value.strip()
         if len(value) > maximum:
-            self.problem(where, "length", f"{key} has {len(value)} characters; "
-                                          f"at most {maximum} are allowed", line)
+            self.problem(
+                where,
+                "length",
+                f"{key} has {len(value)} characters; at most {maximum} are allowed",
+                line,
+            )
         return value
 
-    def file(self, value: object, key: str, line: int | None,
-             suffixes: tuple[str, ...] = limits.ALLOWED_SUFFIXES) -> tuple[str, Path] | None:
+    def file(
+        self,
+        value: object,
+        key: str,
+        line: int | None,
+        suffixes: tuple[str, ...] = limits.ALLOWED_SUFFIXES,
+    ) -> tuple[str, Path] | None:
         """Check a path named in the spec: relative, inside the pack folder, present, and of
         an allowed kind. Returns (the path as written, the resolved path)."""
         if not isinstance(value, str) or not value.strip():
@@ -136,10 +153,18 @@ class _Reader:
         pure = PurePosixPath(name)
         root = self.folder.resolve()
         resolved = (self.folder / name).resolve()
-        if pure.is_absolute() or "\\" in name or ".." in pure.parts or \
-                not resolved.is_relative_to(root):
-            self.problem(name, "path", f"{key} leaves the pack folder; name a file inside "
-                                       f"stickers/{self.slug}/", line)
+        if (
+            pure.is_absolute()
+            or "\\" in name
+            or ".." in pure.parts
+            or not resolved.is_relative_to(root)
+        ):
+            self.problem(
+                name,
+                "path",
+                f"{key} leaves the pack folder; name a file inside stickers/{self.slug}/",
+                line,
+            )
             return None
         if pure.suffix.lower() not in suffixes:
             kinds = ", ".join(suffixes)
@@ -154,11 +179,16 @@ class _Reader:
 
     def emojis(self, value: object, where: str, line: int | None) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
-            self.problem(where, "emoji", "emojis must be a list such as [\"🐦\", \"😊\"]", line)
+            self.problem(where, "emoji", 'emojis must be a list such as ["🐦", "😊"]', line)
             return ()
         if not limits.MAX_EMOJI >= len(value) >= 1:
-            self.problem(where, "emoji", f"{len(value)} emoji given; each sticker needs 1 to "
-                                         f"{limits.MAX_EMOJI} (WhatsApp's limit)", line)
+            self.problem(
+                where,
+                "emoji",
+                f"{len(value)} emoji given; each sticker needs 1 to "
+                f"{limits.MAX_EMOJI} (WhatsApp's limit)",
+                line,
+            )
         for item in value:
             if not emoji_data.is_emoji(item):
                 self.problem(where, "emoji", f"{item!r} is not a single emoji", line)
@@ -190,8 +220,14 @@ def read_pack(folder: Path, telegram_bot: str) -> tuple[PackSpec | None, list[Pa
     """
     slug = folder.name
     if not PACK_SLUG.match(slug):
-        return None, [PackProblem(slug, SPEC_FILE, "slug", "the pack folder's name must be a "
-                                                           "slug: a-z, 0-9 and -, up to 64")]
+        return None, [
+            PackProblem(
+                slug,
+                SPEC_FILE,
+                "slug",
+                "the pack folder's name must be a slug: a-z, 0-9 and -, up to 64",
+            )
+        ]
     data, text, problems = _load(folder / SPEC_FILE, slug)
     if data is None:
         return None, problems
@@ -203,12 +239,17 @@ def _read(reader: _Reader, data: dict[str, Any], telegram_bot: str) -> PackSpec:
     lines = reader.lines
     for key in sorted(set(data) - TOP_KEYS):
         reader.problem(SPEC_FILE, "field", f"unknown key {key!r}", lines.top(key))
-    title = reader.text(data, "title", lines.top("title"), required=True,
-                        maximum=limits.MAX_TITLE)
-    publisher = reader.text(data, "publisher", lines.top("publisher"), required=True,
-                            maximum=limits.MAX_PUBLISHER)
-    description = reader.text(data, "description", lines.top("description"), required=False,
-                              maximum=limits.MAX_DESCRIPTION)
+    title = reader.text(data, "title", lines.top("title"), required=True, maximum=limits.MAX_TITLE)
+    publisher = reader.text(
+        data, "publisher", lines.top("publisher"), required=True, maximum=limits.MAX_PUBLISHER
+    )
+    description = reader.text(
+        data,
+        "description",
+        lines.top("description"),
+        required=False,
+        maximum=limits.MAX_DESCRIPTION,
+    )
     unlocked_by = _unlocked_by(reader, data.get("unlocked_by"))
     tray = None
     if "tray" in data:
@@ -218,20 +259,36 @@ def _read(reader: _Reader, data: dict[str, Any], telegram_bot: str) -> PackSpec:
     count = len(stickers) + (1 if "personal" in data else 0)
     if not limits.MIN_STICKERS <= count <= limits.MAX_STICKERS:
         extra = " (counting the personalised sticker)" if "personal" in data else ""
-        reader.problem(SPEC_FILE, "sticker-count",
-                       f"{count} stickers{extra}; WhatsApp takes {limits.MIN_STICKERS} to "
-                       f"{limits.MAX_STICKERS} per pack", lines.table("sticker") or 1)
+        reader.problem(
+            SPEC_FILE,
+            "sticker-count",
+            f"{count} stickers{extra}; WhatsApp takes {limits.MIN_STICKERS} to "
+            f"{limits.MAX_STICKERS} per pack",
+            lines.table("sticker") or 1,
+        )
     telegram_name = limits.telegram_set_name(reader.slug, telegram_bot)
     reason = limits.telegram_set_name_problem(telegram_name)
     if reason:
-        reader.problem(SPEC_FILE, "telegram-name", f"the Telegram set name {telegram_name!r} "
-                                                   f"is invalid: {reason}; shorten the folder "
-                                                   "name", 1)
+        reader.problem(
+            SPEC_FILE,
+            "telegram-name",
+            f"the Telegram set name {telegram_name!r} "
+            f"is invalid: {reason}; shorten the folder "
+            "name",
+            1,
+        )
     return PackSpec(
-        slug=reader.slug, folder=reader.folder, title=title, publisher=publisher,
-        description=description, unlocked_by=unlocked_by,
-        tray=tray[0] if tray else None, tray_path=tray[1] if tray else None,
-        stickers=tuple(stickers), personal=personal, telegram_name=telegram_name,
+        slug=reader.slug,
+        folder=reader.folder,
+        title=title,
+        publisher=publisher,
+        description=description,
+        unlocked_by=unlocked_by,
+        tray=tray[0] if tray else None,
+        tray_path=tray[1] if tray else None,
+        stickers=tuple(stickers),
+        personal=personal,
+        telegram_name=telegram_name,
         lines=dict(reader.named),
     )
 
@@ -261,22 +318,40 @@ def _stickers(reader: _Reader, value: object) -> list[StickerSpec]:
     for position, entry in enumerate(value, 1):
         lines = reader.lines
         if not isinstance(entry, dict):
-            reader.problem(SPEC_FILE, "field", "sticker must be a list of [[sticker]] tables",
-                           lines.top("sticker"))
+            reader.problem(
+                SPEC_FILE,
+                "field",
+                "sticker must be a list of [[sticker]] tables",
+                lines.top("sticker"),
+            )
             continue
         for key in sorted(set(entry) - STICKER_KEYS):
-            reader.problem(SPEC_FILE, "field", f"unknown key {key!r} in sticker {position}",
-                           lines.table("sticker", key, position))
+            reader.problem(
+                SPEC_FILE,
+                "field",
+                f"unknown key {key!r} in sticker {position}",
+                lines.table("sticker", key, position),
+            )
         found = reader.file(entry.get("file"), "file", lines.table("sticker", "file", position))
         name = found[0] if found else str(entry.get("file", f"sticker {position}"))
-        emojis = reader.emojis(entry.get("emojis"), name,
-                               lines.table("sticker", "emojis", position))
-        alt = reader.text(entry, "alt", lines.table("sticker", "alt", position), required=True,
-                          maximum=limits.MAX_ALT, where=name)
+        emojis = reader.emojis(
+            entry.get("emojis"), name, lines.table("sticker", "emojis", position)
+        )
+        alt = reader.text(
+            entry,
+            "alt",
+            lines.table("sticker", "alt", position),
+            required=True,
+            maximum=limits.MAX_ALT,
+            where=name,
+        )
         if found and found[0] in seen:
-            reader.problem(name, "duplicate", f"sticker {position} repeats sticker "
-                                              f"{seen[found[0]]}", lines.table("sticker", "file",
-                                                                               position))
+            reader.problem(
+                name,
+                "duplicate",
+                f"sticker {position} repeats sticker {seen[found[0]]}",
+                lines.table("sticker", "file", position),
+            )
         if found:
             seen.setdefault(found[0], position)
             stickers.append(StickerSpec(position, found[0], found[1], emojis, alt))
@@ -289,15 +364,25 @@ def _personal(reader: _Reader, table: object) -> PersonalSpec | None:
         reader.problem(SPEC_FILE, "personal", "[personal] must be a table", lines.top("personal"))
         return None
     for key in sorted(set(table) - PERSONAL_KEYS):
-        reader.problem(SPEC_FILE, "field", f"unknown key {key!r} in [personal]",
-                       lines.table("personal", key))
+        reader.problem(
+            SPEC_FILE, "field", f"unknown key {key!r} in [personal]", lines.table("personal", key)
+        )
     base = reader.file(table.get("base"), "base", lines.table("personal", "base"))
     where = base[0] if base else SPEC_FILE
     box = table.get("box")
-    if not (isinstance(box, list) and len(box) == 4 and all(type(v) is int for v in box)
-            and 0 <= box[0] < box[2] and 0 <= box[1] < box[3]):
-        reader.problem(where, "personal", "box must be [left, top, right, bottom] in pixels "
-                                          "of the base image", lines.table("personal", "box"))
+    if not (
+        isinstance(box, list)
+        and len(box) == 4
+        and all(type(v) is int for v in box)
+        and 0 <= box[0] < box[2]
+        and 0 <= box[1] < box[3]
+    ):
+        reader.problem(
+            where,
+            "personal",
+            "box must be [left, top, right, bottom] in pixels of the base image",
+            lines.table("personal", "box"),
+        )
         box = [0, 0, 1, 1]
     colours: dict[str, str | None] = {}
     for key in ("color", "outline"):
@@ -306,24 +391,40 @@ def _personal(reader: _Reader, table: object) -> PersonalSpec | None:
             colours[key] = None
             continue
         if not isinstance(value, str) or not COLOUR.match(value):
-            reader.problem(where, "personal", f"{key} must be a colour such as \"#1e1d1a\"",
-                           lines.table("personal", key))
+            reader.problem(
+                where,
+                "personal",
+                f'{key} must be a colour such as "#1e1d1a"',
+                lines.table("personal", key),
+            )
             value = "#000000"
         colours[key] = value
     font = None
     if "font" in table:
-        font = reader.file(table["font"], "font", lines.table("personal", "font"),
-                           suffixes=limits.FONT_SUFFIXES)
+        font = reader.file(
+            table["font"], "font", lines.table("personal", "font"), suffixes=limits.FONT_SUFFIXES
+        )
     emojis = reader.emojis(table.get("emojis"), where, lines.table("personal", "emojis"))
-    alt = reader.text(table, "alt", lines.table("personal", "alt"), required=True,
-                      maximum=limits.MAX_ALT, where=where)
+    alt = reader.text(
+        table,
+        "alt",
+        lines.table("personal", "alt"),
+        required=True,
+        maximum=limits.MAX_ALT,
+        where=where,
+    )
     if base is None:
         return None
     return PersonalSpec(
-        base=base[0], base_path=base[1], box=(box[0], box[1], box[2], box[3]),
-        color=str(colours["color"]), outline=colours["outline"],
-        font=font[0] if font else None, font_path=font[1] if font else None,
-        emojis=emojis, alt=alt,
+        base=base[0],
+        base_path=base[1],
+        box=(box[0], box[1], box[2], box[3]),
+        color=str(colours["color"]),
+        outline=colours["outline"],
+        font=font[0] if font else None,
+        font_path=font[1] if font else None,
+        emojis=emojis,
+        alt=alt,
     )
 
 

@@ -49,16 +49,27 @@ def _known(slug: str) -> ListedPack:
 def index() -> str:
     packs = library().packs()
     entitled = {p.slug for p in packs if _entitled(p.slug)}
-    return render_template("stickers/index.html", packs=packs, entitled=entitled,
-                           cover_url=cover_url, summary=summary, earning_steps=earning_steps)
+    return render_template(
+        "stickers/index.html",
+        packs=packs,
+        entitled=entitled,
+        cover_url=cover_url,
+        summary=summary,
+        earning_steps=earning_steps,
+    )
 
 
 @bp.get("/<slug>/")
 def pack(slug: str) -> str:
     listed = _known(slug)
-    return render_template("stickers/pack.html", pack=listed, entitled=_entitled(slug),
-                           steps=earning_steps(listed.spec.unlocked_by),
-                           platforms=limits.PLATFORMS, summary=summary(listed))
+    return render_template(
+        "stickers/pack.html",
+        pack=listed,
+        entitled=_entitled(slug),
+        steps=earning_steps(listed.spec.unlocked_by),
+        platforms=limits.PLATFORMS,
+        summary=summary(listed),
+    )
 
 
 @bp.get("/<slug>/previews/<name>.webp")
@@ -69,8 +80,13 @@ def preview(slug: str, name: str) -> Response:
     found = built.previews().get(name) if built is not None else None
     if built is None or found is None:
         abort(404)
-    response = send_file(built.path(found.file), mimetype="image/webp", conditional=True,
-                         etag=f"{built.hash[:24]}-{name}", max_age=PREVIEW_MAX_AGE)
+    response = send_file(
+        built.path(found.file),
+        mimetype="image/webp",
+        conditional=True,
+        etag=f"{built.hash[:24]}-{name}",
+        max_age=PREVIEW_MAX_AGE,
+    )
     response.cache_control.public = True
     return response
 
@@ -80,27 +96,37 @@ def preview(slug: str, name: str) -> Response:
 def download(slug: str, platform: str) -> Response:
     """The pack's zip for ``platform``. 404 unless the signed-in member holds ``pack:<slug>``
     (checked on every request); 503 while an entitled member's pack is still being built."""
-    if not PACK_SLUG.match(slug) or platform not in limits.PLATFORMS_BY_NAME or \
-            not _entitled(slug):
+    if not PACK_SLUG.match(slug) or platform not in limits.PLATFORMS_BY_NAME or not _entitled(slug):
         abort(404)
     listed = _known(slug)
     built = listed.build
     if built is None:
         page = render_template("stickers/building.html", pack=listed)
-        return Response(page, status=503, headers={"Retry-After": "60"},
-                        mimetype="text/html")
+        return Response(page, status=503, headers={"Retry-After": "60"}, mimetype="text/html")
     name = current_user.name
     tag = downloads.etag(built, platform, name)
     if request.if_none_match.contains(tag):
         response = Response(status=304)
         response.set_etag(tag)
         return _download_headers(response, downloads.filename(built, platform))
-    found = downloads.download(built, platform, output_dir(current_app), int(current_user.id),
-                               name, build_options(current_app).links)
+    found = downloads.download(
+        built,
+        platform,
+        output_dir(current_app),
+        int(current_user.id),
+        name,
+        build_options(current_app).links,
+    )
     source = found.path if found.path is not None else io.BytesIO(found.data or b"")
-    response = send_file(source, mimetype="application/zip", as_attachment=True,
-                         download_name=found.filename, etag=found.etag, conditional=True,
-                         max_age=0)
+    response = send_file(
+        source,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=found.filename,
+        etag=found.etag,
+        conditional=True,
+        max_age=0,
+    )
     return _download_headers(response, found.filename)
 
 

@@ -26,8 +26,7 @@ def _on_member_deleting(event: MemberDeleting) -> None:
 
 
 def _export(member_id: int) -> Any:
-    return {"personalised_packs": personal.personalised_packs(output_dir(current_app),
-                                                              member_id)}
+    return {"personalised_packs": personal.personalised_packs(output_dir(current_app), member_id)}
 
 
 def init_app(app: Flask) -> None:

@@ -129,8 +129,15 @@ def _write(build_dir: Path, relative: str, data: bytes) -> None:
 
 
 def _output(relative: str, encoded: imaging.Encoded) -> Output:
-    return Output(relative, len(encoded.data), encoded.width, encoded.height, encoded.quality,
-                  encoded.alpha_quality, encoded.scale)
+    return Output(
+        relative,
+        len(encoded.data),
+        encoded.width,
+        encoded.height,
+        encoded.quality,
+        encoded.alpha_quality,
+        encoded.scale,
+    )
 
 
 def convert_sticker(task: StickerTask) -> StickerResult:
@@ -138,17 +145,22 @@ def convert_sticker(task: StickerTask) -> StickerResult:
     art, info = imaging.open_art(task.source, task.max_pixels)
     fitted = imaging.fitter(imaging.trim(art))
     square = imaging.sticker_renderer(fitted, square=True)
-    whatsapp = imaging.encode_within(square, limits.WHATSAPP.max_sticker_bytes,
-                                     limits.WHATSAPP.label)
+    whatsapp = imaging.encode_within(
+        square, limits.WHATSAPP.max_sticker_bytes, limits.WHATSAPP.label
+    )
     # A result found at the starting settings is what any larger limit would find too.
-    signal = whatsapp if whatsapp.first_try else imaging.encode_within(
-        square, limits.SIGNAL.max_sticker_bytes, limits.SIGNAL.label)
+    signal = (
+        whatsapp
+        if whatsapp.first_try
+        else imaging.encode_within(square, limits.SIGNAL.max_sticker_bytes, limits.SIGNAL.label)
+    )
     tall = imaging.sticker_renderer(fitted, square=False)
     if tall(1.0).size == (limits.CANVAS, limits.CANVAS) and whatsapp.first_try:
         telegram = whatsapp
     else:
-        telegram = imaging.encode_within(tall, limits.TELEGRAM.max_sticker_bytes,
-                                         limits.TELEGRAM.label)
+        telegram = imaging.encode_within(
+            tall, limits.TELEGRAM.max_sticker_bytes, limits.TELEGRAM.label
+        )
     file = f"{task.name}.webp"
     paths = {
         "whatsapp": f"whatsapp/{task.slug}/{file}",
@@ -162,9 +174,10 @@ def convert_sticker(task: StickerTask) -> StickerResult:
     _write(task.build_dir, f"previews/{file}", small)
     return StickerResult(
         outputs={p: _output(paths[p], encoded[p]) for p in paths},
-        preview=Output(f"previews/{file}", len(small), limits.PREVIEW_SIZE,
-                       limits.PREVIEW_SIZE),
-        source_format=info.format, source_size=(info.width, info.height), peak_rss=peak_rss(),
+        preview=Output(f"previews/{file}", len(small), limits.PREVIEW_SIZE, limits.PREVIEW_SIZE),
+        source_format=info.format,
+        source_size=(info.width, info.height),
+        peak_rss=peak_rss(),
     )
 
 
@@ -172,28 +185,37 @@ def make_icons(task: IconTask) -> IconResult:
     """Write WhatsApp's tray icon and Telegram's thumbnail. Raises :class:`ArtRejected`."""
     art, _ = imaging.open_art(task.source, task.max_pixels, box=limits.TELEGRAM_THUMBNAIL)
     art = imaging.trim(art)
-    tray = imaging.icon(art, limits.WHATSAPP_TRAY, limits.WHATSAPP_TRAY_MAX_BYTES,
-                        "WhatsApp's tray icon")
-    thumbnail = imaging.icon(art, limits.TELEGRAM_THUMBNAIL, limits.TELEGRAM_THUMBNAIL_MAX_BYTES,
-                             "Telegram's thumbnail")
+    tray = imaging.icon(
+        art, limits.WHATSAPP_TRAY, limits.WHATSAPP_TRAY_MAX_BYTES, "WhatsApp's tray icon"
+    )
+    thumbnail = imaging.icon(
+        art, limits.TELEGRAM_THUMBNAIL, limits.TELEGRAM_THUMBNAIL_MAX_BYTES, "Telegram's thumbnail"
+    )
     _write(task.build_dir, f"whatsapp/{task.slug}/tray.png", tray)
     _write(task.build_dir, "telegram/thumbnail.png", thumbnail)
     return IconResult(
-        Output(f"whatsapp/{task.slug}/tray.png", len(tray), limits.WHATSAPP_TRAY,
-               limits.WHATSAPP_TRAY),
-        Output("telegram/thumbnail.png", len(thumbnail), limits.TELEGRAM_THUMBNAIL,
-               limits.TELEGRAM_THUMBNAIL),
+        Output(
+            f"whatsapp/{task.slug}/tray.png", len(tray), limits.WHATSAPP_TRAY, limits.WHATSAPP_TRAY
+        ),
+        Output(
+            "telegram/thumbnail.png",
+            len(thumbnail),
+            limits.TELEGRAM_THUMBNAIL,
+            limits.TELEGRAM_THUMBNAIL,
+        ),
         peak_rss(),
     )
 
 
-def _box_on_canvas(art: Image.Image, box: tuple[int, int, int, int]) -> tuple[
-        Image.Image, tuple[int, int, int, int]]:
+def _box_on_canvas(
+    art: Image.Image, box: tuple[int, int, int, int]
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
     """Fit the base art on the square canvas and carry the text box along with it."""
     width, height = art.size
     if box[2] > width or box[3] > height:
-        raise ArtRejected("personal", f"the text box {list(box)} lies outside the base image "
-                                      f"({width}x{height})")
+        raise ArtRejected(
+            "personal", f"the text box {list(box)} lies outside the base image ({width}x{height})"
+        )
     bbox = art.getchannel("A").getbbox()
     if bbox is None:
         raise ArtRejected("empty", "is fully transparent: there is nothing to show")
@@ -202,13 +224,22 @@ def _box_on_canvas(art: Image.Image, box: tuple[int, int, int, int]) -> tuple[
     scale = content.width / trimmed.width
     left = (limits.CANVAS - content.width) // 2
     top = (limits.CANVAS - content.height) // 2
-    mapped = (round((box[0] - bbox[0]) * scale) + left, round((box[1] - bbox[1]) * scale) + top,
-              round((box[2] - bbox[0]) * scale) + left, round((box[3] - bbox[1]) * scale) + top)
-    clamped = (max(0, mapped[0]), max(0, mapped[1]),
-               min(limits.CANVAS, mapped[2]), min(limits.CANVAS, mapped[3]))
+    mapped = (
+        round((box[0] - bbox[0]) * scale) + left,
+        round((box[1] - bbox[1]) * scale) + top,
+        round((box[2] - bbox[0]) * scale) + left,
+        round((box[3] - bbox[1]) * scale) + top,
+    )
+    clamped = (
+        max(0, mapped[0]),
+        max(0, mapped[1]),
+        min(limits.CANVAS, mapped[2]),
+        min(limits.CANVAS, mapped[3]),
+    )
     if clamped[2] - clamped[0] < 8 or clamped[3] - clamped[1] < 8:
-        raise ArtRejected("personal", "the text box is too small once the base is fitted "
-                                      "on the sticker")
+        raise ArtRejected(
+            "personal", "the text box is too small once the base is fitted on the sticker"
+        )
     return imaging.on_canvas(content, square=True), clamped
 
 
@@ -227,17 +258,22 @@ def prepare_personal(task: PersonalTask) -> PersonalResult:
             raise ArtRejected("font", f"is not a font Pillow can use: {exc}") from None
     base = imaging.png(canvas)
     _write(task.build_dir, "personal/base.png", base)
-    sample = lettering.draw_name(canvas, SAMPLE_NAME, box, task.color, task.outline,
-                                 task.build_dir / font if font else None)
+    sample = lettering.draw_name(
+        canvas, SAMPLE_NAME, box, task.color, task.outline, task.build_dir / font if font else None
+    )
     # Members' stickers are made later, one by one: make sure one can meet the limits now.
-    imaging.encode_within(imaging.sticker_renderer(imaging.trim(sample), square=True),
-                          limits.WHATSAPP.max_sticker_bytes, limits.WHATSAPP.label)
+    imaging.encode_within(
+        imaging.sticker_renderer(imaging.trim(sample), square=True),
+        limits.WHATSAPP.max_sticker_bytes,
+        limits.WHATSAPP.label,
+    )
     small = imaging.preview(sample)
     _write(task.build_dir, "previews/personal.webp", small)
     return PersonalResult(
-        Output("personal/base.png", len(base), limits.CANVAS, limits.CANVAS), box, font,
-        Output("previews/personal.webp", len(small), limits.PREVIEW_SIZE,
-               limits.PREVIEW_SIZE),
+        Output("personal/base.png", len(base), limits.CANVAS, limits.CANVAS),
+        box,
+        font,
+        Output("previews/personal.webp", len(small), limits.PREVIEW_SIZE, limits.PREVIEW_SIZE),
         peak_rss(),
     )
 

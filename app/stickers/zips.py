@@ -19,19 +19,24 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 Entry = tuple[str, bytes | Path]
 
 
-def platform_entries(pack: BuiltPack, platform: str, extra: ExtraSticker | None,
-                     links: SiteLinks) -> list[Entry]:
+def platform_entries(
+    pack: BuiltPack, platform: str, extra: ExtraSticker | None, links: SiteLinks
+) -> list[Entry]:
     """The files of one platform's download, as (name in the zip, bytes or file)."""
     stickers: list[Entry]
     if platform == "whatsapp":
         folder = pack.slug
         document = manifests.whatsapp_contents(pack, extra, links)
-        stickers = [(f"{folder}/{s.name}.webp", pack.path(s.files[platform].file))
-                    for s in pack.stickers]
+        stickers = [
+            (f"{folder}/{s.name}.webp", pack.path(s.files[platform].file)) for s in pack.stickers
+        ]
         if extra is not None:
             stickers.append((f"{folder}/{extra.name}.webp", extra.files[platform]))
-        return [("contents.json", manifests.encode(document)), *stickers,
-                (f"{folder}/tray.png", pack.path(pack.tray.file))]
+        return [
+            ("contents.json", manifests.encode(document)),
+            *stickers,
+            (f"{folder}/tray.png", pack.path(pack.tray.file)),
+        ]
     if platform == "telegram":
         document = manifests.telegram_stickerset(pack, extra)
         tail: list[Entry] = [("thumbnail.png", pack.path(pack.thumbnail.file))]
@@ -53,7 +58,8 @@ def write_zip(target: BinaryIO | Path, entries: Iterable[Entry]) -> None:
         for name, content in entries:
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.external_attr = 0o644 << 16
-            info.compress_type = (zipfile.ZIP_DEFLATED if name.endswith(".json")
-                                  else zipfile.ZIP_STORED)
+            info.compress_type = (
+                zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+            )
             data = content.read_bytes() if isinstance(content, Path) else content
             archive.writestr(info, data)

@@ -49,8 +49,12 @@ def init_app(app: Flask) -> None:
     def _keep_named_content(response: Response) -> Response:
         # Only the URL of the current content is immutable: an old or made-up digest gets the
         # default revalidation, so no cache ever keeps new content under an old name.
-        if (request.endpoint == "static" and response.status_code in (200, 304)
-                and request.view_args and request.args.get("v")
-                and request.args["v"] == content_digest(folder, request.view_args["filename"])):
+        if (
+            request.endpoint == "static"
+            and response.status_code in (200, 304)
+            and request.view_args
+            and request.args.get("v")
+            and request.args["v"] == content_digest(folder, request.view_args["filename"])
+        ):
             response.headers["Cache-Control"] = IMMUTABLE
         return response

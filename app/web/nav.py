@@ -65,8 +65,9 @@ def member_links() -> list[ShownLink]:
     shown = []
     for link in current_app.extensions.get("pullfirst.member_links", []):
         count = link.count(current_user.id) if link.count is not None else None
-        shown.append(ShownLink(link.label, url_for(link.endpoint), count,
-                               request.endpoint == link.endpoint))
+        shown.append(
+            ShownLink(link.label, url_for(link.endpoint), count, request.endpoint == link.endpoint)
+        )
     return shown
 
 
@@ -74,8 +75,11 @@ def admin_sections() -> list[AdminSection]:
     """The admin sections the signed-in member may open."""
     if not current_user.is_authenticated:
         return []
-    return [s for s in current_app.extensions.get("pullfirst.admin_sections", [])
-            if current_user.has_role(s.role)]
+    return [
+        s
+        for s in current_app.extensions.get("pullfirst.admin_sections", [])
+        if current_user.has_role(s.role)
+    ]
 
 
 def init_app(app: Flask) -> None:

@@ -16,9 +16,14 @@ def test_profile_saves_display_name_and_time_zone(
 ) -> None:
     sign_in(client, "reader@example.com", PASSWORD)
     token = csrf_token(client.get("/me/account").text)
-    saved = client.post("/me/account/profile", data={
-        "csrf_token": token, "profile-display_name": "Robin <b>R</b>",
-        "profile-time_zone": "Europe/Lisbon"})
+    saved = client.post(
+        "/me/account/profile",
+        data={
+            "csrf_token": token,
+            "profile-display_name": "Robin <b>R</b>",
+            "profile-time_zone": "Europe/Lisbon",
+        },
+    )
     assert saved.status_code == 302
     page = client.get("/me/account").text
     assert "Robin &lt;b&gt;R&lt;/b&gt;" in page  # escaped, never markup
@@ -32,8 +37,14 @@ def test_unknown_time_zone_is_refused_next_to_the_field(
 ) -> None:
     sign_in(client, "reader@example.com", PASSWORD)
     token = csrf_token(client.get("/me/account").text)
-    response = client.post("/me/account/profile", data={
-        "csrf_token": token, "profile-display_name": "x", "profile-time_zone": "Mars/Olympus"})
+    response = client.post(
+        "/me/account/profile",
+        data={
+            "csrf_token": token,
+            "profile-display_name": "x",
+            "profile-time_zone": "Mars/Olympus",
+        },
+    )
     assert response.status_code == 400
     assert "Choose a time zone from the list." in response.text
 
@@ -43,8 +54,14 @@ def test_email_change_is_confirmed_from_the_new_address(
 ) -> None:
     sign_in(client, "reader@example.com", PASSWORD)
     token = csrf_token(client.get("/me/account").text)
-    asked = client.post("/me/account/email", data={
-        "csrf_token": token, "email-new_email": "robin@example.org", "email-password": PASSWORD})
+    asked = client.post(
+        "/me/account/email",
+        data={
+            "csrf_token": token,
+            "email-new_email": "robin@example.org",
+            "email-password": PASSWORD,
+        },
+    )
     assert asked.status_code == 302
     message = smtp.wait_for(1)[0]
     assert "robin@example.org" in str(message["To"])
@@ -67,9 +84,21 @@ def test_email_change_to_a_taken_address_or_with_a_wrong_password_is_refused(
         db.session.commit()
     sign_in(client, "reader@example.com", PASSWORD)
     token = csrf_token(client.get("/me/account").text)
-    taken = client.post("/me/account/email", data={
-        "csrf_token": token, "email-new_email": "Taken@Example.com", "email-password": PASSWORD})
+    taken = client.post(
+        "/me/account/email",
+        data={
+            "csrf_token": token,
+            "email-new_email": "Taken@Example.com",
+            "email-password": PASSWORD,
+        },
+    )
     assert taken.status_code == 400 and "Another account uses this email address." in taken.text
-    wrong = client.post("/me/account/email", data={
-        "csrf_token": token, "email-new_email": "free@example.com", "email-password": "nope" * 4})
+    wrong = client.post(
+        "/me/account/email",
+        data={
+            "csrf_token": token,
+            "email-new_email": "free@example.com",
+            "email-password": "nope" * 4,
+        },
+    )
     assert wrong.status_code == 400 and "Your password is not right." in wrong.text

@@ -38,8 +38,10 @@ def test_reset_and_sign_in_link_requests_never_reveal_whether_an_account_exists(
         unknown = post_form(client, url, {"email": "stranger@example.com"})
         assert known.status_code == unknown.status_code == 302
         assert known.headers["Location"] == unknown.headers["Location"]
-        assert client.get(known.headers["Location"]).data == client.get(
-            unknown.headers["Location"]).data
+        assert (
+            client.get(known.headers["Location"]).data
+            == client.get(unknown.headers["Location"]).data
+        )
     assert len(smtp.wait_for(2)) == 2  # only the member's two messages
     assert all("reader@example.com" in str(m["To"]) for m in smtp.messages)
 
@@ -65,14 +67,18 @@ def test_an_expired_reset_link_says_so_and_offers_a_new_one(
     assert post_form(client, link, {"password": NEW_PASSWORD}, page="/reset").status_code == 400
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
-    lambda t: "x" + t,
-    lambda t: t.split(".")[0],
-    lambda t: "x" * 2000,
-])
-def test_a_forged_reset_link_is_refused(client: FlaskClient, smtp: SMTPSink, member: Member,
-                                        mangle) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
+        lambda t: "x" + t,
+        lambda t: t.split(".")[0],
+        lambda t: "x" * 2000,
+    ],
+)
+def test_a_forged_reset_link_is_refused(
+    client: FlaskClient, smtp: SMTPSink, member: Member, mangle
+) -> None:  # type: ignore[no-untyped-def]
     link = _request_reset(client, smtp)
     token = link.rsplit("/", 1)[1]
     response = client.get(f"/reset/{mangle(token)}")
@@ -95,8 +101,11 @@ def test_magic_link_signs_in_a_member_without_a_password(
     with app.app_context():
         members.create_member("subscriber@example.com", None, now=clock())
         db.session.commit()
-    post_form(client, "/signin/link?next=/me/account", {"email": "subscriber@example.com",
-                                                        "next": "/me/account"})
+    post_form(
+        client,
+        "/signin/link?next=/me/account",
+        {"email": "subscriber@example.com", "next": "/me/account"},
+    )
     link = link_in(smtp.wait_for(1)[0], "/signin/link/")
     # A GET (a mail scanner, say) shows a button and uses nothing up.
     assert "Sign me in" in client.get(link).get_data(as_text=True)

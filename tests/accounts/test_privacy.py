@@ -41,8 +41,12 @@ def test_delete_emits_the_event_then_cascades(app: Flask, clock: Clock) -> None:
         delete_member(member, clock())
         db.session.commit()
         assert seen == [member_id]
-        for table, column in ((Member, Member.id), (SignIn, SignIn.member_id),
-                              (Action, Action.member_id)):
-            count = db.session.scalar(select(func.count()).select_from(table)
-                                      .where(column == member_id))
+        for table, column in (
+            (Member, Member.id),
+            (SignIn, SignIn.member_id),
+            (Action, Action.member_id),
+        ):
+            count = db.session.scalar(
+                select(func.count()).select_from(table).where(column == member_id)
+            )
             assert count == 0, table

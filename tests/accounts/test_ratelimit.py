@@ -18,9 +18,11 @@ def app_config(app_config: dict[str, object]) -> dict[str, object]:
 
 
 def _attempt(client: FlaskClient, token: str, email: str, ip: str = "198.51.100.7") -> int:
-    response = client.post("/signin", data={"csrf_token": token, "email": email,
-                                             "password": "guess guess guess"},
-                           environ_base={"REMOTE_ADDR": ip})
+    response = client.post(
+        "/signin",
+        data={"csrf_token": token, "email": email, "password": "guess guess guess"},
+        environ_base={"REMOTE_ADDR": ip},
+    )
     return response.status_code
 
 
@@ -28,13 +30,14 @@ def test_sign_in_trips_after_five_attempts_on_one_account(
     client: FlaskClient, member: Member
 ) -> None:
     token = csrf_token(client.get("/signin").text)
-    codes = [_attempt(client, token, "reader@example.com", ip=f"198.51.100.{i}")
-             for i in range(7)]
+    codes = [_attempt(client, token, "reader@example.com", ip=f"198.51.100.{i}") for i in range(7)]
     assert codes[:5] == [200] * 5
     assert codes[5:] == [429, 429]
-    page = client.post("/signin", data={"csrf_token": token, "email": "READER@example.com",
-                                        "password": "x" * 12},
-                       environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    page = client.post(
+        "/signin",
+        data={"csrf_token": token, "email": "READER@example.com", "password": "x" * 12},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
     assert page.status_code == 429
     assert "Too many attempts" in page.text and "site-header" in page.text
 
@@ -42,10 +45,20 @@ def test_sign_in_trips_after_five_attempts_on_one_account(
 def test_one_ip_trips_across_many_accounts_and_endpoints(client: FlaskClient) -> None:
     token = csrf_token(client.get("/signin").text)
     codes = [_attempt(client, token, f"user{i}@example.com") for i in range(6)]
-    codes.append(client.post("/reset", data={"csrf_token": token, "email": "z@example.com"},
-                             environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code)
-    codes.append(client.post("/signin/link", data={"csrf_token": token, "email": "y@example.com"},
-                             environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code)
+    codes.append(
+        client.post(
+            "/reset",
+            data={"csrf_token": token, "email": "z@example.com"},
+            environ_base={"REMOTE_ADDR": "198.51.100.7"},
+        ).status_code
+    )
+    codes.append(
+        client.post(
+            "/signin/link",
+            data={"csrf_token": token, "email": "y@example.com"},
+            environ_base={"REMOTE_ADDR": "198.51.100.7"},
+        ).status_code
+    )
     assert 429 not in codes
     assert _attempt(client, token, "last@example.com") == 429
     assert _attempt(client, token, "last@example.com", ip="192.0.2.1") == 200

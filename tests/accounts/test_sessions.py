@@ -57,9 +57,14 @@ def test_remember_me_survives_a_new_session_but_not_a_password_change(
     third = app.test_client()
     sign_in(third, "reader@example.com", PASSWORD)
     page = third.get("/me/account").text
-    changed = third.post("/me/account/password", data={
-        "csrf_token": csrf_token(page), "password-current_password": PASSWORD,
-        "password-new_password": NEW_PASSWORD})
+    changed = third.post(
+        "/me/account/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "password-current_password": PASSWORD,
+            "password-new_password": NEW_PASSWORD,
+        },
+    )
     assert changed.status_code == 302
 
     fresh_browser = app.test_client()
@@ -74,13 +79,23 @@ def test_password_change_needs_the_current_password_and_sends_a_notice(
 ) -> None:
     sign_in(client, "reader@example.com", PASSWORD)
     token = csrf_token(client.get("/me/account").text)
-    wrong = client.post("/me/account/password", data={
-        "csrf_token": token, "password-current_password": "not it at all",
-        "password-new_password": NEW_PASSWORD})
+    wrong = client.post(
+        "/me/account/password",
+        data={
+            "csrf_token": token,
+            "password-current_password": "not it at all",
+            "password-new_password": NEW_PASSWORD,
+        },
+    )
     assert wrong.status_code == 400 and "Your password is not right." in wrong.text
-    right = client.post("/me/account/password", data={
-        "csrf_token": token, "password-current_password": PASSWORD,
-        "password-new_password": NEW_PASSWORD})
+    right = client.post(
+        "/me/account/password",
+        data={
+            "csrf_token": token,
+            "password-current_password": PASSWORD,
+            "password-new_password": NEW_PASSWORD,
+        },
+    )
     assert right.status_code == 302
     assert smtp.wait_for(1)[0]["Subject"] == "Your password was changed"
 

@@ -30,8 +30,9 @@ def test_sign_up_sends_a_verification_mail_whose_link_verifies_then_sign_in_work
     assert message.get_body(preferencelist=("html",)) is not None
 
     # Not verified yet: sign-in is refused with a way to get the link again.
-    refused = post_form(client, "/signin", {"email": "new.reader@example.com",
-                                            "password": PASSWORD})
+    refused = post_form(
+        client, "/signin", {"email": "new.reader@example.com", "password": PASSWORD}
+    )
     assert refused.status_code == 200
     assert "Confirm your email address first" in refused.get_data(as_text=True)
 
@@ -65,8 +66,10 @@ def test_emails_are_unique_regardless_of_case_and_the_form_does_not_tell(
         ({"email": "not-an-address", "password": PASSWORD}, "Enter an email address such as"),
         ({"email": "a@example.com", "password": "short"}, "Use 12 to 128 characters."),
         ({"email": "a@example.com", "password": "x" * 129}, "Use 12 to 128 characters."),
-        ({"email": "a@example.com", "password": PASSWORD, "display_name": "n" * 81},
-         "Field cannot be longer than 80 characters."),
+        (
+            {"email": "a@example.com", "password": PASSWORD, "display_name": "n" * 81},
+            "Field cannot be longer than 80 characters.",
+        ),
     ],
 )
 def test_sign_up_validation_shows_messages_next_to_fields_and_stores_nothing(
@@ -106,15 +109,26 @@ def test_wrong_password_and_unknown_address_get_the_same_answer(
 
 def test_next_redirect_stays_on_this_site(app: Flask, client: FlaskClient, member: Member) -> None:
     app.config["RATELIMIT_AUTH_ACCOUNT"] = "100 per minute"
-    for hostile in ("https://evil.example/", "//evil.example/x", "/\\evil.example",
-                    "javascript:alert(1)", "http:/evil.example"):
-        response = post_form(client, "/signin", {"email": "reader@example.com",
-                                                 "password": PASSWORD, "next": hostile})
+    for hostile in (
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+    ):
+        response = post_form(
+            client,
+            "/signin",
+            {"email": "reader@example.com", "password": PASSWORD, "next": hostile},
+        )
         assert response.status_code == 302
         assert response.headers["Location"] == "/", hostile
         client.post("/signout", data={"csrf_token": _token(client)})
-    response = post_form(client, "/signin", {"email": "reader@example.com", "password": PASSWORD,
-                                             "next": "/me/account?tab=1"})
+    response = post_form(
+        client,
+        "/signin",
+        {"email": "reader@example.com", "password": PASSWORD, "next": "/me/account?tab=1"},
+    )
     assert response.headers["Location"] == "/me/account?tab=1"
 
 

@@ -35,11 +35,17 @@ def app_config(app_config: dict[str, Any], content_dir: Path) -> dict[str, Any]:
 def _edit_form(client: FlaskClient, url: str) -> dict[str, str]:
     page = client.get(url).text
     text = re.search(r"<textarea[^>]*name=\"text\"[^>]*>\r?\n?(.*?)</textarea>", page, re.S)
-    digest = re.search(r'name="hash" type="hidden" value="([^"]*)"|id="hash" name="hash" '
-                       r'type="hidden" value="([^"]*)"', page)
+    digest = re.search(
+        r'name="hash" type="hidden" value="([^"]*)"|id="hash" name="hash" '
+        r'type="hidden" value="([^"]*)"',
+        page,
+    )
     assert text and digest, page
-    return {"csrf_token": csrf_token(page), "text": html.unescape(text.group(1)),
-            "hash": digest.group(1) or digest.group(2) or ""}
+    return {
+        "csrf_token": csrf_token(page),
+        "text": html.unescape(text.group(1)),
+        "hash": digest.group(1) or digest.group(2) or "",
+    }
 
 
 def test_only_editors_open_the_editor(client: FlaskClient, member: Any) -> None:
@@ -49,13 +55,16 @@ def test_only_editors_open_the_editor(client: FlaskClient, member: Any) -> None:
     assert client.get("/admin/content/post/ledger").status_code == 403
 
 
-def test_the_list_shows_every_file_with_its_state(editor: FlaskClient, content_dir: Path
-                                                  ) -> None:
+def test_the_list_shows_every_file_with_its_state(editor: FlaskClient, content_dir: Path) -> None:
     (content_dir / "posts" / "broken.md").write_text("---\ntitle: [\n---\n")
     page = editor.get("/admin/content").text
-    for title, state in [("Keep a consent ledger", "public"), ("A draft idea", "draft"),
-                         ("From the future", "scheduled"), ("An expired offer", "expired"),
-                         ("broken.md", "broken")]:
+    for title, state in [
+        ("Keep a consent ledger", "public"),
+        ("A draft idea", "draft"),
+        ("From the future", "scheduled"),
+        ("An expired offer", "expired"),
+        ("broken.md", "broken"),
+    ]:
         assert re.search(rf">{re.escape(title)}</a>.*?state-{state}", page, re.S), title
     assert "line 3: invalid YAML" in page
     assert "Content" in editor.get("/admin/").text
@@ -63,24 +72,28 @@ def test_the_list_shows_every_file_with_its_state(editor: FlaskClient, content_d
 
 def test_create_a_draft_then_edit_and_save_it(editor: FlaskClient, content_dir: Path) -> None:
     page = editor.get("/admin/content").text
-    response = editor.post("/admin/content/new", data={
-        "csrf_token": csrf_token(page), "title": "Rewards that people use", "kind": "post"})
+    response = editor.post(
+        "/admin/content/new",
+        data={"csrf_token": csrf_token(page), "title": "Rewards that people use", "kind": "post"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/content/post/rewards-that-people-use"
     path = content_dir / "posts" / "rewards-that-people-use.md"
     assert "draft: true" in path.read_text()
     form = _edit_form(editor, "/admin/content/post/rewards-that-people-use")
     form["text"] = form["text"].replace("Write the first paragraph here.", "Stickers *work*.")
-    saved = editor.post("/admin/content/post/rewards-that-people-use",
-                        data={**form, "action": "save"})
+    saved = editor.post(
+        "/admin/content/post/rewards-that-people-use", data={**form, "action": "save"}
+    )
     assert saved.status_code == 302
     assert "Stickers *work*." in path.read_text()
     assert not list(path.parent.glob(".*.tmp"))  # the temporary file was renamed into place
     assert "Saved." in editor.get(saved.headers["Location"]).text
 
 
-def test_a_conflicting_edit_is_shown_not_overwritten(app: Flask, editor: FlaskClient,
-                                                      content_dir: Path) -> None:
+def test_a_conflicting_edit_is_shown_not_overwritten(
+    app: Flask, editor: FlaskClient, content_dir: Path
+) -> None:
     url = "/admin/content/post/ledger"
     mine = _edit_form(editor, url)
     path = content_dir / "posts" / "ledger.md"
@@ -121,33 +134,46 @@ def test_invalid_front_matter_is_refused_with_its_line_and_nothing_written(
 
 def test_preview_renders_like_the_site_and_sanitizes(editor: FlaskClient) -> None:
     page = editor.get("/admin/content/post/ledger").text
-    response = editor.post("/admin/content/preview", data={
-        "text": "---\ntitle: x\n---\n## Hello\n\n<script>alert(1)</script>*hi*",
-        "csrf_token": csrf_token(page)})
+    response = editor.post(
+        "/admin/content/preview",
+        data={
+            "text": "---\ntitle: x\n---\n## Hello\n\n<script>alert(1)</script>*hi*",
+            "csrf_token": csrf_token(page),
+        },
+    )
     assert response.status_code == 200
     assert '<h2 id="hello">' in response.text and "<em>hi</em>" in response.text
     assert "<script>" not in response.text
-    broken = editor.post("/admin/content/preview", data={"text": "no front matter",
-                                                        "csrf_token": csrf_token(page)})
+    broken = editor.post(
+        "/admin/content/preview", data={"text": "no front matter", "csrf_token": csrf_token(page)}
+    )
     assert "Line 1: front matter must start" in broken.text
     assert editor.post("/admin/content/preview", data={"text": "x"}).status_code == 400
 
 
-def test_publish_now_makes_a_draft_public(editor: FlaskClient, client: FlaskClient,
-                                          clock: Clock) -> None:
+def test_publish_now_makes_a_draft_public(
+    editor: FlaskClient, client: FlaskClient, clock: Clock
+) -> None:
     assert client.get("/posts/draft-idea/").status_code == 404
     form = _edit_form(editor, "/admin/content/post/draft-idea")
-    assert editor.post("/admin/content/post/draft-idea",
-                       data={**form, "action": "publish"}).status_code == 302
+    assert (
+        editor.post(
+            "/admin/content/post/draft-idea", data={**form, "action": "publish"}
+        ).status_code
+        == 302
+    )
     assert client.get("/posts/draft-idea/").status_code == 200
 
 
-def test_schedule_sets_publish_at_and_the_post_waits(editor: FlaskClient, client: FlaskClient,
-                                                     clock: Clock, content_dir: Path) -> None:
+def test_schedule_sets_publish_at_and_the_post_waits(
+    editor: FlaskClient, client: FlaskClient, clock: Clock, content_dir: Path
+) -> None:
     form = _edit_form(editor, "/admin/content/post/draft-idea")
-    moment = clock.current.replace(second=0) .__add__(__import__("datetime").timedelta(days=2))
-    response = editor.post("/admin/content/post/draft-idea", data={
-        **form, "action": "schedule", "publish_at": moment.strftime("%Y-%m-%dT%H:%M")})
+    moment = clock.current.replace(second=0).__add__(__import__("datetime").timedelta(days=2))
+    response = editor.post(
+        "/admin/content/post/draft-idea",
+        data={**form, "action": "schedule", "publish_at": moment.strftime("%Y-%m-%dT%H:%M")},
+    )
     assert response.status_code == 302
     text = (content_dir / "posts" / "draft-idea.md").read_text()
     assert f"publish_at: {moment:%Y-%m-%d %H:%M}" in text and "draft:" not in text
@@ -155,8 +181,10 @@ def test_schedule_sets_publish_at_and_the_post_waits(editor: FlaskClient, client
     clock.advance(days=3)
     assert client.get("/posts/draft-idea/").status_code == 200
     past = _edit_form(editor, "/admin/content/post/draft-idea")
-    refused = editor.post("/admin/content/post/draft-idea", data={
-        **past, "action": "schedule", "publish_at": "2001-01-01T00:00"})
+    refused = editor.post(
+        "/admin/content/post/draft-idea",
+        data={**past, "action": "schedule", "publish_at": "2001-01-01T00:00"},
+    )
     assert refused.status_code == 400 and "Choose a moment in the future" in refused.text
 
 
@@ -166,35 +194,48 @@ def _png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-def test_an_uploaded_image_is_reencoded_in_responsive_sizes(editor: FlaskClient,
-                                                            content_dir: Path) -> None:
+def test_an_uploaded_image_is_reencoded_in_responsive_sizes(
+    editor: FlaskClient, content_dir: Path
+) -> None:
     page = editor.get("/admin/content/post/ledger").text
-    response = editor.post("/admin/content/post/ledger/images", data={
-        "csrf_token": csrf_token(page), "alt": "An orange square",
-        "image": (io.BytesIO(_png(1200, 800)), "Orange Square.png")},
-        content_type="multipart/form-data", follow_redirects=True)
+    response = editor.post(
+        "/admin/content/post/ledger/images",
+        data={
+            "csrf_token": csrf_token(page),
+            "alt": "An orange square",
+            "image": (io.BytesIO(_png(1200, 800)), "Orange Square.png"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "Uploaded in widths 480, 960, 1200" in response.text
     files = sorted(p.name for p in (content_dir / "images").iterdir())
-    assert len(files) == 3 and all(re.match(r"orange-square-[0-9a-f]{6}-\d+\.webp$", f)
-                                   for f in files)
+    assert len(files) == 3 and all(
+        re.match(r"orange-square-[0-9a-f]{6}-\d+\.webp$", f) for f in files
+    )
     with Image.open(content_dir / "images" / files[1]) as image:
         assert image.format == "WEBP" and image.size == (480, 320)
     snippet = re.search(r"!\[An orange square\]\((/images/[^)]+-960\.webp)\)", response.text)
     assert snippet
 
 
-@pytest.mark.parametrize(("payload", "name", "message"), [
-    (b"not an image at all", "x.png", "not a JPEG, PNG, WebP or GIF"),
-    (b"", "empty.png", "The file is empty"),
-    (b"%PDF-1.4\n", "doc.pdf", "not a JPEG, PNG, WebP or GIF"),
-])
+@pytest.mark.parametrize(
+    ("payload", "name", "message"),
+    [
+        (b"not an image at all", "x.png", "not a JPEG, PNG, WebP or GIF"),
+        (b"", "empty.png", "The file is empty"),
+        (b"%PDF-1.4\n", "doc.pdf", "not a JPEG, PNG, WebP or GIF"),
+    ],
+)
 def test_a_bad_upload_is_refused_and_nothing_is_written(
     editor: FlaskClient, content_dir: Path, payload: bytes, name: str, message: str
 ) -> None:
     page = editor.get("/admin/content/post/ledger").text
-    response = editor.post("/admin/content/post/ledger/images", data={
-        "csrf_token": csrf_token(page), "alt": "x", "image": (io.BytesIO(payload), name)},
-        content_type="multipart/form-data")
+    response = editor.post(
+        "/admin/content/post/ledger/images",
+        data={"csrf_token": csrf_token(page), "alt": "x", "image": (io.BytesIO(payload), name)},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and message in response.text
     assert not (content_dir / "images").exists() or not list((content_dir / "images").iterdir())
 
@@ -225,9 +266,14 @@ def test_an_upload_over_the_size_limit_is_refused(
     monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", 2_000)  # a small limit keeps the test fast
     monkeypatch.setattr(screens, "MAX_UPLOAD_BYTES", 2_000)
     page = editor.get("/admin/content/post/ledger").text
-    response = editor.post("/admin/content/post/ledger/images", data={
-        "csrf_token": csrf_token(page), "alt": "x",
-        "image": (io.BytesIO(_png(10, 10) + b"\0" * 5_000), "big.png")},
-        content_type="multipart/form-data")
+    response = editor.post(
+        "/admin/content/post/ledger/images",
+        data={
+            "csrf_token": csrf_token(page),
+            "alt": "x",
+            "image": (io.BytesIO(_png(10, 10) + b"\0" * 5_000), "big.png"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and "the limit is 2,000" in response.text
     assert not (content_dir / "images").exists()

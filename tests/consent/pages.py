@@ -18,13 +18,22 @@ def wording_hash(html: str) -> str:
     return found.group(1)
 
 
-def request_subscription(client: FlaskClient, email: str, scope: str = "newsletter",
-                         origin: str = "footer", agree: bool = True) -> Any:
+def request_subscription(
+    client: FlaskClient,
+    email: str,
+    scope: str = "newsletter",
+    origin: str = "footer",
+    agree: bool = True,
+) -> Any:
     """Open the subscribe page as a call to action would, and send its form."""
     page = client.get(f"/subscribe/{scope}?email={email}&from={origin}")
     assert page.status_code == 200
-    data = {"email": email, "origin": origin, "csrf_token": csrf_token(page.text),
-            "wording_hash": wording_hash(page.text)}
+    data = {
+        "email": email,
+        "origin": origin,
+        "csrf_token": csrf_token(page.text),
+        "wording_hash": wording_hash(page.text),
+    }
     if agree:
         data["agree"] = "y"
     return client.post(f"/subscribe/{scope}", data=data)
@@ -34,15 +43,18 @@ def confirm(client: FlaskClient, link: str) -> Any:
     """Open a confirmation link and press its button."""
     page = client.get(link)
     assert page.status_code == 200, page.text
-    return client.post(link, data={"csrf_token": csrf_token(page.text),
-                                   "wording_hash": wording_hash(page.text)})
+    return client.post(
+        link, data={"csrf_token": csrf_token(page.text), "wording_hash": wording_hash(page.text)}
+    )
 
 
 def forms(html: str, action: str) -> list[dict[str, str]]:
     """The hidden fields of every form that posts to ``action``."""
     found = []
-    for match in re.finditer(r'<form method="post" action="' + re.escape(action) +
-                             r'"[^>]*>(.*?)</form>', html, re.S):
-        found.append(dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"',
-                                     match.group(1))))
+    for match in re.finditer(
+        r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', html, re.S
+    ):
+        found.append(
+            dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', match.group(1)))
+        )
     return found

@@ -27,8 +27,10 @@ def grant_then_revoke(client: FlaskClient, clock: Clock) -> list[str]:
     assert client.post(action, data=data).status_code == 302
     clock.advance(minutes=3)
     stop = "/me/permissions/newsletter/email/stop"
-    assert client.post(stop, data=forms(client.get("/me/permissions").text, stop)[0]
-                       ).status_code == 302
+    assert (
+        client.post(stop, data=forms(client.get("/me/permissions").text, stop)[0]).status_code
+        == 302
+    )
     events = list(db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)))
     assert [e.action for e in events] == ["grant", "revoke"]
     return [e.receipt for e in events]

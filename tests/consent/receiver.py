@@ -21,8 +21,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append((self.path, {k.lower(): v for k, v in
-                                                      self.headers.items()}, body))
+                receiver.requests.append(
+                    (self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 receiver.answer(self, body)
 
             def log_message(self, *args: Any) -> None:

@@ -20,8 +20,9 @@ from tests.helpers import post_form, sign_in
 
 def _marketer(app: Flask, clock: Clock) -> FlaskClient:
     with app.app_context():
-        members.create_member("marketer@example.com", PASSWORD, now=clock(), role="marketer",
-                              verified=True)
+        members.create_member(
+            "marketer@example.com", PASSWORD, now=clock(), role="marketer", verified=True
+        )
         db.session.commit()
     client = app.test_client()
     sign_in(client, "marketer@example.com", PASSWORD)
@@ -33,8 +34,14 @@ def test_a_marketer_finds_a_member_and_sees_what_the_gate_decides(
 ) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.wording,
-                             Origin("preferences"), clock() - timedelta(days=2))
+        ledger.grant_consent(
+            member.id,
+            scope,
+            "email",
+            scope.wording,
+            Origin("preferences"),
+            clock() - timedelta(days=2),
+        )
         db.session.commit()
     client = _marketer(app, clock)
     assert "Members" in client.get("/admin/").text
@@ -50,13 +57,12 @@ def test_a_marketer_finds_a_member_and_sees_what_the_gate_decides(
     assert client.get("/admin/members/999999").status_code == 404
 
 
-def test_a_marketer_records_a_stop_but_never_a_yes(
-    app: Flask, member: Any, clock: Clock
-) -> None:
+def test_a_marketer_records_a_stop_but_never_a_yes(app: Flask, member: Any, clock: Clock) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.wording,
-                             Origin("preferences"), clock())
+        ledger.grant_consent(
+            member.id, scope, "email", scope.wording, Origin("preferences"), clock()
+        )
         db.session.commit()
     client = _marketer(app, clock)
     url = f"/admin/members/{member.id}"
@@ -65,8 +71,10 @@ def test_a_marketer_records_a_stop_but_never_a_yes(
     with app.app_context():
         revoke = ledger.history(member.id)[0]
         assert (revoke.action, revoke.source) == ("revoke", "admin")
-    assert not any(rule.endpoint.startswith("admin.") and "yes" in rule.rule
-                   for rule in app.url_map.iter_rules())
+    assert not any(
+        rule.endpoint.startswith("admin.") and "yes" in rule.rule
+        for rule in app.url_map.iter_rules()
+    )
 
 
 def test_members_without_the_role_cannot_open_the_screens(
@@ -76,5 +84,9 @@ def test_members_without_the_role_cannot_open_the_screens(
     sign_in(client, "reader@example.com", PASSWORD)
     assert client.get("/admin/members/").status_code == 403
     assert client.get(f"/admin/members/{member.id}").status_code == 403
-    assert post_form(client, f"/admin/members/{member.id}/newsletter/email/stop", {},
-                     page="/me/permissions").status_code == 403
+    assert (
+        post_form(
+            client, f"/admin/members/{member.id}/newsletter/email/stop", {}, page="/me/permissions"
+        ).status_code
+        == 403
+    )

@@ -20,8 +20,14 @@ from tests.conftest import Clock
 def _setup(app: Flask, member: Any, clock: Clock) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.wording,
-                             Origin("preferences"), clock() - timedelta(hours=3))
+        ledger.grant_consent(
+            member.id,
+            scope,
+            "email",
+            scope.wording,
+            Origin("preferences"),
+            clock() - timedelta(hours=3),
+        )
         preferences.set_quiet_hours(member.id, time(22, 0), time(7, 0), clock())
         db.session.commit()
 
@@ -30,8 +36,9 @@ def test_explain_prints_every_check_with_its_fact_and_the_verdict(
     app: Flask, runner: FlaskCliRunner, member: Any, clock: Clock
 ) -> None:
     _setup(app, member, clock)
-    result = runner.invoke(args=["consent", "explain", "Reader@example.com", "newsletter",
-                                 "--channel", "email"])
+    result = runner.invoke(
+        args=["consent", "explain", "Reader@example.com", "newsletter", "--channel", "email"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("reader@example.com · The weekly letter (newsletter) · email")
@@ -48,8 +55,9 @@ def test_explain_at_a_later_time_and_for_every_channel(
 ) -> None:
     _setup(app, member, clock)
     later = (clock() + timedelta(days=2)).replace(hour=23, minute=30, tzinfo=None)
-    result = runner.invoke(args=["consent", "explain", "reader@example.com", "newsletter",
-                                 "--at", later.isoformat()])
+    result = runner.invoke(
+        args=["consent", "explain", "reader@example.com", "newsletter", "--at", later.isoformat()]
+    )
     assert result.exit_code == 0, result.output
     assert "· email ·" in result.output and "· inbox ·" in result.output
     assert "FAIL  quiet" in result.output and "=> deferred until" in result.output
@@ -61,12 +69,15 @@ def test_explain_refuses_unknown_members_scopes_and_times(
 ) -> None:
     result = runner.invoke(args=["consent", "explain", "nobody@example.com", "newsletter"])
     assert result.exit_code == 1 and "no member with the address nobody@example.com" in (
-        result.output)
+        result.output
+    )
     result = runner.invoke(args=["consent", "explain", "reader@example.com", "gossip"])
     assert result.exit_code == 1 and "no scope 'gossip'; the scopes are newsletter" in (
-        result.output)
-    result = runner.invoke(args=["consent", "explain", "reader@example.com", "newsletter",
-                                 "--at", "next friday"])
+        result.output
+    )
+    result = runner.invoke(
+        args=["consent", "explain", "reader@example.com", "newsletter", "--at", "next friday"]
+    )
     assert result.exit_code == 2 and "2026-06-12T09:00" in result.output
 
 
@@ -79,11 +90,23 @@ def test_tidy_revokes_lapsed_permissions_in_the_ledger(
         for member_id in (member.id, engaged.id):
             grant(member_id, scope.reward, "code:spring-store", clock() - timedelta(days=400))
             for channel in ("email", "inbox"):
-                ledger.grant_consent(member_id, scope, channel, scope.wording,
-                                     Origin("preferences"), clock() - timedelta(days=400))
-        contacts.record_contact(engaged.id, "offers", "inbox", campaign="o1",
-                                kind="promotional", ref="o1",
-                                sent_at=clock() - timedelta(days=100))
+                ledger.grant_consent(
+                    member_id,
+                    scope,
+                    channel,
+                    scope.wording,
+                    Origin("preferences"),
+                    clock() - timedelta(days=400),
+                )
+        contacts.record_contact(
+            engaged.id,
+            "offers",
+            "inbox",
+            campaign="o1",
+            kind="promotional",
+            ref="o1",
+            sent_at=clock() - timedelta(days=100),
+        )
         contacts.record_engagement("o1", clock() - timedelta(days=99), "click")
         db.session.commit()
         engaged_id = engaged.id
@@ -104,8 +127,14 @@ def test_scopes_lists_each_scope_with_its_audience(
 ) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.wording,
-                             Origin("preferences"), clock() - timedelta(days=3))
+        ledger.grant_consent(
+            member.id,
+            scope,
+            "email",
+            scope.wording,
+            Origin("preferences"),
+            clock() - timedelta(days=3),
+        )
         db.session.commit()
     result = runner.invoke(args=["consent", "scopes"])
     assert result.exit_code == 0

@@ -22,27 +22,52 @@ from tests.conftest import Clock
 
 def _decide(member_id: int, channel: str, when: Any, ref: str | None = None) -> tuple[str, ...]:
     scope = get_scope("newsletter")
-    return decide(facts_for(member_id), Campaign.of(scope, ref), member_id, channel,
-                  when).reasons
+    return decide(facts_for(member_id), Campaign.of(scope, ref), member_id, channel, when).reasons
 
 
 def _granted(member: Any, clock: Clock) -> None:
     scope = get_scope("newsletter")
     for channel in ("email", "inbox"):
-        ledger.grant_consent(member.id, scope, channel, scope.wording,
-                             Origin("preferences"), clock() - timedelta(days=30))
+        ledger.grant_consent(
+            member.id,
+            scope,
+            channel,
+            scope.wording,
+            Origin("preferences"),
+            clock() - timedelta(days=30),
+        )
 
 
-def test_deliveries_are_recorded_once_per_reference(app: Flask, member: Any, clock: Clock
-                                                    ) -> None:
+def test_deliveries_are_recorded_once_per_reference(app: Flask, member: Any, clock: Clock) -> None:
     with app.app_context():
-        assert contacts.record_contact(member.id, "newsletter", "email", campaign="c1",
-                                       kind="editorial", ref="d1", sent_at=clock())
-        assert not contacts.record_contact(member.id, "newsletter", "email", campaign="c1",
-                                           kind="editorial", ref="d1", sent_at=clock())
+        assert contacts.record_contact(
+            member.id,
+            "newsletter",
+            "email",
+            campaign="c1",
+            kind="editorial",
+            ref="d1",
+            sent_at=clock(),
+        )
+        assert not contacts.record_contact(
+            member.id,
+            "newsletter",
+            "email",
+            campaign="c1",
+            kind="editorial",
+            ref="d1",
+            sent_at=clock(),
+        )
         with pytest.raises(ValueError):
-            contacts.record_contact(member.id, "newsletter", "fax", campaign="c1",
-                                    kind="editorial", ref="d2", sent_at=clock())
+            contacts.record_contact(
+                member.id,
+                "newsletter",
+                "fax",
+                campaign="c1",
+                kind="editorial",
+                ref="d2",
+                sent_at=clock(),
+            )
         assert len(contacts.contacts_of(member.id)) == 1
 
 
@@ -51,14 +76,28 @@ def test_engaging_on_one_channel_marks_the_whole_campaign_engaged(
 ) -> None:
     with app.app_context():
         for channel in ("email", "inbox"):
-            contacts.record_contact(member.id, "newsletter", channel, campaign="c1",
-                                    kind="editorial", ref=f"c1-{channel}", sent_at=clock())
+            contacts.record_contact(
+                member.id,
+                "newsletter",
+                channel,
+                campaign="c1",
+                kind="editorial",
+                ref=f"c1-{channel}",
+                sent_at=clock(),
+            )
         assert contacts.record_engagement("c1-inbox", clock() + timedelta(hours=1), "read")
         assert not contacts.record_engagement("unknown", clock(), "read")
         with pytest.raises(ValueError):
             contacts.record_engagement("c1-inbox", clock(), "glance")
-        late = contacts.record_contact(member.id, "newsletter", "email", campaign="c1",
-                                       kind="editorial", ref="c1-late", sent_at=clock())
+        late = contacts.record_contact(
+            member.id,
+            "newsletter",
+            "email",
+            campaign="c1",
+            kind="editorial",
+            ref="c1-late",
+            sent_at=clock(),
+        )
         assert late
         db.session.commit()
         rows = db.session.query(Contact).all()
@@ -71,14 +110,27 @@ def test_ignored_campaigns_pause_the_scope_until_the_member_engages_or_resumes(
     with app.app_context():
         _granted(member, clock)
         for week in (4, 3, 2, 1):
-            contacts.record_contact(member.id, "newsletter", "email", campaign=f"w{week}",
-                                    kind="editorial", ref=f"w{week}",
-                                    sent_at=clock() - timedelta(days=7 * week + 1))
+            contacts.record_contact(
+                member.id,
+                "newsletter",
+                "email",
+                campaign=f"w{week}",
+                kind="editorial",
+                ref=f"w{week}",
+                sent_at=clock() - timedelta(days=7 * week + 1),
+            )
         assert _decide(member.id, "email", clock()) == ("paused",)  # four ignored in a row
         contacts.record_engagement("w3", clock(), "click")
         assert _decide(member.id, "email", clock()) == ()  # engaged again
-        contacts.record_contact(member.id, "newsletter", "email", campaign="w0",
-                                kind="editorial", ref="w0", sent_at=clock() - timedelta(days=7))
+        contacts.record_contact(
+            member.id,
+            "newsletter",
+            "email",
+            campaign="w0",
+            kind="editorial",
+            ref="w0",
+            sent_at=clock() - timedelta(days=7),
+        )
         assert _decide(member.id, "email", clock()) == ()
         contacts.resume_scope(member.id, "newsletter", clock())
         assert _decide(member.id, "email", clock()) == ()
@@ -89,8 +141,15 @@ def test_not_for_me_pauses_until_the_member_engages_again(
 ) -> None:
     with app.app_context():
         _granted(member, clock)
-        contacts.record_contact(member.id, "newsletter", "inbox", campaign="c1",
-                                kind="editorial", ref="c1", sent_at=clock() - timedelta(days=8))
+        contacts.record_contact(
+            member.id,
+            "newsletter",
+            "inbox",
+            campaign="c1",
+            kind="editorial",
+            ref="c1",
+            sent_at=clock() - timedelta(days=8),
+        )
         contacts.not_for_me(member.id, "newsletter", clock() - timedelta(days=7))
         assert _decide(member.id, "inbox", clock()) == ("paused",)
         contacts.record_engagement("c1", clock() - timedelta(days=7, hours=1), "read")
@@ -106,10 +165,17 @@ def test_suppressions_stop_email_or_webhook_and_a_new_confirmation_lifts_email(
         scope = get_scope("offers")
         grant(member.id, scope.reward, "code:spring-store", clock() - timedelta(days=30))
         for channel in ("email", "webhook"):
-            ledger.grant_consent(member.id, scope, channel, scope.wording,
-                                 Origin("preferences"), clock() - timedelta(days=30))
-        endpoint = webhooks.add_endpoint(member.id, "http://127.0.0.1:9/h", clock(),
-                                         allow_loopback=True)
+            ledger.grant_consent(
+                member.id,
+                scope,
+                channel,
+                scope.wording,
+                Origin("preferences"),
+                clock() - timedelta(days=30),
+            )
+        endpoint = webhooks.add_endpoint(
+            member.id, "http://127.0.0.1:9/h", clock(), allow_loopback=True
+        )
         webhooks.mark_verified(member.id, endpoint.id, clock())
         campaign = Campaign.of(scope)
         assert decide(facts_for(member.id), campaign, member.id, "webhook", clock()).allowed

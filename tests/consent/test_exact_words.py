@@ -33,8 +33,21 @@ from tests.consent.pages import forms, wording_hash
 from tests.helpers import SMTPSink, csrf_token, link_in, post_form, sign_in, text_body
 from tests.notify.conftest import campaign, work  # noqa: F401 - fixtures
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 SPACES = re.compile(r"[ \t\n\r\f]+")  # what CSS collapses; a no-break space stays
 
 
@@ -73,8 +86,9 @@ def shown(html: str, control: str) -> str:
     parser = _Marked()
     parser.feed(html)
     parser.close()
-    texts = [SPACES.sub(" ", "".join(parts)).strip() for name, parts in parser.found
-             if name == control]
+    texts = [
+        SPACES.sub(" ", "".join(parts)).strip() for name, parts in parser.found if name == control
+    ]
     assert texts and all(texts), f"the page shows no words for {control!r}"
     return "\n".join(texts)
 
@@ -101,8 +115,9 @@ def signed_in(client: FlaskClient, member: Any) -> FlaskClient:
 def _grant(app: Flask, member_id: int, slug: str, channel: str, at: Any) -> None:
     with app.app_context():
         scope = get_scope(slug)
-        ledger.grant_consent(member_id, scope, channel, scope.wording,
-                             ledger.Origin("preferences"), at)
+        ledger.grant_consent(
+            member_id, scope, channel, scope.wording, ledger.Origin("preferences"), at
+        )
         db.session.commit()
 
 
@@ -142,8 +157,10 @@ def test_a_member_subscribing_records_the_label_of_the_box(
 ) -> None:
     page = signed_in.get("/subscribe/newsletter").text
     words = shown(page, "yes newsletter email")
-    response = signed_in.post("/subscribe/newsletter", data={
-        "csrf_token": csrf_token(page), "wording_hash": wording_hash(page), "agree": "y"})
+    response = signed_in.post(
+        "/subscribe/newsletter",
+        data={"csrf_token": csrf_token(page), "wording_hash": wording_hash(page), "agree": "y"},
+    )
     assert response.status_code == 302
     assert_recorded(latest(app, member.id), words, "grant")
 
@@ -154,17 +171,26 @@ def test_double_opt_in_records_the_words_of_the_confirmation_page(
     email = "new.reader@example.com"
     page = client.get(f"/subscribe/newsletter?email={email}&from=footer").text
     asked = shown(page, "yes newsletter email")
-    client.post("/subscribe/newsletter", data={
-        "email": email, "origin": "footer", "csrf_token": csrf_token(page),
-        "wording_hash": wording_hash(page), "agree": "y"})
+    client.post(
+        "/subscribe/newsletter",
+        data={
+            "email": email,
+            "origin": "footer",
+            "csrf_token": csrf_token(page),
+            "wording_hash": wording_hash(page),
+            "agree": "y",
+        },
+    )
     with app.app_context():
         request = db.session.scalar(select(SubscriptionRequest))
         assert request is not None and request.wording == asked
     link = link_in(smtp.wait_for(1)[0], "/subscriptions/confirm/")
     confirmation = client.get(link).text
     words = shown(confirmation, "yes newsletter email")
-    response = client.post(link, data={"csrf_token": csrf_token(confirmation),
-                                       "wording_hash": wording_hash(confirmation)})
+    response = client.post(
+        link,
+        data={"csrf_token": csrf_token(confirmation), "wording_hash": wording_hash(confirmation)},
+    )
     assert response.status_code == 302
     with app.app_context():
         [event] = db.session.scalars(select(ConsentEvent)).all()
@@ -183,8 +209,13 @@ def test_a_stop_on_the_permissions_page_records_its_button(
     action = f"/me/permissions/newsletter/{channel}/stop"
     page = signed_in.get("/me/permissions").text
     words = shown(page, f"stop newsletter {channel}")
-    assert words == {"email": "Stop The weekly letter by email",
-                     "inbox": "Stop The weekly letter in your inbox on this site"}[channel]
+    assert (
+        words
+        == {
+            "email": "Stop The weekly letter by email",
+            "inbox": "Stop The weekly letter in your inbox on this site",
+        }[channel]
+    )
     assert signed_in.post(action, data=forms(page, action)[0]).status_code == 302
     assert_recorded(latest(app, member.id), words, "revoke")
 
@@ -196,7 +227,8 @@ def test_the_why_page_records_its_button(
     clock.advance(days=3)
     with app.app_context():
         url = why.why_url(member.id, "newsletter", "email", clock()).removeprefix(
-            "http://localhost")
+            "http://localhost"
+        )
     words = shown(client.get(url).text, "stop newsletter email")
     assert post_form(client, url + "/stop", {}, page=url).status_code == 302
     event = latest(app, member.id)
@@ -205,15 +237,25 @@ def test_the_why_page_records_its_button(
 
 
 def test_the_inbox_stop_records_its_sentence_and_button_on_every_channel(
-    app: Flask, signed_in: FlaskClient, member: Any, clock: Clock,
-    campaign: Callable[..., int], work: Callable  # noqa: F811 - fixtures
+    app: Flask,
+    signed_in: FlaskClient,
+    member: Any,
+    clock: Clock,
+    campaign: Callable[..., int],  # noqa: F811 - fixtures
+    work: Callable,  # noqa: F811 - fixtures
 ) -> None:
     from app.notify.models import Delivery
 
     with app.app_context():
         for channel in ("email", "inbox"):
-            world.consent(member.id, "newsletter", channel, granted=True, version=1,
-                          at=clock() - timedelta(days=7))
+            world.consent(
+                member.id,
+                "newsletter",
+                channel,
+                granted=True,
+                version=1,
+                at=clock() - timedelta(days=7),
+            )
         db.session.commit()
     campaign(channels=("inbox",), title="Letter one")
     assert work()["sent"] == 1
@@ -222,8 +264,10 @@ def test_the_inbox_stop_records_its_sentence_and_button_on_every_channel(
     url = f"/inbox/{delivery}"
     post_form(signed_in, f"{url}/not-for-me", {}, page=url)
     words = shown(signed_in.get(url).text, "stop newsletter")
-    assert words == ("We paused The weekly letter for you. To stop it for good, on every "
-                     "channel:\nStop these messages")
+    assert words == (
+        "We paused The weekly letter for you. To stop it for good, on every "
+        "channel:\nStop these messages"
+    )
     post_form(signed_in, f"{url}/stop", {}, page=url)
     with app.app_context():
         revokes = [e for e in ledger.history(member.id) if e.action == "revoke"]
@@ -239,8 +283,9 @@ def test_the_team_records_the_button_a_marketer_pressed(
 
     _grant(app, member.id, "newsletter", "email", clock())
     with app.app_context():
-        members.create_member("marketer@example.com", PASSWORD, now=clock(), role="marketer",
-                              verified=True)
+        members.create_member(
+            "marketer@example.com", PASSWORD, now=clock(), role="marketer", verified=True
+        )
         db.session.commit()
     client = app.test_client()
     sign_in(client, "marketer@example.com", PASSWORD)
@@ -257,14 +302,25 @@ def test_the_team_records_the_button_a_marketer_pressed(
 
 
 @pytest.fixture
-def mail(app: Flask, member: Any, clock: Clock, smtp: SMTPSink,
-         campaign: Callable[..., int], work: Callable  # noqa: F811 - fixtures
-         ) -> EmailMessage:
+def mail(
+    app: Flask,
+    member: Any,
+    clock: Clock,
+    smtp: SMTPSink,
+    campaign: Callable[..., int],  # noqa: F811 - fixtures
+    work: Callable,  # noqa: F811 - fixtures
+) -> EmailMessage:
     """The weekly letter as the member's mail program received it."""
     with app.app_context():
         for channel in ("email", "inbox"):
-            world.consent(member.id, "newsletter", channel, granted=True, version=1,
-                          at=clock() - timedelta(days=7))
+            world.consent(
+                member.id,
+                "newsletter",
+                channel,
+                granted=True,
+                version=1,
+                at=clock() - timedelta(days=7),
+            )
         db.session.commit()
     campaign(channels=("email",))
     assert work()["sent"] == 1
@@ -298,12 +354,15 @@ def test_one_click_records_the_footer_and_link_of_the_mail_received(
     html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
     words = shown(html, "unsubscribe newsletter email")
     footer, link = words.split("\n")
-    assert footer.startswith("You get this because you said yes to The weekly letter: The "
-                             "three best new articles.") and link == "Unsubscribe"
+    assert (
+        footer.startswith(
+            "You get this because you said yes to The weekly letter: The three best new articles."
+        )
+        and link == "Unsubscribe"
+    )
     lines = text_body(mail).splitlines()
     assert footer in lines and any(line.startswith(f"{link}: http") for line in lines)
-    response = app.test_client().post(header_path(mail),
-                                      data={"List-Unsubscribe": "One-Click"})
+    response = app.test_client().post(header_path(mail), data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     event = latest(app, member.id)
     assert_recorded(event, words, "revoke")
@@ -315,16 +374,20 @@ def test_one_click_after_the_promise_changed_says_the_words_are_not_on_file(
 ) -> None:
     changed = tmp_path / "scopes.toml"
     text = (Path(app.config["CONTENT_DIR"]) / "scopes.toml").read_text()
-    changed.write_text(text.replace('about = "the three best new articles"',
-                                    'about = "the five best new articles"'))
+    changed.write_text(
+        text.replace(
+            'about = "the three best new articles"', 'about = "the five best new articles"'
+        )
+    )
     app.extensions["pullfirst.scopes"] = ScopeSource(changed)
     app.test_client().post(header_path(mail), data={"List-Unsubscribe": "One-Click"})
     event = latest(app, member.id)
-    assert event.action == "revoke" and "three" not in event.wording \
-        and "five" not in event.wording
-    assert event.wording.startswith("No words of ours shown with this stop are on file: the "
-                                    "unsubscribe address of a message about The weekly letter "
-                                    "by email was used")
+    assert event.action == "revoke" and "three" not in event.wording and "five" not in event.wording
+    assert event.wording.startswith(
+        "No words of ours shown with this stop are on file: the "
+        "unsubscribe address of a message about The weekly letter "
+        "by email was used"
+    )
 
 
 def test_a_page_shown_with_other_words_is_not_recorded_as_today_s(
@@ -349,24 +412,34 @@ def test_a_lapse_and_a_deletion_say_that_nobody_pressed_anything(
     with app.app_context():
         scope = get_scope("offers")
         grant(member.id, scope.reward, "code:spring-store", clock() - timedelta(days=400))
-        ledger.grant_consent(member.id, scope, "email", scope.wording, ledger.Origin("demo"),
-                             clock() - timedelta(days=400))
+        ledger.grant_consent(
+            member.id,
+            scope,
+            "email",
+            scope.wording,
+            ledger.Origin("demo"),
+            clock() - timedelta(days=400),
+        )
         newsletter = get_scope("newsletter")
-        ledger.grant_consent(member.id, newsletter, "inbox", newsletter.wording,
-                             ledger.Origin("demo"), clock())
+        ledger.grant_consent(
+            member.id, newsletter, "inbox", newsletter.wording, ledger.Origin("demo"), clock()
+        )
         assert expire_consents(clock()) == 1
         lapsed = ledger.history(member.id)[0]
         assert (lapsed.source, lapsed.scope) == ("expiry", "offers")
-        assert lapsed.wording == ("Nobody pressed or typed anything: the yes to Member offers "
-                                  "by email lapsed after 365 days without use.")
+        assert lapsed.wording == (
+            "Nobody pressed or typed anything: the yes to Member offers "
+            "by email lapsed after 365 days without use."
+        )
         found = db.session.get(type(member), member.id)
         assert found is not None
         delete_member(found, clock())
         db.session.commit()
-        ended = db.session.scalars(
-            select(ConsentEvent).order_by(ConsentEvent.id.desc())).first()
+        ended = db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id.desc())).first()
         assert ended is not None
         assert (ended.action, ended.source, ended.scope) == ("revoke", "deletion", "newsletter")
-        assert ended.wording == ("Nobody pressed or typed a stop: the yes to The weekly letter "
-                                 "in your inbox on this site ended because the member deleted "
-                                 "their account.")
+        assert ended.wording == (
+            "Nobody pressed or typed a stop: the yes to The weekly letter "
+            "in your inbox on this site ended because the member deleted "
+            "their account."
+        )

@@ -42,39 +42,44 @@ def test_a_grant_records_the_exact_wording_its_version_source_and_a_salted_clien
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
-                                     clock())
+        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.commit()
         assert event is not None
         assert (event.action, event.scope, event.channel) == ("grant", "newsletter", "email")
         assert event.wording == scope.wording and event.wording_version == 1
         assert event.wording_hash == scope.wording_hash and len(event.wording_hash) == 64
-        assert (event.source, event.page, event.at) == ("preferences", "/me/permissions",
-                                                         clock())
+        assert (event.source, event.page, event.at) == ("preferences", "/me/permissions", clock())
         assert event.client_hash and "203.0.113.9" not in event.client_hash
         other = _member(clock, "other@example.com")
-        second = ledger.grant_consent(other, scope, "email", scope.wording, ORIGIN,
-                                      clock())
+        second = ledger.grant_consent(other, scope, "email", scope.wording, ORIGIN, clock())
         assert second is not None and second.client_hash != event.client_hash  # own salt
         state = ledger.states_of(member_id)[("newsletter", "email")]
         assert state.granted and state.granted_at == clock() and state.event_id == event.id
 
 
-@pytest.mark.parametrize(("scope_slug", "channel", "wording", "error"), [
-    ("offers", "email", None, NotEarned),  # offers is earned by a survey or a code
-    ("newsletter", "webhook", None, ChannelNotOffered),
-    ("newsletter", "email", "Yes, send me everything.", WordingChanged),
-])
+@pytest.mark.parametrize(
+    ("scope_slug", "channel", "wording", "error"),
+    [
+        ("offers", "email", None, NotEarned),  # offers is earned by a survey or a code
+        ("newsletter", "webhook", None, ChannelNotOffered),
+        ("newsletter", "email", "Yes, send me everything.", WordingChanged),
+    ],
+)
 def test_refused_grants_leave_the_ledger_unchanged(
-    app: Flask, clock: Clock, scope_slug: str, channel: str, wording: str | None,
+    app: Flask,
+    clock: Clock,
+    scope_slug: str,
+    channel: str,
+    wording: str | None,
     error: type[Exception],
 ) -> None:
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope(scope_slug)
         with pytest.raises(error):
-            ledger.grant_consent(member_id, scope, channel, wording or scope.wording,
-                                 ORIGIN, clock())
+            ledger.grant_consent(
+                member_id, scope, channel, wording or scope.wording, ORIGIN, clock()
+            )
         assert _events() == 0 and ledger.states_of(member_id) == {}
 
 
@@ -92,17 +97,22 @@ def test_repeated_grants_and_revokes_add_events_only_when_the_answer_changes(
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
-                                     wording=STOP) is None
-        assert ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
-                                    clock())
-        assert ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
-                                    clock()) is None
+        assert (
+            ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP)
+            is None
+        )
+        assert ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+        assert (
+            ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock()) is None
+        )
         clock.advance(minutes=1)
-        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
-                                     wording=STOP)
-        assert ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
-                                     wording=STOP) is None
+        assert ledger.revoke_consent(
+            member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP
+        )
+        assert (
+            ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP)
+            is None
+        )
         assert [e.action for e in ledger.history(member_id)] == ["revoke", "grant"]
 
 
@@ -113,18 +123,23 @@ def test_revoking_is_allowed_for_a_scope_no_longer_held_or_offered(
         member_id = _member(clock)
         scope = get_scope("newsletter")
         ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
-        db.session.execute(text("DELETE FROM entitlements WHERE member_id = :m"),
-                           {"m": member_id})
-        event = ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(),
-                                      wording=STOP)
-        assert event is not None and not ledger.states_of(member_id)[("newsletter",
-                                                                      "email")].granted
+        db.session.execute(text("DELETE FROM entitlements WHERE member_id = :m"), {"m": member_id})
+        event = ledger.revoke_consent(
+            member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP
+        )
+        assert (
+            event is not None and not ledger.states_of(member_id)[("newsletter", "email")].granted
+        )
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(st.sampled_from(("email", "inbox")), st.booleans()),
-                      min_size=1, max_size=12))
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(("email", "inbox")), st.booleans()), min_size=1, max_size=12
+    )
+)
 def test_the_state_is_always_the_latest_event(
     app: Flask, clock: Clock, steps: list[tuple[str, bool]]
 ) -> None:
@@ -135,11 +150,11 @@ def test_the_state_is_always_the_latest_event(
             for n, (channel, grant) in enumerate(steps):
                 clock.advance(seconds=n)
                 if grant:
-                    ledger.grant_consent(member_id, scope, channel, scope.wording, ORIGIN,
-                                         clock())
+                    ledger.grant_consent(member_id, scope, channel, scope.wording, ORIGIN, clock())
                 else:
-                    ledger.revoke_consent(member_id, "newsletter", channel, ORIGIN, clock(),
-                                          wording=STOP)
+                    ledger.revoke_consent(
+                        member_id, "newsletter", channel, ORIGIN, clock(), wording=STOP
+                    )
             events = ledger.history(member_id)
             for channel in ("email", "inbox"):
                 latest = next((e for e in events if e.channel == channel), None)
@@ -153,16 +168,16 @@ def test_the_state_is_always_the_latest_event(
             db.session.rollback()
 
 
-def test_the_database_refuses_to_update_or_delete_a_ledger_row(
-    app: Flask, clock: Clock
-) -> None:
+def test_the_database_refuses_to_update_or_delete_a_ledger_row(app: Flask, clock: Clock) -> None:
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
         ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.commit()
-        for statement in ("UPDATE consent_events SET wording = 'changed'",
-                          "DELETE FROM consent_events"):
+        for statement in (
+            "UPDATE consent_events SET wording = 'changed'",
+            "DELETE FROM consent_events",
+        ):
             with pytest.raises(DBAPIError, match="append-only"):
                 db.session.execute(text(statement))
             db.session.rollback()
@@ -172,7 +187,9 @@ def test_the_database_refuses_to_update_or_delete_a_ledger_row(
 
 LEDGER_WRITE = re.compile(
     r"(update|delete)\(\s*ConsentEvent\b|(UPDATE|DELETE\s+FROM)\s+consent_events\b"
-    r"|session\.delete\([^)]*event", re.IGNORECASE)
+    r"|session\.delete\([^)]*event",
+    re.IGNORECASE,
+)
 
 
 def test_no_code_path_updates_or_deletes_a_ledger_row() -> None:
@@ -193,8 +210,7 @@ def test_the_orm_never_flushes_a_change_to_an_event(app: Flask, clock: Clock) ->
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN,
-                                     clock())
+        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.commit()
         assert event is not None
         event.wording = "rewritten"

@@ -60,5 +60,4 @@ def test_saying_yes_from_the_offer_is_recorded_as_the_rewards_form(
     assert response.status_code == 302 and response.headers["Location"] == "/me/rewards"
     with app.app_context():
         [event] = ledger.history(member.id)
-        assert (event.source, event.page, event.channel) == ("form:rewards", "/me/rewards",
-                                                            "inbox")
+        assert (event.source, event.page, event.channel) == ("form:rewards", "/me/rewards", "inbox")

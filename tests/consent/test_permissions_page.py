@@ -30,8 +30,12 @@ def events(app: Flask) -> list[ConsentEvent]:
         return list(db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)))
 
 
-def say_yes(client: FlaskClient, channel: str = "email", agree: bool = True,
-            fields: dict[str, str] | None = None) -> Any:
+def say_yes(
+    client: FlaskClient,
+    channel: str = "email",
+    agree: bool = True,
+    fields: dict[str, str] | None = None,
+) -> Any:
     action = f"/me/permissions/newsletter/{channel}/yes"
     data = fields or forms(client.get("/me/permissions").text, action)[0]
     if agree:
@@ -45,9 +49,7 @@ def signed_in(client: FlaskClient, member: Any) -> FlaskClient:
     return client
 
 
-def test_the_page_lists_earned_scopes_with_unticked_yes_per_channel(
-    signed_in: FlaskClient
-) -> None:
+def test_the_page_lists_earned_scopes_with_unticked_yes_per_channel(signed_in: FlaskClient) -> None:
     page = signed_in.get("/me/permissions").text
     assert "The weekly letter" in page and "At most one message a week, on Fridays" in page
     assert "Offered to you because you confirmed your email address" in page
@@ -55,7 +57,7 @@ def test_the_page_lists_earned_scopes_with_unticked_yes_per_channel(
     assert len(forms(page, "/me/permissions/newsletter/email/yes")) == 1
     assert len(forms(page, "/me/permissions/newsletter/inbox/yes")) == 1
     assert 'name="agree" value="y" checked' not in page and "checked" not in page
-    assert '>Permissions</a>' in page  # the header link
+    assert ">Permissions</a>" in page  # the header link
 
 
 def test_yes_needs_the_box_ticked_then_stop_takes_one_click(
@@ -80,11 +82,9 @@ def test_yes_needs_the_box_ticked_then_stop_takes_one_click(
 
 
 def test_a_replayed_yes_changes_nothing(app: Flask, signed_in: FlaskClient) -> None:
-    fields = forms(signed_in.get("/me/permissions").text,
-                   "/me/permissions/newsletter/email/yes")[0]
+    fields = forms(signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/yes")[0]
     say_yes(signed_in, fields=dict(fields))
-    stop = forms(signed_in.get("/me/permissions").text,
-                 "/me/permissions/newsletter/email/stop")[0]
+    stop = forms(signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/stop")[0]
     signed_in.post("/me/permissions/newsletter/email/stop", data=stop)
     before = len(events(app))
     response = say_yes(signed_in, fields=dict(fields))  # the first page's button, again
@@ -95,12 +95,12 @@ def test_a_replayed_yes_changes_nothing(app: Flask, signed_in: FlaskClient) -> N
 def test_forged_tokens_and_other_members_buttons_are_refused(
     app: Flask, signed_in: FlaskClient, clock: Clock
 ) -> None:
-    fields = forms(signed_in.get("/me/permissions").text,
-                   "/me/permissions/newsletter/email/yes")[0]
+    fields = forms(signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/yes")[0]
     forged = say_yes(signed_in, fields={**fields, "token": fields["token"][:-3] + "abc"})
     assert forged.status_code == 400 and "not made for you" in forged.text
-    wrong_channel = signed_in.post("/me/permissions/newsletter/inbox/yes",
-                                   data={**fields, "agree": "y"})
+    wrong_channel = signed_in.post(
+        "/me/permissions/newsletter/inbox/yes", data={**fields, "agree": "y"}
+    )
     assert wrong_channel.status_code == 400
     with app.app_context():
         from app.accounts import members
@@ -108,16 +108,20 @@ def test_forged_tokens_and_other_members_buttons_are_refused(
         other = members.create_member("o@example.com", None, now=clock(), verified=True)
         db.session.commit()
         theirs = toggles.toggle_token(other.id, "newsletter", "email", "stop", 0, 0)
-    stolen = signed_in.post("/me/permissions/newsletter/email/stop",
-                            data={**fields, "token": theirs})
+    stolen = signed_in.post(
+        "/me/permissions/newsletter/email/stop", data={**fields, "token": theirs}
+    )
     assert stolen.status_code == 400
     assert events(app) == []
 
 
-@pytest.mark.parametrize(("scope", "channel", "message"), [
-    ("offers", "email", "offered to members who earned it"),
-    ("newsletter", "webhook", "not offered by webhook"),
-])
+@pytest.mark.parametrize(
+    ("scope", "channel", "message"),
+    [
+        ("offers", "email", "offered to members who earned it"),
+        ("newsletter", "webhook", "not offered by webhook"),
+    ],
+)
 def test_grants_for_unearned_scopes_or_unoffered_channels_are_refused(
     app: Flask, signed_in: FlaskClient, member: Any, scope: str, channel: str, message: str
 ) -> None:
@@ -125,9 +129,16 @@ def test_grants_for_unearned_scopes_or_unoffered_channels_are_refused(
     with app.app_context():
         token = toggles.toggle_token(member.id, scope, channel, "yes", 0, 1)
         wording_hash = get_scope(scope).wording_hash
-    response = signed_in.post(f"/me/permissions/{scope}/{channel}/yes", data={
-        "csrf_token": csrf_token(page), "token": token, "wording_hash": wording_hash,
-        "agree": "y"}, follow_redirects=True)
+    response = signed_in.post(
+        f"/me/permissions/{scope}/{channel}/yes",
+        data={
+            "csrf_token": csrf_token(page),
+            "token": token,
+            "wording_hash": wording_hash,
+            "agree": "y",
+        },
+        follow_redirects=True,
+    )
     assert message in response.text
     assert events(app) == []
 
@@ -135,11 +146,17 @@ def test_grants_for_unearned_scopes_or_unoffered_channels_are_refused(
 def test_pause_everything_and_quiet_hours(
     app: Flask, signed_in: FlaskClient, member: Any, clock: Clock
 ) -> None:
-    response = post_form(signed_in, "/me/permissions/pause", {"pause-days": "0"},
-                         page="/me/permissions")
+    response = post_form(
+        signed_in, "/me/permissions/pause", {"pause-days": "0"}, page="/me/permissions"
+    )
     assert response.status_code == 400 and "Choose between 1 and 365 days." in response.text
-    response = post_form(signed_in, "/me/permissions/pause", {"pause-days": "10"},
-                         page="/me/permissions", follow_redirects=True)
+    response = post_form(
+        signed_in,
+        "/me/permissions/pause",
+        {"pause-days": "10"},
+        page="/me/permissions",
+        follow_redirects=True,
+    )
     assert "Everything is paused until" in response.text
     with app.app_context():
         assert preferences_of(member.id).paused_until == clock() + timedelta(days=10)
@@ -147,18 +164,27 @@ def test_pause_everything_and_quiet_hours(
     with app.app_context():
         assert preferences_of(member.id).paused_until is None
 
-    response = post_form(signed_in, "/me/permissions/quiet-hours",
-                         {"quiet-start": "22:00", "quiet-time_zone": "Europe/Berlin"},
-                         page="/me/permissions")
+    response = post_form(
+        signed_in,
+        "/me/permissions/quiet-hours",
+        {"quiet-start": "22:00", "quiet-time_zone": "Europe/Berlin"},
+        page="/me/permissions",
+    )
     assert response.status_code == 400 and "Give both the start and the end" in response.text
-    response = post_form(signed_in, "/me/permissions/quiet-hours",
-                         {"quiet-start": "22:00", "quiet-end": "07:00",
-                          "quiet-time_zone": "Mars/Olympus"}, page="/me/permissions")
+    response = post_form(
+        signed_in,
+        "/me/permissions/quiet-hours",
+        {"quiet-start": "22:00", "quiet-end": "07:00", "quiet-time_zone": "Mars/Olympus"},
+        page="/me/permissions",
+    )
     assert response.status_code == 400 and "Choose a time zone from the list." in response.text
-    response = post_form(signed_in, "/me/permissions/quiet-hours",
-                         {"quiet-start": "22:00", "quiet-end": "07:00",
-                          "quiet-time_zone": "Europe/Berlin"}, page="/me/permissions",
-                         follow_redirects=True)
+    response = post_form(
+        signed_in,
+        "/me/permissions/quiet-hours",
+        {"quiet-start": "22:00", "quiet-end": "07:00", "quiet-time_zone": "Europe/Berlin"},
+        page="/me/permissions",
+        follow_redirects=True,
+    )
     assert "Your quiet hours are saved." in response.text
     assert 'value="22:00"' in response.text
     assert '<option selected value="Europe/Berlin">' in response.text
@@ -184,10 +210,13 @@ def test_new_wording_asks_members_again_and_the_gate_waits_for_their_yes(
     scopes_file = Path(app.config["CONTENT_DIR"]) / "scopes.toml"
     text = scopes_file.read_text()
     new_wording = "Yes, send me the weekly letter, now with a reading list."
-    scopes_file.write_text(text.replace(
-        'consent_text = "Yes, send me the weekly letter. I can stop it with one click at any '
-        'time."\nconsent_version = 1',
-        f'consent_text = "{new_wording}"\nconsent_version = 2'))
+    scopes_file.write_text(
+        text.replace(
+            'consent_text = "Yes, send me the weekly letter. I can stop it with one click at any '
+            'time."\nconsent_version = 1',
+            f'consent_text = "{new_wording}"\nconsent_version = 2',
+        )
+    )
     clock.advance(days=2)
     page = signed_in.get("/me/permissions").text
     assert "The wording changed" in page and new_wording in page
@@ -198,24 +227,31 @@ def test_new_wording_asks_members_again_and_the_gate_waits_for_their_yes(
         assert decision.reasons[0] == "stale-consent"  # then Friday's window, two days on
     assert say_yes(signed_in).status_code == 302
     grant = events(app)[-1]
-    assert grant.wording == (f"{new_wording} At most one message a week, on Fridays between "
-                             "08:00 and 18:00 your time.") and grant.wording_version == 2
+    assert (
+        grant.wording
+        == (
+            f"{new_wording} At most one message a week, on Fridays between "
+            "08:00 and 18:00 your time."
+        )
+        and grant.wording_version == 2
+    )
     with app.app_context():
         clock.advance(days=5)  # past the cooldown, on the next Friday morning
-        decision = decide(facts_for(member.id), Campaign.of(get_scope("newsletter")),
-                          member.id, "email", clock())
+        decision = decide(
+            facts_for(member.id), Campaign.of(get_scope("newsletter")), member.id, "email", clock()
+        )
         assert decision.allowed
     assert "The wording changed" not in signed_in.get("/me/permissions").text
 
 
-def test_a_yes_shown_with_the_old_wording_is_refused(
-    app: Flask, signed_in: FlaskClient
-) -> None:
-    fields = forms(signed_in.get("/me/permissions").text,
-                   "/me/permissions/newsletter/email/yes")[0]
+def test_a_yes_shown_with_the_old_wording_is_refused(app: Flask, signed_in: FlaskClient) -> None:
+    fields = forms(signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/yes")[0]
     scopes_file = Path(app.config["CONTENT_DIR"]) / "scopes.toml"
-    scopes_file.write_text(scopes_file.read_text().replace(
-        "I can stop it with one click at any time.", "I may stop it whenever I like."))
+    scopes_file.write_text(
+        scopes_file.read_text().replace(
+            "I can stop it with one click at any time.", "I may stop it whenever I like."
+        )
+    )
     say_yes(signed_in, fields=fields)
     assert events(app) == []
     with app.app_context():
@@ -223,15 +259,18 @@ def test_a_yes_shown_with_the_old_wording_is_refused(
 
 
 def test_buttons_only_return_to_pages_of_this_site(signed_in: FlaskClient) -> None:
-    fields = forms(signed_in.get("/me/permissions").text,
-                   "/me/permissions/newsletter/email/yes")[0]
-    for target, expected in (("https://evil.example/", "/me/permissions#scope-newsletter"),
-                             ("//evil.example/x", "/me/permissions#scope-newsletter"),
-                             ("/me/rewards", "/me/rewards")):
+    fields = forms(signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/yes")[0]
+    for target, expected in (
+        ("https://evil.example/", "/me/permissions#scope-newsletter"),
+        ("//evil.example/x", "/me/permissions#scope-newsletter"),
+        ("/me/rewards", "/me/rewards"),
+    ):
         response = say_yes(signed_in, fields={**fields, "next": target})
         assert response.headers["Location"] == expected
-        fields = forms(signed_in.get("/me/permissions").text,
-                       "/me/permissions/newsletter/email/stop")[0]
+        fields = forms(
+            signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/stop"
+        )[0]
         signed_in.post("/me/permissions/newsletter/email/stop", data=fields)
-        fields = forms(signed_in.get("/me/permissions").text,
-                       "/me/permissions/newsletter/email/yes")[0]
+        fields = forms(
+            signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/yes"
+        )[0]

@@ -30,10 +30,16 @@ from tests.consent import world
 from tests.consent.test_gate_property import CAMPAIGNS, T0, _build, draw_world
 
 
-def _expected(facts: Facts, campaign: Campaign, channel: str, now: Any,
-              ids: list[int]) -> tuple[set[int], int, dict[str, int]]:
-    answered = set(db.session.scalars(select(ConsentState.member_id).where(
-        ConsentState.scope == campaign.scope.slug, ConsentState.channel == channel)))
+def _expected(
+    facts: Facts, campaign: Campaign, channel: str, now: Any, ids: list[int]
+) -> tuple[set[int], int, dict[str, int]]:
+    answered = set(
+        db.session.scalars(
+            select(ConsentState.member_id).where(
+                ConsentState.scope == campaign.scope.slug, ConsentState.channel == channel
+            )
+        )
+    )
     reached, deferred, counts = set(), 0, Counter[str]()
     for m in ids:
         member = facts.members[m]
@@ -50,8 +56,11 @@ def _expected(facts: Facts, campaign: Campaign, channel: str, now: Any,
     return reached, deferred, {r: counts[r] for r in REASONS if counts[r]}
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_preview_counts_what_decide_says_member_by_member(app: Flask, data: Any) -> None:
     channel, scope, now, people = draw_world(data)
@@ -72,14 +81,28 @@ def test_preview_counts_what_decide_says_member_by_member(app: Flask, data: Any)
 
 
 def test_preview_of_a_channel_the_scope_does_not_offer_reaches_no_one(app: Flask) -> None:
-    scope = Scope(slug="topic", title="Topic", about="p", consent_text="yes",
-                  channels=("email", "inbox"), earned_by=("account",), kind="editorial",
-                  max_per_week=1)
+    scope = Scope(
+        slug="topic",
+        title="Topic",
+        about="p",
+        consent_text="yes",
+        channels=("email", "inbox"),
+        earned_by=("account",),
+        kind="editorial",
+        max_per_week=1,
+    )
     with app.app_context():
         member = world.add_member(1, T0)
         world.earn(member.id, "topic", T0)
-        world.consent(member.id, "topic", "webhook", granted=True, version=1,
-                      at=T0 - timedelta(days=9), wording_hash=scope.wording_hash)
+        world.consent(
+            member.id,
+            "topic",
+            "webhook",
+            granted=True,
+            version=1,
+            at=T0 - timedelta(days=9),
+            wording_hash=scope.wording_hash,
+        )
         db.session.flush()
         preview = preview_channel(scope, "webhook", T0)
         assert preview == ChannelPreview("webhook", 0, 0, {"consented": 1, "address": 1})

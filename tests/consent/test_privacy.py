@@ -24,8 +24,10 @@ EMAIL = "journey@example.com"
 
 def ledger_rows(app: Flask) -> list[tuple[Any, ...]]:
     with app.app_context():
-        return [tuple(row) for row in db.session.execute(
-            select(ConsentEvent.__table__).order_by(ConsentEvent.id))]
+        return [
+            tuple(row)
+            for row in db.session.execute(select(ConsentEvent.__table__).order_by(ConsentEvent.id))
+        ]
 
 
 def everything(app: Flask) -> list[tuple[str, str, Any]]:
@@ -46,23 +48,36 @@ def journey(app: Flask, client: FlaskClient, smtp: SMTPSink, clock: Clock) -> in
     confirm(client, link_in(smtp.wait_for(1)[0], "/subscriptions/confirm/"))
     clock.advance(hours=1)
     page = client.get("/me/permissions").text
-    client.post("/me/permissions/newsletter/inbox/yes",
-                data={**forms(page, "/me/permissions/newsletter/inbox/yes")[0], "agree": "y"})
+    client.post(
+        "/me/permissions/newsletter/inbox/yes",
+        data={**forms(page, "/me/permissions/newsletter/inbox/yes")[0], "agree": "y"},
+    )
     clock.advance(hours=1)
     page = client.get("/me/permissions").text
-    client.post("/me/permissions/newsletter/email/stop",
-                data=forms(page, "/me/permissions/newsletter/email/stop")[0])
+    client.post(
+        "/me/permissions/newsletter/email/stop",
+        data=forms(page, "/me/permissions/newsletter/email/stop")[0],
+    )
     post_form(client, "/me/permissions/pause", {"pause-days": "3"}, page="/me/permissions")
-    post_form(client, "/me/permissions/quiet-hours", {
-        "quiet-start": "21:30", "quiet-end": "06:45", "quiet-time_zone": "Europe/Paris"},
-        page="/me/permissions")
+    post_form(
+        client,
+        "/me/permissions/quiet-hours",
+        {"quiet-start": "21:30", "quiet-end": "06:45", "quiet-time_zone": "Europe/Paris"},
+        page="/me/permissions",
+    )
     with app.app_context():
         member = members.find_by_email(EMAIL)
         assert member is not None
-        webhooks.add_endpoint(member.id, "http://127.0.0.1:9/hook", clock(),
-                              allow_loopback=True)
-        contacts.record_contact(member.id, "newsletter", "inbox", campaign="letter-1",
-                                kind="editorial", ref="delivery-1", sent_at=clock())
+        webhooks.add_endpoint(member.id, "http://127.0.0.1:9/hook", clock(), allow_loopback=True)
+        contacts.record_contact(
+            member.id,
+            "newsletter",
+            "inbox",
+            campaign="letter-1",
+            kind="editorial",
+            ref="delivery-1",
+            sent_at=clock(),
+        )
         contacts.record_engagement("delivery-1", clock() + timedelta(minutes=5), "read")
         contacts.not_for_me(member.id, "newsletter", clock() + timedelta(minutes=6))
         contacts.record_suppression(EMAIL, "complaint", clock())
@@ -82,12 +97,20 @@ def test_export_holds_everything_the_consent_area_keeps(
     assert data["account"]["email"] == EMAIL
     consent = data["consent"]
     assert [(e["action"], e["channel"]) for e in consent["consent_history"]] == [
-        ("revoke", "email"), ("grant", "inbox"), ("grant", "email")]
+        ("revoke", "email"),
+        ("grant", "inbox"),
+        ("grant", "email"),
+    ]
     assert consent["consent_history"][-1]["wording"].startswith("Yes, send me the weekly")
     assert {(p["channel"], p["granted"]) for p in consent["permissions"]} == {
-        ("email", False), ("inbox", True)}
-    assert consent["preferences"] == {"paused_until": consent["preferences"]["paused_until"],
-                                      "quiet_hours_start": "21:30", "quiet_hours_end": "06:45"}
+        ("email", False),
+        ("inbox", True),
+    }
+    assert consent["preferences"] == {
+        "paused_until": consent["preferences"]["paused_until"],
+        "quiet_hours_start": "21:30",
+        "quiet_hours_end": "06:45",
+    }
     assert consent["preferences"]["paused_until"] is not None
     assert consent["webhook_endpoints"][0]["url"] == "http://127.0.0.1:9/hook"
     assert "whsec_" not in response.text  # secrets are keys, not data about the member
@@ -115,15 +138,17 @@ def test_deleting_after_a_full_journey_keeps_every_ledger_row_and_nothing_person
     assert response.status_code == 302
 
     after = ledger_rows(app)
-    assert after[:len(before)] == before  # not one byte of the earlier events changed
+    assert after[: len(before)] == before  # not one byte of the earlier events changed
     assert len(after) == len(before) + 1  # the yes that still stood ends with the account
     with app.app_context():
         ended = db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id.desc())).first()
         assert ended is not None
         assert (ended.action, ended.channel, ended.source) == ("revoke", "inbox", "deletion")
-        assert ended.wording == ("Nobody pressed or typed a stop: the yes to The weekly letter "
-                                 "in your inbox on this site ended because the member deleted "
-                                 "their account.")
+        assert ended.wording == (
+            "Nobody pressed or typed a stop: the yes to The weekly letter "
+            "in your inbox on this site ended because the member deleted "
+            "their account."
+        )
         [subject] = db.session.scalars(select(ConsentSubject)).all()
         assert (subject.member_id, subject.salt) == (None, None)
         assert subject.pseudonymised_at is not None
@@ -139,15 +164,20 @@ def test_deletion_with_a_password_needs_the_right_one(
     app: Flask, client: FlaskClient, member: Any
 ) -> None:
     sign_in(client, "reader@example.com", PASSWORD)
-    response = post_form(client, "/me/permissions/delete",
-                         {"password": "not my password", "understood": "y"})
+    response = post_form(
+        client, "/me/permissions/delete", {"password": "not my password", "understood": "y"}
+    )
     assert response.status_code == 400 and "Your password is not right." in response.text
     response = post_form(client, "/me/permissions/delete", {"password": PASSWORD})
     assert response.status_code == 400 and "Tick the box to confirm." in response.text
     with app.app_context():
         assert members.find_by_email("reader@example.com") is not None
-    response = post_form(client, "/me/permissions/delete",
-                         {"password": PASSWORD, "understood": "y"}, follow_redirects=True)
+    response = post_form(
+        client,
+        "/me/permissions/delete",
+        {"password": PASSWORD, "understood": "y"},
+        follow_redirects=True,
+    )
     assert "Your account is deleted." in response.text
     with app.app_context():
         assert members.find_by_email("reader@example.com") is None

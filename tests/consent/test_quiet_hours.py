@@ -14,8 +14,16 @@ from app.consent.gate import Campaign, ConsentFact, Facts, MemberFacts, decide, 
 from app.consent.scopes import Scope
 
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
-SCOPE = Scope(slug="topic", title="Topic", about="p", consent_text="yes",
-              channels=("inbox",), earned_by=("account",), kind="editorial", max_per_week=5)
+SCOPE = Scope(
+    slug="topic",
+    title="Topic",
+    about="p",
+    consent_text="yes",
+    channels=("inbox",),
+    earned_by=("account",),
+    kind="editorial",
+    max_per_week=5,
+)
 
 
 def member(start: str, end: str, time_zone: str = "Europe/Berlin") -> MemberFacts:
@@ -24,7 +32,10 @@ def member(start: str, end: str, time_zone: str = "Europe/Berlin") -> MemberFact
         return int(hours) * 60 + int(mins)
 
     return MemberFacts(
-        member_id=1, time_zone=time_zone, quiet_start=minutes(start), quiet_end=minutes(end),
+        member_id=1,
+        time_zone=time_zone,
+        quiet_start=minutes(start),
+        quiet_end=minutes(end),
         earned=frozenset({"topic"}),
         consents={("topic", "inbox"): ConsentFact(True, 1, datetime(2026, 1, 1, tzinfo=UTC))},
     )
@@ -34,15 +45,18 @@ def local(tz: ZoneInfo, *args: int, fold: int = 0) -> datetime:
     return datetime(*args, tzinfo=tz, fold=fold).astimezone(UTC)  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("moment", "deferred_to"), [
-    (local(BERLIN, 2026, 6, 10, 23, 30), local(BERLIN, 2026, 6, 11, 7, 0)),  # before midnight
-    (local(BERLIN, 2026, 6, 11, 3, 0), local(BERLIN, 2026, 6, 11, 7, 0)),  # after midnight
-    (local(BERLIN, 2026, 6, 11, 6, 59), local(BERLIN, 2026, 6, 11, 7, 0)),
-    (local(BERLIN, 2026, 6, 10, 22, 0), local(BERLIN, 2026, 6, 11, 7, 0)),  # the first minute
-    (local(BERLIN, 2026, 6, 11, 7, 0), None),  # over
-    (local(BERLIN, 2026, 6, 10, 21, 59), None),  # not yet
-    (local(BERLIN, 2026, 6, 10, 12, 0), None),
-])
+@pytest.mark.parametrize(
+    ("moment", "deferred_to"),
+    [
+        (local(BERLIN, 2026, 6, 10, 23, 30), local(BERLIN, 2026, 6, 11, 7, 0)),  # before midnight
+        (local(BERLIN, 2026, 6, 11, 3, 0), local(BERLIN, 2026, 6, 11, 7, 0)),  # after midnight
+        (local(BERLIN, 2026, 6, 11, 6, 59), local(BERLIN, 2026, 6, 11, 7, 0)),
+        (local(BERLIN, 2026, 6, 10, 22, 0), local(BERLIN, 2026, 6, 11, 7, 0)),  # the first minute
+        (local(BERLIN, 2026, 6, 11, 7, 0), None),  # over
+        (local(BERLIN, 2026, 6, 10, 21, 59), None),  # not yet
+        (local(BERLIN, 2026, 6, 10, 12, 0), None),
+    ],
+)
 def test_quiet_hours_that_cross_midnight(moment: datetime, deferred_to: datetime | None) -> None:
     facts = Facts({1: member("22:00", "07:00")}, daily_cap=3)
     decision = decide(facts, Campaign.of(SCOPE), 1, "inbox", moment)
@@ -54,7 +68,8 @@ def test_quiet_hours_that_cross_midnight(moment: datetime, deferred_to: datetime
 def test_quiet_hours_follow_the_members_time_zone() -> None:
     noon_utc = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)  # 08:00 in New York, 14:00 in Berlin
     assert quiet_until(member("07:00", "09:00", "America/New_York"), noon_utc) == local(
-        NEW_YORK, 2026, 6, 10, 9, 0)
+        NEW_YORK, 2026, 6, 10, 9, 0
+    )
     assert quiet_until(member("07:00", "09:00", "Europe/Berlin"), noon_utc) is None
 
 
@@ -87,16 +102,24 @@ def test_fall_back_repeats_an_hour_and_both_passes_are_quiet() -> None:
 
 
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC")
-around_changes = st.sampled_from((
-    datetime(2026, 3, 8, 6, 0, tzinfo=UTC), datetime(2026, 3, 29, 0, 0, tzinfo=UTC),
-    datetime(2026, 10, 25, 0, 0, tzinfo=UTC), datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
-    datetime(2026, 4, 4, 15, 0, tzinfo=UTC), datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
-)).flatmap(lambda base: st.integers(-36 * 60, 36 * 60).map(
-    lambda m: base + timedelta(minutes=m)))
+around_changes = st.sampled_from(
+    (
+        datetime(2026, 3, 8, 6, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 0, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+        datetime(2026, 4, 4, 15, 0, tzinfo=UTC),
+        datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
+    )
+).flatmap(lambda base: st.integers(-36 * 60, 36 * 60).map(lambda m: base + timedelta(minutes=m)))
 
 
-@given(start=st.integers(0, 1439), end=st.integers(0, 1439), zone=st.sampled_from(ZONES),
-       now=around_changes)
+@given(
+    start=st.integers(0, 1439),
+    end=st.integers(0, 1439),
+    zone=st.sampled_from(ZONES),
+    now=around_changes,
+)
 def test_deferral_ends_at_the_first_moment_outside_quiet_hours(
     start: int, end: int, zone: str, now: datetime
 ) -> None:

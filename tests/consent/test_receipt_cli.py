@@ -53,33 +53,39 @@ def one_line(result: Any) -> str:
     return str(lines[0])
 
 
-def test_a_valid_receipt(runner: FlaskCliRunner, receipt: dict[str, Any], tmp_path: Path
-                         ) -> None:
+def test_a_valid_receipt(runner: FlaskCliRunner, receipt: dict[str, Any], tmp_path: Path) -> None:
     path = write(tmp_path, "receipt.json", json.dumps(receipt, indent=2))
     result = verify(runner, path)
     line = one_line(result)
     assert result.exit_code == 0
     key = receipt["signature"]["key_id"]
-    assert line.startswith(f"valid: signed by key {key}; receipt {receipt['receipt']} "
-                           f"(grant newsletter email at {receipt['consent']['at']})")
+    assert line.startswith(
+        f"valid: signed by key {key}; receipt {receipt['receipt']} "
+        f"(grant newsletter email at {receipt['consent']['at']})"
+    )
 
 
 @pytest.mark.parametrize("where", ["wording", "at", "scope"])
-def test_a_changed_receipt_is_invalid(runner: FlaskCliRunner, receipt: dict[str, Any],
-                                      tmp_path: Path, where: str) -> None:
+def test_a_changed_receipt_is_invalid(
+    runner: FlaskCliRunner, receipt: dict[str, Any], tmp_path: Path, where: str
+) -> None:
     receipt["consent"][where] = receipt["consent"][where].replace("e", "E", 1).replace("0", "1", 1)
     path = write(tmp_path, "tampered.json", json.dumps(receipt))
     result = verify(runner, path)
     assert result.exit_code == 1
-    assert one_line(result) == (f"INVALID: {path}: the signature of key "
-                                f"{receipt['signature']['key_id']} does not match the content: "
-                                "the receipt was changed after it was signed")
+    assert one_line(result) == (
+        f"INVALID: {path}: the signature of key "
+        f"{receipt['signature']['key_id']} does not match the content: "
+        "the receipt was changed after it was signed"
+    )
 
 
-def test_another_keys_receipt_is_invalid(runner: FlaskCliRunner, receipt: dict[str, Any],
-                                         tmp_path: Path) -> None:
-    path = write(tmp_path, "forged.json",
-                 json.dumps(sign_receipt(receipt, Ed25519PrivateKey.generate())))
+def test_another_keys_receipt_is_invalid(
+    runner: FlaskCliRunner, receipt: dict[str, Any], tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path, "forged.json", json.dumps(sign_receipt(receipt, Ed25519PrivateKey.generate()))
+    )
     result = verify(runner, path)
     assert result.exit_code == 1
     line = one_line(result)
@@ -87,18 +93,27 @@ def test_another_keys_receipt_is_invalid(runner: FlaskCliRunner, receipt: dict[s
     assert f"not among the keys given ({receipt['signature']['key_id']})" in line
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b"<html>not json</html>", "not a signed consent receipt: not JSON (Expecting value at "
-                               "line 1, column 1)"),
-    (b"\xff\xfe\x00", "not a signed consent receipt: not UTF-8 text"),
-    (b"", "not a signed consent receipt: not JSON"),
-    (b'{"receipt": "abc", "consent": {}}', "not a signed consent receipt: it carries no "
-                                           "signature"),
-    (b'{"signature": {"alg": "HS256", "key_id": "k", "value": "AA"}}',
-     "not a signed consent receipt: its signature algorithm is 'HS256', not 'Ed25519'"),
-    (b'{"a": 1, "a": 2, "signature": {}}', "the member 'a' appears twice"),
-    (b"[" * 100_000, "not a signed consent receipt: not JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (
+            b"<html>not json</html>",
+            "not a signed consent receipt: not JSON (Expecting value at line 1, column 1)",
+        ),
+        (b"\xff\xfe\x00", "not a signed consent receipt: not UTF-8 text"),
+        (b"", "not a signed consent receipt: not JSON"),
+        (
+            b'{"receipt": "abc", "consent": {}}',
+            "not a signed consent receipt: it carries no signature",
+        ),
+        (
+            b'{"signature": {"alg": "HS256", "key_id": "k", "value": "AA"}}',
+            "not a signed consent receipt: its signature algorithm is 'HS256', not 'Ed25519'",
+        ),
+        (b'{"a": 1, "a": 2, "signature": {}}', "the member 'a' appears twice"),
+        (b"[" * 100_000, "not a signed consent receipt: not JSON"),
+    ],
+)
 def test_what_is_not_a_signed_receipt_gets_one_line_naming_the_file(
     runner: FlaskCliRunner, tmp_path: Path, content: bytes, words: str
 ) -> None:
@@ -113,8 +128,10 @@ def test_what_is_not_a_signed_receipt_gets_one_line_naming_the_file(
 def test_a_missing_file_is_named(runner: FlaskCliRunner, tmp_path: Path) -> None:
     result = verify(runner, str(tmp_path / "nowhere.json"))
     assert result.exit_code == 1
-    assert one_line(result) == f"Error: {tmp_path / 'nowhere.json'}: cannot be read (No such " \
-                               "file or directory)"
+    assert (
+        one_line(result) == f"Error: {tmp_path / 'nowhere.json'}: cannot be read (No such "
+        "file or directory)"
+    )
 
 
 def test_a_site_without_a_key_asks_for_one(runner: FlaskCliRunner, tmp_path: Path) -> None:
@@ -128,8 +145,9 @@ def test_a_site_without_a_key_asks_for_one(runner: FlaskCliRunner, tmp_path: Pat
 # --- --key -----------------------------------------------------------------------------------
 
 
-def test_key_as_a_keys_document_or_pem(runner: FlaskCliRunner, app: Flask,
-                                       receipt: dict[str, Any], tmp_path: Path) -> None:
+def test_key_as_a_keys_document_or_pem(
+    runner: FlaskCliRunner, app: Flask, receipt: dict[str, Any], tmp_path: Path
+) -> None:
     path = write(tmp_path, "receipt.json", json.dumps(receipt))
     document = app.test_client().get(KEYS_URL).data
     keys_file = write(tmp_path, "keys.json", document)
@@ -139,21 +157,28 @@ def test_key_as_a_keys_document_or_pem(runner: FlaskCliRunner, app: Flask,
         assert result.exit_code == 0 and one_line(result).startswith("valid: "), result.output
 
     stranger = Ed25519PrivateKey.generate().public_key()
-    other_pem = write(tmp_path, "other.pem", stranger.public_bytes(
-        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    other_pem = write(
+        tmp_path,
+        "other.pem",
+        stranger.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo),
+    )
     result = verify(runner, path, "--key", other_pem)
     assert result.exit_code == 1 and one_line(result).startswith("INVALID: ")
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b"nonsense", "neither a keys document (JSON) nor a PEM key"),
-    (b'{"keys": "x"}', 'a keys document is an object with a "keys" list'),
-    (b'{"keys": [{"alg": "RS256", "public_key": "AA"}]}', "holds no Ed25519 key"),
-    (b'{"keys": [{"alg": "Ed25519", "public_key": "AAAA"}]}', "is not base64url of 32 bytes"),
-    (b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "not a readable PEM key"),
-])
-def test_unusable_keys_are_named(runner: FlaskCliRunner, receipt: dict[str, Any],
-                                 tmp_path: Path, content: bytes, words: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"nonsense", "neither a keys document (JSON) nor a PEM key"),
+        (b'{"keys": "x"}', 'a keys document is an object with a "keys" list'),
+        (b'{"keys": [{"alg": "RS256", "public_key": "AA"}]}', "holds no Ed25519 key"),
+        (b'{"keys": [{"alg": "Ed25519", "public_key": "AAAA"}]}', "is not base64url of 32 bytes"),
+        (b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "not a readable PEM key"),
+    ],
+)
+def test_unusable_keys_are_named(
+    runner: FlaskCliRunner, receipt: dict[str, Any], tmp_path: Path, content: bytes, words: str
+) -> None:
     path = write(tmp_path, "receipt.json", json.dumps(receipt))
     keys = write(tmp_path, "keys.json", content)
     result = verify(runner, path, "--key", keys)
@@ -187,8 +212,9 @@ def keys_server(app: Flask) -> Iterator[str]:
     server.server_close()
 
 
-def test_key_from_the_well_known_url(runner: FlaskCliRunner, receipt: dict[str, Any],
-                                     tmp_path: Path, keys_server: str) -> None:
+def test_key_from_the_well_known_url(
+    runner: FlaskCliRunner, receipt: dict[str, Any], tmp_path: Path, keys_server: str
+) -> None:
     path = write(tmp_path, "receipt.json", json.dumps(receipt))
     result = verify(runner, path, "--key", keys_server + KEYS_URL)
     assert result.exit_code == 0 and one_line(result).startswith("valid: "), result.output

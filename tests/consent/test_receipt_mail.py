@@ -1,4 +1,4 @@
-""""Mail me this receipt": a system message to the member's own confirmed address, with the
+""" "Mail me this receipt": a system message to the member's own confirmed address, with the
 signed JSON attached; only for the member's own receipts, with a CSRF token, five an hour."""
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ def receipts(app: Flask, signed_in: FlaskClient, clock: Clock, member: Any) -> l
 
 def press_mail(client: FlaskClient, receipt: str) -> Any:
     page = client.get(f"/me/permissions/receipts/{receipt}")
-    return client.post(f"/me/permissions/receipts/{receipt}/mail",
-                       data={"csrf_token": csrf_token(page.text)})
+    return client.post(
+        f"/me/permissions/receipts/{receipt}/mail", data={"csrf_token": csrf_token(page.text)}
+    )
 
 
 def test_the_mail_arrives_with_the_signed_json_attached(
@@ -72,20 +73,23 @@ def test_the_mail_arrives_with_the_signed_json_attached(
     assert data["signature"]["key_id"] in text
 
 
-def test_a_revoke_can_be_mailed_too(signed_in: FlaskClient, receipts: list[str],
-                                    smtp: SMTPSink) -> None:
+def test_a_revoke_can_be_mailed_too(
+    signed_in: FlaskClient, receipts: list[str], smtp: SMTPSink
+) -> None:
     assert press_mail(signed_in, receipts[1]).status_code == 302
     [message] = smtp.wait_for(1)
     [attachment] = list(message.iter_attachments())
     assert json.loads(attachment.get_content())["consent"]["action"] == "revoke"
 
 
-def test_without_a_csrf_token_nothing_is_sent(signed_in: FlaskClient, receipts: list[str],
-                                              smtp: SMTPSink) -> None:
+def test_without_a_csrf_token_nothing_is_sent(
+    signed_in: FlaskClient, receipts: list[str], smtp: SMTPSink
+) -> None:
     response = signed_in.post(f"/me/permissions/receipts/{receipts[0]}/mail")
     assert response.status_code == 400
-    response = signed_in.post(f"/me/permissions/receipts/{receipts[0]}/mail",
-                              data={"csrf_token": "forged"})
+    response = signed_in.post(
+        f"/me/permissions/receipts/{receipts[0]}/mail", data={"csrf_token": "forged"}
+    )
     assert response.status_code == 400
     assert smtp.messages == []
 
@@ -100,15 +104,17 @@ def test_another_members_receipt_cannot_be_mailed(
     sign_in(other, "other@example.com", PASSWORD)
     token = csrf_token(other.get("/me/account").text)
     for receipt in (*receipts, "unknown-receipt"):
-        response = other.post(f"/me/permissions/receipts/{receipt}/mail",
-                              data={"csrf_token": token})
+        response = other.post(
+            f"/me/permissions/receipts/{receipt}/mail", data={"csrf_token": token}
+        )
         assert response.status_code == 404
         assert other.get(f"/me/permissions/receipts/{receipt}").status_code == 404
     assert smtp.messages == []
 
 
-def test_five_an_hour_per_member(signed_in: FlaskClient, receipts: list[str], smtp: SMTPSink
-                                 ) -> None:
+def test_five_an_hour_per_member(
+    signed_in: FlaskClient, receipts: list[str], smtp: SMTPSink
+) -> None:
     for _ in range(5):
         assert press_mail(signed_in, receipts[0]).status_code == 302
     assert press_mail(signed_in, receipts[1]).status_code == 429
@@ -125,7 +131,10 @@ def test_an_unconfirmed_address_gets_no_mail(
         db.session.commit()
     page = signed_in.get(f"/me/permissions/receipts/{receipts[0]}").text
     assert "Mail me this receipt" not in page
-    response = signed_in.post(f"/me/permissions/receipts/{receipts[0]}/mail",
-                              data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+    response = signed_in.post(
+        f"/me/permissions/receipts/{receipts[0]}/mail",
+        data={"csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    )
     assert "we send receipts only to a confirmed address" in response.text
     assert smtp.messages == []

@@ -103,8 +103,7 @@ def test_the_published_keys_are_public_cacheable_and_start_no_session(app: Flask
     assert again.status_code == 304
 
 
-def test_reformatting_keeps_a_receipt_valid(receipt: dict[str, Any], client: FlaskClient
-                                            ) -> None:
+def test_reformatting_keeps_a_receipt_valid(receipt: dict[str, Any], client: FlaskClient) -> None:
     keys = published(client)
     shuffled = json.loads(json.dumps(dict(reversed(list(receipt.items())))))
     assert verify_receipt(shuffled, keys)
@@ -118,6 +117,7 @@ def _set(path: tuple[str, ...], value: Any) -> Any:
         for name in path[:-1]:
             target = target[name]
         target[path[-1]] = value(target[path[-1]]) if callable(value) else value
+
     return change
 
 
@@ -145,8 +145,9 @@ CHANGES = {
 
 
 @pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
-def test_any_change_to_the_content_fails(receipt: dict[str, Any], client: FlaskClient,
-                                         change: Any) -> None:
+def test_any_change_to_the_content_fails(
+    receipt: dict[str, Any], client: FlaskClient, change: Any
+) -> None:
     keys = published(client)
     tampered = copy.deepcopy(receipt)
     change(tampered)
@@ -155,16 +156,16 @@ def test_any_change_to_the_content_fails(receipt: dict[str, Any], client: FlaskC
         verify_receipt(tampered, keys)
 
 
-def test_every_single_byte_of_the_signed_content_matters(receipt: dict[str, Any],
-                                                         client: FlaskClient) -> None:
+def test_every_single_byte_of_the_signed_content_matters(
+    receipt: dict[str, Any], client: FlaskClient
+) -> None:
     """Flip each character of every string value in turn (one at a time): none verifies."""
     keys = published(client)
     tried = 0
 
     def strings(node: Any, path: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if isinstance(node, dict):
-            return [p for k, v in node.items() if k != "signature"
-                    for p in strings(v, (*path, k))]
+            return [p for k, v in node.items() if k != "signature" for p in strings(v, (*path, k))]
         return [path] if isinstance(node, str) else []
 
     for path in strings(receipt, ()):
@@ -178,15 +179,16 @@ def test_every_single_byte_of_the_signed_content_matters(receipt: dict[str, Any]
             for name in path[:-1]:
                 target = target[name]
             flipped = chr(ord(value[index]) ^ 1)
-            target[path[-1]] = value[:index] + flipped + value[index + 1:]
+            target[path[-1]] = value[:index] + flipped + value[index + 1 :]
             with pytest.raises(BadSignature):
                 verify_receipt(tampered, keys)
             tried += 1
     assert tried > 50
 
 
-def test_a_receipt_signed_by_another_key_fails(receipt: dict[str, Any], client: FlaskClient
-                                               ) -> None:
+def test_a_receipt_signed_by_another_key_fails(
+    receipt: dict[str, Any], client: FlaskClient
+) -> None:
     keys = published(client)
     other = Ed25519PrivateKey.generate()
     forged = sign_receipt(receipt, other)
@@ -202,20 +204,33 @@ def test_a_receipt_signed_by_another_key_fails(receipt: dict[str, Any], client: 
         verify_receipt(receipt, [other.public_key()])
 
 
-@pytest.mark.parametrize(("data", "error", "words"), [
-    ([1, 2], MalformedReceipt, "this is a list"),
-    ({"receipt": "x"}, MalformedReceipt, "carries no signature"),
-    ({"signature": "abc"}, MalformedReceipt, "not an object"),
-    ({"signature": {"alg": "RS256", "key_id": "k", "value": "AA"}}, UnsupportedAlgorithm,
-     "'RS256'"),
-    ({"signature": {"alg": "Ed25519", "value": "AA"}}, MalformedReceipt, "key_id"),
-    ({"signature": {"alg": "Ed25519", "key_id": "k", "value": "no*base64"}}, MalformedReceipt,
-     "not base64url"),
-    ({"signature": {"alg": "Ed25519", "key_id": "k", "value": "AAAA"}}, MalformedReceipt,
-     "3 bytes"),
-])
-def test_what_is_not_a_signed_receipt_is_named(data: object, error: type[Exception],
-                                               words: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "error", "words"),
+    [
+        ([1, 2], MalformedReceipt, "this is a list"),
+        ({"receipt": "x"}, MalformedReceipt, "carries no signature"),
+        ({"signature": "abc"}, MalformedReceipt, "not an object"),
+        (
+            {"signature": {"alg": "RS256", "key_id": "k", "value": "AA"}},
+            UnsupportedAlgorithm,
+            "'RS256'",
+        ),
+        ({"signature": {"alg": "Ed25519", "value": "AA"}}, MalformedReceipt, "key_id"),
+        (
+            {"signature": {"alg": "Ed25519", "key_id": "k", "value": "no*base64"}},
+            MalformedReceipt,
+            "not base64url",
+        ),
+        (
+            {"signature": {"alg": "Ed25519", "key_id": "k", "value": "AAAA"}},
+            MalformedReceipt,
+            "3 bytes",
+        ),
+    ],
+)
+def test_what_is_not_a_signed_receipt_is_named(
+    data: object, error: type[Exception], words: str
+) -> None:
     with pytest.raises(error, match=re.escape(words)):
         verify_receipt(data, [Ed25519PrivateKey.generate().public_key()])
 
@@ -224,15 +239,20 @@ def test_canonical_json_is_the_documented_form() -> None:
     payload = {"b": "ä€", "a": {"y": None, "x": [1, True]}}
     assert canonical_json(payload) == '{"a":{"x":[1,true],"y":null},"b":"ä€"}'.encode()
     assert canonical_json(payload) == json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
 
 
 # --- the key ---------------------------------------------------------------------------------
 
 
 def test_the_key_is_made_on_first_use_with_mode_0600_and_reused(
-    app: Flask, receipt: dict[str, Any], client: FlaskClient, tmp_path: Path,
-    app_config: dict[str, Any], another_app: Callable[..., Flask]
+    app: Flask,
+    receipt: dict[str, Any],
+    client: FlaskClient,
+    tmp_path: Path,
+    app_config: dict[str, Any],
+    another_app: Callable[..., Flask],
 ) -> None:
     path = Path(app.instance_path) / "receipt-signing-key.pem"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -258,14 +278,19 @@ def _write_key(path: Path, mode: int = 0o600) -> Ed25519PrivateKey:
 
 
 def test_a_configured_key_file_signs_and_is_published(
-    app_config: dict[str, Any], tmp_path: Path, clean_environment: None,
-    monkeypatch: pytest.MonkeyPatch, clock: Clock, member: Any,
-    another_app: Callable[..., Flask]
+    app_config: dict[str, Any],
+    tmp_path: Path,
+    clean_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: Clock,
+    member: Any,
+    another_app: Callable[..., Flask],
 ) -> None:
     key = _write_key(tmp_path / "shared.pem")
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path / "elsewhere"))
-    configured = another_app({**app_config,
-                             "RECEIPT_SIGNING_KEY_FILE": str(tmp_path / "shared.pem")})
+    configured = another_app(
+        {**app_config, "RECEIPT_SIGNING_KEY_FILE": str(tmp_path / "shared.pem")}
+    )
     from app.clock import set_clock
 
     set_clock(configured, clock)
@@ -279,13 +304,17 @@ def test_a_configured_key_file_signs_and_is_published(
     assert not (tmp_path / "elsewhere" / "receipt-signing-key.pem").exists()
 
 
-@pytest.mark.parametrize(("content", "mode", "words"), [
-    (None, 0o644, "readable by other users (mode 644); chmod 600 it"),
-    (b"not a key", 0o600, "not an unencrypted PEM private key"),
-    ("rsa", 0o600, "not an Ed25519 key"),
-])
-def test_an_unusable_key_file_is_named(tmp_path: Path, content: bytes | str | None, mode: int,
-                                       words: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "mode", "words"),
+    [
+        (None, 0o644, "readable by other users (mode 644); chmod 600 it"),
+        (b"not a key", 0o600, "not an unencrypted PEM private key"),
+        ("rsa", 0o600, "not an Ed25519 key"),
+    ],
+)
+def test_an_unusable_key_file_is_named(
+    tmp_path: Path, content: bytes | str | None, mode: int, words: str
+) -> None:
     path = tmp_path / "key.pem"
     if content is None:
         _write_key(path, mode)
@@ -293,8 +322,7 @@ def test_an_unusable_key_file_is_named(tmp_path: Path, content: bytes | str | No
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        path.write_bytes(rsa_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8,
-                                               NoEncryption()))
+        path.write_bytes(rsa_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
         path.chmod(mode)
     else:
         assert isinstance(content, bytes)
@@ -306,8 +334,11 @@ def test_an_unusable_key_file_is_named(tmp_path: Path, content: bytes | str | No
 
 
 def test_a_missing_configured_key_stops_serve_with_one_line(
-    app_config: dict[str, Any], tmp_path: Path, clean_environment: None,
-    monkeypatch: pytest.MonkeyPatch, another_app: Callable[..., Flask]
+    app_config: dict[str, Any],
+    tmp_path: Path,
+    clean_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+    another_app: Callable[..., Flask],
 ) -> None:
     from app.config import SettingError
     from app.consent.receipt_keys import ready_key
@@ -386,7 +417,9 @@ def test_receipts_of_another_member_are_not_found(
     response = other.post(f"/me/permissions/receipts/{grant}/mail", data={"csrf_token": token})
     assert response.status_code == 404
     assert app.test_client().post(f"/me/permissions/receipts/{grant}/mail").status_code in (
-        302, 400)  # a visitor: no session, no CSRF token
+        302,
+        400,
+    )  # a visitor: no session, no CSRF token
     assert smtp.messages == []
 
 
@@ -416,8 +449,14 @@ def test_the_readme_snippet_checks_a_receipt_with_only_cryptography_and_json(
 
     def run(receipt_file: str) -> subprocess.CompletedProcess[str]:
         code = snippet.replace('"consent-receipt.json"', f'"{receipt_file}"')
-        return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60, env={**os.environ, "PYTHONPATH": ""})
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": ""},
+        )
 
     good = run("consent-receipt.json")
     assert good.returncode == 0, good.stderr

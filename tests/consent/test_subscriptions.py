@@ -24,8 +24,10 @@ from tests.conftest import PASSWORD, REPO, Clock
 from tests.consent.pages import confirm, request_subscription, wording_hash
 from tests.helpers import SMTPSink, csrf_token, link_in, sign_in, text_body
 
-WORDING = ("Yes, send me the weekly letter. I can stop it with one click at any time. At most one "
-           "message a week, on Fridays between 08:00 and 18:00 your time.")
+WORDING = (
+    "Yes, send me the weekly letter. I can stop it with one click at any time. At most one "
+    "message a week, on Fridays between 08:00 and 18:00 your time."
+)
 
 
 def _events(app: Flask) -> list[ConsentEvent]:
@@ -61,8 +63,10 @@ def test_double_opt_in_from_the_footer_to_the_reward(
 
     clock.advance(minutes=5)
     response = confirm(client, link)
-    assert response.status_code == 302 and "/subscribe/newsletter/welcome" in response.headers[
-        "Location"]
+    assert (
+        response.status_code == 302
+        and "/subscribe/newsletter/welcome" in response.headers["Location"]
+    )
     welcome = client.get(response.headers["Location"])
     assert "You are subscribed" in welcome.text and "signed in" in welcome.text
     assert client.get("/me/permissions").status_code == 200  # signed in
@@ -91,12 +95,19 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(
         client = app.test_client()
         response = request_subscription(client, email)
         followed = client.get(response.headers["Location"])
-        answers.append((response.status_code, response.headers["Location"],
-                        followed.status_code, followed.text))
+        answers.append(
+            (
+                response.status_code,
+                response.headers["Location"],
+                followed.status_code,
+                followed.text,
+            )
+        )
     assert answers[0] == answers[1]
     mails = smtp.wait_for(2)
     assert text_body(mails[0]).replace("reader@", "x@") == text_body(mails[1]).replace(
-        "nobody@", "x@").replace(link_in(mails[1], "/"), link_in(mails[0], "/"))
+        "nobody@", "x@"
+    ).replace(link_in(mails[1], "/"), link_in(mails[0], "/"))
 
 
 def test_the_link_signs_an_existing_member_in_once(
@@ -145,11 +156,14 @@ def test_unconfirmed_requests_expire_after_seven_days(
     assert _events(app) == []
 
 
-@pytest.mark.parametrize(("email", "agree", "message"), [
-    ("someone@example.com", False, "Tick the box to say yes."),
-    ("not an address", True, "Enter an email address"),
-    ("", True, "Enter your email address."),
-])
+@pytest.mark.parametrize(
+    ("email", "agree", "message"),
+    [
+        ("someone@example.com", False, "Tick the box to say yes."),
+        ("not an address", True, "Enter an email address"),
+        ("", True, "Enter your email address."),
+    ],
+)
 def test_bad_requests_get_a_field_message_and_send_nothing(
     app: Flask, client: FlaskClient, smtp: SMTPSink, email: str, agree: bool, message: str
 ) -> None:
@@ -173,12 +187,20 @@ def test_a_signed_in_member_subscribes_with_one_ticked_box(
     page = client.get("/subscribe/newsletter?from=article")
     assert "reader@example.com" in page.text and 'name="email"' not in page.text
     hash_ = wording_hash(page.text)
-    refused = client.post("/subscribe/newsletter", data={
-        "csrf_token": csrf_token(page.text), "wording_hash": hash_, "origin": "article"})
+    refused = client.post(
+        "/subscribe/newsletter",
+        data={"csrf_token": csrf_token(page.text), "wording_hash": hash_, "origin": "article"},
+    )
     assert refused.status_code == 400 and _events(app) == []
-    response = client.post("/subscribe/newsletter", data={
-        "csrf_token": csrf_token(page.text), "wording_hash": hash_, "origin": "article",
-        "agree": "y"})
+    response = client.post(
+        "/subscribe/newsletter",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "wording_hash": hash_,
+            "origin": "article",
+            "agree": "y",
+        },
+    )
     assert response.status_code == 302
     [event] = _events(app)
     assert event.page == "/subscribe/newsletter?from=article" and event.source == "form:subscribe"
@@ -228,8 +250,9 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     content = tmp_path / "content"
     content.mkdir()
     (content / "site.toml").write_text((REPO / "content/site.toml").read_text())
-    (content / "scopes.toml").write_text((REPO / "content/scopes.toml").read_text()
-                                         + SCOPES_WITH_DIGEST)
+    (content / "scopes.toml").write_text(
+        (REPO / "content/scopes.toml").read_text() + SCOPES_WITH_DIGEST
+    )
     app_config["CONTENT_DIR"] = str(content)
     return app_config
 
@@ -246,7 +269,9 @@ def test_a_scope_earned_by_subscribing_is_earned_by_the_confirmation(
         assert earned["scope:digest"] == "subscribe:digest"
     [event] = _events(app)
     assert (event.scope, event.wording) == (
-        "digest", "Yes, send me the monthly digest. At most one message a week.")
+        "digest",
+        "Yes, send me the monthly digest. At most one message a week.",
+    )
 
 
 def test_new_wording_between_request_and_confirmation_is_shown_and_recorded(
@@ -255,15 +280,19 @@ def test_new_wording_between_request_and_confirmation_is_shown_and_recorded(
     request_subscription(client, "change@example.com", scope="digest")
     link = link_in(smtp.wait_for(1)[0], "/subscriptions/confirm/")
     scopes_file = Path(app.config["CONTENT_DIR"]) / "scopes.toml"
-    scopes_file.write_text(scopes_file.read_text().replace(
-        'consent_text = "Yes, send me the monthly digest."\nconsent_version = 1',
-        'consent_text = "Yes, send me the monthly digest and its quiz."\nconsent_version = 2'))
+    scopes_file.write_text(
+        scopes_file.read_text().replace(
+            'consent_text = "Yes, send me the monthly digest."\nconsent_version = 1',
+            'consent_text = "Yes, send me the monthly digest and its quiz."\nconsent_version = 2',
+        )
+    )
     page = client.get(link)
     assert "The wording changed since you asked" in page.text and "its quiz" in page.text
     assert confirm(client, link).status_code == 302
     [event] = _events(app)
-    assert event.wording == ("Yes, send me the monthly digest and its quiz. At most one message "
-                             "a week.")
+    assert event.wording == (
+        "Yes, send me the monthly digest and its quiz. At most one message a week."
+    )
     assert event.wording_version == 2
     with app.app_context():
         assert get_scope("digest").consent_version == 2
@@ -286,8 +315,9 @@ def test_concurrent_clicks_on_one_link_confirm_once(
         with app.app_context():
             barrier.wait()
             try:
-                subscriptions.confirm_subscription(token, WORDING, Origin("form:subscribe"),
-                                                   clock())
+                subscriptions.confirm_subscription(
+                    token, WORDING, Origin("form:subscribe"), clock()
+                )
                 db.session.commit()
                 outcomes.append("confirmed")
             except signing.TokenUsed:

@@ -20,8 +20,11 @@ SENT = datetime.fromtimestamp(TIMESTAMP, UTC)
 
 
 def headers(signature: str = EXPECTED, **changed: str) -> dict[str, str]:
-    values = {"webhook-id": MESSAGE_ID, "webhook-timestamp": str(TIMESTAMP),
-              "webhook-signature": signature}
+    values = {
+        "webhook-id": MESSAGE_ID,
+        "webhook-timestamp": str(TIMESTAMP),
+        "webhook-signature": signature,
+    }
     values.update(changed)
     return values
 
@@ -39,9 +42,14 @@ def test_a_changed_signature_payload_or_id_fails() -> None:
 
 
 def test_one_good_signature_among_several_is_enough() -> None:
-    several = " ".join(["v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
-                        "v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=", EXPECTED,
-                        "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="])
+    several = " ".join(
+        [
+            "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
+            "v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
+            EXPECTED,
+            "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
+        ]
+    )
     assert verify_signature(KEY, headers(several), PAYLOAD, SENT)
 
 

@@ -48,15 +48,24 @@ def test_an_endpoint_is_verified_by_answering_the_signed_challenge(
 ) -> None:
     sign_in(client, "reader@example.com", PASSWORD)
     with Receiver("echo") as receiver:
-        response = post_form(client, "/me/permissions/webhooks",
-                             {"webhook-url": receiver.url}, page="/me/permissions")
+        response = post_form(
+            client,
+            "/me/permissions/webhooks",
+            {"webhook-url": receiver.url},
+            page="/me/permissions",
+        )
         assert response.status_code == 302
         [endpoint] = _endpoints(app)
         assert endpoint.verified_at is None and endpoint.secret.startswith("whsec_")
         page = client.get("/me/permissions").text
         assert receiver.url in page and "Not verified yet" in page and endpoint.secret in page
-        response = post_form(client, f"/me/permissions/webhooks/{endpoint.id}/verify", {},
-                             page="/me/permissions", follow_redirects=True)
+        response = post_form(
+            client,
+            f"/me/permissions/webhooks/{endpoint.id}/verify",
+            {},
+            page="/me/permissions",
+            follow_redirects=True,
+        )
         assert "it answered the signed challenge" in response.text
         [(path, headers, body)] = receiver.requests
     assert path == "/hooks/pullfirst"
@@ -67,25 +76,34 @@ def test_an_endpoint_is_verified_by_answering_the_signed_challenge(
     assert verified.verified_at is not None
 
 
-@pytest.mark.parametrize(("mode", "message"), [
-    ("wrong", "not with the challenge"),
-    ("redirect", "redirects are not followed"),
-    ("error", "answered 500"),
-])
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("wrong", "not with the challenge"),
+        ("redirect", "redirects are not followed"),
+        ("error", "answered 500"),
+    ],
+)
 def test_an_endpoint_that_does_not_echo_the_challenge_stays_unverified(
     app: Flask, client: FlaskClient, member: Any, clock: Clock, mode: str, message: str
 ) -> None:
     with app.app_context():
-        endpoint = webhooks.add_endpoint(member.id, "http://127.0.0.1:1/x", clock(),
-                                         allow_loopback=True)
+        endpoint = webhooks.add_endpoint(
+            member.id, "http://127.0.0.1:1/x", clock(), allow_loopback=True
+        )
         db.session.commit()
     sign_in(client, "reader@example.com", PASSWORD)
     with Receiver(mode) as receiver:
         with app.app_context():
             db.session.get(WebhookEndpoint, endpoint.id).url = receiver.url  # type: ignore[union-attr]
             db.session.commit()
-        response = post_form(client, f"/me/permissions/webhooks/{endpoint.id}/verify", {},
-                             page="/me/permissions", follow_redirects=True)
+        response = post_form(
+            client,
+            f"/me/permissions/webhooks/{endpoint.id}/verify",
+            {},
+            page="/me/permissions",
+            follow_redirects=True,
+        )
         assert len(receiver.requests) == 1  # the redirect was not followed
     assert message in response.text
     assert _endpoints(app)[0].verified_at is None
@@ -101,13 +119,15 @@ def test_another_members_endpoint_cannot_be_verified_or_removed(
 ) -> None:
     other = _member(app, clock, "other@example.com")
     with app.app_context():
-        endpoint = webhooks.add_endpoint(other, "http://127.0.0.1:1/x", clock(),
-                                         allow_loopback=True)
+        endpoint = webhooks.add_endpoint(
+            other, "http://127.0.0.1:1/x", clock(), allow_loopback=True
+        )
         db.session.commit()
     sign_in(client, "reader@example.com", PASSWORD)
     for action in ("verify", "remove"):
-        response = post_form(client, f"/me/permissions/webhooks/{endpoint.id}/{action}", {},
-                             page="/me/permissions")
+        response = post_form(
+            client, f"/me/permissions/webhooks/{endpoint.id}/{action}", {}, page="/me/permissions"
+        )
         assert response.status_code == 404
     assert len(_endpoints(app)) == 1
 
@@ -117,14 +137,20 @@ def test_a_member_removes_their_endpoint_and_is_limited_to_five(
 ) -> None:
     with app.app_context():
         for n in range(5):
-            webhooks.add_endpoint(member.id, f"http://127.0.0.1:1/{n}", clock(),
-                                  allow_loopback=True)
+            webhooks.add_endpoint(
+                member.id, f"http://127.0.0.1:1/{n}", clock(), allow_loopback=True
+            )
         db.session.commit()
     sign_in(client, "reader@example.com", PASSWORD)
-    response = post_form(client, "/me/permissions/webhooks",
-                         {"webhook-url": "http://127.0.0.1:1/6"}, page="/me/permissions")
+    response = post_form(
+        client,
+        "/me/permissions/webhooks",
+        {"webhook-url": "http://127.0.0.1:1/6"},
+        page="/me/permissions",
+    )
     assert response.status_code == 400 and "at most 5 endpoints" in response.text
     first = _endpoints(app)[0]
-    response = post_form(client, f"/me/permissions/webhooks/{first.id}/remove", {},
-                         page="/me/permissions")
+    response = post_form(
+        client, f"/me/permissions/webhooks/{first.id}/remove", {}, page="/me/permissions"
+    )
     assert response.status_code == 302 and len(_endpoints(app)) == 4

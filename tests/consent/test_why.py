@@ -1,4 +1,4 @@
-""""Why did I get this?": every message's link explains it in words and stops it in one click."""
+""" "Why did I get this?": every message's link explains it in words and stops it in one click."""
 
 from __future__ import annotations
 
@@ -19,9 +19,14 @@ from tests.helpers import post_form
 def _link(app: Flask, member: Any, clock: Clock, kind: str = "editorial") -> str:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(member.id, scope, "email", scope.wording,
-                             Origin("form:subscribe", "/subscribe/newsletter?from=footer"),
-                             clock())
+        ledger.grant_consent(
+            member.id,
+            scope,
+            "email",
+            scope.wording,
+            Origin("form:subscribe", "/subscribe/newsletter?from=footer"),
+            clock(),
+        )
         db.session.commit()
         clock.advance(days=3)
         url = why.why_url(member.id, "newsletter", "email", clock(), kind)
@@ -37,8 +42,9 @@ def test_the_page_says_how_it_was_earned_what_was_agreed_and_what_was_promised(
     assert "You confirmed your email address on" in page
     assert "you said yes, through the subscription form" in page
     assert "Yes, send me the weekly letter. I can stop it with one click" in page
-    assert ("We promised: The three best new articles. At most one message a week, on "
-            "Fridays") in page
+    assert (
+        "We promised: The three best new articles. At most one message a week, on Fridays"
+    ) in page
     assert "Stop The weekly letter by email" in page
 
 

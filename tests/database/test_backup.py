@@ -87,8 +87,14 @@ def wipe_database() -> Callable[[Site], None]:
 
 
 @pytest.fixture
-def site(tmp_path: Path, app_config: dict[str, Any], database_template: str, clock: Clock,
-         clean_environment: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+def site(
+    tmp_path: Path,
+    app_config: dict[str, Any],
+    database_template: str,
+    clock: Clock,
+    clean_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Site]:
     instance = tmp_path / "instance"
     instance.mkdir()
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(instance))
@@ -107,8 +113,9 @@ def site(tmp_path: Path, app_config: dict[str, Any], database_template: str, clo
     if is_postgres():
         admin = make_engine(_server_url(url, "postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" '
-                                    "WITH (FORCE)"))
+            connection.execute(
+                text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+            )
         admin.dispose()
 
 
@@ -129,14 +136,22 @@ def _fill(application: Flask, clock: Clock) -> tuple[list[str], list[tuple[Any, 
     """Members, a consent history with grants and revokes, an issued code batch."""
     with application.app_context():
         scope = get_scope("newsletter")
-        people = [members.create_member(f"reader{n}@example.com", None,
-                                        now=clock(), verified=True) for n in range(3)]
+        people = [
+            members.create_member(f"reader{n}@example.com", None, now=clock(), verified=True)
+            for n in range(3)
+        ]
         db.session.flush()
         for person in people:
             ledger.grant_consent(person.id, scope, "email", scope.wording, ORIGIN, clock())
         clock.advance(hours=1)
-        ledger.revoke_consent(people[1].id, "newsletter", "email", ORIGIN, clock(),
-                              wording="Stop the weekly letter by email.")
+        ledger.revoke_consent(
+            people[1].id,
+            "newsletter",
+            "email",
+            ORIGIN,
+            clock(),
+            wording="Stop the weekly letter by email.",
+        )
         clock.advance(hours=1)
         ledger.grant_consent(people[1].id, scope, "email", scope.wording, ORIGIN, clock())
         printed = issue_codes("spring-store", 3, now=clock(), uses=1).codes
@@ -181,8 +196,9 @@ def test_restore_drill_codes_still_redeem_and_the_ledger_is_identical(
         assert migrate.current_revision(db.engine) == migrate.head_revision()
         assert db.session.scalar(select(func.count()).select_from(Member)) == members_before
         assert _ledger_rows() == ledger_before
-        shopper = members.create_member("shopper@example.com", None, now=site.clock(),
-                                        verified=True)
+        shopper = members.create_member(
+            "shopper@example.com", None, now=site.clock(), verified=True
+        )
         db.session.flush()
         assert redeem(shopper.id, printed[0], site.clock()).batch == "spring-store"
         db.session.commit()
@@ -191,16 +207,14 @@ def test_restore_drill_codes_still_redeem_and_the_ledger_is_identical(
     # Without the restored key the same printed code would be unknown: the drill can fail.
     other = site.make(SECRET_KEY="another-secret-key-0123456789abcdef0123456789")
     with other.app_context():
-        shopper2 = members.create_member("late@example.com", None, now=site.clock(),
-                                         verified=True)
+        shopper2 = members.create_member("late@example.com", None, now=site.clock(), verified=True)
         db.session.flush()
         with pytest.raises(CodeUnknown):
             redeem(shopper2.id, printed[1], site.clock())
     _close(other)
 
 
-def test_a_backup_holds_the_instance_files_but_nothing_derived(site: Site,
-                                                               tmp_path: Path) -> None:
+def test_a_backup_holds_the_instance_files_but_nothing_derived(site: Site, tmp_path: Path) -> None:
     (site.instance / "config.py").write_text('BASE_URL = "https://journal.example"\n')
     (site.instance / "keys").mkdir()
     (site.instance / "keys" / "vapid.pem").write_text("vapid\n")
@@ -217,14 +231,16 @@ def test_a_backup_holds_the_instance_files_but_nothing_derived(site: Site,
     assert manifest["alembic_revision"] == migrate.head_revision()
     assert manifest["created_at"] == site.clock().isoformat()
     assert [f["path"] for f in manifest["files"]] == [
-        dump, "instance/config.py", "instance/keys/vapid.pem", "instance/secret_key"]
+        dump,
+        "instance/config.py",
+        "instance/keys/vapid.pem",
+        "instance/secret_key",
+    ]
     secret = next(f for f in manifest["files"] if f["path"] == "instance/secret_key")
     assert secret["mode"] == "0600" and secret["size"] == 65
     for entry in manifest["files"]:
-        assert backup._checksum(tmp_path / "b" / entry["path"]) == (entry["size"],
-                                                                    entry["sha256"])
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [dump, "instance",
-                                                                  "manifest.json"]
+        assert backup._checksum(tmp_path / "b" / entry["path"]) == (entry["size"], entry["sha256"])
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [dump, "instance", "manifest.json"]
     assert (tmp_path / "b").stat().st_mode & 0o777 == 0o700
 
 
@@ -266,12 +282,12 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(
 
 
 @pytest.mark.skipif(is_postgres(), reason="SQLite's online backup")
-def test_a_sqlite_backup_runs_while_another_connection_writes(site: Site, tmp_path: Path
-                                                               ) -> None:
+def test_a_sqlite_backup_runs_while_another_connection_writes(site: Site, tmp_path: Path) -> None:
     writer = sqlite3.connect(site.instance / "pullfirst.db", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO worker_beats VALUES ('busy', '2026-01-01 00:00:00', "
-                   "'2026-01-01 00:00:00')")
+    writer.execute(
+        "INSERT INTO worker_beats VALUES ('busy', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
     try:
         application, runner = site.runner()
         result = runner.invoke(args=["backup", "create", "--to", str(tmp_path / "b")])
@@ -290,8 +306,11 @@ def test_postgres_backups_name_the_package_when_the_client_tools_are_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(snapshots.shutil, "which", lambda name: None)
-    with pytest.raises(ToolMissing, match=r"pg_dump is not installed.*apt-get install "
-                                          r"postgresql-client"):
+    with pytest.raises(
+        ToolMissing,
+        match=r"pg_dump is not installed.*apt-get install "
+        r"postgresql-client",
+    ):
         snapshots.dump_postgres(make_url("postgresql+psycopg://u@127.0.0.1/x"), tmp_path / "d")
 
 
@@ -305,27 +324,37 @@ def test_a_backup_is_never_written_over_an_existing_one(site: Site, tmp_path: Pa
     _close(application)
 
 
-@pytest.mark.parametrize("path", ["../secret_key", "/etc/passwd", "instance/../../x",
-                                  "elsewhere/file"])
+@pytest.mark.parametrize(
+    "path", ["../secret_key", "/etc/passwd", "instance/../../x", "elsewhere/file"]
+)
 def test_a_manifest_cannot_name_files_outside_the_backup(tmp_path: Path, path: str) -> None:
-    (tmp_path / "manifest.json").write_text(json.dumps({
-        "format": "pullfirst-backup/1", "created_at": "x", "database": "sqlite",
-        "alembic_revision": None, "files": [
-            {"path": "database.sqlite3", "size": 0, "sha256": "", "mode": "0600"},
-            {"path": path, "size": 0, "sha256": "", "mode": "0600"}]}))
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "format": "pullfirst-backup/1",
+                "created_at": "x",
+                "database": "sqlite",
+                "alembic_revision": None,
+                "files": [
+                    {"path": "database.sqlite3", "size": 0, "sha256": "", "mode": "0600"},
+                    {"path": path, "size": 0, "sha256": "", "mode": "0600"},
+                ],
+            }
+        )
+    )
     with pytest.raises(BackupDamaged):
         backup.read_manifest(tmp_path)
 
 
-def test_restore_refuses_a_backup_of_another_kind_of_database(site: Site, tmp_path: Path
-                                                                ) -> None:
+def test_restore_refuses_a_backup_of_another_kind_of_database(site: Site, tmp_path: Path) -> None:
     application, runner = site.runner()
     assert runner.invoke(args=["backup", "create", "--to", str(tmp_path / "b")]).exit_code == 0
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     other = "sqlite" if is_postgres() else "postgresql"
     dump = manifest["files"][0]
     (tmp_path / "b" / backup.DATABASE_FILES[other]).write_bytes(
-        (tmp_path / "b" / dump["path"]).read_bytes())
+        (tmp_path / "b" / dump["path"]).read_bytes()
+    )
     manifest["database"] = other
     dump["path"] = backup.DATABASE_FILES[other]
     (tmp_path / "b" / "manifest.json").write_text(json.dumps(manifest))

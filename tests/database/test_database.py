@@ -102,13 +102,17 @@ def test_db_upgrade_builds_an_empty_database_and_downgrade_removes_it(
     engine = make_engine(url)
     migrate.upgrade(engine)
     with engine.connect() as connection:
-        tables = {r[0] for r in connection.execute(
-            text("SELECT name FROM sqlite_master WHERE type='table'"))}
+        tables = {
+            r[0]
+            for r in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        }
     assert {"members", "sign_ins", "token_uses", "alembic_version"} <= tables
     migrate.downgrade(engine, "base")
     with engine.connect() as connection:
-        tables = {r[0] for r in connection.execute(
-            text("SELECT name FROM sqlite_master WHERE type='table'"))}
+        tables = {
+            r[0]
+            for r in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        }
     assert tables == {"alembic_version"}
     engine.dispose()
 

@@ -26,5 +26,4 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text(
-        re.compile("Sign out"))
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text(re.compile("Sign out"))

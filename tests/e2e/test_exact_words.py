@@ -50,12 +50,19 @@ def _read(page: Page, control: str) -> str:
 
 def _assert_recorded(app: Flask, member_id: int, action: str, words: str) -> None:
     assert _recorded(app, member_id) == (
-        action, words, hashlib.sha256(words.encode("utf-8")).hexdigest())
+        action,
+        words,
+        hashlib.sha256(words.encode("utf-8")).hexdigest(),
+    )
 
 
 def test_the_browser_shows_exactly_the_words_the_ledger_records(
-    app: Flask, page: Page, clock: Clock, smtp: SMTPSink,
-    campaign: Callable[..., int], work: Callable  # noqa: F811 - fixtures
+    app: Flask,
+    page: Page,
+    clock: Clock,
+    smtp: SMTPSink,
+    campaign: Callable[..., int],  # noqa: F811 - fixtures
+    work: Callable,  # noqa: F811 - fixtures
 ) -> None:
     member_id = _member(app, clock)
     campaign(channels=("email",))
@@ -79,8 +86,9 @@ def test_the_browser_shows_exactly_the_words_the_ledger_records(
     _assert_recorded(app, member_id, "revoke", words)
 
     page.goto("/me/permissions")
-    box = page.locator("form.opt-in", has=page.locator(
-        '[data-consent-words="yes newsletter email"]'))
+    box = page.locator(
+        "form.opt-in", has=page.locator('[data-consent-words="yes newsletter email"]')
+    )
     words = _read(page, "yes newsletter email")
     assert words.startswith("Yes, send me the weekly letter.")
     box.get_by_role("checkbox").check()

@@ -23,10 +23,12 @@ def make_people(app: Flask, clock: Clock) -> None:
 
     at = clock() - timedelta(days=10)
     with app.app_context():
-        members.create_member("marketer@example.com", PASSWORD, now=at, verified=True,
-                              role="marketer")
-        reader = members.create_member("reader@example.com", PASSWORD, now=at, verified=True,
-                                       display_name="Robin Reader")
+        members.create_member(
+            "marketer@example.com", PASSWORD, now=at, verified=True, role="marketer"
+        )
+        reader = members.create_member(
+            "reader@example.com", PASSWORD, now=at, verified=True, display_name="Robin Reader"
+        )
         db.session.flush()
         for channel in ("email", "inbox"):
             world.consent(reader.id, "newsletter", channel, granted=True, version=1, at=at)
@@ -54,7 +56,8 @@ def compose_and_send(page: Page, title: str) -> str:
     page.get_by_role("link", name="New campaign").click()
     page.get_by_label("Title (the subject of the mail)").fill(title)
     page.get_by_label("Message (Markdown)").fill(
-        "Three new articles this week. [Start here](/posts/pull-before-push/).")
+        "Three new articles this week. [Start here](/posts/pull-before-push/)."
+    )
     page.get_by_label("Scope").select_option("newsletter")
     page.get_by_label("Kind").select_option("editorial")
     page.get_by_role("button", name="Save draft").click()
@@ -65,9 +68,9 @@ def compose_and_send(page: Page, title: str) -> str:
     return url
 
 
-def test_marketer_campaign_reaches_the_inbox_and_hears_back(page: Page, app: Flask,
-                                                            clock: Clock,
-                                                            smtp: SMTPSink) -> None:
+def test_marketer_campaign_reaches_the_inbox_and_hears_back(
+    page: Page, app: Flask, clock: Clock, smtp: SMTPSink
+) -> None:
     make_people(app, clock)
     sign_in(page, "marketer@example.com")
     page.goto("/admin/campaigns/new")
@@ -87,8 +90,9 @@ def test_marketer_campaign_reaches_the_inbox_and_hears_back(page: Page, app: Fla
     assert len(smtp.wait_for(1)) == 1
 
     sign_in(page, "reader@example.com")
-    inbox_link = page.get_by_role("navigation", name="Account").get_by_role("link",
-                                                                            name=re.compile("Inbox"))
+    inbox_link = page.get_by_role("navigation", name="Account").get_by_role(
+        "link", name=re.compile("Inbox")
+    )
     expect(inbox_link).to_contain_text("2")  # the letter, and the demo's notice for everyone
     inbox_link.click()
     expect(page.get_by_role("heading", name="Notices for every member")).to_be_visible()
@@ -116,9 +120,9 @@ def test_marketer_campaign_reaches_the_inbox_and_hears_back(page: Page, app: Fla
     assert csp_violations(page) == []
 
 
-def test_unsubscribe_link_in_the_mail_stops_the_next_campaign(page: Page, app: Flask,
-                                                              clock: Clock,
-                                                              smtp: SMTPSink) -> None:
+def test_unsubscribe_link_in_the_mail_stops_the_next_campaign(
+    page: Page, app: Flask, clock: Clock, smtp: SMTPSink
+) -> None:
     from app.consent.models import ConsentState
     from app.extensions import db
 

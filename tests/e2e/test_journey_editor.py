@@ -69,7 +69,8 @@ def test_write_preview_publish_and_find_an_article(
 ) -> None:
     result = app.test_cli_runner().invoke(
         args=["users", "create", EDITOR, "--role", "editor", "--password-stdin"],
-        input=PASSWORD + "\n")
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code == 0, result.output
     sign_in(page, EDITOR, PASSWORD)
 
@@ -95,15 +96,17 @@ def test_write_preview_publish_and_find_an_article(
     snapshot(page, "editor-1-live-preview")
 
     # The server-side preview keeps the text and saves nothing.
-    with page.expect_response(lambda r: r.request.method == "POST"
-                              and r.url.endswith(f"/admin/content/post/{SLUG}")) as posted:
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(f"/admin/content/post/{SLUG}")
+    ) as posted:
         page.get_by_role("button", name="Preview", exact=True).click()
     assert posted.value.status == 200
     expect(page.get_by_text("as a draft.")).to_have_count(0)  # a new page, without the flash
     expect(source).to_have_value(TEXT)
     expect(preview.locator("strong")).to_have_text("marmalade")
-    assert "What they stopped doing" not in (
-        tmp_path / "content" / "posts" / f"{SLUG}.md").read_text()
+    assert (
+        "What they stopped doing" not in (tmp_path / "content" / "posts" / f"{SLUG}.md").read_text()
+    )
 
     # Saved as a draft, it is visible to editors only, marked as such, and nowhere public.
     page.get_by_role("button", name="Save", exact=True).click()

@@ -27,16 +27,26 @@ from tests.stickers.conftest import make_member
 EMAIL = "Kestrel.Keeper@example.com"
 NAME = "Kestrel Keeper"
 ANSWER = "Tell the story of the bakery on Quillfeather Street"
-OFFERS_WORDING = ("Yes, tell me about member offers. I can stop them with one click. At most "
-                  "one message a week and two a month, between 09:00 and 20:00 your time.")
+OFFERS_WORDING = (
+    "Yes, tell me about member offers. I can stop them with one click. At most "
+    "one message a week and two a month, between 09:00 and 20:00 your time."
+)
 
 
 def _member_with_a_history(app: Flask, clock: Clock) -> int:
     member_id = make_member(app, clock, EMAIL, NAME)
     with app.app_context():
-        submit_response(member_id, get_survey("reader-2026"), {
-            "role": ["Student or researcher"], "usefulness": ["5"], "recommend": ["10"],
-            "next-article": [ANSWER]}, clock())
+        submit_response(
+            member_id,
+            get_survey("reader-2026"),
+            {
+                "role": ["Student or researcher"],
+                "usefulness": ["5"],
+                "recommend": ["10"],
+                "next-article": [ANSWER],
+            },
+            clock(),
+        )
         db.session.commit()
     return member_id
 
@@ -58,7 +68,11 @@ def _cells_holding(app: Flask, needles: list[str]) -> list[str]:
 
 
 def test_export_the_data_delete_the_account_and_nothing_personal_remains(
-    page: Page, live_server: LiveServer, smtp: SMTPSink, built_packs: Flask, clock: Clock,
+    page: Page,
+    live_server: LiveServer,
+    smtp: SMTPSink,
+    built_packs: Flask,
+    clock: Clock,
     tmp_path: Path,
 ) -> None:
     app = built_packs
@@ -78,7 +92,8 @@ def test_export_the_data_delete_the_account_and_nothing_personal_remains(
     email_row.get_by_role("checkbox", name=OFFERS_WORDING, exact=True).check()
     email_row.get_by_role("button", name="Allow by email").click()
     expect(page.locator("#scope-offers").get_by_role("row", name="Email")).to_contain_text(
-        "Yes since")
+        "Yes since"
+    )
 
     # The export: one JSON file with everything held about the member.
     record = page.get_by_role("region", name="Your record and your data")
@@ -94,22 +109,29 @@ def test_export_the_data_delete_the_account_and_nothing_personal_remains(
     assert ANSWER in exported  # the survey answers
     assert "pack:spring-birds" in exported  # what they earned
     assert "survey:reader-2026" in exported  # what they did
-    history = [e for area in data.values() if isinstance(area, dict)
-               for e in area.get("consent_history", [])]
+    history = [
+        e
+        for area in data.values()
+        if isinstance(area, dict)
+        for e in area.get("consent_history", [])
+    ]
     assert [(e["scope"], e["channel"], e["action"], e["wording"]) for e in history] == [
-        ("offers", "email", "grant", OFFERS_WORDING)]
+        ("offers", "email", "grant", OFFERS_WORDING)
+    ]
     snapshot(page, "member-1-permissions")
 
     # What the scan below must no longer find, it finds now.
     assert {"members.email", "members.display_name", "survey_responses.answers"} <= set(
-        _cells_holding(app, [EMAIL, NAME, ANSWER]))
+        _cells_holding(app, [EMAIL, NAME, ANSWER])
+    )
 
     # Deleting asks for the password and a tick, then signs out.
     record.get_by_role("link", name="Delete your account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delete your account")
     page.get_by_label("Your password").fill(PASSWORD)
-    page.get_by_label("I understand that my account, rewards and settings are deleted for good."
-                      ).check()
+    page.get_by_label(
+        "I understand that my account, rewards and settings are deleted for good."
+    ).check()
     snapshot(page, "member-2-delete")
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("status")).to_contain_text("Your account is deleted.")
@@ -122,15 +144,22 @@ def test_export_the_data_delete_the_account_and_nothing_personal_remains(
     with app.app_context():
         # The yes, and the revoke that deleting the account appended: the ledger ends honestly.
         events = list(db.session.scalars(select(ConsentEvent).order_by(ConsentEvent.id)))
-        assert [(e.action, e.source) for e in events] == [("grant", "preferences"),
-                                                         ("revoke", "deletion")]
+        assert [(e.action, e.source) for e in events] == [
+            ("grant", "preferences"),
+            ("revoke", "deletion"),
+        ]
         subject = db.session.scalars(select(ConsentSubject)).one()
         assert subject.member_id is None and subject.salt is None
         assert subject.pseudonymised_at is not None
-        for table in ("members", "survey_responses", "entitlements", "actions", "sign_ins",
-                      "consent_states"):
-            count = db.session.scalar(select(func.count()).select_from(
-                Base.metadata.tables[table]))
+        for table in (
+            "members",
+            "survey_responses",
+            "entitlements",
+            "actions",
+            "sign_ins",
+            "consent_states",
+        ):
+            count = db.session.scalar(select(func.count()).select_from(Base.metadata.tables[table]))
             assert count == 0, table
     # … nor on disk: the sticker with their name is gone.
     assert not own_stickers.exists()
@@ -141,6 +170,7 @@ def test_export_the_data_delete_the_account_and_nothing_personal_remains(
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("main")).to_contain_text(
-        "That email and password do not match an account.")
+        "That email and password do not match an account."
+    )
     expect(account_nav.get_by_role("link", name="Sign in")).to_be_visible()
     assert csp_violations(page) == []

@@ -21,23 +21,40 @@ from tests.helpers import SMTPSink
 from tests.stickers.conftest import make_member
 
 EMAIL = "robin@example.com"
-OFFERS_WORDING = ("Yes, tell me about member offers. I can stop them with one click. At most "
-                  "one message a week and two a month, between 09:00 and 20:00 your time.")
+OFFERS_WORDING = (
+    "Yes, tell me about member offers. I can stop them with one click. At most "
+    "one message a week and two a month, between 09:00 and 20:00 your time."
+)
 
 
 def _issue_codes(app: Flask, tmp_path: Path) -> list[str]:
     """What the marketer does: ``flask codes issue``, then hands out the printed codes."""
     out = tmp_path / "spring-store.csv"
-    result = app.test_cli_runner().invoke(args=[
-        "codes", "issue", "--batch", "spring-store", "--count", "3", "--uses", "1",
-        "--out", str(out)])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "codes",
+            "issue",
+            "--batch",
+            "spring-store",
+            "--count",
+            "3",
+            "--uses",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     with out.open(newline="") as handle:
         return [row["code"] for row in csv.DictReader(handle)]
 
 
 def test_redeem_a_code_see_the_pack_and_the_offer_and_opt_in(
-    page: Page, live_server: LiveServer, smtp: SMTPSink, built_packs: Flask, clock: Clock,
+    page: Page,
+    live_server: LiveServer,
+    smtp: SMTPSink,
+    built_packs: Flask,
+    clock: Clock,
     tmp_path: Path,
 ) -> None:
     app = built_packs
@@ -65,7 +82,8 @@ def test_redeem_a_code_see_the_pack_and_the_offer_and_opt_in(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your code is redeemed")
     earned = page.locator("ul.reward-list")
     expect(earned.get_by_role("link")).to_have_text(
-        ["Spring birds", "Member offers", "New sticker packs"])
+        ["Spring birds", "Member offers", "New sticker packs"]
+    )
     snapshot(page, "redeem-2-earned")
 
     # The pack is theirs: previews and a download per messenger.
@@ -108,9 +126,16 @@ def test_redeem_a_code_see_the_pack_and_the_offer_and_opt_in(
 
     with app.app_context():
         rows = db.session.execute(
-            select(ConsentSubject.member_id, ConsentEvent.scope, ConsentEvent.channel,
-                   ConsentEvent.action, ConsentEvent.wording, ConsentEvent.source)
-            .join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)).all()
+            select(
+                ConsentSubject.member_id,
+                ConsentEvent.scope,
+                ConsentEvent.channel,
+                ConsentEvent.action,
+                ConsentEvent.wording,
+                ConsentEvent.source,
+            ).join(ConsentSubject, ConsentSubject.id == ConsentEvent.subject_id)
+        ).all()
     assert [tuple(r) for r in rows] == [
-        (member_id, "offers", "email", "grant", OFFERS_WORDING, "preferences")]
+        (member_id, "offers", "email", "grant", OFFERS_WORDING, "preferences")
+    ]
     assert csp_violations(page) == []

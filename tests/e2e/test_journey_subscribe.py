@@ -18,8 +18,10 @@ from tests.helpers import SMTPSink, link_in
 
 EMAIL = "finch@example.com"
 ARTICLE = "/posts/permission-is-earned/"
-WORDING = ("Yes, send me the weekly letter. I can stop it with one click at any time. At most one "
-           "message a week, on Fridays between 08:00 and 18:00 your time.")
+WORDING = (
+    "Yes, send me the weekly letter. I can stop it with one click at any time. At most one "
+    "message a week, on Fridays between 08:00 and 18:00 your time."
+)
 
 
 def test_subscribe_from_an_article_confirm_by_mail_and_see_the_reward(
@@ -28,10 +30,13 @@ def test_subscribe_from_an_article_confirm_by_mail_and_see_the_reward(
     page.goto(ARTICLE)
     expect(page.get_by_role("heading", level=1)).to_have_text("Permission is earned, not assumed")
     # The block under the article (the footer carries the same offer).
-    cta = page.locator("article").get_by_role("complementary",
-                                              name="Subscribe to The weekly letter")
-    expect(cta).to_contain_text("The three best new articles. At most one message a week, on "
-                                "Fridays between 08:00 and 18:00 your time")
+    cta = page.locator("article").get_by_role(
+        "complementary", name="Subscribe to The weekly letter"
+    )
+    expect(cta).to_contain_text(
+        "The three best new articles. At most one message a week, on "
+        "Fridays between 08:00 and 18:00 your time"
+    )
     cta.get_by_label("Your email").fill(EMAIL)
     cta.get_by_role("button", name="Subscribe").click()
 
@@ -61,7 +66,8 @@ def test_subscribe_from_an_article_confirm_by_mail_and_see_the_reward(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your rewards")
     topics = page.get_by_role("region", name="Topics you may choose to hear about")
     letter = topics.get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name="The weekly letter"))
+        has=page.get_by_role("heading", name="The weekly letter")
+    )
     expect(letter).to_contain_text("Earned for confirming your email address")
     expect(letter).to_contain_text("Yes by email since")
     # The inbox on the site was not part of what the visitor agreed to: still offered, unticked.
@@ -80,6 +86,13 @@ def test_subscribe_from_an_article_confirm_by_mail_and_see_the_reward(
     with app.app_context():
         events = db.session.scalars(select(ConsentEvent)).all()
         assert [(e.scope, e.channel, e.action, e.wording, e.source, e.page) for e in events] == [
-            ("newsletter", "email", "grant", WORDING, "form:subscribe",
-             "/subscribe/newsletter?from=article")]
+            (
+                "newsletter",
+                "email",
+                "grant",
+                WORDING,
+                "form:subscribe",
+                "/subscribe/newsletter?from=article",
+            )
+        ]
     assert csp_violations(page) == []

@@ -31,14 +31,17 @@ NEXT_ARTICLE = "How small shops run loyalty without an app"
 def _answer(page: Page) -> None:
     main = page.get_by_role("main")
     main.get_by_role("group", name="What best describes your work?").get_by_label(
-        "Editorial or content").check()
+        "Editorial or content"
+    ).check()
     topics = main.get_by_role("group", name=re.compile("^Which topics do you want more of"))
     topics.get_by_label("Email deliverability").check()
     topics.get_by_label("Case studies from real teams").check()
     main.get_by_role("group", name="How useful were the articles you read here?").get_by_label(
-        "4", exact=True).check()
+        "4", exact=True
+    ).check()
     main.get_by_role("group", name=re.compile("^How likely are you to recommend")).get_by_label(
-        "9", exact=True).check()
+        "9", exact=True
+    ).check()
     main.get_by_label(re.compile("^What should we write about next")).fill(NEXT_ARTICLE)
 
 
@@ -48,16 +51,27 @@ def _expect_answers(page: Page) -> None:
     expect(main.get_by_label("Marketing or growth")).not_to_be_checked()
     expect(main.get_by_label("Email deliverability")).to_be_checked()
     expect(main.get_by_label("Case studies from real teams")).to_be_checked()
-    expect(main.get_by_role("group", name="How useful were the articles you read here?")
-           .get_by_label("4", exact=True)).to_be_checked()
-    expect(main.get_by_role("group", name=re.compile("^How likely are you to recommend"))
-           .get_by_label("9", exact=True)).to_be_checked()
+    expect(
+        main.get_by_role("group", name="How useful were the articles you read here?").get_by_label(
+            "4", exact=True
+        )
+    ).to_be_checked()
+    expect(
+        main.get_by_role("group", name=re.compile("^How likely are you to recommend")).get_by_label(
+            "9", exact=True
+        )
+    ).to_be_checked()
     expect(main.get_by_label(re.compile("^What should we write about next"))).to_have_value(
-        NEXT_ARTICLE)
+        NEXT_ARTICLE
+    )
 
 
 def test_answer_the_survey_join_on_the_way_and_download_the_pack(
-    page: Page, live_server: LiveServer, smtp: SMTPSink, built_packs: Flask, clock: Clock,
+    page: Page,
+    live_server: LiveServer,
+    smtp: SMTPSink,
+    built_packs: Flask,
+    clock: Clock,
     tmp_path: Path,
 ) -> None:
     app = built_packs
@@ -102,7 +116,8 @@ def test_answer_the_survey_join_on_the_way_and_download_the_pack(
     expect(page.get_by_role("heading", name="You earned")).to_be_visible()
     earned = page.locator("ul.reward-list")
     expect(earned.get_by_role("link")).to_have_text(
-        ["Spring birds", "Member offers", "New sticker packs"])
+        ["Spring birds", "Member offers", "New sticker packs"]
+    )
     snapshot(page, "survey-3-thanks")
 
     with app.app_context():

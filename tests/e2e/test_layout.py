@@ -16,8 +16,9 @@ WIDTHS = [390, 1280]
 
 def _overflow(page: Page) -> int:
     """How many pixels the page is wider than the window."""
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
 
 
 def _sign_in(page: Page) -> None:
@@ -36,8 +37,7 @@ def test_reader_pages_are_no_wider_than_the_window(page: Page, width: int) -> No
     page.goto("/surveys/")
     survey = page.locator("main a[href^='/surveys/']").first.get_attribute("href")
     assert article and survey
-    for path in ("/", article, "/search?q=permission", survey, "/signin", "/signup",
-                 "/redeem"):
+    for path in ("/", article, "/search?q=permission", survey, "/signin", "/signup", "/redeem"):
         page.goto(path)
         assert _overflow(page) == 0, f"{path} is {_overflow(page)}px wider than {width}px"
 
@@ -48,8 +48,13 @@ def test_permission_buttons_are_in_view_for_a_signed_in_member(
 ) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     _sign_in(page)
-    for path in ("/me/permissions", "/me/rewards", "/me/account", "/me/permissions/history",
-                 "/inbox"):
+    for path in (
+        "/me/permissions",
+        "/me/rewards",
+        "/me/account",
+        "/me/permissions/history",
+        "/inbox",
+    ):
         page.goto(path)
         assert _overflow(page) == 0, f"{path} is {_overflow(page)}px wider than {width}px"
     page.goto("/me/permissions")
@@ -59,4 +64,5 @@ def test_permission_buttons_are_in_view_for_a_signed_in_member(
         box = buttons.nth(index).bounding_box()
         assert box is not None
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, (
-            f"{buttons.nth(index).inner_text()} is outside the window: {box}")
+            f"{buttons.nth(index).inner_text()} is outside the window: {box}"
+        )

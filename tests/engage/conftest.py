@@ -48,8 +48,7 @@ def make_member(app: Flask, clock: Clock) -> MakeMember:
 
     def make(email: str, password: str | None = None, role: str = "member") -> int:
         with app.app_context():
-            created = members.create_member(email, password, now=clock(), role=role,
-                                            verified=True)
+            created = members.create_member(email, password, now=clock(), role=role, verified=True)
             db.session.commit()
             return created.id
 

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from app.engage import codes
 from app.engage.errors import CodeMalformed
 
-CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-"
-                        r"[0-9A-HJKMNP-TV-Z]$")
+CODE_SHAPE = re.compile(
+    r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-"
+    r"[0-9A-HJKMNP-TV-Z]$"
+)
 
 
 @st.composite
@@ -45,12 +47,13 @@ def test_any_correct_code_survives_any_allowed_typo_folding(data: st.DataObject)
 
 
 @given(printed_codes(), st.integers(0, 12), st.sampled_from(codes.ALPHABET))
-def test_any_single_mistyped_character_is_refused(printed: str, position: int,
-                                                  replacement: str) -> None:
+def test_any_single_mistyped_character_is_refused(
+    printed: str, position: int, replacement: str
+) -> None:
     symbols = printed.replace("-", "")
     if symbols[position] == replacement:
         return
-    typo = symbols[:position] + replacement + symbols[position + 1:]
+    typo = symbols[:position] + replacement + symbols[position + 1 :]
     with pytest.raises(CodeMalformed, match="typo"):
         codes.normalise(typo)
 
@@ -67,18 +70,20 @@ def test_generated_codes_have_the_printed_shape_and_sixty_random_bits() -> None:
         assert len(symbols) == 32, position
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("", "Enter the code"),
-    ("   --  ", "Enter the code"),
-    ("7KQ2-M4XD-9RTB", "A code has 13 characters; this has 12"),
-    ("7KQ2-M4XD-9RTB-TT", "this has 14"),
-    ("7KQ2-M4XD-9RTB-U", "Codes never contain 'U'"),
-    ("7KQ2-M4XD-9RTB-!", "Codes never contain '!'"),
-    ("7KQ2-M4XD-9RTB-S", "This code has a typo"),
-    ("x" * 65, "too long"),
-])
-def test_malformed_input_gets_a_message_that_says_what_is_wrong(typed: str,
-                                                                 message: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter the code"),
+        ("   --  ", "Enter the code"),
+        ("7KQ2-M4XD-9RTB", "A code has 13 characters; this has 12"),
+        ("7KQ2-M4XD-9RTB-TT", "this has 14"),
+        ("7KQ2-M4XD-9RTB-U", "Codes never contain 'U'"),
+        ("7KQ2-M4XD-9RTB-!", "Codes never contain '!'"),
+        ("7KQ2-M4XD-9RTB-S", "This code has a typo"),
+        ("x" * 65, "too long"),
+    ],
+)
+def test_malformed_input_gets_a_message_that_says_what_is_wrong(typed: str, message: str) -> None:
     with pytest.raises(CodeMalformed, match=re.escape(message)):
         codes.normalise(typed)
 

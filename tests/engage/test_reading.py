@@ -27,8 +27,12 @@ def stickers(stickers: Path) -> Path:
 
 def _reads(app: Flask, action: str) -> int:
     with app.app_context():
-        return int(db.session.scalar(select(func.count()).select_from(Action)
-                                     .where(Action.action == action)) or 0)
+        return int(
+            db.session.scalar(
+                select(func.count()).select_from(Action).where(Action.action == action)
+            )
+            or 0
+        )
 
 
 def test_reading_an_article_records_the_action_once_and_grants_its_reward(
@@ -39,8 +43,9 @@ def test_reading_an_article_records_the_action_once_and_grants_its_reward(
         assert reader.get("/posts/pull-before-push/").status_code == 200
     assert _reads(app, "read:pull-before-push") == 1
     with app.app_context():
-        member_id = db.session.scalar(select(Action.member_id)
-                                      .where(Action.action == "read:pull-before-push"))
+        member_id = db.session.scalar(
+            select(Action.member_id).where(Action.action == "read:pull-before-push")
+        )
         assert member_id is not None and holds(member_id, "pack:bookworm")
     assert "Bookworm" in reader.get("/me/rewards").text
 
@@ -54,5 +59,7 @@ def test_visitors_and_unusable_slugs_record_nothing(app: Flask, signed_in: Signe
         # An event with a slug no action can carry is logged and dropped, never an error.
         events.emit(ArticleRead(member_id=1, slug="Not A Slug", at=app_clock.now()))
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Action)
-                                 .where(Action.kind == "read")) == 0
+        assert (
+            db.session.scalar(select(func.count()).select_from(Action).where(Action.kind == "read"))
+            == 0
+        )

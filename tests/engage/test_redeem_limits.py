@@ -39,8 +39,9 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _guess(client: FlaskClient, token: str, ip: str) -> int:
-    response = client.post("/redeem", data={"csrf_token": token, "code": GUESS},
-                           environ_base={"REMOTE_ADDR": ip})
+    response = client.post(
+        "/redeem", data={"csrf_token": token, "code": GUESS}, environ_base={"REMOTE_ADDR": ip}
+    )
     return response.status_code
 
 
@@ -48,11 +49,17 @@ def test_guesses_from_one_ip_address_trip_the_limit(signed_in: SignedIn) -> None
     first, second = signed_in("one@example.com"), signed_in("two@example.com")
     token_one = csrf_token(first.get("/redeem").text)
     token_two = csrf_token(second.get("/redeem").text)
-    codes = [_guess(first, token_one, "198.51.100.7"), _guess(second, token_two, "198.51.100.7"),
-             _guess(first, token_one, "198.51.100.7")]
+    codes = [
+        _guess(first, token_one, "198.51.100.7"),
+        _guess(second, token_two, "198.51.100.7"),
+        _guess(first, token_one, "198.51.100.7"),
+    ]
     assert codes == [400, 400, 400]  # "We do not know this code"
-    tripped = second.post("/redeem", data={"csrf_token": token_two, "code": GUESS},
-                          environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    tripped = second.post(
+        "/redeem",
+        data={"csrf_token": token_two, "code": GUESS},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
     assert tripped.status_code == 429
     assert "Too many attempts" in tripped.text and "site-header" in tripped.text
     assert _guess(second, token_two, "203.0.113.5") == 400  # another address is not held back
@@ -86,9 +93,23 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     if server is None:
         pytest.skip("redis-server is not installed")
     port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import redis
 
     client = redis.Redis(host="127.0.0.1", port=port)
@@ -112,9 +133,23 @@ def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port),
-             "--no-reload", "--no-debugger"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "run",
+                "--port",
+                str(port),
+                "--no-reload",
+                "--no-debugger",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -138,16 +173,18 @@ def test_two_processes_share_the_counters_in_redis(
     engine.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULLFIRST_")}
     env.pop("DATABASE_URL", None)
-    env.update(PULLFIRST_INSTANCE_PATH=str(tmp_path / "instance"), PULLFIRST_DATABASE_URL=database,
-               PULLFIRST_SECRET_KEY="shared-secret-key-0123456789abcdef0123456789",
-               PULLFIRST_RATELIMIT_STORAGE_URI=redis_url,
-               PULLFIRST_RATELIMIT_REDEEM_IP="4 per minute",
-               PULLFIRST_RATELIMIT_REDEEM_MEMBER="100 per minute")
+    env.update(
+        PULLFIRST_INSTANCE_PATH=str(tmp_path / "instance"),
+        PULLFIRST_DATABASE_URL=database,
+        PULLFIRST_SECRET_KEY="shared-secret-key-0123456789abcdef0123456789",
+        PULLFIRST_RATELIMIT_STORAGE_URI=redis_url,
+        PULLFIRST_RATELIMIT_REDEEM_IP="4 per minute",
+        PULLFIRST_RATELIMIT_REDEEM_MEMBER="100 per minute",
+    )
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path / "instance"))
     setup = create_app({"DATABASE_URL": database, "SECRET_KEY": env["PULLFIRST_SECRET_KEY"]})
     with setup.app_context():
-        members.create_member("shared@example.com", PASSWORD, now=datetime.now(UTC),
-                              verified=True)
+        members.create_member("shared@example.com", PASSWORD, now=datetime.now(UTC), verified=True)
         db.session.commit()
         db.engine.dispose()
     first, base_one = _serve(env, tmp_path / "one.log")

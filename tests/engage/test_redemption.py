@@ -32,8 +32,9 @@ from tests.engage.conftest import MakeMember, SignedIn
 from tests.helpers import csrf_token, post_form
 
 
-def _issue(app: Flask, clock: Clock, name: str = "spring-store", count: int = 3,
-           **options: object) -> list[str]:
+def _issue(
+    app: Flask, clock: Clock, name: str = "spring-store", count: int = 3, **options: object
+) -> list[str]:
     with app.app_context():
         issued = issue_codes(name, count, now=clock(), **options)  # type: ignore[arg-type]
         db.session.commit()
@@ -44,11 +45,27 @@ def test_codes_issue_writes_a_private_csv_and_stores_only_keyed_hashes(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
     out = tmp_path / "codes.csv"
-    result = runner.invoke(args=["codes", "issue", "--batch", "spring-store", "--count", "500",
-                                 "--uses", "1", "--expires", "2099-01-31", "--out", str(out)])
+    result = runner.invoke(
+        args=[
+            "codes",
+            "issue",
+            "--batch",
+            "spring-store",
+            "--count",
+            "500",
+            "--uses",
+            "1",
+            "--expires",
+            "2099-01-31",
+            "--out",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
-    assert "issued 500 codes in batch spring-store (1 use each, valid until 31 January 2099)" \
+    assert (
+        "issued 500 codes in batch spring-store (1 use each, valid until 31 January 2099)"
         in result.output
+    )
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
@@ -62,15 +79,18 @@ def test_codes_issue_writes_a_private_csv_and_stores_only_keyed_hashes(
             assert form not in dump
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--batch", "Spring Store", "--count", "5"], "must be lower-case letters"),
-    (["--batch", "x", "--count", "0"], "--count must be between 1 and 100,000"),
-    (["--batch", "x", "--count", "100001"], "--count must be between 1 and 100,000"),
-    (["--batch", "x", "--count", "5", "--uses", "0"], "--uses must be between"),
-    (["--batch", "x", "--count", "5", "--expires", "2020-01-01"], "must be in the future"),
-    (["--batch", "x", "--count", "5", "--expires", "31/01/2027"], "YYYY-MM-DD"),
-    (["--batch", "x", "--count", "5", "--expires", "2027-02-30"], "YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch", "Spring Store", "--count", "5"], "must be lower-case letters"),
+        (["--batch", "x", "--count", "0"], "--count must be between 1 and 100,000"),
+        (["--batch", "x", "--count", "100001"], "--count must be between 1 and 100,000"),
+        (["--batch", "x", "--count", "5", "--uses", "0"], "--uses must be between"),
+        (["--batch", "x", "--count", "5", "--expires", "2020-01-01"], "must be in the future"),
+        (["--batch", "x", "--count", "5", "--expires", "31/01/2027"], "YYYY-MM-DD"),
+        (["--batch", "x", "--count", "5", "--expires", "2027-02-30"], "YYYY-MM-DD"),
+    ],
+)
 def test_codes_issue_refuses_bad_options_and_writes_nothing(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path, args: list[str], message: str
 ) -> None:
@@ -87,18 +107,44 @@ def test_codes_issue_never_overwrites_printed_codes_and_keeps_a_batch_consistent
 ) -> None:
     out = tmp_path / "codes.csv"
     out.write_text("precious\n")
-    result = runner.invoke(args=["codes", "issue", "--batch", "b", "--count", "2",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        args=["codes", "issue", "--batch", "b", "--count", "2", "--out", str(out)]
+    )
     assert result.exit_code == 1 and "exists" in result.output
     assert out.read_text() == "precious\n"
-    first = runner.invoke(args=["codes", "issue", "--batch", "b", "--count", "2", "--uses", "3",
-                                "--out", str(tmp_path / "a.csv")])
+    first = runner.invoke(
+        args=[
+            "codes",
+            "issue",
+            "--batch",
+            "b",
+            "--count",
+            "2",
+            "--uses",
+            "3",
+            "--out",
+            str(tmp_path / "a.csv"),
+        ]
+    )
     assert first.exit_code == 0
-    more = runner.invoke(args=["codes", "issue", "--batch", "b", "--count", "2",
-                               "--out", str(tmp_path / "b.csv")])
+    more = runner.invoke(
+        args=["codes", "issue", "--batch", "b", "--count", "2", "--out", str(tmp_path / "b.csv")]
+    )
     assert more.exit_code == 0 and "(3 uses each" in more.output  # the batch's own setting
-    clash = runner.invoke(args=["codes", "issue", "--batch", "b", "--count", "2", "--uses", "1",
-                                "--out", str(tmp_path / "c.csv")])
+    clash = runner.invoke(
+        args=[
+            "codes",
+            "issue",
+            "--batch",
+            "b",
+            "--count",
+            "2",
+            "--uses",
+            "1",
+            "--out",
+            str(tmp_path / "c.csv"),
+        ]
+    )
     assert clash.exit_code == 1 and "gives 3 use(s) per code" in clash.output
     assert not (tmp_path / "c.csv").exists()
 
@@ -120,8 +166,7 @@ def test_each_refusal_says_why_and_leaves_nothing_behind(
     app: Flask, clock: Clock, make_member: MakeMember
 ) -> None:
     single, other = _issue(app, clock, count=2)
-    [expiring] = _issue(app, clock, "autumn-store", count=1,
-                        expires_at=clock() + timedelta(days=1))
+    [expiring] = _issue(app, clock, "autumn-store", count=1, expires_at=clock() + timedelta(days=1))
     first, second = make_member("a@example.com"), make_member("b@example.com")
     with app.app_context():
         redeem(first, single, clock())
@@ -188,8 +233,11 @@ def test_fifty_concurrent_redemptions_of_one_single_use_code_give_one_success(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Redemption)) == 1
         assert db.session.scalar(select(Code.used)) == 1
-        holders = db.session.scalar(select(func.count()).select_from(Entitlement)
-                                    .where(Entitlement.reward == "pack:spring-birds"))
+        holders = db.session.scalar(
+            select(func.count())
+            .select_from(Entitlement)
+            .where(Entitlement.reward == "pack:spring-birds")
+        )
         assert holders == 1
 
 
@@ -234,11 +282,18 @@ def test_stats_count_issued_redeemed_used_up_and_expired(
         db.session.commit()
         clock.advance(days=2)
         stats = {s.name: s for s in batch_stats(clock())}
-    assert (stats["spring-store"].issued, stats["spring-store"].redeemed,
-            stats["spring-store"].used_up, stats["spring-store"].left,
-            stats["spring-store"].expired) == (4, 2, 2, 2, 0)
-    assert (stats["autumn-store"].issued, stats["autumn-store"].expired,
-            stats["autumn-store"].left) == (2, 2, 0)
+    assert (
+        stats["spring-store"].issued,
+        stats["spring-store"].redeemed,
+        stats["spring-store"].used_up,
+        stats["spring-store"].left,
+        stats["spring-store"].expired,
+    ) == (4, 2, 2, 2, 0)
+    assert (
+        stats["autumn-store"].issued,
+        stats["autumn-store"].expired,
+        stats["autumn-store"].left,
+    ) == (2, 2, 0)
     output = runner.invoke(args=["codes", "stats"]).output
     header, *lines = output.splitlines()
     assert header.split()[:3] == ["batch", "issued", "redeemed"]
@@ -286,9 +341,7 @@ def test_a_visitor_keeps_the_code_through_sign_up_and_redeems_it_after(
     assert f'value="{code}"' not in visitor.get("/redeem").text  # forgotten once redeemed
 
 
-def test_admin_codes_page_is_for_marketers(
-    app: Flask, clock: Clock, signed_in: SignedIn
-) -> None:
+def test_admin_codes_page_is_for_marketers(app: Flask, clock: Clock, signed_in: SignedIn) -> None:
     _issue(app, clock, count=7)
     assert signed_in("m@example.com").get("/admin/codes").status_code == 403
     page = signed_in("mk@example.com", role="marketer").get("/admin/codes")

@@ -46,8 +46,9 @@ def _code(app: Flask, member_id: int, clock: Clock) -> str:
 def _friend(app: Flask, clock: Clock, email: str, code: str, verify: bool = True) -> int:
     """A member created from a visit through ``code``'s link, as sign-up does it."""
     with app.app_context():
-        friend = members.create_member(email, None, now=clock(),
-                                       arrived_via=referrals.arrival_mark(code))
+        friend = members.create_member(
+            email, None, now=clock(), arrived_via=referrals.arrival_mark(code)
+        )
         if verify:
             members.mark_verified(friend, clock())
         db.session.commit()
@@ -66,8 +67,12 @@ def test_a_friend_who_joins_through_the_link_earns_both_the_referral(
     visitor = app.test_client()
     landing = visitor.get(link.group(1)).text
     assert "A friend invited you" in landing and "Friends" in landing
-    assert post_form(visitor, "/signup", {"email": "guest@example.com",
-                                          "password": PASSWORD}).status_code == 302
+    assert (
+        post_form(
+            visitor, "/signup", {"email": "guest@example.com", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         guest = members.find_by_email("guest@example.com")
         host = members.find_by_email("host@example.com")
@@ -96,8 +101,9 @@ def test_the_cap_limits_credited_referrals_and_says_so(
         assert has_action(friends[1], "referral") and not has_action(friends[2], "referral")
         assert referrals.credited_count(host_id) == 2
     page = host.get("/me/rewards").text
-    assert "2 friends joined through it, 1 still to confirm their address, 1 past the limit." \
-        in page
+    assert (
+        "2 friends joined through it, 1 still to confirm their address, 1 past the limit." in page
+    )
 
 
 def test_own_link_existing_members_and_loops_do_nothing(

@@ -19,9 +19,14 @@ from tests.conftest import Clock
 from tests.engage.conftest import MakeMember, SignedIn, write_survey
 
 ANSWERS = [  # role, topics, usefulness, recommend, next-article
-    ("Marketing or growth", ["Email deliverability"], "5", "10", "=HYPERLINK(\"http://x\")"),
-    ("Marketing or growth", ["Email deliverability", "Case studies from real teams"], "4", "9",
-     "+1 more case studies"),
+    ("Marketing or growth", ["Email deliverability"], "5", "10", '=HYPERLINK("http://x")'),
+    (
+        "Marketing or growth",
+        ["Email deliverability", "Case studies from real teams"],
+        "4",
+        "9",
+        "+1 more case studies",
+    ),
     ("Editorial or content", [], "3", "7", "-2 fewer long reads"),
     ("Something else", ["Case studies from real teams"], "2", "3", "@SUM(A1:A2)"),
     ("Student or researcher", [], "4", "0", "Plain wish, with a comma"),
@@ -35,9 +40,18 @@ def answered(app: Flask, clock: Clock, make_member: MakeMember) -> None:
     with app.app_context():
         survey = get_survey("reader-2026")
         for person, (role, topics, useful, nps, wish) in zip(people, ANSWERS, strict=True):
-            submit_response(person, survey, {"role": [role], "topics": topics,
-                                             "usefulness": [useful], "recommend": [nps],
-                                             "next-article": [wish]}, clock())
+            submit_response(
+                person,
+                survey,
+                {
+                    "role": [role],
+                    "topics": topics,
+                    "usefulness": [useful],
+                    "recommend": [nps],
+                    "next-article": [wish],
+                },
+                clock(),
+            )
         db.session.commit()
 
 
@@ -48,10 +62,13 @@ def test_results_count_options_score_nps_and_average_ratings(app: Flask, answere
     role, topics, usefulness, recommend, wish = results.questions
     assert {c.label: c.count for c in role.counts}["Marketing or growth"] == 2
     assert {c.label: c.count for c in topics.counts} == {
-        "Consent, privacy and the law": 0, "Email deliverability": 2,
+        "Consent, privacy and the law": 0,
+        "Email deliverability": 2,
         "Loyalty and rewards that people want": 0,
-        "Measuring engagement without surveillance": 0, "Case studies from real teams": 2,
-        "Writing messages people look forward to": 0}
+        "Measuring engagement without surveillance": 0,
+        "Case studies from real teams": 2,
+        "Writing messages people look forward to": 0,
+    }
     assert topics.answered == 3
     assert usefulness.average == pytest.approx(3.6)
     # promoters 10, 9; passive 7; detractors 3, 0: (2 - 2) / 5
@@ -67,7 +84,7 @@ def test_the_results_page_draws_an_svg_chart_per_question(
     page = marketer.get("/admin/surveys/reader-2026")
     assert page.status_code == 200
     html = page.text
-    assert html.count("<svg class=\"chart\"") == 4  # single, multi, rating, nps
+    assert html.count('<svg class="chart"') == 4  # single, multi, rating, nps
     assert "NPS +0" in html and "(2 promoters, 1 passives, 2 detractors)" in html
     assert "average 3.6 of 5" in html
     bars = re.findall(r'<rect x="\d+" y="\d+" width="([\d.]+)"', html)
@@ -82,36 +99,64 @@ def test_the_csv_export_holds_every_response_and_defuses_formulas(
     app: Flask, answered: None, signed_in: SignedIn
 ) -> None:
     response = signed_in("mk@example.com", role="marketer").get(
-        "/admin/surveys/reader-2026/responses.csv")
+        "/admin/surveys/reader-2026/responses.csv"
+    )
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith(
-        'attachment; filename="survey-reader-2026-')
+        'attachment; filename="survey-reader-2026-'
+    )
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 5
-    assert list(rows[0]) == ["response", "submitted_at", "version", "role", "topics",
-                             "usefulness", "recommend", "next-article"]
+    assert list(rows[0]) == [
+        "response",
+        "submitted_at",
+        "version",
+        "role",
+        "topics",
+        "usefulness",
+        "recommend",
+        "next-article",
+    ]
     wishes = [row["next-article"] for row in rows]
-    assert wishes == ["'=HYPERLINK(\"http://x\")", "'+1 more case studies",
-                      "'-2 fewer long reads", "'@SUM(A1:A2)", "Plain wish, with a comma"]
+    assert wishes == [
+        '\'=HYPERLINK("http://x")',
+        "'+1 more case studies",
+        "'-2 fewer long reads",
+        "'@SUM(A1:A2)",
+        "Plain wish, with a comma",
+    ]
     assert rows[1]["topics"] == "Email deliverability; Case studies from real teams"
     assert rows[2]["topics"] == "" and rows[0]["recommend"] == "10"
     assert "@example.com" not in response.text  # no member identity
 
 
-@pytest.mark.parametrize(("value", "cell"), [
-    ("=1+1", "'=1+1"), ("+31 6 1234", "'+31 6 1234"), ("-x", "'-x"), ("@cmd", "'@cmd"),
-    ("\tTab", "'\tTab"), ("\rCR", "'\rCR"), ("＝1+1", "'＝1+1"), ("fine", "fine"),
-    (None, ""), (7, "7"), ("a=b", "a=b"),
-])
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+31 6 1234", "'+31 6 1234"),
+        ("-x", "'-x"),
+        ("@cmd", "'@cmd"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("＝1+1", "'＝1+1"),
+        ("fine", "fine"),
+        (None, ""),
+        (7, "7"),
+        ("a=b", "a=b"),
+    ],
+)
 def test_cells_that_would_start_a_formula_are_prefixed(value: object, cell: str) -> None:
     assert safe_cell(value) == cell
 
 
-def test_survey_screens_are_for_marketers(app: Flask, answered: None,
-                                          signed_in: SignedIn) -> None:
+def test_survey_screens_are_for_marketers(app: Flask, answered: None, signed_in: SignedIn) -> None:
     member = signed_in("m@example.com")
-    for url in ("/admin/surveys/", "/admin/surveys/reader-2026",
-                "/admin/surveys/reader-2026/responses.csv"):
+    for url in (
+        "/admin/surveys/",
+        "/admin/surveys/reader-2026",
+        "/admin/surveys/reader-2026/responses.csv",
+    ):
         assert member.get(url).status_code == 403, url
     assert app.test_client().get("/admin/surveys/").status_code == 302
     marketer = signed_in("mk@example.com", role="marketer")
@@ -122,8 +167,10 @@ def test_survey_screens_are_for_marketers(app: Flask, answered: None,
 def test_an_option_removed_later_still_counts_as_retired(
     app: Flask, content: Path, clock: Clock, make_member: MakeMember
 ) -> None:
-    first = "---\ntitle: Pets\nquestions:\n  - id: pet\n    type: single\n    label: Pet?\n" \
-            "    options: [Cat, Dog, Fish]\n---\n"
+    first = (
+        "---\ntitle: Pets\nquestions:\n  - id: pet\n    type: single\n    label: Pet?\n"
+        "    options: [Cat, Dog, Fish]\n---\n"
+    )
     path = write_survey(content, "pets", first)
     person = make_member("pet@example.com")
     with app.app_context():
@@ -133,4 +180,7 @@ def test_an_option_removed_later_still_counts_as_retired(
         results = survey_results(get_survey("pets"))
     assert results.versions == 1
     assert [(c.label, c.count, c.retired) for c in results.questions[0].counts] == [
-        ("Cat", 0, False), ("Dog", 0, False), ("Fish", 1, True)]
+        ("Cat", 0, False),
+        ("Dog", 0, False),
+        ("Fish", 1, True),
+    ]

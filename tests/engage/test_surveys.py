@@ -58,12 +58,18 @@ def test_a_visitor_keeps_their_answers_through_sign_up_and_sends_them_after(
     assert 'value="Editorial or content" checked' in page
     assert _stored(app) == []
 
-    signup = post_form(visitor, f"/signup?next={SURVEY}",
-                       {"email": "new@example.com", "password": PASSWORD, "next": SURVEY})
+    signup = post_form(
+        visitor,
+        f"/signup?next={SURVEY}",
+        {"email": "new@example.com", "password": PASSWORD, "next": SURVEY},
+    )
     assert signup.status_code == 302
     visitor.get(link_in(smtp.wait_for(1)[0], "/verify/"))
-    signed = post_form(visitor, f"/signin?next={SURVEY}",
-                       {"email": "new@example.com", "password": PASSWORD, "next": SURVEY})
+    signed = post_form(
+        visitor,
+        f"/signin?next={SURVEY}",
+        {"email": "new@example.com", "password": PASSWORD, "next": SURVEY},
+    )
     assert signed.headers["Location"] == SURVEY
 
     back = visitor.get(SURVEY).text
@@ -78,7 +84,8 @@ def test_a_visitor_keeps_their_answers_through_sign_up_and_sends_them_after(
     assert response.answers == {
         "role": "Editorial or content",
         "topics": ["Email deliverability", "Case studies from real teams"],  # survey's order
-        "usefulness": 4, "recommend": 9,
+        "usefulness": 4,
+        "recommend": 9,
         "next-article": "How small shops run loyalty without an app.",
     }
     with app.app_context():
@@ -87,23 +94,33 @@ def test_a_visitor_keeps_their_answers_through_sign_up_and_sends_them_after(
     assert "kept on this device" not in visitor.get(SURVEY).text
 
 
-@pytest.mark.parametrize(("change", "question", "message"), [
-    ({"q.role": None}, "role", "Choose an answer."),
-    ({"q.role": "Astronaut"}, "role", "Choose one of the answers listed."),
-    ({"q.role": ["Something else", "Student or researcher"]}, "role", "Choose only one answer."),
-    ({"q.role": "x" * 20_000}, "role", "This answer is too long."),
-    ({"q.topics": ["Email deliverability", "Gossip"]}, "topics",
-     "Choose among the answers listed."),
-    ({"q.topics": ["Email deliverability"] * 9}, "topics", "Too many answers were sent"),
-    ({"q.usefulness": "6"}, "usefulness", "Choose a number from 1 to 5."),
-    ({"q.usefulness": "4.0"}, "usefulness", "Choose a number from 1 to 5."),
-    ({"q.usefulness": None}, "usefulness", "Choose a number."),
-    ({"q.recommend": "-1"}, "recommend", "Choose a number from 0 to 10."),
-    ({"q.recommend": "ten"}, "recommend", "Choose a number from 0 to 10."),
-    ({"q.next-article": "y" * 501}, "next-article", "Keep it to 500 characters; this has 501."),
-    ({"q.next-article": "null\x00byte"}, "next-article", "Remove the control characters"),
-    ({"q.next-article": ["one", "two"]}, "next-article", "Send one answer."),
-])
+@pytest.mark.parametrize(
+    ("change", "question", "message"),
+    [
+        ({"q.role": None}, "role", "Choose an answer."),
+        ({"q.role": "Astronaut"}, "role", "Choose one of the answers listed."),
+        (
+            {"q.role": ["Something else", "Student or researcher"]},
+            "role",
+            "Choose only one answer.",
+        ),
+        ({"q.role": "x" * 20_000}, "role", "This answer is too long."),
+        (
+            {"q.topics": ["Email deliverability", "Gossip"]},
+            "topics",
+            "Choose among the answers listed.",
+        ),
+        ({"q.topics": ["Email deliverability"] * 9}, "topics", "Too many answers were sent"),
+        ({"q.usefulness": "6"}, "usefulness", "Choose a number from 1 to 5."),
+        ({"q.usefulness": "4.0"}, "usefulness", "Choose a number from 1 to 5."),
+        ({"q.usefulness": None}, "usefulness", "Choose a number."),
+        ({"q.recommend": "-1"}, "recommend", "Choose a number from 0 to 10."),
+        ({"q.recommend": "ten"}, "recommend", "Choose a number from 0 to 10."),
+        ({"q.next-article": "y" * 501}, "next-article", "Keep it to 500 characters; this has 501."),
+        ({"q.next-article": "null\x00byte"}, "next-article", "Remove the control characters"),
+        ({"q.next-article": ["one", "two"]}, "next-article", "Send one answer."),
+    ],
+)
 def test_bad_answers_get_a_message_next_to_the_question_and_store_nothing(
     app: Flask, signed_in: SignedIn, change: dict[str, Any], question: str, message: str
 ) -> None:
@@ -113,7 +130,8 @@ def test_bad_answers_get_a_message_next_to_the_question_and_store_nothing(
     response = post_form(client, SURVEY, data)
     assert response.status_code == 400
     assert f'<p class="error" id="q-{question}-error">{message}' in response.text.replace(
-        "&#39;", "'")
+        "&#39;", "'"
+    )
     assert 'aria-invalid="true"' in response.text
     assert "Some answers need a second look." in response.text
     assert _stored(app) == []
@@ -121,8 +139,16 @@ def test_bad_answers_get_a_message_next_to_the_question_and_store_nothing(
 
 def test_optional_questions_may_stay_blank(app: Flask, signed_in: SignedIn) -> None:
     client = signed_in("brief@example.com")
-    response = post_form(client, SURVEY, {"q.role": "Something else", "q.usefulness": "1",
-                                          "q.recommend": "0", "q.next-article": "   "})
+    response = post_form(
+        client,
+        SURVEY,
+        {
+            "q.role": "Something else",
+            "q.usefulness": "1",
+            "q.recommend": "0",
+            "q.next-article": "   ",
+        },
+    )
     assert response.status_code == 302
     [stored] = _stored(app)
     assert stored.answers["topics"] is None and stored.answers["next-article"] is None
@@ -186,14 +212,26 @@ Intro.
 """
 
 
-@pytest.mark.parametrize(("opens", "closes", "shown", "refusal"), [
-    ("2027-01-01", "2027-02-01", "This survey opens on 1 January 2027.",
-     "This survey opens on 1 January 2027."),
-    ("2026-10-01", "2026-11-30", "This survey is closed.", "This survey is closed."),
-])
+@pytest.mark.parametrize(
+    ("opens", "closes", "shown", "refusal"),
+    [
+        (
+            "2027-01-01",
+            "2027-02-01",
+            "This survey opens on 1 January 2027.",
+            "This survey opens on 1 January 2027.",
+        ),
+        ("2026-10-01", "2026-11-30", "This survey is closed.", "This survey is closed."),
+    ],
+)
 def test_a_survey_takes_answers_only_between_its_dates(
-    app: Flask, content: Path, signed_in: SignedIn, opens: str, closes: str, shown: str,
-    refusal: str
+    app: Flask,
+    content: Path,
+    signed_in: SignedIn,
+    opens: str,
+    closes: str,
+    shown: str,
+    refusal: str,
 ) -> None:
     write_survey(content, "holiday", TIMED.format(opens=opens, closes=closes))
     client = signed_in("early@example.com")
@@ -220,7 +258,10 @@ def test_the_survey_list_marks_what_the_member_answered(app: Flask, signed_in: S
 
 
 def test_the_introduction_is_sanitized(app: Flask, content: Path) -> None:
-    write_survey(content, "sneaky", """---
+    write_survey(
+        content,
+        "sneaky",
+        """---
 title: Sneaky
 questions:
   - {id: a, type: text, label: A}
@@ -229,15 +270,14 @@ questions:
 
 Hello <script>alert(1)</script> [click](javascript:alert(2)) <img src=x onerror=alert(3)>
 [ok](https://example.com)
-""")
+""",
+    )
     page = app.test_client().get("/surveys/sneaky/").text
     assert "<h2>Welcome</h2>" in page and 'href="https://example.com"' in page
     assert "<script>alert" not in page and "javascript:" not in page and "onerror" not in page
 
 
-def test_answers_too_long_to_keep_in_the_cookie_are_refused_with_a_way_forward(
-    app: Flask
-) -> None:
+def test_answers_too_long_to_keep_in_the_cookie_are_refused_with_a_way_forward(app: Flask) -> None:
     visitor = app.test_client()
     response = post_form(visitor, SURVEY, {**ANSWERS, "q.next-article": "🦜" * 450})
     assert response.status_code == 400
@@ -272,8 +312,7 @@ def test_the_survey_call_to_action_is_a_plain_link_that_opens_no_session(
         assert "names no survey" in (target_problem("survey:no-such") or "")
 
 
-def test_the_data_export_holds_the_response(app: Flask, signed_in: SignedIn,
-                                            clock: Clock) -> None:
+def test_the_data_export_holds_the_response(app: Flask, signed_in: SignedIn, clock: Clock) -> None:
     client = signed_in("exported@example.com")
     post_form(client, SURVEY, ANSWERS)
     with app.app_context():

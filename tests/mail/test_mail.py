@@ -20,9 +20,14 @@ from app.mail.sending import open_transport, send_message
 from app.mail.transport import SMTPTransport
 from tests.helpers import SMTPSink, free_port
 
-MESSAGE = Message(to="reader@example.com", to_name="Robin", subject="Hello",
-                  text="Plain words.", html="<p>Plain words.</p>",
-                  headers={"List-Id": "<letter.example.com>"})
+MESSAGE = Message(
+    to="reader@example.com",
+    to_name="Robin",
+    subject="Hello",
+    text="Plain words.",
+    html="<p>Plain words.</p>",
+    headers={"List-Id": "<letter.example.com>"},
+)
 
 
 def test_by_default_every_message_is_an_eml_file_and_one_log_line(
@@ -60,10 +65,13 @@ def test_one_connection_serves_a_batch(app: Flask, smtp: SMTPSink) -> None:
 
 
 class _Auth:
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                 data: Any) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"mailer",
-                                                                                 b"s3cret/pw")
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            b"mailer",
+            b"s3cret/pw",
+        )
         return AuthResult(success=ok, handled=False)
 
 
@@ -79,8 +87,14 @@ class _Keep:
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 def test_smtp_url_carries_the_login(app: Flask) -> None:
     port, handler = free_port(), _Keep()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_Auth(),
-                            auth_require_tls=False, auth_required=True)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_Auth(),
+        auth_require_tls=False,
+        auth_required=True,
+    )
     controller.start()
     try:
         app.config["MAIL_URL"] = f"smtp://mailer:s3cret%2Fpw@127.0.0.1:{port}"
@@ -108,13 +122,15 @@ class _Refuse:
     def __init__(self, code: str) -> None:
         self.code = code
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         return self.code
 
 
-@pytest.mark.parametrize(("reply", "temporary"), [("550 no such user", False),
-                                                  ("451 try later", True)])
+@pytest.mark.parametrize(
+    ("reply", "temporary"), [("550 no such user", False), ("451 try later", True)]
+)
 def test_refused_recipients_say_whether_a_retry_can_help(
     app: Flask, reply: str, temporary: bool
 ) -> None:
@@ -152,21 +168,34 @@ def test_no_header_can_be_injected(name: str, subject: str) -> None:
 
 
 def _printable(text: str) -> bool:
-    return len(text.splitlines()) <= 1 and all(c == "\t" or c.isprintable() or c == " "
-                                               for c in text)
+    return len(text.splitlines()) <= 1 and all(
+        c == "\t" or c.isprintable() or c == " " for c in text
+    )
 
 
 @settings(max_examples=200, deadline=None)
-@given(name=st.text(max_size=60).filter(_printable),
-       subject=st.text(max_size=120).filter(_printable))
+@given(
+    name=st.text(max_size=60).filter(_printable), subject=st.text(max_size=120).filter(_printable)
+)
 def test_any_clean_name_and_subject_survive_a_round_trip(name: str, subject: str) -> None:
     from datetime import UTC, datetime
 
-    built = build(Message(to="a@example.com", to_name=name, subject=subject, text="x"),
-                  "Pullfirst <hello@example.com>", datetime.now(UTC))
+    built = build(
+        Message(to="a@example.com", to_name=name, subject=subject, text="x"),
+        "Pullfirst <hello@example.com>",
+        datetime.now(UTC),
+    )
     parsed = email.message_from_bytes(built.as_bytes(), policy=email.policy.default)
-    assert set(parsed.keys()) == {"From", "To", "Subject", "Date", "Message-ID",
-                                  "Content-Type", "Content-Transfer-Encoding", "MIME-Version"}
+    assert set(parsed.keys()) == {
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "MIME-Version",
+    }
     assert parsed["To"].addresses[0].addr_spec == "a@example.com"
 
 
@@ -183,11 +212,22 @@ def test_a_campaign_mail_in_the_dev_folder_reads_like_any_other(
     folder = Path(app.instance_path) / "mail"
     with app.test_request_context(), caplog.at_level(logging.INFO, logger="pullfirst.mail"):
         channel = EmailChannel(FolderTransport(folder), app.config["MAIL_FROM"])
-        item = Outgoing(12, 3, "editorial", "newsletter", "The weekly letter", "Once a week.", 5,
-                        "reader@example.com", "Robin", "Spring birds",
-                        prepared_body("Look up: [the birds](https://example.com/birds)."),
-                        "http://localhost/u/t", "http://localhost/why/w",
-                        "http://localhost/inbox/12")
+        item = Outgoing(
+            12,
+            3,
+            "editorial",
+            "newsletter",
+            "The weekly letter",
+            "Once a week.",
+            5,
+            "reader@example.com",
+            "Robin",
+            "Spring birds",
+            prepared_body("Look up: [the birds](https://example.com/birds)."),
+            "http://localhost/u/t",
+            "http://localhost/why/w",
+            "http://localhost/inbox/12",
+        )
         assert channel.send(item) == "<delivery-12@pullfirst.example>"
     [file] = folder.glob("*.eml")
     assert file.name.endswith("-delivery-12_pullfirst.example.eml")

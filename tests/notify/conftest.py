@@ -21,8 +21,13 @@ class Audience:
     def __init__(self, app: Flask, clock: Clock) -> None:
         self.app, self.clock = app, clock
 
-    def add(self, count: int, scope: str = "newsletter",
-            channels: tuple[str, ...] = ("email", "inbox"), **member: Any) -> list[int]:
+    def add(
+        self,
+        count: int,
+        scope: str = "newsletter",
+        channels: tuple[str, ...] = ("email", "inbox"),
+        **member: Any,
+    ) -> list[int]:
         from app.extensions import db
 
         at = self.clock() - timedelta(days=7)
@@ -56,10 +61,14 @@ def audience(app: Flask, clock: Clock) -> Audience:
 def campaign(app: Flask, clock: Clock) -> Callable[..., int]:
     """Create a draft and return its id."""
 
-    def make(title: str = "Three articles for the weekend", scope: str = "newsletter",
-             kind: str = "editorial", channels: tuple[str, ...] = ("email",),
-             body: str = "Hello. Read [the first one](https://example.org/a?x=1&y=2) now.",
-             send: bool = True) -> int:
+    def make(
+        title: str = "Three articles for the weekend",
+        scope: str = "newsletter",
+        kind: str = "editorial",
+        channels: tuple[str, ...] = ("email",),
+        body: str = "Hello. Read [the first one](https://example.org/a?x=1&y=2) now.",
+        send: bool = True,
+    ) -> int:
         from app.extensions import db
         from app.notify.campaigns import Draft, create_campaign, send_now
 
@@ -93,7 +102,8 @@ def marketer(app: Flask, clock: Clock) -> Iterator[str]:
     from app.extensions import db
 
     with app.app_context():
-        members.create_member("marketer@example.com", PASSWORD, now=clock(), verified=True,
-                              role="marketer")
+        members.create_member(
+            "marketer@example.com", PASSWORD, now=clock(), verified=True, role="marketer"
+        )
         db.session.commit()
     yield "marketer@example.com"

@@ -26,9 +26,11 @@ def states(app: Flask, campaign_id: int) -> Counter[str]:
     from app.notify.models import Delivery
 
     with app.app_context():
-        rows = db.session.execute(select(Delivery.state, func.count())
-                                  .where(Delivery.campaign_id == campaign_id)
-                                  .group_by(Delivery.state))
+        rows = db.session.execute(
+            select(Delivery.state, func.count())
+            .where(Delivery.campaign_id == campaign_id)
+            .group_by(Delivery.state)
+        )
         found = Counter({state: count for state, count in rows})
         db.session.rollback()
     return found
@@ -39,9 +41,11 @@ def delivery_rows(app: Flask, campaign_id: int) -> list[Any]:
     from app.notify.models import Delivery
 
     with app.app_context():
-        rows = list(db.session.scalars(select(Delivery)
-                                       .where(Delivery.campaign_id == campaign_id)
-                                       .order_by(Delivery.id)))
+        rows = list(
+            db.session.scalars(
+                select(Delivery).where(Delivery.campaign_id == campaign_id).order_by(Delivery.id)
+            )
+        )
         for row in rows:
             db.session.expunge(row)
         db.session.rollback()

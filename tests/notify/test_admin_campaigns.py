@@ -25,8 +25,13 @@ def team(app: Flask, marketer: str):
 
 
 def compose(client, **fields: object):
-    data = {"title": "Spring letter", "body": "Birds are back. [Read](/posts/pull-before-push/)",
-            "scope": "newsletter", "kind": "editorial", "channels": ["email", "inbox"]}
+    data = {
+        "title": "Spring letter",
+        "body": "Birds are back. [Read](/posts/pull-before-push/)",
+        "scope": "newsletter",
+        "kind": "editorial",
+        "channels": ["email", "inbox"],
+    }
     data.update(fields)
     return post_form(client, "/admin/campaigns/new", data)
 
@@ -38,9 +43,9 @@ def test_members_without_the_role_are_refused(app: Flask, member: object) -> Non
         assert client.get(url).status_code == 403
 
 
-def test_compose_preview_send_and_follow(app: Flask, marketer: str, audience: Audience,
-                                         clock: Clock, smtp: SMTPSink,
-                                         work: Callable) -> None:
+def test_compose_preview_send_and_follow(
+    app: Flask, marketer: str, audience: Audience, clock: Clock, smtp: SMTPSink, work: Callable
+) -> None:
     from app.extensions import db
 
     reached = audience.add(3)
@@ -71,8 +76,8 @@ def test_compose_preview_send_and_follow(app: Flask, marketer: str, audience: Au
     assert work()["sent"] == 6  # three members, email and inbox
     assert len(smtp.wait_for(3)) == 3
     results = client.get(url).get_data(as_text=True)
-    assert "<th scope=\"row\">Sent</th><td>6</td>" in results
-    assert "<svg class=\"chart line-chart\"" in results
+    assert '<th scope="row">Sent</th><td>6</td>' in results
+    assert '<svg class="chart line-chart"' in results
     data = json.loads(client.get(f"{url}.json").get_data(as_text=True))
     assert data["funnel"]["sent"] == 6 and data["funnel"]["audience"] == 6
     assert data["funnel"]["excluded"]["address"] == 1
@@ -101,9 +106,9 @@ def test_bad_drafts_are_refused_with_a_message(app: Flask, marketer: str) -> Non
         assert db.session.scalar(select(Campaign)) is None
 
 
-def test_schedule_then_the_worker_starts_it(app: Flask, marketer: str, audience: Audience,
-                                            clock: Clock, work: Callable,
-                                            smtp: SMTPSink) -> None:
+def test_schedule_then_the_worker_starts_it(
+    app: Flask, marketer: str, audience: Audience, clock: Clock, work: Callable, smtp: SMTPSink
+) -> None:
     audience.add(2)
     client = team(app, marketer)
     url = compose(client, channels=["email"]).headers["Location"]
@@ -121,8 +126,9 @@ def test_schedule_then_the_worker_starts_it(app: Flask, marketer: str, audience:
     assert len(smtp.wait_for(2)) == 2
 
 
-def test_cancel_during_sending(app: Flask, marketer: str, audience: Audience,
-                               work: Callable, smtp: SMTPSink) -> None:
+def test_cancel_during_sending(
+    app: Flask, marketer: str, audience: Audience, work: Callable, smtp: SMTPSink
+) -> None:
     audience.add(4)
     client = team(app, marketer)
     url = compose(client, channels=["email"]).headers["Location"]
@@ -144,29 +150,40 @@ def test_a_post_with_notify_becomes_one_draft(app: Flask, marketer: str, clock: 
         campaign = db.session.scalar(select(Campaign))
         assert campaign is not None
         assert (campaign.state, campaign.scope, campaign.source_post) == (
-            "draft", "newsletter", "measure-replies-not-opens")
+            "draft",
+            "newsletter",
+            "measure-replies-not-opens",
+        )
         assert "http://localhost/posts/measure-replies-not-opens/" in campaign.body
     listing = team(app, marketer).get("/admin/campaigns/").get_data(as_text=True)
     assert "from the post measure-replies-not-opens" in listing
 
 
-def test_scope_history_shows_growth_and_unsubscribes(app: Flask, marketer: str,
-                                                     audience: Audience, clock: Clock) -> None:
+def test_scope_history_shows_growth_and_unsubscribes(
+    app: Flask, marketer: str, audience: Audience, clock: Clock
+) -> None:
     from app.consent import ledger
     from app.extensions import db
 
     first, _ = audience.add(2)
     with app.app_context():
-        ledger.revoke_consent(first, "newsletter", "email", ledger.Origin("preferences"),
-                              clock(), wording="Stop The weekly letter by email")
+        ledger.revoke_consent(
+            first,
+            "newsletter",
+            "email",
+            ledger.Origin("preferences"),
+            clock(),
+            wording="Stop The weekly letter by email",
+        )
         db.session.commit()
     page = team(app, marketer).get("/admin/scopes/newsletter").get_data(as_text=True)
-    assert "<svg class=\"chart line-chart\"" in page
+    assert '<svg class="chart line-chart"' in page
     assert re.search(r"<td>1</td><td>\d+</td><td>\d+\.\d%</td>", page)
 
 
-def test_cli_send_and_worker(app: Flask, audience: Audience, campaign: Callable[..., int],
-                             smtp: SMTPSink) -> None:
+def test_cli_send_and_worker(
+    app: Flask, audience: Audience, campaign: Callable[..., int], smtp: SMTPSink
+) -> None:
     audience.add(3)
     campaign_id = campaign(send=False)
     runner = app.test_cli_runner()

@@ -34,9 +34,19 @@ from tests.notify.workers import (
 # What a reader must never find in a header value once the mail was parsed: control
 # characters and everything str.splitlines() breaks on.
 FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
-HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "X-Pullfirst-Delivery",
-           "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Content-Type",
-           "MIME-Version"}
+HEADERS = {
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "X-Pullfirst-Delivery",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Id",
+    "Content-Type",
+    "MIME-Version",
+}
 
 
 # --- SIGKILL in the middle of a batch ---------------------------------------------------------
@@ -49,8 +59,13 @@ STEP = 97  # messages between kills: not a multiple of the batch, so kills land 
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_batch_ten_times_loses_nothing(
-        app: Flask, app_config: dict[str, Any], tmp_path: Path, clock: Clock,
-        campaign: Callable[..., int], smtp: SMTPSink, record_property: Callable[..., None]
+    app: Flask,
+    app_config: dict[str, Any],
+    tmp_path: Path,
+    clock: Clock,
+    campaign: Callable[..., int],
+    smtp: SMTPSink,
+    record_property: Callable[..., None],
 ) -> None:
     """SIGKILL leaves a batch leased and maybe one mail sent but not recorded. The lease runs
     out, another worker takes the rows again, and the mail that went twice carries the same
@@ -58,8 +73,9 @@ def test_a_worker_killed_mid_batch_ten_times_loses_nothing(
     worker could record it: the worst moment, so every kill costs one duplicate."""
     crowd = add_crowd(app, KILL_DELIVERIES, clock())
     campaign_id = campaign()
-    env = worker_env(app_config, Path(app.instance_path), NOTIFY_LEASE_SECONDS=5,
-                     NOTIFY_POLL_SECONDS=0.2)
+    env = worker_env(
+        app_config, Path(app.instance_path), NOTIFY_LEASE_SECONDS=5, NOTIFY_POLL_SECONDS=0.2
+    )
     log = tmp_path / "workers.log"
     started: list[WorkerProcess] = []
     try:
@@ -67,14 +83,24 @@ def test_a_worker_killed_mid_batch_ten_times_loses_nothing(
             worker = WorkerProcess(env, log, "--batch", str(BATCH))
             started.append(worker)
             target = len(smtp.messages) + STEP
-            wait_until(lambda goal=target: len(smtp.messages) >= goal, 120,
-                       f"{target} messages before the kill", [worker], interval=0.002)
+            wait_until(
+                lambda goal=target: len(smtp.messages) >= goal,
+                120,
+                f"{target} messages before the kill",
+                [worker],
+                interval=0.002,
+            )
             assert worker.kill() == -9
         assert states(app, campaign_id)["sent"] < KILL_DELIVERIES  # work was left over
         last = WorkerProcess(env, log, "--batch", str(BATCH))
         started.append(last)
-        wait_until(lambda: states(app, campaign_id)["sent"] == KILL_DELIVERIES, 300,
-                   "every delivery sent", [last], interval=0.2)
+        wait_until(
+            lambda: states(app, campaign_id)["sent"] == KILL_DELIVERIES,
+            300,
+            "every delivery sent",
+            [last],
+            interval=0.2,
+        )
         assert last.terminate() == 0
     finally:
         for worker in started:
@@ -99,9 +125,11 @@ def test_a_worker_killed_mid_batch_ten_times_loses_nothing(
     retaken = sum(1 for row in rows if row.attempts > 1)
     assert retaken > KILLS  # the rest of each killed batch was leased, and taken again
     record_property("duplicates", duplicates)
-    print(f"\nSIGKILL x{KILLS} over {KILL_DELIVERIES:,} deliveries: {len(smtp.messages):,} "
-          f"messages received, {duplicates} duplicate(s) (same Message-ID twice), "
-          f"{retaken} deliveries claimed again after a kill")
+    print(
+        f"\nSIGKILL x{KILLS} over {KILL_DELIVERIES:,} deliveries: {len(smtp.messages):,} "
+        f"messages received, {duplicates} duplicate(s) (same Message-ID twice), "
+        f"{retaken} deliveries claimed again after a kill"
+    )
 
 
 # --- four workers on PostgreSQL ---------------------------------------------------------------
@@ -110,19 +138,31 @@ MANY = 10_000
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not is_postgres(), reason="several workers share an outbox only on "
-                    "PostgreSQL (FOR UPDATE SKIP LOCKED); SQLite runs one worker")
+@pytest.mark.skipif(
+    not is_postgres(),
+    reason="several workers share an outbox only on "
+    "PostgreSQL (FOR UPDATE SKIP LOCKED); SQLite runs one worker",
+)
 def test_four_workers_deliver_each_message_exactly_once(
-        app: Flask, app_config: dict[str, Any], tmp_path: Path, clock: Clock,
-        campaign: Callable[..., int], smtp: SMTPSink) -> None:
+    app: Flask,
+    app_config: dict[str, Any],
+    tmp_path: Path,
+    clock: Clock,
+    campaign: Callable[..., int],
+    smtp: SMTPSink,
+) -> None:
     crowd = add_crowd(app, MANY, clock())
     campaign_id = campaign()
     env = worker_env(app_config, Path(app.instance_path), NOTIFY_POLL_SECONDS=0.2)
-    workers = [WorkerProcess(env, tmp_path / f"worker{n}.log", "--batch", "50")
-               for n in range(4)]
+    workers = [WorkerProcess(env, tmp_path / f"worker{n}.log", "--batch", "50") for n in range(4)]
     try:
-        wait_until(lambda: states(app, campaign_id)["sent"] == MANY, 600,
-                   "every delivery sent", workers, interval=0.5)
+        wait_until(
+            lambda: states(app, campaign_id)["sent"] == MANY,
+            600,
+            "every delivery sent",
+            workers,
+            interval=0.5,
+        )
         assert [worker.terminate() for worker in workers] == [0, 0, 0, 0]
     finally:
         for worker in workers:
@@ -133,12 +173,15 @@ def test_four_workers_deliver_each_message_exactly_once(
     rows = delivery_rows(app, campaign_id)
     assert {f"<delivery-{row.id}@pullfirst.example>" for row in rows} == set(received)
     assert all(row.state == "sent" and row.attempts == 1 for row in rows)  # claimed once
-    assert sorted(addr for _, rcpts in smtp.envelopes for addr in rcpts) \
-        == sorted(crowd.emails.values())
+    assert sorted(addr for _, rcpts in smtp.envelopes for addr in rcpts) == sorted(
+        crowd.emails.values()
+    )
     share = Counter(row.leased_by for row in rows)
     assert None not in share and len(share) >= 2, share
-    print(f"\n4 workers over {MANY:,} deliveries: "
-          + ", ".join(str(count) for _, count in share.most_common()))
+    print(
+        f"\n4 workers over {MANY:,} deliveries: "
+        + ", ".join(str(count) for _, count in share.most_common())
+    )
 
 
 # --- an SMTP server down for 30 s -------------------------------------------------------------
@@ -152,7 +195,8 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 
 
 def test_an_smtp_relay_down_for_two_minutes_costs_no_attempt(
-        app: Flask, clock: Clock, campaign: Callable[..., int]) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int]
+) -> None:
     """With three attempts and a one-second retry base, a two-minute outage would have
     dead-lettered everything had each failed connection spent an attempt."""
     from app.notify.worker import Worker
@@ -201,7 +245,8 @@ def test_an_smtp_relay_down_for_two_minutes_costs_no_attempt(
 
 
 def test_a_refused_recipient_spends_an_attempt_and_a_down_relay_does_not(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable
+) -> None:
     add_crowd(app, 2, clock())
     sink = RefusingSink(refusals=1)  # 451 for the first recipient: judged, so it counts
     sink.start()
@@ -216,7 +261,8 @@ def test_a_refused_recipient_spends_an_attempt_and_a_down_relay_does_not(
 
 
 def test_a_mailbox_that_does_not_exist_is_a_hard_bounce(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable
+) -> None:
     """A 550 to RCPT ends the delivery and suppresses the address; a 451 at DATA (above) is
     only retried: the worker tells them apart by what the relay refused, not by words."""
     from app.consent.models import Suppression
@@ -243,22 +289,55 @@ def test_a_mailbox_that_does_not_exist_is_a_hard_bounce(
 # --- hostile display names and subjects -------------------------------------------------------
 
 BAD = [  # each one, raw or encoded, would end the header line or hide a character
-    "\r\nBcc: x@evil", "\nBcc: x@evil", "\rBcc: x@evil", "\r\n\r\n<b>body</b>", "\x00",
-    "\u2028Bcc: x@evil", "\u2029", "\x85Bcc: x@evil", "\x0b", "\x0c", "\x1c", "\x1e", "\x7f",
-    "\x1b[31m", "\x08", "=?utf-8?q?=0D=0ABcc:_x@evil?=", "=?utf-8?b?DQpCY2M6IHhAZXZpbA==?=",
-    "=?iso-8859-1?q?x=0Ay?=", "=?utf-8?Q?=00?=", "=?utf-8?q?=E2=80=A8Bcc:_x@evil?=",
-    "=?UTF-8?B?Cg==?=", "a =?utf-8?q?=0D=0A?= b",
+    "\r\nBcc: x@evil",
+    "\nBcc: x@evil",
+    "\rBcc: x@evil",
+    "\r\n\r\n<b>body</b>",
+    "\x00",
+    "\u2028Bcc: x@evil",
+    "\u2029",
+    "\x85Bcc: x@evil",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x1e",
+    "\x7f",
+    "\x1b[31m",
+    "\x08",
+    "=?utf-8?q?=0D=0ABcc:_x@evil?=",
+    "=?utf-8?b?DQpCY2M6IHhAZXZpbA==?=",
+    "=?iso-8859-1?q?x=0Ay?=",
+    "=?utf-8?Q?=00?=",
+    "=?utf-8?q?=E2=80=A8Bcc:_x@evil?=",
+    "=?UTF-8?B?Cg==?=",
+    "a =?utf-8?q?=0D=0A?= b",
 ]
 TRICKY = [  # harmless once quoted: they must reach the reader as text, in one header
-    "Bcc: x@evil", "x@evil, y@evil", "<x@evil>", '" <x@evil>, "', "=?utf-8?q?Hello?=",
-    "=?bogus?x?zzz?=", "=?utf-8?q?=22x=22_<x@evil>?=", "%0d%0aBcc: x@evil", "\\r\\nBcc",
-    "Ünïcödé 😀 李小龍", "\u200b\ufeff", "a\tb", "O'Brien; Smith: (x)", "a" * 70, ";,:<>@\"\\",
+    "Bcc: x@evil",
+    "x@evil, y@evil",
+    "<x@evil>",
+    '" <x@evil>, "',
+    "=?utf-8?q?Hello?=",
+    "=?bogus?x?zzz?=",
+    "=?utf-8?q?=22x=22_<x@evil>?=",
+    "%0d%0aBcc: x@evil",
+    "\\r\\nBcc",
+    "Ünïcödé 😀 李小龍",
+    "\u200b\ufeff",
+    "a\tb",
+    "O'Brien; Smith: (x)",
+    "a" * 70,
+    ';,:<>@"\\',
 ]
 BASES = ["Robin", "", "Dr. A. B.", "Zoë", "Member 7"]
 WORST_NAMES = [  # found by hand: each added a header or an address before the fixes
-    "=?utf-8?q?x=0D=0ABcc:_x@evil?=", "=?utf-8?b?eA0KQmNjOiB4QGV2aWw=?=",
-    "=?utf-8?Q?=00?=Robin", "a" * 70 + 'Member 7"', "x" * 50 + '", evil@evil.example, "',
-    "y" * 60 + ", evil@evil.example", '\\"' * 26,
+    "=?utf-8?q?x=0D=0ABcc:_x@evil?=",
+    "=?utf-8?b?eA0KQmNjOiB4QGV2aWw=?=",
+    "=?utf-8?Q?=00?=Robin",
+    "a" * 70 + 'Member 7"',
+    "x" * 50 + '", evil@evil.example, "',
+    "y" * 60 + ", evil@evil.example",
+    '\\"' * 26,
 ]
 
 
@@ -305,8 +384,8 @@ def raw_header(value: str) -> str:
 
 
 def test_the_unsubscribe_headers_are_written_as_plain_urls(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        smtp: SMTPSink) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable, smtp: SMTPSink
+) -> None:
     """RFC 2369 and RFC 8058 headers hold URLs in angle brackets: a mail program reads them as
     they are, so they must not be written as RFC 2047 encoded words, however long."""
     crowd = add_crowd(app, 2, clock(), names=["Robin", "Zoë Ünïcode " * 5])
@@ -317,19 +396,23 @@ def test_the_unsubscribe_headers_are_written_as_plain_urls(
         assert "=?" not in raw["List-Unsubscribe"], raw["List-Unsubscribe"]
         web, mailto = raw["List-Unsubscribe"].split(", ")
         assert re.fullmatch(r"<http://localhost/u/[\w.-]+>", web), web
-        assert re.fullmatch(r"<mailto:hello@pullfirst\.example\?subject=unsubscribe%20"
-                            r"[\w.-]+>", mailto), mailto
+        assert re.fullmatch(
+            r"<mailto:hello@pullfirst\.example\?subject=unsubscribe%20"
+            r"[\w.-]+>",
+            mailto,
+        ), mailto
         assert raw["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert raw["List-Id"] == '"The weekly letter" <newsletter.localhost>'
         assert raw["Message-ID"].startswith("<delivery-")
         assert str(message["To"]).endswith(f"<{next(iter(message['To'].addresses)).addr_spec}>")
-    assert sorted(str(m["To"].addresses[0].addr_spec) for m in smtp.messages) \
-        == sorted(crowd.emails.values())
+    assert sorted(str(m["To"].addresses[0].addr_spec) for m in smtp.messages) == sorted(
+        crowd.emails.values()
+    )
 
 
 def test_hostile_display_names_cannot_add_headers_or_recipients(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        smtp: SMTPSink) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable, smtp: SMTPSink
+) -> None:
     names = [name[:80] for name, _ in hostile(1_000 - len(WORST_NAMES), seed=7)]
     names += WORST_NAMES
     if is_postgres():  # PostgreSQL text cannot hold NUL at all, so no member can be named so
@@ -343,9 +426,13 @@ def test_hostile_display_names_cannot_add_headers_or_recipients(
         assert len(recipients) == 1 and "evil" not in recipients[0]
         assert_one_clean_mail(message, recipients[0])
     assert sorted(r for _, [r] in smtp.envelopes) == sorted(crowd.emails.values())
-    plain = {crowd.emails[m]: name for m, name in zip(crowd.ids, names, strict=True)
-             if name.isprintable() and len(name) <= 64
-             and not any(trick in name for trick in ('=?', '"', "\\"))}
+    plain = {
+        crowd.emails[m]: name
+        for m, name in zip(crowd.ids, names, strict=True)
+        if name.isprintable()
+        and len(name) <= 64
+        and not any(trick in name for trick in ("=?", '"', "\\"))
+    }
     assert len(plain) > 150
     for message in messages:
         address = message["To"].addresses[0]  # type: ignore[attr-defined]
@@ -354,7 +441,8 @@ def test_hostile_display_names_cannot_add_headers_or_recipients(
 
 
 def test_hostile_subjects_are_refused_or_sent_as_one_clean_header(
-        app: Flask, clock: Clock, smtp: SMTPSink) -> None:
+    app: Flask, clock: Clock, smtp: SMTPSink
+) -> None:
     from app.mail.transport import SMTPTransport
     from app.notify.campaigns import Draft, check_draft
     from app.notify.channels import Outgoing
@@ -377,12 +465,24 @@ def test_hostile_subjects_are_refused_or_sent_as_one_clean_header(
         channel = EmailChannel(SMTPTransport(smtp.url), app.config["MAIL_FROM"])
         try:
             for n, title in enumerate(accepted):
-                channel.send(Outgoing(
-                    delivery_id=n + 1, campaign_id=1, kind="editorial", scope="newsletter",
-                    scope_title="The weekly letter", promise="Once a week.", member_id=1,
-                    email=f"reader{n}@example.com", display_name="Robin", title=title,
-                    body=prepare("<p>Hi</p>"), unsubscribe_url="http://localhost/u/t",
-                    why_url="http://localhost/why/w", inbox_url="http://localhost/inbox/1"))
+                channel.send(
+                    Outgoing(
+                        delivery_id=n + 1,
+                        campaign_id=1,
+                        kind="editorial",
+                        scope="newsletter",
+                        scope_title="The weekly letter",
+                        promise="Once a week.",
+                        member_id=1,
+                        email=f"reader{n}@example.com",
+                        display_name="Robin",
+                        title=title,
+                        body=prepare("<p>Hi</p>"),
+                        unsubscribe_url="http://localhost/u/t",
+                        why_url="http://localhost/why/w",
+                        inbox_url="http://localhost/inbox/1",
+                    )
+                )
         finally:
             channel.close()
     assert refused > 300 and len(accepted) > 400
@@ -396,8 +496,8 @@ def test_hostile_subjects_are_refused_or_sent_as_one_clean_header(
 
 
 def test_a_title_changed_behind_the_checks_is_dead_lettered_unsent(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        smtp: SMTPSink) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable, smtp: SMTPSink
+) -> None:
     """A title written straight into the database (a bad import, a hand-made fix) never
     reaches an SMTP server: building the mail refuses it and the delivery is not retried."""
     from sqlalchemy import update
@@ -409,8 +509,9 @@ def test_a_title_changed_behind_the_checks_is_dead_lettered_unsent(
     campaign_id = campaign()
     for title in ("Hi\r\nBcc: x@evil", "=?utf-8?q?Hi=0D=0ABcc:_x@evil?="):
         with app.app_context():
-            db.session.execute(update(Campaign).where(Campaign.id == campaign_id)
-                               .values(title=title))
+            db.session.execute(
+                update(Campaign).where(Campaign.id == campaign_id).values(title=title)
+            )
             db.session.commit()
         assert work() == {"dead": 3}
         assert smtp.messages == []
@@ -419,13 +520,18 @@ def test_a_title_changed_behind_the_checks_is_dead_lettered_unsent(
         assert all("refused to build the mail" in (row.last_error or "") for row in rows)
         with app.app_context():  # back in the queue for the second title
             from app.notify.models import Delivery
-            db.session.execute(update(Delivery).where(Delivery.campaign_id == campaign_id)
-                               .values(state="queued", reason=None, attempts=0))
+
+            db.session.execute(
+                update(Delivery)
+                .where(Delivery.campaign_id == campaign_id)
+                .values(state="queued", reason=None, attempts=0)
+            )
             db.session.commit()
 
 
 def test_workers_started_together_on_a_fresh_instance_all_start(
-        app: Flask, app_config: dict[str, Any], tmp_path: Path) -> None:
+    app: Flask, app_config: dict[str, Any], tmp_path: Path
+) -> None:
     """Workers beside each other on one host share its instance folder, and each reads the
     posts (for drafts) when it starts, which builds the missing search index."""
     env = worker_env(app_config, Path(app.instance_path))

@@ -70,9 +70,14 @@ def test_unread_count_and_reading(app: Flask, delivered: int) -> None:
         assert contact is not None and contact.engaged_how == "read"
 
 
-def test_not_for_me_pauses_and_offers_a_stop(app: Flask, delivered: int, reader: int,
-                                             campaign: Callable[..., int], work: Callable,
-                                             clock: Clock) -> None:
+def test_not_for_me_pauses_and_offers_a_stop(
+    app: Flask,
+    delivered: int,
+    reader: int,
+    campaign: Callable[..., int],
+    work: Callable,
+    clock: Clock,
+) -> None:
     from app.consent.models import ConsentState, ScopePause
     from app.extensions import db
 
@@ -110,8 +115,9 @@ def test_useful_counts_as_engagement(app: Flask, delivered: int) -> None:
         assert row is not None and row.useful_at is not None
 
 
-def test_reply_then_marketer_answers_in_the_inbox(app: Flask, delivered: int, marketer: str,
-                                                  clock: Clock) -> None:
+def test_reply_then_marketer_answers_in_the_inbox(
+    app: Flask, delivered: int, marketer: str, clock: Clock
+) -> None:
     member = signed_in(app)
     url = f"/inbox/{delivered}"
     text = "Could you write about <script>alert(1)</script> birds?"
@@ -142,16 +148,18 @@ def test_empty_or_overlong_replies_are_refused(app: Flask, delivered: int) -> No
     client = signed_in(app)
     url = f"/inbox/{delivered}"
     for body in ("   ", "x" * 4001, "bell\x07"):
-        response = post_form(client, f"{url}/reply", {"body": body}, page=url,
-                             follow_redirects=True)
+        response = post_form(
+            client, f"{url}/reply", {"body": body}, page=url, follow_redirects=True
+        )
         assert response.status_code == 200
         assert 'class="flash flash-error"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Reply)) is None
 
 
-def test_another_member_cannot_open_or_act_on_the_message(app: Flask, delivered: int,
-                                                          clock: Clock) -> None:
+def test_another_member_cannot_open_or_act_on_the_message(
+    app: Flask, delivered: int, clock: Clock
+) -> None:
     from app.accounts import members
     from app.extensions import db
     from app.notify.models import Delivery
@@ -170,5 +178,9 @@ def test_another_member_cannot_open_or_act_on_the_message(app: Flask, delivered:
         row = db.session.get(Delivery, delivered)
         assert row is not None
         assert (row.read_at, row.useful_at, row.not_for_me_at, row.replied_at) == (
-            None, None, None, None)
+            None,
+            None,
+            None,
+            None,
+        )
     assert app.test_client().get(url).status_code == 302  # visitors are sent to sign in

@@ -23,19 +23,40 @@ def test_sent_and_answer_times_are_in_the_members_zone(app: Flask, member: Any) 
         found = members.get_member(member.id)
         assert found is not None
         members.update_profile(found, found.display_name, "Asia/Tokyo")
-        letter = Campaign(title="Letter one", body="Hello.", scope="newsletter",
-                          kind="editorial", channels="inbox", state="sent",
-                          created_at=SENT, updated_at=SENT)
+        letter = Campaign(
+            title="Letter one",
+            body="Hello.",
+            scope="newsletter",
+            kind="editorial",
+            channels="inbox",
+            state="sent",
+            created_at=SENT,
+            updated_at=SENT,
+        )
         db.session.add(letter)
         db.session.flush()
-        delivery = Delivery(campaign_id=letter.id, member_id=member.id, channel="inbox",
-                            state="sent", due_at=SENT, created_at=SENT, sent_at=SENT,
-                            finished_at=SENT)
+        delivery = Delivery(
+            campaign_id=letter.id,
+            member_id=member.id,
+            channel="inbox",
+            state="sent",
+            due_at=SENT,
+            created_at=SENT,
+            sent_at=SENT,
+            finished_at=SENT,
+        )
         db.session.add(delivery)
         db.session.flush()
-        db.session.add(Reply(campaign_id=letter.id, member_id=member.id,
-                             delivery_id=delivery.id, author="marketer", body="Thanks!",
-                             at=SENT + timedelta(hours=1)))
+        db.session.add(
+            Reply(
+                campaign_id=letter.id,
+                member_id=member.id,
+                delivery_id=delivery.id,
+                author="marketer",
+                body="Thanks!",
+                at=SENT + timedelta(hours=1),
+            )
+        )
         db.session.commit()
         delivery_id = delivery.id
     client = app.test_client()
@@ -44,6 +65,8 @@ def test_sent_and_answer_times_are_in_the_members_zone(app: Flask, member: Any) 
     inbox = client.get("/inbox").text
     assert 'datetime="2026-12-04T15:05:12+00:00">5 Dec 2026, 00:05 (Asia/Tokyo)</time>' in inbox
     message = client.get(f"/inbox/{delivery_id}").text
-    assert 'Sent <time datetime="2026-12-04T15:05:12+00:00">5 Dec 2026, 00:05 (Asia/Tokyo)' \
-           "</time>" in message
+    assert (
+        'Sent <time datetime="2026-12-04T15:05:12+00:00">5 Dec 2026, 00:05 (Asia/Tokyo)'
+        "</time>" in message
+    )
     assert "5 Dec 2026, 01:05 (Asia/Tokyo)" in message  # the team's answer

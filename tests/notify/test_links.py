@@ -31,8 +31,9 @@ def tracked_links(mail: EmailMessage) -> list[str]:
     return [_path(u) for u in re.findall(r"\((http://localhost/t/[^)\s]+)\)", text_body(mail))]
 
 
-def consent_state(app: Flask, member: int, scope: str = "newsletter",
-                  channel: str = "email") -> tuple[bool, str] | None:
+def consent_state(
+    app: Flask, member: int, scope: str = "newsletter", channel: str = "email"
+) -> tuple[bool, str] | None:
     from app.consent.models import ConsentEvent, ConsentState
     from app.extensions import db
 
@@ -46,8 +47,9 @@ def consent_state(app: Flask, member: int, scope: str = "newsletter",
 
 
 @pytest.fixture
-def mailed(app: Flask, audience: Audience, campaign: Callable[..., int], work: Callable,
-           smtp: SMTPSink) -> tuple[list[int], list[EmailMessage]]:
+def mailed(
+    app: Flask, audience: Audience, campaign: Callable[..., int], work: Callable, smtp: SMTPSink
+) -> tuple[list[int], list[EmailMessage]]:
     members = audience.add(2, scope="new-stickers", channels=("email", "inbox"))
     campaign(scope="new-stickers", channels=("email",))
     work()
@@ -77,7 +79,8 @@ def test_get_shows_a_button_and_changes_nothing(app: Flask, mailed: tuple) -> No
 
 
 def test_one_click_post_without_cookies_revokes_and_holds_back_queued(
-        app: Flask, mailed: tuple, campaign: Callable[..., int], clock: Clock) -> None:
+    app: Flask, mailed: tuple, campaign: Callable[..., int], clock: Clock
+) -> None:
     from app.extensions import db
     from app.notify.models import Delivery
 
@@ -94,12 +97,15 @@ def test_one_click_post_without_cookies_revokes_and_holds_back_queued(
     assert consent_state(app, member, "new-stickers", "inbox") == (True, "preferences")
     neighbour = member_of(app, other)
     with app.app_context():
-        rows = {d.member_id: d for d in db.session.scalars(
-            select(Delivery).where(Delivery.campaign_id == second))}
+        rows = {
+            d.member_id: d
+            for d in db.session.scalars(select(Delivery).where(Delivery.campaign_id == second))
+        }
         assert rows[member].state == "suppressed" and rows[member].reason == "consented"
         assert rows[neighbour].state == "queued"
-        first = db.session.scalar(select(Delivery).where(Delivery.member_id == member,
-                                                         Delivery.campaign_id != second))
+        first = db.session.scalar(
+            select(Delivery).where(Delivery.member_id == member, Delivery.campaign_id != second)
+        )
         assert first is not None and first.unsubscribed_at is not None
     again = client.post(unsubscribe_path(mail))
     assert again.status_code == 200 and "Already stopped" in again.get_data(as_text=True)
@@ -118,7 +124,7 @@ def _altered(token: str) -> str:
     body, signature = token.rsplit(".", 1)
     middle = len(body) // 2
     swapped = "B" if body[middle] != "B" else "C"
-    return f"{body[:middle]}{swapped}{body[middle + 1:]}.{signature}"
+    return f"{body[:middle]}{swapped}{body[middle + 1 :]}.{signature}"
 
 
 @pytest.mark.parametrize("mangle", ["forged", "altered", "truncated", "other-purpose", "empty"])
@@ -130,13 +136,15 @@ def test_bad_unsubscribe_tokens_are_refused(app: Flask, mailed: tuple, mangle: s
     token = unsubscribe_path(mail).removeprefix("/u/")
     with app.test_request_context():
         bad = {
-            "forged": signing.sign("notify.unsubscribe", {"m": member, "s": "new-stickers",
-                                                          "c": "email", "d": None}
-                                   )[:-4] + "AAAA",
+            "forged": signing.sign(
+                "notify.unsubscribe", {"m": member, "s": "new-stickers", "c": "email", "d": None}
+            )[:-4]
+            + "AAAA",
             "altered": _altered(token),
             "truncated": token[:-6],
-            "other-purpose": signing.sign("consent.why", {"m": member, "s": "new-stickers",
-                                                          "c": "email"}),
+            "other-purpose": signing.sign(
+                "consent.why", {"m": member, "s": "new-stickers", "c": "email"}
+            ),
             "empty": "%20",
         }[mangle]
     client = app.test_client()
@@ -155,7 +163,8 @@ def test_a_token_for_another_member_stops_only_that_member(app: Flask, mailed: t
 
 
 def test_click_redirects_to_the_signed_url_and_counts_as_engagement(
-        app: Flask, mailed: tuple) -> None:
+    app: Flask, mailed: tuple
+) -> None:
     from app.consent.models import Contact
     from app.extensions import db
     from app.notify.models import Click, Delivery

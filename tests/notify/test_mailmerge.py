@@ -30,12 +30,27 @@ BODIES = [
     "Ünïcödé — “quotes”, emoji 🐦 and a [link](https://example.com/ü).",
     "# A heading\n\n" + "A very long line of words " * 60 + "\n\n[end](https://example.com/end)",
     "===============0000000000000000000==\n\nLooks like a boundary, [l](https://e.com/)",
-    "<script>alert(1)</script> [x](javascript:alert(1)) [y](https://e.com/\"onmouseover=1)",
+    '<script>alert(1)</script> [x](javascript:alert(1)) [y](https://e.com/"onmouseover=1)',
 ]
-TITLES = ["The weekly letter", "Réunion à 20 h — “spécial”", "A = ?b? =?utf-8?q?x?= title",
-          "Long " * 40 + "end"]
-NAMES = ["", "Robin", "Robin Smith", "Robin S.", "O'Brien, Pat", "Zoë Ångström", "a  b",
-         " padded ", "x" * 64, "Back\\slash", "名前"]
+TITLES = [
+    "The weekly letter",
+    "Réunion à 20 h — “spécial”",
+    "A = ?b? =?utf-8?q?x?= title",
+    "Long " * 40 + "end",
+]
+NAMES = [
+    "",
+    "Robin",
+    "Robin Smith",
+    "Robin S.",
+    "O'Brien, Pat",
+    "Zoë Ångström",
+    "a  b",
+    " padded ",
+    "x" * 64,
+    "Back\\slash",
+    "名前",
+]
 
 
 def _untracked(text: str) -> str:
@@ -48,15 +63,26 @@ def _untracked(text: str) -> str:
     return re.sub(r"http://localhost/t/([A-Za-z0-9_.\-]+)", swap, text)
 
 
-def _item(body: str, title: str, name: str, *, open_url: bool = True,
-          email: str = "reader@example.com") -> Outgoing:
+def _item(
+    body: str, title: str, name: str, *, open_url: bool = True, email: str = "reader@example.com"
+) -> Outgoing:
     return Outgoing(
-        delivery_id=4321, campaign_id=7, kind="editorial", scope="newsletter",
-        scope_title="The weekly letter", promise="At most one message a week.", member_id=9,
-        email=email, display_name=name, title=title, body=prepare(campaign_html(body)),
-        unsubscribe_url="http://localhost/u/tok.EN-1_x", why_url="http://localhost/why/w.1",
+        delivery_id=4321,
+        campaign_id=7,
+        kind="editorial",
+        scope="newsletter",
+        scope_title="The weekly letter",
+        promise="At most one message a week.",
+        member_id=9,
+        email=email,
+        display_name=name,
+        title=title,
+        body=prepare(campaign_html(body)),
+        unsubscribe_url="http://localhost/u/tok.EN-1_x",
+        why_url="http://localhost/why/w.1",
         inbox_url="http://localhost/inbox/4321",
-        open_url="http://localhost/o/op.en" if open_url else None)
+        open_url="http://localhost/o/op.en" if open_url else None,
+    )
 
 
 def _reference(app: Flask, item: Outgoing) -> EmailMessage:
@@ -67,14 +93,19 @@ def _reference(app: Flask, item: Outgoing) -> EmailMessage:
     headers = {
         "X-Pullfirst-Delivery": str(item.delivery_id),
         "List-Unsubscribe": f"<{item.unsubscribe_url}>, "
-                            f"<mailto:news@pullfirst.example?subject=unsubscribe%20{token}>",
+        f"<mailto:news@pullfirst.example?subject=unsubscribe%20{token}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": '"The weekly letter" <newsletter.localhost>',
     }
-    message = Message(to=item.email, to_name=item.display_name, subject=item.title,
-                      text=render_template("notify/mail.txt", **context),
-                      html=render_template("notify/mail.html", **context), headers=headers,
-                      message_id=f"<delivery-{item.delivery_id}@pullfirst.example>")
+    message = Message(
+        to=item.email,
+        to_name=item.display_name,
+        subject=item.title,
+        text=render_template("notify/mail.txt", **context),
+        html=render_template("notify/mail.html", **context),
+        headers=headers,
+        message_id=f"<delivery-{item.delivery_id}@pullfirst.example>",
+    )
     wire = build(message, app.config["MAIL_FROM"], WHEN).as_bytes(policy=FOLD)  # as smtplib
     parsed = BytesParser(policy=policy.default).parsebytes(wire)
     assert isinstance(parsed, EmailMessage)
@@ -82,9 +113,14 @@ def _reference(app: Flask, item: Outgoing) -> EmailMessage:
 
 
 def _filled(app: Flask, item: Outgoing) -> EmailMessage:
-    template = MailTemplate(item, sender=app.config["MAIL_FROM"], domain="pullfirst.example",
-                            mailbox="news@pullfirst.example", site="localhost",
-                            postal_address="12 Harbour Lane")
+    template = MailTemplate(
+        item,
+        sender=app.config["MAIL_FROM"],
+        domain="pullfirst.example",
+        mailbox="news@pullfirst.example",
+        site="localhost",
+        postal_address="12 Harbour Lane",
+    )
     filled = template.fill(item, WHEN)
     assert b"\r\n" in filled.data and b"\n" not in filled.data.replace(b"\r\n", b"")
     assert all(len(line) <= 998 for line in filled.data.split(b"\r\n"))
@@ -119,8 +155,9 @@ def test_a_prepared_body_fills_as_tracking_afresh(app: Flask, body: str) -> None
 
 @pytest.mark.parametrize("body", BODIES)
 @pytest.mark.parametrize("title", TITLES)
-def test_a_filled_mail_reads_as_the_email_package_writes_it(app: Flask, body: str,
-                                                            title: str) -> None:
+def test_a_filled_mail_reads_as_the_email_package_writes_it(
+    app: Flask, body: str, title: str
+) -> None:
     with app.test_request_context():
         item = _item(body, title, "Robin Smith")
         _same_mail(_filled(app, item), _reference(app, item))
@@ -145,9 +182,12 @@ _NAME_CHARS = st.sampled_from(list("abcXYZ09 .,;:\"'()<>@[]\\!#$%&*+-/=?^_`{|}~�
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.text(_NAME_CHARS, max_size=40),
-       address=st.sampled_from(["r@example.com", "first.last+tag@mail.example.org",
-                                "o'neil@example.co.uk"]))
+@given(
+    name=st.text(_NAME_CHARS, max_size=40),
+    address=st.sampled_from(
+        ["r@example.com", "first.last+tag@mail.example.org", "o'neil@example.co.uk"]
+    ),
+)
 def test_the_to_header_is_the_email_package_s(name: str, address: str) -> None:
     """The fast path writes exactly what the email package writes, and anything it does not
     know goes through the email package."""

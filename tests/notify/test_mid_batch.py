@@ -103,8 +103,11 @@ def mid_batch(app: Flask, clock: Clock) -> MidBatch:
 def smtp_world(app: Flask, clock: Clock, mid_batch: MidBatch) -> Iterator[World]:
     crowd = add_crowd(app, 2, clock(), channels=("email", "inbox"))
     port = free_port()
-    controller = Controller(_Handler(mid_batch, {e.lower(): m for m, e in crowd.emails.items()}),
-                            hostname="127.0.0.1", port=port)
+    controller = Controller(
+        _Handler(mid_batch, {e.lower(): m for m, e in crowd.emails.items()}),
+        hostname="127.0.0.1",
+        port=port,
+    )
     controller.start()
     app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
     try:
@@ -114,8 +117,7 @@ def smtp_world(app: Flask, clock: Clock, mid_batch: MidBatch) -> Iterator[World]
 
 
 @pytest.fixture
-def webhook_world(app: Flask, clock: Clock, mid_batch: MidBatch,
-                  smtp: Any) -> Iterator[World]:
+def webhook_world(app: Flask, clock: Clock, mid_batch: MidBatch, smtp: Any) -> Iterator[World]:
     from app.consent.models import WebhookEndpoint
     from app.consent.webhooks import new_secret
     from app.extensions import db
@@ -137,10 +139,15 @@ def webhook_world(app: Flask, clock: Clock, mid_batch: MidBatch,
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with app.app_context():
         for member_id in crowd.ids:
-            db.session.add(WebhookEndpoint(
-                member_id=member_id, secret=new_secret(),
-                url=f"http://127.0.0.1:{server.server_address[1]}/hooks/{member_id}",
-                created_at=clock() - timedelta(days=7), verified_at=clock() - timedelta(days=7)))
+            db.session.add(
+                WebhookEndpoint(
+                    member_id=member_id,
+                    secret=new_secret(),
+                    url=f"http://127.0.0.1:{server.server_address[1]}/hooks/{member_id}",
+                    created_at=clock() - timedelta(days=7),
+                    verified_at=clock() - timedelta(days=7),
+                )
+            )
         db.session.commit()
     app.config["MAIL_URL"] = smtp.url
     try:
@@ -156,8 +163,14 @@ def webhook_world(app: Flask, clock: Clock, mid_batch: MidBatch,
 def revoke(member_id: int, now: datetime) -> None:
     from app.consent.ledger import Origin, revoke_consent
 
-    revoke_consent(member_id, "newsletter", "inbox", Origin("preferences"), now,
-                   wording="Stop The weekly letter in your inbox on this site")
+    revoke_consent(
+        member_id,
+        "newsletter",
+        "inbox",
+        Origin("preferences"),
+        now,
+        wording="Stop The weekly letter in your inbox on this site",
+    )
 
 
 def pause_everything(member_id: int, now: datetime) -> None:
@@ -207,8 +220,15 @@ def lose_the_scope(member_id: int, now: datetime) -> None:
 def another_campaign_arrives(member_id: int, now: datetime) -> None:
     from app.consent.contacts import record_contact
 
-    record_contact(member_id, "newsletter", "email", campaign="campaign-elsewhere",
-                   kind="editorial", ref="elsewhere-1", sent_at=now)
+    record_contact(
+        member_id,
+        "newsletter",
+        "email",
+        campaign="campaign-elsewhere",
+        kind="editorial",
+        ref="elsewhere-1",
+        sent_at=now,
+    )
 
 
 def hard_bounce(member_id: int, now: datetime) -> None:
@@ -237,8 +257,7 @@ SMTP_CASES = [
 ]
 
 
-def _run(world: World, campaign: Callable[..., int], change: Change, **draft: Any
-         ) -> list[Any]:
+def _run(world: World, campaign: Callable[..., int], change: Change, **draft: Any) -> list[Any]:
     from app.notify.worker import Worker
 
     world.batch.target, world.batch.change = world.members[0], change
@@ -250,11 +269,20 @@ def _run(world: World, campaign: Callable[..., int], change: Change, **draft: An
     return delivery_rows(world.app, campaign_id)
 
 
-@pytest.mark.parametrize(("name", "change", "state", "reason", "deferred"), SMTP_CASES,
-                         ids=[case[0] for case in SMTP_CASES])
+@pytest.mark.parametrize(
+    ("name", "change", "state", "reason", "deferred"),
+    SMTP_CASES,
+    ids=[case[0] for case in SMTP_CASES],
+)
 def test_a_change_during_the_mail_is_honoured_by_the_next_delivery(
-        smtp_world: World, campaign: Callable[..., int], name: str, change: Change,
-        state: str, reason: str | None, deferred: tuple[int, int, int] | None) -> None:
+    smtp_world: World,
+    campaign: Callable[..., int],
+    name: str,
+    change: Change,
+    state: str,
+    reason: str | None,
+    deferred: tuple[int, int, int] | None,
+) -> None:
     rows = _run(smtp_world, campaign, change, channels=("email", "inbox"))
     first, other = smtp_world.members
     by_key = {(row.channel, row.member_id): row for row in rows}
@@ -275,22 +303,34 @@ def test_a_change_during_the_mail_is_honoured_by_the_next_delivery(
 
 
 def test_a_bounce_reported_during_a_webhook_is_honoured_by_the_next_mail(
-        webhook_world: World, campaign: Callable[..., int], smtp: Any) -> None:
-    rows = _run(webhook_world, campaign, hard_bounce, scope="offers", kind="promotional",
-                channels=("webhook", "email"), title="A member offer")
+    webhook_world: World, campaign: Callable[..., int], smtp: Any
+) -> None:
+    rows = _run(
+        webhook_world,
+        campaign,
+        hard_bounce,
+        scope="offers",
+        kind="promotional",
+        channels=("webhook", "email"),
+        title="A member offer",
+    )
     first, other = webhook_world.members
     by_key = {(row.channel, row.member_id): row for row in rows}
     assert by_key[("webhook", first)].state == by_key[("webhook", other)].state == "sent", [
-        (r.channel, r.member_id, r.state, r.last_error) for r in rows]
+        (r.channel, r.member_id, r.state, r.last_error) for r in rows
+    ]
     assert (by_key[("email", first)].state, by_key[("email", first)].reason) == (
-        "suppressed", "suppressed")
+        "suppressed",
+        "suppressed",
+    )
     assert by_key[("email", other)].state == "sent"
     [mail] = smtp.wait_for(1)
     assert webhook_world.emails[other] in str(mail["To"])
 
 
 def test_the_worker_reads_no_fact_a_batch_ago(
-        smtp_world: World, campaign: Callable[..., int]) -> None:
+    smtp_world: World, campaign: Callable[..., int]
+) -> None:
     """Without any change, every delivery of the batch goes: the receivers' hold on later
     messages does not by itself change an answer."""
     rows = _run(smtp_world, campaign, lambda member_id, now: None, channels=("email", "inbox"))

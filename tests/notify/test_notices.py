@@ -35,13 +35,15 @@ def _write(app: Flask, clock: Clock, name: str = "terms-2027", **shift: int) -> 
     date = clock() + timedelta(days=shift.get("starts", -1))
     until = clock() + timedelta(days=shift.get("ends", 30))
     path = Path(app.config["CONTENT_DIR"]) / "notices" / f"{name}.md"
-    path.write_text(TERMS.format(date=date.strftime("%Y-%m-%d %H:%M"),
-                                 until=until.strftime("%Y-%m-%d %H:%M")))
+    path.write_text(
+        TERMS.format(date=date.strftime("%Y-%m-%d %H:%M"), until=until.strftime("%Y-%m-%d %H:%M"))
+    )
     return path
 
 
 def test_a_notice_is_shown_to_members_until_they_open_it_and_never_sent(
-        app: Flask, member: Any, clock: Clock, smtp: SMTPSink) -> None:
+    app: Flask, member: Any, clock: Clock, smtp: SMTPSink
+) -> None:
     _write(app, clock)
     client = app.test_client()
     sign_in(client, "reader@example.com", PASSWORD)
@@ -62,8 +64,7 @@ def test_a_notice_is_shown_to_members_until_they_open_it_and_never_sent(
     assert smtp.messages == []
 
 
-def test_the_demo_notice_is_valid_and_counts_in_the_header(
-        app: Flask, member: Any) -> None:
+def test_the_demo_notice_is_valid_and_counts_in_the_header(app: Flask, member: Any) -> None:
     client = app.test_client()
     sign_in(client, "reader@example.com", PASSWORD)
     page = client.get("/inbox").text
@@ -73,7 +74,8 @@ def test_the_demo_notice_is_valid_and_counts_in_the_header(
 
 @pytest.mark.parametrize(("starts", "ends"), [(1, 30), (-30, -1)])
 def test_notices_outside_their_dates_are_not_shown(
-        app: Flask, member: Any, clock: Clock, starts: int, ends: int) -> None:
+    app: Flask, member: Any, clock: Clock, starts: int, ends: int
+) -> None:
     _write(app, clock, starts=starts, ends=ends)
     client = app.test_client()
     sign_in(client, "reader@example.com", PASSWORD)
@@ -81,8 +83,7 @@ def test_notices_outside_their_dates_are_not_shown(
     assert client.get("/notices/terms-2027").status_code == 404
 
 
-def test_visitors_may_read_a_notice_and_nothing_is_recorded(
-        app: Flask, clock: Clock) -> None:
+def test_visitors_may_read_a_notice_and_nothing_is_recorded(app: Flask, clock: Clock) -> None:
     _write(app, clock)
     client = app.test_client()
     assert client.get("/notices/terms-2027").status_code == 200
@@ -94,15 +95,18 @@ def test_visitors_may_read_a_notice_and_nothing_is_recorded(
         assert db.session.scalar(text("SELECT count(*) FROM notice_reads")) == 0
 
 
-@pytest.mark.parametrize(("replace", "line", "message"), [
-    (("title: New terms from 1 January\n", ""), 2, "title must be text"),
-    (("date: ", "dat: "), 3, "unknown field 'dat'"),
-    (("until: ", "until: 1999-01-01 # was "), 4, "until must come after date"),
-    (("date: ", "date: tomorrow # was "), 3, "date 'tomorrow' is not a date"),
-])
+@pytest.mark.parametrize(
+    ("replace", "line", "message"),
+    [
+        (("title: New terms from 1 January\n", ""), 2, "title must be text"),
+        (("date: ", "dat: "), 3, "unknown field 'dat'"),
+        (("until: ", "until: 1999-01-01 # was "), 4, "until must come after date"),
+        (("date: ", "date: tomorrow # was "), 3, "date 'tomorrow' is not a date"),
+    ],
+)
 def test_content_check_names_a_bad_notice_with_its_line(
-        app: Flask, clock: Clock, runner: Any, replace: tuple[str, str], line: int,
-        message: str) -> None:
+    app: Flask, clock: Clock, runner: Any, replace: tuple[str, str], line: int, message: str
+) -> None:
     path = _write(app, clock)
     path.write_text(path.read_text().replace(*replace, 1))
     result = runner.invoke(args=["content", "check"])

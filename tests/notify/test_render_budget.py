@@ -18,9 +18,17 @@ from tests.helpers import post_form, sign_in
 def _compose(app: Flask, marketer: str, body: str) -> tuple[FlaskClient, TestResponse]:
     client = app.test_client()
     sign_in(client, marketer, PASSWORD)
-    response = post_form(client, "/admin/campaigns/new", {
-        "title": "Spring letter", "body": body, "scope": "newsletter", "kind": "editorial",
-        "channels": ["email", "inbox"]})
+    response = post_form(
+        client,
+        "/admin/campaigns/new",
+        {
+            "title": "Spring letter",
+            "body": body,
+            "scope": "newsletter",
+            "kind": "editorial",
+            "channels": ["email", "inbox"],
+        },
+    )
     return client, response
 
 

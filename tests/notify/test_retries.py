@@ -49,8 +49,13 @@ def test_backoff_doubles_with_jitter_and_stops_at_six_hours() -> None:
 
 @pytest.mark.parametrize("max_attempts", [8, 3])
 def test_each_failure_waits_within_the_bounds_then_the_dead_letter(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        max_attempts: int, request: pytest.FixtureRequest) -> None:
+    app: Flask,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+    max_attempts: int,
+    request: pytest.FixtureRequest,
+) -> None:
     add_crowd(app, 1, clock())
     sink = RefusingSink(refusals=100)  # takes the connection, refuses the message: 451
     sink.start()
@@ -78,8 +83,8 @@ def test_each_failure_waits_within_the_bounds_then_the_dead_letter(
 
 
 def test_an_expired_lease_is_taken_by_another_worker(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        smtp: SMTPSink) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable, smtp: SMTPSink
+) -> None:
     from app.extensions import db
     from app.notify import outbox
     from app.notify.worker import Worker
@@ -106,7 +111,8 @@ def test_an_expired_lease_is_taken_by_another_worker(
 
 
 def test_every_attempt_carries_the_same_message_id(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable
+) -> None:
     add_crowd(app, 1, clock())
     sink = RefusingSink(refusals=2)  # 451 twice, then accepts
     sink.start()
@@ -130,8 +136,13 @@ def test_every_attempt_carries_the_same_message_id(
 
 
 def test_sigterm_finishes_the_current_delivery_and_gives_the_rest_back(
-        app: Flask, app_config: dict[str, Any], tmp_path: Path, clock: Clock,
-        campaign: Callable[..., int], work: Callable) -> None:
+    app: Flask,
+    app_config: dict[str, Any],
+    tmp_path: Path,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+) -> None:
     add_crowd(app, 10, clock())
     sink = HoldingSink(hold_at=3)  # the third message waits for its reply
     sink.start()
@@ -149,8 +160,10 @@ def test_sigterm_finishes_the_current_delivery_and_gives_the_rest_back(
         assert "stopped: 7 released, 3 sent" in worker.console()
         rows = delivery_rows(app, campaign_id)
         assert [row.state for row in rows] == ["sent"] * 3 + ["queued"] * 7
-        assert all(row.leased_by is None and row.lease_until is None and row.attempts == 0
-                   for row in rows[3:])  # given back, not stuck in a lease
+        assert all(
+            row.leased_by is None and row.lease_until is None and row.attempts == 0
+            for row in rows[3:]
+        )  # given back, not stuck in a lease
         assert len(sink.messages) == 3
         # Another worker sends the rest right away, once each.
         app.config["MAIL_URL"] = sink.url
@@ -164,9 +177,9 @@ def test_sigterm_finishes_the_current_delivery_and_gives_the_rest_back(
         sink.stop()
 
 
-
 def test_a_campaign_cancelled_while_its_deliveries_are_leased_sends_nothing_more(
-        app: Flask, clock: Clock, campaign: Callable[..., int], smtp: SMTPSink) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int], smtp: SMTPSink
+) -> None:
     """The worker reads the campaign again with each delivery it takes, so a cancel that
     commits after the worker loaded its batch stops the rest of the batch."""
     from sqlalchemy import select, text
@@ -181,18 +194,22 @@ def test_a_campaign_cancelled_while_its_deliveries_are_leased_sends_nothing_more
     with app.app_context():
         worker = Worker(name="w")
         claimed = outbox.claim(worker.name, 10, clock(), worker.lease)
-        rows = list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed))
-                                       .order_by(Delivery.id)))
+        rows = list(
+            db.session.scalars(
+                select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.id)
+            )
+        )
         assert {row.campaign.state for row in rows} == {"sending"}  # now in the session
         db.session.commit()
         email = email_channel(app)
         try:
             first = worker._deliver(rows[0].id, {"email": email})
             with db.engine.begin() as other:  # a marketer cancels, on another connection
-                other.execute(text("UPDATE campaigns SET state = 'cancelled' WHERE id = :id"),
-                              {"id": campaign_id})
-            rest = [worker._deliver(row.id, {"email": email})
-                    for row in rows[1:]]
+                other.execute(
+                    text("UPDATE campaigns SET state = 'cancelled' WHERE id = :id"),
+                    {"id": campaign_id},
+                )
+            rest = [worker._deliver(row.id, {"email": email}) for row in rows[1:]]
         finally:
             email.close()
     assert (first, rest) == ("sent", ["cancelled"] * 3)

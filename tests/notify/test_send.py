@@ -27,8 +27,8 @@ def deliveries(app: Flask, **where: object) -> list:
 
 
 def test_email_reaches_the_audience_once_with_unsubscribe_headers(
-        app: Flask, audience: Audience, campaign: Callable[..., int], work: Callable,
-        smtp: SMTPSink) -> None:
+    app: Flask, audience: Audience, campaign: Callable[..., int], work: Callable, smtp: SMTPSink
+) -> None:
     members = audience.add(3)
     campaign_id = campaign()
     done = work()
@@ -49,16 +49,18 @@ def test_email_reaches_the_audience_once_with_unsubscribe_headers(
     assert 'href="http://localhost/t/' in html and "Unsubscribe</a>" in html
     rows = deliveries(app, campaign_id=campaign_id)
     assert {r.member_id for r in rows} == set(members)
-    assert all(r.state == "sent" and r.message_id == f"<delivery-{r.id}@pullfirst.example>"
-               for r in rows)
+    assert all(
+        r.state == "sent" and r.message_id == f"<delivery-{r.id}@pullfirst.example>" for r in rows
+    )
     # The contact history knows, so the gate's weekly cap now holds the next campaign back.
     assert work()["sent"] == 0
     second = campaign(title="Another one")
     assert deliveries(app, campaign_id=second) == []
 
 
-def test_sending_twice_adds_nothing(app: Flask, audience: Audience,
-                                    campaign: Callable[..., int], clock: Clock) -> None:
+def test_sending_twice_adds_nothing(
+    app: Flask, audience: Audience, campaign: Callable[..., int], clock: Clock
+) -> None:
     from app.consent.scopes import find_scope
     from app.extensions import db
     from app.notify import outbox
@@ -75,21 +77,33 @@ def test_sending_twice_adds_nothing(app: Flask, audience: Audience,
 
 
 def test_a_revoke_after_enqueueing_suppresses_the_delivery(
-        app: Flask, audience: Audience, campaign: Callable[..., int], work: Callable,
-        smtp: SMTPSink, clock: Clock) -> None:
+    app: Flask,
+    audience: Audience,
+    campaign: Callable[..., int],
+    work: Callable,
+    smtp: SMTPSink,
+    clock: Clock,
+) -> None:
     from app.consent import ledger
     from app.extensions import db
 
     kept, revoked, paused = audience.add(3)
     campaign_id = campaign()
     with app.app_context():
-        ledger.revoke_consent(revoked, "newsletter", "email", ledger.Origin("preferences"),
-                              clock(), wording="Stop The weekly letter by email")
+        ledger.revoke_consent(
+            revoked,
+            "newsletter",
+            "email",
+            ledger.Origin("preferences"),
+            clock(),
+            wording="Stop The weekly letter by email",
+        )
         db.session.commit()
     rows = {r.member_id: r for r in deliveries(app, campaign_id=campaign_id)}
     assert rows[revoked].state == "suppressed" and rows[revoked].reason == "consented"
     # A pause of everything is seen by the gate when the worker runs.
     from app.consent.preferences import pause_everything
+
     with app.app_context():
         pause_everything(paused, 3, clock())
         db.session.commit()
@@ -102,8 +116,8 @@ def test_a_revoke_after_enqueueing_suppresses_the_delivery(
 
 
 def test_the_gate_runs_again_for_leased_deliveries(
-        app: Flask, audience: Audience, campaign: Callable[..., int], smtp: SMTPSink,
-        clock: Clock) -> None:
+    app: Flask, audience: Audience, campaign: Callable[..., int], smtp: SMTPSink, clock: Clock
+) -> None:
     """A revoke that commits after a worker claimed the batch is still honoured."""
     from app.consent import ledger
     from app.extensions import db
@@ -114,19 +128,26 @@ def test_the_gate_runs_again_for_leased_deliveries(
     with app.app_context():
         worker = Worker(name="w1")
         from app.notify import outbox
+
         claimed = outbox.claim(worker.name, 10, clock(), worker.lease)
         assert len(claimed) == 2
-        ledger.revoke_consent(second, "newsletter", "email", ledger.Origin("preferences"),
-                              clock(), wording="Stop The weekly letter by email")
+        ledger.revoke_consent(
+            second,
+            "newsletter",
+            "email",
+            ledger.Origin("preferences"),
+            clock(),
+            wording="Stop The weekly letter by email",
+        )
         db.session.commit()
         # the claimed rows were leased, so the revoke could not hold them back itself
         from app.notify.models import Delivery
+
         rows = list(db.session.scalars(select(Delivery).order_by(Delivery.id)))
         db.session.commit()
         email = _email(app)
         try:
-            outcomes = [worker._deliver(row.id, {"email": email})
-                        for row in rows]
+            outcomes = [worker._deliver(row.id, {"email": email}) for row in rows]
         finally:
             email.close()
     assert sorted(outcomes) == ["sent", "suppressed"]
@@ -137,18 +158,24 @@ def _email(app: Flask):
     from app.mail.transport import transport_for
     from app.notify.email import EmailChannel
 
-    return EmailChannel(transport_for(app.config["MAIL_URL"], app.instance_path),
-                        app.config["MAIL_FROM"])
+    return EmailChannel(
+        transport_for(app.config["MAIL_URL"], app.instance_path), app.config["MAIL_FROM"]
+    )
 
 
-def test_quiet_hours_defer_the_delivery(app: Flask, audience: Audience,
-                                        campaign: Callable[..., int], work: Callable,
-                                        smtp: SMTPSink, clock: Clock) -> None:
+def test_quiet_hours_defer_the_delivery(
+    app: Flask,
+    audience: Audience,
+    campaign: Callable[..., int],
+    work: Callable,
+    smtp: SMTPSink,
+    clock: Clock,
+) -> None:
     from app.extensions import db
     from tests.consent import world
 
     [member] = audience.add(1)
-    minute = (clock().hour * 60 + clock().minute)
+    minute = clock().hour * 60 + clock().minute
     with app.app_context():
         world.preferences(member, clock(), quiet=((minute - 60) % 1440, (minute + 60) % 1440))
         db.session.commit()
@@ -162,9 +189,14 @@ def test_quiet_hours_defer_the_delivery(app: Flask, audience: Audience,
     assert len(smtp.wait_for(1)) == 1
 
 
-def test_cancel_before_the_worker_runs(app: Flask, audience: Audience,
-                                       campaign: Callable[..., int], work: Callable,
-                                       smtp: SMTPSink, clock: Clock) -> None:
+def test_cancel_before_the_worker_runs(
+    app: Flask,
+    audience: Audience,
+    campaign: Callable[..., int],
+    work: Callable,
+    smtp: SMTPSink,
+    clock: Clock,
+) -> None:
     from app.extensions import db
     from app.notify.campaigns import cancel, get_campaign
     from app.notify.models import Delivery
@@ -176,7 +208,11 @@ def test_cancel_before_the_worker_runs(app: Flask, audience: Audience,
         assert found is not None
         assert cancel(found, clock()) == 5
         db.session.commit()
-        assert db.session.scalar(select(func.count()).select_from(Delivery)
-                                 .where(Delivery.state == "cancelled")) == 5
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Delivery).where(Delivery.state == "cancelled")
+            )
+            == 5
+        )
     assert sum(work().values()) == 0
     assert smtp.messages == []

@@ -104,9 +104,13 @@ def hooked(app: Flask, clock: Clock) -> Callable[..., tuple[int, int]]:
         [member_id] = add_crowd(app, 1, clock(), scope="offers", channels=("webhook",)).ids
         hook.secret = new_secret()
         with app.app_context():
-            endpoint = WebhookEndpoint(member_id=member_id, url=hook.url, secret=hook.secret,
-                                       created_at=clock() - timedelta(days=7),
-                                       verified_at=clock() - timedelta(days=7))
+            endpoint = WebhookEndpoint(
+                member_id=member_id,
+                url=hook.url,
+                secret=hook.secret,
+                created_at=clock() - timedelta(days=7),
+                verified_at=clock() - timedelta(days=7),
+            )
             db.session.add(endpoint)
             db.session.commit()
             return member_id, endpoint.id
@@ -115,8 +119,9 @@ def hooked(app: Flask, clock: Clock) -> Callable[..., tuple[int, int]]:
 
 
 def offer(campaign: Callable[..., int]) -> int:
-    return campaign(title="A member offer", scope="offers", kind="promotional",
-                    channels=("webhook",))
+    return campaign(
+        title="A member offer", scope="offers", kind="promotional", channels=("webhook",)
+    )
 
 
 def endpoint_row(app: Flask, endpoint_id: int) -> Any:
@@ -130,8 +135,12 @@ def endpoint_row(app: Flask, endpoint_id: int) -> Any:
 
 
 def test_a_signed_message_reaches_the_endpoint(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        hooked: Callable[..., tuple[int, int]]) -> None:
+    app: Flask,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+    hooked: Callable[..., tuple[int, int]],
+) -> None:
     from app.consent.webhooks import new_secret, verify_signature
 
     with Hook(["204"], clock) as hook:
@@ -155,8 +164,12 @@ def test_a_signed_message_reaches_the_endpoint(
 
 @pytest.mark.slow
 def test_500_then_a_timeout_then_410_retries_twice_then_disables_the_endpoint(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        hooked: Callable[..., tuple[int, int]]) -> None:
+    app: Flask,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+    hooked: Callable[..., tuple[int, int]],
+) -> None:
     """The timeout is the real ten seconds of :mod:`app.consent.outbound`: the channel takes
     no shorter one."""
     with Hook(["500", "hang", "410"], clock) as hook:
@@ -184,8 +197,12 @@ def test_500_then_a_timeout_then_410_retries_twice_then_disables_the_endpoint(
 
 
 def test_a_disabled_endpoint_takes_the_member_out_of_the_next_audience(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        hooked: Callable[..., tuple[int, int]]) -> None:
+    app: Flask,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+    hooked: Callable[..., tuple[int, int]],
+) -> None:
     with Hook(["410"], clock) as hook:
         hooked(hook)
         first = offer(campaign)
@@ -198,8 +215,12 @@ def test_a_disabled_endpoint_takes_the_member_out_of_the_next_audience(
 
 
 def test_a_redirect_is_not_followed(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        hooked: Callable[..., tuple[int, int]]) -> None:
+    app: Flask,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+    hooked: Callable[..., tuple[int, int]],
+) -> None:
     with Hook([], clock) as elsewhere, Hook([], clock) as hook:
         hook.answers = [f"redirect:{elsewhere.url}"]
         hooked(hook)
@@ -211,8 +232,12 @@ def test_a_redirect_is_not_followed(
 
 
 def test_the_address_is_checked_again_on_every_send(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        hooked: Callable[..., tuple[int, int]]) -> None:
+    app: Flask,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+    hooked: Callable[..., tuple[int, int]],
+) -> None:
     """The endpoint was verified, then its name came to resolve to a private address: the
     worker refuses to connect, and the delivery waits for a retry."""
     from app.notify.channels import InboxChannel
@@ -221,25 +246,33 @@ def test_the_address_is_checked_again_on_every_send(
     with Hook([], clock) as hook:
         hooked(hook)
         campaign_id = offer(campaign)
-        assert work(channels=lambda: {
-            "inbox": InboxChannel(),
-            "webhook": WebhookChannel(allow_loopback=False,
-                                      resolve=lambda host, port: ["10.1.2.3"]),
-        }) == {"retry": 1}
+        assert work(
+            channels=lambda: {
+                "inbox": InboxChannel(),
+                "webhook": WebhookChannel(
+                    allow_loopback=False, resolve=lambda host, port: ["10.1.2.3"]
+                ),
+            }
+        ) == {"retry": 1}
     [row] = delivery_rows(app, campaign_id)
     assert "private network address" in (row.last_error or ""), row.last_error
     assert hook.requests == []
 
 
 def test_a_member_without_a_verified_endpoint_is_not_queued(
-        app: Flask, clock: Clock, campaign: Callable[..., int]) -> None:
+    app: Flask, clock: Clock, campaign: Callable[..., int]
+) -> None:
     add_crowd(app, 3, clock(), scope="offers", channels=("webhook",))
     assert delivery_rows(app, offer(campaign)) == []
 
 
 def test_a_host_that_is_down_costs_no_attempt(
-        app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable,
-        hooked: Callable[..., tuple[int, int]]) -> None:
+    app: Flask,
+    clock: Clock,
+    campaign: Callable[..., int],
+    work: Callable,
+    hooked: Callable[..., tuple[int, int]],
+) -> None:
     app.config["NOTIFY_MAX_ATTEMPTS"] = 2
     hook = Hook([], clock)
     hook.server.server_close()  # nothing listens on the endpoint's port any more

@@ -24,8 +24,15 @@ from aiosmtpd.controller import Controller
 from tests.conftest import REPO
 from tests.helpers import SMTPSink, _Collector
 
-PASSED_ON = ("DATABASE_URL", "MAIL_URL", "SECRET_KEY", "CONTENT_DIR", "STICKERS_DIR",
-             "BASE_URL", "WEBHOOK_ALLOW_LOOPBACK")
+PASSED_ON = (
+    "DATABASE_URL",
+    "MAIL_URL",
+    "SECRET_KEY",
+    "CONTENT_DIR",
+    "STICKERS_DIR",
+    "BASE_URL",
+    "WEBHOOK_ALLOW_LOOPBACK",
+)
 
 
 def unscheduled_content(folder: Path) -> Path:
@@ -36,17 +43,20 @@ def unscheduled_content(folder: Path) -> Path:
     shutil.copytree(REPO / "content", target)
     scopes = target / "scopes.toml"
     lines = scopes.read_text(encoding="utf-8").splitlines(keepends=True)
-    scopes.write_text("".join(line for line in lines
-                              if not line.startswith(("days =", "send_window ="))),
-                      encoding="utf-8")
+    scopes.write_text(
+        "".join(line for line in lines if not line.startswith(("days =", "send_window ="))),
+        encoding="utf-8",
+    )
     return target
 
 
-def worker_env(app_config: Mapping[str, Any], instance: Path, **settings: object
-               ) -> dict[str, str]:
+def worker_env(app_config: Mapping[str, Any], instance: Path, **settings: object) -> dict[str, str]:
     """The environment of a worker process: nobody's PULLFIRST_* but the test's."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PULLFIRST_") and k != "DATABASE_URL"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PULLFIRST_") and k != "DATABASE_URL"
+    }
     env["PULLFIRST_INSTANCE_PATH"] = str(instance)
     env["PULLFIRST_LOG_LEVEL"] = "WARNING"
     for name in PASSED_ON:
@@ -65,7 +75,11 @@ class WorkerProcess:
         with log.open("a") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "app", "notify", "worker", *options],
-                cwd=REPO, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
+                cwd=REPO,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     @property
     def pid(self) -> int:
@@ -93,8 +107,13 @@ class WorkerProcess:
             self.process.wait(timeout=30)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               workers: Sequence[WorkerProcess] = (), interval: float = 0.05) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    workers: Sequence[WorkerProcess] = (),
+    interval: float = 0.05,
+) -> None:
     """Poll ``condition`` until it holds; fail with the workers' consoles after ``timeout``
     seconds or when a worker died on its own."""
     deadline = time.monotonic() + timeout
@@ -103,8 +122,9 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str,
             return
         for worker in workers:
             if not worker.alive():
-                raise AssertionError(f"a worker exited while waiting for {what}:\n"
-                                     + worker.console())
+                raise AssertionError(
+                    f"a worker exited while waiting for {what}:\n" + worker.console()
+                )
         time.sleep(interval)
     consoles = "\n".join(worker.console() for worker in workers)
     raise AssertionError(f"timed out waiting for {what}\n{consoles}")
@@ -168,8 +188,9 @@ class _UnknownUser(_Collector):
         super().__init__(sink)
         self.gone = sink.gone
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if address in self.gone:
             return "550 5.1.1 user unknown"
         envelope.rcpt_tos.append(address)
@@ -221,6 +242,6 @@ def email_channel(app: Any) -> Any:
     from app.mail.transport import transport_for
     from app.notify.email import EmailChannel
 
-    return EmailChannel(transport_for(app.config["MAIL_URL"], app.instance_path),
-                        app.config["MAIL_FROM"])
-
+    return EmailChannel(
+        transport_for(app.config["MAIL_URL"], app.instance_path), app.config["MAIL_FROM"]
+    )

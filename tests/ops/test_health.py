@@ -18,13 +18,18 @@ from tests.conftest import Clock
 
 
 @pytest.fixture
-def unreachable(app_config: dict[str, Any], tmp_path: Path, clean_environment: None,
-                monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+def unreachable(
+    app_config: dict[str, Any],
+    tmp_path: Path,
+    clean_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> FlaskClient:
     """A client of a site whose database cannot be opened (a SQLite file below a file)."""
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path / "instance"))
-    broken = create_app({**app_config,
-                         "DATABASE_URL": f"sqlite:///{tmp_path / 'a-file' / 'no.db'}"})
+    broken = create_app(
+        {**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'a-file' / 'no.db'}"}
+    )
     return broken.test_client()
 
 
@@ -59,23 +64,31 @@ def test_readyz_waits_for_a_worker_heartbeat_and_fails_when_it_goes_stale(
     assert response.json["failed"] == ["worker"]
     assert response.json["checks"]["worker"]["detail"] == "no notifier worker has reported yet"
     assert response.json["checks"]["migrations"] == {
-        "status": "pass", "detail": f"at {migrate.head_revision()}"}
+        "status": "pass",
+        "detail": f"at {migrate.head_revision()}",
+    }
 
     _worker_tick(app)
     clock.advance(seconds=299)
     response = client.get("/readyz")
     assert response.status_code == 200, response.json
-    assert response.json == {"status": "ready", "failed": [], "checks": {
-        "database": {"status": "pass", "detail": "answers"},
-        "migrations": {"status": "pass", "detail": f"at {migrate.head_revision()}"},
-        "worker": {"status": "pass", "detail": "newest heartbeat 299 s ago"},
-    }}
+    assert response.json == {
+        "status": "ready",
+        "failed": [],
+        "checks": {
+            "database": {"status": "pass", "detail": "answers"},
+            "migrations": {"status": "pass", "detail": f"at {migrate.head_revision()}"},
+            "worker": {"status": "pass", "detail": "newest heartbeat 299 s ago"},
+        },
+    }
 
     clock.advance(seconds=2)
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json is not None
     assert response.json["checks"]["worker"] == {
-        "status": "fail", "detail": "newest heartbeat 301 s ago, more than 300 s"}
+        "status": "fail",
+        "detail": "newest heartbeat 301 s ago, more than 300 s",
+    }
 
 
 @pytest.fixture
@@ -87,15 +100,19 @@ def test_the_worker_check_can_be_left_out(worker_check_off: None, client: FlaskC
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json is not None and response.json["checks"]["worker"] == {
-        "status": "skip", "detail": "READY_WORKER_MAX_AGE is 0"}
+        "status": "skip",
+        "detail": "READY_WORKER_MAX_AGE is 0",
+    }
 
 
 def test_readiness_fails_on_a_schema_behind_the_code(app: Flask, clock: Clock) -> None:
     with app.app_context():
         result = readiness(db.engine, "9999", clock(), 0)
     assert not result.ready and result.failed == ["migrations"]
-    assert result.checks["migrations"].detail == \
-        f"at revision {migrate.head_revision()}, this code needs 9999"
+    assert (
+        result.checks["migrations"].detail
+        == f"at revision {migrate.head_revision()}, this code needs 9999"
+    )
     assert result.checks["worker"].status == "skip"
 
 

@@ -23,8 +23,11 @@ def text_logs_after() -> Iterator[None]:
 
 
 def test_json_logs_are_one_object_per_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None,
-    capsys: pytest.CaptureFixture[str], text_logs_after: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clean_environment: None,
+    capsys: pytest.CaptureFixture[str],
+    text_logs_after: None,
 ) -> None:
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("PULLFIRST_LOG_FORMAT", "json")
@@ -56,20 +59,28 @@ def test_text_format_removes_the_json_handler(text_logs_after: None) -> None:
 
 
 def test_unknown_settings_are_named_with_the_closest_known_one() -> None:
-    environ = {"PULLFIRST_SECRT_KEY": "x", "PULLFIRST_DATABSE_URL": "x",
-               "PULLFIRST_SOMETHING": "x", "PULLFIRST_MAIL_URL": "x", "HOME": "/root",
-               "PULLFIRST_TEST_DATABASE_URL": "x", "PULLFIRST_INSTANCE_PATH": "x",
-               "PULLFIRST_WORKERS": "4", "DATABASE_URL": "x"}
+    environ = {
+        "PULLFIRST_SECRT_KEY": "x",
+        "PULLFIRST_DATABSE_URL": "x",
+        "PULLFIRST_SOMETHING": "x",
+        "PULLFIRST_MAIL_URL": "x",
+        "HOME": "/root",
+        "PULLFIRST_TEST_DATABASE_URL": "x",
+        "PULLFIRST_INSTANCE_PATH": "x",
+        "PULLFIRST_WORKERS": "4",
+        "DATABASE_URL": "x",
+    }
     assert unknown_settings(environ) == [
-        "pullfirst: unknown setting PULLFIRST_DATABSE_URL (did you mean "
-        "PULLFIRST_DATABASE_URL?)",
+        "pullfirst: unknown setting PULLFIRST_DATABSE_URL (did you mean PULLFIRST_DATABASE_URL?)",
         "pullfirst: unknown setting PULLFIRST_SECRT_KEY (did you mean PULLFIRST_SECRET_KEY?)",
         "pullfirst: unknown setting PULLFIRST_SOMETHING",
     ]
 
 
 def test_start_up_warns_of_an_unknown_setting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clean_environment: None,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path))
@@ -78,4 +89,5 @@ def test_start_up_warns_of_an_unknown_setting(
     with caplog.at_level(logging.WARNING, logger="pullfirst.config"):
         create_app()
     assert [r.getMessage() for r in caplog.records if r.name == "pullfirst.config"] == [
-        "pullfirst: unknown setting PULLFIRST_SECRT_KEY (did you mean PULLFIRST_SECRET_KEY?)"]
+        "pullfirst: unknown setting PULLFIRST_SECRT_KEY (did you mean PULLFIRST_SECRET_KEY?)"
+    ]

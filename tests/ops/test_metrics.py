@@ -40,10 +40,10 @@ def test_metrics_answer_404_without_a_token_setting(client: FlaskClient) -> None
     assert client.get("/metrics", headers=AUTH).status_code == 404
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token-0123456789", f"Basic {TOKEN}",
-                                    TOKEN])
-def test_metrics_need_the_bearer_token(metrics_on: None, client: FlaskClient,
-                                       header: str | None) -> None:
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token-0123456789", f"Basic {TOKEN}", TOKEN])
+def test_metrics_need_the_bearer_token(
+    metrics_on: None, client: FlaskClient, header: str | None
+) -> None:
     response = client.get("/metrics", headers={"Authorization": header} if header else {})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
@@ -55,19 +55,44 @@ def _delivery_rows(app: Flask, clock: Clock) -> None:
     from app.notify.models import Campaign, Delivery
 
     with app.app_context():
-        people = [members.create_member(f"m{n}@example.com", None, now=clock(), verified=True)
-                  for n in range(3)]
-        campaign = Campaign(title="T", body="B", scope="newsletter", kind="editorial",
-                            channels="email,inbox", state="sending", created_at=clock(),
-                            updated_at=clock())
+        people = [
+            members.create_member(f"m{n}@example.com", None, now=clock(), verified=True)
+            for n in range(3)
+        ]
+        campaign = Campaign(
+            title="T",
+            body="B",
+            scope="newsletter",
+            kind="editorial",
+            channels="email,inbox",
+            state="sending",
+            created_at=clock(),
+            updated_at=clock(),
+        )
         db.session.add(campaign)
         db.session.flush()
-        for person, (channel, state) in zip(people * 2, [
-                ("email", "queued"), ("email", "queued"), ("email", "sent"),
-                ("inbox", "retry"), ("inbox", "sent"), ("inbox", "sent")], strict=True):
-            db.session.add(Delivery(campaign_id=campaign.id, member_id=person.id,
-                                    channel=channel, state=state, due_at=clock(),
-                                    created_at=clock()))
+        for person, (channel, state) in zip(
+            people * 2,
+            [
+                ("email", "queued"),
+                ("email", "queued"),
+                ("email", "sent"),
+                ("inbox", "retry"),
+                ("inbox", "sent"),
+                ("inbox", "sent"),
+            ],
+            strict=True,
+        ):
+            db.session.add(
+                Delivery(
+                    campaign_id=campaign.id,
+                    member_id=person.id,
+                    channel=channel,
+                    state=state,
+                    due_at=clock(),
+                    created_at=clock(),
+                )
+            )
         db.session.commit()
 
 
@@ -94,12 +119,17 @@ def test_metrics_report_latency_outbox_deliveries_and_heartbeats(
     assert "# TYPE pullfirst_request_duration_seconds histogram" in text
     count = 'pullfirst_request_duration_seconds_count{endpoint="ops.healthz"}'
     assert _value(text, count) == 3
-    assert _value(text, 'pullfirst_request_duration_seconds_bucket{endpoint="ops.healthz",'
-                        'le="+Inf"}') == 3
-    assert _value(text, 'pullfirst_request_duration_seconds_bucket{endpoint="ops.healthz",'
-                        'le="10"}') == 3
-    assert _value(text, 'pullfirst_request_duration_seconds_count{endpoint='
-                        '"method_not_allowed"}') == 1
+    assert (
+        _value(text, 'pullfirst_request_duration_seconds_bucket{endpoint="ops.healthz",le="+Inf"}')
+        == 3
+    )
+    assert (
+        _value(text, 'pullfirst_request_duration_seconds_bucket{endpoint="ops.healthz",le="10"}')
+        == 3
+    )
+    assert (
+        _value(text, 'pullfirst_request_duration_seconds_count{endpoint="method_not_allowed"}') == 1
+    )
 
     assert _value(text, 'pullfirst_outbox_depth{state="queued"}') == 2
     assert _value(text, 'pullfirst_outbox_depth{state="retry"}') == 1
@@ -110,8 +140,9 @@ def test_metrics_report_latency_outbox_deliveries_and_heartbeats(
 
     again = client.get("/metrics", headers=AUTH).get_data(as_text=True)
     assert _value(again, count) == 3  # scrapes of /metrics are counted under their own name
-    assert _value(again, 'pullfirst_request_duration_seconds_count{endpoint="ops.metrics_page"}'
-                  ) == 1
+    assert (
+        _value(again, 'pullfirst_request_duration_seconds_count{endpoint="ops.metrics_page"}') == 1
+    )
 
 
 def test_latency_is_added_up_across_the_hosts_live_processes(tmp_path: Path) -> None:
@@ -121,8 +152,12 @@ def test_latency_is_added_up_across_the_hosts_live_processes(tmp_path: Path) -> 
     try:
         theirs = {"site.article": [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.008]}
         (tmp_path / f"{live.pid}.json").write_text(json.dumps(theirs))
-        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True)
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         dead = tmp_path / f"{gone.stdout.strip()}.json"
         dead.write_text(json.dumps(theirs))
         combined = latency.combined()["site.article"]
@@ -139,5 +174,7 @@ def test_latency_is_added_up_across_the_hosts_live_processes(tmp_path: Path) -> 
 def test_label_values_are_escaped() -> None:
     family = Family("pullfirst_x", "gauge", "Help.")
     family.add(1.5, worker='a"b\\c\nd')
-    assert render([family]) == ('# HELP pullfirst_x Help.\n# TYPE pullfirst_x gauge\n'
-                                'pullfirst_x{worker="a\\"b\\\\c\\nd"} 1.5\n')
+    assert render([family]) == (
+        "# HELP pullfirst_x Help.\n# TYPE pullfirst_x gauge\n"
+        'pullfirst_x{worker="a\\"b\\\\c\\nd"} 1.5\n'
+    )

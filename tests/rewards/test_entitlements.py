@@ -53,14 +53,17 @@ def _member(app: Flask, clock: Clock, email: str = "m@example.com", verified: bo
         return member.id
 
 
-@pytest.mark.parametrize(("pattern", "action", "expected"), [
-    ("code:*", "code:spring-store", True),
-    ("code:*", "survey:x", False),
-    ("survey:reader-*", "survey:reader-2026", True),
-    ("survey:reader-*", "survey:readers", False),
-    ("account", "account", True),
-    ("code:a_b", "code:aXb", False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "action", "expected"),
+    [
+        ("code:*", "code:spring-store", True),
+        ("code:*", "survey:x", False),
+        ("survey:reader-*", "survey:reader-2026", True),
+        ("survey:reader-*", "survey:readers", False),
+        ("account", "account", True),
+        ("code:a_b", "code:aXb", False),
+    ],
+)
 def test_patterns(pattern: str, action: str, expected: bool) -> None:
     assert pattern_matches(pattern, action) is expected
 
@@ -83,8 +86,10 @@ def test_an_action_earns_every_matching_reward_once(app: Flask, clock: Clock) ->
         record_action(member_id, "survey:reader-2026", clock())
         db.session.commit()
         rewards = {e.reward: e.earned_by for e in entitlements_of(member_id)}
-    assert rewards == {"pack:spring-birds": "code:spring-store",
-                       "scope:offers": "code:spring-store"}
+    assert rewards == {
+        "pack:spring-birds": "code:spring-store",
+        "scope:offers": "code:spring-store",
+    }
 
 
 def test_malformed_action_names_are_refused(app: Flask, clock: Clock) -> None:
@@ -113,8 +118,9 @@ def test_concurrent_identical_actions_give_one_entitlement(app: Flask, clock: Cl
         thread.join()
     assert results.count(True) == 1
     with app.app_context():
-        count = db.session.scalar(select(func.count()).select_from(Entitlement).where(
-            Entitlement.member_id == member_id))
+        count = db.session.scalar(
+            select(func.count()).select_from(Entitlement).where(Entitlement.member_id == member_id)
+        )
     assert count == 2  # the pack and the offers scope
 
 
@@ -141,11 +147,14 @@ def test_a_broken_rule_file_is_skipped_and_reported(app: Flask, clock: Clock) ->
     (stickers / "broken").mkdir()
     (stickers / "broken" / "pack.toml").write_text('title = "x"\nunlocked_by = "code:*"\n')
     (stickers / "worse").mkdir()
-    (stickers / "worse" / "pack.toml").write_text('title = \n')
+    (stickers / "worse" / "pack.toml").write_text("title = \n")
     with app.app_context():
         book = rule_book()
-        assert {r.reward for r in book.rules} == {"pack:spring-birds", "scope:newsletter",
-                                                  "scope:offers"}
+        assert {r.reward for r in book.rules} == {
+            "pack:spring-birds",
+            "scope:newsletter",
+            "scope:offers",
+        }
         messages = sorted(str(p) for p in book.problems)
     assert any("broken/pack.toml:1: unlocked_by must be a list" in m for m in messages)
     assert any("worse/pack.toml:1: invalid TOML" in m for m in messages)

@@ -53,8 +53,7 @@ def _while_the_reader_survey_is_open(clock: Clock) -> None:
 @pytest.fixture
 def reader(app: Flask, clock: Clock) -> tuple[FlaskClient, int]:
     with app.app_context():
-        member = members.create_member("reader@example.com", PASSWORD, now=clock(),
-                                       verified=True)
+        member = members.create_member("reader@example.com", PASSWORD, now=clock(), verified=True)
         record_action(member.id, "code:spring-store", clock())
         db.session.commit()
         member_id = member.id
@@ -66,12 +65,10 @@ def reader(app: Flask, clock: Clock) -> tuple[FlaskClient, int]:
 def _section(html: str, heading_id: str) -> str:
     start = html.index(f'id="{heading_id}"')
     end = html.find("<section", start)
-    return html[start: end if end != -1 else None]
+    return html[start : end if end != -1 else None]
 
 
-def test_earned_offered_and_locked_rewards(
-    reader: tuple[FlaskClient, int]
-) -> None:
+def test_earned_offered_and_locked_rewards(reader: tuple[FlaskClient, int]) -> None:
     client, _ = reader
     html = client.get("/me/rewards").text
     packs = _section(html, "packs-heading")
@@ -102,13 +99,20 @@ def test_the_areas_describers_draw_packs_and_unticked_scope_offers(
         if ref == "night-owls":
             return None  # the stickers area no longer has this pack
         download = Markup('<a href="/stickers/spring-birds/telegram">Telegram</a>')
-        return RewardDescription(f"pack:{ref}", "Spring birds", "Twelve birds for spring",
-                                 url=f"/stickers/{ref}/", image_url=f"/stickers/{ref}/tray.png",
-                                 offer=download)
+        return RewardDescription(
+            f"pack:{ref}",
+            "Spring birds",
+            "Twelve birds for spring",
+            url=f"/stickers/{ref}/",
+            image_url=f"/stickers/{ref}/tray.png",
+            offer=download,
+        )
 
     def scope(ref: str, member: int | None) -> RewardDescription:
-        offer = Markup('<form method="post" action="/consent/{}"><label class="check">'
-                       '<input type="checkbox" name="yes"> Tell me</label></form>').format(ref)
+        offer = Markup(
+            '<form method="post" action="/consent/{}"><label class="check">'
+            '<input type="checkbox" name="yes"> Tell me</label></form>'
+        ).format(ref)
         return RewardDescription(f"scope:{ref}", ref.title(), offer=offer)
 
     register_describer(app, "pack", pack)

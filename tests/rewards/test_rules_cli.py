@@ -85,14 +85,16 @@ def test_check_names_each_rule_that_points_at_nothing(
     lines = result.output.splitlines()
     scopes_file = content / "scopes.toml"
     pets_line = scopes_file.read_text().splitlines().index('  "subscribe:no-such-scope",') + 1
-    assert lines == sorted([
-        f"{birds}:4: warning: pack:spring-birds: 'code:spring-store' names no code batch "
-        "issued yet (known: autumn-store)",
-        f"{typo}:3: pack:typo: 'survey:reader-2062' names no survey (known: reader-2026)",
-        f"{typo}:4: pack:typo: 'survey:poll-*' matches no survey (known: reader-2026)",
-        f"{scopes_file}:{pets_line}: scope:pets: 'subscribe:no-such-scope' names no scope "
-        "(known: new-stickers, newsletter, offers, pets)",
-    ])
+    assert lines == sorted(
+        [
+            f"{birds}:4: warning: pack:spring-birds: 'code:spring-store' names no code batch "
+            "issued yet (known: autumn-store)",
+            f"{typo}:3: pack:typo: 'survey:reader-2062' names no survey (known: reader-2026)",
+            f"{typo}:4: pack:typo: 'survey:poll-*' matches no survey (known: reader-2026)",
+            f"{scopes_file}:{pets_line}: scope:pets: 'subscribe:no-such-scope' names no scope "
+            "(known: new-stickers, newsletter, offers, pets)",
+        ]
+    )
     with app.app_context():
         issue_codes("spring-store", 1, now=clock())
         db.session.commit()
@@ -111,14 +113,23 @@ def test_check_reports_rule_files_that_cannot_be_read(
     (stickers / "broken").mkdir()
     (stickers / "broken" / "pack.toml").write_text("title = \n")
     result = runner.invoke(args=["rewards", "check"])
-    assert result.exit_code == 1 and f"{stickers / 'broken' / 'pack.toml'}:1: invalid TOML" \
-        in result.output
+    assert (
+        result.exit_code == 1
+        and f"{stickers / 'broken' / 'pack.toml'}:1: invalid TOML" in result.output
+    )
 
 
-@pytest.mark.parametrize("action", [
-    "account", "survey:reader-2026", "code:spring-store", "referral", "read:why-pull-wins",
-    "subscribe:newsletter",
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "account",
+        "survey:reader-2026",
+        "code:spring-store",
+        "referral",
+        "read:why-pull-wins",
+        "subscribe:newsletter",
+    ],
+)
 def test_every_action_kind_earns_what_its_rule_gives(
     app: Flask, folders: tuple[Path, Path], clock: Clock, action: str
 ) -> None:

@@ -42,5 +42,6 @@ import re
 
 def stated_counts() -> dict[str, int]:
     """The counts above, by name."""
-    return {m.group(1): int(m.group(2))
-            for m in re.finditer(r"^- (.+?): (\d+)$", __doc__ or "", re.M)}
+    return {
+        m.group(1): int(m.group(2)) for m in re.finditer(r"^- (.+?): (\d+)$", __doc__ or "", re.M)
+    }

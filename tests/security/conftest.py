@@ -13,8 +13,11 @@ from tests.security.harness import armed_page
 
 
 @pytest.fixture
-def hostile_page(browser: Browser, live_server: LiveServer,  # noqa: F811
-                 request: pytest.FixtureRequest) -> Iterator[Page]:
+def hostile_page(
+    browser: Browser,
+    live_server: LiveServer,  # noqa: F811
+    request: pytest.FixtureRequest,
+) -> Iterator[Page]:
     """A page for hostile input: see :func:`tests.security.harness.armed_page`."""
     with armed_page(browser, live_server, request) as opened:
         yield opened
@@ -22,8 +25,12 @@ def hostile_page(browser: Browser, live_server: LiveServer,  # noqa: F811
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the sweep's counts after a run that included it."""
-    if not any(r.nodeid.startswith("tests/security/")
-               for rs in terminalreporter.stats.values() for r in rs if hasattr(r, "nodeid")):
+    if not any(
+        r.nodeid.startswith("tests/security/")
+        for rs in terminalreporter.stats.values()
+        for r in rs
+        if hasattr(r, "nodeid")
+    ):
         return
     from tests.security import stated_counts
 

@@ -24,8 +24,9 @@ RESOURCE_ERROR = re.compile(r"^console: Failed to load resource")
 
 
 @contextmanager
-def armed_page(browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest,
-               check: bool = True) -> Iterator[Page]:
+def armed_page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, check: bool = True
+) -> Iterator[Page]:
     """A page armed with :func:`tests.security.inert.watch`; with ``check``, fails on a dialog,
     an uncaught exception or a console error other than a failed load of a resource a payload
     names."""
@@ -52,12 +53,20 @@ def armed_page(browser: Browser, live_server: LiveServer, request: pytest.Fixtur
         assert not errors, "\n".join(errors)
 
 
-def make_member(app: Flask, clock: Clock, email: str, *, role: str = "member",
-                password: str | None = PASSWORD, display_name: str = "") -> int:
+def make_member(
+    app: Flask,
+    clock: Clock,
+    email: str,
+    *,
+    role: str = "member",
+    password: str | None = PASSWORD,
+    display_name: str = "",
+) -> int:
     """A verified member; returns its id."""
     with app.app_context():
-        created = members.create_member(email, password, now=clock(), role=role,
-                                        display_name=display_name, verified=True)
+        created = members.create_member(
+            email, password, now=clock(), role=role, display_name=display_name, verified=True
+        )
         db.session.commit()
         return int(created.id)
 
@@ -69,4 +78,3 @@ def sign_in_page(tab: Page, email: str, password: str = PASSWORD) -> None:
     tab.get_by_role("button", name="Sign in").click()
     tab.wait_for_load_state()
     assert "/signin" not in tab.url, f"could not sign in as {email}"
-

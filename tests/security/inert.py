@@ -108,7 +108,7 @@ def assert_inert(page: Page, where: str, payloads: Sequence[str]) -> None:
 
 def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])
 
 
 def marker(index: int) -> str:

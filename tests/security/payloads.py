@@ -17,7 +17,7 @@ _SCRIPTS = [
     "<script>alert(String.fromCharCode(88,83,83))</script>",
     "<scr<script>ipt>alert(1)</scr</script>ipt>",
     "<script/src=data:,alert(1)></script>",
-    "<script\x20type=\"text/javascript\">alert(1);</script>",
+    '<script\x20type="text/javascript">alert(1);</script>',
     "</title><script>alert(1)</script>",
     "</textarea><script>alert(1)</script>",
     "'\"><script>alert(1)</script>",
@@ -26,7 +26,7 @@ _SCRIPTS = [
 
 _HANDLERS = [
     "<img src=x onerror=alert(1)>",
-    "<img src=x onerror=\"alert(1)\">",
+    '<img src=x onerror="alert(1)">',
     "<IMG SRC=x oNeRrOr=alert(1)>",
     "<img/src=x/onerror=alert(1)>",
     "<img src=x onerror=&#97;lert(1)>",
@@ -49,9 +49,9 @@ _HANDLERS = [
     "<isindex type=image src=1 onerror=alert(1)>",
     "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
     "<body onpageshow=alert(1)>",
-    "<img src=\"x\" onerror=\"&#x61;&#x6c;&#x65;&#x72;&#x74;(1)\">",
+    '<img src="x" onerror="&#x61;&#x6c;&#x65;&#x72;&#x74;(1)">',
     "<img src=x:alert(1) onerror=eval(src)>",
-    "\"><img src=x onerror=alert(1)>",
+    '"><img src=x onerror=alert(1)>',
     "'><img src=x onerror=alert(1)>",
     "<image src=x onerror=alert(1)>",
     "<embed src=x onerror=alert(1)>",
@@ -93,7 +93,7 @@ _MARKDOWN = [
     "[click]( javascript:alert(1) )",
     "[click](<javascript:alert(1)>)",
     "![image](javascript:alert(1))",
-    "![image](x \"onerror=alert(1)\")",
+    '![image](x "onerror=alert(1)")',
     "<javascript:alert(1)>",
     "[ref][1]\n\n[1]: javascript:alert(1)",
     "[click](data:text/html,<script>alert(1)</script>)",
@@ -104,21 +104,21 @@ _MARKDOWN = [
     "> <svg onload=alert(1)>",
     "| a | b |\n|---|---|\n| <img src=x onerror=alert(1)> | x |",
     "[^1]\n\n[^1]: <img src=x onerror=alert(1)>",
-    "!!! note \"<img src=x onerror=alert(1)>\"\n    body",
+    '!!! note "<img src=x onerror=alert(1)>"\n    body',
     "# Heading <script>alert(1)</script>",
-    "<div markdown=\"1\">[x](javascript:alert(1))</div>",
-    "[x](#\" onmouseover=\"alert(1))",
+    '<div markdown="1">[x](javascript:alert(1))</div>',
+    '[x](#" onmouseover="alert(1))',
 ]
 
 _CSS = [
     "<style>@import 'javascript:alert(1)';</style>",
     "<style>body{background:url(javascript:alert(1))}</style>",
-    "<div style=\"background:url(javascript:alert(1))\">x</div>",
-    "<div style=\"width:expression(alert(1))\">x</div>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<div style="width:expression(alert(1))">x</div>',
     "<link rel=stylesheet href=javascript:alert(1)>",
     "<style>*{x:expression(alert(1))}</style>",
-    "<p style=\"behavior:url(x.htc)\">x</p>",
-    "<style>@keyframes x{}</style><div style=\"animation-name:x\" onanimationstart=alert(1)>",
+    '<p style="behavior:url(x.htc)">x</p>',
+    '<style>@keyframes x{}</style><div style="animation-name:x" onanimationstart=alert(1)>',
 ]
 
 _SVG = [
@@ -135,23 +135,23 @@ _SVG = [
 ]
 
 _MUTATION = [
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<svg></p><style><a id=\"</style><img src=1 onerror=alert(1)>\">",
+    '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">',
     "<form><math><mtext></form><form><mglyph><style></math><img src onerror=alert(1)>",
-    "<math><mtext><h1><a><h6></a></h6><mglyph><svg><mtext><style><a title=\"</style>"
-    "<img src onerror=alert(1)>\"></style></h1>",
+    '<math><mtext><h1><a><h6></a></h6><mglyph><svg><mtext><style><a title="</style>'
+    '<img src onerror=alert(1)>"></style></h1>',
     "<listing>&lt;img src=x onerror=alert(1)&gt;</listing>",
     "<xmp><img src=x onerror=alert(1)></xmp>",
     "<template><img src=x onerror=alert(1)></template>",
-    "<!--<img src=\"--><img src=x onerror=alert(1)//\">",
-    "<a title=\"`\"><img src=x onerror=alert(1)>`\">",
-    "<img src=\"x` `<script>alert(1)</script>\"` `>",
-    "<p id=\"</p><script>alert(1)</script>\">",
+    '<!--<img src="--><img src=x onerror=alert(1)//">',
+    '<a title="`"><img src=x onerror=alert(1)>`">',
+    '<img src="x` `<script>alert(1)</script>"` `>',
+    '<p id="</p><script>alert(1)</script>">',
     "<title><img src=x onerror=alert(1)></title>",
-    "<iframe srcdoc=\"&lt;script&gt;alert(1)&lt;/script&gt;\"></iframe>",
+    '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>',
     "<object><param name=src value=javascript:alert(1)></object>",
-    "<a href=\"&#x6A;avascript:alert(1)\">x</a>",
+    '<a href="&#x6A;avascript:alert(1)">x</a>',
 ]
 
 _TEMPLATES = [
@@ -166,7 +166,7 @@ _TEMPLATES = [
 def _contexts(payload: str) -> list[str]:
     """The payload as typed, and breaking out of the attribute and text contexts it may land
     in."""
-    return [payload, f"\"{payload}", f"'>{payload}", f"</p>{payload}"]
+    return [payload, f'"{payload}', f"'>{payload}", f"</p>{payload}"]
 
 
 def xss_payloads() -> list[str]:
@@ -188,15 +188,41 @@ def xss_payloads() -> list[str]:
 def redirect_payloads(host: str = "evil.example") -> list[str]:
     """At least 30 targets that must never send a browser off the site."""
     targets = [
-        f"https://{host}/", f"http://{host}", f"//{host}", f"///{host}", f"////{host}",
-        f"/\\{host}", f"\\\\{host}", f"\\/{host}", f"/\t/{host}", f"/%09/{host}",
-        f"/%2F%2F{host}", f"%2F%2F{host}", f"https:{host}", f"https:/{host}", f"http:/\\{host}",
-        f"javascript:alert(1)//{host}", "javascript:alert(1)", "data:text/html,hi",
-        f"{host}", f"@{host}", f"/@{host}", f"https://localhost@{host}/",
-        f"https://{host}%2F@localhost/", f"/%5C{host}", f"/.{host}", f"\x00//{host}",
-        f" //{host}", f"\r\n//{host}", f"//{host}/%2F..", f"https://{host}:443\\@localhost",
-        f"/{chr(0x3000)}/{host}", "//%65vil.example", f"ftp://{host}/",
-        f"https://{host}#/", f"?next=//{host}",
+        f"https://{host}/",
+        f"http://{host}",
+        f"//{host}",
+        f"///{host}",
+        f"////{host}",
+        f"/\\{host}",
+        f"\\\\{host}",
+        f"\\/{host}",
+        f"/\t/{host}",
+        f"/%09/{host}",
+        f"/%2F%2F{host}",
+        f"%2F%2F{host}",
+        f"https:{host}",
+        f"https:/{host}",
+        f"http:/\\{host}",
+        f"javascript:alert(1)//{host}",
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        f"{host}",
+        f"@{host}",
+        f"/@{host}",
+        f"https://localhost@{host}/",
+        f"https://{host}%2F@localhost/",
+        f"/%5C{host}",
+        f"/.{host}",
+        f"\x00//{host}",
+        f" //{host}",
+        f"\r\n//{host}",
+        f"//{host}/%2F..",
+        f"https://{host}:443\\@localhost",
+        f"/{chr(0x3000)}/{host}",
+        "//%65vil.example",
+        f"ftp://{host}/",
+        f"https://{host}#/",
+        f"?next=//{host}",
     ]
     unique = list(dict.fromkeys(targets))
     assert len(unique) >= 30, len(unique)

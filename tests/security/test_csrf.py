@@ -46,25 +46,45 @@ CSRF_EXEMPT: dict[str, str] = {
 
 # The token kind each token route expects (see tests/security/tokens.py).
 TOKEN_ROUTES = {
-    "accounts.reset_password": "accounts.reset", "accounts.magic_link": "accounts.signin",
-    "accounts.confirm_email_change": "accounts.email", "accounts.verify": "accounts.verify",
+    "accounts.reset_password": "accounts.reset",
+    "accounts.magic_link": "accounts.signin",
+    "accounts.confirm_email_change": "accounts.email",
+    "accounts.verify": "accounts.verify",
     "consent.delete_by_link": "consent.delete",
     "consent.confirm_subscription": "consent.subscribe",
-    "consent.why_stop": "consent.why", "consent.why_page": "consent.why",
+    "consent.why_stop": "consent.why",
+    "consent.why_page": "consent.why",
 }
 
 # What a real form would send: the refusal must not be an empty form's.
 FIELDS = {
-    "email": world.B_EMAIL, "password": PASSWORD, "new_password": "another passphrase 2026",
-    "current_password": PASSWORD, "display_name": "Changed by a forged request",
-    "time_zone": "Europe/Paris", "url": "https://127.0.0.1/forged", "agree": "y",
-    "understood": "y", "code": "7KQ2-M4XD-9RTB-T", "new_email": "forged@example.com",
-    "profile-display_name": "Changed", "profile-time_zone": "Europe/Paris",
-    "password-current_password": PASSWORD, "password-new_password": "another passphrase 2026",
-    "email-new_email": "forged@example.com", "email-password": PASSWORD,
-    "webhook-url": "https://127.0.0.1/forged", "pause-days": "7", "quiet-start": "22:00",
-    "quiet-end": "07:00", "quiet-time_zone": "UTC", "title": "Forged", "kind": "post",
-    "text": "---\ntitle: Forged\n---\nForged.", "action": "save", "q.role": "Something else",
+    "email": world.B_EMAIL,
+    "password": PASSWORD,
+    "new_password": "another passphrase 2026",
+    "current_password": PASSWORD,
+    "display_name": "Changed by a forged request",
+    "time_zone": "Europe/Paris",
+    "url": "https://127.0.0.1/forged",
+    "agree": "y",
+    "understood": "y",
+    "code": "7KQ2-M4XD-9RTB-T",
+    "new_email": "forged@example.com",
+    "profile-display_name": "Changed",
+    "profile-time_zone": "Europe/Paris",
+    "password-current_password": PASSWORD,
+    "password-new_password": "another passphrase 2026",
+    "email-new_email": "forged@example.com",
+    "email-password": PASSWORD,
+    "webhook-url": "https://127.0.0.1/forged",
+    "pause-days": "7",
+    "quiet-start": "22:00",
+    "quiet-end": "07:00",
+    "quiet-time_zone": "UTC",
+    "title": "Forged",
+    "kind": "post",
+    "text": "---\ntitle: Forged\n---\nForged.",
+    "action": "save",
+    "q.role": "Something else",
 }
 
 
@@ -72,17 +92,24 @@ FIELDS = {
 def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     # The requests with a valid token do what they ask: the editor's go to a copy of content/.
     shutil.copytree(REPO / "content", tmp_path / "content")
-    app_config.update(WEBHOOK_ALLOW_LOOPBACK=True, RATELIMIT_ENABLED=False,
-                      CONTENT_DIR=str(tmp_path / "content"))
+    app_config.update(
+        WEBHOOK_ALLOW_LOOPBACK=True, RATELIMIT_ENABLED=False, CONTENT_DIR=str(tmp_path / "content")
+    )
     return app_config
 
 
 def _values(app: Flask, clock: Clock, rule: Rule, alice: Owner, bob: Owner) -> dict[str, Any]:
     samples: dict[str, Any] = {
-        "endpoint_id": alice.endpoint_ids[0], "member_id": bob.member_id,
-        "scope": "newsletter", "channel": "email", "kind": "post", "name": "consent-ledger",
-        "slug": world.SURVEY, "delivery_id": alice.delivery_ids[0],
-        "campaign_id": alice.campaign_ids[0], "receipt": alice.receipts[0],
+        "endpoint_id": alice.endpoint_ids[0],
+        "member_id": bob.member_id,
+        "scope": "newsletter",
+        "channel": "email",
+        "kind": "post",
+        "name": "consent-ledger",
+        "slug": world.SURVEY,
+        "delivery_id": alice.delivery_ids[0],
+        "campaign_id": alice.campaign_ids[0],
+        "receipt": alice.receipts[0],
     }
     values = {}
     for argument in rule.arguments:
@@ -105,9 +132,12 @@ def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
 
 
 def _state_changing(app: Flask) -> list[tuple[Rule, str]]:
-    return [(rule, method) for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
-            for method in STATE_CHANGING if method in (rule.methods or set())
-            and rule.endpoint not in CSRF_EXEMPT]
+    return [
+        (rule, method)
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+        for method in STATE_CHANGING
+        if method in (rule.methods or set()) and rule.endpoint not in CSRF_EXEMPT
+    ]
 
 
 def _admin_world(app: Flask, clock: Clock) -> tuple[Owner, Owner]:
@@ -136,14 +166,16 @@ def test_the_exempt_views_are_exactly_the_listed_ones(app: Flask) -> None:
         view = app.view_functions[rule.endpoint]
         blueprint = app.blueprints.get(rule.endpoint.rpartition(".")[0])
         if f"{view.__module__}.{view.__name__}" in csrf._exempt_views or (
-                blueprint is not None and blueprint in csrf._exempt_blueprints):
+            blueprint is not None and blueprint in csrf._exempt_blueprints
+        ):
             exempt.add(rule.endpoint)
     assert exempt == set(CSRF_EXEMPT)
     assert all(reason.strip() for reason in CSRF_EXEMPT.values())
 
 
 def test_every_state_changing_route_refuses_a_request_without_a_valid_token(
-        app: Flask, clock: Clock) -> None:
+    app: Flask, clock: Clock
+) -> None:
     alice, bob = _admin_world(app, clock)
     routes = _state_changing(app)
     assert len(routes) >= 30
@@ -151,12 +183,14 @@ def test_every_state_changing_route_refuses_a_request_without_a_valid_token(
     tried = 0
     for rule, method in routes:
         url = _url(app, rule, _values(app, clock, rule, alice, bob))
-        for label, token in (("none", None), ("forged", "forged"), ("other session",
-                                                                     other_session)):
+        for label, token in (
+            ("none", None),
+            ("forged", "forged"),
+            ("other session", other_session),
+        ):
             before = world.snapshot(app)
             response = _send(alice.client, method, url, token)
-            assert response.status_code == 400, (rule.endpoint, method, label,
-                                                 response.status_code)
+            assert response.status_code == 400, (rule.endpoint, method, label, response.status_code)
             assert REFUSED in response.text, (rule.endpoint, method, label)
             assert world.changes(before, world.snapshot(app)) == {}, (rule.endpoint, label)
             tried += 1
@@ -171,12 +205,15 @@ def test_every_state_changing_route_refuses_a_request_without_a_valid_token(
 
 
 def test_the_same_requests_with_the_sessions_token_pass_the_csrf_check(
-        app: Flask, clock: Clock) -> None:
+    app: Flask, clock: Clock
+) -> None:
     alice, bob = _admin_world(app, clock)
     # Sign-out and deletion last: they end the session the others need.
     ending = ("accounts.signout", "consent.delete_by_link", "consent.delete_account")
-    routes = sorted(_state_changing(app), key=lambda rm: (
-        ending.index(rm[0].endpoint) + 1 if rm[0].endpoint in ending else 0))
+    routes = sorted(
+        _state_changing(app),
+        key=lambda rm: ending.index(rm[0].endpoint) + 1 if rm[0].endpoint in ending else 0,
+    )
     for rule, method in routes:
         url = _url(app, rule, _values(app, clock, rule, alice, bob))
         # The form on /reset shows to everyone, signed in or not (a reset ends the session).
@@ -204,18 +241,25 @@ def _flags(header: str) -> set[str]:
 def _sign_in_cookies(app: Flask, base: str) -> dict[str, str]:
     client = app.test_client()
     page = client.get("/signin", base_url=base)
-    response = client.post("/signin", base_url=base, headers={"Referer": f"{base}/signin"},
-                           data={"email": "reader@example.com", "password": PASSWORD,
-                                 "remember": "y",
-                                 "csrf_token": csrf_token(page.get_data(as_text=True))})
+    response = client.post(
+        "/signin",
+        base_url=base,
+        headers={"Referer": f"{base}/signin"},
+        data={
+            "email": "reader@example.com",
+            "password": PASSWORD,
+            "remember": "y",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return _set_cookies(response)
 
 
 @pytest.mark.parametrize("base", ["http://localhost", "https://journal.example.com"])
-def test_session_and_remember_cookies_carry_their_flags(app: Flask, member: object,
-                                                        app_config: dict[str, Any],
-                                                        base: str) -> None:
+def test_session_and_remember_cookies_carry_their_flags(
+    app: Flask, member: object, app_config: dict[str, Any], base: str
+) -> None:
     served = app if base.startswith("http:") else create_app({**app_config, "BASE_URL": base})
     try:
         cookies = _sign_in_cookies(served, base)

@@ -20,9 +20,20 @@ from tests.conftest import PASSWORD, Clock
 from tests.helpers import SMTPSink, csrf_token, post_form, sign_in
 from tests.security.harness import make_member
 
-VALUES = ["a\x00b", "\x00", "99999999999999999999", "-99999999999999999999", "0", "-1",
-          "1e9", "%ff%fe", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"),
-          "x" * 10_000, "\r\nSet-Cookie: a=b", "../../etc/passwd"]
+VALUES = [
+    "a\x00b",
+    "\x00",
+    "99999999999999999999",
+    "-99999999999999999999",
+    "0",
+    "-1",
+    "1e9",
+    "%ff%fe",
+    "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"),
+    "x" * 10_000,
+    "\r\nSet-Cookie: a=b",
+    "../../etc/passwd",
+]
 PARAMETERS = ("q", "email", "next", "page", "from", "code", "tag", "why", "name")
 
 
@@ -36,8 +47,11 @@ def test_query_values_never_end_as_a_500(app: Flask, clock: Clock) -> None:
     make_member(app, clock, "admin@example.com", role="admin")
     admin, visitor = app.test_client(), app.test_client()
     sign_in(admin, "admin@example.com", PASSWORD)
-    routes = [r.rule for r in app.url_map.iter_rules()
-              if "GET" in (r.methods or set()) and not r.arguments]
+    routes = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if "GET" in (r.methods or set()) and not r.arguments
+    ]
     tried = 0
     for client in (visitor, admin):
         for route in routes:
@@ -47,14 +61,24 @@ def test_query_values_never_end_as_a_500(app: Flask, clock: Clock) -> None:
                 # /readyz says 503 when it is not ready (here: no worker has beaten yet).
                 allowed = 503 if route == "/readyz" else None
                 assert response.status_code < 500 or response.status_code == allowed, (
-                    route, value[:40])
+                    route,
+                    value[:40],
+                )
                 tried += 1
     assert admin.get("/admin/").status_code == 200
     assert tried == 2 * len(routes) * len(VALUES)
 
 
-PAST_ANY_ROW = ["99999999999999999999", str(2**63), str(2**63 - 1), str(MAX_ID + 1), "0",
-                "-1", "-99999999999999999999", "0042"]
+PAST_ANY_ROW = [
+    "99999999999999999999",
+    str(2**63),
+    str(2**63 - 1),
+    str(MAX_ID + 1),
+    "0",
+    "-1",
+    "-99999999999999999999",
+    "0042",
+]
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
@@ -63,16 +87,20 @@ def _path(rule: Rule, value: str) -> str:
     return _ARGUMENT.sub(lambda m: value if m.group(1) == "id" else "newsletter", rule.rule)
 
 
-def test_ids_past_any_row_are_a_404_on_every_route_that_takes_one(app: Flask,
-                                                                    clock: Clock) -> None:
+def test_ids_past_any_row_are_a_404_on_every_route_that_takes_one(app: Flask, clock: Clock) -> None:
     make_member(app, clock, "admin@example.com", role="admin")
     make_member(app, clock, "reader@example.com")
-    id_rules = [r for r in app.url_map.iter_rules()
-                if any(isinstance(c, IdConverter) for c in r._converters.values())]
+    id_rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if any(isinstance(c, IdConverter) for c in r._converters.values())
+    ]
     assert len(id_rules) >= 12 and not [r for r in app.url_map.iter_rules() if "<int:" in r.rule]
     tried = 0
-    for email, page in (("admin@example.com", "/admin/campaigns/new"),
-                        ("reader@example.com", "/me/permissions")):
+    for email, page in (
+        ("admin@example.com", "/admin/campaigns/new"),
+        ("reader@example.com", "/me/permissions"),
+    ):
         client = app.test_client()
         sign_in(client, email, PASSWORD)
         token = csrf_token(client.get(page).get_data(as_text=True))
@@ -80,8 +108,11 @@ def test_ids_past_any_row_are_a_404_on_every_route_that_takes_one(app: Flask,
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 for value in [*PAST_ANY_ROW, str(MAX_ID)]:
                     path = _path(rule, value)
-                    response = client.open(path, method=method,
-                                           data={"csrf_token": token} if method == "POST" else None)
+                    response = client.open(
+                        path,
+                        method=method,
+                        data={"csrf_token": token} if method == "POST" else None,
+                    )
                     response.close()
                     if value == str(MAX_ID):  # in range: no such row, or not this member's
                         assert response.status_code < 500, (email, method, path)
@@ -95,22 +126,38 @@ def test_a_nul_in_a_path_is_refused(app: Flask, clock: Clock) -> None:
     make_member(app, clock, "admin@example.com", role="admin")
     client = app.test_client()
     sign_in(client, "admin@example.com", PASSWORD)
-    for path in ("/me/permissions/receipts/a%00b", "/me/permissions/receipts/%00.json",
-                 "/r/a%00b", "/posts/a%00b/", "/stickers/a%00b/", "/tags/%00/"):
+    for path in (
+        "/me/permissions/receipts/a%00b",
+        "/me/permissions/receipts/%00.json",
+        "/r/a%00b",
+        "/posts/a%00b/",
+        "/stickers/a%00b/",
+        "/tags/%00/",
+    ):
         response = client.get(path)
         assert response.status_code in (400, 404), path
 
 
-@pytest.mark.parametrize(("name", "kept"), [
-    ("Robin\r\nBcc: everyone@example.com", "Robin Bcc: everyone@example.com"),
-    ("Robin\x00Reader", "Robin Reader"), ("Robin\u2028Reader", "Robin Reader"),
-    ("  Robin \t Reader  ", "Robin Reader")])
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("Robin\r\nBcc: everyone@example.com", "Robin Bcc: everyone@example.com"),
+        ("Robin\x00Reader", "Robin Reader"),
+        ("Robin\u2028Reader", "Robin Reader"),
+        ("  Robin \t Reader  ", "Robin Reader"),
+    ],
+)
 def test_a_display_name_stays_one_line_and_mail_still_reaches_the_member(
-        app: Flask, member: Member, smtp: SMTPSink, name: str, kept: str) -> None:
+    app: Flask, member: Member, smtp: SMTPSink, name: str, kept: str
+) -> None:
     client = app.test_client()
     sign_in(client, "reader@example.com", PASSWORD)
-    response = post_form(client, "/me/account/profile", {
-        "profile-display_name": name, "profile-time_zone": "UTC"}, page="/me/account")
+    response = post_form(
+        client,
+        "/me/account/profile",
+        {"profile-display_name": name, "profile-time_zone": "UTC"},
+        page="/me/account",
+    )
     assert response.status_code == 302
     with app.app_context():
         found = get_member(member.id)
@@ -127,9 +174,15 @@ def test_a_display_name_stays_one_line_and_mail_still_reaches_the_member(
 
 def test_sign_up_keeps_the_name_to_one_line(app: Flask, smtp: SMTPSink) -> None:
     client = app.test_client()
-    response = post_form(client, "/signup", {
-        "email": "nova@example.com", "password": PASSWORD,
-        "display_name": "Nova\x00\r\nBcc: everyone@example.com"})
+    response = post_form(
+        client,
+        "/signup",
+        {
+            "email": "nova@example.com",
+            "password": PASSWORD,
+            "display_name": "Nova\x00\r\nBcc: everyone@example.com",
+        },
+    )
     assert response.status_code == 302
     message = smtp.wait_for(1)[-1]  # the confirmation link went out
     assert "Bcc" not in message
@@ -138,8 +191,7 @@ def test_sign_up_keeps_the_name_to_one_line(app: Flask, smtp: SMTPSink) -> None:
         assert found.display_name == "Nova Bcc: everyone@example.com"
 
 
-def test_a_failure_of_the_database_still_gets_the_error_page(app: Flask,
-                                                             member: Member) -> None:
+def test_a_failure_of_the_database_still_gets_the_error_page(app: Flask, member: Member) -> None:
     def broken() -> str:
         db.session.add(Member(email=None))  # refused by the database at the flush
         db.session.flush()

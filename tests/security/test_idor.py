@@ -44,63 +44,178 @@ class Row:
 
 
 MATRIX = [
-    Row("consent.receipt_page", lambda o: f"/me/permissions/receipts/{o.receipts[0]}",
-        ("GET",), 404, (200,)),
-    Row("consent.receipt_json", lambda o: f"/me/permissions/receipts/{o.receipts[1]}.json",
-        ("GET",), 404, (200,)),
-    Row("consent.mail_receipt", lambda o: f"/me/permissions/receipts/{o.receipts[0]}/mail",
-        ("POST",), 404, (302,)),
-    Row("consent.verify_webhook",
-        lambda o: f"/me/permissions/webhooks/{o.endpoint_ids[0]}/verify", ("POST",), 404, (302,)),
-    Row("consent.remove_webhook",
-        lambda o: f"/me/permissions/webhooks/{o.endpoint_ids[0]}/remove", ("POST",), 404, (302,)),
+    Row(
+        "consent.receipt_page",
+        lambda o: f"/me/permissions/receipts/{o.receipts[0]}",
+        ("GET",),
+        404,
+        (200,),
+    ),
+    Row(
+        "consent.receipt_json",
+        lambda o: f"/me/permissions/receipts/{o.receipts[1]}.json",
+        ("GET",),
+        404,
+        (200,),
+    ),
+    Row(
+        "consent.mail_receipt",
+        lambda o: f"/me/permissions/receipts/{o.receipts[0]}/mail",
+        ("POST",),
+        404,
+        (302,),
+    ),
+    Row(
+        "consent.verify_webhook",
+        lambda o: f"/me/permissions/webhooks/{o.endpoint_ids[0]}/verify",
+        ("POST",),
+        404,
+        (302,),
+    ),
+    Row(
+        "consent.remove_webhook",
+        lambda o: f"/me/permissions/webhooks/{o.endpoint_ids[0]}/remove",
+        ("POST",),
+        404,
+        (302,),
+    ),
     Row("notify.message", lambda o: f"/inbox/{o.delivery_ids[0]}", ("GET",), 404, (200,)),
-    Row("notify.useful", lambda o: f"/inbox/{o.delivery_ids[0]}/useful", ("POST",), 404,
-        (302,)),
-    Row("notify.not_for_me", lambda o: f"/inbox/{o.delivery_ids[0]}/not-for-me", ("POST",),
-        404, (302,)),
+    Row("notify.useful", lambda o: f"/inbox/{o.delivery_ids[0]}/useful", ("POST",), 404, (302,)),
+    Row(
+        "notify.not_for_me",
+        lambda o: f"/inbox/{o.delivery_ids[0]}/not-for-me",
+        ("POST",),
+        404,
+        (302,),
+    ),
     Row("notify.stop", lambda o: f"/inbox/{o.delivery_ids[0]}/stop", ("POST",), 404, (302,)),
-    Row("notify.reply", lambda o: f"/inbox/{o.delivery_ids[0]}/reply", ("POST",), 404,
-        (302,)),
-    Row("stickers.download", lambda o: f"/stickers/{world.PACK}/download/telegram.zip",
-        ("GET",), 404, (200, 503)),
+    Row("notify.reply", lambda o: f"/inbox/{o.delivery_ids[0]}/reply", ("POST",), 404, (302,)),
+    Row(
+        "stickers.download",
+        lambda o: f"/stickers/{world.PACK}/download/telegram.zip",
+        ("GET",),
+        404,
+        (200, 503),
+    ),
     # Staff screens name members, surveys and files: a member is refused whatever the id.
-    Row("admin.member", lambda o: f"/admin/members/{o.member_id}", ("GET",), 403, (200,),
-        role="admin"),
-    Row("admin.member_stop", lambda o: f"/admin/members/{o.member_id}/newsletter/email/stop",
-        ("POST",), 403, (302,), role="admin"),
-    Row("admin.survey_results_page", lambda o: f"/admin/surveys/{world.SURVEY}", ("GET",), 403,
-        (200,), role="marketer"),
-    Row("admin.survey_export", lambda o: f"/admin/surveys/{world.SURVEY}/responses.csv",
-        ("GET",), 403, (200,), role="marketer"),
-    Row("admin.campaign", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}", ("GET",), 403,
-        (200,), role="marketer"),
-    Row("admin.campaign_json", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}.json",
-        ("GET",), 403, (200,), role="marketer"),
-    Row("admin.campaign_edit", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/edit",
-        ("GET", "POST"), 403, (200,), role="marketer"),
-    Row("admin.campaign_send", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/send",
-        ("POST",), 403, (302,), role="marketer"),
-    Row("admin.campaign_schedule",
-        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/schedule", ("POST",), 403, (302,),
-        role="marketer"),
-    Row("admin.campaign_cancel", lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/cancel",
-        ("POST",), 403, (302,), role="marketer"),
-    Row("admin.conversation_page",
-        lambda o: f"/admin/conversations/{o.campaign_ids[0]}/{o.member_id}", ("GET", "POST"),
-        403, (200,), role="marketer"),
-    Row("admin.scope_stats", lambda o: "/admin/scopes/newsletter", ("GET",), 403, (200,),
-        role="marketer"),
-    Row("admin.content_edit", lambda o: "/admin/content/post/consent-ledger", ("GET", "POST"),
-        403, (200,), role="editor"),
-    Row("admin.content_upload", lambda o: "/admin/content/post/consent-ledger/images",
-        ("POST",), 403, (400,), role="editor"),
+    Row(
+        "admin.member",
+        lambda o: f"/admin/members/{o.member_id}",
+        ("GET",),
+        403,
+        (200,),
+        role="admin",
+    ),
+    Row(
+        "admin.member_stop",
+        lambda o: f"/admin/members/{o.member_id}/newsletter/email/stop",
+        ("POST",),
+        403,
+        (302,),
+        role="admin",
+    ),
+    Row(
+        "admin.survey_results_page",
+        lambda o: f"/admin/surveys/{world.SURVEY}",
+        ("GET",),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.survey_export",
+        lambda o: f"/admin/surveys/{world.SURVEY}/responses.csv",
+        ("GET",),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.campaign",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}",
+        ("GET",),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.campaign_json",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}.json",
+        ("GET",),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.campaign_edit",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/edit",
+        ("GET", "POST"),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.campaign_send",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/send",
+        ("POST",),
+        403,
+        (302,),
+        role="marketer",
+    ),
+    Row(
+        "admin.campaign_schedule",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/schedule",
+        ("POST",),
+        403,
+        (302,),
+        role="marketer",
+    ),
+    Row(
+        "admin.campaign_cancel",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/cancel",
+        ("POST",),
+        403,
+        (302,),
+        role="marketer",
+    ),
+    Row(
+        "admin.conversation_page",
+        lambda o: f"/admin/conversations/{o.campaign_ids[0]}/{o.member_id}",
+        ("GET", "POST"),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.scope_stats",
+        lambda o: "/admin/scopes/newsletter",
+        ("GET",),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.content_edit",
+        lambda o: "/admin/content/post/consent-ledger",
+        ("GET", "POST"),
+        403,
+        (200,),
+        role="editor",
+    ),
+    Row(
+        "admin.content_upload",
+        lambda o: "/admin/content/post/consent-ledger/images",
+        ("POST",),
+        403,
+        (400,),
+        role="editor",
+    ),
 ]
 
 # Routes with URL arguments that name no member's object, and why.
 NOT_OBJECTS = {
     "notify.notice": "a notice for every member, public by design; opening it marks only the "
-                     "reader's own copy read",
+    "reader's own copy read",
     "site.alias": "an old public URL; answers 301 or 404",
     "site.page": "a public page by slug",
     "site.article": "a public article by slug",
@@ -123,18 +238,31 @@ NOT_OBJECTS = {
     "consent.stop": "the signed-in member's own permission; the button's token is theirs",
     "consent.resume": "the signed-in member's own pause of a scope",
     # Token routes: the token is the authority (test_tokens forges each kind).
-    "accounts.verify": "token", "accounts.reset_password": "token",
-    "accounts.magic_link": "token", "accounts.confirm_email_change": "token",
-    "consent.delete_by_link": "token", "consent.confirm_subscription": "token",
-    "consent.why_page": "token", "consent.why_stop": "token",
-    "notify.unsubscribe_page": "token", "notify.unsubscribe_one_click": "token",
-    "notify.click": "token", "notify.opened": "token",
+    "accounts.verify": "token",
+    "accounts.reset_password": "token",
+    "accounts.magic_link": "token",
+    "accounts.confirm_email_change": "token",
+    "consent.delete_by_link": "token",
+    "consent.confirm_subscription": "token",
+    "consent.why_page": "token",
+    "consent.why_stop": "token",
+    "notify.unsubscribe_page": "token",
+    "notify.unsubscribe_one_click": "token",
+    "notify.click": "token",
+    "notify.opened": "token",
 }
 
 # Routes without arguments that show or change the signed-in member's own things: B must see
 # and touch only B's.
-OWN_THINGS = ("notify.inbox_page", "consent.export", "consent.history", "consent.permissions_page",
-              "accounts.account", "rewards.page", "accounts.sign_out_everywhere")
+OWN_THINGS = (
+    "notify.inbox_page",
+    "consent.export",
+    "consent.history",
+    "consent.permissions_page",
+    "accounts.account",
+    "rewards.page",
+    "accounts.sign_out_everywhere",
+)
 
 
 @pytest.fixture
@@ -144,8 +272,13 @@ def app_config(app_config: dict[str, object]) -> dict[str, object]:
 
 
 def _secrets_of(owner: Owner) -> list[str]:
-    return [owner.email, *owner.receipts, *owner.endpoint_urls, world.A_SECRET_ANSWER,
-            world.A_AGENT]
+    return [
+        owner.email,
+        *owner.receipts,
+        *owner.endpoint_urls,
+        world.A_SECRET_ANSWER,
+        world.A_AGENT,
+    ]
 
 
 def _send(owner: Owner, verb: str, url: str, token: str) -> TestResponse:
@@ -159,9 +292,11 @@ def _send(owner: Owner, verb: str, url: str, token: str) -> TestResponse:
 def test_every_route_with_an_argument_is_in_the_matrix_or_explained(app: Flask) -> None:
     in_matrix = {row.endpoint for row in MATRIX}
     assert not in_matrix & set(NOT_OBJECTS)
-    unclassified = sorted(rule.endpoint for rule in app.url_map.iter_rules()
-                          if rule.arguments and rule.endpoint not in in_matrix
-                          and rule.endpoint not in NOT_OBJECTS)
+    unclassified = sorted(
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.arguments and rule.endpoint not in in_matrix and rule.endpoint not in NOT_OBJECTS
+    )
     assert unclassified == [], "add an IDOR row (or a reason) for these routes"
     known = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert in_matrix | set(NOT_OBJECTS) | set(OWN_THINGS) <= known
@@ -218,8 +353,9 @@ def test_own_pages_show_only_the_signed_in_members_things(app: Flask, clock: Clo
     assert not [s for s in _secrets_of(alice) if s in text]
     # B ending "every other device" ends none of A's.
     before = world.snapshot(app)
-    response = bob.client.post("/me/account/sign-out-everywhere",
-                               data={"csrf_token": bob.csrf("/me/account")})
+    response = bob.client.post(
+        "/me/account/sign-out-everywhere", data={"csrf_token": bob.csrf("/me/account")}
+    )
     assert response.status_code == 302
     assert world.changes(before, world.snapshot(app)) == {}  # B had no other device
     assert alice.client.get("/me/account").status_code == 200

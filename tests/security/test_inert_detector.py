@@ -15,8 +15,9 @@ from tests.security.inert import assert_inert
 
 
 @pytest.fixture
-def planted_page(browser: Browser, live_server: LiveServer,
-                 request: pytest.FixtureRequest) -> Iterator[Page]:
+def planted_page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
     """The armed page, without failing on the console errors that planted markup causes."""
     with armed_page(browser, live_server, request, check=False) as opened:
         yield opened
@@ -36,8 +37,9 @@ def test_a_clean_page_passes(app: Flask, hostile_page: Page) -> None:
     assert_inert(hostile_page, "clean article", [])
 
 
-def test_planted_markup_blocked_script_and_alert_are_reported(app: Flask,
-                                                              planted_page: Page) -> None:
+def test_planted_markup_blocked_script_and_alert_are_reported(
+    app: Flask, planted_page: Page
+) -> None:
     page = planted_page
     for markup, reported in PLANTED:
         page.goto("/posts/consent-ledger/")

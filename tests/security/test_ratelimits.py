@@ -38,8 +38,12 @@ from tests.helpers import csrf_token, free_port
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 SHARED_REDIS = os.environ.get("PULLFIRST_SWEEP_REDIS_URL", "redis://127.0.0.1:6379/8")
-LIMITS = {"RATELIMIT_AUTH_IP": "12 per hour", "RATELIMIT_AUTH_ACCOUNT": "7 per hour",
-          "RATELIMIT_REDEEM_IP": "1000 per hour", "RATELIMIT_REDEEM_MEMBER": "6 per hour"}
+LIMITS = {
+    "RATELIMIT_AUTH_IP": "12 per hour",
+    "RATELIMIT_AUTH_ACCOUNT": "7 per hour",
+    "RATELIMIT_REDEEM_IP": "1000 per hour",
+    "RATELIMIT_REDEEM_MEMBER": "6 per hour",
+}
 ATTEMPTS = 16
 MEMBER, REDEEMER = "limits@example.com", "redeemer@example.com"
 
@@ -69,13 +73,27 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         server = shutil.which("redis-server")
         if server is None:
-            pytest.skip(f"no Redis: none answers at {SHARED_REDIS} and redis-server is not "
-                        "installed")
+            pytest.skip(
+                f"no Redis: none answers at {SHARED_REDIS} and redis-server is not installed"
+            )
         port = free_port()
         process = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path_factory.mktemp("redis")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + 10
         while not _redis_answers(url):
@@ -99,17 +117,22 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if not GUNICORN.exists():
         pytest.skip(f"gunicorn is not installed ({GUNICORN}); pip install -e '.[deploy]'")
     folder = tmp_path_factory.mktemp("limits-instance")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PULLFIRST_") and k != "DATABASE_URL"}
-    env.update({
-        "PULLFIRST_INSTANCE_PATH": str(folder / "instance"),
-        "PULLFIRST_DATABASE_URL": f"sqlite:///{folder / 'pullfirst.db'}",
-        "PULLFIRST_SECRET_KEY": "limits-secret-key-0123456789abcdef0123456789abcdef",
-        "PULLFIRST_CONTENT_DIR": str(REPO / "content"),
-        "PULLFIRST_STICKERS_DIR": str(REPO / "stickers"),
-        "PULLFIRST_LOG_LEVEL": "WARNING",
-        **{f"PULLFIRST_{name}": value for name, value in LIMITS.items()},
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PULLFIRST_") and k != "DATABASE_URL"
+    }
+    env.update(
+        {
+            "PULLFIRST_INSTANCE_PATH": str(folder / "instance"),
+            "PULLFIRST_DATABASE_URL": f"sqlite:///{folder / 'pullfirst.db'}",
+            "PULLFIRST_SECRET_KEY": "limits-secret-key-0123456789abcdef0123456789abcdef",
+            "PULLFIRST_CONTENT_DIR": str(REPO / "content"),
+            "PULLFIRST_STICKERS_DIR": str(REPO / "stickers"),
+            "PULLFIRST_LOG_LEVEL": "WARNING",
+            **{f"PULLFIRST_{name}": value for name, value in LIMITS.items()},
+        }
+    )
     script = (
         "from app import create_app\n"
         "from app.database import migrate\n"
@@ -125,8 +148,14 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "        members.create_member(email, sys.argv[1], now=now(), verified=True)\n"
         "    db.session.commit()\n"
     )
-    subprocess.run([sys.executable, "-c", script, PASSWORD, MEMBER, REDEEMER], env=env, cwd=REPO,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", script, PASSWORD, MEMBER, REDEEMER],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return env
 
 
@@ -148,21 +177,36 @@ class Gunicorn:
 
 
 @pytest.fixture(params=[1, 4], ids=["1-worker", "4-workers"])
-def gunicorn(request: pytest.FixtureRequest, instance: dict[str, str], redis_url: str,
-             tmp_path: Path) -> Iterator[Gunicorn]:
+def gunicorn(
+    request: pytest.FixtureRequest, instance: dict[str, str], redis_url: str, tmp_path: Path
+) -> Iterator[Gunicorn]:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()  # fresh counters for each run
     port = free_port()
-    env = dict(instance, PULLFIRST_BIND=f"127.0.0.1:{port}",
-               PULLFIRST_WORKERS=str(request.param), PULLFIRST_RATELIMIT_STORAGE_URI=redis_url,
-               PULLFIRST_BASE_URL=f"http://127.0.0.1:{port}")
+    env = dict(
+        instance,
+        PULLFIRST_BIND=f"127.0.0.1:{port}",
+        PULLFIRST_WORKERS=str(request.param),
+        PULLFIRST_RATELIMIT_STORAGE_URI=redis_url,
+        PULLFIRST_BASE_URL=f"http://127.0.0.1:{port}",
+    )
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-             "--access-logformat", 'pid=%(p)s "%(r)s" %(s)s', "app:create_app()"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                str(GUNICORN),
+                "-c",
+                str(REPO / "deploy" / "gunicorn.conf.py"),
+                "--access-logformat",
+                'pid=%(p)s "%(r)s" %(s)s',
+                "app:create_app()",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Gunicorn(process, port, log, request.param)
     deadline = time.monotonic() + 60
     while True:
@@ -197,10 +241,12 @@ class Browser:
     cookies: dict[str, str] = field(default_factory=dict)
     forwarded_for: str | None = None  # a spoofed X-Forwarded-For header
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None
-                ) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
-                                                source_address=(self.source, 0))
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=(self.source, 0)
+        )
         headers = {"Connection": "close"}
         if self.forwarded_for:
             headers["X-Forwarded-For"] = self.forwarded_for
@@ -242,26 +288,34 @@ def test_limits_hold_across_workers(gunicorn: Gunicorn) -> None:
     statuses = []
     for n in range(ATTEMPTS):
         one_ip.forwarded_for = f"198.51.100.{n}"
-        statuses.append(one_ip.post_form("/signin", {"email": f"guess{n}@example.com",
-                                                     "password": "wrong password 123"}))
+        statuses.append(
+            one_ip.post_form(
+                "/signin", {"email": f"guess{n}@example.com", "password": "wrong password 123"}
+            )
+        )
     assert _got_through(statuses) == _limit("RATELIMIT_AUTH_IP"), statuses
     assert all(s in (200, 429) for s in statuses), statuses
     # Sign-in per account: the same address from another IP address.
     one_account = Browser(port, "127.0.0.3")
-    statuses = [one_account.post_form("/signin", {"email": MEMBER, "password": "wrong password 1"})
-                for _ in range(ATTEMPTS)]
+    statuses = [
+        one_account.post_form("/signin", {"email": MEMBER, "password": "wrong password 1"})
+        for _ in range(ATTEMPTS)
+    ]
     assert _got_through(statuses) == _limit("RATELIMIT_AUTH_ACCOUNT"), statuses
     # The account's counter is shared by every spelling of the address.
     other_ip = Browser(port, "127.0.0.4")
-    assert other_ip.post_form("/signin", {"email": " Limits@Example.COM ",
-                                          "password": PASSWORD}) == 429
+    assert (
+        other_ip.post_form("/signin", {"email": " Limits@Example.COM ", "password": PASSWORD})
+        == 429
+    )
     _spread(gunicorn, "/signin")
     # Redemption per member: signed in from another address, wrong codes.
     member = Browser(port, "127.0.0.5")
     assert member.post_form("/signin", {"email": REDEEMER, "password": PASSWORD}) == 302
     assert member.request("GET", "/me/account")[0] == 200
-    statuses = [member.post_form("/redeem", {"code": f"AAAA-BBBB-CC{n:02d}-X"})
-                for n in range(ATTEMPTS)]
+    statuses = [
+        member.post_form("/redeem", {"code": f"AAAA-BBBB-CC{n:02d}-X"}) for n in range(ATTEMPTS)
+    ]
     assert _got_through(statuses) == _limit("RATELIMIT_REDEEM_MEMBER"), statuses
     assert all(s in (400, 429) for s in statuses), statuses
     _spread(gunicorn, "/redeem")

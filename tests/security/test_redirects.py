@@ -47,8 +47,9 @@ def test_sign_in_with_a_hostile_next_lands_on_this_site(app: Flask, member: Memb
     for target in PAYLOADS:
         client = app.test_client()
         url = "/signin?" + "next=" + target.replace("&", "%26").replace("#", "%23")
-        response = post_form(client, url, {"email": "reader@example.com", "password": PASSWORD,
-                                           "next": target})
+        response = post_form(
+            client, url, {"email": "reader@example.com", "password": PASSWORD, "next": target}
+        )
         assert response.status_code == 302, target
         assert _stays_here(response.headers["Location"]), (target, response.headers["Location"])
 

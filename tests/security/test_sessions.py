@@ -65,8 +65,14 @@ def test_the_session_is_renewed_at_sign_in(app: Flask, member: Member) -> None:
     attacker = _browser_with(app, planted)
     assert not _signed_in(attacker)
     # The CSRF token of the planted session does not work in the signed-in session.
-    response = victim.post("/me/account/profile", data={
-        "csrf_token": planted_token, "profile-display_name": "Fixed", "profile-time_zone": "UTC"})
+    response = victim.post(
+        "/me/account/profile",
+        data={
+            "csrf_token": planted_token,
+            "profile-display_name": "Fixed",
+            "profile-time_zone": "UTC",
+        },
+    )
     assert response.status_code == 400
 
 
@@ -101,9 +107,12 @@ def test_a_password_change_ends_every_old_cookie(app: Flask, member: Member) -> 
     here = _signed_in_browser(app, "Here/1")
     there = _signed_in_browser(app, "There/1")
     old_here, old_there = _cookies(here), _cookies(there)
-    response = post_form(here, "/me/account/password", {
-        "password-current_password": PASSWORD, "password-new_password": NEW_PASSWORD},
-        page="/me/account")
+    response = post_form(
+        here,
+        "/me/account/password",
+        {"password-current_password": PASSWORD, "password-new_password": NEW_PASSWORD},
+        page="/me/account",
+    )
     assert response.status_code == 302
     assert _signed_in(here)  # renewed for the browser that changed it
     assert _cookies(here)["session"] != old_here["session"]

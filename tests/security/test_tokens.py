@@ -73,8 +73,7 @@ def _refused(app: Flask, kind: Kind, holder: Owner, token: str, what: str) -> No
 def _works(app: Flask, kind: Kind, holder: Owner, token: str) -> None:
     before = world.snapshot(app)
     answers = kind.present(holder.client, token)
-    assert answers[-1].status_code in (200, 302, 303), (kind.purpose,
-                                                        answers[-1].status_code)
+    assert answers[-1].status_code in (200, 302, 303), (kind.purpose, answers[-1].status_code)
     assert world.changes(before, world.snapshot(app)) != {}, kind.purpose
 
 
@@ -84,8 +83,11 @@ def _works(app: Flask, kind: Kind, holder: Owner, token: str) -> None:
 def _module_constants(tree: ast.Module) -> dict[str, str]:
     found = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     found[target.id] = node.value.value
@@ -99,19 +101,28 @@ def purposes_in_code() -> set[str]:
     for path in sorted((REPO / "app").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         constants = _module_constants(tree)
-        imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom) for alias in node.names}
+        imported = {
+            alias.asname or alias.name: node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "sign" and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id == "signing"):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "sign"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "signing"
+            ):
                 continue
             found.add(_purpose(node.args[0], constants, imported, path))
     return found
 
 
-def _purpose(arg: ast.expr, constants: dict[str, str], imported: dict[str, str | None],
-             path: Path) -> str:
+def _purpose(
+    arg: ast.expr, constants: dict[str, str], imported: dict[str, str | None], path: Path
+) -> str:
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value
     if isinstance(arg, ast.Name) and arg.id in constants:
@@ -173,8 +184,9 @@ def test_altered_payloads_are_refused(app: Flask, clock: Clock) -> None:
         payload = payload_of(token)
         assert kind.member_field in payload, kind.purpose
         other = dict(payload)
-        other[kind.member_field] = bob.member_id if kind.member_field == "m" else \
-            int(payload[kind.member_field]) + 1
+        other[kind.member_field] = (
+            bob.member_id if kind.member_field == "m" else int(payload[kind.member_field]) + 1
+        )
         _refused(app, kind, alice, with_payload(token, other), "altered payload")
         later = dict(payload, x=int(payload.get("x", 0)) + 10**7)
         _refused(app, kind, alice, with_payload(token, later), "altered payload")

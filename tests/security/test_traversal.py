@@ -33,29 +33,75 @@ from tests.stickers.conftest import options
 
 SENTINEL = "pullfirst-traversal-sentinel-7f3a"
 # Text that shows a file from outside the folder a route serves.
-SIGNATURES = (SENTINEL, "root:x:0:0", "[build-system]", "Every setting, declared once",
-              "SECRET_KEY =", "[tool.pytest")
+SIGNATURES = (
+    SENTINEL,
+    "root:x:0:0",
+    "[build-system]",
+    "Every setting, declared once",
+    "SECRET_KEY =",
+    "[tool.pytest",
+)
 
 # Each argument of each route and what the route serves; every route whose URL takes an
 # argument is listed here or in NO_PATH with the reason.
 FILE_ROUTES = {"static", "site.image", "stickers.preview", "stickers.download"}
 NO_PATH = {
-    "admin.member": "an integer id", "admin.member_stop": "an integer id, scope and channel "
+    "admin.member": "an integer id",
+    "admin.member_stop": "an integer id, scope and channel "
     "checked against the scope list (swept anyway below)",
-    "consent.verify_webhook": "an integer id", "consent.remove_webhook": "an integer id",
+    "consent.verify_webhook": "an integer id",
+    "consent.remove_webhook": "an integer id",
 }
 
-BASES = ["../", "..\\", "%2e%2e%2f", "..%2f", "%2e%2e%5c", "%252e%252e%252f",
-         "%c0%ae%c0%ae%c0%af", "%e0%80%ae%e0%80%ae/", "....//", "..;/", ".%2e/",
-         "%uff0e%uff0e%u2215"]
+BASES = [
+    "../",
+    "..\\",
+    "%2e%2e%2f",
+    "..%2f",
+    "%2e%2e%5c",
+    "%252e%252e%252f",
+    "%c0%ae%c0%ae%c0%af",
+    "%e0%80%ae%e0%80%ae/",
+    "....//",
+    "..;/",
+    ".%2e/",
+    "%uff0e%uff0e%u2215",
+]
 # (depth, target): the sentinels sit one and two folders above the served ones.
-TARGETS = [(1, "SENTINEL.txt"), (2, "SENTINEL.txt"), (3, "instance/SENTINEL.txt"),
-           (2, "pyproject.toml"), (1, "config.py"), (12, "etc/passwd")]
-OTHERS = ["/etc/passwd", "%2fetc%2fpasswd", "//etc/passwd", "\\etc\\passwd",
-          "C:\\Windows\\win.ini", "file:///etc/passwd", "consent-ledger%00.md",
-          "consent-ledger%00", "%00../../etc/passwd", "SENTINEL.txt%00.png", ".", "..", "%2e",
-          "%2e%2e", "~", "~root", "%7e", "a" * 5000, "../" * 400 + "etc/passwd",
-          "%2e%2e%2f" * 200 + "etc%2fpasswd", "con", "aux.md", ".git/config", ".env"]
+TARGETS = [
+    (1, "SENTINEL.txt"),
+    (2, "SENTINEL.txt"),
+    (3, "instance/SENTINEL.txt"),
+    (2, "pyproject.toml"),
+    (1, "config.py"),
+    (12, "etc/passwd"),
+]
+OTHERS = [
+    "/etc/passwd",
+    "%2fetc%2fpasswd",
+    "//etc/passwd",
+    "\\etc\\passwd",
+    "C:\\Windows\\win.ini",
+    "file:///etc/passwd",
+    "consent-ledger%00.md",
+    "consent-ledger%00",
+    "%00../../etc/passwd",
+    "SENTINEL.txt%00.png",
+    ".",
+    "..",
+    "%2e",
+    "%2e%2e",
+    "~",
+    "~root",
+    "%7e",
+    "a" * 5000,
+    "../" * 400 + "etc/passwd",
+    "%2e%2e%2f" * 200 + "etc%2fpasswd",
+    "con",
+    "aux.md",
+    ".git/config",
+    ".env",
+]
 
 
 def traversal_payloads() -> list[str]:
@@ -68,18 +114,47 @@ PAYLOADS = traversal_payloads()
 # Routes whose argument reaches the file system (or may, one day): every payload. The others
 # look their argument up in a list (a slug among the pages, a scope among the scopes): one
 # payload of each family.
-FILE_SYSTEM = {"static", "site.image", "stickers.preview", "stickers.download", "site.alias",
-               "site.page", "site.article", "site.og_card", "admin.content_edit",
-               "admin.content_upload", "engage.survey", "stickers.pack"}
+FILE_SYSTEM = {
+    "static",
+    "site.image",
+    "stickers.preview",
+    "stickers.download",
+    "site.alias",
+    "site.page",
+    "site.article",
+    "site.og_card",
+    "admin.content_edit",
+    "admin.content_upload",
+    "engage.survey",
+    "stickers.pack",
+}
 # Routes that need a signed-in member (or a staff role) before they look at their argument.
-NEEDS_SESSION = {"stickers.download", "admin.content_edit", "admin.content_upload",
-                 "admin.member", "admin.member_stop", "admin.survey_results_page",
-                 "admin.survey_export", "consent.receipt_page", "consent.receipt_json",
-                 "consent.verify_webhook", "consent.remove_webhook", "consent.say_yes",
-                 "consent.stop", "consent.resume", "engage.survey_thanks",
-                 "engage.code_redeemed", "admin.scope_stats"}
-CORE = list(dict.fromkeys([base * 3 + "instance/SENTINEL.txt" for base in BASES]
-                          + [base * 12 + "etc/passwd" for base in BASES[:4]] + OTHERS))
+NEEDS_SESSION = {
+    "stickers.download",
+    "admin.content_edit",
+    "admin.content_upload",
+    "admin.member",
+    "admin.member_stop",
+    "admin.survey_results_page",
+    "admin.survey_export",
+    "consent.receipt_page",
+    "consent.receipt_json",
+    "consent.verify_webhook",
+    "consent.remove_webhook",
+    "consent.say_yes",
+    "consent.stop",
+    "consent.resume",
+    "engage.survey_thanks",
+    "engage.code_redeemed",
+    "admin.scope_stats",
+}
+CORE = list(
+    dict.fromkeys(
+        [base * 3 + "instance/SENTINEL.txt" for base in BASES]
+        + [base * 12 + "etc/passwd" for base in BASES[:4]]
+        + OTHERS
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +180,11 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     for folder in (tmp_path, site, site / "content", tmp_path / "instance"):
         folder.mkdir(exist_ok=True)
         (folder / "SENTINEL.txt").write_text(SENTINEL + "\n")
-    app_config.update(CONTENT_DIR=str(site / "content"), STICKERS_DIR=str(site / "stickers"),
-                      RATELIMIT_ENABLED=False)
+    app_config.update(
+        CONTENT_DIR=str(site / "content"),
+        STICKERS_DIR=str(site / "stickers"),
+        RATELIMIT_ENABLED=False,
+    )
     return app_config
 
 
@@ -142,11 +220,24 @@ def _with(rule: str, argument: str, payload: str, defaults: dict[str, str]) -> s
     return url
 
 
-DEFAULTS = {"slug": "consent-ledger", "tag": "consent", "filename": "inside.txt",
-            "path": "old", "part": "1", "kind": "post", "name": "consent-ledger",
-            "platform": "telegram", "receipt": "abc", "scope": "newsletter", "channel": "email",
-            "batch": "spring-store", "code": "abc", "token": "abc", "endpoint_id": "1",
-            "member_id": "1"}
+DEFAULTS = {
+    "slug": "consent-ledger",
+    "tag": "consent",
+    "filename": "inside.txt",
+    "path": "old",
+    "part": "1",
+    "kind": "post",
+    "name": "consent-ledger",
+    "platform": "telegram",
+    "receipt": "abc",
+    "scope": "newsletter",
+    "channel": "email",
+    "batch": "spring-store",
+    "code": "abc",
+    "token": "abc",
+    "endpoint_id": "1",
+    "member_id": "1",
+}
 
 
 def _check(url: str, status: int, body: bytes) -> None:
@@ -186,7 +277,8 @@ def test_every_route_with_an_argument_is_swept(traversal_app: Flask, clock: Cloc
                     # With the session's CSRF token, so a POST reaches the view.
                     data = {"csrf_token": token} if method != "GET" else None
                     response = (client if method != "GET" else asker).open(
-                        url, method=method, data=data)
+                        url, method=method, data=data
+                    )
                     _check(url, response.status_code, response.get_data())
                     response.close()
                     tried += 1
@@ -197,9 +289,12 @@ def test_every_route_with_an_argument_is_swept(traversal_app: Flask, clock: Cloc
 def test_file_routes_serve_their_own_files(traversal_app: Flask, clock: Clock) -> None:
     """The controls: each file route does serve a file from its folder."""
     client = _admin(traversal_app, clock)
-    for path, expected in (("/static/pullfirst.css", None), ("/images/inside.txt", b"inside\n"),
-                           ("/stickers/paper-planes/previews/01_plane.webp", None),
-                           ("/stickers/paper-planes/download/telegram.zip", None)):
+    for path, expected in (
+        ("/static/pullfirst.css", None),
+        ("/images/inside.txt", b"inside\n"),
+        ("/stickers/paper-planes/previews/01_plane.webp", None),
+        ("/stickers/paper-planes/download/telegram.zip", None),
+    ):
         response = client.get(path)
         body = response.get_data()
         response.close()
@@ -207,10 +302,15 @@ def test_file_routes_serve_their_own_files(traversal_app: Flask, clock: Clock) -
         assert expected is None or body == expected, path
 
 
-def test_file_routes_over_real_http(traversal_app: Flask, live_server: LiveServer,
-                                    live_port: int) -> None:
-    prefixes = ["/static/", "/images/", "/stickers/paper-planes/previews/",
-                "/stickers/paper-planes/download/"]
+def test_file_routes_over_real_http(
+    traversal_app: Flask, live_server: LiveServer, live_port: int
+) -> None:
+    prefixes = [
+        "/static/",
+        "/images/",
+        "/stickers/paper-planes/previews/",
+        "/stickers/paper-planes/download/",
+    ]
     tried = 0
     for prefix in prefixes:
         for payload in PAYLOADS:

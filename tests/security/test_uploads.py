@@ -22,9 +22,20 @@ from tests.security.inert import assert_inert
 from tests.security.payloads import xss_payloads
 
 EDIT = "/admin/content/post/consent-ledger"
-NAMES = ["../../escaped.png", "..\\..\\escaped.png", "/tmp/escaped.png", "%2e%2e%2fescaped.png",
-         "....//....//escaped.png", "escaped.png\x00.txt", "C:\\escaped.png",
-         "../" * 30 + "etc/escaped.png", ".htaccess", "..", "", "a" * 300 + ".png"]
+NAMES = [
+    "../../escaped.png",
+    "..\\..\\escaped.png",
+    "/tmp/escaped.png",
+    "%2e%2e%2fescaped.png",
+    "....//....//escaped.png",
+    "escaped.png\x00.txt",
+    "C:\\escaped.png",
+    "../" * 30 + "etc/escaped.png",
+    ".htaccess",
+    "..",
+    "",
+    "a" * 300 + ".png",
+]
 
 
 @pytest.fixture
@@ -49,8 +60,11 @@ def _editor(app: Flask, clock: Clock) -> FlaskClient:
 
 def _upload(client: FlaskClient, filename: str, alt: str) -> tuple[int, str]:
     token = csrf_token(client.get(EDIT).get_data(as_text=True))
-    response = client.post(f"{EDIT}/images", content_type="multipart/form-data", data={
-        "csrf_token": token, "alt": alt, "image": (io.BytesIO(_png()), filename)})
+    response = client.post(
+        f"{EDIT}/images",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "alt": alt, "image": (io.BytesIO(_png()), filename)},
+    )
     if response.status_code == 302:
         response = client.get(response.location)
     return response.status_code, response.get_data(as_text=True)
@@ -60,8 +74,9 @@ def _files(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
 
-def test_hostile_file_names_stay_in_the_images_folder(app: Flask, clock: Clock,
-                                                      tmp_path: Path) -> None:
+def test_hostile_file_names_stay_in_the_images_folder(
+    app: Flask, clock: Clock, tmp_path: Path
+) -> None:
     client = _editor(app, clock)
     images = tmp_path / "site" / "content" / "images"
     before = _files(tmp_path) - _files(images) if images.exists() else _files(tmp_path)
@@ -86,19 +101,25 @@ def test_alt_texts_come_back_escaped(app: Flask, clock: Clock) -> None:
         assert "<" not in payload or payload[:200] not in html, payload
 
 
-def test_alt_texts_render_inert_in_the_browser(app: Flask, clock: Clock,
-                                               hostile_page: Page) -> None:
+def test_alt_texts_render_inert_in_the_browser(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     make_member(app, clock, "editor@example.com", role="editor")
     sign_in_page(hostile_page, "editor@example.com")
     payloads = xss_payloads()
     for start in range(0, len(payloads), 25):
-        alt = " ".join(payloads[start:start + 25])[:200]
+        alt = " ".join(payloads[start : start + 25])[:200]
         hostile_page.goto(EDIT)
         token = hostile_page.locator('input[name="csrf_token"]').first.input_value()
-        sent = hostile_page.request.post(f"{EDIT}/images", multipart={
-            "csrf_token": token, "alt": alt,
-            "image": {"name": "square.png", "mimeType": "image/png", "buffer": _png()}},
-            max_redirects=0)
+        sent = hostile_page.request.post(
+            f"{EDIT}/images",
+            multipart={
+                "csrf_token": token,
+                "alt": alt,
+                "image": {"name": "square.png", "mimeType": "image/png", "buffer": _png()},
+            },
+            max_redirects=0,
+        )
         assert sent.status == 302, sent.status
         hostile_page.goto(EDIT)
         assert_inert(hostile_page, "upload message", [alt])

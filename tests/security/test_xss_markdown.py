@@ -62,8 +62,13 @@ def _tags(batch: list[tuple[int, str]]) -> list[str]:
 
 def _front_matter(number: int, batch: list[tuple[int, str]]) -> str:
     joined = " ".join(payload for _, payload in batch)
-    meta = {"title": f"xsspost{number} {joined}", "description": joined, "author": joined,
-            "date": "2026-01-05", "tags": _tags(batch)}
+    meta = {
+        "title": f"xsspost{number} {joined}",
+        "description": joined,
+        "author": joined,
+        "date": "2026-01-05",
+        "tags": _tags(batch),
+    }
     # JSON is YAML: every value is quoted exactly.
     return "---\n" + "\n".join(f"{k}: {json.dumps(v)}" for k, v in meta.items()) + "\n---\n"
 
@@ -74,7 +79,8 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     shutil.copytree(REPO / "content", content)
     for number, batch in enumerate(BATCHES):
         (content / "posts" / f"xss-{number:02d}.md").write_text(
-            _front_matter(number, batch) + _body(batch), encoding="utf-8")
+            _front_matter(number, batch) + _body(batch), encoding="utf-8"
+        )
     app_config.update(CONTENT_DIR=str(content), POSTS_PER_PAGE=100)
     return app_config
 
@@ -91,18 +97,22 @@ def test_articles_render_every_payload_inert(app: Flask, hostile_page: Page) -> 
         assert response is not None and response.status == 200, number
         payloads = [p for _, p in batch]
         assert_inert(page, f"article {number}", payloads)
-        assert page.locator("h1").inner_text() == _one_line(f"xsspost{number} "
-                                                          + " ".join(payloads))
+        assert page.locator("h1").inner_text() == _one_line(
+            f"xsspost{number} " + " ".join(payloads)
+        )
         tried += len(batch)
     assert tried == len(PAYLOADS)
 
 
-def test_each_payload_rendered_alone_is_inert_in_a_live_page(app: Flask,
-                                                             hostile_page: Page) -> None:
+def test_each_payload_rendered_alone_is_inert_in_a_live_page(
+    app: Flask, hostile_page: Page
+) -> None:
     page = hostile_page
     with app.app_context():
-        rendered = [render_markdown(f"{marker(i)}\n\n{p}\n\n## {_one_line(p)}\n").html
-                    for i, p in enumerate(PAYLOADS)]
+        rendered = [
+            render_markdown(f"{marker(i)}\n\n{p}\n\n## {_one_line(p)}\n").html
+            for i, p in enumerate(PAYLOADS)
+        ]
     response = page.goto("/posts/xss-00/")
     assert response is not None and response.status == 200
     for index, html in enumerate(rendered):
@@ -111,8 +121,7 @@ def test_each_payload_rendered_alone_is_inert_in_a_live_page(app: Flask,
         assert_inert(page, f"payload {index} alone", [PAYLOADS[index]])
 
 
-def test_listings_show_titles_descriptions_and_tags_as_text(app: Flask,
-                                                            hostile_page: Page) -> None:
+def test_listings_show_titles_descriptions_and_tags_as_text(app: Flask, hostile_page: Page) -> None:
     page = hostile_page
     pages = ["/", "/?page=2", "/tags/"]
     tag_pages = {tag_slug(t) for _, batch in enumerate(BATCHES) for t in _tags(batch)}
@@ -140,8 +149,9 @@ def test_search_results_show_payload_text_inert(app: Flask, hostile_page: Page) 
         assert_inert(page, f"search {query}", [p for _, p in batch])
 
 
-def test_the_web_editor_previews_every_payload_inert(app: Flask, clock: Clock,
-                                                     hostile_page: Page) -> None:
+def test_the_web_editor_previews_every_payload_inert(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     page = hostile_page
     make_member(app, clock, "editor@example.com", role="editor")
     sign_in_page(page, "editor@example.com")

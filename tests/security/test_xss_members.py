@@ -46,16 +46,26 @@ TEXT_QUESTIONS = 5  # each at most 400 characters: 2,000 in all, the most a surv
 KEPT_QUESTIONS = 12  # each at most 160 characters
 
 # Query parameters that pages show back, as (path, parameter).
-REFLECTED = [("/search", "q"), ("/signin", "email"), ("/signin", "next"),
-             ("/subscribe/newsletter", "email"), ("/subscribe/newsletter", "from"),
-             ("/redeem", "code"), ("/admin/members/", "q")]
+REFLECTED = [
+    ("/search", "q"),
+    ("/signin", "email"),
+    ("/signin", "next"),
+    ("/subscribe/newsletter", "email"),
+    ("/subscribe/newsletter", "from"),
+    ("/redeem", "code"),
+    ("/admin/members/", "q"),
+]
 
 
 def _survey(slug: str, questions: int, max_length: int) -> str:
     lines = ["---", f"title: XSS {slug}", "questions:"]
     for n in range(questions):
-        lines += [f"  - id: t{n}", "    type: text", f"    label: Text {n}",
-                  f"    max_length: {max_length}"]
+        lines += [
+            f"  - id: t{n}",
+            "    type: text",
+            f"    label: Text {n}",
+            f"    max_length: {max_length}",
+        ]
     return "\n".join([*lines, "---", "Answer in words.", ""])
 
 
@@ -65,8 +75,9 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     shutil.copytree(REPO / "content", content)
     (content / "surveys" / "xss-results.md").write_text(_survey("results", TEXT_QUESTIONS, 400))
     (content / "surveys" / "xss-kept.md").write_text(_survey("kept", KEPT_QUESTIONS, 160))
-    app_config.update(CONTENT_DIR=str(content), WEBHOOK_ALLOW_LOOPBACK=True,
-                      RATELIMIT_ENABLED=False)
+    app_config.update(
+        CONTENT_DIR=str(content), WEBHOOK_ALLOW_LOOPBACK=True, RATELIMIT_ENABLED=False
+    )
     return app_config
 
 
@@ -85,14 +96,16 @@ def _shown(text: str) -> str:
 # --- survey answers -------------------------------------------------------------------------
 
 
-def test_survey_answers_render_inert_for_marketers(app: Flask, clock: Clock,
-                                                   hostile_page: Page) -> None:
+def test_survey_answers_render_inert_for_marketers(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     answers = [_as_answer(p) for p in PAYLOADS]
     with app.app_context():
         survey = responses.get_survey("xss-results")
         for number, batch in enumerate(batches(answers, TEXT_QUESTIONS)):
-            member = members.create_member(f"answer{number}@example.com", None, now=clock(),
-                                           verified=True)
+            member = members.create_member(
+                f"answer{number}@example.com", None, now=clock(), verified=True
+            )
             submitted = {f"t{n}": [text] for n, text in enumerate(batch)}
             responses.submit_response(member.id, survey, submitted, clock())
         db.session.commit()
@@ -136,7 +149,8 @@ def _webhook_url(payload: str) -> str:
 
 
 def test_webhook_addresses_render_inert_on_the_permissions_page(
-        app: Flask, clock: Clock, hostile_page: Page) -> None:
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     member_id = make_member(app, clock, "hooks@example.com")
     stored: list[str] = []
     with app.app_context():
@@ -146,8 +160,11 @@ def test_webhook_addresses_render_inert_on_the_permissions_page(
             target = check_url(_webhook_url(payload), allow_loopback=True)
             if target.url in stored:
                 continue
-            db.session.add(WebhookEndpoint(member_id=member_id, url=target.url,
-                                           secret="whsec_AAAA", created_at=clock()))
+            db.session.add(
+                WebhookEndpoint(
+                    member_id=member_id, url=target.url, secret="whsec_AAAA", created_at=clock()
+                )
+            )
             stored.append(target.url)
         db.session.commit()
     assert len(stored) > len(PAYLOADS) * 0.9
@@ -165,8 +182,9 @@ def test_webhook_form_errors_and_flashes_escape_every_address(app: Flask, clock:
     token = csrf_token(client.get("/me/permissions").get_data(as_text=True))
     added = 0
     for payload in PAYLOADS:
-        response = client.post("/me/permissions/webhooks",
-                               data={"webhook-url": payload, "csrf_token": token})
+        response = client.post(
+            "/me/permissions/webhooks", data={"webhook-url": payload, "csrf_token": token}
+        )
         if response.status_code == 302:  # added: the flash names the address
             added += 1
             response = client.get(response.location)
@@ -179,8 +197,9 @@ def test_webhook_form_errors_and_flashes_escape_every_address(app: Flask, clock:
     assert added < len(PAYLOADS)  # most are refused, with an error that may quote them
 
 
-def test_webhook_form_errors_render_inert_in_the_browser(app: Flask, clock: Clock,
-                                                         hostile_page: Page) -> None:
+def test_webhook_form_errors_render_inert_in_the_browser(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     make_member(app, clock, "hooks@example.com")
     sign_in_page(hostile_page, "hooks@example.com")
     sample = PAYLOADS[::40]
@@ -191,22 +210,26 @@ def test_webhook_form_errors_render_inert_in_the_browser(app: Flask, clock: Cloc
         hostile_page.wait_for_load_state()
         assert_inert(hostile_page, "webhook form", [payload])
         assert hostile_page.locator("#webhook-url").input_value() == payload.replace(
-            "\r", "").replace("\n", "").replace("\x00", "\ufffd")
+            "\r", ""
+        ).replace("\n", "").replace("\x00", "\ufffd")
 
 
 # --- display names on the staff screens -----------------------------------------------------
 
 
-def test_display_names_render_inert_on_the_staff_screens(app: Flask, clock: Clock,
-                                                         hostile_page: Page) -> None:
+def test_display_names_render_inert_on_the_staff_screens(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     names = [p[:MAX_DISPLAY_NAME] for p in PAYLOADS]
     with app.app_context():
         for number, name in enumerate(names):
-            member = members.create_member(f"name{number:03d}@example.com", None,
-                                           now=clock(), verified=True)
+            member = members.create_member(
+                f"name{number:03d}@example.com", None, now=clock(), verified=True
+            )
             db.session.flush()
-            db.session.execute(update(Member).where(Member.id == member.id)
-                               .values(display_name=name))
+            db.session.execute(
+                update(Member).where(Member.id == member.id).values(display_name=name)
+            )
         db.session.commit()
     make_member(app, clock, "admin@example.com", role="admin")
     sign_in_page(hostile_page, "admin@example.com")
@@ -228,8 +251,9 @@ def _url(path: str, parameter: str, value: str) -> str:
 
 
 @pytest.mark.parametrize(("path", "parameter"), [r for r in REFLECTED if r[0] != "/search"])
-def test_each_reflected_parameter_escapes_every_payload(app: Flask, clock: Clock, path: str,
-                                                       parameter: str) -> None:
+def test_each_reflected_parameter_escapes_every_payload(
+    app: Flask, clock: Clock, path: str, parameter: str
+) -> None:
     client = app.test_client()
     if path.startswith("/admin/"):
         make_member(app, clock, "admin@example.com", role="admin")
@@ -241,8 +265,9 @@ def test_each_reflected_parameter_escapes_every_payload(app: Flask, clock: Clock
         assert "<" not in payload or payload not in html, (path, parameter, payload)
 
 
-def test_reflected_parameters_render_inert_in_the_browser(app: Flask, clock: Clock,
-                                                          hostile_page: Page) -> None:
+def test_reflected_parameters_render_inert_in_the_browser(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     make_member(app, clock, "admin@example.com", role="admin")
     tried = 0
     for path, parameter in REFLECTED:
@@ -259,8 +284,9 @@ def test_reflected_parameters_render_inert_in_the_browser(app: Flask, clock: Clo
 # --- the member's own data, as files ---------------------------------------------------------
 
 
-def test_the_data_export_is_a_json_download_that_no_browser_renders(app: Flask,
-                                                                    clock: Clock) -> None:
+def test_the_data_export_is_a_json_download_that_no_browser_renders(
+    app: Flask, clock: Clock
+) -> None:
     """The export holds every survey answer as written: it must come as a JSON attachment that
     a browser neither renders nor sniffs as HTML."""
     payload = "</script><svg onload=alert(1)><script>alert(1)</script>"
@@ -268,8 +294,9 @@ def test_the_data_export_is_a_json_download_that_no_browser_renders(app: Flask,
     with app.app_context():
         member = members.find_by_email("exporter@example.com")
         assert member is not None
-        responses.submit_response(member.id, responses.get_survey("xss-results"),
-                                  {"t0": [payload]}, clock())
+        responses.submit_response(
+            member.id, responses.get_survey("xss-results"), {"t0": [payload]}, clock()
+        )
         db.session.commit()
     client = app.test_client()
     sign_in(client, "exporter@example.com", PASSWORD)

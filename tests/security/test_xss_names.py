@@ -17,8 +17,9 @@ from tests.security.payloads import xss_payloads
 
 def _set_name(app: Flask, name: str) -> None:
     with app.app_context():
-        db.session.execute(update(Member).where(Member.email_key == "reader@example.com")
-                           .values(display_name=name))
+        db.session.execute(
+            update(Member).where(Member.email_key == "reader@example.com").values(display_name=name)
+        )
         db.session.commit()
 
 

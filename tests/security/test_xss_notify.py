@@ -43,19 +43,28 @@ def _as_reply(payload: str) -> str:
 
 def _delivered(app: Flask, clock: Clock, member_id: int, title: str, body: str) -> int:
     with app.app_context():
-        campaign = create_campaign(Draft(title, body, "newsletter", "editorial", ("inbox",)),
-                                   None, clock())
+        campaign = create_campaign(
+            Draft(title, body, "newsletter", "editorial", ("inbox",)), None, clock()
+        )
         campaign.state = "sent"
-        delivery = Delivery(campaign_id=campaign.id, member_id=member_id, channel="inbox",
-                            state="sent", attempts=1, due_at=clock(), created_at=clock(),
-                            sent_at=clock())
+        delivery = Delivery(
+            campaign_id=campaign.id,
+            member_id=member_id,
+            channel="inbox",
+            state="sent",
+            attempts=1,
+            due_at=clock(),
+            created_at=clock(),
+            sent_at=clock(),
+        )
         db.session.add(delivery)
         db.session.commit()
         return delivery.id
 
 
 def test_replies_render_inert_for_the_member_and_the_marketers(
-        app: Flask, clock: Clock, hostile_page: Page) -> None:
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     reader = make_member(app, clock, "reader@example.com")
     make_member(app, clock, "marketer@example.com", role="marketer")
     delivery_id = _delivered(app, clock, reader, "A letter", "Hello.")
@@ -64,7 +73,7 @@ def test_replies_render_inert_for_the_member_and_the_marketers(
         delivery = db.session.get(Delivery, delivery_id)
         assert delivery is not None
         for text in replies:
-            conversation.reply(delivery, text[:conversation.MAX_REPLY], clock())
+            conversation.reply(delivery, text[: conversation.MAX_REPLY], clock())
         campaign_id = delivery.campaign_id
         db.session.commit()
     sign_in_page(hostile_page, "reader@example.com")
@@ -80,8 +89,9 @@ def test_replies_render_inert_for_the_member_and_the_marketers(
     assert all(marker(n) in shown for n in range(len(PAYLOADS)))
 
 
-def test_campaign_bodies_and_titles_render_inert(app: Flask, clock: Clock,
-                                                 hostile_page: Page) -> None:
+def test_campaign_bodies_and_titles_render_inert(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     reader = make_member(app, clock, "reader@example.com")
     make_member(app, clock, "marketer@example.com", role="marketer")
     pages = []
@@ -120,8 +130,9 @@ def test_campaign_bodies_and_titles_render_inert(app: Flask, clock: Clock,
         assert_inert(hostile_page, "campaign previews", [p for _, p in batch])
 
 
-def test_the_mail_html_part_carries_no_live_markup(app: Flask, clock: Clock,
-                                                   hostile_page: Page) -> None:
+def test_the_mail_html_part_carries_no_live_markup(
+    app: Flask, clock: Clock, hostile_page: Page
+) -> None:
     """The mail's HTML is the same sanitized body: loaded in the browser without any CSP
     (as a mail program without one would), nothing runs."""
     from email import policy
@@ -133,9 +144,22 @@ def test_the_mail_html_part_carries_no_live_markup(app: Flask, clock: Clock,
 
     body = "\n\n".join(f"{marker(n)} {p}" for n, p in enumerate(PAYLOADS))
     with app.test_request_context():
-        item = Outgoing(1, 1, "editorial", "newsletter", "The weekly letter", "A promise.", 1,
-                        "reader@example.com", "Reader", "Title", prepared_body(body),
-                        "http://localhost/u/x", "http://localhost/why/x", "http://localhost/")
+        item = Outgoing(
+            1,
+            1,
+            "editorial",
+            "newsletter",
+            "The weekly letter",
+            "A promise.",
+            1,
+            "reader@example.com",
+            "Reader",
+            "Title",
+            prepared_body(body),
+            "http://localhost/u/x",
+            "http://localhost/why/x",
+            "http://localhost/",
+        )
         filled = EmailChannel(_NoTransport(), app.config["MAIL_FROM"]).render(item, clock())
     mail = BytesParser(policy=policy.default).parsebytes(filled.data)
     html = mail.get_body(("html",)).get_content()

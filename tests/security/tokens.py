@@ -53,8 +53,9 @@ def _csrf_of(client: FlaskClient, shown: TestResponse) -> str:
     return csrf_token(html)
 
 
-def _link(path: str, form: dict[str, str] | None = None, post_to: str | None = None
-          ) -> Callable[[FlaskClient, str], list[TestResponse]]:
+def _link(
+    path: str, form: dict[str, str] | None = None, post_to: str | None = None
+) -> Callable[[FlaskClient, str], list[TestResponse]]:
     """Open the link, then press its button: post ``form`` to the link (or to ``post_to``),
     whatever the page said."""
 
@@ -83,8 +84,9 @@ def _newsletter() -> Any:
 
 def _subscribe_token(app: Flask, clock: Clock, holder: Owner) -> str:
     scope = _newsletter()
-    pending = subscriptions.request_subscription(holder.email, scope, scope.wording,
-                                                 Origin("form:subscribe", "/subscribe"), clock())
+    pending = subscriptions.request_subscription(
+        holder.email, scope, scope.wording, Origin("form:subscribe", "/subscribe"), clock()
+    )
     db.session.flush()
     return subscriptions.confirmation_token(pending)
 
@@ -99,16 +101,27 @@ def _confirm_subscription(client: FlaskClient, token: str) -> list[TestResponse]
 def _toggle_token(app: Flask, clock: Clock, holder: Owner) -> str:
     """A yes for the inbox, which the holder stopped first (so the yes changes something)."""
     scope = _newsletter()
-    ledger.revoke_consent(holder.member_id, "newsletter", "inbox", Origin("preferences"), clock(),
-                          wording="Stop The weekly letter in your inbox on this site")
+    ledger.revoke_consent(
+        holder.member_id,
+        "newsletter",
+        "inbox",
+        Origin("preferences"),
+        clock(),
+        wording="Stop The weekly letter in your inbox on this site",
+    )
     db.session.flush()
     return toggles.tokens_for(holder.member_id, scope)["inbox"][toggles.YES]
 
 
 def _press_yes(client: FlaskClient, token: str) -> list[TestResponse]:
     page = _close(client.get("/me/permissions"))
-    data = {"csrf_token": _csrf_of(client, page), "token": token,
-            "wording_hash": _WORDING["newsletter"], "agree": "y", "origin": "preferences"}
+    data = {
+        "csrf_token": _csrf_of(client, page),
+        "token": token,
+        "wording_hash": _WORDING["newsletter"],
+        "agree": "y",
+        "origin": "preferences",
+    }
     return [_close(client.post("/me/permissions/newsletter/inbox/yes", data=data))]
 
 
@@ -153,39 +166,106 @@ class Kind:
 
 
 KINDS: list[Kind] = [
-    Kind("accounts.verify", lambda a, c, h: links.make_link("verify", _member(h)),
-         _link("/verify/{token}"), links.LIFETIMES["verify"], True),
-    Kind("accounts.reset", lambda a, c, h: links.make_link("reset", _member(h)),
-         _link("/reset/{token}", {"password": NEW_PASSWORD}), links.LIFETIMES["reset"], True),
-    Kind("accounts.signin", lambda a, c, h: links.make_link("signin", _member(h)),
-         _link("/signin/link/{token}", {}), links.LIFETIMES["signin"], True),
-    Kind("accounts.email", lambda a, c, h: links.make_link("email", _member(h), NEW_ADDRESS),
-         _link("/me/account/email/{token}", {}), links.LIFETIMES["email"], True,
-         refused=(400, 409)),
-    Kind(DELETE_PURPOSE, lambda a, c, h: signing.sign(
-        DELETE_PURPOSE, {"m": h.member_id, "o": _member(h).email_key}, DELETE_LINK_LIFETIME),
-         _link("/me/permissions/delete/{token}", {}), DELETE_LINK_LIFETIME, True),
-    Kind(subscriptions.LINK_PURPOSE, _subscribe_token, _confirm_subscription,
-         subscriptions.REQUEST_LIFETIME, True, member_field="r", object_field="a"),
-    Kind(why.WHY_PURPOSE, lambda a, c, h: why.why_token(h.member_id, "newsletter", "email", c()),
-         _link("/why/{token}", {}, post_to="/why/{token}/stop"), why.WHY_LIFETIME, False,
-         object_field=None),
-    Kind(toggles.TOGGLE_PURPOSE, _toggle_token, _press_yes, toggles.TOGGLE_LIFETIME, False,
-         refused=(400, 302), session_bound=True, object_field=None),
-    Kind(notify_tokens.UNSUBSCRIBE_PURPOSE, lambda a, c, h: notify_tokens.unsubscribe_token(
-        h.member_id, "newsletter", "inbox", h.delivery_ids[0]), _one_click,
-         notify_tokens.LIFETIME, False, object_field=None),
+    Kind(
+        "accounts.verify",
+        lambda a, c, h: links.make_link("verify", _member(h)),
+        _link("/verify/{token}"),
+        links.LIFETIMES["verify"],
+        True,
+    ),
+    Kind(
+        "accounts.reset",
+        lambda a, c, h: links.make_link("reset", _member(h)),
+        _link("/reset/{token}", {"password": NEW_PASSWORD}),
+        links.LIFETIMES["reset"],
+        True,
+    ),
+    Kind(
+        "accounts.signin",
+        lambda a, c, h: links.make_link("signin", _member(h)),
+        _link("/signin/link/{token}", {}),
+        links.LIFETIMES["signin"],
+        True,
+    ),
+    Kind(
+        "accounts.email",
+        lambda a, c, h: links.make_link("email", _member(h), NEW_ADDRESS),
+        _link("/me/account/email/{token}", {}),
+        links.LIFETIMES["email"],
+        True,
+        refused=(400, 409),
+    ),
+    Kind(
+        DELETE_PURPOSE,
+        lambda a, c, h: signing.sign(
+            DELETE_PURPOSE, {"m": h.member_id, "o": _member(h).email_key}, DELETE_LINK_LIFETIME
+        ),
+        _link("/me/permissions/delete/{token}", {}),
+        DELETE_LINK_LIFETIME,
+        True,
+    ),
+    Kind(
+        subscriptions.LINK_PURPOSE,
+        _subscribe_token,
+        _confirm_subscription,
+        subscriptions.REQUEST_LIFETIME,
+        True,
+        member_field="r",
+        object_field="a",
+    ),
+    Kind(
+        why.WHY_PURPOSE,
+        lambda a, c, h: why.why_token(h.member_id, "newsletter", "email", c()),
+        _link("/why/{token}", {}, post_to="/why/{token}/stop"),
+        why.WHY_LIFETIME,
+        False,
+        object_field=None,
+    ),
+    Kind(
+        toggles.TOGGLE_PURPOSE,
+        _toggle_token,
+        _press_yes,
+        toggles.TOGGLE_LIFETIME,
+        False,
+        refused=(400, 302),
+        session_bound=True,
+        object_field=None,
+    ),
+    Kind(
+        notify_tokens.UNSUBSCRIBE_PURPOSE,
+        lambda a, c, h: notify_tokens.unsubscribe_token(
+            h.member_id, "newsletter", "inbox", h.delivery_ids[0]
+        ),
+        _one_click,
+        notify_tokens.LIFETIME,
+        False,
+        object_field=None,
+    ),
     # A click token names a delivery and a URL, no member: the altered payload names
     # another delivery.
-    Kind(notify_tokens.CLICK_PURPOSE, _click_token, _link("/t/{token}"),
-         notify_tokens.LIFETIME, False, member_field="d", object_field=None),
+    Kind(
+        notify_tokens.CLICK_PURPOSE,
+        _click_token,
+        _link("/t/{token}"),
+        notify_tokens.LIFETIME,
+        False,
+        member_field="d",
+        object_field=None,
+    ),
     # The open pixel always answers with the image (a broken image would tell nothing more);
     # a token it refuses records nothing.
-    Kind(notify_tokens.OPEN_PURPOSE,
-         lambda a, c, h: notify_tokens.open_token(h.delivery_ids[0]),
-         _link("/o/{token}.gif"), notify_tokens.LIFETIME, False, refused=(200,),
-         member_field="d", object_field=None),
+    Kind(
+        notify_tokens.OPEN_PURPOSE,
+        lambda a, c, h: notify_tokens.open_token(h.delivery_ids[0]),
+        _link("/o/{token}.gif"),
+        notify_tokens.LIFETIME,
+        False,
+        refused=(200,),
+        member_field="d",
+        object_field=None,
+    ),
 ]
+
 
 def kind(purpose: str) -> Kind:
     return next(k for k in KINDS if k.purpose == purpose)

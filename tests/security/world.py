@@ -57,8 +57,14 @@ def _own_things(app: Flask, clock: Clock, owner: Owner, answer: str) -> None:
         assert scope is not None
         grant(owner.member_id, scope.reward, "account", clock())
         for channel in ("email", "inbox"):
-            event = ledger.grant_consent(owner.member_id, scope, channel, scope.wording,
-                                         Origin("preferences", "/me/permissions"), clock())
+            event = ledger.grant_consent(
+                owner.member_id,
+                scope,
+                channel,
+                scope.wording,
+                Origin("preferences", "/me/permissions"),
+                clock(),
+            )
             assert event is not None
             owner.receipts.append(event.receipt)
         url = f"https://127.0.0.1/hooks/{owner.member_id}"
@@ -68,20 +74,38 @@ def _own_things(app: Flask, clock: Clock, owner: Owner, answer: str) -> None:
         owner.endpoint_urls.append(url)
         _inbox_message(owner, clock)
         survey = responses.get_survey(SURVEY)
-        responses.submit_response(owner.member_id, survey, {
-            "role": ["Something else"], "usefulness": ["4"], "recommend": ["9"],
-            "next-article": [answer]}, survey.opens_at or clock())
+        responses.submit_response(
+            owner.member_id,
+            survey,
+            {
+                "role": ["Something else"],
+                "usefulness": ["4"],
+                "recommend": ["9"],
+                "next-article": [answer],
+            },
+            survey.opens_at or clock(),
+        )
         db.session.commit()
 
 
 def _inbox_message(owner: Owner, clock: Clock) -> None:
     """A campaign delivered to the owner's inbox, with a reply the owner wrote."""
-    campaign = create_campaign(Draft(f"Letter for {owner.email}", "Hello.", "newsletter",
-                                     "editorial", ("inbox",)), None, clock())
+    campaign = create_campaign(
+        Draft(f"Letter for {owner.email}", "Hello.", "newsletter", "editorial", ("inbox",)),
+        None,
+        clock(),
+    )
     campaign.state = "sent"
-    delivery = Delivery(campaign_id=campaign.id, member_id=owner.member_id, channel="inbox",
-                        state="sent", attempts=1, due_at=clock(), created_at=clock(),
-                        sent_at=clock())
+    delivery = Delivery(
+        campaign_id=campaign.id,
+        member_id=owner.member_id,
+        channel="inbox",
+        state="sent",
+        attempts=1,
+        due_at=clock(),
+        created_at=clock(),
+        sent_at=clock(),
+    )
     db.session.add(delivery)
     db.session.flush()
     conversation.reply(delivery, f"reply of {owner.email}", clock())
@@ -135,13 +159,16 @@ def snapshot(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
         return rows
 
 
-def changes(before: dict[str, list[tuple[Any, ...]]],
-            after: dict[str, list[tuple[Any, ...]]]) -> dict[str, Any]:
+def changes(
+    before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[Any, ...]]]
+) -> dict[str, Any]:
     """The tables whose rows differ, with the rows that went and came."""
     differ = {}
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name, []), after.get(name, [])
         if old != new:
-            differ[name] = {"gone": [r for r in old if r not in new],
-                            "new": [r for r in new if r not in old]}
+            differ[name] = {
+                "gone": [r for r in old if r not in new],
+                "new": [r for r in new if r not in old],
+            }
     return differ

@@ -58,7 +58,7 @@ PATHOLOGICAL = {
     "nested emphasis in words": "*a " * 3_000 + "b" + " c*" * 3_000,
     "link reference chain": "[a][b]" * 8_000 + "\n\n[b]: /x\n",
     "link references defined": "".join(f"[r{i}]: /u{i}\n" for i in range(5_000))
-                               + " ".join(f"[x][r{i}]" for i in range(5_000)),
+    + " ".join(f"[x][r{i}]" for i in range(5_000)),
     "deeply nested list": "\n".join("    " * i + "- a" for i in range(600)),
     "list markers on one line": "- " * 5_000 + "a",
     "deeply nested blockquote": ">" * 50_000 + " a",
@@ -68,7 +68,7 @@ PATHOLOGICAL = {
     "code spans": "`a" * 25_000,
     "abbreviations": "".join(f"*[A{i}]: x\n" for i in range(2_000)) + "A1 " * 5_000,
     "many footnotes": "".join(f"x[^{i}]\n\n" for i in range(3_000))
-                      + "".join(f"[^{i}]: n\n" for i in range(3_000)),
+    + "".join(f"[^{i}]: n\n" for i in range(3_000)),
     "many paragraphs": "a\n\n" * 20_000,
     "many fences": "```\na\n```\n" * 3_000,
 }
@@ -89,19 +89,29 @@ def test_a_thousand_brackets_render_as_text_and_more_are_refused_with_the_line()
     assert refused.value.line == 5
 
 
-@pytest.mark.parametrize(("body", "line", "words"), [
-    ("a\n" + "x" * (budget.MAX_CHARS + 1), 2, "characters"),
-    ("ok\n\n" + "    " * 20 + "- deep", 3, "nested 21 levels"),
-    ("ok\n" + "> " * 30 + "deep", 2, "nested 30 levels"),
-    ("```\ncode\n```\n" * (budget.MAX_CODE_BLOCKS + 1), 3 * budget.MAX_CODE_BLOCKS + 1,
-     "code blocks"),
-    ("- item\n" * (budget.MAX_BLOCKS + 1), budget.MAX_BLOCKS + 1, "list items"),
-    ("*[A]: x\n" * (budget.MAX_ABBREVIATIONS + 1), budget.MAX_ABBREVIATIONS + 1,
-     "abbreviations"),
-    ("*a* " * 600 + "\n" + "*b* " * 600, 2, "in one paragraph"),
-])
-def test_shape_limits_name_the_line_where_they_are_crossed(body: str, line: int,
-                                                           words: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "line", "words"),
+    [
+        ("a\n" + "x" * (budget.MAX_CHARS + 1), 2, "characters"),
+        ("ok\n\n" + "    " * 20 + "- deep", 3, "nested 21 levels"),
+        ("ok\n" + "> " * 30 + "deep", 2, "nested 30 levels"),
+        (
+            "```\ncode\n```\n" * (budget.MAX_CODE_BLOCKS + 1),
+            3 * budget.MAX_CODE_BLOCKS + 1,
+            "code blocks",
+        ),
+        ("- item\n" * (budget.MAX_BLOCKS + 1), budget.MAX_BLOCKS + 1, "list items"),
+        (
+            "*[A]: x\n" * (budget.MAX_ABBREVIATIONS + 1),
+            budget.MAX_ABBREVIATIONS + 1,
+            "abbreviations",
+        ),
+        ("*a* " * 600 + "\n" + "*b* " * 600, 2, "in one paragraph"),
+    ],
+)
+def test_shape_limits_name_the_line_where_they_are_crossed(
+    body: str, line: int, words: str
+) -> None:
     with pytest.raises(OverBudget, match=words) as refused:
         check_shape(body)
     assert refused.value.line == line
@@ -125,8 +135,14 @@ def test_the_clock_refuses_a_render_slower_than_the_budget() -> None:
 
 def test_linear_links_alone_make_runs_of_brackets_cheap() -> None:
     md = markdown.Markdown(extensions=["footnotes", LinearLinks()])
-    for body in ("[" * 50_000, "![" * 25_000, "[^" * 25_000, "[a](" * 12_500,
-                 "[ " * 25_000, "[" * 25_000 + "]" * 25_000):
+    for body in (
+        "[" * 50_000,
+        "![" * 25_000,
+        "[^" * 25_000,
+        "[a](" * 12_500,
+        "[ " * 25_000,
+        "[" * 25_000 + "]" * 25_000,
+    ):
         md.reset()
         started = time.thread_time()
         md.convert(body)
@@ -147,12 +163,22 @@ An ![image](/images/a.webp) inside [a ![b](/c.png) link](/d), a [reference][ref]
 
 
 def test_within_the_bounds_links_come_out_as_python_markdown_makes_them() -> None:
-    extensions: list[Any] = ["tables", "fenced_code", "toc", "footnotes", "admonition",
-                             "sane_lists", "def_list", "abbr", "smarty"]
+    extensions: list[Any] = [
+        "tables",
+        "fenced_code",
+        "toc",
+        "footnotes",
+        "admonition",
+        "sane_lists",
+        "def_list",
+        "abbr",
+        "smarty",
+    ]
     stock = markdown.Markdown(extensions=extensions)
     linear = markdown.Markdown(extensions=[*extensions, LinearLinks()])
-    bodies = [LINKS] + [p.read_text(encoding="utf-8") for p in
-                        sorted((REPO / "content").rglob("*.md"))]
+    bodies = [LINKS] + [
+        p.read_text(encoding="utf-8") for p in sorted((REPO / "content").rglob("*.md"))
+    ]
     for body in bodies:
         stock.reset()
         linear.reset()
@@ -161,19 +187,75 @@ def test_within_the_bounds_links_come_out_as_python_markdown_makes_them() -> Non
 
 # --- the fuzzed corpus -------------------------------------------------------------------------
 
-TOKENS = ["[", "]", "(", ")", "![", "[^", "]:", "<", ">", "</", "<a ", "<!--", "`", "``", "*",
-          "**", "_", "__", "\\", "&", "&#", "'", '"', "--", "...", "#", "- ", "1. ", "> ",
-          "    ", "\t", "\n", "\n\n", "|", ": ", "!!! note\n", "```\n", "~~~\n", "[a]",
-          "[a]: /x\n", "*[A]: x\n", "[^1]: n\n", "http://x", "a", "word ", " ", "=", "-", "  \n"]
+TOKENS = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "[^",
+    "]:",
+    "<",
+    ">",
+    "</",
+    "<a ",
+    "<!--",
+    "`",
+    "``",
+    "*",
+    "**",
+    "_",
+    "__",
+    "\\",
+    "&",
+    "&#",
+    "'",
+    '"',
+    "--",
+    "...",
+    "#",
+    "- ",
+    "1. ",
+    "> ",
+    "    ",
+    "\t",
+    "\n",
+    "\n\n",
+    "|",
+    ": ",
+    "!!! note\n",
+    "```\n",
+    "~~~\n",
+    "[a]",
+    "[a]: /x\n",
+    "*[A]: x\n",
+    "[^1]: n\n",
+    "http://x",
+    "a",
+    "word ",
+    " ",
+    "=",
+    "-",
+    "  \n",
+]
 FUZZ: dict[str, float] = {"count": 0, "longest": 0.0}
 
 
-@settings(max_examples=400, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.lists(st.tuples(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4),
-                          st.integers(1, 1_500)), min_size=1, max_size=8))
+@settings(
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4), st.integers(1, 1_500)),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_fuzzed_mixtures_of_metacharacters_render_within_the_budget(
-    runs: list[tuple[list[str], int]]
+    runs: list[tuple[list[str], int]],
 ) -> None:
     body = "".join("".join(tokens) * count for tokens, count in runs)
     outcome, seconds = rendered_within_budget(body)
@@ -235,14 +317,18 @@ def slow_content(tmp_path: Path) -> Path:
 
 
 def test_content_check_finds_the_slowest_paragraph_of_a_file_over_the_time_budget(
-    app_config: dict[str, Any], slow_content: Path, clean_environment: None,
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    app_config: dict[str, Any],
+    slow_content: Path,
+    clean_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     from app import create_app
 
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path / "slow-instance"))
-    slow = create_app({**app_config, "CONTENT_DIR": str(slow_content),
-                       "RENDER_BUDGET_SECONDS": 0.01})
+    slow = create_app(
+        {**app_config, "CONTENT_DIR": str(slow_content), "RENDER_BUDGET_SECONDS": 0.01}
+    )
     result = slow.test_cli_runner().invoke(args=["content", "check"])
     path = slow_content / "posts" / "slow.md"
     assert f"{path}:8: over the render budget: rendering took" in result.output, result.output
@@ -306,15 +392,16 @@ def test_the_editor_reports_a_body_over_the_budget_with_its_line_and_saves_nothi
     editor: FlaskClient, content_dir: Path
 ) -> None:
     text = post("Quiet hours", "Fine.\n\n" + "[" * 5_000)
-    preview = post_form(editor, "/admin/content/preview", {"text": text},
-                        page="/admin/content")
+    preview = post_form(editor, "/admin/content/preview", {"text": text}, page="/admin/content")
     assert "Line 8: over the render budget" in preview.text
     path = content_dir / "posts" / "quiet-hours.md"
     before = path.read_text()
     page = editor.get("/admin/content/post/quiet-hours").text
     digest = page.split('name="hash" type="hidden" value="', 1)[1].split('"', 1)[0]
-    saved = editor.post("/admin/content/post/quiet-hours", data={
-        "csrf_token": csrf_token(page), "text": text, "hash": digest, "action": "save"})
+    saved = editor.post(
+        "/admin/content/post/quiet-hours",
+        data={"csrf_token": csrf_token(page), "text": text, "hash": digest, "action": "save"},
+    )
     assert saved.status_code == 400 and "over the render budget" in saved.text
     assert path.read_text() == before
 

@@ -17,13 +17,14 @@ from tests.site.conftest import post
 @pytest.fixture
 def app(app: Flask) -> Flask:
     for kind, known in (("survey", {"reader-2026"}), ("scope", {"newsletter"})):
-        register_cta_kind(app, CtaKind(kind, known.__contains__,
-                                       lambda ref, placement: Markup("<aside>cta</aside>")))
+        register_cta_kind(
+            app,
+            CtaKind(kind, known.__contains__, lambda ref, placement: Markup("<aside>cta</aside>")),
+        )
     return app
 
 
-def test_new_creates_a_draft_with_front_matter(runner: FlaskCliRunner, content_dir: Path
-                                               ) -> None:
+def test_new_creates_a_draft_with_front_matter(runner: FlaskCliRunner, content_dir: Path) -> None:
     result = runner.invoke(args=["content", "new", "Why rewards beat bribes"])
     assert result.exit_code == 0
     path = content_dir / "posts" / "why-rewards-beat-bribes.md"
@@ -50,24 +51,51 @@ PROBLEMS = [
     ("posts/bad-type.md", post("Bad type", draft="maybe"), 3, "draft must be true or false"),
     ("posts/empty.md", "", 1, "file is empty"),
     ("posts/zz-dupe.md", post("Dupe", slug="ledger"), 3, "slug 'ledger' is already used"),
-    ("posts/alias-taken.md", post("Alias taken", aliases="[/about/]"), 3,
-     "alias /about collides"),
-    ("posts/alias-twice.md", post("Alias twice", aliases="[/old/why-pull-wins/]"), 3,
-     "alias /old/why-pull-wins is also claimed"),
-    ("posts/broken-link.md", post("Broken link", "Intro.\n\nSee [this](/posts/nowhere/)."),
-     8, "broken internal link to /posts/nowhere/"),
-    ("posts/no-description.md", "---\ntitle: No description\ndate: 2026-01-01\n---\nx", 2,
-     "description is missing"),
+    ("posts/alias-taken.md", post("Alias taken", aliases="[/about/]"), 3, "alias /about collides"),
+    (
+        "posts/alias-twice.md",
+        post("Alias twice", aliases="[/old/why-pull-wins/]"),
+        3,
+        "alias /old/why-pull-wins is also claimed",
+    ),
+    (
+        "posts/broken-link.md",
+        post("Broken link", "Intro.\n\nSee [this](/posts/nowhere/)."),
+        8,
+        "broken internal link to /posts/nowhere/",
+    ),
+    (
+        "posts/no-description.md",
+        "---\ntitle: No description\ndate: 2026-01-01\n---\nx",
+        2,
+        "description is missing",
+    ),
     ("posts/long-title.md", post("A" * 61), 2, "title is 61 characters; keep it to 60"),
-    ("posts/long-description.md", post("Long", description="d" * 161), 3,
-     "description is 161 characters; keep it to 160"),
-    ("posts/bad-cta.md", post("Bad cta", cta="survey:nope"), 3,
-     "call to action 'survey:nope' names no survey"),
+    (
+        "posts/long-description.md",
+        post("Long", description="d" * 161),
+        3,
+        "description is 161 characters; keep it to 160",
+    ),
+    (
+        "posts/bad-cta.md",
+        post("Bad cta", cta="survey:nope"),
+        3,
+        "call to action 'survey:nope' names no survey",
+    ),
     ("posts/odd-cta.md", post("Odd cta", cta="poll:x"), 3, "unknown call-to-action kind"),
-    ("posts/missing-image.md", post("Missing image", image="/images/nope.webp"), 3,
-     "image /images/nope.webp does not exist"),
-    ("posts/missing-inline-image.md", post("Inline", "![x](/images/gone-480.webp)"), 6,
-     "image /images/gone-480.webp does not exist"),
+    (
+        "posts/missing-image.md",
+        post("Missing image", image="/images/nope.webp"),
+        3,
+        "image /images/nope.webp does not exist",
+    ),
+    (
+        "posts/missing-inline-image.md",
+        post("Inline", "![x](/images/gone-480.webp)"),
+        6,
+        "image /images/gone-480.webp does not exist",
+    ),
     ("posts/typo.md", post("Typo", titel="x"), 3, "unknown field 'titel'"),
     ("posts/not-utf8.md", "---\ntitle: caf\udce9\n---\n", 2, "not UTF-8"),
 ]
@@ -82,15 +110,13 @@ def test_check_reports_each_problem_with_path_and_line(
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code == 1
     ours = [row for row in result.output.splitlines() if row.startswith(f"{path}:")]
-    assert any(row.startswith(f"{path}:{line}: ") and message in row for row in ours), \
-        result.output
+    assert any(row.startswith(f"{path}:{line}: ") and message in row for row in ours), result.output
 
 
 def test_check_reports_a_bad_site_toml(runner: FlaskCliRunner, content_dir: Path) -> None:
     (content_dir / "site.toml").write_text('title = "x"\nhome_cta = ["survey:gone"]\n')
     result = runner.invoke(args=["content", "check"])
-    assert f"{content_dir / 'site.toml'}:2: home_cta: call to action 'survey:gone'" in \
-        result.output
+    assert f"{content_dir / 'site.toml'}:2: home_cta: call to action 'survey:gone'" in result.output
     (content_dir / "site.toml").write_text("title = \n")
     result = runner.invoke(args=["content", "check"])
     assert f"{content_dir / 'site.toml'}:1: invalid TOML" in result.output

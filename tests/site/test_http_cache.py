@@ -12,9 +12,19 @@ from app.site.pages import Page
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import sign_in
 
-PUBLIC = ["/", "/posts/why-pull-wins/", "/about/", "/tags/", "/tags/strategy/",
-          "/search?q=ledger", "/feed.xml", "/tags/strategy/feed.xml", "/sitemap.xml",
-          "/robots.txt", "/og/ledger.png"]
+PUBLIC = [
+    "/",
+    "/posts/why-pull-wins/",
+    "/about/",
+    "/tags/",
+    "/tags/strategy/",
+    "/search?q=ledger",
+    "/feed.xml",
+    "/tags/strategy/feed.xml",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/og/ledger.png",
+]
 
 
 @pytest.mark.parametrize("url", PUBLIC)
@@ -41,13 +51,13 @@ def test_last_modified_comes_from_the_article_and_if_modified_since_works(
 ) -> None:
     response = client.get("/posts/ledger/")
     assert response.headers["Last-Modified"] == "Sun, 01 Feb 2026 00:00:00 GMT"
-    again = client.get("/posts/ledger/", headers={"If-Modified-Since": "Sun, 01 Feb 2026 "
-                                                                        "00:00:00 GMT"})
+    again = client.get(
+        "/posts/ledger/", headers={"If-Modified-Since": "Sun, 01 Feb 2026 00:00:00 GMT"}
+    )
     assert again.status_code == 304
 
 
-def test_a_members_pages_are_private_and_never_stored(client: FlaskClient,
-                                                       member: object) -> None:
+def test_a_members_pages_are_private_and_never_stored(client: FlaskClient, member: object) -> None:
     sign_in(client, "reader@example.com", PASSWORD)
     for url in ("/", "/posts/ledger/", "/search?q=ledger", "/tags/"):
         response = client.get(url)
@@ -62,8 +72,7 @@ def test_a_visitor_with_a_session_is_not_served_a_shared_page(client: FlaskClien
     assert "private" in response.headers["Cache-Control"]
 
 
-def test_content_images_are_cached_for_a_year(client: FlaskClient, content_dir: object
-                                              ) -> None:
+def test_content_images_are_cached_for_a_year(client: FlaskClient, content_dir: object) -> None:
     from pathlib import Path
 
     from PIL import Image
@@ -77,13 +86,25 @@ def test_content_images_are_cached_for_a_year(client: FlaskClient, content_dir: 
     assert client.get("/images/../site.toml").status_code == 404
 
 
-@pytest.mark.parametrize(("url", "tag"), [("/", None), ("/tags/", None), ("/feed.xml", None),
-                                          ("/sitemap.xml", None), ("/tags/strategy/", "strategy"),
-                                          ("/tags/strategy/feed.xml", "strategy")])
+@pytest.mark.parametrize(
+    ("url", "tag"),
+    [
+        ("/", None),
+        ("/tags/", None),
+        ("/feed.xml", None),
+        ("/sitemap.xml", None),
+        ("/tags/strategy/", "strategy"),
+        ("/tags/strategy/feed.xml", "strategy"),
+    ],
+)
 def test_listings_and_feeds_are_as_new_as_their_newest_post(
-        client: FlaskClient, clock: Clock, url: str, tag: str | None) -> None:
-    posts = [p for p in content_posts(client) if tag is None or
-             tag in {tag_slug(name) for name in p.tags}]
+    client: FlaskClient, clock: Clock, url: str, tag: str | None
+) -> None:
+    posts = [
+        p
+        for p in content_posts(client)
+        if tag is None or tag in {tag_slug(name) for name in p.tags}
+    ]
     newest = max(p.modified_at for p in posts if p.is_public(clock()) and p.modified_at)
     assert client.get(url).headers["Last-Modified"] == http_date(newest)
 

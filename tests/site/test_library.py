@@ -19,8 +19,7 @@ def _library(content_dir: Path, cache_file: Path) -> Library:
     return Library(content_dir, RenderCache(cache_file), recheck_seconds=0)
 
 
-def test_a_start_where_nothing_changed_renders_nothing(content_dir: Path, tmp_path: Path
-                                                        ) -> None:
+def test_a_start_where_nothing_changed_renders_nothing(content_dir: Path, tmp_path: Path) -> None:
     cache_file = tmp_path / "cache.sqlite3"
     first = _library(content_dir, cache_file)
     snapshot = first.current()
@@ -29,8 +28,9 @@ def test_a_start_where_nothing_changed_renders_nothing(content_dir: Path, tmp_pa
     again = second.current()
     assert second.last_rendered == 0
     assert set(again.posts) == set(snapshot.posts)
-    assert second.rendered(again.posts["ledger"]).html == first.rendered(snapshot.posts[
-        "ledger"]).html
+    assert (
+        second.rendered(again.posts["ledger"]).html == first.rendered(snapshot.posts["ledger"]).html
+    )
 
 
 def test_the_cache_is_keyed_by_content_not_by_name(content_dir: Path, tmp_path: Path) -> None:
@@ -51,15 +51,21 @@ def test_only_changed_files_are_rendered_again(content_dir: Path, tmp_path: Path
     (content_dir / "posts" / "ledger.md").write_text(post("Keep a consent ledger", "New."))
     snapshot = library.current()
     assert library.last_rendered == before + 1
-    assert "New." in library.rendered(snapshot.posts["keep-a-consent-ledger"]
-                                      if "keep-a-consent-ledger" in snapshot.posts
-                                      else snapshot.posts["ledger"]).html
+    assert (
+        "New."
+        in library.rendered(
+            snapshot.posts["keep-a-consent-ledger"]
+            if "keep-a-consent-ledger" in snapshot.posts
+            else snapshot.posts["ledger"]
+        ).html
+    )
 
 
 def test_checks_wait_for_the_interval(content_dir: Path, tmp_path: Path) -> None:
     ticks = [0.0]
-    library = Library(content_dir, RenderCache(tmp_path / "c.sqlite3"), recheck_seconds=1,
-                      clock=lambda: ticks[0])
+    library = Library(
+        content_dir, RenderCache(tmp_path / "c.sqlite3"), recheck_seconds=1, clock=lambda: ticks[0]
+    )
     assert "quiet-hours" in library.current().posts
     (content_dir / "posts" / "quiet-hours.md").unlink()
     ticks[0] = 0.5
@@ -68,10 +74,12 @@ def test_checks_wait_for_the_interval(content_dir: Path, tmp_path: Path) -> None
     assert "quiet-hours" not in library.current().posts
 
 
-def test_public_posts_api_gives_typed_pages_with_front_matter(content_dir: Path,
-                                                               tmp_path: Path) -> None:
+def test_public_posts_api_gives_typed_pages_with_front_matter(
+    content_dir: Path, tmp_path: Path
+) -> None:
     (content_dir / "posts" / "notify-me.md").write_text(
-        post("Notify me", notify="newsletter", date="2026-02-02"))
+        post("Notify me", notify="newsletter", date="2026-02-02")
+    )
     snapshot = _library(content_dir, tmp_path / "c.sqlite3").current()
     public = snapshot.public(NOW).posts
     assert [p.slug for p in public][:2] == ["notify-me", "quiet-hours"]
@@ -113,10 +121,12 @@ def test_the_demo_content_loads_without_skipping_a_file(tmp_path: Path) -> None:
 
 
 def test_an_edit_after_a_quiet_spell_shows_at_once_when_the_kernel_watches(
-        content_dir: Path, tmp_path: Path) -> None:
+    content_dir: Path, tmp_path: Path
+) -> None:
     ticks = [0.0]
-    library = Library(content_dir, RenderCache(tmp_path / "c.sqlite3"), recheck_seconds=1,
-                      clock=lambda: ticks[0])
+    library = Library(
+        content_dir, RenderCache(tmp_path / "c.sqlite3"), recheck_seconds=1, clock=lambda: ticks[0]
+    )
     assert "quiet-hours" in library.current().posts
     ticks[0] = 5.0
     library.current()  # the watch starts (and scans once)

@@ -50,8 +50,9 @@ def test_replays_answer_conditional_and_head_requests(client: FlaskClient) -> No
     assert head.status_code == 200 and head.data == b""
 
 
-def test_members_and_sessions_are_never_replayed(app: Flask, client: FlaskClient,
-                                                  member: object) -> None:
+def test_members_and_sessions_are_never_replayed(
+    app: Flask, client: FlaskClient, member: object
+) -> None:
     client.get("/")
     assert len(_memo(app)._kept) >= 1
     sign_in(client, "reader@example.com", PASSWORD)

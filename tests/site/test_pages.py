@@ -21,13 +21,13 @@ from tests.site.conftest import post
 
 def _editor(app: Flask, clock: Clock) -> None:
     with app.app_context():
-        members.create_member("editor@example.com", PASSWORD, now=clock(), role="editor",
-                              verified=True)
+        members.create_member(
+            "editor@example.com", PASSWORD, now=clock(), role="editor", verified=True
+        )
         db.session.commit()
 
 
-def test_home_lists_the_latest_public_posts_and_the_calls_to_action(client: FlaskClient
-                                                                    ) -> None:
+def test_home_lists_the_latest_public_posts_and_the_calls_to_action(client: FlaskClient) -> None:
     page = client.get("/").text
     titles = re.findall(r'class="post-card-title"><a href="([^"]+)"', page)
     assert titles == ["/posts/quiet-hours/", "/posts/ledger/", "/posts/why-pull-wins/"]
@@ -59,11 +59,13 @@ def test_pages_and_their_slugs(client: FlaskClient) -> None:
     assert client.get("/posts/no-such-post/").status_code == 404
 
 
-def test_tags_list_and_tag_pages_paginate(app: Flask, client: FlaskClient,
-                                          content_dir: Path) -> None:
+def test_tags_list_and_tag_pages_paginate(
+    app: Flask, client: FlaskClient, content_dir: Path
+) -> None:
     for number in range(12):
         (content_dir / "posts" / f"many-{number}.md").write_text(
-            post(f"Many {number}", tags="[Bulk]", date=f"2026-03-{number + 1:02d}"))
+            post(f"Many {number}", tags="[Bulk]", date=f"2026-03-{number + 1:02d}")
+        )
     topics = client.get("/tags/").text
     assert 'href="/tags/bulk/"' in topics and "12 articles" in topics
     first = client.get("/tags/bulk/").text
@@ -77,8 +79,9 @@ def test_tags_list_and_tag_pages_paginate(app: Flask, client: FlaskClient,
     assert client.get("/?page=2").status_code == 200
 
 
-@pytest.mark.parametrize("old", ["/old/why-pull-wins/", "/old/why-pull-wins", "/2026/pull",
-                                 "/2026/pull/"])
+@pytest.mark.parametrize(
+    "old", ["/old/why-pull-wins/", "/old/why-pull-wins", "/2026/pull", "/2026/pull/"]
+)
 def test_aliases_answer_with_a_301_to_the_current_url(client: FlaskClient, old: str) -> None:
     response = client.get(old)
     assert response.status_code == 301
@@ -94,11 +97,14 @@ def test_drafts_future_and_expired_posts_are_404_for_the_public(
     assert client.get(f"/posts/{slug}/").status_code == 404  # members are the public too
 
 
-@pytest.mark.parametrize(("slug", "reason"), [
-    ("draft-idea", "This is a draft."),
-    ("future-post", "Scheduled for 2999-01-01 09:00 UTC."),
-    ("expired-offer", "Expired on 2026-01-03 00:00 UTC."),
-])
+@pytest.mark.parametrize(
+    ("slug", "reason"),
+    [
+        ("draft-idea", "This is a draft."),
+        ("future-post", "Scheduled for 2999-01-01 09:00 UTC."),
+        ("expired-offer", "Expired on 2026-01-03 00:00 UTC."),
+    ],
+)
 def test_editors_preview_hidden_posts_marked_not_public(
     app: Flask, client: FlaskClient, clock: Clock, slug: str, reason: str
 ) -> None:
@@ -128,18 +134,24 @@ def test_edits_show_without_a_restart(client: FlaskClient, content_dir: Path) ->
     assert client.get("/posts/brand-new/").status_code == 200
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (b"---\ntitle: [unclosed\n---\nx", "invalid YAML"),
-    (b"---\ntitle: Bad date\ndate: 2026-13-45\n---\nx", "is not a date"),
-    (b"---\ntitle: Bad type\ndate: 2026-01-01\ntags: {a: 1}\n---\nx", "tags must be a list"),
-    (b"---\ntitle: caf\xe9\n---\n", "not UTF-8"),
-    (b"", "file is empty"),
-    (b"---\ntitle: Big\ndate: 2026-01-01\n---\n" + b"x" * 5_000_000, "the limit is"),
-    (b"---\ndate: 2026-01-01\n---\nno title", "title is required"),
-    (b"---\ntitle: No date\n---\nbody", "date is required"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"---\ntitle: [unclosed\n---\nx", "invalid YAML"),
+        (b"---\ntitle: Bad date\ndate: 2026-13-45\n---\nx", "is not a date"),
+        (b"---\ntitle: Bad type\ndate: 2026-01-01\ntags: {a: 1}\n---\nx", "tags must be a list"),
+        (b"---\ntitle: caf\xe9\n---\n", "not UTF-8"),
+        (b"", "file is empty"),
+        (b"---\ntitle: Big\ndate: 2026-01-01\n---\n" + b"x" * 5_000_000, "the limit is"),
+        (b"---\ndate: 2026-01-01\n---\nno title", "title is required"),
+        (b"---\ntitle: No date\n---\nbody", "date is required"),
+    ],
+)
 def test_a_broken_file_is_skipped_and_logged_while_every_other_page_works(
-    client: FlaskClient, content_dir: Path, caplog: pytest.LogCaptureFixture, raw: bytes,
+    client: FlaskClient,
+    content_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    raw: bytes,
     expected: str,
 ) -> None:
     (content_dir / "posts" / "broken.md").write_bytes(raw)
@@ -157,7 +169,9 @@ def test_duplicate_slugs_keep_the_first_file(client: FlaskClient, content_dir: P
 
 
 def test_article_read_is_emitted_once_per_member_and_article_per_session(
-    app: Flask, client: FlaskClient, member: object,
+    app: Flask,
+    client: FlaskClient,
+    member: object,
 ) -> None:
     seen: list[ArticleRead] = []
     events.subscribe(app, ArticleRead, seen.append)

@@ -13,16 +13,33 @@ from app.site.pages import RELATED_COUNT, Page, PublicView
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 # Names that share slugs ("Email", "email", " EMAIL") and names that do not.
-TAG_NAMES = ["Email", "email", "EMAIL", "Strategy", "Consent", "Privacy", "Search", "Retail",
-             "Writing", "Case study", "case-study"]
+TAG_NAMES = [
+    "Email",
+    "email",
+    "EMAIL",
+    "Strategy",
+    "Consent",
+    "Privacy",
+    "Search",
+    "Retail",
+    "Writing",
+    "Case study",
+    "case-study",
+]
 
 
-def _post(number: int, tags: list[str], day: int, draft: bool = False,
-          updated: int | None = None) -> Page:
+def _post(
+    number: int, tags: list[str], day: int, draft: bool = False, updated: int | None = None
+) -> Page:
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    meta = PageMeta(title=f"Post {number}", slug=f"post-{number}", tags=tuple(tags),
-                    date=start + timedelta(days=day), draft=draft,
-                    updated=start + timedelta(days=updated) if updated is not None else None)
+    meta = PageMeta(
+        title=f"Post {number}",
+        slug=f"post-{number}",
+        tags=tuple(tags),
+        date=start + timedelta(days=day),
+        draft=draft,
+        updated=start + timedelta(days=updated) if updated is not None else None,
+    )
     return Page("post", f"posts/post-{number}.md", f"hash{number}", 500, 5, meta)
 
 
@@ -41,10 +58,12 @@ def related_by_scores(view: PublicView, page: Page) -> tuple[Page, ...]:
 
 
 posts_strategy = st.lists(
-    st.tuples(st.lists(st.sampled_from(TAG_NAMES), max_size=5),
-              st.integers(0, 40),  # the day: many posts share one, so the slug breaks ties
-              st.booleans() | st.just(False),
-              st.none() | st.integers(0, 60)),
+    st.tuples(
+        st.lists(st.sampled_from(TAG_NAMES), max_size=5),
+        st.integers(0, 40),  # the day: many posts share one, so the slug breaks ties
+        st.booleans() | st.just(False),
+        st.none() | st.integers(0, 60),
+    ),
     max_size=40,
 )
 
@@ -52,9 +71,11 @@ posts_strategy = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(posts_strategy, st.lists(st.sampled_from(TAG_NAMES), max_size=6))
 def test_related_posts_are_those_of_the_scoring_algorithm(
-        drawn: list[tuple[list[str], int, bool, int | None]], other_tags: list[str]) -> None:
-    posts = [_post(n, tags, day, draft, updated)
-             for n, (tags, day, draft, updated) in enumerate(drawn)]
+    drawn: list[tuple[list[str], int, bool, int | None]], other_tags: list[str]
+) -> None:
+    posts = [
+        _post(n, tags, day, draft, updated) for n, (tags, day, draft, updated) in enumerate(drawn)
+    ]
     view = PublicView.build(posts, [], NOW)
     for post in posts:  # public or not, as the view is asked
         assert view.related(post) == related_by_scores(view, post)
@@ -67,9 +88,11 @@ def test_related_posts_are_those_of_the_scoring_algorithm(
 @settings(max_examples=100, deadline=None)
 @given(posts_strategy)
 def test_tags_dates_and_orders_are_those_computed_from_the_posts(
-        drawn: list[tuple[list[str], int, bool, int | None]]) -> None:
-    posts = [_post(n, tags, day, draft, updated)
-             for n, (tags, day, draft, updated) in enumerate(drawn)]
+    drawn: list[tuple[list[str], int, bool, int | None]],
+) -> None:
+    posts = [
+        _post(n, tags, day, draft, updated) for n, (tags, day, draft, updated) in enumerate(drawn)
+    ]
     view = PublicView.build(posts, [], NOW)
 
     def newest(items: tuple[Page, ...]) -> datetime | None:
@@ -78,16 +101,19 @@ def test_tags_dates_and_orders_are_those_computed_from_the_posts(
     assert view.modified_at == newest(view.posts)
     for tag in view.tags.values():
         assert tag.modified_at == newest(tag.posts)
-        assert tag.posts == tuple(p for p in view.posts
-                                  for name in p.tags if tag_slug(name) == tag.slug)
+        assert tag.posts == tuple(
+            p for p in view.posts for name in p.tags if tag_slug(name) == tag.slug
+        )
     assert view.by_name == tuple(sorted(view.tags.values(), key=lambda t: t.name.lower()))
-    assert view.by_count == tuple(sorted(view.tags.values(),
-                                         key=lambda t: (-len(t.posts), t.name.lower())))
+    assert view.by_count == tuple(
+        sorted(view.tags.values(), key=lambda t: (-len(t.posts), t.name.lower()))
+    )
 
 
 def test_related_on_a_large_site_prefers_more_shared_tags_then_the_newest() -> None:
-    posts = [_post(n, ["Email"] + (["Strategy"] if n % 97 == 0 else []), n % 300)
-             for n in range(3_000)]
+    posts = [
+        _post(n, ["Email"] + (["Strategy"] if n % 97 == 0 else []), n % 300) for n in range(3_000)
+    ]
     view = PublicView.build(posts, [], NOW)
     page = next(p for p in view.posts if "Strategy" in p.tags)
     found = view.related(page)

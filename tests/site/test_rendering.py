@@ -31,7 +31,7 @@ Text[^n].
 [^n]: The note.
 """)
     html = rendered.html
-    assert '<th align="left">a</th>' in html and 'style=' not in html
+    assert '<th align="left">a</th>' in html and "style=" not in html
     assert '<div class="highlight"><pre>' in html and '<span class="nb">print</span>' in html
     assert '<div class="admonition note">' in html and "Mind this" in html
     assert 'class="footnote-ref" href="#fn:n"' in html and '<li id="fn:n">' in html
@@ -47,8 +47,11 @@ def test_reading_time_counts_words() -> None:
 
 def test_local_images_get_their_size_and_sources() -> None:
     def lookup(src: str) -> ImageSize | None:
-        return ImageSize(960, 540, "/images/a-480.webp 480w, /images/a-960.webp 960w") \
-            if src == "/images/a-960.webp" else None
+        return (
+            ImageSize(960, 540, "/images/a-480.webp 480w, /images/a-960.webp 960w")
+            if src == "/images/a-960.webp"
+            else None
+        )
 
     html = render_markdown("![A harbour](/images/a-960.webp)", lookup).html
     assert 'width="960"' in html and 'height="540"' in html
@@ -59,29 +62,46 @@ def test_local_images_get_their_size_and_sources() -> None:
 XSS = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
-    "<a href=\"javascript:alert(1)\">x</a>",
+    '<a href="javascript:alert(1)">x</a>',
     "[x](javascript:alert(1))",
     "[x](JaVaScRiPt:alert(1))",
     "[x](&#106;avascript:alert(1))",
-    "<iframe src=\"https://evil.example\"></iframe>",
+    '<iframe src="https://evil.example"></iframe>',
     "<svg onload=alert(1)><circle/></svg>",
-    "<div style=\"background:url(javascript:alert(1))\">x</div>",
-    "<object data=\"x.swf\"></object><embed src=x>",
-    "<form action=\"https://evil.example\"><input name=x></form>",
-    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<object data="x.swf"></object><embed src=x>',
+    '<form action="https://evil.example"><input name=x></form>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
     "![x](javascript:alert(1))",
-    "<p onmouseover=\"alert(1)\">hover</p>",
+    '<p onmouseover="alert(1)">hover</p>',
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "<details open ontoggle=alert(1)>",
-    "<base href=\"https://evil.example/\">",
-    "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+    '<base href="https://evil.example/">',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
     "```html\n<script>alert(1)</script>\n```",
     "<scr<script>ipt>alert(1)</scr</script>ipt>",
 ]
 
 SAFE_SCHEMES = {"", "http", "https", "mailto"}
-LIVE_TAGS = {"script", "iframe", "object", "embed", "form", "svg", "math", "style", "base",
-             "meta", "input", "link", "frame", "frameset", "template", "textarea", "button"}
+LIVE_TAGS = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "svg",
+    "math",
+    "style",
+    "base",
+    "meta",
+    "input",
+    "link",
+    "frame",
+    "frameset",
+    "template",
+    "textarea",
+    "button",
+}
 
 
 class _Audit(HTMLParser):
@@ -118,11 +138,36 @@ def test_hostile_markdown_renders_inert(payload: str) -> None:
     assert "Before" in html  # an unclosed <style> may swallow the rest: still inert
 
 
-FRAGMENTS = st.sampled_from([
-    "<script>", "</script>", "<img src=x onerror=", "javascript:", "<iframe>", " onload=",
-    "<a href=\"", "\">", "[", "](", ")", "<svg", "<style>", "`", "```", "\n", "!!! note",
-    "<div style=\"", "&#x6A;avascript:", "<!--", "-->", "<math>", "*", "#", "|", "alert(1)",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "<script>",
+        "</script>",
+        "<img src=x onerror=",
+        "javascript:",
+        "<iframe>",
+        " onload=",
+        '<a href="',
+        '">',
+        "[",
+        "](",
+        ")",
+        "<svg",
+        "<style>",
+        "`",
+        "```",
+        "\n",
+        "!!! note",
+        '<div style="',
+        "&#x6A;avascript:",
+        "<!--",
+        "-->",
+        "<math>",
+        "*",
+        "#",
+        "|",
+        "alert(1)",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

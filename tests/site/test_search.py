@@ -15,8 +15,7 @@ from app.site.search import SearchService
 from tests.site.conftest import post
 
 
-def _results(app: Flask, query: str, page: int = 1, tag: str | None = None
-             ) -> search.Results:
+def _results(app: Flask, query: str, page: int = 1, tag: str | None = None) -> search.Results:
     with app.test_request_context():
         content.public(__import__("app").clock.now())
         return search.search(query, page, tag)
@@ -29,8 +28,9 @@ def test_hits_are_stemmed_highlighted_and_rank_titles_first(app: Flask) -> None:
     assert "<mark>ledger</mark>" in str(results.hits[0].snippet)
     granted = _results(app, "permission")
     assert "/posts/why-pull-wins/" in [h.url for h in granted.hits]
-    assert "<mark>Permissions</mark>" in str(granted.hits[0].snippet) or \
-        "<mark>Permission</mark>" in str(granted.hits[0].snippet)
+    assert "<mark>Permissions</mark>" in str(
+        granted.hits[0].snippet
+    ) or "<mark>Permission</mark>" in str(granted.hits[0].snippet)
 
 
 def test_every_word_must_match(app: Flask) -> None:
@@ -60,7 +60,8 @@ def test_tag_facets_count_every_match_and_filter(app: Flask) -> None:
 def test_results_paginate(app: Flask, content_dir: Path) -> None:
     for number in range(23):
         (content_dir / "posts" / f"walrus-{number}.md").write_text(
-            post(f"Walrus note {number}", "The walrus speaks of permission."))
+            post(f"Walrus note {number}", "The walrus speaks of permission.")
+        )
     first = _results(app, "walrus")
     assert first.total == 23 and first.pages == 3 and len(first.hits) == 10
     third = _results(app, "walrus", page=3)
@@ -83,18 +84,29 @@ def test_search_page_shows_hits_facets_and_pagination(client: FlaskClient) -> No
     assert 'value="strategy"' in page
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=300))
 def test_any_query_answers_without_an_error(client: FlaskClient, query: str) -> None:
-    response = client.get("/search", query_string={"q": query, "tag": query[:20],
-                                                   "page": query[:3]})
+    response = client.get(
+        "/search", query_string={"q": query, "tag": query[:20], "page": query[:3]}
+    )
     assert response.status_code == 200
 
 
 def test_syntax_garbage_is_just_words(app: Flask, client: FlaskClient) -> None:
-    for query in ['"((( ledger', "ledger AND OR NOT", "*:* ledger", "ledger^", "{ledger~]",
-                  "\x00ledger", "<b>ledger</b>", "ledger*", "-ledger"]:
+    for query in [
+        '"((( ledger',
+        "ledger AND OR NOT",
+        "*:* ledger",
+        "ledger^",
+        "{ledger~]",
+        "\x00ledger",
+        "<b>ledger</b>",
+        "ledger*",
+        "-ledger",
+    ]:
         assert client.get("/search", query_string={"q": query}).status_code == 200
         assert _results(app, query).total >= 1, query
     assert "<script>ledger" not in client.get("/search?q=<script>ledger</script>").text
@@ -115,8 +127,7 @@ def test_an_edit_updates_only_its_document(app: Flask, content_dir: Path) -> Non
     assert "post:quiet-hours" not in service.folder.stamps()
 
 
-def test_a_scheduled_post_enters_the_index_when_it_goes_public(app: Flask, clock: object
-                                                               ) -> None:
+def test_a_scheduled_post_enters_the_index_when_it_goes_public(app: Flask, clock: object) -> None:
     from datetime import UTC, datetime
 
     assert _results(app, "zeppelins").total == 0
@@ -148,13 +159,24 @@ def test_ranking_is_whooshs_own_bm25f(app: Flask, content_dir: Path) -> None:
 
     from whoosh import query as wq
 
-    words = ["permission", "ledger", "consent", "reader", "quiet", "strategy", "replies",
-             "walrus", "event", "granted"]
+    words = [
+        "permission",
+        "ledger",
+        "consent",
+        "reader",
+        "quiet",
+        "strategy",
+        "replies",
+        "walrus",
+        "event",
+        "granted",
+    ]
     rng = random.Random(5)
     for number in range(40):
         body = " ".join(rng.choice(words) for _ in range(rng.randint(5, 60)))
         (content_dir / "posts" / f"mix-{number}.md").write_text(
-            post(f"Mix {rng.choice(words)} {number}", body))
+            post(f"Mix {rng.choice(words)} {number}", body)
+        )
     _results(app, "anything")
     service: SearchService = app.extensions["pullfirst.search"]
     with service._lock:
@@ -167,8 +189,7 @@ def test_ranking_is_whooshs_own_bm25f(app: Flask, content_dir: Path) -> None:
             if any(t is None for t in terms):
                 continue
             ours = state.ranker.top([t for t in terms if t is not None], 10)
-            theirs = state.searcher.search(wq.And([wq.Term("content", s) for s in stems]),
-                                           limit=10)
+            theirs = state.searcher.search(wq.And([wq.Term("content", s) for s in stems]), limit=10)
             assert ours == [hit.docnum for hit in theirs], stems
 
 

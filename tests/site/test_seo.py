@@ -33,15 +33,22 @@ def test_article_head_has_title_description_canonical_opengraph_and_twitter(
 ) -> None:
     html = client.get("/posts/why-pull-wins/").text
     assert "<title>Why pull wins · Test Journal</title>" in html
-    assert _meta(html, "description") == ("Readers who come on their own are worth ten who "
-                                          "were pushed.")
+    assert _meta(html, "description") == (
+        "Readers who come on their own are worth ten who were pushed."
+    )
     assert f'<link rel="canonical" href="{BASE}/posts/why-pull-wins/">' in html
     assert _meta(html, "og:type") == "article"
     assert _meta(html, "og:url") == f"{BASE}/posts/why-pull-wins/"
     assert _meta(html, "og:image") == f"{BASE}/og/why-pull-wins.png"
     assert _meta(html, "og:image:width") == "1200" and _meta(html, "og:image:height") == "630"
     assert _meta(html, "twitter:card") == "summary_large_image"
-    assert _meta(html, "article:published_time", ) == "2026-01-05T00:00:00+00:00"
+    assert (
+        _meta(
+            html,
+            "article:published_time",
+        )
+        == "2026-01-05T00:00:00+00:00"
+    )
     assert '<html lang="en">' in html
 
 
@@ -57,8 +64,11 @@ def test_article_json_ld_parses_and_describes_the_article_and_its_breadcrumbs(
     assert article["author"] == {"@type": "Person", "name": "Maya Lind"}
     crumbs = next(b for b in data if b["@type"] == "BreadcrumbList")
     items = crumbs["itemListElement"]
-    assert [i["item"] for i in items] == [f"{BASE}/", f"{BASE}/tags/strategy/",  # type: ignore[index]
-                                         f"{BASE}/posts/why-pull-wins/"]
+    assert [i["item"] for i in items] == [
+        f"{BASE}/",
+        f"{BASE}/tags/strategy/",  # type: ignore[index]
+        f"{BASE}/posts/why-pull-wins/",
+    ]
 
 
 def test_home_json_ld_has_a_website_with_a_search_action(client: FlaskClient) -> None:
@@ -69,13 +79,13 @@ def test_home_json_ld_has_a_website_with_a_search_action(client: FlaskClient) ->
     assert action["target"]["urlTemplate"] == f"{BASE}/search?q={{search_term_string}}"  # type: ignore[index]
 
 
-def test_hostile_titles_cannot_break_out_of_the_json_ld(client: FlaskClient,
-                                                          content_dir: Path) -> None:
+def test_hostile_titles_cannot_break_out_of_the_json_ld(
+    client: FlaskClient, content_dir: Path
+) -> None:
     (content_dir / "posts" / "evil.md").write_text(post('"</script><script>alert(1)</script>"'))
     html = client.get("/posts/evil/").text
     assert "<script>alert(1)" not in html
-    assert any(b.get("headline") == "</script><script>alert(1)</script>"
-               for b in _json_ld(html))
+    assert any(b.get("headline") == "</script><script>alert(1)</script>" for b in _json_ld(html))
 
 
 def test_noindex_pages_carry_the_meta_tag_and_search_pages_are_noindex(
@@ -84,8 +94,12 @@ def test_noindex_pages_carry_the_meta_tag_and_search_pages_are_noindex(
     assert '<meta name="robots" content="noindex">' in client.get("/hidden-page/").text
     assert 'content="noindex"' not in client.get("/posts/ledger/").text
     # Only the first page of a query that finds something may be indexed, under one address.
-    for empty in ("/search", "/search?q=zzqqxx", "/search?q=ledger&tag=consent",
-                  "/search?q=ledger&page=2"):
+    for empty in (
+        "/search",
+        "/search?q=zzqqxx",
+        "/search?q=ledger&tag=consent",
+        "/search?q=ledger&page=2",
+    ):
         assert '<meta name="robots" content="noindex">' in client.get(empty).text, empty
     found = client.get("/search?q=%20Ledger%20%20").text
     assert 'content="noindex"' not in found
@@ -104,19 +118,34 @@ def _locs(xml: bytes) -> list[str]:
 def test_the_sitemap_lists_exactly_the_public_urls(client: FlaskClient) -> None:
     response = client.get("/sitemap.xml")
     assert response.mimetype == "application/xml"
-    assert sorted(_locs(response.data)) == sorted(BASE + p for p in [
-        "/", "/posts/why-pull-wins/", "/posts/ledger/", "/posts/quiet-hours/", "/about/",
-        "/tags/", "/tags/strategy/", "/tags/permission-marketing/", "/tags/consent/",
-        "/tags/messaging/", "/surveys/reader-2026/",
-    ])
+    assert sorted(_locs(response.data)) == sorted(
+        BASE + p
+        for p in [
+            "/",
+            "/posts/why-pull-wins/",
+            "/posts/ledger/",
+            "/posts/quiet-hours/",
+            "/about/",
+            "/tags/",
+            "/tags/strategy/",
+            "/tags/permission-marketing/",
+            "/tags/consent/",
+            "/tags/messaging/",
+            "/surveys/reader-2026/",
+        ]
+    )
     root = _parse(response.data)
-    lastmods = {loc.text: url.find(f"{{{feeds.SITEMAP}}}lastmod")
-                for url in root for loc in url.iter(f"{{{feeds.SITEMAP}}}loc")}
+    lastmods = {
+        loc.text: url.find(f"{{{feeds.SITEMAP}}}lastmod")
+        for url in root
+        for loc in url.iter(f"{{{feeds.SITEMAP}}}loc")
+    }
     assert lastmods[f"{BASE}/posts/ledger/"].text == "2026-02-01T00:00:00Z"  # type: ignore[union-attr]
 
 
-def test_past_the_limit_the_sitemap_becomes_an_index(client: FlaskClient,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_past_the_limit_the_sitemap_becomes_an_index(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(feeds, "MAX_SITEMAP_URLS", 4)
     root = _parse(client.get("/sitemap.xml").data)
     assert root.tag == f"{{{feeds.SITEMAP}}}sitemapindex"
@@ -132,12 +161,16 @@ def test_robots_points_to_the_sitemap(client: FlaskClient) -> None:
     assert f"Sitemap: {BASE}/sitemap.xml" in text and "Disallow: /admin/" in text
 
 
-@pytest.mark.parametrize(("url", "entries"), [
-    ("/feed.xml", ["Quiet hours", "Keep a consent ledger", "Why pull wins"]),
-    ("/tags/strategy/feed.xml", ["Keep a consent ledger", "Why pull wins"]),
-])
-def test_atom_feeds_parse_as_xml_with_full_content(client: FlaskClient, url: str,
-                                                   entries: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("url", "entries"),
+    [
+        ("/feed.xml", ["Quiet hours", "Keep a consent ledger", "Why pull wins"]),
+        ("/tags/strategy/feed.xml", ["Keep a consent ledger", "Why pull wins"]),
+    ],
+)
+def test_atom_feeds_parse_as_xml_with_full_content(
+    client: FlaskClient, url: str, entries: list[str]
+) -> None:
     response = client.get(url)
     assert response.mimetype == "application/atom+xml"
     root = _parse(response.data)
@@ -155,8 +188,9 @@ def test_unknown_tag_feed_is_404(client: FlaskClient) -> None:
     assert client.get("/tags/nothing/feed.xml").status_code == 404
 
 
-def test_opengraph_cards_are_1200_by_630_and_cached_by_content(client: FlaskClient,
-                                                              app: object) -> None:
+def test_opengraph_cards_are_1200_by_630_and_cached_by_content(
+    client: FlaskClient, app: object
+) -> None:
     response = client.get("/og/ledger.png")
     assert response.mimetype == "image/png"
     with Image.open(io.BytesIO(response.data)) as image:

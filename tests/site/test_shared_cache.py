@@ -20,8 +20,9 @@ from bench._nginx import Nginx, config
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, free_port
 
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None,
-                                reason="nginx is not installed (apt-get install nginx-light)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light)"
+)
 
 
 class Visitor:
@@ -36,8 +37,9 @@ class Visitor:
 
     def sign_in(self, email: str, password: str) -> None:
         page, _ = self.get("/signin")
-        data = urllib.parse.urlencode({"email": email, "password": password,
-                                       "csrf_token": csrf_token(page)}).encode()
+        data = urllib.parse.urlencode(
+            {"email": email, "password": password, "csrf_token": csrf_token(page)}
+        ).encode()
         with self.opener.open(self.base + "/signin", data=data, timeout=10) as response:
             assert response.status == 200
 
@@ -60,8 +62,9 @@ def proxied(app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def test_anonymous_pages_come_from_the_cache_and_members_never_do(proxied: str,
-                                                                  member: object) -> None:
+def test_anonymous_pages_come_from_the_cache_and_members_never_do(
+    proxied: str, member: object
+) -> None:
     visitor = Visitor(proxied)
     first, status = visitor.get("/posts/ledger/")
     assert status == "MISS"

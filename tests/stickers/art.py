@@ -15,8 +15,13 @@ from PIL import Image, ImageDraw
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def shape(path: Path, size: tuple[int, int] = (96, 96), colour: str = "#d2452b",
-          background: tuple[int, int, int, int] = (0, 0, 0, 0), fmt: str = "PNG") -> Path:
+def shape(
+    path: Path,
+    size: tuple[int, int] = (96, 96),
+    colour: str = "#d2452b",
+    background: tuple[int, int, int, int] = (0, 0, 0, 0),
+    fmt: str = "PNG",
+) -> Path:
     """A filled ellipse on a transparent (or given) background."""
     image = Image.new("RGBA", size, background)
     ImageDraw.Draw(image).ellipse((4, 4, size[0] - 5, size[1] - 5), fill=colour)
@@ -38,23 +43,33 @@ def toml_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_pack(stickers_dir: Path, slug: str, stickers: list[dict[str, Any]] | int = 3,
-               personal: dict[str, Any] | None = None, draw: bool = True,
-               **top: Any) -> Path:
+def write_pack(
+    stickers_dir: Path,
+    slug: str,
+    stickers: list[dict[str, Any]] | int = 3,
+    personal: dict[str, Any] | None = None,
+    draw: bool = True,
+    **top: Any,
+) -> Path:
     """Write ``stickers/<slug>/pack.toml`` (and, with ``draw``, one shape per sticker)."""
     folder = stickers_dir / slug
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(stickers, int):
         colours = ("#d2452b", "#2b7bd2", "#3bb273", "#f2b134", "#8e5fd1")
-        stickers = [{"file": f"s{n}.png", "emojis": ["🐦"], "alt": f"Shape {n}"}
-                    for n in range(1, stickers + 1)]
+        stickers = [
+            {"file": f"s{n}.png", "emojis": ["🐦"], "alt": f"Shape {n}"}
+            for n in range(1, stickers + 1)
+        ]
         if draw:
             for n, sticker in enumerate(stickers):
                 shape(folder / sticker["file"], colour=colours[n % len(colours)])
-    values = {"title": slug.replace("-", " ").title(), "publisher": "Test publisher",
-              "unlocked_by": [f"code:{slug}"], **top}
-    lines = [f"{key} = {toml_value(value)}" for key, value in values.items()
-             if value is not None]
+    values = {
+        "title": slug.replace("-", " ").title(),
+        "publisher": "Test publisher",
+        "unlocked_by": [f"code:{slug}"],
+        **top,
+    }
+    lines = [f"{key} = {toml_value(value)}" for key, value in values.items() if value is not None]
     for sticker in stickers:
         lines.append("")
         lines.append("[[sticker]]")
@@ -66,6 +81,7 @@ def write_pack(stickers_dir: Path, slug: str, stickers: list[dict[str, Any]] | i
 
 
 # --- bad inputs ---------------------------------------------------------------------------------
+
 
 def truncated_png(path: Path) -> Path:
     shape(path, size=(300, 300))
@@ -87,8 +103,10 @@ def text_as_png(path: Path) -> Path:
     return path
 
 
-SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
-       '<circle cx="50" cy="50" r="40" fill="red"/></svg>\n')
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+    '<circle cx="50" cy="50" r="40" fill="red"/></svg>\n'
+)
 
 
 def svg(path: Path) -> Path:
@@ -109,8 +127,12 @@ def zero_filled_png(path: Path, side: int = 10_000) -> Path:
     row = b"\x00" * (side + 1)  # filter byte + pixels
     parts = [compressor.compress(row) for _ in range(side)]
     parts.append(compressor.flush())
-    path.write_bytes(PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"".join(parts))
-                     + _chunk(b"IEND", b""))
+    path.write_bytes(
+        PNG_SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", b"".join(parts))
+        + _chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -118,8 +140,9 @@ def huge_header_png(path: Path) -> Path:
     """A PNG whose header claims 65535 x 65535 pixels, with almost no data behind it."""
     header = struct.pack(">IIBBBBB", 65535, 65535, 8, 6, 0, 0, 0)
     data = zlib.compress(b"\x00" * 1024)
-    path.write_bytes(PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data)
-                     + _chunk(b"IEND", b""))
+    path.write_bytes(
+        PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -130,8 +153,9 @@ def alpha_noise(path: Path, side: int = 512, seed: int = 5) -> Path:
     return path
 
 
-def photo_jpeg(path: Path, size: tuple[int, int] = (4000, 3000), orientation: int | None = None,
-               seed: int = 1) -> Path:
+def photo_jpeg(
+    path: Path, size: tuple[int, int] = (4000, 3000), orientation: int | None = None, seed: int = 1
+) -> Path:
     """A photo-like JPEG (gradient, shapes, grain), optionally with an EXIF orientation."""
     generator = random.Random(seed)
     small = Image.linear_gradient("L").resize((size[0] // 8, size[1] // 8)).convert("RGB")
@@ -139,8 +163,9 @@ def photo_jpeg(path: Path, size: tuple[int, int] = (4000, 3000), orientation: in
     for _ in range(40):
         x, y = generator.randrange(small.width), generator.randrange(small.height)
         r = generator.randrange(5, max(6, small.width // 6))
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(generator.randrange(256)
-                                                               for _ in range(3)))
+        draw.ellipse(
+            (x - r, y - r, x + r, y + r), fill=tuple(generator.randrange(256) for _ in range(3))
+        )
     image = small.resize(size, Image.Resampling.BILINEAR)
     grain = Image.effect_noise(size, 18).convert("RGB")
     image = Image.blend(image, grain, 0.12)

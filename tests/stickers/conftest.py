@@ -26,8 +26,11 @@ DEMO = REPO / "stickers"
 def options(stickers_dir: Path, output_dir: Path, **changes: Any) -> BuildOptions:
     """The options the ``app`` fixture's settings give (BASE_URL http://localhost)."""
     values: dict[str, Any] = {
-        "stickers_dir": stickers_dir, "output_dir": output_dir, "telegram_bot": "PullfirstBot",
-        "max_pixels": 36_000_000, "workers": 2,
+        "stickers_dir": stickers_dir,
+        "output_dir": output_dir,
+        "telegram_bot": "PullfirstBot",
+        "max_pixels": 36_000_000,
+        "workers": 2,
         "links": SiteLinks("http://localhost/", "http://localhost/privacy/"),
     }
     values.update(changes)
@@ -57,14 +60,16 @@ def built_app(app: Flask, demo_output: Path) -> Flask:
     return app
 
 
-def make_member(app: Flask, clock: Clock, email: str, name: str = "",
-                rewards: tuple[str, ...] = ()) -> int:
+def make_member(
+    app: Flask, clock: Clock, email: str, name: str = "", rewards: tuple[str, ...] = ()
+) -> int:
     """A verified member (password ``tests.conftest.PASSWORD``) holding ``rewards``."""
     from tests.conftest import PASSWORD
 
     with app.app_context():
-        member = members.create_member(email, PASSWORD, now=clock(), display_name=name,
-                                       verified=True)
+        member = members.create_member(
+            email, PASSWORD, now=clock(), display_name=name, verified=True
+        )
         for reward in rewards:
             grant(member.id, reward, "code:test", clock())
         db.session.commit()

@@ -37,8 +37,10 @@ def test_the_start_up_step_builds_missing_packs_in_the_background(app: Flask) ->
     assert "This pack is still being built" in client.get("/stickers/garden/").text
     with app.app_context():
         line = start_background_build()
-    assert line.startswith("building garden in the background; 0 up to date; 1 with "
-                           "problems (flask --app app stickers check)")
+    assert line.startswith(
+        "building garden in the background; 0 up to date; 1 with "
+        "problems (flask --app app stickers check)"
+    )
     thread = app.extensions[THREAD_KEY]
     assert isinstance(thread, threading.Thread) and thread.daemon
     thread.join(timeout=120)
@@ -46,8 +48,10 @@ def test_the_start_up_step_builds_missing_packs_in_the_background(app: Flask) ->
     html = client.get("/stickers/garden/").text
     assert "still being built" not in html and "/stickers/garden/previews/01_s1.webp" in html
     with app.app_context():
-        assert start_background_build() == "1 packs up to date; 1 with problems " \
-                                           "(flask --app app stickers check)"
+        assert (
+            start_background_build() == "1 packs up to date; 1 with problems "
+            "(flask --app app stickers check)"
+        )
 
 
 def _descendants(pid: int) -> set[int]:
@@ -78,13 +82,19 @@ def test_serve_builds_the_demo_packs_and_a_killed_server_leaves_no_workers(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULLFIRST_")}
     env.pop("DATABASE_URL", None)
-    env.update(PULLFIRST_INSTANCE_PATH=str(tmp_path / "instance"),
-               PULLFIRST_BASE_URL=f"http://127.0.0.1:{port}")
+    env.update(
+        PULLFIRST_INSTANCE_PATH=str(tmp_path / "instance"),
+        PULLFIRST_BASE_URL=f"http://127.0.0.1:{port}",
+    )
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port)],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -115,13 +125,19 @@ def test_serve_shows_the_built_demo_packs(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULLFIRST_")}
     env.pop("DATABASE_URL", None)
-    env.update(PULLFIRST_INSTANCE_PATH=str(tmp_path / "instance"),
-               PULLFIRST_BASE_URL=f"http://127.0.0.1:{port}")
+    env.update(
+        PULLFIRST_INSTANCE_PATH=str(tmp_path / "instance"),
+        PULLFIRST_BASE_URL=f"http://127.0.0.1:{port}",
+    )
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port)],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 180
         html = ""
@@ -131,11 +147,13 @@ def test_serve_shows_the_built_demo_packs(tmp_path: Path) -> None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/stickers/", timeout=5):
                     pass
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stickers/spring-birds/",
-                                            timeout=5) as page:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/stickers/spring-birds/", timeout=5
+                ) as page:
                     html = page.read().decode()
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stickers/", timeout=5) \
-                        as page:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/stickers/", timeout=5
+                ) as page:
                     html += page.read().decode()
             except (urllib.error.URLError, ConnectionError):
                 continue

@@ -34,8 +34,10 @@ def _bad_packs(stickers: Path) -> list[Bad]:
         (Bad("svg-file", "s2.svg", "format", "must be one of .png"), art.svg),
         (Bad("zero-filled", "s2.png", "pixels", "too many pixels"), art.zero_filled_png),
         (Bad("huge-header", "s2.png", "pixels", "too many pixels"), art.huge_header_png),
-        (Bad("alpha-noise", "s2.png", "bytes", "cannot be made smaller than WhatsApp's limit"),
-         art.alpha_noise),
+        (
+            Bad("alpha-noise", "s2.png", "bytes", "cannot be made smaller than WhatsApp's limit"),
+            art.alpha_noise,
+        ),
         (Bad("path-escape", "../outside.png", "path", "leaves the pack folder"), None),
     ]
     art.shape(stickers / "outside.png")
@@ -47,11 +49,23 @@ def _bad_packs(stickers: Path) -> list[Bad]:
         if make is not None:
             make(folder / bad.file)
     art.write_pack(stickers, "thirty-one", 31)
-    art.write_pack(stickers, "no-emoji", [{"file": f"s{n}.png", "emojis": [] if n == 2 else
-                                           ["🐦"], "alt": "x"} for n in (1, 2, 3)])
-    art.write_pack(stickers, "four-emoji", [{"file": f"s{n}.png", "emojis": ["🐦", "😊", "🌸",
-                                                                          "☕"] if n == 2 else
-                                             ["🐦"], "alt": "x"} for n in (1, 2, 3)])
+    art.write_pack(
+        stickers,
+        "no-emoji",
+        [{"file": f"s{n}.png", "emojis": [] if n == 2 else ["🐦"], "alt": "x"} for n in (1, 2, 3)],
+    )
+    art.write_pack(
+        stickers,
+        "four-emoji",
+        [
+            {
+                "file": f"s{n}.png",
+                "emojis": ["🐦", "😊", "🌸", "☕"] if n == 2 else ["🐦"],
+                "alt": "x",
+            }
+            for n in (1, 2, 3)
+        ],
+    )
     for slug in ("no-emoji", "four-emoji"):
         for n in (1, 2, 3):
             art.shape(stickers / slug / f"s{n}.png")
@@ -87,9 +101,20 @@ def bad_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BadRun]:
     yield BadRun(stickers, output, cases, report)
 
 
-CASE_SLUGS = ["truncated-png", "truncated-jpeg", "text-as-png", "svg-as-png", "svg-file",
-              "zero-filled", "huge-header", "alpha-noise", "path-escape", "thirty-one",
-              "no-emoji", "four-emoji"]
+CASE_SLUGS = [
+    "truncated-png",
+    "truncated-jpeg",
+    "text-as-png",
+    "svg-as-png",
+    "svg-file",
+    "zero-filled",
+    "huge-header",
+    "alpha-noise",
+    "path-escape",
+    "thirty-one",
+    "no-emoji",
+    "four-emoji",
+]
 
 
 @pytest.mark.parametrize("slug", CASE_SLUGS)

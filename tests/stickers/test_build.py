@@ -131,27 +131,31 @@ def test_zips_store_images_and_deflate_only_json(demo_output: Path, platform: st
         infos = archive.infolist()
         assert archive.testzip() is None
         for info in infos:
-            expected = zipfile.ZIP_DEFLATED if info.filename.endswith(".json") else \
-                zipfile.ZIP_STORED
+            expected = (
+                zipfile.ZIP_DEFLATED if info.filename.endswith(".json") else zipfile.ZIP_STORED
+            )
             assert info.compress_type == expected, info.filename
             assert archive.read(info) == (folder / info.filename).read_bytes()
     on_disk = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     assert {i.filename for i in infos} == on_disk
 
 
-def test_a_rebuild_gives_byte_identical_zips(tmp_path: Path, pool: ProcessPoolExecutor,
-                                             demo_output: Path) -> None:
+def test_a_rebuild_gives_byte_identical_zips(
+    tmp_path: Path, pool: ProcessPoolExecutor, demo_output: Path
+) -> None:
     build_packs(options(DEMO, tmp_path), slugs=["paper-planes"], executor=pool)
     for platform in ("whatsapp", "telegram", "signal"):
         ours = read_build(tmp_path, "paper-planes")
         theirs = _pack(demo_output, "paper-planes")
         assert ours is not None and ours.hash == theirs.hash
-        assert ours.path(f"{platform}.zip").read_bytes() == \
-            theirs.path(f"{platform}.zip").read_bytes()
+        assert (
+            ours.path(f"{platform}.zip").read_bytes() == theirs.path(f"{platform}.zip").read_bytes()
+        )
 
 
-def test_unchanged_packs_are_skipped_by_content_hash(tmp_path: Path,
-                                                      pool: ProcessPoolExecutor) -> None:
+def test_unchanged_packs_are_skipped_by_content_hash(
+    tmp_path: Path, pool: ProcessPoolExecutor
+) -> None:
     stickers, output = tmp_path / "stickers", tmp_path / "out"
     folder = write_pack(stickers, "garden", 3)
     first = build_packs(options(stickers, output), executor=pool)
@@ -161,12 +165,14 @@ def test_unchanged_packs_are_skipped_by_content_hash(tmp_path: Path,
 
     again = build_packs(options(stickers, output), executor=NoWork())
     assert [(o.slug, o.state, o.hash) for o in again.outcomes] == [
-        ("garden", "up-to-date", outcome.hash)]
+        ("garden", "up-to-date", outcome.hash)
+    ]
     assert listing(output) == before
 
     os.utime(folder / "s1.png", ns=(1, 1))  # touched, same bytes: still the same pack
-    assert build_packs(options(stickers, output), executor=NoWork()).outcomes[0].state == \
-        "up-to-date"
+    assert (
+        build_packs(options(stickers, output), executor=NoWork()).outcomes[0].state == "up-to-date"
+    )
 
     shape(folder / "s1.png", colour="#000000")  # new art: a new build, the old one goes
     changed = build_packs(options(stickers, output), executor=pool)
@@ -179,8 +185,9 @@ def test_a_changed_setting_rebuilds(tmp_path: Path, pool: ProcessPoolExecutor) -
     stickers, output = tmp_path / "stickers", tmp_path / "out"
     write_pack(stickers, "garden", 3)
     first = build_packs(options(stickers, output), executor=pool).outcomes[0]
-    second = build_packs(options(stickers, output, telegram_bot="OtherBot"),
-                         executor=pool).outcomes[0]
+    second = build_packs(
+        options(stickers, output, telegram_bot="OtherBot"), executor=pool
+    ).outcomes[0]
     assert second.state == "built" and second.hash != first.hash
     built = read_build(output, "garden")
     assert built is not None and built.telegram_name == "garden_by_OtherBot"
@@ -192,8 +199,12 @@ def test_a_build_is_invisible_until_complete(tmp_path: Path, pool: ProcessPoolEx
     seen: list[tuple[str | None, set[str]]] = []
 
     def observe(_: int) -> None:
-        seen.append((current_hash(output, "garden"),
-                     {p.name for p in (output / "garden").iterdir() if p.is_dir()}))
+        seen.append(
+            (
+                current_hash(output, "garden"),
+                {p.name for p in (output / "garden").iterdir() if p.is_dir()},
+            )
+        )
 
     report = build_packs(options(stickers, output), executor=pool, on_task=observe)
     assert len(seen) == 6  # five stickers and the icons
@@ -204,8 +215,9 @@ def test_a_build_is_invisible_until_complete(tmp_path: Path, pool: ProcessPoolEx
     assert not list((output / "garden").glob(".tmp-*"))
 
 
-def test_a_failed_rebuild_keeps_the_previous_build(tmp_path: Path,
-                                                   pool: ProcessPoolExecutor) -> None:
+def test_a_failed_rebuild_keeps_the_previous_build(
+    tmp_path: Path, pool: ProcessPoolExecutor
+) -> None:
     stickers, output = tmp_path / "stickers", tmp_path / "out"
     folder = write_pack(stickers, "garden", 3)
     good = build_packs(options(stickers, output), executor=pool).outcomes[0]
@@ -222,8 +234,7 @@ def test_a_failed_rebuild_keeps_the_previous_build(tmp_path: Path,
     assert remembered.state == "failed" and remembered.problems == failed.problems
 
 
-def test_leftovers_of_a_killed_build_are_cleared(tmp_path: Path,
-                                                 pool: ProcessPoolExecutor) -> None:
+def test_leftovers_of_a_killed_build_are_cleared(tmp_path: Path, pool: ProcessPoolExecutor) -> None:
     stickers, output = tmp_path / "stickers", tmp_path / "out"
     write_pack(stickers, "garden", 3)
     leftover = output / "garden" / ".tmp-deadbeef0000-0000"
@@ -233,8 +244,9 @@ def test_leftovers_of_a_killed_build_are_cleared(tmp_path: Path,
     assert not leftover.exists()
 
 
-def test_two_builders_never_build_the_same_pack_at_once(tmp_path: Path,
-                                                        pool: ProcessPoolExecutor) -> None:
+def test_two_builders_never_build_the_same_pack_at_once(
+    tmp_path: Path, pool: ProcessPoolExecutor
+) -> None:
     stickers, output = tmp_path / "stickers", tmp_path / "out"
     write_pack(stickers, "garden", 3)
     first = plan_build(options(stickers, output))
@@ -264,11 +276,16 @@ def test_the_largest_conversions_are_handed_out_first(tmp_path: Path) -> None:
     from tests.stickers.art import photo_jpeg
 
     stickers = tmp_path / "stickers"
-    folder = write_pack(stickers, "mixed", [
-        {"file": "small.png", "emojis": ["🐦"], "alt": "Small"},
-        {"file": "photo.jpg", "emojis": ["🐦"], "alt": "Photo"},
-        {"file": "large.png", "emojis": ["🐦"], "alt": "Large"},
-    ], draw=False)
+    folder = write_pack(
+        stickers,
+        "mixed",
+        [
+            {"file": "small.png", "emojis": ["🐦"], "alt": "Small"},
+            {"file": "photo.jpg", "emojis": ["🐦"], "alt": "Photo"},
+            {"file": "large.png", "emojis": ["🐦"], "alt": "Large"},
+        ],
+        draw=False,
+    )
     shape(folder / "small.png")
     photo_jpeg(folder / "photo.jpg")  # 12 MP, decoded at a quarter of each side
     shape(folder / "large.png", size=(1600, 1600))

@@ -31,19 +31,27 @@ def test_check_prints_one_row_per_sticker(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["stickers", "check"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["PACK", "#", "FILE", "SOURCE", "WHATSAPP", "TELEGRAM",
-                                "SIGNAL", "STATUS", "EMOJI"]
+    assert lines[0].split() == [
+        "PACK",
+        "#",
+        "FILE",
+        "SOURCE",
+        "WHATSAPP",
+        "TELEGRAM",
+        "SIGNAL",
+        "STATUS",
+        "EMOJI",
+    ]
     rows = [line.split() for line in lines[1:] if line.startswith(("garden", "meadow"))]
     assert [(r[0], r[1], r[2]) for r in rows] == (
         [("garden", str(n), f"s{n}.png") for n in (1, 2, 3)]
-        + [("meadow", str(n), f"s{n}.png") for n in (1, 2, 3, 4)])
+        + [("meadow", str(n), f"s{n}.png") for n in (1, 2, 3, 4)]
+    )
     assert all(r[3:5] == ["PNG", "96x96"] and "not built" in " ".join(r) for r in rows)
-    assert "limits per sticker: WhatsApp 100 KiB, Telegram 512 KiB, Signal 300 KiB" in \
-        result.output
+    assert "limits per sticker: WhatsApp 100 KiB, Telegram 512 KiB, Signal 300 KiB" in result.output
 
 
-def test_build_then_check_shows_each_platforms_bytes(app: Flask,
-                                                     runner: FlaskCliRunner) -> None:
+def test_build_then_check_shows_each_platforms_bytes(app: Flask, runner: FlaskCliRunner) -> None:
     built = runner.invoke(args=["stickers", "build"])
     assert built.exit_code == 0, built.output
     assert "building 2 packs with 2 workers" in built.output
@@ -77,21 +85,29 @@ def test_force_rebuilds_an_unchanged_pack(app: Flask, runner: FlaskCliRunner) ->
     assert current_hash(_output(app), "garden") == first
 
 
-def test_problems_name_the_file_and_line_and_fail_the_command(app: Flask,
-                                                              runner: FlaskCliRunner) -> None:
+def test_problems_name_the_file_and_line_and_fail_the_command(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     stickers = Path(app.config["STICKERS_DIR"])
     text_as_png(stickers / "meadow" / "s3.png")
     spec = stickers / "garden" / "pack.toml"
     spec.write_text(spec.read_text().replace('emojis = ["🐦"]', "emojis = []", 1))
     checked = runner.invoke(args=["stickers", "check"])
     assert checked.exit_code == 1
-    garden = f"{stickers}/garden/pack.toml:8: pack garden: s1.png: 0 emoji given; each " \
-             "sticker needs 1 to 3 (WhatsApp's limit) (rule: emoji)"
+    garden = (
+        f"{stickers}/garden/pack.toml:8: pack garden: s1.png: 0 emoji given; each "
+        "sticker needs 1 to 3 (WhatsApp's limit) (rule: emoji)"
+    )
     assert garden in checked.output
-    assert f"{stickers}/meadow/pack.toml:16: pack meadow: s3.png: is not a PNG, JPEG or WebP" \
-           in checked.output
-    meadow_row = next(line for line in checked.output.splitlines()
-                      if line.startswith("meadow") and " s3.png " in line)
+    assert (
+        f"{stickers}/meadow/pack.toml:16: pack meadow: s3.png: is not a PNG, JPEG or WebP"
+        in checked.output
+    )
+    meadow_row = next(
+        line
+        for line in checked.output.splitlines()
+        if line.startswith("meadow") and " s3.png " in line
+    )
     assert "format" in meadow_row
 
     built = runner.invoke(args=["stickers", "build"])

@@ -40,20 +40,24 @@ def test_an_entitled_member_downloads_the_zip_from_the_build_folder(
     with client.get(f"/stickers/paper-planes/download/{platform}.zip") as response:
         assert response.status_code == 200
         assert response.mimetype == "application/zip"
-        assert response.headers["Content-Disposition"] == \
-            f'attachment; filename="paper-planes-{platform}.zip"'
+        assert (
+            response.headers["Content-Disposition"]
+            == f'attachment; filename="paper-planes-{platform}.zip"'
+        )
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["ETag"] == f'"{built.hash[:32]}-{platform}"'
         assert "private" in response.headers["Cache-Control"]
         assert response.data == built.path(f"{platform}.zip").read_bytes()
         etag = response.headers["ETag"]
-    with client.get(f"/stickers/paper-planes/download/{platform}.zip",
-                    headers={"If-None-Match": etag}) as again:
+    with client.get(
+        f"/stickers/paper-planes/download/{platform}.zip", headers={"If-None-Match": etag}
+    ) as again:
         assert again.status_code == 304 and not again.data
 
 
-def test_anonymous_visitors_and_members_without_the_pack_get_404(built_app: Flask,
-                                                                 clock: Clock) -> None:
+def test_anonymous_visitors_and_members_without_the_pack_get_404(
+    built_app: Flask, clock: Clock
+) -> None:
     anonymous = built_app.test_client()
     other = _signed_in(built_app, clock, "gull@example.com", ("pack:spring-birds",))
     for client in (anonymous, other):
@@ -70,7 +74,7 @@ def test_anonymous_visitors_and_members_without_the_pack_get_404(built_app: Flas
 
 def _main(html: str) -> str:
     """The page's own content (the layout around it carries per-render form tokens)."""
-    return html[html.index("<main"):html.index("</main>")]
+    return html[html.index("<main") : html.index("</main>")]
 
 
 def test_the_entitlement_is_checked_on_every_request(built_app: Flask, clock: Clock) -> None:
@@ -84,8 +88,9 @@ def test_the_entitlement_is_checked_on_every_request(built_app: Flask, clock: Cl
     assert client.get("/stickers/paper-planes/download/signal.zip").status_code == 404
     # Even a conditional request for a copy it already has.
     etag = first.headers["ETag"]
-    conditional = client.get("/stickers/paper-planes/download/signal.zip",
-                             headers={"If-None-Match": etag})
+    conditional = client.get(
+        "/stickers/paper-planes/download/signal.zip", headers={"If-None-Match": etag}
+    )
     assert conditional.status_code == 404
 
 
@@ -112,12 +117,12 @@ TRAVERSALS = [
 
 
 @pytest.mark.parametrize("url", TRAVERSALS)
-def test_path_traversal_gets_nothing_on_any_route(built_app: Flask, clock: Clock,
-                                                  url: str) -> None:
-    secret = (Path(built_app.instance_path) / "secret_key")
+def test_path_traversal_gets_nothing_on_any_route(built_app: Flask, clock: Clock, url: str) -> None:
+    secret = Path(built_app.instance_path) / "secret_key"
     secret.write_text("s3cr3t-" * 8)
-    client = _signed_in(built_app, clock, "owl@example.com",
-                        ("pack:paper-planes", "pack:spring-birds"))
+    client = _signed_in(
+        built_app, clock, "owl@example.com", ("pack:paper-planes", "pack:spring-birds")
+    )
     response = client.get(url)
     # 400: a path holding a NUL is refused before any route sees it.
     assert response.status_code in (400, 404, 308), (url, response.status_code)
@@ -131,15 +136,17 @@ def test_downloads_are_rate_limited(built_app: Flask, clock: Clock) -> None:
     client = _signed_in(built_app, clock, "swift@example.com", ("pack:paper-planes",))
     statuses = []
     for _ in range(61):
-        response = client.get("/stickers/paper-planes/download/signal.zip",
-                              headers={"If-None-Match": '"nothing"'})
+        response = client.get(
+            "/stickers/paper-planes/download/signal.zip", headers={"If-None-Match": '"nothing"'}
+        )
         statuses.append(response.status_code)
         response.close()
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
 
 
-def test_the_describer_offers_downloads_only_to_an_entitled_member(built_app: Flask,
-                                                                   clock: Clock) -> None:
+def test_the_describer_offers_downloads_only_to_an_entitled_member(
+    built_app: Flask, clock: Clock
+) -> None:
     from app.rewards.catalog import describe
 
     owner = make_member(built_app, clock, "jay@example.com", "Jay", ("pack:paper-planes",))
@@ -153,7 +160,8 @@ def test_the_describer_offers_downloads_only_to_an_entitled_member(built_app: Fl
     assert (mine.title, mine.url) == ("Paper planes", "/stickers/paper-planes/")
     assert mine.summary.startswith("Seven cheerful stickers")
     assert mine.image_url is not None and mine.image_url.startswith(
-        "/stickers/paper-planes/previews/01_plane.webp?v=")
+        "/stickers/paper-planes/previews/01_plane.webp?v="
+    )
     assert mine.offer is not None
     for platform in PLATFORMS:
         assert f'href="/stickers/paper-planes/download/{platform}.zip"' in mine.offer
@@ -164,8 +172,7 @@ def _zip(response_data: bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(response_data))
 
 
-def test_a_downloaded_zip_parses_and_matches_its_manifest(built_app: Flask,
-                                                          clock: Clock) -> None:
+def test_a_downloaded_zip_parses_and_matches_its_manifest(built_app: Flask, clock: Clock) -> None:
     client = _signed_in(built_app, clock, "crane@example.com", ("pack:paper-planes",))
     with client.get("/stickers/paper-planes/download/telegram.zip") as response:
         archive = _zip(response.data)

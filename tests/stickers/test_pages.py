@@ -28,8 +28,10 @@ def test_the_index_lists_every_pack_with_its_cover(built_app: Flask) -> None:
 
 def test_locked_packs_say_what_earns_them(built_app: Flask) -> None:
     html = built_app.test_client().get("/stickers/").text
-    assert "Locked. To earn it: answer the reader 2026 survey; or redeem an in-store code " \
-           "(spring store)." in html
+    assert (
+        "Locked. To earn it: answer the reader 2026 survey; or redeem an in-store code "
+        "(spring store)." in html
+    )
     assert "invite a friend who joins" in html
     pack = built_app.test_client().get("/stickers/spring-birds/").text
     assert "How to earn this pack" in pack and "Answer the reader 2026 survey" in pack
@@ -43,10 +45,9 @@ def test_the_pack_page_shows_a_preview_grid_with_alt_text(built_app: Flask) -> N
     images = re.findall(r'<img src="([^"]+)" alt="([^"]*)"', grid)
     assert len(images) == 9  # eight stickers and the personalised one
     assert all(alt.strip() for _, alt in images)
-    assert ("A robin holding up a banner with your name on it (shown with a sample name)"
-            in grid)
+    assert "A robin holding up a banner with your name on it (shown with a sample name)" in grid
     assert "🐦 😊" in grid  # the emoji of each sticker, for the apps that ask for them
-    assert '<h1>Spring birds</h1>' in html and "<h2" in html and "<h3" not in grid
+    assert "<h1>Spring birds</h1>" in html and "<h2" in html and "<h3" not in grid
 
 
 def test_previews_are_served_by_name_from_the_build(built_app: Flask) -> None:
@@ -58,8 +59,9 @@ def test_previews_are_served_by_name_from_the_build(built_app: Flask) -> None:
         assert response.data == built.path("previews/01_robin.webp").read_bytes()
         assert response.headers["ETag"] and "public" in response.headers["Cache-Control"]
         etag = response.headers["ETag"]
-    with client.get("/stickers/spring-birds/previews/01_robin.webp",
-                    headers={"If-None-Match": etag}) as again:
+    with client.get(
+        "/stickers/spring-birds/previews/01_robin.webp", headers={"If-None-Match": etag}
+    ) as again:
         assert again.status_code == 304
     with client.get("/stickers/spring-birds/previews/personal.webp") as personal:
         assert personal.status_code == 200
@@ -74,8 +76,11 @@ def test_an_entitled_member_gets_downloads_and_a_how_to_for_each_app(
     sign_in(client, "robin@example.com", PASSWORD)
     html = client.get("/stickers/spring-birds/").text
     assert "Add the pack to your messenger" in html
-    for platform, label in (("whatsapp", "WhatsApp"), ("telegram", "Telegram"),
-                            ("signal", "Signal")):
+    for platform, label in (
+        ("whatsapp", "WhatsApp"),
+        ("telegram", "Telegram"),
+        ("signal", "Signal"),
+    ):
         assert f'href="/stickers/spring-birds/download/{platform}.zip"' in html
         assert f">Download for {label}</a>" in html
     assert "@Stickers" in html and "/newpack" in html  # Telegram
@@ -107,8 +112,9 @@ def test_a_pack_without_a_build_says_it_is_still_building(app: Flask, clock: Clo
     assert "Your pack is still being built" in client.get("/stickers/spring-birds/").text
     response = client.get("/stickers/spring-birds/download/whatsapp.zip")
     assert response.status_code == 503 and response.headers["Retry-After"] == "60"
-    assert "is still being built" in response.text and '<header class="site-header">' in \
-        response.text
+    assert (
+        "is still being built" in response.text and '<header class="site-header">' in response.text
+    )
 
 
 def test_a_pack_whose_build_failed_says_it_is_unavailable(app: Flask, tmp_path: Path) -> None:

@@ -41,8 +41,7 @@ def _archive(client: FlaskClient, platform: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(io.BytesIO(response.data))
 
 
-def _personal(archive: zipfile.ZipFile, name: str = "spring-birds/09_personal.webp"
-              ) -> Image.Image:
+def _personal(archive: zipfile.ZipFile, name: str = "spring-birds/09_personal.webp") -> Image.Image:
     return Image.open(io.BytesIO(archive.read(name))).convert("RGBA")
 
 
@@ -74,8 +73,10 @@ def test_the_sticker_is_in_each_of_the_members_zips(built_app: Flask, clock: Clo
     whatsapp = _archive(client, "whatsapp")
     [pack] = json.loads(whatsapp.read("contents.json"))["sticker_packs"]
     assert len(pack["stickers"]) == 9 and pack["stickers"][-1] == {
-        "image_file": "09_personal.webp", "emojis": ["👋"],
-        "accessibility_text": "A robin holding up a banner with your name on it"}
+        "image_file": "09_personal.webp",
+        "emojis": ["👋"],
+        "accessibility_text": "A robin holding up a banner with your name on it",
+    }
     assert whatsapp.getinfo("spring-birds/09_personal.webp").file_size <= 100 * 1024
     telegram = _archive(client, "telegram")
     stickerset = json.loads(telegram.read("stickerset.json"))
@@ -83,20 +84,26 @@ def test_the_sticker_is_in_each_of_the_members_zips(built_app: Flask, clock: Clo
     assert len(stickerset["stickers"]) == 9 and "09_personal.webp" in telegram.namelist()
     signal = _archive(client, "signal")
     manifest = json.loads(signal.read("manifest.json"))
-    assert manifest["stickers"][-1] == {"id": 8, "file": "09_personal.webp", "emoji": "👋",
-                                        "contentType": "image/webp"}
+    assert manifest["stickers"][-1] == {
+        "id": 8,
+        "file": "09_personal.webp",
+        "emoji": "👋",
+        "contentType": "image/webp",
+    }
     for archive in (whatsapp, telegram, signal):
         for info in archive.infolist():
-            assert info.compress_type == (zipfile.ZIP_DEFLATED if info.filename.endswith(
-                ".json") else zipfile.ZIP_STORED)
+            assert info.compress_type == (
+                zipfile.ZIP_DEFLATED if info.filename.endswith(".json") else zipfile.ZIP_STORED
+            )
     # The same pixels on every platform: one rendering, within every limit.
     assert _personal(whatsapp).tobytes() == _personal(signal, "09_personal.webp").tobytes()
 
 
 def test_the_rendering_is_cached_per_member(built_app: Flask, clock: Clock) -> None:
     client, member_id = _client(built_app, clock, "robin@example.com", "Robin Reader")
-    folder = Path(built_app.instance_path) / "stickers" / "_members" / str(member_id) / \
-        "spring-birds"
+    folder = (
+        Path(built_app.instance_path) / "stickers" / "_members" / str(member_id) / "spring-birds"
+    )
     with client.get(URL.format("whatsapp")) as first:
         etag = first.headers["ETag"]
     [rendering] = list(folder.iterdir())
@@ -118,8 +125,9 @@ def test_the_rendering_is_cached_per_member(built_app: Flask, clock: Clock) -> N
     assert len(list(folder.iterdir())) == 1
 
 
-def test_a_member_without_a_display_name_gets_their_address_name(built_app: Flask,
-                                                                 clock: Clock) -> None:
+def test_a_member_without_a_display_name_gets_their_address_name(
+    built_app: Flask, clock: Clock
+) -> None:
     client, _member_id = _client(built_app, clock, "nightingale@example.com", "")
     base, box = _base(built_app)
     assert _difference(_personal(_archive(client, "whatsapp")), base, box) > 8
@@ -134,7 +142,8 @@ def test_deleting_a_member_removes_their_stickers(built_app: Flask, clock: Clock
         member = members.find_by_email("robin@example.com")
         assert member is not None
         assert export_member(member, clock())["stickers"] == {
-            "personalised_packs": ["spring-birds"]}
+            "personalised_packs": ["spring-birds"]
+        }
         delete_member(member, clock())
         db.session.commit()
     assert not folder.exists()
@@ -156,12 +165,22 @@ def test_a_build_removes_the_stickers_of_members_deleted_on_another_host(
     assert (members_dir / str(member_id)).is_dir()
 
 
-def test_a_base_no_sticker_can_be_made_from_fails_the_build(tmp_path: Path,
-                                                            pool: ProcessPoolExecutor) -> None:
+def test_a_base_no_sticker_can_be_made_from_fails_the_build(
+    tmp_path: Path, pool: ProcessPoolExecutor
+) -> None:
     stickers = tmp_path / "stickers"
-    folder = write_pack(stickers, "noisy", 3, personal={
-        "base": "noise.png", "box": [40, 200, 470, 300], "color": "#000000",
-        "emojis": ["👋"], "alt": "Your name on noise"})
+    folder = write_pack(
+        stickers,
+        "noisy",
+        3,
+        personal={
+            "base": "noise.png",
+            "box": [40, 200, 470, 300],
+            "color": "#000000",
+            "emojis": ["👋"],
+            "alt": "Your name on noise",
+        },
+    )
     alpha_noise(folder / "noise.png")
     [outcome] = build_packs(options(stickers, tmp_path / "out"), executor=pool).outcomes
     assert outcome.state == "failed"

@@ -50,8 +50,11 @@ def test_the_named_content_is_kept_for_a_year(client: FlaskClient) -> None:
 
 
 def test_an_old_or_missing_digest_is_revalidated(client: FlaskClient) -> None:
-    for url in ("/static/pullfirst.css", "/static/pullfirst.css?v=0123456789ab",
-                "/static/pullfirst.css?v="):
+    for url in (
+        "/static/pullfirst.css",
+        "/static/pullfirst.css?v=0123456789ab",
+        "/static/pullfirst.css?v=",
+    ):
         response = _fetch(client, url)
         assert response.status_code == 200
         assert "immutable" not in response.headers["Cache-Control"], url

@@ -22,9 +22,15 @@ def app(app: Flask) -> Flask:
     return app
 
 
-@pytest.mark.parametrize(("code", "title"), [
-    (400, "Bad request"), (403, "Not allowed"), (404, "Not found"), (429, "Slow down"),
-])
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        (400, "Bad request"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (429, "Slow down"),
+    ],
+)
 def test_error_pages_keep_the_layout(app: Flask, code: int, title: str) -> None:
     response = app.test_client().get(f"/_test/abort/{code}")
     assert response.status_code == code

@@ -11,9 +11,15 @@ from flask.testing import FlaskClient
 DESCRIPTION = re.compile(r'<meta name="description" content="([^"]+)">')
 
 
-@pytest.mark.parametrize(("path", "status"), [
-    ("/redeem", 200), ("/no/such/page", 404), ("/signin", 200), ("/", 200),
-])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/redeem", 200),
+        ("/no/such/page", 404),
+        ("/signin", 200),
+        ("/", 200),
+    ],
+)
 def test_every_page_has_one_description(client: FlaskClient, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status

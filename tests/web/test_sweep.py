@@ -19,8 +19,14 @@ from tests.helpers import sign_in
 # authorised by the token in its URL alone.
 CSRF_EXEMPT_ENDPOINTS = {"notify.unsubscribe_one_click"}
 
-SAMPLE_VALUES = {"int": 1, "integer": 1, "id": 1, "string": "sample", "path": "sample/path",
-                 "default": "sample"}
+SAMPLE_VALUES = {
+    "int": 1,
+    "integer": 1,
+    "id": 1,
+    "string": "sample",
+    "path": "sample/path",
+    "default": "sample",
+}
 
 
 def _url(app: Flask, rule: Rule) -> str:

@@ -75,8 +75,9 @@ class Intake:
     summary: str = ""
 
 
-def take_report(raw: bytes, recipients: Sequence[str], at: datetime,
-                null_sender: bool | None = None) -> Intake:
+def take_report(
+    raw: bytes, recipients: Sequence[str], at: datetime, null_sender: bool | None = None
+) -> Intake:
     """Read the returned message ``raw`` that arrived for the envelope ``recipients`` and
     record what it says (see the module's docstring). Never raises for what the message holds;
     database errors propagate, and the caller keeps the message to try again."""
@@ -96,8 +97,13 @@ def take_report(raw: bytes, recipients: Sequence[str], at: datetime,
         return Intake(found, summary=report.summary)
     delivery_id, must_name_member = found
     intake = record_report(delivery_id, report, at, must_name_member=must_name_member)
-    log.info("bounce %s: delivery %s %s (%s)", intake.outcome, delivery_id, report.summary,
-             report.diagnostic)
+    log.info(
+        "bounce %s: delivery %s %s (%s)",
+        intake.outcome,
+        delivery_id,
+        report.summary,
+        report.diagnostic,
+    )
     return intake
 
 
@@ -118,8 +124,9 @@ def identify(report: Report, recipients: Sequence[str]) -> tuple[int, bool] | Ou
     return Outcome.UNIDENTIFIED
 
 
-def record_report(delivery_id: int, report: Report, at: datetime, *,
-                  must_name_member: bool = False) -> Intake:
+def record_report(
+    delivery_id: int, report: Report, at: datetime, *, must_name_member: bool = False
+) -> Intake:
     """Record ``report`` about email delivery ``delivery_id``: the bounce row, the delivery's
     reason, and the suppression it calls for. ``UNIDENTIFIED`` when there is no such email
     delivery (or, with ``must_name_member``, the report does not name its member's address);
@@ -133,9 +140,16 @@ def record_report(delivery_id: int, report: Report, at: datetime, *,
     before = set(db.session.scalars(select(Bounce.kind).where(Bounce.delivery_id == delivery_id)))
     insert = postgresql.insert(Bounce) if db.dialect == "postgresql" else sqlite.insert(Bounce)
     added = db.session.scalar(
-        insert.values(delivery_id=delivery_id, kind=str(report.kind),
-                      address_key=member.email_key, summary=report.summary, at=at)
-        .on_conflict_do_nothing(index_elements=["delivery_id", "kind"]).returning(Bounce.id))
+        insert.values(
+            delivery_id=delivery_id,
+            kind=str(report.kind),
+            address_key=member.email_key,
+            summary=report.summary,
+            at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["delivery_id", "kind"])
+        .returning(Bounce.id)
+    )
     if added is None:
         return Intake(Outcome.REPEAT, delivery_id, report.summary)
     if all(rank(report.kind) > rank(Kind(kind)) for kind in before):
@@ -154,7 +168,10 @@ def _suppresses(kind: Kind, address_key: str, at: datetime) -> bool:
     if kind is Kind.HARD:
         return True
     soft = db.session.scalar(
-        select(func.count(Bounce.id)).where(Bounce.address_key == address_key,
-                                            Bounce.kind == str(Kind.SOFT),
-                                            Bounce.at > at - SOFT_WINDOW))
+        select(func.count(Bounce.id)).where(
+            Bounce.address_key == address_key,
+            Bounce.kind == str(Kind.SOFT),
+            Bounce.at > at - SOFT_WINDOW,
+        )
+    )
     return int(soft or 0) >= int(current_app.config["NOTIFY_SOFT_BOUNCE_LIMIT"])

@@ -44,9 +44,15 @@ class BounceListener:
         self.totals: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bounces")
-        self.controller = _Controller(_Handler(self), hostname=host, port=port, lmtp=lmtp,
-                                      server_hostname=self.domain, data_size_limit=MAX_BYTES,
-                                      enable_SMTPUTF8=True)
+        self.controller = _Controller(
+            _Handler(self),
+            hostname=host,
+            port=port,
+            lmtp=lmtp,
+            server_hostname=self.domain,
+            data_size_limit=MAX_BYTES,
+            enable_SMTPUTF8=True,
+        )
 
     def start(self) -> None:
         """Bind and serve on a background thread; raises ``OSError`` when the port is taken."""
@@ -88,8 +94,9 @@ class _Handler:
     def __init__(self, listener: BounceListener) -> None:
         self.listener = listener
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         verp = read_verp(address)
         if verp is None or verp.domain != self.listener.domain:
             self.listener.count("refused")
@@ -106,8 +113,9 @@ class _Handler:
         null_sender = (envelope.mail_from or "").strip("<>") == ""
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self.listener._work, self.listener.take, raw,
-                                       list(envelope.rcpt_tos), null_sender)
+            await loop.run_in_executor(
+                self.listener._work, self.listener.take, raw, list(envelope.rcpt_tos), null_sender
+            )
         except Exception:
             log.exception("bounce listener: could not record a report; the sender will retry")
             return "451 4.3.0 Could not record the report now, please try again later"

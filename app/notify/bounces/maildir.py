@@ -71,8 +71,9 @@ def _take_file(path: Path) -> Intake:
 def _envelope_recipients(raw: bytes) -> list[str]:
     try:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
-        return [str(value) for name in ENVELOPE_HEADERS
-                for value in (headers.get_all(name) or [])][:10]
+        return [str(value) for name in ENVELOPE_HEADERS for value in (headers.get_all(name) or [])][
+            :10
+        ]
     except Exception:  # the reader counts what it cannot read
         return []
 

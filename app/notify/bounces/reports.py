@@ -49,23 +49,29 @@ COMPLAINT_TYPES = ("abuse", "fraud", "virus", "other")
 STATUS_PARTS = ("message/delivery-status", "message/global-delivery-status")
 FEEDBACK_PART = "message/feedback-report"
 ORIGINAL_PARTS = ("message/rfc822", "message/global")
-ORIGINAL_HEADER_PARTS = ("text/rfc822-headers", "message/rfc822-headers",
-                         "message/global-headers")
+ORIGINAL_HEADER_PARTS = ("text/rfc822-headers", "message/rfc822-headers", "message/global-headers")
 DAEMONS = ("mailer-daemon", "mailer_daemon", "mail-daemon", "maildaemon", "postmaster")
 BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|not delivered|could not be delivered|delivery status notification"
     r"|delivery failure|delivery has failed|delivery failed|failure notice|returned mail"
-    r"|mail delivery failed|nondeliverable|non-delivery", re.IGNORECASE)
+    r"|mail delivery failed|nondeliverable|non-delivery",
+    re.IGNORECASE,
+)
 
 # Where the copy of the original message starts in a plain-text bounce.
 _ORIGINAL_START = re.compile(
     r"^(?:received|return-path|dkim-signature|message-id|mime-version|x-pullfirst-delivery"
-    r"|list-unsubscribe):", re.IGNORECASE | re.MULTILINE)
+    r"|list-unsubscribe):",
+    re.IGNORECASE | re.MULTILINE,
+)
 _MESSAGE_ID = re.compile(r"^message-id:[ \t]*(<[^<>\s]{1,250}>)", re.IGNORECASE | re.MULTILINE)
 _RETURN_PATH = re.compile(r"^return-path:[ \t]*<?([^<>\s]{1,300})>?", re.IGNORECASE | re.MULTILINE)
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}"
-                      r"(?:\.[A-Za-z0-9-]{1,63}){1,8}")
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}"
+    r"(?:\.[A-Za-z0-9-]{1,63}){1,8}"
+)
 _TAG = re.compile(r"<[^<>]{0,2000}>")
+
 
 class Unreadable(Exception):
     """The message cannot be read as mail at all."""
@@ -145,8 +151,9 @@ def _parts(message: Message) -> list[Message]:
         if part.get_content_maintype() == "multipart" and part.is_multipart():
             children = part.get_payload()
             assert isinstance(children, list)
-            stack.extend((child, depth + 1) for child in reversed(children)
-                         if isinstance(child, Message))
+            stack.extend(
+                (child, depth + 1) for child in reversed(children) if isinstance(child, Message)
+            )
     return found
 
 
@@ -223,9 +230,11 @@ def _original(parts: list[Message]) -> _Original:
         elif kind in ORIGINAL_HEADER_PARTS:
             headers = HeaderParser(policy=policy.compat32).parsestr(_text_of(part))
         if headers is not None:
-            return _Original(_values(_header(headers, "Message-ID")),
-                             _values(_header(headers, "Return-Path")),
-                             _values(_header(headers, "To")))
+            return _Original(
+                _values(_header(headers, "Message-ID")),
+                _values(_header(headers, "Return-Path")),
+                _values(_header(headers, "To")),
+            )
     return _Original()
 
 
@@ -254,8 +263,14 @@ def _read_status(parts: list[Message], status_part: Message) -> Report | None:
     named: list[str] = []
     for block in recipients:
         verdict = _recipient_verdict(block)
-        named.extend(a for a in (_address(block.get("original-recipient", "")),
-                                 _address(block.get("final-recipient", ""))) if a)
+        named.extend(
+            a
+            for a in (
+                _address(block.get("original-recipient", "")),
+                _address(block.get("final-recipient", "")),
+            )
+            if a
+        )
         if verdict is not None and (worst is None or rank(verdict[0]) > rank(worst[0])):
             worst = verdict
     if worst is None:
@@ -263,8 +278,15 @@ def _read_status(parts: list[Message], status_part: Message) -> Report | None:
     kind, status, diagnostic = worst
     original = _original(parts)
     extra_ids = tuple(b["x-original-message-id"] for b in blocks if "x-original-message-id" in b)
-    return Report(kind, status, summary(status), diagnostic, tuple(named), original.senders,
-                  original.message_ids + extra_ids)
+    return Report(
+        kind,
+        status,
+        summary(status),
+        diagnostic,
+        tuple(named),
+        original.senders,
+        original.message_ids + extra_ids,
+    )
 
 
 def _recipient_verdict(block: dict[str, str]) -> tuple[Kind, str, str] | None:
@@ -299,11 +321,22 @@ def _read_feedback(parts: list[Message], feedback: Message) -> Report | None:
         return None
     original = _original(parts)
     senders = _values(_address(fields.get("original-mail-from", ""))) + original.senders
-    recipients = _values(_address(fields.get("original-rcpt-to", "")),
-                         _address(fields.get("removal-recipient", ""))) + original.recipients
-    return Report(Kind.COMPLAINT, "", f"complaint: {kind}",
-                  _one_line(fields.get("user-agent", "")), recipients, senders,
-                  original.message_ids)
+    recipients = (
+        _values(
+            _address(fields.get("original-rcpt-to", "")),
+            _address(fields.get("removal-recipient", "")),
+        )
+        + original.recipients
+    )
+    return Report(
+        Kind.COMPLAINT,
+        "",
+        f"complaint: {kind}",
+        _one_line(fields.get("user-agent", "")),
+        recipients,
+        senders,
+        original.message_ids,
+    )
 
 
 # --- plain-text bounces -----------------------------------------------------------------------
@@ -318,11 +351,10 @@ def _looks_like_bounce(message: Message, null_sender: bool) -> bool:
 
 
 def _read_plain(parts: list[Message]) -> Report | None:
-    texts = [_text_of(p) for p in parts
-             if p.get_content_type() in ("text/plain", "text/html")]
+    texts = [_text_of(p) for p in parts if p.get_content_type() in ("text/plain", "text/html")]
     text = "\n".join(t for t in texts if t)[:MAX_TEXT]
     start = _ORIGINAL_START.search(text)
-    said, copy = (text[:start.start()], text[start.start():]) if start else (text, "")
+    said, copy = (text[: start.start()], text[start.start() :]) if start else (text, "")
     found = find_status(said)
     if found is None:
         return None
@@ -333,6 +365,7 @@ def _read_plain(parts: list[Message]) -> Report | None:
     recipients = original.recipients + tuple(dict.fromkeys(_ADDRESS.findall(said)))[:20]
     line_start = said.rfind("\n", 0, at) + 1
     line_end = said.find("\n", at)
-    diagnostic = _one_line(said[line_start:line_end if line_end != -1 else None])
-    return Report(kind_of(status), status, summary(status), diagnostic, recipients, senders,
-                  message_ids)
+    diagnostic = _one_line(said[line_start : line_end if line_end != -1 else None])
+    return Report(
+        kind_of(status), status, summary(status), diagnostic, recipients, senders, message_ids
+    )

@@ -24,15 +24,28 @@ _STATUS = re.compile(r"(?<![\w.])#?([45]\.\d{1,3}\.\d{1,3})(?![\w.])")
 _CODE = re.compile(r"(?<![\w.#])([45][05]\d)(?=[ :-])")
 
 MEANINGS = {
-    "1.1": "user unknown", "1.2": "domain not found", "1.3": "bad address syntax",
-    "1.6": "mailbox has moved", "1.10": "address accepts no mail", "2.1": "mailbox disabled",
-    "2.2": "mailbox full", "2.3": "message too large", "3.1": "mail system full",
-    "3.4": "message too large", "4.1": "no answer from host", "4.4": "unable to route",
-    "4.7": "delivery time expired", "7.1": "delivery not authorized",
+    "1.1": "user unknown",
+    "1.2": "domain not found",
+    "1.3": "bad address syntax",
+    "1.6": "mailbox has moved",
+    "1.10": "address accepts no mail",
+    "2.1": "mailbox disabled",
+    "2.2": "mailbox full",
+    "2.3": "message too large",
+    "3.1": "mail system full",
+    "3.4": "message too large",
+    "4.1": "no answer from host",
+    "4.4": "unable to route",
+    "4.7": "delivery time expired",
+    "7.1": "delivery not authorized",
 }
 SUBJECTS = {
-    "1": "address problem", "2": "mailbox problem", "3": "mail system problem",
-    "4": "network or routing problem", "5": "protocol problem", "6": "content refused",
+    "1": "address problem",
+    "2": "mailbox problem",
+    "3": "mail system problem",
+    "4": "network or routing problem",
+    "5": "protocol problem",
+    "6": "content refused",
     "7": "refused by policy",
 }
 # Permanent failures that are about the message or its sender, not the mailbox: soft.
@@ -77,8 +90,11 @@ def find_status(text: str) -> tuple[str, int] | None:
 
 def kind_of(status: str) -> Kind:
     klass, subject, detail = status.split(".")
-    if klass != "5" or f"{subject}.{detail}" in NOT_THE_MAILBOX \
-            or subject in NOT_THE_MAILBOX_SUBJECTS:
+    if (
+        klass != "5"
+        or f"{subject}.{detail}" in NOT_THE_MAILBOX
+        or subject in NOT_THE_MAILBOX_SUBJECTS
+    ):
         return Kind.SOFT
     return Kind.HARD
 

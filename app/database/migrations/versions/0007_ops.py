@@ -11,20 +11,21 @@ from alembic import op
 
 import app.database.types
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('worker_beats',
-    sa.Column('worker', sa.String(length=128), nullable=False),
-    sa.Column('started_at', app.database.types.UTCDateTime(), nullable=False),
-    sa.Column('beat_at', app.database.types.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('worker', name=op.f('pk_worker_beats'))
+    op.create_table(
+        "worker_beats",
+        sa.Column("worker", sa.String(length=128), nullable=False),
+        sa.Column("started_at", app.database.types.UTCDateTime(), nullable=False),
+        sa.Column("beat_at", app.database.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("worker", name=op.f("pk_worker_beats")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('worker_beats')
+    op.drop_table("worker_beats")

@@ -13,21 +13,25 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.create_index('ix_contacts_member_recent',
-                              ['member_id', 'sent_at', 'scope', 'kind', 'campaign'], unique=False)
-        batch_op.drop_index('ix_contacts_member_sent')
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_contacts_member_recent",
+            ["member_id", "sent_at", "scope", "kind", "campaign"],
+            unique=False,
+        )
+        batch_op.drop_index("ix_contacts_member_sent")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.create_index('ix_contacts_member_sent', ['member_id', 'sent_at', 'kind', 'campaign'],
-                              unique=False)
-        batch_op.drop_index('ix_contacts_member_recent')
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_contacts_member_sent", ["member_id", "sent_at", "kind", "campaign"], unique=False
+        )
+        batch_op.drop_index("ix_contacts_member_recent")
