@@ -168,11 +168,6 @@ class Holes:
             out.append(literals[index])
         return "".join(out)
 
-    @property
-    def text(self) -> str:
-        """The literal text with the holes left out (for checks that do not need the values)."""
-        return "".join(self.literals)
-
 
 def hole_marker() -> tuple[Callable[[str], str], re.Pattern[str]]:
     """A fresh way to write holes: ``write(name)`` gives the marker of hole ``name``, and the
