@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from app import create_app  # noqa: E402
-from app.consent.audience import audience  # noqa: E402
+from app.consent.gate.audience import audience  # noqa: E402
 from app.consent.scopes import Scope, get_scope  # noqa: E402
 from app.database import migrate  # noqa: E402
 from app.extensions import db  # noqa: E402

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.consent.gate import (
+from app.consent.gate.rules import (
     Campaign,
     ConsentFact,
     ContactFact,

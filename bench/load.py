@@ -131,7 +131,7 @@ def seed(fresh: int, regulars: int, audience: int) -> Seeded:
     from app.accounts.members import email_key
     from app.accounts.models import Member
     from app.accounts.passwords import hash_password
-    from app.consent.ledger import Origin, grant_consent
+    from app.consent.ledger.consents import Origin, grant_consent
     from app.consent.scopes import find_scope
     from app.database import migrate
     from app.engage.actions import record_action

@@ -376,7 +376,7 @@ class Run:
             connection.execute("CREATE DATABASE pullfirst")
         keys = self.work / "keys"
         keys.mkdir()
-        from app.consent.receipt_keys import instance_key
+        from app.consent.ledger.keys import instance_key
 
         instance_key(keys)  # one receipt signing key for both hosts, as the README asks
         stickers = self.work / "stickers"

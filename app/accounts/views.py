@@ -6,7 +6,6 @@ import logging
 from zoneinfo import available_timezones
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     redirect,
@@ -39,7 +38,6 @@ from app.extensions import db
 from app.mail.message import MailError
 from app.web.urls import safe_next
 
-bp = Blueprint("accounts", __name__)
 log = logging.getLogger("pullfirst.accounts")
 
 
@@ -76,7 +74,6 @@ def _token_problem(error: signing.TokenError, purpose: str) -> tuple[str, int]:
 # --- sign-up and verification ------------------------------------------------------------
 
 
-@bp.route("/signup", methods=["GET", "POST"])
 @auth_limits
 def signup() -> Response | str:
     next_path = _next_target(request.form.get("next") or request.args.get("next"))
@@ -110,14 +107,12 @@ def signup() -> Response | str:
     return render_template("accounts/signup.html", form=form)
 
 
-@bp.route("/check-your-inbox")
 def check_inbox() -> str:
     return render_template(
         "accounts/check_inbox.html", why=request.args.get("why", ""), form=EmailOnlyForm()
     )
 
 
-@bp.route("/verify/<token>")
 @writes
 def verify(token: str) -> Response | tuple[str, int] | str:
     try:
@@ -134,7 +129,6 @@ def verify(token: str) -> Response | tuple[str, int] | str:
     return render_template("accounts/verified.html", member=target.member, next=next_path or "")
 
 
-@bp.route("/verify", methods=["POST"])
 @auth_limits
 def resend_verification() -> Response:
     form = EmailOnlyForm()
@@ -148,7 +142,6 @@ def resend_verification() -> Response:
 # --- sign-in and sign-out ----------------------------------------------------------------
 
 
-@bp.route("/signin", methods=["GET", "POST"])
 @auth_limits
 def signin() -> Response | str:
     next_path = _next_target(request.form.get("next") or request.args.get("next"))
@@ -176,7 +169,6 @@ def signin() -> Response | str:
     )
 
 
-@bp.route("/signout", methods=["POST"])
 def signout() -> Response:
     if current_user.is_authenticated:
         sessions.end_sign_in(_member(), clock.now())
@@ -190,7 +182,6 @@ def signout() -> Response:
 # --- sign-in links --------------------------------------------------------------------------
 
 
-@bp.route("/signin/link", methods=["GET", "POST"])
 @auth_limits
 def request_magic_link() -> Response | str:
     next_path = _next_target(request.form.get("next") or request.args.get("next"))
@@ -203,7 +194,6 @@ def request_magic_link() -> Response | str:
     return render_template("accounts/magic_link.html", form=form)
 
 
-@bp.route("/signin/link/<token>", methods=["GET", "POST"])
 def magic_link(token: str) -> Response | tuple[str, int] | str:
     form = ConfirmForm()
     try:
@@ -226,7 +216,6 @@ def magic_link(token: str) -> Response | tuple[str, int] | str:
 # --- password reset ----------------------------------------------------------------------
 
 
-@bp.route("/reset", methods=["GET", "POST"])
 @auth_limits
 def request_reset() -> Response | str:
     form = EmailOnlyForm()
@@ -238,7 +227,6 @@ def request_reset() -> Response | str:
     return render_template("accounts/reset_request.html", form=form)
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Response | tuple[str, int] | str:
     form = NewPasswordForm()
     try:
@@ -279,13 +267,11 @@ def _account_forms(member: Member) -> dict[str, object]:
     }
 
 
-@bp.route("/me/account")
 @login_required
 def account() -> str:
     return render_template("accounts/account.html", **_account_forms(_member()))
 
 
-@bp.route("/me/account/profile", methods=["POST"])
 @login_required
 def update_profile() -> Response | tuple[str, int]:
     member = _member()
@@ -299,7 +285,6 @@ def update_profile() -> Response | tuple[str, int]:
     return render_template("accounts/account.html", **forms), 400
 
 
-@bp.route("/me/account/password", methods=["POST"])
 @login_required
 def change_password() -> Response | tuple[str, int]:
     member = _member()
@@ -325,7 +310,6 @@ def change_password() -> Response | tuple[str, int]:
     return render_template("accounts/account.html", **forms), 400
 
 
-@bp.route("/me/account/email", methods=["POST"])
 @login_required
 def change_email() -> Response | tuple[str, int]:
     member = _member()
@@ -346,7 +330,6 @@ def change_email() -> Response | tuple[str, int]:
     return render_template("accounts/account.html", **forms), 400
 
 
-@bp.route("/me/account/email/<token>", methods=["GET", "POST"])
 def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
     form = ConfirmForm()
     try:
@@ -378,7 +361,6 @@ def confirm_email_change(token: str) -> Response | tuple[str, int] | str:
     return redirect(url_for(".account") if current_user.is_authenticated else _home())
 
 
-@bp.route("/me/account/sign-out-everywhere", methods=["POST"])
 @login_required
 def sign_out_everywhere() -> Response:
     count = sessions.end_other_sign_ins(_member(), clock.now())

@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from app.accounts.cli import users_cli
 from app.accounts.demo import ensure_demo_admin
+from app.accounts.routes import blueprint
 from app.accounts.sessions import load_signed_in
-from app.accounts.views import bp
 from app.extensions import login_manager
 from app.startup import register_startup_step
 
@@ -25,6 +25,6 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_signed_in)
     login_manager.unauthorized_handler(_unauthorized)
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint())
     app.cli.add_command(users_cli)
     register_startup_step(app, "demo admin", ensure_demo_admin)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-# content and members add their routes to bp when imported.
-from app.admin import campaigns, codes, content, members, surveys  # noqa: F401
-from app.admin.views import bp
+from app.admin import campaign_screens, code_batches, survey_results
+from app.admin.routes import blueprint
 from app.web.nav import AdminSection, register_admin_section
 
 
@@ -21,10 +20,10 @@ def init_app(app: Flask) -> None:
             order=40,
         ),
     )
-    app.register_blueprint(bp)
-    surveys.register(app)
-    codes.register(app)
-    campaigns.register(app)
+    app.register_blueprint(blueprint())
+    survey_results.register(app)
+    code_batches.register(app)
+    campaign_screens.register(app)
     register_admin_section(
         app,
         AdminSection(

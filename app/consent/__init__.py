@@ -1,19 +1,19 @@
 """Consent: scopes, double opt-in subscriptions, the consent ledger, preferences and the gate.
 
-What the areas above (the notifier, admin) call, each documented where it lives:
+Three rooms, each with its own small shape, and the area's own modules beside them:
 
-- the gate: :func:`app.consent.gate.decide` over :func:`app.consent.facts.facts_for` (one member,
-  just before sending) or :func:`~app.consent.facts.load_facts`; the whole audience of a scope
-  with :func:`app.consent.audience.audience`;
-- the contact history the gate reads: :func:`app.consent.contacts.record_contact` (a delivery
-  went out), :func:`~app.consent.contacts.record_engagement` (click, inbox read, reply, useful),
-  :func:`~app.consent.contacts.not_for_me` and :func:`~app.consent.contacts.record_suppression`
-  (hard bounce, complaint, endpoint gone);
-- the ledger: :func:`app.consent.ledger.revoke_consent` with ``Origin("unsubscribe-link")`` for
-  the one-click unsubscribe, recording the words that :mod:`app.consent.words` renders for the
-  control used;
-- the link in every message: :func:`app.consent.why.why_url`;
-- webhooks: :func:`app.consent.webhooks.deliver` (signed, SSRF-safe POST) and
-  :func:`~app.consent.webhooks.disable_endpoint`;
-- upkeep: :func:`app.consent.upkeep.tidy` (lapsed permissions, old subscription requests).
+- ``ledger/``: what members said and chose. :mod:`~app.consent.ledger.consents` (append-only
+  grants and revokes), receipts and their signing keys, subscriptions, the tokens of the yes and
+  stop buttons, preferences (pause, quiet hours) and the upkeep that lapses old permissions;
+- ``gate/``: whether a message may go. :mod:`~app.consent.gate.rules` (the pure
+  :func:`~app.consent.gate.rules.decide`), the cadence, the facts it reads
+  (:func:`~app.consent.gate.facts.facts_for` for one member just before sending), the audience
+  of a whole scope (:func:`~app.consent.gate.audience.audience`), the contact history
+  (:mod:`~app.consent.gate.contacts`: record a contact, an engagement, "not for me", a
+  suppression), explain and the "why did I get this?" link (:func:`~app.consent.gate.why.why_url`);
+- ``views/``: the pages (permissions, subscribe, record and receipts, webhooks, why) and their
+  forms; :mod:`app.consent.views.routes` registers every route on the area's blueprint.
+
+Members' webhook endpoints are :mod:`app.consent.webhooks`; the signed, SSRF-safe POST they
+share with the notifier is :mod:`app.outbound`.
 """

@@ -14,7 +14,7 @@ from flask import render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.consent import ledger, toggles
+from app.consent.ledger import consents, toggles
 from app.consent.scopes import Scope, find_scope
 from app.rewards.catalog import RewardDescription
 from app.rewards.entitlements import holds
@@ -38,7 +38,7 @@ def _offer(
 ) -> Markup:
     """Per channel (or only ``only``): the member's yes with its date, or an unticked
     opt-in."""
-    states = ledger.states_of(member_id)
+    states = consents.states_of(member_id)
     channels = [(c, states.get((scope.slug, c))) for c in (only or scope.channels)]
     return _html(
         "consent/offer.html",
@@ -60,7 +60,7 @@ def render_scope_cta(ref: str, placement: str) -> Markup | None:
         return _html("consent/cta_visitor.html", scope=scope, placement=placement)
     member_id = current_user.id
     if holds(member_id, scope.reward):
-        states = ledger.states_of(member_id)
+        states = consents.states_of(member_id)
         if any(
             states.get((scope.slug, c)) is not None and states[(scope.slug, c)].granted
             for c in scope.channels

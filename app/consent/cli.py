@@ -11,15 +11,15 @@ from flask.cli import AppGroup
 
 from app import clock
 from app.accounts.members import find_by_email
-from app.consent.audience import audience
 from app.consent.errors import InvalidReceipt, MalformedReceipt, ReceiptKeyError, UnknownKey
-from app.consent.explain import explain, when
-from app.consent.facts import facts_for
-from app.consent.gate import Campaign
-from app.consent.receipt_keys import key_path, keys_from, own_public_keys
-from app.consent.receipts import parse_receipt, verify_receipt
+from app.consent.gate.audience import audience
+from app.consent.gate.explain import explain, when
+from app.consent.gate.facts import facts_for
+from app.consent.gate.rules import Campaign
+from app.consent.ledger.keys import key_path, keys_from, own_public_keys
+from app.consent.ledger.receipts import parse_receipt, verify_receipt
+from app.consent.ledger.upkeep import tidy
 from app.consent.scopes import CHANNELS, all_scopes, find_scope
-from app.consent.upkeep import tidy
 from app.extensions import db
 
 consent_cli = AppGroup("consent", help="Consent: the gate, scopes, upkeep and receipts.")

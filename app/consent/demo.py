@@ -7,7 +7,8 @@ from datetime import time, timedelta
 
 from app import clock
 from app.accounts import members
-from app.consent import contacts, ledger, preferences
+from app.consent.gate import contacts
+from app.consent.ledger import consents, preferences
 from app.consent.scopes import find_scope
 from app.consent.words import stop_sentence
 from app.extensions import db
@@ -28,10 +29,10 @@ def ensure_demo_reader() -> str | None:
         DEMO_READER, None, now=joined, display_name="Demo reader", verified=True
     )
     members.update_profile(reader, reader.display_name, "Europe/Berlin")
-    origin = ledger.Origin("demo", "/subscribe/newsletter")
-    ledger.grant_consent(reader.id, scope, "email", scope.wording, origin, joined)
-    ledger.grant_consent(reader.id, scope, "inbox", scope.wording, origin, joined)
-    ledger.revoke_consent(
+    origin = consents.Origin("demo", "/subscribe/newsletter")
+    consents.grant_consent(reader.id, scope, "email", scope.wording, origin, joined)
+    consents.grant_consent(reader.id, scope, "inbox", scope.wording, origin, joined)
+    consents.revoke_consent(
         reader.id,
         "newsletter",
         "inbox",

@@ -7,10 +7,6 @@ ConsentError                 a consent request cannot be done; nothing was writt
 ├── WordingChanged           the form showed another wording than the current one
 ├── StaleRequest             a toggle from an out-of-date or replayed page
 ├── PreferenceError          a pause or quiet hours that make no sense
-├── WebhookError             a webhook endpoint cannot be added, used or verified
-│   ├── UnsafeWebhookURL     not https, too long, or resolving to a non-public address
-│   └── WebhookFailed        the endpoint did not answer as it should
-│       └── EndpointUnreachable  its host could not be reached at all
 └── SubscriptionError        a double opt-in request cannot be made or confirmed
     └── NotSubscribable      the scope cannot be subscribed to by address
 
@@ -23,6 +19,7 @@ ReceiptError                 a consent receipt cannot be shown to be ours
     ├── UnknownKey           signed by a key that is not among the keys given
     └── BadSignature         the content changed after it was signed
 ReceiptKeyError              a signing key or a set of public keys cannot be read
+Webhook errors are :mod:`app.outbound.errors`.
 """
 
 from __future__ import annotations
@@ -56,27 +53,6 @@ class StaleRequest(ConsentError):
 
 class PreferenceError(ConsentError):
     pass
-
-
-class WebhookError(ConsentError):
-    pass
-
-
-class UnsafeWebhookURL(WebhookError):
-    pass
-
-
-class WebhookFailed(WebhookError):
-    pass
-
-
-class EndpointUnreachable(WebhookFailed):
-    """No checked address of the endpoint's host answered in time: the host is down, not the
-    message refused."""
-
-    def __init__(self, message: str, host: str) -> None:
-        super().__init__(message)
-        self.host = host
 
 
 class SubscriptionError(ConsentError):

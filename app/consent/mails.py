@@ -13,10 +13,10 @@ from typing import Any
 from flask import render_template
 
 from app.accounts.models import Member
+from app.consent.ledger.receipts import receipt_file
+from app.consent.ledger.subscriptions import REQUEST_LIFETIME, confirmation_token
 from app.consent.models import SubscriptionRequest
-from app.consent.receipts import receipt_file
 from app.consent.scopes import Scope
-from app.consent.subscriptions import REQUEST_LIFETIME, confirmation_token
 from app.mail.message import Attachment, Message
 from app.mail.sending import send_message
 from app.web.urls import external_url

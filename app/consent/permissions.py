@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.consent import contacts, ledger
+from app.consent.gate import contacts
+from app.consent.ledger import consents
 from app.consent.models import ConsentState, ScopePause
 from app.consent.scopes import Scope, all_scopes, channel_label
 from app.extensions import db
@@ -63,7 +64,7 @@ def permissions_of(member_id: int) -> list[ScopeRow]:
             )
         )
     }
-    states = ledger.states_of(member_id)
+    states = consents.states_of(member_id)
     last = contacts.last_messages(member_id)
     pauses = contacts.pauses_of(member_id)
     granted_elsewhere = {

@@ -11,7 +11,9 @@ from sqlalchemy import delete, select
 
 from app.accounts.members import get_member
 from app.accounts.privacy import MemberDeleting
-from app.consent import contacts, ledger, preferences, webhooks
+from app.consent import webhooks
+from app.consent.gate import contacts
+from app.consent.ledger import consents, preferences
 from app.consent.models import ConfirmationMail, SubscriptionRequest, Suppression
 from app.consent.scopes import find_scope
 from app.consent.words import deleted_words
@@ -50,7 +52,7 @@ def export_consent(member_id: int) -> dict[str, Any]:
                 "granted_at": _iso(s.granted_at),
                 "changed_at": _iso(s.changed_at),
             }
-            for s in ledger.states_of(member_id).values()
+            for s in consents.states_of(member_id).values()
         ],
         "consent_history": [
             {
@@ -66,7 +68,7 @@ def export_consent(member_id: int) -> dict[str, Any]:
                 "wording_sha256": e.wording_hash,
                 "client_hash": e.client_hash,
             }
-            for e in ledger.history(member_id)
+            for e in consents.history(member_id)
         ],
         "preferences": {
             "paused_until": _iso(prefs.paused_until),
@@ -123,18 +125,18 @@ def on_member_deleting(event: MemberDeleting) -> None:
     stop, and its words say so and why), pseudonymise the member's ledger and forget what is
     keyed by their address; the rest (states, preferences, pauses, contacts, endpoints) goes
     with the member row. Earlier events are not touched."""
-    for (slug, channel), state in ledger.states_of(event.member_id).items():
+    for (slug, channel), state in consents.states_of(event.member_id).items():
         if state.granted:
             scope = find_scope(slug)
-            ledger.revoke_consent(
+            consents.revoke_consent(
                 event.member_id,
                 slug,
                 channel,
-                ledger.Origin("deletion"),
+                consents.Origin("deletion"),
                 event.at,
                 wording=deleted_words(scope.title if scope else slug, channel),
             )
-    ledger.pseudonymise(event.member_id, event.at)
+    consents.pseudonymise(event.member_id, event.at)
     member = get_member(event.member_id)
     if member is None:
         return

@@ -42,8 +42,8 @@ from typing import Any
 
 from flask import current_app
 
-from app.consent import cadence
 from app.consent.errors import ScopeFileError, UnknownScope
+from app.consent.gate import cadence
 from app.rewards.errors import RuleError
 from app.rewards.rules import check_pattern, pattern_matches
 

@@ -1,108 +1,32 @@
-"""Members' webhook endpoints, and messages signed the Standard Webhooks way.
+"""Members' webhook endpoints: add, verify with a signed challenge, remove, disable.
 
 An endpoint is added unverified with a fresh secret (``whsec_…``, shown to its member). It gets
 messages once it answered a signed challenge: we POST ``{"type": "endpoint.verification",
 "data": {"challenge": "<random>"}}`` and the endpoint must answer 2xx with the challenge as
-its body (or as ``{"challenge": "…"}``). Every message carries the headers ``webhook-id``,
-``webhook-timestamp`` and ``webhook-signature`` (``v1,<base64 HMAC-SHA256 of
-"<id>.<timestamp>.<body>">`` keyed by the secret's bytes), see https://www.standardwebhooks.com.
-
-Network calls go through :mod:`app.consent.outbound`. Callers should not hold a database
-transaction open across :func:`deliver` or :func:`send_challenge`.
+its body (or as ``{"challenge": "…"}``). Messages and the challenge are signed by
+:mod:`app.outbound.signing` and sent by :mod:`app.outbound.client`. Callers should not hold a
+database transaction open across :func:`send_challenge`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.consent import outbound
-from app.consent.errors import WebhookError, WebhookFailed
 from app.consent.models import WebhookEndpoint
 from app.extensions import db
+from app.outbound import client
+from app.outbound.errors import WebhookError, WebhookFailed
+from app.outbound.signing import deliver, new_secret
 
 MAX_ENDPOINTS = 5
-SIGNATURE_TOLERANCE_SECONDS = 300
 VERIFICATION_TYPE = "endpoint.verification"
-
-
-# --- Standard Webhooks signatures -----------------------------------------------------------
-
-
-def new_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
-def _key(secret: str) -> bytes:
-    return base64.b64decode(secret.removeprefix("whsec_"))
-
-
-def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` value for a message."""
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    return {
-        "content-type": "application/json",
-        "user-agent": "Pullfirst-Webhooks/1",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, message_id, timestamp, body),
-    }
-
-
-def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) -> bool:
-    """What a receiver does: the signature matches and the timestamp is within 5 minutes."""
-    try:
-        message_id, stamp = headers["webhook-id"], int(headers["webhook-timestamp"])
-    except (KeyError, ValueError):
-        return False
-    if abs(now.timestamp() - stamp) > SIGNATURE_TOLERANCE_SECONDS:
-        return False
-    expected = sign(secret, message_id, stamp, body)
-    return any(
-        hmac.compare_digest(expected, given)
-        for given in headers.get("webhook-signature", "").split()
-    )
-
-
-def message_body(event_type: str, data: Mapping[str, Any], now: datetime) -> bytes:
-    return json.dumps(
-        {"type": event_type, "timestamp": now.isoformat(), "data": data},
-        separators=(",", ":"),
-        sort_keys=True,
-    ).encode()
-
-
-def deliver(
-    url: str,
-    secret: str,
-    message_id: str,
-    event_type: str,
-    data: Mapping[str, Any],
-    now: datetime,
-    *,
-    allow_loopback: bool = False,
-    resolve: outbound.Resolver = outbound.system_resolver,
-) -> outbound.HttpResult:
-    """Sign and POST one message (the notifier's webhook channel). ``message_id`` is the
-    idempotency key receivers de-duplicate on. Raises what :func:`outbound.post` raises."""
-    body = message_body(event_type, data, now)
-    headers = signature_headers(secret, message_id, int(now.timestamp()), body)
-    return outbound.post(url, body, headers, allow_loopback=allow_loopback, resolve=resolve)
 
 
 # --- endpoints ------------------------------------------------------------------------------
@@ -133,12 +57,12 @@ def add_endpoint(
     now: datetime,
     *,
     allow_loopback: bool = False,
-    resolve: outbound.Resolver = outbound.system_resolver,
+    resolve: client.Resolver = client.system_resolver,
 ) -> WebhookEndpoint:
     """Add an unverified endpoint after checking its address. Raises
     :class:`~app.consent.errors.UnsafeWebhookURL` or :class:`WebhookError` (already added, or
     too many endpoints)."""
-    target = outbound.check_url(url.strip(), allow_loopback=allow_loopback, resolve=resolve)
+    target = client.check_url(url.strip(), allow_loopback=allow_loopback, resolve=resolve)
     count = (
         db.session.scalar(
             select(func.count())
@@ -198,7 +122,7 @@ def send_challenge(
     now: datetime,
     *,
     allow_loopback: bool = False,
-    resolve: outbound.Resolver = outbound.system_resolver,
+    resolve: client.Resolver = client.system_resolver,
 ) -> None:
     """POST the signed challenge; return when the endpoint echoed it. Raises
     :class:`WebhookFailed` (with a message for the member) or ``UnsafeWebhookURL``."""

@@ -9,24 +9,17 @@ from flask import Flask
 
 from app import clock, events
 from app.accounts.privacy import MemberDeleting, register_exporter
-from app.consent import (  # noqa: F401 - the *_views' routes join the blueprint
-    privacy_views,
-    receipt_views,
-    subscribe_views,
-    webhook_views,
-    why_views,
-    words,
-)
+from app.consent import words
 from app.consent.blocks import describe_scope, render_scope_cta, scope_exists
 from app.consent.checks import check_scopes
 from app.consent.cli import consent_cli
 from app.consent.demo import ensure_demo_reader
+from app.consent.ledger.keys import ready_key
+from app.consent.ledger.upkeep import tidy
 from app.consent.permissions import stale_count
 from app.consent.privacy import export_consent, on_member_deleting
-from app.consent.receipt_keys import ready_key
 from app.consent.scopes import ScopeSource
-from app.consent.upkeep import tidy
-from app.consent.views import bp
+from app.consent.views.routes import blueprint
 from app.consent.words import channel_words
 from app.extensions import db
 from app.rewards.catalog import register_describer
@@ -58,7 +51,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["channel_phrase"] = channel_words
     app.jinja_env.globals["consent_words"] = words  # the sentences of yes and stop
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint())
     app.cli.add_command(consent_cli)
     register_startup_step(app, "consent", _startup)
     register_startup_step(app, "consent receipts", ready_key)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     redirect,
@@ -33,8 +32,6 @@ from app.engage.ratelimits import redeem_limits
 from app.engage.surveys import Survey
 from app.extensions import db
 
-bp = Blueprint("engage", __name__)
-
 REDEEM_KEY = CARRY_PREFIX + "redeem"
 
 
@@ -56,7 +53,6 @@ def _submitted(survey: Survey) -> dict[str, list[str]]:
 # --- surveys -------------------------------------------------------------------------------
 
 
-@bp.route("/surveys/")
 def surveys() -> str:
     now = clock.now()
     listed = [s for s in responses.shelf().listed() if s.state(now) != "upcoming"]
@@ -93,7 +89,6 @@ def _render_survey(
     return page, status
 
 
-@bp.route("/surveys/<slug>/", methods=["GET", "POST"])
 def survey(slug: str) -> Response | tuple[str, int]:
     survey = _survey_or_404(slug)
     key = _carry_key(slug)
@@ -130,7 +125,6 @@ def survey(slug: str) -> Response | tuple[str, int]:
     return redirect(url_for(".survey_thanks", slug=slug))
 
 
-@bp.route("/surveys/<slug>/thanks")
 @login_required
 def survey_thanks(slug: str) -> Response | str:
     survey = _survey_or_404(slug)
@@ -158,7 +152,6 @@ def _earned_page(action: str, heading: str, lede: str) -> str:
 # --- in-store codes --------------------------------------------------------------------------
 
 
-@bp.route("/redeem", methods=["GET", "POST"])
 @redeem_limits
 def redeem_code() -> Response | tuple[str, int]:
     form = RedeemForm(
@@ -186,7 +179,6 @@ def redeem_code() -> Response | tuple[str, int]:
     return render_template("engage/redeem.html", form=form, kept=kept), status
 
 
-@bp.route("/redeem/<batch>")
 @login_required
 def code_redeemed(batch: str) -> Response | str:
     action = f"code:{batch}"
@@ -198,7 +190,6 @@ def code_redeemed(batch: str) -> Response | str:
 # --- referral links --------------------------------------------------------------------------
 
 
-@bp.route("/r/<code>")
 def referral_landing(code: str) -> tuple[str, int]:
     referrer_id = referrals.referrer_of(code)
     if referrer_id is None:

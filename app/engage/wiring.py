@@ -20,8 +20,8 @@ from app.engage.cta import check_surveys, render_survey_cta, survey_exists
 from app.engage.dates import last_day, long_date
 from app.engage.demo import ensure_demo_codes
 from app.engage.reading import on_article_read
+from app.engage.routes import blueprint
 from app.engage.shelf import SurveySource
-from app.engage.views import bp
 from app.site.checks import register_content_check
 from app.site.cta import CtaKind, register_cta_kind
 from app.site.events import ArticleRead
@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
     events.subscribe(app, MemberVerified, _on_member_verified)
     events.subscribe(app, MemberCreated, _on_member_created)
     events.subscribe(app, ArticleRead, on_article_read)
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint())
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["last_day"] = last_day
     app.cli.add_command(codes_cli)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.accounts.models import Member
-from app.consent.contacts import record_engagement
+from app.consent.gate.contacts import record_engagement
 from app.extensions import db
 from app.notify.errors import ConversationError
 from app.notify.models import Campaign, Delivery, Reply

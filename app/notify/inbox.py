@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from app.consent import ledger
-from app.consent.contacts import not_for_me, record_engagement
+from app.consent.gate.contacts import not_for_me, record_engagement
+from app.consent.ledger import consents
 from app.consent.scopes import find_scope
 from app.extensions import db
 from app.notify.models import Campaign, Delivery, Reply
@@ -133,7 +133,9 @@ def scope_title(campaign: Campaign) -> str:
     return scope.title if scope is not None else campaign.scope
 
 
-def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime, wording: str) -> list[str]:
+def stop_scope(
+    delivery: Delivery, origin: consents.Origin, now: datetime, wording: str
+) -> list[str]:
     """Revoke every channel of the campaign's scope the member granted, recording ``wording``
     (the stop block's sentence and button as the page showed them); returns the channels
     revoked. Queued deliveries are held back by the revoke itself."""
@@ -143,7 +145,7 @@ def stop_scope(delivery: Delivery, origin: ledger.Origin, now: datetime, wording
     channels = scope.channels if scope is not None else ("email", "inbox", "webhook")
     stopped = []
     for channel in channels:
-        if ledger.revoke_consent(
+        if consents.revoke_consent(
             delivery.member_id, campaign.scope, channel, origin, now, wording=wording
         ):
             stopped.append(channel)

@@ -17,9 +17,9 @@ from typing import cast
 
 from sqlalchemy import Table, and_, func, or_, select, update
 
-from app.consent.audience import audience
-from app.consent.gate import GATED_KINDS
-from app.consent.gate import Campaign as GateCampaign
+from app.consent.gate.audience import audience
+from app.consent.gate.rules import GATED_KINDS
+from app.consent.gate.rules import Campaign as GateCampaign
 from app.consent.scopes import Scope
 from app.extensions import db
 from app.notify.models import Campaign, Delivery

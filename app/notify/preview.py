@@ -2,8 +2,8 @@
 are left out for each of the gate's reasons.
 
 One query reads every active member who holds the scope or ever answered it on the channel,
-with each of the gate's checks (:func:`app.consent.audience.failing`, the conditions the
-set-based :func:`app.consent.audience.audience` is built from) folded into one number per
+with each of the gate's checks (:func:`app.consent.gate.audience.failing`, the conditions the
+set-based :func:`app.consent.gate.audience.audience` is built from) folded into one number per
 member; members for whom no check fails are the ones reached, and sending fills the outbox
 with them. Every other active member fails ``earned`` and ``consented`` without a look at
 their facts. A member left out for two reasons counts under both. Quiet hours and the scope's
@@ -22,8 +22,8 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import Member
-from app.consent.audience import failing, without_jit
-from app.consent.gate import REASONS, Campaign, MemberFacts, in_schedule, quiet_until, zone
+from app.consent.gate.audience import failing, without_jit
+from app.consent.gate.rules import REASONS, Campaign, MemberFacts, in_schedule, quiet_until, zone
 from app.consent.models import ConsentPreferences, ConsentState, ScopePause
 from app.consent.scopes import Scope
 from app.extensions import db

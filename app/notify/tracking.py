@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.accounts.members import get_member
-from app.consent import ledger
-from app.consent.contacts import record_engagement
+from app.consent.gate.contacts import record_engagement
+from app.consent.ledger import consents
 from app.consent.scopes import find_scope
 from app.consent.words import link_words_unknown, one_click_words
 from app.extensions import db
@@ -55,7 +55,7 @@ def describe(link: Unsubscribe) -> Unsubscribed | None:
     if member is None or not member.is_active:
         return None
     scope = find_scope(link.scope)
-    state = ledger.states_of(member.id).get((link.scope, link.channel))
+    state = consents.states_of(member.id).get((link.scope, link.channel))
     return Unsubscribed(
         link.scope,
         scope.title if scope else link.scope,
@@ -94,14 +94,14 @@ def mail_words(link: Unsubscribe) -> str:
 
 
 def unsubscribe(
-    link: Unsubscribe, origin: ledger.Origin, now: datetime, wording: str
+    link: Unsubscribe, origin: consents.Origin, now: datetime, wording: str
 ) -> Unsubscribed | None:
     """Revoke (member, scope, channel) from an unsubscribe link, recording ``wording``: what
     the page or the mail showed with the control that was used. The caller commits."""
     about = describe(link)
     if about is None:
         return None
-    event = ledger.revoke_consent(
+    event = consents.revoke_consent(
         link.member_id, link.scope, link.channel, origin, now, wording=wording
     )
     if link.delivery_id is not None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import clock, signing
-from app.consent.ledger import Client, Origin
+from app.consent.ledger.consents import Client, Origin
 from app.consent.scopes import wording_hash
 from app.consent.words import inbox_stop_words, link_words_unknown, unsubscribe_page_words
 from app.database.core import writes
@@ -22,8 +22,6 @@ from app.notify.models import Campaign, Delivery
 from app.notify.render import delivery_body
 from app.notify.tokens import Unsubscribe, read_click, read_open, read_unsubscribe
 from app.web.errors import render_error
-
-bp = Blueprint("notify", __name__)
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -39,7 +37,6 @@ def _own(delivery_id: int) -> Delivery:
     return delivery
 
 
-@bp.route("/inbox")
 @login_required
 def inbox_page() -> str:
     return render_template(
@@ -49,7 +46,6 @@ def inbox_page() -> str:
     )
 
 
-@bp.route("/notices/<slug>")
 @writes
 def notice(slug: str) -> str:
     """A notice for every member: anyone may read it; opening it marks it read."""
@@ -62,7 +58,6 @@ def notice(slug: str) -> str:
     return render_template("notify/notice.html", notice=found)
 
 
-@bp.route("/inbox/<id:delivery_id>")
 @login_required
 @writes
 def message(delivery_id: int) -> str:
@@ -85,7 +80,6 @@ def message(delivery_id: int) -> str:
     )
 
 
-@bp.route("/inbox/<id:delivery_id>/useful", methods=["POST"])
 @login_required
 def useful(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
@@ -97,7 +91,6 @@ def useful(delivery_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notify.message", delivery_id=delivery.id))
 
 
-@bp.route("/inbox/<id:delivery_id>/not-for-me", methods=["POST"])
 @login_required
 def not_for_me(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
@@ -113,7 +106,6 @@ def not_for_me(delivery_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notify.message", delivery_id=delivery.id, _anchor="stop"))
 
 
-@bp.route("/inbox/<id:delivery_id>/stop", methods=["POST"])
 @login_required
 def stop(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
@@ -132,7 +124,6 @@ def stop(delivery_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("notify.message", delivery_id=delivery.id))
 
 
-@bp.route("/inbox/<id:delivery_id>/reply", methods=["POST"])
 @login_required
 def reply(delivery_id: int) -> Response | tuple[str, int]:
     delivery = _own(delivery_id)
@@ -168,7 +159,6 @@ def _unsubscribe_link(token: str) -> tuple[str, int] | Unsubscribe:
         )
 
 
-@bp.route("/u/<token>", methods=["GET"])
 def unsubscribe_page(token: str) -> tuple[str, int] | str:
     """A GET only shows what the link would stop and a button: it changes nothing (mail
     scanners fetch links)."""
@@ -184,7 +174,6 @@ def unsubscribe_page(token: str) -> tuple[str, int] | str:
     )
 
 
-@bp.route("/u/<token>", methods=["POST"])
 @csrf.exempt
 def unsubscribe_one_click(token: str) -> tuple[str, int] | str:
     """The button of the page above, and the RFC 8058 one-click POST that mail programs send
@@ -218,7 +207,6 @@ def unsubscribe_one_click(token: str) -> tuple[str, int] | str:
     return render_template("notify/unsubscribe.html", about=outcome, token=token, done=True)
 
 
-@bp.route("/t/<token>")
 @writes
 def click(token: str) -> Response | tuple[str, int]:
     """Record the click and redirect to the one URL the token was signed for."""
@@ -240,7 +228,6 @@ def click(token: str) -> Response | tuple[str, int]:
     )
 
 
-@bp.route("/o/<token>.gif")
 @writes
 def opened(token: str) -> Response:
     try:

@@ -6,7 +6,7 @@ send), so sending reads nothing from the database and holds no lock while it wai
 member's server. The ``webhook-id`` is derived from the delivery id, so receivers de-duplicate
 retries. The
 address is checked again after DNS resolution on every send, redirects are not followed and the
-deadline is ten seconds (:mod:`app.consent.outbound`). An endpoint that answers 410 is disabled
+deadline is ten seconds (:mod:`app.outbound.client`). An endpoint that answers 410 is disabled
 and the delivery is not retried. When no endpoint's host can be reached at all, the channel
 reports the hosts as down (:class:`ChannelDown`): the delivery keeps its attempt and the worker
 waits for the host with backoff. Any other failure (5xx, a redirect, a refused address)
@@ -18,12 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from app import clock
-from app.consent import outbound
-from app.consent.errors import EndpointUnreachable, UnsafeWebhookURL, WebhookFailed
-from app.consent.webhooks import deliver, disable_endpoint
+from app.consent.webhooks import disable_endpoint
 from app.extensions import db
 from app.notify.channels import Outgoing, webhook_id
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
+from app.outbound import client as outbound
+from app.outbound.errors import EndpointUnreachable, UnsafeWebhookURL, WebhookFailed
+from app.outbound.signing import deliver
 
 EVENT_TYPE = "message.created"
 

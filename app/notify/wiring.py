@@ -13,14 +13,14 @@ from flask_login import current_user
 
 from app import clock, events
 from app.accounts.privacy import register_exporter
-from app.consent.ledger import ConsentRevoked
+from app.consent.ledger.consents import ConsentRevoked
 from app.notify import notices, outbox
 from app.notify.cli import notify_cli
 from app.notify.drafts import draft_from_posts
 from app.notify.inbox import unread_count
 from app.notify.metrics import outbox_figures
 from app.notify.privacy import export_messages
-from app.notify.views import bp
+from app.notify.routes import blueprint
 from app.ops.metrics import register_collector
 from app.site.checks import register_content_check
 from app.startup import register_companion, register_startup_step
@@ -63,7 +63,7 @@ def _waiting_notice() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint())
     app.context_processor(_waiting_notice)
     register_content_check(app, "notices", notices.check_notices)
     app.cli.add_command(notify_cli)

@@ -59,12 +59,12 @@ from sqlalchemy import bindparam, select, update
 
 from app import clock
 from app.accounts.models import Member
-from app.consent.contacts import record_contact, record_suppression
-from app.consent.facts import facts_for_send, hold_facts
-from app.consent.gate import decide
+from app.consent.gate.contacts import record_contact, record_suppression
+from app.consent.gate.facts import facts_for_send, hold_facts
+from app.consent.gate.rules import decide
+from app.consent.gate.why import why_url
 from app.consent.scopes import Scope, find_scope
 from app.consent.webhooks import endpoints_of
-from app.consent.why import why_url
 from app.extensions import db
 from app.mail.message import clean_header
 from app.notify import outbox

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Response, abort, current_app, jsonify, request
 
 from app import clock
 from app.database import migrate
@@ -18,7 +18,6 @@ from app.extensions import db
 from app.ops import metrics
 from app.ops.health import readiness
 
-bp = Blueprint("ops", __name__)
 NO_STORE = "no-store"
 HEAD = "pullfirst.head_revision"
 
@@ -28,12 +27,10 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@bp.get("/healthz")
 def healthz() -> Response:
     return _no_store(jsonify(status="alive"))
 
 
-@bp.get("/readyz")
 def readyz() -> Response:
     if HEAD not in current_app.extensions:  # read the migrations folder once per process
         current_app.extensions[HEAD] = migrate.head_revision()
@@ -51,7 +48,6 @@ def _authorised(token: str) -> bool:
     )
 
 
-@bp.get("/metrics")
 def metrics_page() -> Response:
     token: str = current_app.config["METRICS_TOKEN"]
     if not token:

@@ -12,7 +12,7 @@ from app import clock
 from app.extensions import limiter
 from app.ops import metrics
 from app.ops.heartbeat import beat_ages
-from app.ops.views import bp
+from app.ops.routes import blueprint
 
 
 def _heartbeats() -> list[metrics.Family]:
@@ -27,8 +27,9 @@ def _heartbeats() -> list[metrics.Family]:
 
 
 def init_app(app: Flask) -> None:
-    limiter.exempt(bp)
-    app.register_blueprint(bp)
+    ops = blueprint()
+    limiter.exempt(ops)  # probes and scrapes are never rate limited
+    app.register_blueprint(ops)
     metrics.register_collector(app, _heartbeats)
     if app.config["METRICS_TOKEN"]:
         latency = metrics.RequestLatency(Path(app.instance_path) / "metrics")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user, login_required
 
 from app import clock
@@ -12,8 +12,6 @@ from app.extensions import db
 from app.rewards.page import rewards_page
 from app.web.urls import external_url
 
-bp = Blueprint("rewards", __name__)
-
 
 @writes
 def _create_referral_link(member_id: int) -> None:
@@ -21,7 +19,6 @@ def _create_referral_link(member_id: int) -> None:
     db.session.commit()
 
 
-@bp.route("/me/rewards")
 @login_required
 def page() -> str:
     member_id: int = current_user.id

@@ -15,8 +15,8 @@ from app.extensions import db
 from app.rewards.cli import rewards_cli
 from app.rewards.entitlements import entitlements_export, grant_for_action, sync
 from app.rewards.lookup import EntitlementLookup
+from app.rewards.routes import blueprint
 from app.rewards.rules import RuleSource
-from app.rewards.views import bp
 from app.startup import register_startup_step
 from app.web.nav import MemberLink, register_member_link
 
@@ -37,7 +37,7 @@ def init_app(app: Flask) -> None:
     )
     events.subscribe(app, ActionRecorded, _on_action)
     register_startup_step(app, "rewards", _sync_at_start)
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint())
     app.cli.add_command(rewards_cli)
     register_member_link(app, MemberLink("Rewards", "rewards.page", order=20))
     register_reward_lookup(app, EntitlementLookup())

@@ -14,7 +14,7 @@ from app.site import content, feeds, ogimage
 from app.site.httpcache import cacheable
 from app.site.pages import Page, PublicView
 from app.site.settings import current_settings as site_settings
-from app.site.views import base_url, bp
+from app.site.views import base_url
 
 
 def sitemap_entries(view: PublicView) -> list[feeds.SitemapEntry]:
@@ -39,7 +39,6 @@ def sitemap_entries(view: PublicView) -> list[feeds.SitemapEntry]:
     return entries
 
 
-@bp.route("/robots.txt")
 def robots() -> Response:
     lines = [
         "User-agent: *",
@@ -52,7 +51,6 @@ def robots() -> Response:
     return cacheable("\n".join(lines), "text/plain")
 
 
-@bp.route("/sitemap.xml")
 def sitemap() -> Response:
     view = content.public(clock.now())
     entries = sitemap_entries(view)
@@ -63,7 +61,6 @@ def sitemap() -> Response:
     return cacheable(body, "application/xml", view.modified_at)
 
 
-@bp.route("/sitemaps/<part>.xml")
 def sitemap_part(part: str) -> Response:
     view = content.public(clock.now())
     entries = sitemap_entries(view)
@@ -99,13 +96,11 @@ def _feed(
     return cacheable(body, "application/atom+xml", modified_at)
 
 
-@bp.route("/feed.xml")
 def feed() -> Response:
     view = content.public(clock.now())
     return _feed(view.posts, view.modified_at, site_settings().title, "/feed.xml", "/")
 
 
-@bp.route("/tags/<tag>/feed.xml")
 def tag_feed(tag: str) -> Response:
     found = content.public(clock.now()).tags.get(tag)
     if found is None:
@@ -119,7 +114,6 @@ def tag_feed(tag: str) -> Response:
     )
 
 
-@bp.route("/og/<slug>.png")
 def og_card(slug: str) -> Response:
     """The OpenGraph card of a public post (or of the site, for ``site``)."""
     folder = Path(current_app.instance_path) / "og"

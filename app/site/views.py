@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     redirect,
@@ -32,8 +31,6 @@ from app.site.meta import normalize_path, tag_slug
 from app.site.pages import Page, PublicView
 from app.site.search import search as run_search
 from app.site.settings import current_settings as site_settings
-
-bp = Blueprint("site", __name__)
 
 READ_KEY = "site.read"
 READ_MEMORY = 200
@@ -65,7 +62,6 @@ def og_image(page: Page) -> tuple[str, int | None, int | None]:
     return f"/og/{page.slug}.png", seo.OG_WIDTH, seo.OG_HEIGHT
 
 
-@bp.route("/")
 def home() -> Response:
     view = content.public(clock.now())
     number = _page_number()
@@ -140,7 +136,6 @@ def _show(page: Page | None, view: PublicView, template: str) -> Response:
     return response
 
 
-@bp.route("/posts/<slug>/")
 def article(slug: str) -> Response:
     view = content.public(clock.now())
     return _show(content.get_post(slug), view, "site/article.html")
@@ -162,7 +157,6 @@ def _refuse_other_methods(path: str) -> None:
         raise MethodNotAllowed(valid_methods=sorted(allowed))
 
 
-@bp.route("/<slug>/", strict_slashes=False)
 def page(slug: str) -> Response:
     if not request.path.endswith("/"):
         _refuse_other_methods(request.path)
@@ -173,7 +167,6 @@ def page(slug: str) -> Response:
     return _show(content.get_page(slug), view, "site/page.html")
 
 
-@bp.route("/tags/")
 def tags() -> Response:
     view = content.public(clock.now())
     site = site_settings()
@@ -192,7 +185,6 @@ def tags() -> Response:
     return cacheable(html, last_modified=view.modified_at)
 
 
-@bp.route("/tags/<tag>/")
 def tag(tag: str) -> Response:
     view = content.public(clock.now())
     found = view.tags.get(tag)
@@ -222,7 +214,6 @@ def tag(tag: str) -> Response:
     return cacheable(html, last_modified=found.modified_at)
 
 
-@bp.route("/search")
 def search() -> Response:
     content.public(clock.now())  # keeps the index in step with the folder
     query = request.args.get("q", "")
@@ -258,13 +249,11 @@ def search() -> Response:
     return cacheable(html)
 
 
-@bp.route("/images/<path:filename>")
 def image(filename: str) -> Response:
     folder = Path(current_app.config["CONTENT_DIR"]) / "images"
     response = send_from_directory(folder, filename, conditional=True)
     return immutable(response)
 
 
-@bp.route("/<path:path>")
 def alias(path: str) -> Response:
     return _alias_or_404()

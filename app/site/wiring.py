@@ -23,9 +23,9 @@ from app.site.library import Library, Snapshot
 from app.site.memo import PageMemo
 from app.site.meta import tag_slug
 from app.site.pages import PublicView
+from app.site.routes import blueprint
 from app.site.search import SearchService
 from app.site.settings import SiteSettings, SiteSettingsSource, current_settings
-from app.site.views import bp
 from app.startup import register_startup_step
 
 log = logging.getLogger("pullfirst.site")
@@ -120,9 +120,9 @@ def init_app(app: Flask) -> None:
     def _site() -> dict[str, Any]:
         return {"site": site_settings()}
 
-    from app.site import cli, discovery, problems  # noqa: F401 - routes and commands
+    from app.site import cli, problems
 
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint())
     app.register_error_handler(OverBudget, _over_budget)
     app.cli.add_command(cli.content_cli)
     register_content_check(app, "pages", problems.check_pages)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import abort, current_app, render_template, request, send_file
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,7 +23,6 @@ from app.stickers.earning import earning_steps
 from app.stickers.library import ListedPack
 from app.stickers.reward import cover_url, summary
 
-bp = Blueprint("stickers", __name__, url_prefix="/stickers")
 PREVIEW_MAX_AGE = 30 * 24 * 3600
 DOWNLOAD_LIMIT = "60 per minute"
 
@@ -45,7 +44,6 @@ def _known(slug: str) -> ListedPack:
     return listed
 
 
-@bp.get("/")
 def index() -> str:
     packs = library().packs()
     entitled = {p.slug for p in packs if _entitled(p.slug)}
@@ -59,7 +57,6 @@ def index() -> str:
     )
 
 
-@bp.get("/<slug>/")
 def pack(slug: str) -> str:
     listed = _known(slug)
     return render_template(
@@ -72,7 +69,6 @@ def pack(slug: str) -> str:
     )
 
 
-@bp.get("/<slug>/previews/<name>.webp")
 def preview(slug: str, name: str) -> Response:
     """A preview of the build, by a name the build listed; public, like the pack page."""
     listed = _known(slug)
@@ -91,7 +87,6 @@ def preview(slug: str, name: str) -> Response:
     return response
 
 
-@bp.get("/<slug>/download/<platform>.zip")
 @limiter.limit(DOWNLOAD_LIMIT)
 def download(slug: str, platform: str) -> Response:
     """The pack's zip for ``platform``. 404 unless the signed-in member holds ``pack:<slug>``

@@ -16,7 +16,7 @@ from app.stickers.background import start_background_build
 from app.stickers.cli import stickers_cli
 from app.stickers.context import LIBRARY_KEY, make_library, output_dir
 from app.stickers.reward import describe_pack
-from app.stickers.views import bp
+from app.stickers.routes import blueprint
 
 
 def _on_member_deleting(event: MemberDeleting) -> None:
@@ -31,7 +31,7 @@ def _export(member_id: int) -> Any:
 
 def init_app(app: Flask) -> None:
     app.extensions[LIBRARY_KEY] = make_library(app)
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint())
     app.cli.add_command(stickers_cli)
     register_describer(app, "pack", describe_pack)
     events.subscribe(app, MemberDeleting, _on_member_deleting)

@@ -260,7 +260,7 @@ def test_unknown_files_and_kinds_are_404(editor: FlaskClient) -> None:
 def test_an_upload_over_the_size_limit_is_refused(
     editor: FlaskClient, content_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.admin import content as screens
+    from app.admin import editor as screens
     from app.site import images
 
     monkeypatch.setattr(images, "MAX_UPLOAD_BYTES", 2_000)  # a small limit keeps the test fast

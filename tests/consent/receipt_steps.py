@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.consent.ledger.keys import keys_in
 from app.consent.models import ConsentEvent
-from app.consent.receipt_keys import keys_in
 from app.extensions import db
 from tests.conftest import Clock
 from tests.consent.pages import forms

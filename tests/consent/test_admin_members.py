@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.accounts import members
-from app.consent import ledger
-from app.consent.ledger import Origin
+from app.consent.ledger import consents
+from app.consent.ledger.consents import Origin
 from app.consent.scopes import get_scope
 from app.extensions import db
 from tests.conftest import PASSWORD, Clock
@@ -34,7 +34,7 @@ def test_a_marketer_finds_a_member_and_sees_what_the_gate_decides(
 ) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(
+        consents.grant_consent(
             member.id,
             scope,
             "email",
@@ -60,7 +60,7 @@ def test_a_marketer_finds_a_member_and_sees_what_the_gate_decides(
 def test_a_marketer_records_a_stop_but_never_a_yes(app: Flask, member: Any, clock: Clock) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(
+        consents.grant_consent(
             member.id, scope, "email", scope.wording, Origin("preferences"), clock()
         )
         db.session.commit()
@@ -69,7 +69,7 @@ def test_a_marketer_records_a_stop_but_never_a_yes(app: Flask, member: Any, cloc
     response = post_form(client, f"{url}/newsletter/email/stop", {}, page=url)
     assert response.status_code == 302
     with app.app_context():
-        revoke = ledger.history(member.id)[0]
+        revoke = consents.history(member.id)[0]
         assert (revoke.action, revoke.source) == ("revoke", "admin")
     assert not any(
         rule.endpoint.startswith("admin.") and "yes" in rule.rule

@@ -9,8 +9,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from app.accounts import members
-from app.consent import contacts, ledger, preferences
-from app.consent.ledger import Origin
+from app.consent.gate import contacts
+from app.consent.ledger import consents, preferences
+from app.consent.ledger.consents import Origin
 from app.consent.scopes import get_scope
 from app.extensions import db
 from app.rewards.entitlements import grant
@@ -20,7 +21,7 @@ from tests.conftest import Clock
 def _setup(app: Flask, member: Any, clock: Clock) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(
+        consents.grant_consent(
             member.id,
             scope,
             "email",
@@ -90,7 +91,7 @@ def test_tidy_revokes_lapsed_permissions_in_the_ledger(
         for member_id in (member.id, engaged.id):
             grant(member_id, scope.reward, "code:spring-store", clock() - timedelta(days=400))
             for channel in ("email", "inbox"):
-                ledger.grant_consent(
+                consents.grant_consent(
                     member_id,
                     scope,
                     channel,
@@ -113,10 +114,10 @@ def test_tidy_revokes_lapsed_permissions_in_the_ledger(
     result = runner.invoke(args=["consent", "tidy"])
     assert result.exit_code == 0 and "2 lapsed permissions revoked" in result.output
     with app.app_context():
-        states = ledger.states_of(member.id)
+        states = consents.states_of(member.id)
         assert not states[("offers", "email")].granted and not states[("offers", "inbox")].granted
-        assert all(s.granted for s in ledger.states_of(engaged_id).values())  # renewed by a click
-        revoke = ledger.history(member.id)[0]
+        assert all(s.granted for s in consents.states_of(engaged_id).values())  # renewed by a click
+        revoke = consents.history(member.id)[0]
         assert revoke.source == "expiry" and "lapsed after 365 days" in revoke.wording
     again = runner.invoke(args=["consent", "tidy"])
     assert "0 lapsed permissions revoked" in again.output
@@ -127,7 +128,7 @@ def test_scopes_lists_each_scope_with_its_audience(
 ) -> None:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(
+        consents.grant_consent(
             member.id,
             scope,
             "email",

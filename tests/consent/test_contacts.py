@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.consent import contacts, ledger, webhooks
-from app.consent.facts import facts_for
-from app.consent.gate import Campaign, decide
-from app.consent.ledger import Origin
+from app.consent import webhooks
+from app.consent.gate import contacts
+from app.consent.gate.facts import facts_for
+from app.consent.gate.rules import Campaign, decide
+from app.consent.ledger import consents
+from app.consent.ledger.consents import Origin
 from app.consent.models import Contact
 from app.consent.scopes import get_scope
 from app.extensions import db
@@ -28,7 +30,7 @@ def _decide(member_id: int, channel: str, when: Any, ref: str | None = None) -> 
 def _granted(member: Any, clock: Clock) -> None:
     scope = get_scope("newsletter")
     for channel in ("email", "inbox"):
-        ledger.grant_consent(
+        consents.grant_consent(
             member.id,
             scope,
             channel,
@@ -165,7 +167,7 @@ def test_suppressions_stop_email_or_webhook_and_a_new_confirmation_lifts_email(
         scope = get_scope("offers")
         grant(member.id, scope.reward, "code:spring-store", clock() - timedelta(days=30))
         for channel in ("email", "webhook"):
-            ledger.grant_consent(
+            consents.grant_consent(
                 member.id,
                 scope,
                 channel,

@@ -6,8 +6,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from app.accounts import members
-from app.consent import contacts, ledger
 from app.consent.demo import DEMO_READER, ensure_demo_reader
+from app.consent.gate import contacts
+from app.consent.ledger import consents
 from app.startup import startup_steps
 
 
@@ -19,7 +20,7 @@ def test_a_demo_reader_with_a_consent_history_is_created_once(
         assert "created demo.reader@example.com" in (step() or "")
         reader = members.find_by_email(DEMO_READER)
         assert reader is not None and reader.time_zone == "Europe/Berlin"
-        assert [e.action for e in ledger.history(reader.id)] == ["revoke", "grant", "grant"]
+        assert [e.action for e in consents.history(reader.id)] == ["revoke", "grant", "grant"]
         assert len(contacts.contacts_of(reader.id)) == 4
         assert ensure_demo_reader() is None
     result = runner.invoke(args=["consent", "explain", DEMO_READER, "newsletter"])

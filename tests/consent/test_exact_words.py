@@ -22,7 +22,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.consent import ledger, why
+from app.consent.gate import why
+from app.consent.ledger import consents
 from app.consent.models import ConsentEvent, SubscriptionRequest
 from app.consent.scopes import ScopeSource, get_scope
 from app.extensions import db
@@ -95,7 +96,7 @@ def shown(html: str, control: str) -> str:
 
 def latest(app: Flask, member_id: int) -> ConsentEvent:
     with app.app_context():
-        event = ledger.history(member_id)[0]
+        event = consents.history(member_id)[0]
         db.session.expunge(event)
         return event
 
@@ -115,8 +116,8 @@ def signed_in(client: FlaskClient, member: Any) -> FlaskClient:
 def _grant(app: Flask, member_id: int, slug: str, channel: str, at: Any) -> None:
     with app.app_context():
         scope = get_scope(slug)
-        ledger.grant_consent(
-            member_id, scope, channel, scope.wording, ledger.Origin("preferences"), at
+        consents.grant_consent(
+            member_id, scope, channel, scope.wording, consents.Origin("preferences"), at
         )
         db.session.commit()
 
@@ -270,7 +271,7 @@ def test_the_inbox_stop_records_its_sentence_and_button_on_every_channel(
     )
     post_form(signed_in, f"{url}/stop", {}, page=url)
     with app.app_context():
-        revokes = [e for e in ledger.history(member.id) if e.action == "revoke"]
+        revokes = [e for e in consents.history(member.id) if e.action == "revoke"]
         assert sorted(e.channel for e in revokes) == ["email", "inbox"]
         for event in revokes:
             assert_recorded(event, words, "revoke")
@@ -407,25 +408,25 @@ def test_a_lapse_and_a_deletion_say_that_nobody_pressed_anything(
     app: Flask, member: Any, clock: Clock
 ) -> None:
     from app.accounts.privacy import delete_member
-    from app.consent.upkeep import expire_consents
+    from app.consent.ledger.upkeep import expire_consents
 
     with app.app_context():
         scope = get_scope("offers")
         grant(member.id, scope.reward, "code:spring-store", clock() - timedelta(days=400))
-        ledger.grant_consent(
+        consents.grant_consent(
             member.id,
             scope,
             "email",
             scope.wording,
-            ledger.Origin("demo"),
+            consents.Origin("demo"),
             clock() - timedelta(days=400),
         )
         newsletter = get_scope("newsletter")
-        ledger.grant_consent(
-            member.id, newsletter, "inbox", newsletter.wording, ledger.Origin("demo"), clock()
+        consents.grant_consent(
+            member.id, newsletter, "inbox", newsletter.wording, consents.Origin("demo"), clock()
         )
         assert expire_consents(clock()) == 1
-        lapsed = ledger.history(member.id)[0]
+        lapsed = consents.history(member.id)[0]
         assert (lapsed.source, lapsed.scope) == ("expiry", "offers")
         assert lapsed.wording == (
             "Nobody pressed or typed anything: the yes to Member offers "

@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import text
 
 from app.accounts.models import Member
-from app.consent.audience import audience
-from app.consent.facts import load_facts
-from app.consent.gate import Campaign, decide
+from app.consent.gate.audience import audience
+from app.consent.gate.facts import load_facts
+from app.consent.gate.rules import Campaign, decide
 from app.consent.scopes import Scope
 from app.extensions import db
 from tests.consent import world

@@ -15,9 +15,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.consent.audience import audience
-from app.consent.facts import facts_for_send, load_facts
-from app.consent.gate import Campaign, decide
+from app.consent.gate.audience import audience
+from app.consent.gate.facts import facts_for_send, load_facts
+from app.consent.gate.rules import Campaign, decide
 from app.consent.scopes import CHANNELS, Scope
 from app.extensions import db
 from tests.consent import world

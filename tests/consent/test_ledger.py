@@ -14,9 +14,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.accounts import members
-from app.consent import ledger
 from app.consent.errors import ChannelNotOffered, NotEarned, WordingChanged
-from app.consent.ledger import Client, Origin
+from app.consent.ledger import consents
+from app.consent.ledger.consents import Client, Origin
 from app.consent.models import ConsentEvent, ConsentState
 from app.consent.scopes import get_scope
 from app.extensions import db
@@ -42,7 +42,7 @@ def test_a_grant_records_the_exact_wording_its_version_source_and_a_salted_clien
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+        event = consents.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.commit()
         assert event is not None
         assert (event.action, event.scope, event.channel) == ("grant", "newsletter", "email")
@@ -51,9 +51,9 @@ def test_a_grant_records_the_exact_wording_its_version_source_and_a_salted_clien
         assert (event.source, event.page, event.at) == ("preferences", "/me/permissions", clock())
         assert event.client_hash and "203.0.113.9" not in event.client_hash
         other = _member(clock, "other@example.com")
-        second = ledger.grant_consent(other, scope, "email", scope.wording, ORIGIN, clock())
+        second = consents.grant_consent(other, scope, "email", scope.wording, ORIGIN, clock())
         assert second is not None and second.client_hash != event.client_hash  # own salt
-        state = ledger.states_of(member_id)[("newsletter", "email")]
+        state = consents.states_of(member_id)[("newsletter", "email")]
         assert state.granted and state.granted_at == clock() and state.event_id == event.id
 
 
@@ -77,10 +77,10 @@ def test_refused_grants_leave_the_ledger_unchanged(
         member_id = _member(clock)
         scope = get_scope(scope_slug)
         with pytest.raises(error):
-            ledger.grant_consent(
+            consents.grant_consent(
                 member_id, scope, channel, wording or scope.wording, ORIGIN, clock()
             )
-        assert _events() == 0 and ledger.states_of(member_id) == {}
+        assert _events() == 0 and consents.states_of(member_id) == {}
 
 
 def test_an_unverified_member_has_not_earned_the_newsletter(app: Flask, clock: Clock) -> None:
@@ -88,7 +88,7 @@ def test_an_unverified_member_has_not_earned_the_newsletter(app: Flask, clock: C
         member_id = _member(clock, verified=False)
         scope = get_scope("newsletter")
         with pytest.raises(NotEarned):
-            ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+            consents.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
 
 
 def test_repeated_grants_and_revokes_add_events_only_when_the_answer_changes(
@@ -98,22 +98,23 @@ def test_repeated_grants_and_revokes_add_events_only_when_the_answer_changes(
         member_id = _member(clock)
         scope = get_scope("newsletter")
         assert (
-            ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP)
+            consents.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP)
             is None
         )
-        assert ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+        assert consents.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         assert (
-            ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock()) is None
+            consents.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+            is None
         )
         clock.advance(minutes=1)
-        assert ledger.revoke_consent(
+        assert consents.revoke_consent(
             member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP
         )
         assert (
-            ledger.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP)
+            consents.revoke_consent(member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP)
             is None
         )
-        assert [e.action for e in ledger.history(member_id)] == ["revoke", "grant"]
+        assert [e.action for e in consents.history(member_id)] == ["revoke", "grant"]
 
 
 def test_revoking_is_allowed_for_a_scope_no_longer_held_or_offered(
@@ -122,13 +123,13 @@ def test_revoking_is_allowed_for_a_scope_no_longer_held_or_offered(
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+        consents.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.execute(text("DELETE FROM entitlements WHERE member_id = :m"), {"m": member_id})
-        event = ledger.revoke_consent(
+        event = consents.revoke_consent(
             member_id, "newsletter", "email", ORIGIN, clock(), wording=STOP
         )
         assert (
-            event is not None and not ledger.states_of(member_id)[("newsletter", "email")].granted
+            event is not None and not consents.states_of(member_id)[("newsletter", "email")].granted
         )
 
 
@@ -150,15 +151,17 @@ def test_the_state_is_always_the_latest_event(
             for n, (channel, grant) in enumerate(steps):
                 clock.advance(seconds=n)
                 if grant:
-                    ledger.grant_consent(member_id, scope, channel, scope.wording, ORIGIN, clock())
+                    consents.grant_consent(
+                        member_id, scope, channel, scope.wording, ORIGIN, clock()
+                    )
                 else:
-                    ledger.revoke_consent(
+                    consents.revoke_consent(
                         member_id, "newsletter", channel, ORIGIN, clock(), wording=STOP
                     )
-            events = ledger.history(member_id)
+            events = consents.history(member_id)
             for channel in ("email", "inbox"):
                 latest = next((e for e in events if e.channel == channel), None)
-                state = ledger.states_of(member_id).get(("newsletter", channel))
+                state = consents.states_of(member_id).get(("newsletter", channel))
                 if latest is None:
                     assert state is None
                 else:
@@ -172,7 +175,7 @@ def test_the_database_refuses_to_update_or_delete_a_ledger_row(app: Flask, clock
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+        consents.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.commit()
         for statement in (
             "UPDATE consent_events SET wording = 'changed'",
@@ -202,7 +205,7 @@ def test_no_code_path_updates_or_deletes_a_ledger_row() -> None:
                 offenders.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert offenders == []
     # and the one place that touches consent_events' neighbours only cuts the member link
-    source = Path(REPO / "app/consent/ledger.py").read_text()
+    source = Path(REPO / "app/consent/ledger/consents.py").read_text()
     assert "update(ConsentSubject)" in source and "ConsentState" in source
 
 
@@ -210,7 +213,7 @@ def test_the_orm_never_flushes_a_change_to_an_event(app: Flask, clock: Clock) ->
     with app.app_context():
         member_id = _member(clock)
         scope = get_scope("newsletter")
-        event = ledger.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
+        event = consents.grant_consent(member_id, scope, "email", scope.wording, ORIGIN, clock())
         db.session.commit()
         assert event is not None
         event.wording = "rewritten"

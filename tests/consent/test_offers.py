@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from flask_login import login_user
 
 from app.accounts.sessions import start_sign_in
-from app.consent import ledger
+from app.consent.ledger import consents
 from app.extensions import db
 from app.rewards.catalog import describe
 from app.rewards.entitlements import grant
@@ -59,5 +59,5 @@ def test_saying_yes_from_the_offer_is_recorded_as_the_rewards_form(
     response = client.post("/me/permissions/offers/inbox/yes", data={**fields, "agree": "y"})
     assert response.status_code == 302 and response.headers["Location"] == "/me/rewards"
     with app.app_context():
-        [event] = ledger.history(member.id)
+        [event] = consents.history(member.id)
         assert (event.source, event.page, event.channel) == ("form:rewards", "/me/rewards", "inbox")

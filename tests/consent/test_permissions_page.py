@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from app.consent import toggles
-from app.consent.facts import facts_for
-from app.consent.gate import Campaign, decide
+from app.consent.gate.facts import facts_for
+from app.consent.gate.rules import Campaign, decide
+from app.consent.ledger import toggles
+from app.consent.ledger.preferences import preferences_of
 from app.consent.models import ConsentEvent
-from app.consent.preferences import preferences_of
 from app.consent.scopes import get_scope
 from app.extensions import db
 from tests.conftest import PASSWORD, REPO, Clock

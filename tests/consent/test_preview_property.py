@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from app.consent.audience import audience
-from app.consent.facts import load_facts
-from app.consent.gate import DEFERRING, REASONS, Campaign, Facts, decide
+from app.consent.gate.audience import audience
+from app.consent.gate.facts import load_facts
+from app.consent.gate.rules import DEFERRING, REASONS, Campaign, Facts, decide
 from app.consent.models import ConsentState
 from app.consent.scopes import Scope
 from app.extensions import db

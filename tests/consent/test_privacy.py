@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import MetaData, select
 
 from app.accounts import members
-from app.consent import contacts, webhooks
+from app.consent import webhooks
+from app.consent.gate import contacts
 from app.consent.models import ConsentEvent, ConsentSubject
 from app.extensions import db
 from tests.conftest import PASSWORD, Clock

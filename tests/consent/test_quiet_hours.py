@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.consent.gate import Campaign, ConsentFact, Facts, MemberFacts, decide, quiet_until
+from app.consent.gate.rules import Campaign, ConsentFact, Facts, MemberFacts, decide, quiet_until
 from app.consent.scopes import Scope
 
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")

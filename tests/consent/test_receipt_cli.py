@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from app.consent.receipts import sign_receipt
+from app.consent.ledger.receipts import sign_receipt
 from tests.conftest import PASSWORD, Clock
 from tests.consent.receipt_steps import KEYS_URL, grant_then_revoke, receipt_json
 from tests.helpers import sign_in

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.accounts import members
-from app.consent.receipt_keys import keys_in
-from app.consent.receipts import verify_receipt
+from app.consent.ledger.keys import keys_in
+from app.consent.ledger.receipts import verify_receipt
 from app.extensions import db
 from tests.conftest import PASSWORD, Clock
 from tests.consent.receipt_steps import KEYS_URL, grant_then_revoke

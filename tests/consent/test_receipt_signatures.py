@@ -35,8 +35,8 @@ from app.consent.errors import (
     UnknownKey,
     UnsupportedAlgorithm,
 )
-from app.consent.receipt_keys import keys_in, read_private_key
-from app.consent.receipts import canonical_json, key_id, sign_receipt, verify_receipt
+from app.consent.ledger.keys import keys_in, read_private_key
+from app.consent.ledger.receipts import canonical_json, key_id, sign_receipt, verify_receipt
 from app.extensions import db
 from tests.conftest import PASSWORD, REPO, Clock
 from tests.consent.receipt_steps import KEYS_URL, grant_then_revoke, published, receipt_json
@@ -341,7 +341,7 @@ def test_a_missing_configured_key_stops_serve_with_one_line(
     another_app: Callable[..., Flask],
 ) -> None:
     from app.config import SettingError
-    from app.consent.receipt_keys import ready_key
+    from app.consent.ledger.keys import ready_key
 
     monkeypatch.setenv("PULLFIRST_INSTANCE_PATH", str(tmp_path / "instance"))
     missing = tmp_path / "nowhere.pem"

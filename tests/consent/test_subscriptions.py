@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.accounts import members
-from app.consent import subscriptions
+from app.consent.ledger import subscriptions
 from app.consent.models import ConsentEvent, SubscriptionRequest
 from app.consent.scopes import get_scope
 from app.engage.actions import actions_of
@@ -304,7 +304,7 @@ def test_concurrent_clicks_on_one_link_confirm_once(
     import threading
 
     from app import signing
-    from app.consent.ledger import Origin
+    from app.consent.ledger.consents import Origin
 
     request_subscription(client, "twice@example.com")
     token = link_in(smtp.wait_for(1)[0], "/subscriptions/confirm/").rsplit("/", 1)[1]

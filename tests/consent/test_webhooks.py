@@ -11,10 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.accounts import members
-from app.consent import outbound, webhooks
-from app.consent.errors import WebhookFailed
+from app.consent import webhooks
 from app.consent.models import ConsentEvent, WebhookEndpoint
 from app.extensions import db
+from app.outbound import client as outbound
+from app.outbound import signing
+from app.outbound.errors import WebhookFailed
 from tests.conftest import PASSWORD, Clock
 from tests.consent.receiver import Receiver
 from tests.helpers import post_form, sign_in
@@ -69,8 +71,8 @@ def test_an_endpoint_is_verified_by_answering_the_signed_challenge(
         assert "it answered the signed challenge" in response.text
         [(path, headers, body)] = receiver.requests
     assert path == "/hooks/pullfirst"
-    assert webhooks.verify_signature(endpoint.secret, headers, body, clock())
-    assert not webhooks.verify_signature("whsec_" + "A" * 32, headers, body, clock())
+    assert signing.verify_signature(endpoint.secret, headers, body, clock())
+    assert not signing.verify_signature("whsec_" + "A" * 32, headers, body, clock())
     assert b'"type":"endpoint.verification"' in body
     [verified] = _endpoints(app)
     assert verified.verified_at is not None

@@ -8,8 +8,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.consent import ledger, why
-from app.consent.ledger import Origin
+from app.consent.gate import why
+from app.consent.ledger import consents
+from app.consent.ledger.consents import Origin
 from app.consent.scopes import get_scope
 from app.extensions import db
 from tests.conftest import Clock
@@ -19,7 +20,7 @@ from tests.helpers import post_form
 def _link(app: Flask, member: Any, clock: Clock, kind: str = "editorial") -> str:
     with app.app_context():
         scope = get_scope("newsletter")
-        ledger.grant_consent(
+        consents.grant_consent(
             member.id,
             scope,
             "email",
@@ -56,7 +57,7 @@ def test_one_click_on_the_page_stops_it_without_signing_in(
     assert "will not reach you by email any more" in response.text
     assert "You have stopped this." in response.text
     with app.app_context():
-        [revoke, _] = ledger.history(member.id)
+        [revoke, _] = consents.history(member.id)
         assert (revoke.action, revoke.source, revoke.page) == ("revoke", "why-page", "/why")
 
 

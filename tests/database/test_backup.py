@@ -26,8 +26,8 @@ from app import create_app
 from app.accounts import members
 from app.accounts.models import Member
 from app.clock import set_clock
-from app.consent import ledger
-from app.consent.ledger import Client, Origin
+from app.consent.ledger import consents
+from app.consent.ledger.consents import Client, Origin
 from app.consent.scopes import get_scope
 from app.database import backup, migrate, snapshots
 from app.database.core import make_engine
@@ -142,9 +142,9 @@ def _fill(application: Flask, clock: Clock) -> tuple[list[str], list[tuple[Any, 
         ]
         db.session.flush()
         for person in people:
-            ledger.grant_consent(person.id, scope, "email", scope.wording, ORIGIN, clock())
+            consents.grant_consent(person.id, scope, "email", scope.wording, ORIGIN, clock())
         clock.advance(hours=1)
-        ledger.revoke_consent(
+        consents.revoke_consent(
             people[1].id,
             "newsletter",
             "email",
@@ -153,7 +153,7 @@ def _fill(application: Flask, clock: Clock) -> tuple[list[str], list[tuple[Any, 
             wording="Stop the weekly letter by email.",
         )
         clock.advance(hours=1)
-        ledger.grant_consent(people[1].id, scope, "email", scope.wording, ORIGIN, clock())
+        consents.grant_consent(people[1].id, scope, "email", scope.wording, ORIGIN, clock())
         printed = issue_codes("spring-store", 3, now=clock(), uses=1).codes
         db.session.commit()
         rows = _ledger_rows()

@@ -36,10 +36,10 @@ def _member(app: Flask, clock: Clock) -> int:
 
 
 def _recorded(app: Flask, member_id: int) -> tuple[str, str, str]:
-    from app.consent import ledger
+    from app.consent.ledger import consents
 
     with app.app_context():
-        event = ledger.history(member_id)[0]
+        event = consents.history(member_id)[0]
         return event.action, event.wording, event.wording_hash
 
 

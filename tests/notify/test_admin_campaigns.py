@@ -162,16 +162,16 @@ def test_a_post_with_notify_becomes_one_draft(app: Flask, marketer: str, clock: 
 def test_scope_history_shows_growth_and_unsubscribes(
     app: Flask, marketer: str, audience: Audience, clock: Clock
 ) -> None:
-    from app.consent import ledger
+    from app.consent.ledger import consents
     from app.extensions import db
 
     first, _ = audience.add(2)
     with app.app_context():
-        ledger.revoke_consent(
+        consents.revoke_consent(
             first,
             "newsletter",
             "email",
-            ledger.Origin("preferences"),
+            consents.Origin("preferences"),
             clock(),
             wording="Stop The weekly letter by email",
         )

@@ -119,8 +119,8 @@ def smtp_world(app: Flask, clock: Clock, mid_batch: MidBatch) -> Iterator[World]
 @pytest.fixture
 def webhook_world(app: Flask, clock: Clock, mid_batch: MidBatch, smtp: Any) -> Iterator[World]:
     from app.consent.models import WebhookEndpoint
-    from app.consent.webhooks import new_secret
     from app.extensions import db
+    from app.outbound.signing import new_secret
 
     crowd = add_crowd(app, 2, clock(), scope="offers", channels=("webhook", "email"))
 
@@ -161,7 +161,7 @@ def webhook_world(app: Flask, clock: Clock, mid_batch: MidBatch, smtp: Any) -> I
 
 
 def revoke(member_id: int, now: datetime) -> None:
-    from app.consent.ledger import Origin, revoke_consent
+    from app.consent.ledger.consents import Origin, revoke_consent
 
     revoke_consent(
         member_id,
@@ -174,19 +174,19 @@ def revoke(member_id: int, now: datetime) -> None:
 
 
 def pause_everything(member_id: int, now: datetime) -> None:
-    from app.consent.preferences import pause_everything as pause
+    from app.consent.ledger.preferences import pause_everything as pause
 
     pause(member_id, 3, now)
 
 
 def not_for_me(member_id: int, now: datetime) -> None:
-    from app.consent.contacts import not_for_me as say
+    from app.consent.gate.contacts import not_for_me as say
 
     say(member_id, "newsletter", now)
 
 
 def quiet_hours_now(member_id: int, now: datetime) -> None:
-    from app.consent.preferences import set_quiet_hours
+    from app.consent.ledger.preferences import set_quiet_hours
 
     set_quiet_hours(member_id, time(9, 0), time(11, 30), now)
 
@@ -218,7 +218,7 @@ def lose_the_scope(member_id: int, now: datetime) -> None:
 
 
 def another_campaign_arrives(member_id: int, now: datetime) -> None:
-    from app.consent.contacts import record_contact
+    from app.consent.gate.contacts import record_contact
 
     record_contact(
         member_id,
@@ -233,7 +233,7 @@ def another_campaign_arrives(member_id: int, now: datetime) -> None:
 
 def hard_bounce(member_id: int, now: datetime) -> None:
     from app.accounts.models import Member
-    from app.consent.contacts import record_suppression
+    from app.consent.gate.contacts import record_suppression
     from app.extensions import db
 
     member = db.session.get(Member, member_id)

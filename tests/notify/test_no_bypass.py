@@ -125,7 +125,7 @@ def test_a_sale_reaches_only_members_the_gate_lets_through(
     smtp: SMTPSink,
 ) -> None:
     """The story of the issue: a promotional message to the offers scope."""
-    from app.consent.contacts import not_for_me
+    from app.consent.gate.contacts import not_for_me
     from app.extensions import db
 
     [welcome] = audience.add(1, scope="offers")

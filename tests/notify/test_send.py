@@ -84,17 +84,17 @@ def test_a_revoke_after_enqueueing_suppresses_the_delivery(
     smtp: SMTPSink,
     clock: Clock,
 ) -> None:
-    from app.consent import ledger
+    from app.consent.ledger import consents
     from app.extensions import db
 
     kept, revoked, paused = audience.add(3)
     campaign_id = campaign()
     with app.app_context():
-        ledger.revoke_consent(
+        consents.revoke_consent(
             revoked,
             "newsletter",
             "email",
-            ledger.Origin("preferences"),
+            consents.Origin("preferences"),
             clock(),
             wording="Stop The weekly letter by email",
         )
@@ -102,7 +102,7 @@ def test_a_revoke_after_enqueueing_suppresses_the_delivery(
     rows = {r.member_id: r for r in deliveries(app, campaign_id=campaign_id)}
     assert rows[revoked].state == "suppressed" and rows[revoked].reason == "consented"
     # A pause of everything is seen by the gate when the worker runs.
-    from app.consent.preferences import pause_everything
+    from app.consent.ledger.preferences import pause_everything
 
     with app.app_context():
         pause_everything(paused, 3, clock())
@@ -119,7 +119,7 @@ def test_the_gate_runs_again_for_leased_deliveries(
     app: Flask, audience: Audience, campaign: Callable[..., int], smtp: SMTPSink, clock: Clock
 ) -> None:
     """A revoke that commits after a worker claimed the batch is still honoured."""
-    from app.consent import ledger
+    from app.consent.ledger import consents
     from app.extensions import db
     from app.notify.worker import Worker
 
@@ -131,11 +131,11 @@ def test_the_gate_runs_again_for_leased_deliveries(
 
         claimed = outbox.claim(worker.name, 10, clock(), worker.lease)
         assert len(claimed) == 2
-        ledger.revoke_consent(
+        consents.revoke_consent(
             second,
             "newsletter",
             "email",
-            ledger.Origin("preferences"),
+            consents.Origin("preferences"),
             clock(),
             wording="Stop The weekly letter by email",
         )

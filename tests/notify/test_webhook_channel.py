@@ -1,5 +1,5 @@
 """The webhook channel against a real HTTP receiver on loopback that checks each signature the
-way a member's endpoint would (:func:`app.consent.webhooks.verify_signature`): retries on 500
+way a member's endpoint would (:func:`app.outbound.signing.verify_signature`): retries on 500
 and on a timeout with the same webhook-id, the dead letter and a disabled endpoint on 410,
 redirects not followed, the address checked again on every send."""
 
@@ -50,7 +50,7 @@ class Hook:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/pullfirst"
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
-        from app.consent.webhooks import verify_signature
+        from app.outbound.signing import verify_signature
 
         body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
         headers = {k.lower(): v for k, v in handler.headers.items()}
@@ -98,8 +98,8 @@ def hooked(app: Flask, clock: Clock) -> Callable[..., tuple[int, int]]:
 
     def make(hook: Hook) -> tuple[int, int]:
         from app.consent.models import WebhookEndpoint
-        from app.consent.webhooks import new_secret
         from app.extensions import db
+        from app.outbound.signing import new_secret
 
         [member_id] = add_crowd(app, 1, clock(), scope="offers", channels=("webhook",)).ids
         hook.secret = new_secret()
@@ -141,7 +141,7 @@ def test_a_signed_message_reaches_the_endpoint(
     work: Callable,
     hooked: Callable[..., tuple[int, int]],
 ) -> None:
-    from app.consent.webhooks import new_secret, verify_signature
+    from app.outbound.signing import new_secret, verify_signature
 
     with Hook(["204"], clock) as hook:
         hooked(hook)
@@ -170,7 +170,7 @@ def test_500_then_a_timeout_then_410_retries_twice_then_disables_the_endpoint(
     work: Callable,
     hooked: Callable[..., tuple[int, int]],
 ) -> None:
-    """The timeout is the real ten seconds of :mod:`app.consent.outbound`: the channel takes
+    """The timeout is the real ten seconds of :mod:`app.outbound.client`: the channel takes
     no shorter one."""
     with Hook(["500", "hang", "410"], clock) as hook:
         _, endpoint_id = hooked(hook)

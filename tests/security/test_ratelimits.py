@@ -33,11 +33,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, REPO
+from tests.conftest import PASSWORD, REPO, XDIST_WORKER
 from tests.helpers import csrf_token, free_port
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-SHARED_REDIS = os.environ.get("PULLFIRST_SWEEP_REDIS_URL", "redis://127.0.0.1:6379/8")
+# Under xdist each worker flushes and counts in a database of its own (gw0: 8, gw1: 9…).
+SHARED_REDIS = os.environ.get(
+    "PULLFIRST_SWEEP_REDIS_URL",
+    f"redis://127.0.0.1:6379/{8 + int(XDIST_WORKER.removeprefix('gw') or 0) % 8}",
+)
 LIMITS = {
     "RATELIMIT_AUTH_IP": "12 per hour",
     "RATELIMIT_AUTH_ACCOUNT": "7 per hour",

@@ -32,9 +32,9 @@ from app.accounts import members
 from app.accounts.members import MAX_DISPLAY_NAME
 from app.accounts.models import Member
 from app.consent.models import WebhookEndpoint
-from app.consent.outbound import check_url
 from app.engage import responses
 from app.extensions import db
+from app.outbound.client import check_url
 from tests.conftest import PASSWORD, REPO, Clock
 from tests.helpers import csrf_token, sign_in
 from tests.security.harness import make_member, sign_in_page

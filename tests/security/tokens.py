@@ -24,10 +24,11 @@ from werkzeug.test import TestResponse
 from app import signing
 from app.accounts import links
 from app.accounts.members import get_member
-from app.consent import ledger, subscriptions, toggles, why
-from app.consent.ledger import Origin
-from app.consent.privacy_views import DELETE_LINK_LIFETIME, DELETE_PURPOSE
+from app.consent.gate import why
+from app.consent.ledger import consents, subscriptions, toggles
+from app.consent.ledger.consents import Origin
 from app.consent.scopes import find_scope
+from app.consent.views.privacy import DELETE_LINK_LIFETIME, DELETE_PURPOSE
 from app.extensions import db
 from app.notify import tokens as notify_tokens
 from tests.conftest import Clock
@@ -101,7 +102,7 @@ def _confirm_subscription(client: FlaskClient, token: str) -> list[TestResponse]
 def _toggle_token(app: Flask, clock: Clock, holder: Owner) -> str:
     """A yes for the inbox, which the holder stopped first (so the yes changes something)."""
     scope = _newsletter()
-    ledger.revoke_consent(
+    consents.revoke_consent(
         holder.member_id,
         "newsletter",
         "inbox",

@@ -16,8 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, select
 
-from app.consent import ledger, webhooks
-from app.consent.ledger import Origin
+from app.consent import webhooks
+from app.consent.ledger import consents
+from app.consent.ledger.consents import Origin
 from app.consent.scopes import find_scope
 from app.engage import responses
 from app.extensions import db
@@ -57,7 +58,7 @@ def _own_things(app: Flask, clock: Clock, owner: Owner, answer: str) -> None:
         assert scope is not None
         grant(owner.member_id, scope.reward, "account", clock())
         for channel in ("email", "inbox"):
-            event = ledger.grant_consent(
+            event = consents.grant_consent(
                 owner.member_id,
                 scope,
                 channel,

@@ -41,7 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.accounts.members import email_key
 from app.accounts.models import Member
-from app.consent.contacts import is_suppressed, record_suppression
+from app.consent.gate.contacts import is_suppressed, record_suppression
 from app.extensions import db
 from app.notify.bounces.reports import Report, Unreadable, read_report
 from app.notify.bounces.statuses import Kind, rank

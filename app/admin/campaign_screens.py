@@ -1,0 +1,318 @@
+"""Marketers' campaign screens: compose, preview per channel, the audience preview with the
+gate's reasons, send now or schedule, cancel, the results (funnel, chart, JSON), the
+conversations, and each scope's audience over time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as Redirect
+from wtforms.fields.choices import SelectChoice
+
+from app import clock
+from app.accounts.roles import role_required
+from app.consent.scopes import all_scopes, channel_label
+from app.extensions import db
+from app.notify import campaigns as domain
+from app.notify import conversation, results
+from app.notify.drafts import draft_from_posts
+from app.notify.errors import CampaignError, ConversationError
+from app.notify.forms import ActionForm, AnswerForm, CampaignForm
+from app.notify.models import Campaign
+from app.notify.preview import preview_audience
+from app.notify.render import campaign_html, plain_text
+from app.web.errors import render_error
+from app.web.nav import AdminSection, register_admin_section
+
+SAMPLE_ID = 0
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = domain.get_campaign(campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _form(campaign: Campaign | None = None) -> CampaignForm:
+    form = CampaignForm(obj=None)
+    form.scope.choices = [SelectChoice(s.slug, s.title) for s in all_scopes().values()]
+    if campaign is not None and request.method == "GET":
+        form.title.data, form.body.data = campaign.title, campaign.body
+        form.scope.data, form.kind.data = campaign.scope, campaign.kind
+        form.channels.data = campaign.channel_list
+        if campaign.send_at and campaign.state == "scheduled":
+            form.send_at.data = campaign.send_at.replace(tzinfo=None)
+    return form
+
+
+def _forged_kind(form: CampaignForm) -> bool:
+    """A POST whose kind is none the form offers: no browser sends one, so it is refused
+    whole with a 400 rather than shown as a form error."""
+    return request.method == "POST" and form.kind.data not in domain.KINDS
+
+
+def _draft(form: CampaignForm) -> domain.Draft:
+    return domain.Draft(
+        form.title.data or "",
+        form.body.data or "",
+        form.scope.data or "",
+        form.kind.data or "",
+        tuple(form.channels.data or ()),
+    )
+
+
+@role_required("marketer")
+def campaigns() -> str:
+    return render_template(
+        "admin/campaigns.html", campaigns=domain.campaigns(), scopes=all_scopes(), form=ActionForm()
+    )
+
+
+@role_required("marketer")
+def campaigns_from_posts() -> Redirect | tuple[str, int]:
+    if not ActionForm().validate_on_submit():
+        return render_error(400)
+    created = draft_from_posts(clock.now())
+    flash(
+        f"{len(created)} new drafts from posts." if created else "No new post asks for a campaign.",
+        "success",
+    )
+    return redirect(url_for("admin.campaigns"))
+
+
+@role_required("marketer")
+def campaign_new() -> Redirect | str | tuple[str, int]:
+    form = _form()
+    if request.method == "GET":
+        form.kind.data = "editorial"
+        form.channels.data = ["inbox", "email"]
+    if _forged_kind(form):
+        return render_error(
+            400,
+            "A campaign is editorial or promotional: every campaign "
+            "passes the whole gate. Nothing was saved.",
+        )
+    if form.validate_on_submit():
+        try:
+            campaign = domain.create_campaign(_draft(form), current_user.id, clock.now())
+        except CampaignError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Draft saved. Check the previews and the audience, then send it.", "success")
+            return redirect(url_for("admin.campaign", campaign_id=campaign.id))
+    return render_template("admin/campaign_form.html", form=form, campaign=None)
+
+
+@role_required("marketer")
+def campaign_edit(campaign_id: int) -> Redirect | str | tuple[str, int]:
+    campaign = _campaign_or_404(campaign_id)
+    form = _form(campaign)
+    if _forged_kind(form):
+        return render_error(
+            400,
+            "A campaign is editorial or promotional: every campaign "
+            "passes the whole gate. Nothing was saved.",
+        )
+    if form.validate_on_submit():
+        try:
+            domain.update_campaign(campaign, _draft(form), clock.now())
+        except CampaignError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("admin.campaign", campaign_id=campaign.id))
+    return render_template("admin/campaign_form.html", form=form, campaign=campaign)
+
+
+def _previews(campaign: Campaign) -> dict[str, Any]:
+    """How each channel shows the campaign (links shown untracked)."""
+    html = campaign_html(campaign.body, campaign.updated_at)
+    text = plain_text(html)
+    webhook = {
+        "delivery": SAMPLE_ID,
+        "campaign": campaign.id,
+        "kind": campaign.kind,
+        "scope": campaign.scope,
+        "title": campaign.title,
+        "text": text,
+        "html": html,
+    }
+    return {"html": html, "text": text, "webhook": json.dumps(webhook, indent=2)}
+
+
+@role_required("marketer")
+def campaign(campaign_id: int) -> str:
+    campaign = _campaign_or_404(campaign_id)
+    now = clock.now()
+    scope = all_scopes().get(campaign.scope)
+    preview = None
+    if campaign.state in domain.EDITABLE and scope is not None:
+        preview = preview_audience(scope, campaign.channel_list, now, campaign.ref)
+    return render_template(
+        "admin/campaign.html",
+        campaign=campaign,
+        scope=scope,
+        preview=preview,
+        previews=_previews(campaign),
+        funnel=results.funnel(campaign),
+        suppressed=results.suppressed_reasons(campaign),
+        chart=results.timeline(campaign),
+        threads=conversation.threads(campaign.id),
+        form=ActionForm(),
+        channel_label=channel_label,
+        now=now,
+        promise_changed=scope is not None
+        and campaign.state in domain.EDITABLE
+        and campaign.promise_hash not in (None, domain.promise_hash(scope)),
+    )
+
+
+@role_required("marketer")
+def campaign_json(campaign_id: int) -> Response:
+    campaign = _campaign_or_404(campaign_id)
+    chart = results.timeline(campaign)
+    data = {
+        "id": campaign.id,
+        "title": campaign.title,
+        "scope": campaign.scope,
+        "kind": campaign.kind,
+        "channels": campaign.channel_list,
+        "state": campaign.state,
+        "funnel": results.funnel(campaign),
+        "suppressed_reasons": results.suppressed_reasons(campaign),
+        "timeline": {
+            "start": chart.start.isoformat() if chart.start else None,
+            "end": chart.end.isoformat() if chart.end else None,
+        },
+    }
+    return Response(
+        json.dumps(data, indent=2, sort_keys=True),
+        mimetype="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _act(campaign_id: int, action: Callable[[Campaign], str]) -> Redirect | tuple[str, int]:
+    """Run ``action`` on the campaign for a button of its page: a CSRF-checked POST whose
+    outcome (what ``action`` returns, or the :class:`CampaignError` it raises) is flashed."""
+    campaign = _campaign_or_404(campaign_id)
+    if not ActionForm().validate_on_submit():
+        return render_error(400)
+    try:
+        done = action(campaign)
+    except CampaignError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+
+
+@role_required("marketer")
+def campaign_send(campaign_id: int) -> Redirect | tuple[str, int]:
+    def send(campaign: Campaign) -> str:
+        sizes = domain.send_now(campaign, clock.now())
+        return f"Queued {sum(sizes.values())} deliveries; the worker is sending them."
+
+    return _act(campaign_id, send)
+
+
+@role_required("marketer")
+def campaign_schedule(campaign_id: int) -> Redirect | tuple[str, int]:
+    def schedule(campaign: Campaign) -> str:
+        try:
+            at = datetime.strptime(request.form.get("send_at", ""), "%Y-%m-%dT%H:%M")
+        except ValueError:
+            raise CampaignError("Give the date and time to send at (UTC).") from None
+        domain.schedule(campaign, at.replace(tzinfo=UTC), clock.now())
+        return f"Scheduled for {at:%Y-%m-%d %H:%M} UTC."
+
+    return _act(campaign_id, schedule)
+
+
+@role_required("marketer")
+def campaign_cancel(campaign_id: int) -> Redirect | tuple[str, int]:
+    def cancel(campaign: Campaign) -> str:
+        cancelled = domain.cancel(campaign, clock.now())
+        return f"Cancelled; {cancelled} queued deliveries will not be sent."
+
+    return _act(campaign_id, cancel)
+
+
+@role_required("marketer")
+def conversations() -> str:
+    return render_template("admin/conversations.html", threads=conversation.threads())
+
+
+@role_required("marketer")
+def conversation_page(campaign_id: int, member_id: int) -> Redirect | str:
+    campaign = _campaign_or_404(campaign_id)
+    messages = conversation.thread(campaign_id, member_id)
+    if not messages:
+        abort(404)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            conversation.answer(
+                campaign_id, member_id, current_user.id, form.body.data or "", clock.now()
+            )
+        except ConversationError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Answer sent to the member's inbox.", "success")
+            return redirect(
+                url_for("admin.conversation_page", campaign_id=campaign_id, member_id=member_id)
+            )
+    return render_template(
+        "admin/conversation.html",
+        campaign=campaign,
+        messages=messages,
+        member_id=member_id,
+        form=form,
+    )
+
+
+@role_required("marketer")
+def scope_stats(slug: str) -> str:
+    scope = all_scopes().get(slug)
+    if scope is None:
+        abort(404)
+    return render_template(
+        "admin/scope_stats.html", scope=scope, history=results.scope_history(slug, clock.now())
+    )
+
+
+def register(app: Flask) -> None:
+    register_admin_section(
+        app,
+        AdminSection(
+            "Campaigns",
+            "admin.campaigns",
+            "marketer",
+            "Compose, preview, send and follow campaigns; see who the gate lets them reach.",
+            order=20,
+        ),
+    )
+    register_admin_section(
+        app,
+        AdminSection(
+            "Conversations",
+            "admin.conversations",
+            "marketer",
+            "Members' replies to campaigns, and your answers.",
+            order=25,
+        ),
+    )

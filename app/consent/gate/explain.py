@@ -1,0 +1,268 @@
+"""Every check of the gate in words: passed or failed, and the fact behind it.
+
+Used by ``flask consent explain``, the marketers' member page and the "why did I get this?"
+page. The verdicts come from :func:`app.consent.gate.rules.decide`, so words and decisions agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.consent.gate.cadence import terms
+from app.consent.gate.rules import (
+    MONTH,
+    REASONS,
+    WEEK,
+    Campaign,
+    Decision,
+    Facts,
+    MemberFacts,
+    daily_count,
+    decide,
+    ignored_streak,
+    in_schedule,
+    next_allowed,
+    quiet_until,
+    relevant_contacts,
+    zone,
+)
+
+LABELS = {
+    "account": "Active account",
+    "earned": "Earned the scope",
+    "consented": "Said yes",
+    "stale-consent": "On the current wording",
+    "expired": "Still fresh",
+    "address": "Has an address",
+    "suppressed": "Not bouncing",
+    "cooldown": "Cooled down",
+    "cap": "Within the cap",
+    "paused": "Not paused",
+    "quiet": "Outside quiet hours",
+    "schedule": "On a promised day and time",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line: ``passed`` is None when the member is unknown."""
+
+    code: str
+    label: str
+    passed: bool | None
+    fact: str
+
+
+def when(moment: datetime | None) -> str:
+    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def explain(
+    facts: Facts,
+    campaign: Campaign,
+    member_id: int,
+    channel: str,
+    now: datetime,
+) -> tuple[Decision, list[Check]]:
+    """The decision and, for every check in the order of ``REASONS``, its verdict in words."""
+    decision = decide(facts, campaign, member_id, channel, now)
+    member = facts.members.get(member_id)
+    lines = []
+    for code in REASONS:
+        if member is None:
+            fact = "There is no such member." if code == "account" else "Unknown member."
+        else:
+            fact = FACTS[code](member, facts, campaign, channel, now)
+        passed = (
+            (code not in decision.reasons)
+            if member is not None
+            else (False if code == "account" else None)
+        )
+        lines.append(Check(code, LABELS[code], passed, fact))
+    return decision, lines
+
+
+def _account(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    return "The member is active." if m.active else "The account was deleted."
+
+
+def _earned(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    scope = campaign.scope
+    if scope.slug in m.earned:
+        return f"Holds {scope.reward}."
+    return f"Does not hold {scope.reward}; it is earned by {', '.join(scope.earned_by)}."
+
+
+def _consented(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime
+) -> str:
+    scope = campaign.scope
+    if channel not in scope.channels:
+        return f"{scope.title} is not offered by {channel}."
+    state = m.consents.get((scope.slug, channel))
+    if state is None:
+        return f"Never said yes to {scope.title} by {channel}."
+    if not state.granted:
+        return f"Said no (revoked) on {when(state.changed_at)}."
+    return f"Said yes on {when(state.granted_at)}."
+
+
+def _stale(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    scope = campaign.scope
+    state = m.consents.get((scope.slug, channel))
+    if state is None or not state.granted:
+        return "No grant to check."
+    if state.version != scope.consent_version:
+        return (
+            f"Granted on wording version {state.version}; version {scope.consent_version} "
+            "is current, so the member must be asked again."
+        )
+    if state.wording_hash is not None and state.wording_hash != scope.wording_hash:
+        return (
+            "Granted to other words (the consent text or the cadence changed since); the "
+            "member must be asked again."
+        )
+    return f"Granted on wording version {state.version}, to the current words."
+
+
+def _renewed(m: MemberFacts, campaign: Campaign, channel: str, now: datetime) -> datetime | None:
+    state = m.consents.get((campaign.scope.slug, channel))
+    if state is None or not state.granted or state.granted_at is None:
+        return None
+    engaged = [
+        c.last_engaged_at
+        for c in relevant_contacts(m, campaign, now)
+        if c.last_engaged_at is not None
+    ]
+    return max([state.granted_at, *engaged])
+
+
+def _expired(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    days = campaign.scope.expires_after_days
+    if days is None:
+        return "This scope's permission does not lapse."
+    renewed = _renewed(m, campaign, channel, now)
+    if renewed is None:
+        return "No grant to check."
+    lapse = renewed + timedelta(days=days)
+    verb = "lapsed" if lapse <= now else "lapses"
+    return (
+        f"Last renewed {when(renewed)} (grant or engagement); it {verb} after {days} days, "
+        f"on {when(lapse)}."
+    )
+
+
+def _address(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    if channel == "email":
+        return (
+            "The email address is verified."
+            if m.email_verified
+            else "The email address is not verified."
+        )
+    if channel == "webhook":
+        return (
+            "Has a verified webhook endpoint."
+            if m.webhook_verified
+            else "Has no verified webhook endpoint."
+        )
+    return "The inbox on the site is always there."
+
+
+def _suppressed(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime
+) -> str:
+    if channel == "email":
+        return (
+            "The address bounced or its owner complained."
+            if m.email_suppressed
+            else "No bounce or complaint on the address."
+        )
+    if channel == "webhook" and m.webhook_verified and not m.webhook_enabled:
+        return "Every verified endpoint is disabled."
+    return "Nothing suppressed."
+
+
+def _cooldown(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    state = m.consents.get((campaign.scope.slug, channel))
+    if state is None or not state.granted or state.granted_at is None:
+        return "No grant to cool down from."
+    end = state.granted_at + timedelta(hours=campaign.scope.cooldown_hours)
+    verb = "ended" if end <= now else "ends"
+    return f"{campaign.scope.cooldown_hours} hours after the grant, which {verb} {when(end)}."
+
+
+def _cap(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    contacts = relevant_contacts(m, campaign, now)
+    week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
+    day = daily_count(m, campaign, now)
+    words = f"{len(week)} of at most {campaign.scope.max_per_week} on this scope in 7 days; "
+    if campaign.scope.max_per_month is not None:
+        month = {c.campaign for c in contacts if c.sent_at > now - MONTH}
+        words += f"{len(month)} of at most {campaign.scope.max_per_month} in 30 days; "
+    return words + f"{day} of at most {facts.daily_cap} on all scopes in 24 hours."
+
+
+def _paused(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    scope = campaign.scope
+    reasons = []
+    if m.paused_until is not None and now < m.paused_until:
+        reasons.append(f"paused everything until {when(m.paused_until)}")
+    if scope.slug in m.not_for_me:
+        reasons.append(f"said \u201cnot for me\u201d about {scope.title}")
+    streak = ignored_streak(m, scope.slug, relevant_contacts(m, campaign, now))
+    if streak >= scope.pause_after_ignored:
+        reasons.append(
+            f"ignored the last {streak} campaigns (pauses after {scope.pause_after_ignored})"
+        )
+    if reasons:
+        return "The member " + "; ".join(reasons) + "."
+    return f"Not paused; {streak} ignored in a row (pauses after {scope.pause_after_ignored})."
+
+
+def _quiet(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    if m.quiet_start is None or m.quiet_end is None:
+        return "No quiet hours."
+    hours = (
+        f"{m.quiet_start // 60:02d}:{m.quiet_start % 60:02d}-"
+        f"{m.quiet_end // 60:02d}:{m.quiet_end % 60:02d} {m.time_zone}"
+    )
+    local = now.astimezone(zone(m.time_zone)).strftime("%H:%M")
+    until = quiet_until(m, now)
+    if until is None:
+        return f"Quiet hours {hours}; it is {local} there."
+    return f"Quiet hours {hours}; it is {local} there, so it waits until {when(until)}."
+
+
+def _schedule(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+    scope = campaign.scope
+    if not scope.days and scope.send_window is None:
+        return "This scope promises no particular days or times."
+    local = now.astimezone(zone(m.time_zone))
+    promised = (
+        f"Promised: {terms(scope.cadence)}; it is {local.strftime('%a %H:%M')} in {m.time_zone}"
+    )
+    if in_schedule(scope, local):
+        return promised + "."
+    moment = next_allowed(m, scope, now)
+    if moment is None:
+        return promised + ", and the member's quiet hours leave no promised moment open."
+    return promised + f", so it waits until {when(moment)}."
+
+
+FactFunction = Callable[[MemberFacts, Facts, Campaign, str, datetime], str]
+FACTS: dict[str, FactFunction] = {
+    "account": _account,
+    "earned": _earned,
+    "consented": _consented,
+    "stale-consent": _stale,
+    "expired": _expired,
+    "address": _address,
+    "suppressed": _suppressed,
+    "cooldown": _cooldown,
+    "cap": _cap,
+    "paused": _paused,
+    "quiet": _quiet,
+    "schedule": _schedule,
+}

@@ -1,0 +1,381 @@
+"""The gate: may campaign C (scope S) go to member M on channel H at time T, and if not, why not.
+
+:func:`decide` is a pure function over a :class:`Facts` snapshot (no database, no clock); the
+set-based :func:`app.consent.gate.audience.audience` gives the same answer for a whole scope at
+once, and a property test keeps the two equal. Every failing check has a stable reason code:
+
+``account``        M is active (not deleted)
+``earned``         M holds ``scope:S``
+``consented``      the latest ledger event for (M, S, H) is a grant, and S offers H
+``stale-consent``  … and that grant was given to the current words of S: the same
+                   ``consent_version`` and the same SHA-256 of :attr:`Scope.wording` (which
+                   holds the cadence, so changing the cadence asks every member again)
+``expired``        S.expires_after_days is set and neither the grant nor an engagement with S
+                   happened within that many days
+``address``        email: the address is verified; webhook: a verified endpoint; inbox: always
+``suppressed``     email: no hard bounce or complaint on the address; webhook: not every
+                   verified endpoint is disabled
+``cooldown``       T >= grant time + S.cooldown_hours
+``cap``            fewer than S.max_per_week campaigns on S in the 7 days up to T, fewer than
+                   S.max_per_month in the 30 days up to T, and fewer than the daily cap of
+                   campaigns (any scope) in the 24 hours up to T
+``paused``         M did not pause everything until after T, did not say "not for me" about S
+                   (lifted by engaging again), and did not ignore the last
+                   S.pause_after_ignored campaigns on S (since the last resume)
+``quiet``          T is outside M's quiet hours in M's time zone
+``schedule``       T falls on one of S.days and inside S.send_window, in M's time zone
+
+``quiet`` and ``schedule`` defer, they never drop: ``deferred_until`` is the first moment both
+allow. Every composed campaign passes every check, whatever its kind; messages the product
+sends to one member because of what that member just did (system messages) do not go through
+campaigns at all. Facts about past deliveries count only deliveries of campaigns (the two
+gated kinds) sent at or before T, and never those of the campaign being decided (so its second
+channel is not capped by its first). A campaign counts as engaged when any of its deliveries
+to M was engaged with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.consent.scopes import Scope
+
+REASONS = (
+    "account",
+    "earned",
+    "consented",
+    "stale-consent",
+    "expired",
+    "address",
+    "suppressed",
+    "cooldown",
+    "cap",
+    "paused",
+    "quiet",
+    "schedule",
+)
+DEFERRING = frozenset({"quiet", "schedule"})
+GATED_KINDS = frozenset({"editorial", "promotional"})
+WEEK, DAY, MONTH = timedelta(days=7), timedelta(days=1), timedelta(days=30)
+LOOKAHEAD = timedelta(days=8)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """What is being sent: to ``scope``, of ``kind`` (``editorial`` or ``promotional``; the
+    kind labels a campaign, it never changes what the gate checks). ``ref`` names the
+    campaign in the contact history."""
+
+    scope: Scope
+    kind: str
+    ref: str | None = None
+
+    @classmethod
+    def of(cls, scope: Scope, ref: str | None = None) -> Campaign:
+        """A gated campaign of the scope's own kind."""
+        return cls(scope, scope.kind, ref)
+
+
+@dataclass(frozen=True)
+class ConsentFact:
+    """The current state of (member, scope, channel), from the ledger's latest event."""
+
+    granted: bool
+    version: int
+    granted_at: datetime | None = None
+    changed_at: datetime | None = None
+    wording_hash: str | None = None  # None: not known (only in hand-made facts)
+
+
+@dataclass(frozen=True)
+class ContactFact:
+    """One delivery in the contact history."""
+
+    scope: str
+    campaign: str
+    kind: str
+    sent_at: datetime
+    engaged_at: datetime | None = None
+    last_engaged_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """Everything the gate knows about one member. ``earned`` holds scope slugs;
+    ``consents`` is keyed by (scope, channel); quiet hours are minutes after local midnight."""
+
+    member_id: int
+    active: bool = True
+    email_verified: bool = False
+    email_suppressed: bool = False
+    webhook_verified: bool = False
+    webhook_enabled: bool = False
+    time_zone: str = "UTC"
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+    paused_until: datetime | None = None
+    earned: frozenset[str] = frozenset()
+    consents: Mapping[tuple[str, str], ConsentFact] = field(default_factory=dict)
+    not_for_me: frozenset[str] = frozenset()
+    resumed_at: Mapping[str, datetime] = field(default_factory=dict)
+    contacts: tuple[ContactFact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A snapshot: the facts of some members, and the global per-member daily cap."""
+
+    members: Mapping[int, MemberFacts]
+    daily_cap: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``allowed`` when no check failed. ``reasons`` lists the failing checks in the order of
+    :data:`REASONS`. When only ``quiet`` and ``schedule`` failed, ``deferred_until`` is the
+    first moment both allow (None when M's quiet hours cover every moment the scope's
+    schedule allows in the next eight days)."""
+
+    allowed: bool
+    reasons: tuple[str, ...]
+    deferred_until: datetime | None = None
+
+    @property
+    def eligible(self) -> bool:
+        """Whether the delivery belongs in the outbox: allowed now, or only deferred."""
+        return all(reason in DEFERRING for reason in self.reasons)
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+def has_address(member: MemberFacts, channel: str) -> bool:
+    if channel == "email":
+        return member.email_verified
+    if channel == "webhook":
+        return member.webhook_verified
+    return channel == "inbox"
+
+
+def is_suppressed(member: MemberFacts, channel: str) -> bool:
+    if channel == "email":
+        return member.email_suppressed
+    if channel == "webhook":
+        return member.webhook_verified and not member.webhook_enabled
+    return False
+
+
+def relevant_contacts(
+    member: MemberFacts, campaign: Campaign, now: datetime, scope_only: bool = True
+) -> list[ContactFact]:
+    """Deliveries that count for ``campaign`` at ``now``: gated, sent at or before ``now``,
+    not of this campaign, and (with ``scope_only``) on its scope."""
+    slug, ref = campaign.scope.slug, campaign.ref
+    return [
+        c
+        for c in member.contacts
+        if c.kind in GATED_KINDS
+        and c.sent_at <= now
+        and c.campaign != ref
+        and (not scope_only or c.scope == slug)
+    ]
+
+
+def ignored_streak(member: MemberFacts, scope: str, contacts: list[ContactFact]) -> int:
+    """How many campaigns on ``scope`` went unengaged since the latest engaged one (and since
+    the member last resumed the scope)."""
+    resumed = member.resumed_at.get(scope)
+    considered = [c for c in contacts if resumed is None or c.sent_at > resumed]
+    last_engaged = max((c.sent_at for c in considered if c.engaged_at is not None), default=None)
+    return len(
+        {
+            c.campaign
+            for c in considered
+            if c.engaged_at is None and (last_engaged is None or c.sent_at > last_engaged)
+        }
+    )
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def in_quiet_hours(start: int, end: int, minute: int) -> bool:
+    if start < end:
+        return start <= minute < end
+    return minute >= start or minute < end
+
+
+def quiet_until(member: MemberFacts, now: datetime) -> datetime | None:
+    """When the member's quiet hours end, if ``now`` falls inside them; else None."""
+    start, end = member.quiet_start, member.quiet_end
+    if start is None or end is None or start == end:
+        return None
+    tz = zone(member.time_zone)
+    local = now.astimezone(tz)
+    if not in_quiet_hours(start, end, local.hour * 60 + local.minute):
+        return None
+    wall = datetime.combine(local.date(), time(end // 60, end % 60))
+    if wall <= local.replace(tzinfo=None):
+        wall += DAY
+    return first_instant_at(wall, tz, after=now)
+
+
+def in_schedule(scope: Scope, local: datetime) -> bool:
+    """Whether the local wall-clock time ``local`` is on one of the scope's days and inside its
+    send window. A window that wraps past midnight belongs to the day it starts on."""
+    minute = local.hour * 60 + local.minute
+    weekday = local.weekday()
+    if scope.send_window is not None:
+        start, end = scope.send_window
+        if not in_quiet_hours(start, end, minute):
+            return False
+        if start > end and minute < end:
+            weekday = (weekday - 1) % 7
+    return not scope.days or weekday in scope.days
+
+
+def schedule_opens(scope: Scope, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which the scope's schedule opens in ``tz``."""
+    local = now.astimezone(tz)
+    start = scope.send_window[0] if scope.send_window is not None else 0
+    for offset in range(9):
+        day = local.date() + timedelta(days=offset)
+        if scope.days and day.weekday() not in scope.days:
+            continue
+        wall = datetime.combine(day, time(start // 60, start % 60))
+        if wall <= local.replace(tzinfo=None):
+            continue
+        instant = first_instant_at(wall, tz, after=now)
+        if instant > now and in_schedule(scope, instant.astimezone(tz)):
+            return instant
+    return None
+
+
+def next_allowed(member: MemberFacts, scope: Scope, now: datetime) -> datetime | None:
+    """The first moment at or after ``now`` outside M's quiet hours and inside the scope's
+    schedule, looking at most :data:`LOOKAHEAD` ahead."""
+    tz = zone(member.time_zone)
+    moment: datetime | None = now
+    while moment is not None and moment - now <= LOOKAHEAD:
+        quiet = quiet_until(member, moment)
+        if quiet is not None:
+            moment = quiet
+        elif not in_schedule(scope, moment.astimezone(tz)):
+            moment = schedule_opens(scope, tz, moment)
+        else:
+            return moment
+    return None
+
+
+def first_instant_at(wall: datetime, tz: ZoneInfo, after: datetime) -> datetime:
+    """The first instant later than ``after`` whose wall-clock time in ``tz`` is ``wall``; for
+    a wall time skipped by a daylight-saving change, the instant the clocks jumped."""
+    instants = []
+    for fold in (0, 1):
+        instant = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+        if instant.astimezone(tz).replace(tzinfo=None) == wall and instant > after:
+            instants.append(instant)
+    if instants:
+        return min(instants)
+    # In a gap: the wall clock jumps past ``wall`` somewhere between the two readings.
+    low = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    high = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    low, high = min(low, high), max(low, high)
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).replace(tzinfo=None) >= wall:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0)
+
+
+# --- the decision ---------------------------------------------------------------------------
+
+
+def decide(facts: Facts, campaign: Campaign, member: int, channel: str, now: datetime) -> Decision:
+    """Whether ``campaign`` may go to ``member`` on ``channel`` at ``now``, and every reason it
+    may not. Pure: reads only its arguments. A member missing from ``facts`` fails ``account``.
+    """
+    m = facts.members.get(member)
+    if m is None:
+        return Decision(False, ("account",))
+    failed: set[str] = set()
+    if not m.active:
+        failed.add("account")
+    if not has_address(m, channel):
+        failed.add("address")
+
+    scope = campaign.scope
+    slug = scope.slug
+    if slug not in m.earned:
+        failed.add("earned")
+    consent = m.consents.get((slug, channel)) if channel in scope.channels else None
+    granted_at = consent.granted_at if consent is not None and consent.granted else None
+    if granted_at is None:
+        failed.add("consented")
+    else:
+        assert consent is not None
+        if consent.version != scope.consent_version or (
+            consent.wording_hash is not None and consent.wording_hash != scope.wording_hash
+        ):
+            failed.add("stale-consent")
+        if now < granted_at + timedelta(hours=scope.cooldown_hours):
+            failed.add("cooldown")
+    if is_suppressed(m, channel):
+        failed.add("suppressed")
+
+    contacts = relevant_contacts(m, campaign, now)
+    if granted_at is not None and scope.expires_after_days is not None:
+        bound = now - timedelta(days=scope.expires_after_days)
+        if granted_at <= bound and not any(
+            c.last_engaged_at is not None and c.last_engaged_at > bound for c in contacts
+        ):
+            failed.add("expired")
+    week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
+    month = {c.campaign for c in contacts if c.sent_at > now - MONTH}
+    if (
+        len(week) >= scope.max_per_week
+        or daily_count(m, campaign, now) >= facts.daily_cap
+        or (scope.max_per_month is not None and len(month) >= scope.max_per_month)
+    ):
+        failed.add("cap")
+    if (
+        (m.paused_until is not None and now < m.paused_until)
+        or slug in m.not_for_me
+        or ignored_streak(m, slug, contacts) >= scope.pause_after_ignored
+    ):
+        failed.add("paused")
+    deferred = None
+    if quiet_until(m, now) is not None:
+        failed.add("quiet")
+    if not in_schedule(scope, now.astimezone(zone(m.time_zone))):
+        failed.add("schedule")
+    if failed & DEFERRING:
+        deferred = next_allowed(m, scope, now)
+    return _decision(failed, deferred)
+
+
+def daily_count(member: MemberFacts, campaign: Campaign, now: datetime) -> int:
+    """Campaigns (any scope, other than ``campaign``) that reached the member in the 24 hours
+    up to ``now``."""
+    since = now - DAY
+    return len(
+        {
+            c.campaign
+            for c in member.contacts
+            if c.kind in GATED_KINDS and since < c.sent_at <= now and c.campaign != campaign.ref
+        }
+    )
+
+
+def _decision(failed: set[str], deferred: datetime | None = None) -> Decision:
+    reasons = tuple(code for code in REASONS if code in failed)
+    return Decision(not reasons, reasons, deferred)
