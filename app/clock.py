@@ -8,9 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
+
+from app.registry import Slot
 
 Clock = Callable[[], datetime]
+
+CLOCK = Slot[Clock](
+    "clock", "the clock tests install (empty: the system's UTC time)", set_by="app.clock.set_clock"
+)
 
 
 def system_clock() -> datetime:
@@ -18,12 +24,11 @@ def system_clock() -> datetime:
 
 
 def set_clock(app: Flask, clock: Clock) -> None:
-    app.extensions["pullfirst.clock"] = clock
+    CLOCK.set(app, clock)
 
 
 def now() -> datetime:
     """The current time, time-zone aware (UTC)."""
     if has_app_context():
-        clock: Clock = current_app.extensions.get("pullfirst.clock", system_clock)
-        return clock()
+        return (CLOCK.find() or system_clock)()
     return system_clock()

@@ -12,7 +12,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask
+
+from app.registry import Slot
 
 
 class Event:
@@ -25,11 +27,13 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 
 
-def _handlers(app: Flask) -> defaultdict[type[Event], list[Handler]]:
-    handlers: defaultdict[type[Event], list[Handler]] = app.extensions.setdefault(
-        "pullfirst.events", defaultdict(list)
-    )
-    return handlers
+HANDLERS = Slot[defaultdict[type[Event], list[Handler]]](
+    "events", "the handlers subscribed to each type of event", set_by="app.events.subscribe"
+)
+
+
+def _handlers(app: Flask | None = None) -> defaultdict[type[Event], list[Handler]]:
+    return HANDLERS.ensure(lambda: defaultdict(list), app)
 
 
 def subscribe(app: Flask, event_type: type[E], handler: Callable[[E], None]) -> None:
@@ -39,5 +43,5 @@ def subscribe(app: Flask, event_type: type[E], handler: Callable[[E], None]) -> 
 
 def emit(event: Event) -> None:
     """Run every handler subscribed to the type of ``event`` in the current app."""
-    for handler in _handlers(current_app._get_current_object())[type(event)]:  # type: ignore[attr-defined]
+    for handler in _handlers()[type(event)]:
         handler(event)

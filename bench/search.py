@@ -95,11 +95,12 @@ def main() -> None:
 
     os.environ.update(app_env(options.content, options.instance))
     from app import clock, create_app
-    from app.site.search import SearchService
+    from app.site.library import LIBRARY
+    from app.site.search import SEARCH
     from app.site.searchdocs import searchable
 
     app = create_app()
-    service: SearchService = app.extensions["pullfirst.search"]
+    service = SEARCH.get(app)
     if service.folder.current_dir() is None:
         print("building the index first (content index --rebuild) …", file=sys.stderr)
         subprocess.run(
@@ -109,7 +110,7 @@ def main() -> None:
             check=True,
         )
     with app.app_context():
-        library = app.extensions["pullfirst.library"]
+        library = LIBRARY.get(app)
         snapshot = library.current()
         items = list(searchable(snapshot, snapshot.public(clock.now())).values())
         texts = library.texts(items)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.site.frontmatter import SourceError, field_line, parse_source
+from app.site.frontmatter import SourceError, parse_source
 
 
 def _write(tmp_path: Path, raw: bytes) -> Path:
@@ -20,7 +20,7 @@ def test_splits_meta_and_body_keeping_dates_as_text(tmp_path: Path) -> None:
     source = parse_source(path)
     assert source.meta == {"title": "Hello", "date": "2026-01-05", "tags": ["a", "b"]}
     assert source.body == "Body\n" and source.body_line == 6
-    assert field_line(source, "date") == 3
+    assert source.line("date") == 3 and source.line("tags", 1) == 4
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from app import events
 from app.accounts.models import Member
 from app.extensions import db
+from app.registry import Registry
 
 Exporter = Callable[[int], Any]
+
+EXPORTERS = Registry[Exporter](
+    "exporters", "a part of a member's data export (JSON-compatible values), by its key"
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,7 @@ class MemberDeleting(events.Event):
 
 def register_exporter(app: Flask, name: str, exporter: Exporter) -> None:
     """Include ``exporter(member_id)`` (JSON-compatible values) under ``name`` in exports."""
-    exporters: dict[str, Exporter] = app.extensions.setdefault("pullfirst.exporters", {})
-    exporters[name] = exporter
+    EXPORTERS.add(app, name, exporter)
 
 
 def export_member(member: Member, now: datetime) -> dict[str, Any]:
@@ -55,8 +59,7 @@ def export_member(member: Member, now: datetime) -> dict[str, Any]:
             "has_password": member.has_password,
         },
     }
-    exporters: dict[str, Exporter] = current_app.extensions.get("pullfirst.exporters", {})
-    for name, exporter in sorted(exporters.items()):
+    for name, exporter in sorted(EXPORTERS.named().items()):
         data[name] = exporter(member.id)
     return data
 

@@ -26,6 +26,7 @@ from app.notify.forms import ActionForm, AnswerForm, CampaignForm
 from app.notify.models import Campaign
 from app.notify.preview import preview_audience
 from app.notify.render import campaign_html, plain_text
+from app.notify.states import CampaignState
 from app.web.errors import render_error
 from app.web.nav import AdminSection, register_admin_section
 
@@ -46,7 +47,7 @@ def _form(campaign: Campaign | None = None) -> CampaignForm:
         form.title.data, form.body.data = campaign.title, campaign.body
         form.scope.data, form.kind.data = campaign.scope, campaign.kind
         form.channels.data = campaign.channel_list
-        if campaign.send_at and campaign.state == "scheduled":
+        if campaign.send_at and campaign.state == CampaignState.SCHEDULED:
             form.send_at.data = campaign.send_at.replace(tzinfo=None)
     return form
 

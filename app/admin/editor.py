@@ -30,7 +30,7 @@ from app.site.errors import (
     SourceOverBudget,
 )
 from app.site.frontmatter import parse_source
-from app.site.images import MAX_UPLOAD_BYTES, save_upload
+from app.site.images import IMAGES, MAX_UPLOAD_BYTES, save_upload
 from app.site.rendering import render_markdown
 
 MAX_TEXT = 900_000
@@ -87,7 +87,7 @@ def preview_html(text: str) -> Markup:
     (a body over the render budget is a problem too: nothing half-rendered is shown)."""
     try:
         source = parse_source(Path("preview.md"), text.encode("utf-8"))
-        images = current_app.extensions["pullfirst.images"]
+        images = IMAGES.get()
         try:
             rendered = render_markdown(
                 source.body, images, current_app.config["RENDER_BUDGET_SECONDS"]

@@ -23,6 +23,7 @@ from app.consent.ledger import consents, preferences
 from app.consent.ledger.consents import Origin
 from app.consent.models import ConsentState
 from app.consent.scopes import channel_label, find_scope
+from app.consent.terms import ConsentSource
 from app.consent.views.forms import ButtonForm
 from app.consent.words import action_words, admin_stop_sentence, channel_words, source_words
 from app.extensions import db
@@ -119,7 +120,7 @@ def member_stop(member_id: int, scope: str, channel: str) -> Response:
         member_id,
         slug,
         channel[:16],
-        Origin("admin", url_for("admin.member", member_id=member_id)),
+        Origin(ConsentSource.ADMIN, url_for("admin.member", member_id=member_id)),
         clock.now(),
         wording=admin_stop_sentence(found.title if found else slug, channel[:16]),
     )

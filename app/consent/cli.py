@@ -20,6 +20,7 @@ from app.consent.ledger.keys import key_path, keys_from, own_public_keys
 from app.consent.ledger.receipts import parse_receipt, verify_receipt
 from app.consent.ledger.upkeep import tidy
 from app.consent.scopes import CHANNELS, all_scopes, find_scope
+from app.consent.terms import Channel
 from app.extensions import db
 
 consent_cli = AppGroup("consent", help="Consent: the gate, scopes, upkeep and receipts.")
@@ -42,7 +43,9 @@ def parse_moment(text: str | None) -> datetime:
 @click.argument("email")
 @click.argument("scope")
 @click.option(
-    "--channel", type=click.Choice(CHANNELS), help="One channel (default: all the scope offers)."
+    "--channel",
+    type=click.Choice([c.value for c in CHANNELS]),
+    help="One channel (default: all the scope offers).",
 )
 @click.option("--at", "at", metavar="TIME", help="When to decide for (ISO 8601; default now).")
 def explain_command(email: str, scope: str, channel: str | None, at: str | None) -> None:
@@ -57,7 +60,7 @@ def explain_command(email: str, scope: str, channel: str | None, at: str | None)
             f"no scope {scope!r}; the scopes are {', '.join(all_scopes()) or 'none'}"
         )
     facts = facts_for(member.id)
-    for name in [channel] if channel else list(found.channels):
+    for name in [Channel(channel)] if channel else list(found.channels):
         decision, checks = explain(facts, Campaign.of(found), member.id, name, moment)
         click.echo(f"{member.email} · {found.title} ({found.slug}) · {name} · {when(moment)}")
         for check in checks:

@@ -10,6 +10,7 @@ from app.accounts import members
 from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences
 from app.consent.scopes import find_scope
+from app.consent.terms import CampaignKind, ConsentSource
 from app.consent.words import stop_sentence
 from app.extensions import db
 
@@ -29,7 +30,7 @@ def ensure_demo_reader() -> str | None:
         DEMO_READER, None, now=joined, display_name="Demo reader", verified=True
     )
     members.update_profile(reader, reader.display_name, "Europe/Berlin")
-    origin = consents.Origin("demo", "/subscribe/newsletter")
+    origin = consents.Origin(ConsentSource.DEMO, "/subscribe/newsletter")
     consents.grant_consent(reader.id, scope, "email", scope.wording, origin, joined)
     consents.grant_consent(reader.id, scope, "inbox", scope.wording, origin, joined)
     consents.revoke_consent(
@@ -44,7 +45,13 @@ def ensure_demo_reader() -> str | None:
         sent = now - timedelta(days=7 * week + 1)
         ref = f"demo-letter-{week}"
         contacts.record_contact(
-            reader.id, "newsletter", "email", campaign=ref, kind="editorial", ref=ref, sent_at=sent
+            reader.id,
+            "newsletter",
+            "email",
+            campaign=ref,
+            kind=CampaignKind.EDITORIAL,
+            ref=ref,
+            sent_at=sent,
         )
         if week % 2:
             contacts.record_engagement(ref, sent + timedelta(hours=3), "click")

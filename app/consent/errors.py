@@ -10,7 +10,7 @@ ConsentError                 a consent request cannot be done; nothing was writt
 └── SubscriptionError        a double opt-in request cannot be made or confirmed
     └── NotSubscribable      the scope cannot be subscribed to by address
 
-ScopeFileError               a problem in content/scopes.toml (``path`` and ``line``)
+ScopeFileError               a problem in content/scopes.toml (an EditorFileError)
 
 ReceiptError                 a consent receipt cannot be shown to be ours
 ├── MalformedReceipt         not a JSON object with an Ed25519 signature object
@@ -24,7 +24,7 @@ Webhook errors are :mod:`app.outbound.errors`.
 
 from __future__ import annotations
 
-from pathlib import Path
+from app.editorfiles.errors import EditorFileError
 
 
 class ConsentError(Exception):
@@ -63,12 +63,8 @@ class NotSubscribable(SubscriptionError):
     pass
 
 
-class ScopeFileError(ValueError):
+class ScopeFileError(EditorFileError):
     """A problem in the scopes file, reported as ``path:line: message``."""
-
-    def __init__(self, path: Path, line: int, message: str) -> None:
-        self.path, self.line, self.message = path, max(line, 1), message
-        super().__init__(f"{path}:{self.line}: {message}")
 
 
 class ReceiptError(Exception):

@@ -28,8 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.consent.terms import CampaignKind, Channel, SuppressionReason
 from app.database.core import Base
-from app.database.types import UTCDateTime
+from app.database.types import EnumText, UTCDateTime
 
 
 class ConsentSubject(Base):
@@ -58,7 +59,7 @@ class ConsentEvent(Base):
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("consent_subjects.id"))
     scope: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 16))
     action: Mapped[str] = mapped_column(String(8))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     source: Mapped[str] = mapped_column(String(64))
@@ -84,7 +85,7 @@ class ConsentState(Base):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 16), primary_key=True)
     granted: Mapped[bool] = mapped_column(Boolean())
     wording_version: Mapped[int] = mapped_column(Integer())
     wording_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
@@ -138,9 +139,9 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 16))
     campaign: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[CampaignKind] = mapped_column(EnumText(CampaignKind, 16))
     ref: Mapped[str] = mapped_column(String(128), unique=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     engaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -171,7 +172,7 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address_key: Mapped[str] = mapped_column(String(254), unique=True)
-    reason: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[SuppressionReason] = mapped_column(EnumText(SuppressionReason, 32))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -208,7 +209,7 @@ class SubscriptionRequest(Base):
     email: Mapped[str] = mapped_column(String(254))
     email_key: Mapped[str] = mapped_column(String(254))
     scope: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 16))
     wording: Mapped[str] = mapped_column(Text())
     wording_version: Mapped[int] = mapped_column(Integer())
     source: Mapped[str] = mapped_column(String(64))

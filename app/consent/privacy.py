@@ -16,6 +16,7 @@ from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences
 from app.consent.models import ConfirmationMail, SubscriptionRequest, Suppression
 from app.consent.scopes import find_scope
+from app.consent.terms import ConsentSource
 from app.consent.words import deleted_words
 from app.extensions import db
 
@@ -132,7 +133,7 @@ def on_member_deleting(event: MemberDeleting) -> None:
                 event.member_id,
                 slug,
                 channel,
-                consents.Origin("deletion"),
+                consents.Origin(ConsentSource.DELETION),
                 event.at,
                 wording=deleted_words(scope.title if scope else slug, channel),
             )

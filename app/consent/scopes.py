@@ -34,23 +34,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from flask import current_app
+from typing import Any, TypeVar
 
 from app.consent.errors import ScopeFileError, UnknownScope
 from app.consent.gate import cadence
+from app.consent.terms import CampaignKind, Channel
+from app.editorfiles.documents import Document, load_toml
+from app.editorfiles.errors import EditorFileError
+from app.editorfiles.fields import Fields
+from app.registry import Slot
 from app.rewards.errors import RuleError
 from app.rewards.rules import check_pattern, pattern_matches
 
 log = logging.getLogger("pullfirst.consent")
+_T = TypeVar("_T")
 
-CHANNELS = ("email", "inbox", "webhook")
-KINDS = ("editorial", "promotional")
+CHANNELS = tuple(Channel)
+KINDS = (CampaignKind.EDITORIAL, CampaignKind.PROMOTIONAL)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_TEXT = {"title": 120, "about": 300, "consent_text": 500}
 REQUIRED = ("title", "about", "consent_text", "channels", "earned_by", "kind", "max_per_week")
@@ -79,9 +82,9 @@ class Scope:
     title: str
     about: str
     consent_text: str
-    channels: tuple[str, ...]
+    channels: tuple[Channel, ...]
     earned_by: tuple[str, ...]
-    kind: str
+    kind: CampaignKind
     max_per_week: int
     consent_version: int = 1
     cooldown_hours: int = 24
@@ -119,7 +122,7 @@ class Scope:
     def visitor_subscribable(self) -> bool:
         """Whether a visitor may subscribe by address: confirming the address earns the scope
         (``account`` or ``subscribe:<slug>``) and the scope offers email."""
-        return "email" in self.channels and any(
+        return Channel.EMAIL in self.channels and any(
             pattern_matches(p, action)
             for p in self.earned_by
             for action in ("account", f"subscribe:{self.slug}")
@@ -134,63 +137,36 @@ def wording_hash(text: str) -> str:
 # --- reading the file ---------------------------------------------------------------------
 
 
-_TABLE = re.compile(r'^\[\s*"?([^"\]\[]+?)"?\s*\]\s*(#.*)?$')
-_AT_LINE = re.compile(r"\(at line (\d+)")
-_KEY = re.compile(r'^"?([A-Za-z0-9_-]+)"?\s*=')
-
-
-def _lines(text: str) -> dict[tuple[str | None, str | None], int]:
-    """Where each ``[table]`` header and each ``key =`` line is, for messages with a line."""
-    where: dict[tuple[str | None, str | None], int] = {}
-    table: str | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        header = _TABLE.match(line)
-        if header:
-            table = header.group(1).strip()
-            where.setdefault((table, None), number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            where.setdefault((table, key.group(1)), number)
-    return where
-
-
 class _Reader:
     """Validates one ``[slug]`` table; every problem names its line."""
 
-    def __init__(
-        self,
-        path: Path,
-        slug: str,
-        table: Mapping[str, Any],
-        lines: dict[tuple[str | None, str | None], int],
-    ) -> None:
-        self.path, self.slug, self.table, self.lines = path, slug, table, lines
+    def __init__(self, doc: Document, slug: str, table: Mapping[str, Any]) -> None:
+        self.path, self.slug, self.table = doc.path, slug, table
+        self.fields = Fields(doc, table, (slug,))
 
     def problem(self, key: str | None, message: str) -> ScopeFileError:
-        line = self.lines.get((self.slug, key)) or self.lines.get((self.slug, None), 1)
-        return ScopeFileError(self.path, line, f"[{self.slug}] {message}")
+        return ScopeFileError(self.path, self.fields.line(key), f"[{self.slug}] {message}")
+
+    def _read(self, read: Callable[[], _T]) -> _T:
+        """What a shared field reader returns; its error names this scope."""
+        try:
+            return read()
+        except EditorFileError as exc:
+            raise ScopeFileError(exc.path, exc.line, f"[{self.slug}] {exc.message}") from None
 
     def text(self, key: str) -> str:
-        value = self.table[key]
-        if not isinstance(value, str) or not value.strip():
-            raise self.problem(key, f"{key} must be non-empty text")
-        if len(value) > MAX_TEXT[key]:
-            raise self.problem(key, f"{key} is longer than {MAX_TEXT[key]} characters")
-        return value.strip()
+        return self._read(lambda: self.fields.text(key, max_length=MAX_TEXT[key]))
 
     def number(self, key: str, default: int | None, minimum: int, maximum: int) -> int | None:
-        value = self.table.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.problem(key, f"{key} must be a whole number")
-        if not minimum <= value <= maximum:
-            raise self.problem(key, f"{key} must be between {minimum} and {maximum}")
-        return value
+        if default is None:
+            return self._read(
+                lambda: self.fields.optional_integer(key, minimum=minimum, maximum=maximum)
+            )
+        return self._read(
+            lambda: self.fields.integer(key, minimum=minimum, maximum=maximum, default=default)
+        )
 
-    def channels(self) -> tuple[str, ...]:
+    def channels(self) -> tuple[Channel, ...]:
         value = self.table["channels"]
         if not isinstance(value, list) or not value:
             raise self.problem("channels", "channels must be a non-empty list")
@@ -201,7 +177,7 @@ class _Reader:
                 )
         if len(set(value)) != len(value):
             raise self.problem("channels", "channels lists a channel twice")
-        return tuple(value)
+        return tuple(Channel(c) for c in value)
 
     def about(self) -> str:
         value = self.text("about")
@@ -250,10 +226,8 @@ class _Reader:
         for old, advice in RENAMED.items():
             if old in self.table:
                 raise self.problem(old, advice)
-        unknown = sorted(set(self.table) - set(KNOWN))
-        if unknown:
-            raise self.problem(unknown[0], f"unknown field {unknown[0]!r}")
-        missing = [key for key in REQUIRED if key not in self.table]
+        self._read(lambda: self.fields.check_known(KNOWN))
+        missing = self.fields.missing(REQUIRED)
         if missing:
             raise self.problem(None, f"missing {', '.join(missing)}")
         kind = self.table["kind"]
@@ -270,7 +244,7 @@ class _Reader:
             consent_text=self.text("consent_text"),
             channels=self.channels(),
             earned_by=self.earned_by(),
-            kind=kind,
+            kind=CampaignKind(kind),
             max_per_week=max_per_week,
             consent_version=self.number("consent_version", 1, 1, 1_000_000) or 1,
             cooldown_hours=self.number("cooldown_hours", 24, 0, 24 * 365) or 0,
@@ -288,25 +262,18 @@ def parse_scopes(path: Path) -> tuple[dict[str, Scope], list[ScopeFileError]]:
     if not path.exists():
         return {}, []
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError as exc:
-        return {}, [ScopeFileError(path, 1, f"not UTF-8 ({exc.reason})")]
-    except tomllib.TOMLDecodeError as exc:
-        where = _AT_LINE.search(str(exc))
-        return {}, [
-            ScopeFileError(path, int(where.group(1)) if where else 1, f"invalid TOML: {exc}")
-        ]
-    lines = _lines(text)
+        doc = load_toml(path)
+    except EditorFileError as exc:
+        return {}, [ScopeFileError(exc.path, exc.line, exc.message)]
     scopes: dict[str, Scope] = {}
     problems: list[ScopeFileError] = []
-    for slug, table in data.items():
+    for slug, table in doc.data.items():
         if not isinstance(table, dict):
-            line = lines.get((None, slug), 1)
+            line = doc.line(slug)
             problems.append(ScopeFileError(path, line, f"{slug!r} must be a [table] of fields"))
             continue
         try:
-            scopes[slug] = _Reader(path, slug, table, lines).scope()
+            scopes[slug] = _Reader(doc, slug, table).scope()
         except ScopeFileError as exc:
             problems.append(exc)
     return scopes, problems
@@ -334,13 +301,17 @@ class ScopeSource:
         return self._scopes
 
 
+SCOPES = Slot[ScopeSource](
+    "scopes", "the scopes in content/scopes.toml", set_by="app.consent.wiring.init_app"
+)
+
+
 # --- access for the rest of the app ---------------------------------------------------------
 
 
 def all_scopes() -> dict[str, Scope]:
     """Every valid scope, in file order."""
-    source: ScopeSource = current_app.extensions["pullfirst.scopes"]
-    return source.get()
+    return SCOPES.get().get()
 
 
 def find_scope(slug: str) -> Scope | None:

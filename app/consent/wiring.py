@@ -18,7 +18,8 @@ from app.consent.ledger.keys import ready_key
 from app.consent.ledger.upkeep import tidy
 from app.consent.permissions import stale_count
 from app.consent.privacy import export_consent, on_member_deleting
-from app.consent.scopes import ScopeSource
+from app.consent.scopes import SCOPES, ScopeSource
+from app.consent.terms import CampaignKind, Channel
 from app.consent.views.routes import blueprint
 from app.consent.words import channel_words
 from app.extensions import db
@@ -38,9 +39,7 @@ def _startup() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["pullfirst.scopes"] = ScopeSource(
-        Path(app.config["CONTENT_DIR"]) / "scopes.toml"
-    )
+    SCOPES.set(app, ScopeSource(Path(app.config["CONTENT_DIR"]) / "scopes.toml"))
     register_content_check(app, "scopes", check_scopes)
     register_exporter(app, "consent", export_consent)
     events.subscribe(app, MemberDeleting, on_member_deleting)
@@ -51,6 +50,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["channel_phrase"] = channel_words
     app.jinja_env.globals["consent_words"] = words  # the sentences of yes and stop
+    app.jinja_env.globals.update(Channel=Channel, CampaignKind=CampaignKind)  # the words as types
     app.register_blueprint(blueprint())
     app.cli.add_command(consent_cli)
     register_startup_step(app, "consent", _startup)

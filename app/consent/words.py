@@ -24,18 +24,20 @@ a lapse, a deletion        :func:`lapsed_words`, :func:`deleted_words`: nobody a
 
 from __future__ import annotations
 
-SOURCES = {
-    "form:subscribe": "the subscription form",
-    "form:rewards": "your rewards page",
-    "form:cta": "a form on an article",
-    "preferences": "your permissions page",
-    "unsubscribe-link": "the unsubscribe link in a message",
-    "why-page": "the \u201cwhy did I get this?\u201d page",
-    "inbox": "a message in your inbox on this site",
-    "admin": "our team, at your request",
-    "expiry": "automatically, because it lapsed without use",
-    "deletion": "automatically, because the account was deleted",
-    "demo": "the demo data of this site",
+from app.consent.terms import Channel, ConsentSource
+
+SOURCES: dict[str, str] = {
+    ConsentSource.SUBSCRIBE_FORM: "the subscription form",
+    ConsentSource.REWARDS_FORM: "your rewards page",
+    ConsentSource.CTA_FORM: "a form on an article",
+    ConsentSource.PREFERENCES: "your permissions page",
+    ConsentSource.UNSUBSCRIBE_LINK: "the unsubscribe link in a message",
+    ConsentSource.WHY_PAGE: "the \u201cwhy did I get this?\u201d page",
+    ConsentSource.INBOX: "a message in your inbox on this site",
+    ConsentSource.ADMIN: "our team, at your request",
+    ConsentSource.EXPIRY: "automatically, because it lapsed without use",
+    ConsentSource.DELETION: "automatically, because the account was deleted",
+    ConsentSource.DEMO: "the demo data of this site",
 }
 
 
@@ -60,7 +62,11 @@ def action_words(action: str) -> str:
     }.get(kind, action)
 
 
-CHANNELS = {"email": "by email", "inbox": "in your inbox on this site", "webhook": "by webhook"}
+CHANNELS: dict[str, str] = {
+    Channel.EMAIL: "by email",
+    Channel.INBOX: "in your inbox on this site",
+    Channel.WEBHOOK: "by webhook",
+}
 
 
 def channel_words(channel: str) -> str:

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask.globals import app_ctx
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 from app.database.errors import DriverMissing
+from app.registry import Slot
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 POSTGRES_CONNECT_TIMEOUT_S = 10
@@ -44,6 +45,13 @@ class Base(DeclarativeBase):
 class _State:
     engine: Engine
     sessions: scoped_session[Session]
+
+
+STATE = Slot[_State](
+    "db",
+    "the database engine and the app-context sessions",
+    set_by="app.database.core.Database.init_app",
+)
 
 
 def _app_context_id() -> int:
@@ -107,15 +115,12 @@ class Database:
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=engine, expire_on_commit=False)
-        app.extensions["pullfirst.db"] = _State(
-            engine, scoped_session(factory, scopefunc=_app_context_id)
-        )
+        STATE.set(app, _State(engine, scoped_session(factory, scopefunc=_app_context_id)))
         app.teardown_appcontext(self._remove_session)
 
     @staticmethod
     def _state() -> _State:
-        state: _State = current_app.extensions["pullfirst.db"]
-        return state
+        return STATE.get()
 
     @property
     def session(self) -> Session:
@@ -131,7 +136,7 @@ class Database:
         return self._state().engine.dialect.name
 
     def _remove_session(self, _exc: BaseException | None) -> None:
-        state: _State | None = current_app.extensions.get("pullfirst.db")
+        state = STATE.find()
         if state is not None:
             state.sessions.remove()
 

@@ -11,10 +11,10 @@ import click
 from flask.cli import AppGroup
 
 from app import clock
+from app.editorfiles.fields import parse_moment
 from app.engage.dates import last_day
 from app.engage.errors import BatchError
 from app.engage.redemption import IssuedCodes, batch_stats, issue_codes
-from app.engage.surveys import parse_moment
 from app.extensions import db
 
 codes_cli = AppGroup("codes", help="In-store redemption codes.")

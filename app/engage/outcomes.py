@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from flask import Flask, current_app
+from flask import Flask
+
+from app.registry import Slot
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,20 @@ class RewardLookup(Protocol):
         ...
 
 
+REWARD_LOOKUP = Slot[RewardLookup](
+    "reward_lookup",
+    "what actions earn, for the engage pages (empty: no rewards shown)",
+    set_by="app.rewards.wiring.init_app",
+)
+
+
 def register_reward_lookup(app: Flask, lookup: RewardLookup) -> None:
-    app.extensions["pullfirst.reward_lookup"] = lookup
+    """Let the engage pages show what ``lookup`` says actions earn."""
+    REWARD_LOOKUP.set(app, lookup)
 
 
 def _lookup() -> RewardLookup | None:
-    lookup: RewardLookup | None = current_app.extensions.get("pullfirst.reward_lookup")
-    return lookup
+    return REWARD_LOOKUP.find()
 
 
 def earned_by(member_id: int, action: str) -> list[ShownReward]:

@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +22,7 @@ from app.engage.actions import record_action
 from app.engage.dates import long_date
 from app.engage.errors import AlreadyAnswered, InvalidAnswers, SurveyClosed, SurveyUnknown
 from app.engage.models import SurveyResponse
-from app.engage.shelf import SurveyShelf, SurveySource
+from app.engage.shelf import SURVEYS, SurveyShelf
 from app.engage.surveys import Question, Survey
 from app.extensions import db
 
@@ -35,8 +34,7 @@ CARRY_BUDGET = 2_500  # bytes of JSON kept in the visitor's session cookie while
 
 
 def shelf() -> SurveyShelf:
-    source: SurveySource = current_app.extensions["pullfirst.surveys"]
-    return source.get()
+    return SURVEYS.get().get()
 
 
 def get_survey(slug: str) -> Survey:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.engage.surveys import Survey, read_survey
+from app.registry import Slot
 from app.site.frontmatter import SourceError
 
 log = logging.getLogger("pullfirst.engage")
@@ -70,3 +71,8 @@ class SurveySource:
             self._shelf = load_shelf(Path(p) for p, _, _ in stamp)
             self._stamp = tuple(stamp)
         return self._shelf
+
+
+SURVEYS = Slot[SurveySource](
+    "surveys", "the surveys in content/surveys/", set_by="app.engage.wiring.init_app"
+)

@@ -31,13 +31,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
+from app.editorfiles.errors import EditorFileError
+from app.editorfiles.fields import Fields
 from app.engage.markup import check_intro
-from app.engage.yamllines import line_of, value_lines
 from app.site.errors import OverBudget, SourceOverBudget
 from app.site.frontmatter import Source, SourceError, parse_source
 
@@ -57,6 +59,7 @@ MAX_LABEL = 300
 MAX_OPTION = 120
 MAX_TITLE = 120
 MAX_DESCRIPTION = 300
+_T = TypeVar("_T")
 CONSENT_TYPE = re.compile(r"consent|opt.?in|subscri|permission|newsletter", re.IGNORECASE)
 CONSENT_LABEL = re.compile(
     r"\b(consent|opt[- ]?in)\b|\b(may|can|could) we (e-?mail|contact|message|send|notify|call|"
@@ -118,127 +121,65 @@ class _Problems:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.lines = value_lines(source)
         self.found: list[SourceError] = []
 
     def add(self, where: tuple[str | int, ...], message: str) -> None:
-        self.found.append(SourceError(self.source.path, line_of(self.lines, where), message))
+        self.found.append(SourceError(self.source.path, self.source.line(*where), message))
+
+    def keep(self, errors: Iterable[EditorFileError]) -> None:
+        self.found.extend(SourceError(e.path, e.line, e.message) for e in errors)
+
+    def read(self, read: Callable[[], _T], fallback: _T) -> _T:
+        """The value ``read()`` returns, or ``fallback`` with its problem noted."""
+        try:
+            return read()
+        except EditorFileError as exc:
+            self.keep([exc])
+            return fallback
 
 
-def _text(
-    meta: dict[str, Any],
-    key: str,
-    limit: int,
-    problems: _Problems,
-    where: tuple[str | int, ...],
-    required: bool = True,
-) -> str:
-    value = meta.get(key)
-    if value is None:
-        if required:
-            problems.add(where, f"{key} is missing")
-        return ""
-    if not isinstance(value, str) or not value.strip():
-        problems.add((*where, key), f"{key} must be text")
-        return ""
-    if len(value) > limit:
-        problems.add((*where, key), f"{key} is {len(value)} characters; the limit is {limit}")
-    return value.strip()
-
-
-def parse_moment(value: object, end_of_day: bool = False) -> datetime:
-    """A date (``2026-11-01``) or an ISO date-time; raises ValueError with a short reason.
-
-    A bare date is the start of that day in UTC, or with ``end_of_day`` the start of the next.
-    Date-times without a zone are taken as UTC.
-    """
-    if not isinstance(value, str):
-        raise ValueError(
-            "must be a date such as 2026-11-01 or a date-time such as 2026-11-01T09:00:00Z"
-        )
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(), UTC)
-            return moment + timedelta(days=1) if end_of_day else moment
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a date such as 2026-11-01 or a date-time such as 2026-11-01T09:00:00Z"
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _moment(meta: dict[str, Any], key: str, problems: _Problems) -> datetime | None:
-    if meta.get(key) is None:
-        return None
-    try:
-        return parse_moment(meta[key], end_of_day=key == "closes_at")
-    except ValueError as exc:
-        problems.add((key,), f"{key} {exc}")
-        return None
-
-
-def _options(
-    item: dict[str, Any], kind: str, problems: _Problems, where: tuple[str | int, ...]
-) -> tuple[str, ...]:
-    raw = item.get("options")
+def _options(fields: Fields, kind: str, problems: _Problems) -> tuple[str, ...]:
+    raw = fields.get("options")
     if kind not in CHOICE_TYPES:
         if raw is not None:
-            problems.add((*where, "options"), f"a {kind} question has no options")
+            problems.add((*fields.where, "options"), f"a {kind} question has no options")
         return ()
+    where = (*fields.where, "options")
     if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_OPTIONS:
-        problems.add(
-            (*where, "options"), f"a {kind} question needs a list of 2 to {MAX_OPTIONS} options"
-        )
+        problems.add(where, f"a {kind} question needs a list of 2 to {MAX_OPTIONS} options")
         return ()
     options: list[str] = []
     for index, option in enumerate(raw):
         if isinstance(option, bool) or not isinstance(option, str | int | float):
-            problems.add((*where, "options", index), "each option must be a short text")
+            problems.add((*where, index), "each option must be a short text")
             continue
         text = str(option).strip()
         if not text or len(text) > MAX_OPTION:
-            problems.add(
-                (*where, "options", index), f"each option must be 1 to {MAX_OPTION} characters"
-            )
+            problems.add((*where, index), f"each option must be 1 to {MAX_OPTION} characters")
         elif text in options:
-            problems.add((*where, "options", index), f"option {text!r} is listed twice")
+            problems.add((*where, index), f"option {text!r} is listed twice")
         else:
             options.append(text)
     return tuple(options)
 
 
-def _max_length(
-    item: dict[str, Any], kind: str, problems: _Problems, where: tuple[str | int, ...]
-) -> int | None:
-    raw = item.get("max_length")
+def _max_length(fields: Fields, kind: str, problems: _Problems) -> int | None:
     if kind != "text":
-        if raw is not None:
-            problems.add((*where, "max_length"), "only a text question has max_length")
+        if fields.get("max_length") is not None:
+            problems.add((*fields.where, "max_length"), "only a text question has max_length")
         return None
-    if raw is None:
-        return DEFAULT_MAX_LENGTH
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_TEXT_LENGTH:
-        problems.add(
-            (*where, "max_length"), f"max_length must be a whole number from 1 to {MAX_TEXT_LENGTH}"
-        )
-        return DEFAULT_MAX_LENGTH
-    return raw
+    return problems.read(
+        lambda: fields.integer(
+            "max_length", minimum=1, maximum=MAX_TEXT_LENGTH, default=DEFAULT_MAX_LENGTH
+        ),
+        DEFAULT_MAX_LENGTH,
+    )
 
 
-def _question(item: object, index: int, seen: set[str], problems: _Problems) -> Question | None:
-    where: tuple[str | int, ...] = ("questions", index)
-    if not isinstance(item, dict):
-        problems.add(where, "each question must be a mapping with id, type and label")
-        return None
-    for key in sorted(set(item) - QUESTION_FIELDS):
-        problems.add(
-            (*where, key),
-            f"unknown question field {key!r} (known: {', '.join(sorted(QUESTION_FIELDS))})",
-        )
-    question_id = item.get("id")
+def _question(fields: Fields, index: int, seen: set[str], problems: _Problems) -> Question | None:
+    where = fields.where
+    problems.keep(fields.unknown(QUESTION_FIELDS, "question field"))
+    question_id = fields.get("id")
     if not isinstance(question_id, str) or not QUESTION_ID.match(question_id):
         problems.add(
             (*where, "id"), "id must start with a letter and use a-z, 0-9, - and _ (at most 40)"
@@ -247,38 +188,44 @@ def _question(item: object, index: int, seen: set[str], problems: _Problems) -> 
     elif question_id in seen:
         problems.add((*where, "id"), f"id {question_id!r} is used twice")
     seen.add(question_id)
-    kind = item.get("type")
+    kind = fields.get("type")
     if isinstance(kind, str) and CONSENT_TYPE.search(kind):
         problems.add((*where, "type"), CONSENT_MESSAGE)
         return None
-    if kind not in TYPES:
-        problems.add((*where, "type"), f"type must be one of {', '.join(TYPES)}, got {kind!r}")
+    kind = problems.read(lambda: fields.choice("type", TYPES), None)
+    if kind is None:
         return None
-    label = _text(item, "label", MAX_LABEL, problems, where)
+    label = problems.read(lambda: fields.text("label", max_length=MAX_LABEL), "")
     if CONSENT_LABEL.search(label):
         problems.add((*where, "label"), CONSENT_MESSAGE)
-    required = item.get("required", False)
-    if not isinstance(required, bool):
-        problems.add((*where, "required"), "required must be true or false")
-        required = False
     return Question(
         id=question_id,
-        type=str(kind),
+        type=kind,
         label=label,
-        required=required,
-        options=_options(item, str(kind), problems, where),
-        max_length=_max_length(item, str(kind), problems, where),
-        hint=_text(item, "hint", MAX_LABEL, problems, where, required=False),
+        required=problems.read(lambda: fields.flag("required"), False),
+        options=_options(fields, kind, problems),
+        max_length=_max_length(fields, kind, problems),
+        hint=problems.read(lambda: fields.text("hint", max_length=MAX_LABEL, default=""), ""),
     )
 
 
-def _questions(meta: dict[str, Any], problems: _Problems) -> tuple[Question, ...]:
-    raw = meta.get("questions")
+def _questions(top: Fields, problems: _Problems) -> tuple[Question, ...]:
+    raw = top.get("questions")
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_QUESTIONS:
         problems.add(("questions",), f"questions must be a list of 1 to {MAX_QUESTIONS} questions")
         return ()
     seen: set[str] = set()
-    questions = [q for i, item in enumerate(raw) if (q := _question(item, i, seen, problems))]
+    questions = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            problems.add(
+                ("questions", index), "each question must be a mapping with id, type and label"
+            )
+            continue
+        fields = Fields(top.doc, item, ("questions", index))
+        question = _question(fields, index, seen, problems)
+        if question is not None:
+            questions.append(question)
     total = sum(q.max_length or 0 for q in questions)
     if total > MAX_TEXT_TOTAL:
         problems.add(
@@ -297,16 +244,17 @@ def survey_from_source(source: Source) -> tuple[Survey | None, list[SourceError]
             (),
             f"file name {source.path.name!r} must be a slug such as reader-2026.md (a-z, 0-9, -)",
         )
-    meta = source.meta
-    for key in sorted(set(meta) - FIELDS):
-        problems.add((key,), f"unknown field {key!r} (known: {', '.join(sorted(FIELDS))})")
-    title = _text(meta, "title", MAX_TITLE, problems, ())
-    description = _text(meta, "description", MAX_DESCRIPTION, problems, (), required=False)
-    opens_at = _moment(meta, "opens_at", problems)
-    closes_at = _moment(meta, "closes_at", problems)
+    top = source.fields()
+    problems.keep(top.unknown(FIELDS))
+    title = problems.read(lambda: top.text("title", max_length=MAX_TITLE), "")
+    description = problems.read(
+        lambda: top.text("description", max_length=MAX_DESCRIPTION, default=""), ""
+    )
+    opens_at = problems.read(lambda: top.moment("opens_at"), None)
+    closes_at = problems.read(lambda: top.moment("closes_at", end_of_day=True), None)
     if opens_at and closes_at and closes_at <= opens_at:
         problems.add(("closes_at",), "closes_at must come after opens_at")
-    questions = _questions(meta, problems)
+    questions = _questions(top, problems)
     try:
         check_intro(source.body)
     except OverBudget as exc:

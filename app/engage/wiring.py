@@ -21,7 +21,7 @@ from app.engage.dates import last_day, long_date
 from app.engage.demo import ensure_demo_codes
 from app.engage.reading import on_article_read
 from app.engage.routes import blueprint
-from app.engage.shelf import SurveySource
+from app.engage.shelf import SURVEYS, SurveySource
 from app.site.checks import register_content_check
 from app.site.cta import CtaKind, register_cta_kind
 from app.site.events import ArticleRead
@@ -38,7 +38,7 @@ def _on_member_created(event: MemberCreated) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["pullfirst.surveys"] = SurveySource(Path(app.config["CONTENT_DIR"]) / "surveys")
+    SURVEYS.set(app, SurveySource(Path(app.config["CONTENT_DIR"]) / "surveys"))
     events.subscribe(app, MemberVerified, _on_member_verified)
     events.subscribe(app, MemberCreated, _on_member_created)
     events.subscribe(app, ArticleRead, on_article_read)

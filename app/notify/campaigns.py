@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.consent.scopes import CHANNELS, Scope, find_scope, wording_hash
+from app.consent.terms import CampaignKind
 from app.extensions import db
 from app.mail.message import HeaderInjection, clean_header
 from app.notify import outbox
@@ -28,15 +29,17 @@ from app.notify.errors import CampaignError
 from app.notify.models import Campaign
 from app.notify.preview import preview_audience
 from app.notify.render import check_body
+from app.notify.states import CampaignState
 
-KINDS = ("editorial", "promotional")
+KINDS = (CampaignKind.EDITORIAL, CampaignKind.PROMOTIONAL)
 MAX_TITLE, MAX_BODY = 150, 20_000
-EDITABLE = ("draft", "scheduled")
+EDITABLE = (CampaignState.DRAFT, CampaignState.SCHEDULED)
 
 
 @dataclass(frozen=True)
 class Draft:
-    """What a marketer composes."""
+    """What a marketer composes, as the form sent it: :func:`check_draft` says whether its
+    kind and channels are ones we know."""
 
     title: str
     body: str
@@ -88,9 +91,9 @@ def create_campaign(
         title=draft.title.strip(),
         body=draft.body,
         scope=draft.scope,
-        kind=draft.kind,
+        kind=CampaignKind(draft.kind),
         channels=",".join(draft.channels),
-        state="draft",
+        state=CampaignState.DRAFT,
         created_by=author_id,
         created_at=now,
         updated_at=now,
@@ -107,7 +110,7 @@ def update_campaign(campaign: Campaign, draft: Draft, now: datetime) -> None:
         raise CampaignError("This campaign was sent or cancelled; it can no longer change.")
     scope = check_draft(draft)
     campaign.title, campaign.body = draft.title.strip(), draft.body
-    campaign.scope, campaign.kind = draft.scope, draft.kind
+    campaign.scope, campaign.kind = draft.scope, CampaignKind(draft.kind)
     campaign.channels = ",".join(draft.channels)
     campaign.updated_at, campaign.promise_hash = now, promise_hash(scope)
 
@@ -146,7 +149,7 @@ def schedule(campaign: Campaign, at: datetime, now: datetime) -> None:
         raise CampaignError("Only a draft or a scheduled campaign can be scheduled.")
     if at <= now:
         raise CampaignError("Choose a time in the future, or send it now.")
-    campaign.state, campaign.send_at, campaign.updated_at = "scheduled", at, now
+    campaign.state, campaign.send_at, campaign.updated_at = CampaignState.SCHEDULED, at, now
 
 
 def send_now(
@@ -166,7 +169,7 @@ def send_now(
         )
     )
     check_promise(campaign, scope)
-    campaign.state, campaign.enqueued_at, campaign.updated_at = "sending", now, now
+    campaign.state, campaign.enqueued_at, campaign.updated_at = CampaignState.SENDING, now, now
     campaign.send_at = campaign.send_at or now
     db.session.flush()
     counts = preview_audience(scope, campaign.channel_list, now, campaign.ref)
@@ -196,7 +199,7 @@ def start_due(now: datetime) -> list[int]:
     started = []
     query = (
         select(Campaign)
-        .where(Campaign.state == "scheduled", Campaign.send_at <= now)
+        .where(Campaign.state == CampaignState.SCHEDULED, Campaign.send_at <= now)
         .order_by(Campaign.send_at)
     )
     if db.dialect == "postgresql":
@@ -205,7 +208,7 @@ def start_due(now: datetime) -> list[int]:
         try:
             send_now(campaign, now)
         except CampaignError:
-            campaign.state = "cancelled"
+            campaign.state = CampaignState.CANCELLED
             campaign.cancelled_at = now
         started.append(campaign.id)
     db.session.commit()
@@ -215,9 +218,9 @@ def start_due(now: datetime) -> list[int]:
 def cancel(campaign: Campaign, now: datetime) -> int:
     """Cancel before or during sending: every delivery not yet taken by a worker is
     cancelled, and workers drop the ones they hold. Returns how many were cancelled."""
-    if campaign.state not in ("draft", "scheduled", "sending"):
+    if campaign.state not in (*EDITABLE, CampaignState.SENDING):
         raise CampaignError(f"This campaign is {campaign.state}; there is nothing to cancel.")
-    campaign.state, campaign.cancelled_at, campaign.updated_at = "cancelled", now, now
+    campaign.state, campaign.cancelled_at, campaign.updated_at = CampaignState.CANCELLED, now, now
     return outbox.cancel_waiting(campaign.id, now)
 
 

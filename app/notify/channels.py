@@ -20,6 +20,7 @@ from typing import Protocol
 
 from flask import current_app
 
+from app.consent.terms import Channel
 from app.notify.render import Body, PreparedBody
 
 
@@ -68,8 +69,10 @@ class Outgoing:
         return self.filled.text
 
 
-class Channel(Protocol):
-    name: str
+class Sender(Protocol):
+    """What sends on one channel; ``name`` is the channel it sends on."""
+
+    name: Channel
 
     def send(self, item: Outgoing) -> str:
         """Deliver ``item``; return the receiver's id for it, or raise ``SendFailed``."""
@@ -82,7 +85,7 @@ class InboxChannel:
     """The member's inbox on the site: the delivery row is the message, so sending only
     makes it visible (the worker marks it sent)."""
 
-    name = "inbox"
+    name = Channel.INBOX
 
     def send(self, item: Outgoing) -> str:
         return str(item.delivery_id)
@@ -101,10 +104,10 @@ def webhook_id(delivery_id: int) -> str:
     return f"msg_delivery_{delivery_id}"
 
 
-ChannelFactory = Callable[[], dict[str, Channel]]
+ChannelFactory = Callable[[], dict[str, Sender]]
 
 
-def open_channels() -> dict[str, Channel]:
+def open_channels() -> dict[str, Sender]:
     """The channels of this app: inbox, email over ``MAIL_URL``, webhooks."""
     from app.mail.transport import transport_for
     from app.notify.email import EmailChannel
@@ -112,9 +115,9 @@ def open_channels() -> dict[str, Channel]:
 
     transport = transport_for(current_app.config["MAIL_URL"], current_app.instance_path)
     return {
-        "inbox": InboxChannel(),
-        "email": EmailChannel(transport, current_app.config["MAIL_FROM"]),
-        "webhook": WebhookChannel(
+        Channel.INBOX: InboxChannel(),
+        Channel.EMAIL: EmailChannel(transport, current_app.config["MAIL_FROM"]),
+        Channel.WEBHOOK: WebhookChannel(
             allow_loopback=bool(current_app.config["WEBHOOK_ALLOW_LOOPBACK"])
         ),
     }

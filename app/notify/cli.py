@@ -16,6 +16,7 @@ from app.extensions import db
 from app.notify import outbox
 from app.notify.campaigns import get_campaign, send_now
 from app.notify.errors import CampaignError
+from app.notify.states import CampaignState
 from app.notify.worker import Worker
 
 
@@ -93,7 +94,9 @@ def status_command() -> None:
         select(Delivery.state, func.count()).group_by(Delivery.state).order_by(Delivery.state)
     ):
         click.echo(f"{state}: {count}")
-    for campaign in db.session.scalars(select(Campaign).where(Campaign.state == "sending")):
+    for campaign in db.session.scalars(
+        select(Campaign).where(Campaign.state == CampaignState.SENDING)
+    ):
         click.echo(
             f"campaign {campaign.id} {campaign.title!r}: "
             f"{outbox.waiting_count(campaign.id)} waiting"

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from app import clock
+from app.consent.terms import Channel
 from app.mail.message import DeliveryFailed, HeaderInjection, MailError, RelayUnavailable
 from app.mail.transport import Transport
 from app.notify.bounces.verp import bounce_domain, bounce_key, verp_address
@@ -32,7 +33,7 @@ class EmailChannel:
     (:class:`~app.notify.mailmerge.MailTemplate`) and filled per delivery; the channel keeps
     the templates of the last few campaigns it sent."""
 
-    name = "email"
+    name = Channel.EMAIL
     KEEP = 16
 
     def __init__(self, transport: Transport, sender: str) -> None:
@@ -101,7 +102,7 @@ class EmailChannel:
                 envelope_from=verp_address(item.delivery_id, *self._verp),
             )
         except RelayUnavailable as exc:
-            raise ChannelDown(str(exc), "email") from exc
+            raise ChannelDown(str(exc), Channel.EMAIL) from exc
         except DeliveryFailed as exc:
             raise SendFailed(
                 str(exc), temporary=exc.temporary, address_refused=exc.recipient_refused

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.consent.terms import Channel
 from app.notify.campaigns import KINDS, MAX_BODY, MAX_TITLE
 from app.notify.conversation import MAX_REPLY
 
@@ -42,9 +43,9 @@ class CampaignForm(FlaskForm):
     channels = CheckboxesField(
         "Channels",
         choices=[
-            SelectChoice("inbox", "Inbox"),
-            SelectChoice("email", "Email"),
-            SelectChoice("webhook", "Webhook"),
+            SelectChoice(Channel.INBOX, "Inbox"),
+            SelectChoice(Channel.EMAIL, "Email"),
+            SelectChoice(Channel.WEBHOOK, "Webhook"),
         ],
     )
     send_at = DateTimeLocalField(

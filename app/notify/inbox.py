@@ -15,8 +15,10 @@ from sqlalchemy import func, select, update
 from app.consent.gate.contacts import not_for_me, record_engagement
 from app.consent.ledger import consents
 from app.consent.scopes import find_scope
+from app.consent.terms import Channel
 from app.extensions import db
 from app.notify.models import Campaign, Delivery, Reply
+from app.notify.states import DeliveryState
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,9 @@ def inbox_of(member_id: int, limit: int = 100) -> list[InboxItem]:
     rows = db.session.scalars(
         select(Delivery)
         .where(
-            Delivery.member_id == member_id, Delivery.channel == "inbox", Delivery.state == "sent"
+            Delivery.member_id == member_id,
+            Delivery.channel == Channel.INBOX,
+            Delivery.state == DeliveryState.SENT,
         )
         .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
         .limit(limit)
@@ -62,8 +66,8 @@ def unread_count(member_id: int) -> int:
             .select_from(Delivery)
             .where(
                 Delivery.member_id == member_id,
-                Delivery.channel == "inbox",
-                Delivery.state == "sent",
+                Delivery.channel == Channel.INBOX,
+                Delivery.state == DeliveryState.SENT,
                 Delivery.read_at.is_(None),
             )
         )
@@ -87,7 +91,9 @@ def own_delivery(member_id: int, delivery_id: int) -> Delivery | None:
     unknown one."""
     return db.session.scalar(
         select(Delivery).where(
-            Delivery.id == delivery_id, Delivery.member_id == member_id, Delivery.state == "sent"
+            Delivery.id == delivery_id,
+            Delivery.member_id == member_id,
+            Delivery.state == DeliveryState.SENT,
         )
     )
 
@@ -135,15 +141,15 @@ def scope_title(campaign: Campaign) -> str:
 
 def stop_scope(
     delivery: Delivery, origin: consents.Origin, now: datetime, wording: str
-) -> list[str]:
+) -> list[Channel]:
     """Revoke every channel of the campaign's scope the member granted, recording ``wording``
     (the stop block's sentence and button as the page showed them); returns the channels
     revoked. Queued deliveries are held back by the revoke itself."""
     campaign = db.session.get(Campaign, delivery.campaign_id)
     assert campaign is not None
     scope = find_scope(campaign.scope)
-    channels = scope.channels if scope is not None else ("email", "inbox", "webhook")
-    stopped = []
+    channels = scope.channels if scope is not None else tuple(Channel)
+    stopped: list[Channel] = []
     for channel in channels:
         if consents.revoke_consent(
             delivery.member_id, campaign.scope, channel, origin, now, wording=wording

@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.notify.models import Delivery
+from app.notify.states import DeliveryState
 from app.ops.metrics import Family
 
 # Deliveries that still wait for a worker: new, leased to one, or waiting for a retry.
-OUTBOX_STATES = ("queued", "leased", "retry")
+OUTBOX_STATES = (DeliveryState.QUEUED, DeliveryState.LEASED, DeliveryState.RETRY)
 
 
 def outbox_figures() -> list[Family]:

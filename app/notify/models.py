@@ -15,12 +15,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.consent.terms import CampaignKind, Channel
 from app.database.core import Base
-from app.database.types import UTCDateTime
-
-CAMPAIGN_STATES = ("draft", "scheduled", "sending", "sent", "cancelled")
-SENT_OUTSIDE_GATE = "transactional"  # the kind of campaigns sent before every one was gated
-DELIVERY_STATES = ("queued", "leased", "retry", "sent", "suppressed", "dead", "cancelled")
+from app.database.types import EnumText, UTCDateTime
+from app.notify.states import CampaignState, DeliveryState
 
 
 class Campaign(Base):
@@ -37,9 +35,11 @@ class Campaign(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text())
     scope: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[CampaignKind] = mapped_column(EnumText(CampaignKind, 16))
     channels: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="draft")
+    state: Mapped[CampaignState] = mapped_column(
+        EnumText(CampaignState, 16), default=CampaignState.DRAFT
+    )
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     source_post: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
     created_by: Mapped[int | None] = mapped_column(
@@ -62,8 +62,8 @@ class Campaign(Base):
     )
 
     @property
-    def channel_list(self) -> list[str]:
-        return [c for c in self.channels.split(",") if c]
+    def channel_list(self) -> list[Channel]:
+        return [Channel(c) for c in self.channels.split(",") if c]
 
     @property
     def ref(self) -> str:
@@ -79,8 +79,10 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default="queued")
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 16))
+    state: Mapped[DeliveryState] = mapped_column(
+        EnumText(DeliveryState, 16), default=DeliveryState.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(Integer(), default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -27,11 +27,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.editorfiles.errors import EditorFileError
 from app.extensions import db
 from app.notify.models import NoticeRead
+from app.registry import Slot
 from app.site.checks import ContentProblem
 from app.site.errors import OverBudget
-from app.site.frontmatter import Source, SourceError, field_line, parse_source
+from app.site.frontmatter import Source, SourceError, parse_source
 from app.site.meta import FieldError, parse_moment
 from app.site.rendering import render_markdown
 
@@ -62,27 +64,22 @@ def read_notice(path: Path) -> Notice:
         raise SourceError(
             path, 1, f"file name {path.name!r} must be a slug such as terms-2026.md (a-z, 0-9, -)"
         )
-    for key in sorted(set(source.meta) - FIELDS):
-        raise SourceError(
-            path,
-            field_line(source, key),
-            f"unknown field {key!r} (known: {', '.join(sorted(FIELDS))})",
-        )
-    title = source.meta.get("title")
-    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
-        raise SourceError(
-            path, field_line(source, "title"), f"title must be text of 1 to {MAX_TITLE} characters"
-        )
+    fields = source.fields()
+    try:
+        fields.check_known(FIELDS)
+        title = fields.text("title", max_length=MAX_TITLE)
+    except EditorFileError as exc:
+        raise SourceError(exc.path, exc.line, exc.message) from None
     date = _moment(source, "date", required=True)
     until = _moment(source, "until", required=False)
     assert date is not None
     if until is not None and until <= date:
-        raise SourceError(path, field_line(source, "until"), "until must come after date")
+        raise SourceError(path, source.line("until"), "until must come after date")
     try:
         rendered = render_markdown(source.body)
     except OverBudget as exc:
         raise SourceError(path, source.body_line + exc.line - 1, exc.message) from None
-    return Notice(slug, title.strip(), date, until, rendered.html)
+    return Notice(slug, title, date, until, rendered.html)
 
 
 def _moment(source: Source, key: str, *, required: bool) -> datetime | None:
@@ -94,7 +91,7 @@ def _moment(source: Source, key: str, *, required: bool) -> datetime | None:
     try:
         return parse_moment(value, key)
     except FieldError as exc:
-        raise SourceError(source.path, field_line(source, key), str(exc)) from None
+        raise SourceError(source.path, source.line(key), str(exc)) from None
 
 
 def _folder() -> Path:
@@ -103,13 +100,15 @@ def _folder() -> Path:
 
 _Stamp = tuple[int, int]
 
+NOTICES = Slot[dict[Path, tuple[_Stamp, Notice | SourceError]]](
+    "notices", "the notices read so far, by file (a cache)", set_by="app.notify.notices._cached"
+)
+
 
 def _cached(path: Path) -> Notice | SourceError:
     """The notice in ``path``, read again only when its modification time or size changed
     (every signed-in page asks whether a notice waits)."""
-    cache: dict[Path, tuple[_Stamp, Notice | SourceError]] = current_app.extensions.setdefault(
-        "pullfirst.notices", {}
-    )
+    cache = NOTICES.ensure(dict)
     stat = path.stat()
     stamp = (stat.st_mtime_ns, stat.st_size)
     hit = cache.get(path)

@@ -18,14 +18,14 @@ from typing import cast
 from sqlalchemy import Table, and_, func, or_, select, update
 
 from app.consent.gate.audience import audience
-from app.consent.gate.rules import GATED_KINDS
 from app.consent.gate.rules import Campaign as GateCampaign
 from app.consent.scopes import Scope
+from app.consent.terms import GATED_KINDS, Channel
 from app.extensions import db
 from app.notify.models import Campaign, Delivery
+from app.notify.states import WAITING, CampaignState, DeliveryState
 
 INSERT_BATCH = 2_000
-WAITING = ("queued", "leased", "retry")
 
 Progress = Callable[[int], None]
 
@@ -85,14 +85,20 @@ def fill_outbox(
 
 
 def claim(
-    worker: str, limit: int, now: datetime, lease: timedelta, skip_channels: Collection[str] = ()
+    worker: str,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+    skip_channels: Collection[Channel] = (),
 ) -> list[int]:
     """Lease up to ``limit`` due deliveries to ``worker`` until ``now + lease`` and commit,
     leaving out ``skip_channels`` (channels the worker knows to be down). Each claim counts as
     an attempt. Returns their ids, oldest due first."""
     due = or_(
-        and_(Delivery.state.in_(("queued", "retry")), Delivery.due_at <= now),
-        and_(Delivery.state == "leased", Delivery.lease_until < now),
+        and_(
+            Delivery.state.in_((DeliveryState.QUEUED, DeliveryState.RETRY)), Delivery.due_at <= now
+        ),
+        and_(Delivery.state == DeliveryState.LEASED, Delivery.lease_until < now),
     )
     query = select(Delivery.id).where(due).order_by(Delivery.due_at, Delivery.id).limit(limit)
     if skip_channels:
@@ -105,7 +111,7 @@ def claim(
             update(Delivery)
             .where(Delivery.id.in_(ids))
             .values(
-                state="leased",
+                state=DeliveryState.LEASED,
                 lease_until=now + lease,
                 leased_by=worker,
                 attempts=Delivery.attempts + 1,
@@ -121,8 +127,17 @@ def release(ids: Iterable[int], worker: str) -> int:
     the attempt does not count. The caller commits."""
     result = db.session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(list(ids)), Delivery.state == "leased", Delivery.leased_by == worker)
-        .values(state="queued", lease_until=None, leased_by=None, attempts=Delivery.attempts - 1)
+        .where(
+            Delivery.id.in_(list(ids)),
+            Delivery.state == DeliveryState.LEASED,
+            Delivery.leased_by == worker,
+        )
+        .values(
+            state=DeliveryState.QUEUED,
+            lease_until=None,
+            leased_by=None,
+            attempts=Delivery.attempts - 1,
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -137,10 +152,10 @@ def hold_back(member_id: int, scope: str, channel: str, reason: str, now: dateti
         .where(
             Delivery.member_id == member_id,
             Delivery.channel == channel,
-            Delivery.state.in_(("queued", "retry")),
+            Delivery.state.in_((DeliveryState.QUEUED, DeliveryState.RETRY)),
             Delivery.campaign_id.in_(campaigns),
         )
-        .values(state="suppressed", reason=reason, finished_at=now, lease_until=None)
+        .values(state=DeliveryState.SUPPRESSED, reason=reason, finished_at=now, lease_until=None)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -150,8 +165,11 @@ def cancel_waiting(campaign_id: int, now: datetime) -> int:
     """Cancel the campaign's deliveries that have not been taken by a worker."""
     result = db.session.execute(
         update(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_(("queued", "retry")))
-        .values(state="cancelled", finished_at=now, lease_until=None)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.state.in_((DeliveryState.QUEUED, DeliveryState.RETRY)),
+        )
+        .values(state=DeliveryState.CANCELLED, finished_at=now, lease_until=None)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -177,8 +195,8 @@ def finish_campaigns(now: datetime) -> int:
     )
     result = db.session.execute(
         update(Campaign)
-        .where(Campaign.state == "sending", ~waiting)
-        .values(state="sent", finished_at=now)
+        .where(Campaign.state == CampaignState.SENDING, ~waiting)
+        .values(state=DeliveryState.SENT, finished_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from app.consent.gate.audience import failing, without_jit
 from app.consent.gate.rules import REASONS, Campaign, MemberFacts, in_schedule, quiet_until, zone
 from app.consent.models import ConsentPreferences, ConsentState, ScopePause
 from app.consent.scopes import Scope
+from app.consent.terms import Channel, GateReason
 from app.extensions import db
 from app.rewards.models import Entitlement
 
@@ -37,7 +39,7 @@ class ChannelPreview:
     channel: str
     reached: int
     deferred: int
-    excluded: dict[str, int]
+    excluded: dict[GateReason, int]
     sample: list[tuple[int, str, str]] = field(default_factory=list)
     members: frozenset[int] = frozenset()  # who is reached: sending fills the outbox with them
 
@@ -76,7 +78,7 @@ def _failed_mask(checks: dict[str, ColumnElement[bool]]) -> ColumnElement[int]:
 
 
 def preview_channel(
-    scope: Scope, channel: str, now: datetime, ref: str | None = None
+    scope: Scope, channel: Channel, now: datetime, ref: str | None = None
 ) -> ChannelPreview:
     campaign = Campaign.of(scope, ref)
     state, pause, prefs = aliased(ConsentState), aliased(ScopePause), aliased(ConsentPreferences)
@@ -153,6 +155,6 @@ def _deferred(
 
 
 def preview_audience(
-    scope: Scope, channels: list[str], now: datetime, ref: str | None = None
+    scope: Scope, channels: Sequence[Channel], now: datetime, ref: str | None = None
 ) -> dict[str, ChannelPreview]:
     return {channel: preview_channel(scope, channel, now, ref) for channel in channels}

@@ -16,6 +16,7 @@ from app.consent.models import ConsentEvent
 from app.extensions import db
 from app.notify.campaigns import audience_counts
 from app.notify.models import Campaign, Delivery, Reply
+from app.notify.states import WAITING, DeliveryState
 
 FUNNEL = (
     "audience",
@@ -79,12 +80,12 @@ def funnel(campaign: Campaign) -> dict[str, Any]:
     return {
         "audience": sum(int(n.get("eligible", 0)) for n in recorded.values()),  # type: ignore[call-overload]
         "excluded": dict(excluded),
-        "queued": sum(by_state.get(s, 0) for s in ("queued", "leased", "retry")),
-        "retrying": by_state.get("retry", 0),
-        "sent": by_state.get("sent", 0),
-        "failed": by_state.get("dead", 0),
-        "suppressed": by_state.get("suppressed", 0),
-        "cancelled": by_state.get("cancelled", 0),
+        "queued": sum(by_state.get(s, 0) for s in WAITING),
+        "retrying": by_state.get(DeliveryState.RETRY, 0),
+        "sent": by_state.get(DeliveryState.SENT, 0),
+        "failed": by_state.get(DeliveryState.DEAD, 0),
+        "suppressed": by_state.get(DeliveryState.SUPPRESSED, 0),
+        "cancelled": by_state.get(DeliveryState.CANCELLED, 0),
         "clicked": engaged[0],
         "read": engaged[1],
         "useful": engaged[2],
@@ -100,7 +101,7 @@ def suppressed_reasons(campaign: Campaign) -> dict[str, int]:
     return dict(
         db.session.execute(  # type: ignore[arg-type]
             select(Delivery.reason, func.count())
-            .where(Delivery.campaign_id == campaign.id, Delivery.state == "suppressed")
+            .where(Delivery.campaign_id == campaign.id, Delivery.state == DeliveryState.SUPPRESSED)
             .group_by(Delivery.reason)
         ).all()
     )

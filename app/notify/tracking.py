@@ -17,17 +17,19 @@ from app.accounts.members import get_member
 from app.consent.gate.contacts import record_engagement
 from app.consent.ledger import consents
 from app.consent.scopes import find_scope
+from app.consent.terms import Channel
 from app.consent.words import link_words_unknown, one_click_words
 from app.extensions import db
 from app.notify.campaigns import promise_hash
 from app.notify.models import Click, Delivery
+from app.notify.states import DeliveryState
 from app.notify.tokens import TrackedLink, Unsubscribe
 
 
 def record_click(link: TrackedLink, now: datetime) -> None:
     """Record that the delivery's link was followed (the redirect happens whatever)."""
     delivery = db.session.get(Delivery, link.delivery_id)
-    if delivery is None or delivery.state != "sent":
+    if delivery is None or delivery.state != DeliveryState.SENT:
         return
     db.session.add(Click(delivery_id=delivery.id, url=link.url, at=now))
     if delivery.clicked_at is None:
@@ -84,7 +86,7 @@ def mail_words(link: Unsubscribe) -> str:
     delivery = db.session.get(Delivery, link.delivery_id) if link.delivery_id is not None else None
     if (
         scope is None
-        or link.channel != "email"
+        or link.channel != Channel.EMAIL
         or delivery is None
         or delivery.member_id != link.member_id
         or delivery.campaign.promise_hash != promise_hash(scope)

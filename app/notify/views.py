@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app import clock, signing
 from app.consent.ledger.consents import Client, Origin
 from app.consent.scopes import wording_hash
+from app.consent.terms import ConsentSource
 from app.consent.words import inbox_stop_words, link_words_unknown, unsubscribe_page_words
 from app.database.core import writes
 from app.extensions import csrf, db
@@ -114,7 +115,7 @@ def stop(delivery_id: int) -> Response | tuple[str, int]:
     # The stop block's sentence and button, as message.html rendered them.
     words = inbox_stop_words(inbox.scope_title(delivery.campaign))
     stopped = inbox.stop_scope(
-        delivery, Origin("inbox", request.path, _client()), clock.now(), words
+        delivery, Origin(ConsentSource.INBOX, request.path, _client()), clock.now(), words
     )
     db.session.commit()
     flash(
@@ -199,7 +200,7 @@ def unsubscribe_one_click(token: str) -> tuple[str, int] | str:
         if shown != wording_hash(words):
             words = link_words_unknown(about.scope_title, about.channel)
     outcome = tracking.unsubscribe(
-        link, Origin("unsubscribe-link", "/u", _client()), clock.now(), words
+        link, Origin(ConsentSource.UNSUBSCRIBE_LINK, "/u", _client()), clock.now(), words
     )
     db.session.commit()
     if outcome is None:

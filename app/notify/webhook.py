@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import clock
+from app.consent.terms import Channel
 from app.consent.webhooks import disable_endpoint
 from app.extensions import db
 from app.notify.channels import Outgoing, webhook_id
@@ -45,7 +46,7 @@ def payload(item: Outgoing) -> dict[str, Any]:
 
 
 class WebhookChannel:
-    name = "webhook"
+    name = Channel.WEBHOOK
 
     def __init__(
         self, *, allow_loopback: bool = False, resolve: outbound.Resolver = outbound.system_resolver

@@ -21,6 +21,7 @@ from app.notify.inbox import unread_count
 from app.notify.metrics import outbox_figures
 from app.notify.privacy import export_messages
 from app.notify.routes import blueprint
+from app.notify.states import CampaignState, DeliveryState
 from app.ops.metrics import register_collector
 from app.site.checks import register_content_check
 from app.startup import register_companion, register_startup_step
@@ -65,6 +66,7 @@ def _waiting_notice() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint())
     app.context_processor(_waiting_notice)
+    app.jinja_env.globals.update(CampaignState=CampaignState, DeliveryState=DeliveryState)
     register_content_check(app, "notices", notices.check_notices)
     app.cli.add_command(notify_cli)
     events.subscribe(app, ConsentRevoked, _hold_back)
@@ -74,4 +76,4 @@ def init_app(app: Flask) -> None:
     )
     register_startup_step(app, "notify", _drafts)
     register_companion(app, "notifier worker", _worker)
-    register_collector(app, outbox_figures)
+    register_collector(app, "outbox", outbox_figures)

@@ -63,17 +63,19 @@ from app.consent.gate.contacts import record_contact, record_suppression
 from app.consent.gate.facts import facts_for_send, hold_facts
 from app.consent.gate.rules import decide
 from app.consent.gate.why import why_url
-from app.consent.scopes import Scope, find_scope
+from app.consent.scopes import CHANNELS, Scope, find_scope
+from app.consent.terms import Channel
 from app.consent.webhooks import endpoints_of
 from app.extensions import db
 from app.mail.message import clean_header
 from app.notify import outbox
 from app.notify.campaigns import start_due
-from app.notify.channels import Channel, ChannelFactory, Endpoint, Outgoing, open_channels
+from app.notify.channels import ChannelFactory, Endpoint, Outgoing, Sender, open_channels
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
 from app.notify.models import Campaign, Delivery
 from app.notify.render import prepared_body
+from app.notify.states import CampaignState, DeliveryState
 from app.notify.tokens import open_token, unsubscribe_token
 from app.ops.heartbeat import beat
 from app.web.urls import external_url
@@ -143,7 +145,7 @@ class Worker:
         self.circuits: dict[str, Circuit] = {}
         self._last_tick = 0.0
         self._campaigns: dict[tuple[int, datetime], Campaign] = {}
-        self._channels: dict[str, Channel] | None = None
+        self._channels: dict[str, Sender] | None = None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -200,7 +202,7 @@ class Worker:
             self.batch,
             clock.now(),
             self.lease,
-            skip_channels=self._open_circuits(clock.now()),
+            skip_channels=[Channel(k) for k in self._open_circuits(clock.now()) if k in CHANNELS],
         )
         if not ids:
             outbox.finish_campaigns(clock.now())
@@ -257,9 +259,9 @@ class Worker:
 
     @staticmethod
     def _circuit(item: Outgoing, channel: str) -> str | None:
-        if channel == "email":
-            return "email"
-        if channel == "webhook" and item.endpoints:
+        if channel == Channel.EMAIL:
+            return Channel.EMAIL
+        if channel == Channel.WEBHOOK and item.endpoints:
             hosts = sorted({urlsplit(e.url).hostname or "" for e in item.endpoints})
             return "webhook:" + ",".join(hosts)
         return None
@@ -287,20 +289,20 @@ class Worker:
             self._campaigns = {key: found}
         return found
 
-    def _deliver(self, delivery_id: int, channels: dict[str, Channel]) -> str:
+    def _deliver(self, delivery_id: int, channels: dict[str, Sender]) -> str:
         row = self._take(delivery_id)
         if row is None:
             db.session.commit()
             return "lost-lease"
         now = clock.now()
-        if row.campaign_state == "cancelled":
-            return self._finish(delivery_id, "cancelled", now)
+        if row.campaign_state == CampaignState.CANCELLED:
+            return self._finish(delivery_id, DeliveryState.CANCELLED, now)
         campaign = self._campaign(row.campaign_id, row.campaign_updated_at)
         scope = find_scope(campaign.scope)
         if scope is None:
             return self._finish(
                 delivery_id,
-                "dead",
+                DeliveryState.DEAD,
                 now,
                 reason="unknown-scope",
                 error=f"the scope {campaign.scope!r} no longer exists",
@@ -311,11 +313,13 @@ class Worker:
         facts = facts_for_send(row.member_id, scope.slug, row.channel, now)
         decision = decide(facts, gate_campaign, row.member_id, row.channel, now)
         if not decision.eligible or (decision.reasons and decision.deferred_until is None):
-            return self._finish(delivery_id, "suppressed", now, reason=decision.reasons[0])
+            return self._finish(
+                delivery_id, DeliveryState.SUPPRESSED, now, reason=decision.reasons[0]
+            )
         if decision.deferred_until is not None:
             self._update(
                 delivery_id,
-                state="queued",
+                state=DeliveryState.QUEUED,
                 due_at=decision.deferred_until,
                 lease_until=None,
                 leased_by=None,
@@ -326,13 +330,17 @@ class Worker:
         channel = channels.get(row.channel)
         if channel is None:
             return self._finish(
-                delivery_id, "dead", now, reason="channel", error=f"no channel {row.channel!r}"
+                delivery_id,
+                DeliveryState.DEAD,
+                now,
+                reason="channel",
+                error=f"no channel {row.channel!r}",
             )
         outgoing = self._outgoing(row, campaign, gate_campaign.kind, scope)
         circuit = self._circuit(outgoing, row.channel)
         if circuit is not None and circuit in self._open_circuits(now):
             return self._hold(
-                delivery_id, None if circuit == "email" else self.circuits[circuit].open_until
+                delivery_id, None if circuit == Channel.EMAIL else self.circuits[circuit].open_until
             )
         if db.dialect == "sqlite":
             # SQLite has one write lock for the whole database: never hold it across a network
@@ -348,20 +356,22 @@ class Worker:
             # The relay keeps every waiting mail's place; a host down waits its own time.
             return self._hold(
                 delivery_id,
-                None if failure.circuit == "email" else until,
+                None if failure.circuit == Channel.EMAIL else until,
                 error=f"not sent: {failure}",
             )
         if circuit is not None:
             self.circuits.pop(circuit, None)
         if isinstance(failure, EndpointGone):
             return self._finish(
-                delivery_id, "dead", now, reason="endpoint-gone", error=str(failure)
+                delivery_id, DeliveryState.DEAD, now, reason="endpoint-gone", error=str(failure)
             )
         if failure is not None:
             if not failure.temporary:
-                if row.channel == "email" and failure.address_refused:
+                if row.channel == Channel.EMAIL and failure.address_refused:
                     record_suppression(outgoing.email, "hard-bounce", now)
-                return self._finish(delivery_id, "dead", now, reason="refused", error=str(failure))
+                return self._finish(
+                    delivery_id, DeliveryState.DEAD, now, reason="refused", error=str(failure)
+                )
             return self._retry(delivery_id, row.attempts, now, str(failure))
         sent_at = clock.now()
         result = db.session.connection().execute(
@@ -414,14 +424,14 @@ class Worker:
             why_url=why_url(member_id, scope.slug, channel, clock.now(), kind),
             inbox_url=external_url("notify.message", delivery_id=delivery_id),
             open_url=external_url("notify.opened", token=open_token(delivery_id))
-            if self.open_pixel and channel == "email"
+            if self.open_pixel and channel == Channel.EMAIL
             else None,
             endpoints=tuple(
                 Endpoint(e.id, e.url, e.secret)
                 for e in endpoints_of(member_id)
                 if e.verified_at is not None and e.disabled_at is None
             )
-            if channel == "webhook"
+            if channel == Channel.WEBHOOK
             else (),
         )
 
@@ -431,7 +441,7 @@ class Worker:
         """Give the delivery back untouched: its attempt is returned and, unless ``due_at``
         is given, its place in the queue kept."""
         values: dict[str, Any] = {
-            "state": "queued",
+            "state": DeliveryState.QUEUED,
             "lease_until": None,
             "leased_by": None,
             "attempts": Delivery.attempts - 1,
@@ -447,7 +457,7 @@ class Worker:
     def _finish(
         self,
         delivery_id: int,
-        state: str,
+        state: DeliveryState,
         now: datetime,
         reason: str | None = None,
         error: str | None = None,
@@ -466,10 +476,12 @@ class Worker:
 
     def _retry(self, delivery_id: int, attempts: int, now: datetime, error: str) -> str:
         if attempts >= self.max_attempts:
-            return self._finish(delivery_id, "dead", now, reason="attempts", error=error)
+            return self._finish(
+                delivery_id, DeliveryState.DEAD, now, reason="attempts", error=error
+            )
         self._update(
             delivery_id,
-            state="retry",
+            state=DeliveryState.RETRY,
             lease_until=None,
             leased_by=None,
             last_error=error[:300],
@@ -484,7 +496,7 @@ _SENT = (
     update(Delivery)
     .where(Delivery.id == bindparam("delivery_id"))
     .values(
-        state="sent",
+        state=DeliveryState.SENT,
         sent_at=bindparam("at"),
         finished_at=bindparam("at"),
         message_id=bindparam("external_id"),
@@ -510,7 +522,7 @@ _TAKE = (
     .outerjoin(Member, Member.id == Delivery.member_id)
     .where(
         Delivery.id == bindparam("id"),
-        Delivery.state == "leased",
+        Delivery.state == DeliveryState.LEASED,
         Delivery.leased_by == bindparam("worker"),
     )
 )

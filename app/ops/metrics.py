@@ -28,6 +28,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect
 from werkzeug.wsgi import ClosingIterator
 
+from app.registry import Registry, Slot
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -35,7 +37,6 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SHARE_SECONDS = 5.0
 LATENCY = "pullfirst_request_duration_seconds"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-EXTENSION = "pullfirst.metrics"
 
 Kind = Literal["gauge", "counter", "histogram"]
 Labels = tuple[tuple[str, str], ...]
@@ -226,12 +227,22 @@ class RequestTimer:
 # --- collectors -------------------------------------------------------------------------------
 
 
-def register_collector(app: Flask, collector: Collector) -> None:
-    """Add ``collector`` to what ``/metrics`` reports; it runs in the scrape's app context."""
-    collectors: list[Collector] = app.extensions.setdefault("pullfirst.metric_collectors", [])
-    collectors.append(collector)
+REQUEST_LATENCY = Slot[RequestLatency](
+    "metrics",
+    "this process's request latency (only while METRICS_TOKEN is set)",
+    set_by="app.ops.wiring.init_app",
+)
+
+COLLECTORS = Registry[Collector](
+    "metric_collectors", "metric families that `/metrics` reads at scrape time"
+)
+
+
+def register_collector(app: Flask, name: str, collector: Collector) -> None:
+    """Add ``collector`` to what ``/metrics`` reports; it runs in the scrape's app context.
+    ``name`` says what it counts (``outbox``)."""
+    COLLECTORS.add(app, name, collector)
 
 
 def collectors(app: Flask) -> list[Collector]:
-    found: list[Collector] = app.extensions.get("pullfirst.metric_collectors", [])
-    return found
+    return COLLECTORS.items(app)

@@ -17,9 +17,14 @@ from app.database import migrate
 from app.extensions import db
 from app.ops import metrics
 from app.ops.health import readiness
+from app.registry import Slot
 
 NO_STORE = "no-store"
-HEAD = "pullfirst.head_revision"
+HEAD = Slot[str | None](
+    "head_revision",
+    "the newest migration, read from the migrations folder once per process",
+    set_by="app.ops.views.readyz",
+)
 
 
 def _no_store(response: Response) -> Response:
@@ -32,9 +37,7 @@ def healthz() -> Response:
 
 
 def readyz() -> Response:
-    if HEAD not in current_app.extensions:  # read the migrations folder once per process
-        current_app.extensions[HEAD] = migrate.head_revision()
-    head: str | None = current_app.extensions[HEAD]
+    head = HEAD.ensure(migrate.head_revision)
     result = readiness(db.engine, head, clock.now(), current_app.config["READY_WORKER_MAX_AGE"])
     response = jsonify(result.as_json())
     response.status_code = 200 if result.ready else 503
@@ -57,7 +60,7 @@ def metrics_page() -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return _no_store(response)
     families: list[metrics.Family] = []
-    latency: metrics.RequestLatency | None = current_app.extensions.get(metrics.EXTENSION)
+    latency = metrics.REQUEST_LATENCY.find()
     if latency is not None:
         families.append(latency.family())
     for collect in metrics.collectors(current_app):

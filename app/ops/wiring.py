@@ -30,10 +30,10 @@ def init_app(app: Flask) -> None:
     ops = blueprint()
     limiter.exempt(ops)  # probes and scrapes are never rate limited
     app.register_blueprint(ops)
-    metrics.register_collector(app, _heartbeats)
+    metrics.register_collector(app, "worker heartbeats", _heartbeats)
     if app.config["METRICS_TOKEN"]:
         latency = metrics.RequestLatency(Path(app.instance_path) / "metrics")
-        app.extensions[metrics.EXTENSION] = latency
+        metrics.REQUEST_LATENCY.set(app, latency)
         app.wsgi_app = metrics.RequestTimer(  # type: ignore[method-assign]
             app.wsgi_app, latency, metrics.endpoint_namer(app.url_map)
         )

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask
 from markupsafe import Markup
+
+from app.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -32,21 +34,23 @@ Describer = Callable[[str, int | None], RewardDescription | None]
 """``describe(ref, member_id)``: ``ref`` is the part after the colon; ``member_id`` is the
 signed-in member (or None) so the description can fit them."""
 
+DESCRIBERS = Registry[Describer](
+    "reward_describers", "how a kind of reward (the part before the colon) is shown"
+)
+
 
 def register_describer(app: Flask, kind: str, describe: Describer) -> None:
-    describers: dict[str, Describer] = app.extensions.setdefault("pullfirst.describers", {})
-    describers[kind] = describe
+    """Describe rewards named ``kind:<ref>`` with ``describe``."""
+    DESCRIBERS.add(app, kind, describe)
 
 
 def describe(reward: str, member_id: int | None = None) -> RewardDescription | None:
     """The description of ``reward``, or None when no area knows it."""
     kind, _, ref = reward.partition(":")
-    describers: dict[str, Describer] = current_app.extensions.get("pullfirst.describers", {})
-    describer = describers.get(kind)
+    describer = DESCRIBERS.named().get(kind)
     return describer(ref, member_id) if describer is not None else None
 
 
 def has_describer(kind: str) -> bool:
     """Whether an area registered a describer for ``kind`` (``pack``, ``scope``)."""
-    describers: dict[str, Describer] = current_app.extensions.get("pullfirst.describers", {})
-    return kind in describers
+    return kind in DESCRIBERS.named()

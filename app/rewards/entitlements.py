@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, exists, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -18,7 +17,7 @@ from app import events
 from app.engage.models import Action
 from app.extensions import db
 from app.rewards.models import Entitlement
-from app.rewards.rules import RuleBook, RuleSource, pattern_to_like
+from app.rewards.rules import RULES, RuleBook, pattern_to_like
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,7 @@ class RewardGranted(events.Event):
 
 
 def rule_book() -> RuleBook:
-    source: RuleSource = current_app.extensions["pullfirst.rules"]
-    return source.get()
+    return RULES.get().get()
 
 
 def _insert_ignoring_duplicates(values: dict[str, object]) -> bool:

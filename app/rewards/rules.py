@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.editorfiles.documents import Document, load_toml
+from app.editorfiles.errors import EditorFileError
 from app.engage.actions import parse_action
 from app.engage.errors import InvalidAction
+from app.registry import Slot
 from app.rewards.errors import RuleError
 
 log = logging.getLogger("pullfirst.rewards")
@@ -79,25 +81,31 @@ def check_pattern(pattern: object, path: Path) -> str:
     return pattern
 
 
-def _load_toml(path: Path) -> dict[str, object]:
+def _load_toml(path: Path) -> Document:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise RuleError(path, None, f"not UTF-8 ({exc.reason})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(path, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
+        return load_toml(path)
+    except EditorFileError as exc:
+        raise RuleError(path, exc.line, exc.message) from None
 
 
 def _title(value: object, slug: str) -> str:
     return value.strip() if isinstance(value, str) and value.strip() else slug
 
 
-def _patterns(value: object, path: Path, key: str) -> tuple[str, ...]:
+def _patterns(doc: Document, where: tuple[str, ...], label: str) -> tuple[str, ...]:
+    """The patterns at ``where`` (a key path such as ``("newsletter", "earned_by")``);
+    a :class:`RuleError` names the line of that key."""
+    table = doc.data.get(where[0]) if len(where) > 1 else doc.data
+    value = table.get(where[-1]) if isinstance(table, dict) else None
     if value is None:
         return ()
+    line = doc.line(*where)
     if not isinstance(value, list):
-        raise RuleError(path, None, f"{key} must be a list of action names")
-    return tuple(check_pattern(p, path) for p in value)
+        raise RuleError(doc.path, line, f"{label} must be a list of action names")
+    try:
+        return tuple(check_pattern(p, doc.path) for p in value)
+    except RuleError as exc:
+        raise RuleError(doc.path, line, exc.message) from None
 
 
 def pack_rules(stickers_dir: Path) -> tuple[list[Rule], list[RuleError]]:
@@ -107,13 +115,13 @@ def pack_rules(stickers_dir: Path) -> tuple[list[Rule], list[RuleError]]:
         try:
             if not PACK_SLUG.match(slug):
                 raise RuleError(path, None, f"pack folder {slug!r} is not a slug (a-z, 0-9, -)")
-            data = _load_toml(path)
-            patterns = _patterns(data.get("unlocked_by"), path, "unlocked_by")
+            doc = _load_toml(path)
+            patterns = _patterns(doc, ("unlocked_by",), "unlocked_by")
         except RuleError as exc:
             problems.append(exc)
             continue
         if patterns:
-            rules.append(Rule(f"pack:{slug}", patterns, path, _title(data.get("title"), slug)))
+            rules.append(Rule(f"pack:{slug}", patterns, path, _title(doc.data.get("title"), slug)))
     return rules, problems
 
 
@@ -121,15 +129,15 @@ def scope_rules(scopes_file: Path) -> tuple[list[Rule], list[RuleError]]:
     if not scopes_file.exists():
         return [], []
     try:
-        data = _load_toml(scopes_file)
+        doc = _load_toml(scopes_file)
     except RuleError as exc:
         return [], [exc]
     rules, problems = [], []
-    for slug, table in data.items():
+    for slug, table in doc.data.items():
         try:
             if not isinstance(table, dict):
-                raise RuleError(scopes_file, None, f"[{slug}] must be a table")
-            patterns = _patterns(table.get("earned_by"), scopes_file, f"[{slug}] earned_by")
+                raise RuleError(scopes_file, doc.line(slug), f"[{slug}] must be a table")
+            patterns = _patterns(doc, (slug, "earned_by"), f"[{slug}] earned_by")
         except RuleError as exc:
             problems.append(exc)
             continue
@@ -151,7 +159,7 @@ def scope_rules(scopes_file: Path) -> tuple[list[Rule], list[RuleError]]:
 def scope_names(scopes_file: Path) -> tuple[str, ...]:
     """Every scope: the top-level tables of ``scopes.toml`` (empty when it cannot be read)."""
     try:
-        data = _load_toml(scopes_file) if scopes_file.exists() else {}
+        data = _load_toml(scopes_file).data if scopes_file.exists() else {}
     except RuleError:
         return ()
     return tuple(slug for slug, table in data.items() if isinstance(table, dict))
@@ -207,3 +215,10 @@ class RuleSource:
             self._book = load_rule_book(self.stickers_dir, self.scopes_file)
             self._stamp = stamp
         return self._book
+
+
+RULES = Slot[RuleSource](
+    "rules",
+    "the reward rules, read from the packs and scopes.toml",
+    set_by="app.rewards.wiring.init_app",
+)

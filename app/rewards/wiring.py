@@ -16,7 +16,7 @@ from app.rewards.cli import rewards_cli
 from app.rewards.entitlements import entitlements_export, grant_for_action, sync
 from app.rewards.lookup import EntitlementLookup
 from app.rewards.routes import blueprint
-from app.rewards.rules import RuleSource
+from app.rewards.rules import RULES, RuleSource
 from app.startup import register_startup_step
 from app.web.nav import MemberLink, register_member_link
 
@@ -32,8 +32,11 @@ def _sync_at_start() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["pullfirst.rules"] = RuleSource(
-        Path(app.config["STICKERS_DIR"]), Path(app.config["CONTENT_DIR"]) / "scopes.toml"
+    RULES.set(
+        app,
+        RuleSource(
+            Path(app.config["STICKERS_DIR"]), Path(app.config["CONTENT_DIR"]) / "scopes.toml"
+        ),
     )
     events.subscribe(app, ActionRecorded, _on_action)
     register_startup_step(app, "rewards", _sync_at_start)

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
+
+from app.registry import Registry
 
 
 @dataclass(frozen=True, order=True)
@@ -28,13 +30,15 @@ class ContentProblem:
 
 ContentCheck = Callable[[], list[ContentProblem]]
 
+CONTENT_CHECKS = Registry[ContentCheck](
+    "content_checks", "a check of editors' files that `flask content check` runs"
+)
+
 
 def register_content_check(app: Flask, name: str, check: ContentCheck) -> None:
     """Run ``check`` in ``flask content check``; ``name`` says what it covers (``surveys``)."""
-    checks: dict[str, ContentCheck] = app.extensions.setdefault("pullfirst.content_checks", {})
-    checks[name] = check
+    CONTENT_CHECKS.add(app, name, check)
 
 
 def registered_checks() -> dict[str, ContentCheck]:
-    checks: dict[str, ContentCheck] = current_app.extensions.get("pullfirst.content_checks", {})
-    return checks
+    return dict(CONTENT_CHECKS.named())

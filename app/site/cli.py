@@ -14,8 +14,8 @@ from app import clock
 from app.site import build, editor
 from app.site.checks import registered_checks
 from app.site.errors import ContentPathError
-from app.site.library import Library, scan
-from app.site.search import SearchService
+from app.site.library import LIBRARY, scan
+from app.site.search import SEARCH
 from app.site.searchdocs import searchable
 
 content_cli = AppGroup("content", help="Posts, pages and the search index.")
@@ -69,8 +69,8 @@ def check_command() -> None:
 )
 def index_command(rebuild: bool, processes: int | None) -> None:
     """Bring the search index up to date with content/ (only what changed), or --rebuild it."""
-    library: Library = current_app.extensions["pullfirst.library"]
-    service: SearchService = current_app.extensions["pullfirst.search"]
+    library = LIBRARY.get()
+    service = SEARCH.get()
     started = time.monotonic()
     if not rebuild:
         snapshot = library.refresh()

@@ -12,19 +12,24 @@ Every call works inside an app context; the folder is re-checked at most once pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from flask import current_app
-
-from app.site.library import Library, Snapshot
+from app.registry import Slot
+from app.site.library import LIBRARY, Library, Snapshot
 from app.site.pages import Page, PublicView, Survey
 from app.site.rendering import Rendered
-from app.site.settings import SiteSettingsSource
+from app.site.settings import SITE_SETTINGS
+
+SEARCH_SYNC = Slot[Callable[[Snapshot, PublicView], None]](
+    "search_sync",
+    "what keeps the search index in step with what the public sees",
+    set_by="app.site.wiring.init_app",
+)
 
 
 def library() -> Library:
-    found: Library = current_app.extensions["pullfirst.library"]
-    return found
+    return LIBRARY.get()
 
 
 def current() -> Snapshot:
@@ -35,7 +40,7 @@ def public(now: datetime) -> PublicView:
     """What the public sees at ``now``; keeps the search index in step as a side effect."""
     snapshot = current()
     view = snapshot.public(now)
-    sync = current_app.extensions.get("pullfirst.search_sync")
+    sync = SEARCH_SYNC.find()
     if sync is not None:
         sync(snapshot, view)
     return view
@@ -44,7 +49,7 @@ def public(now: datetime) -> PublicView:
 def version(now: datetime) -> tuple[int, int, tuple[int, int] | None]:
     """Changes whenever what the public sees may change: the folder, the schedule, site.toml."""
     snapshot = current()
-    settings: SiteSettingsSource = current_app.extensions["pullfirst.site_settings"]
+    settings = SITE_SETTINGS.get()
     settings.get()
     return snapshot.generation, snapshot.public(now).serial, settings.version
 

@@ -9,11 +9,13 @@ neutral placeholder, and ``content check`` reports targets whose kind or ref nob
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from flask import Flask, current_app, render_template
+from flask import Flask, render_template
 from markupsafe import Markup
+
+from app.registry import Registry
 
 PLACEMENTS = ("article", "home", "footer")
 
@@ -46,14 +48,18 @@ def parse_target(target: str) -> tuple[str, str]:
     return kind, ref
 
 
+CTA_KINDS = Registry[CtaKind](
+    "cta_kinds", "how targets of one kind (`survey:`, `scope:`) are checked and drawn"
+)
+
+
 def register_cta_kind(app: Flask, kind: CtaKind) -> None:
-    kinds: dict[str, CtaKind] = app.extensions.setdefault("pullfirst.cta_kinds", {})
-    kinds[kind.kind] = kind
+    """Check and draw targets written ``<kind.kind>:<ref>`` with ``kind``."""
+    CTA_KINDS.add(app, kind.kind, kind)
 
 
-def _kinds() -> dict[str, CtaKind]:
-    kinds: dict[str, CtaKind] = current_app.extensions.get("pullfirst.cta_kinds", {})
-    return kinds
+def _kinds() -> Mapping[str, CtaKind]:
+    return CTA_KINDS.named()
 
 
 def target_problem(target: str) -> str | None:

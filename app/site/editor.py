@@ -26,7 +26,7 @@ from app.site.errors import (
     SourceError,
     SourceOverBudget,
 )
-from app.site.frontmatter import field_line, parse_source
+from app.site.frontmatter import parse_source
 from app.site.library import Snapshot
 from app.site.meta import SLUG, FieldError, slugify, validate
 from app.site.rendering import render_markdown
@@ -98,7 +98,7 @@ def check_text(path: Path, text: str, kind: str, seconds: float = DEFAULT_SECOND
     try:
         validate(source.meta, path.stem, is_post=kind == "post")
     except FieldError as exc:
-        raise SourceError(path, field_line(source, exc.field), str(exc)) from None
+        raise SourceError(path, source.line(exc.field), str(exc)) from None
     try:
         render_markdown(source.body, seconds=seconds)
     except OverBudget as exc:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.registry import Slot
 from app.site.errors import ImageRejected
 from app.site.meta import slugify
 from app.site.rendering import ImageSize
@@ -176,3 +177,8 @@ class ImageCatalog:
             if len(siblings) > 1:
                 srcset = ", ".join(f"/images/{n} {w}w" for w, n in siblings)
         return ImageSize(size[0], size[1], srcset)
+
+
+IMAGES = Slot[ImageCatalog](
+    "images", "the images in content/images/", set_by="app.site.wiring.init_app"
+)

@@ -26,11 +26,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.registry import Slot
 from app.site.budget import DEFAULT_SECONDS
 from app.site.cache import FileStamp, RenderCache, SourceEntry, content_hash
 from app.site.checks import ContentProblem
 from app.site.errors import OverBudget, SourceOverBudget
-from app.site.frontmatter import MAX_FILE_BYTES, SourceError, field_line, parse_source
+from app.site.frontmatter import MAX_FILE_BYTES, SourceError, parse_source
 from app.site.meta import FieldError, default_slug, normalize_path, validate
 from app.site.pages import Page, PublicCache, PublicView, Survey
 from app.site.rendering import ImageLookup, Rendered, render_markdown
@@ -355,9 +356,14 @@ class Library:
         return found
 
 
+LIBRARY = Slot[Library](
+    "library", "the pages, posts and surveys of content/", set_by="app.site.wiring.init_app"
+)
+
+
 def _line_of(path: Path, name: str) -> int:
     try:
-        return field_line(parse_source(path), name)
+        return parse_source(path).line(name)
     except SourceError:
         return 1
 

@@ -16,13 +16,16 @@ from flask import current_app
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from app.editorfiles.documents import load_toml
+from app.editorfiles.errors import EditorFileError
 from app.site import build, content, cta
 from app.site.checks import ContentProblem
-from app.site.frontmatter import SourceError, field_line, parse_source
+from app.site.frontmatter import SourceError, parse_source
+from app.site.images import IMAGES
 from app.site.library import Snapshot
 from app.site.meta import normalize_path, tag_slug
 from app.site.pages import Page
-from app.site.settings import SiteSettingsError, parse_site_settings
+from app.site.settings import parse_site_settings
 
 MAX_TITLE = 60
 MAX_DESCRIPTION = 160
@@ -38,7 +41,7 @@ class _Lines:
 
     def field(self, name: str) -> int:
         try:
-            return field_line(parse_source(self.page.path), name)
+            return parse_source(self.page.path).line(name)
         except SourceError:
             return 1
 
@@ -78,7 +81,7 @@ def _link_problem(link: str, snapshot: Snapshot, known: set[str]) -> str | None:
     if not link.startswith("/") or link.startswith("//"):
         return None
     path = urlsplit(link).path
-    images = current_app.extensions["pullfirst.images"]
+    images = IMAGES.get()
     if path.startswith("/images/"):
         return None if images.exists(path) else f"image {path} does not exist"
     if path in known or path + "/" in known:
@@ -95,7 +98,7 @@ def _image_problem(image: str) -> str | None:
     if image.startswith("https://"):
         return None
     if image.startswith("/images/"):
-        exists = current_app.extensions["pullfirst.images"].exists(image)
+        exists = IMAGES.get().exists(image)
     else:
         exists = (Path(current_app.root_path) / image.lstrip("/")).is_file() and image.startswith(
             "/static/"
@@ -154,15 +157,14 @@ def _site_problems() -> list[ContentProblem]:
         return [ContentProblem(path, 1, "site.toml is missing")]
     try:
         settings = parse_site_settings(path)
-    except SiteSettingsError as exc:
-        message = str(exc).removeprefix(f"{exc.path}:{exc.line or 1}: ")
-        return [ContentProblem(path, exc.line or 1, message)]
+        doc = load_toml(path)
+    except EditorFileError as exc:
+        return [ContentProblem(path, exc.line, exc.message)]
     found = []
-    lines = path.read_text(encoding="utf-8").splitlines()
     for key in ("home_cta", "footer_cta"):
         value = settings.extra.get(key)
         targets = value if isinstance(value, list) else [value] if value else []
-        line = next((n for n, text in enumerate(lines, start=1) if text.startswith(key)), 1)
+        line = doc.line(key)
         for target in targets:
             problem = cta.target_problem(str(target))
             if problem:

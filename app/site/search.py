@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from markupsafe import Markup
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.scoring import BM25F
 
+from app.registry import Slot
 from app.site.library import Library, Snapshot
 from app.site.pages import PublicView
 from app.site.ranking import Ranker, Term
@@ -335,10 +335,13 @@ def edit_distance(a: str, b: str) -> int:
 
 # --- the app's search ---------------------------------------------------------------------------
 
+SEARCH = Slot[SearchService](
+    "search", "the search index of the public pages", set_by="app.site.wiring.init_app"
+)
+
 
 def service() -> SearchService:
-    found: SearchService = current_app.extensions["pullfirst.search"]
-    return found
+    return SEARCH.get()
 
 
 def search(text: str, page: int = 1, tag: str | None = None) -> Results:

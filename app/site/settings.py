@@ -7,10 +7,13 @@ settings (or the defaults) and is logged with its path and line.
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from app.editorfiles.documents import Document, load_toml
+from app.editorfiles.errors import EditorFileError
+from app.registry import Slot
 
 log = logging.getLogger("pullfirst.site")
 
@@ -34,21 +37,21 @@ class SiteSettings:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class SiteSettingsError(ValueError):
-    def __init__(self, path: Path, line: int | None, message: str) -> None:
-        self.path, self.line = path, line
-        super().__init__(f"{path}:{line or 1}: {message}")
+class SiteSettingsError(EditorFileError):
+    """A problem in ``site.toml``, reported as ``path:line: message``."""
 
 
-def _links(value: Any, path: Path, key: str) -> tuple[NavLink, ...]:
+def _links(doc: Document, key: str) -> tuple[NavLink, ...]:
+    value = doc.data.get(key)
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise SiteSettingsError(path, None, f"{key} must be a list of tables")
+        raise SiteSettingsError(doc.path, doc.line(key), f"{key} must be a list of tables")
     result = []
-    for item in value:
+    for index, item in enumerate(value):
         if not isinstance(item, dict) or not {"title", "url"} <= item.keys():
-            raise SiteSettingsError(path, None, f"each {key} entry needs title and url")
+            line = doc.line(key, index)
+            raise SiteSettingsError(doc.path, line, f"each {key} entry needs title and url")
         result.append(NavLink(str(item["title"]), str(item["url"])))
     return tuple(result)
 
@@ -68,15 +71,13 @@ KNOWN = {
 def parse_site_settings(path: Path) -> SiteSettings:
     """Parse ``path``; raise :class:`SiteSettingsError` with the line when it is not valid."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise SiteSettingsError(path, None, f"not UTF-8 ({exc.reason})") from None
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise SiteSettingsError(path, line, f"invalid TOML: {exc}") from None
+        doc = load_toml(path)
+    except EditorFileError as exc:
+        raise SiteSettingsError(exc.path, exc.line, exc.message) from None
+    data = doc.data
     for key in ("title", "description", "language", "author", "base_url", "postal_address"):
         if key in data and not isinstance(data[key], str):
-            raise SiteSettingsError(path, None, f"{key} must be text")
+            raise SiteSettingsError(path, doc.line(key), f"{key} must be text")
     return SiteSettings(
         title=data.get("title", "Pullfirst"),
         description=data.get("description", ""),
@@ -84,18 +85,15 @@ def parse_site_settings(path: Path) -> SiteSettings:
         author=data.get("author", ""),
         base_url=data.get("base_url", ""),
         postal_address=data.get("postal_address", ""),
-        navigation=_links(data.get("navigation"), path, "navigation"),
-        social=_links(data.get("social"), path, "social"),
+        navigation=_links(doc, "navigation"),
+        social=_links(doc, "social"),
         extra={k: v for k, v in data.items() if k not in KNOWN},
     )
 
 
 def current_settings() -> SiteSettings:
     """The settings of the current app's ``site.toml`` (inside an app context)."""
-    from flask import current_app
-
-    source: SiteSettingsSource = current_app.extensions["pullfirst.site_settings"]
-    return source.get()
+    return SITE_SETTINGS.get().get()
 
 
 class SiteSettingsSource:
@@ -124,3 +122,8 @@ class SiteSettingsSource:
             except SiteSettingsError as exc:
                 log.error("%s (keeping the previous settings)", exc)
         return self._settings
+
+
+SITE_SETTINGS = Slot[SiteSettingsSource](
+    "site_settings", "the settings in content/site.toml", set_by="app.site.wiring.init_app"
+)

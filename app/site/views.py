@@ -27,6 +27,7 @@ from app import clock, events
 from app.site import content, seo
 from app.site.events import ArticleRead
 from app.site.httpcache import cacheable, immutable, private
+from app.site.images import IMAGES
 from app.site.meta import normalize_path, tag_slug
 from app.site.pages import Page, PublicView
 from app.site.search import search as run_search
@@ -57,7 +58,7 @@ def _paginate(items: tuple[Page, ...], number: int) -> tuple[tuple[Page, ...], i
 
 def og_image(page: Page) -> tuple[str, int | None, int | None]:
     if page.meta.image:
-        size = current_app.extensions["pullfirst.images"](page.meta.image)
+        size = IMAGES.get()(page.meta.image)
         return page.meta.image, size.width if size else None, size.height if size else None
     return f"/og/{page.slug}.png", seo.OG_WIDTH, seo.OG_HEIGHT
 

@@ -17,15 +17,16 @@ from app import clock
 from app.site import cta
 from app.site.cache import RenderCache
 from app.site.checks import register_content_check
+from app.site.content import SEARCH_SYNC
 from app.site.errors import OverBudget
-from app.site.images import ImageCatalog
-from app.site.library import Library, Snapshot
+from app.site.images import IMAGES, ImageCatalog
+from app.site.library import LIBRARY, Library, Snapshot
 from app.site.memo import PageMemo
 from app.site.meta import tag_slug
 from app.site.pages import PublicView
 from app.site.routes import blueprint
-from app.site.search import SearchService
-from app.site.settings import SiteSettings, SiteSettingsSource, current_settings
+from app.site.search import SEARCH, SearchService
+from app.site.settings import SITE_SETTINGS, SiteSettings, SiteSettingsSource, current_settings
 from app.startup import register_startup_step
 
 log = logging.getLogger("pullfirst.site")
@@ -36,8 +37,7 @@ def site_settings() -> SiteSettings:
 
 
 def _sync_search(snapshot: Snapshot, view: PublicView) -> None:
-    service: SearchService = current_app.extensions["pullfirst.search"]
-    service.sync(snapshot, view, current_app.extensions["pullfirst.library"])
+    SEARCH.get().sync(snapshot, view, LIBRARY.get())
 
 
 def _over_budget(error: OverBudget) -> ResponseReturnValue:
@@ -74,10 +74,10 @@ def _prepare_content(build_index: bool = True) -> str:
     """``flask serve``: as :func:`prepare_content`, building a missing index on every core."""
     from app.site import content
 
-    library: Library = current_app.extensions["pullfirst.library"]
+    library = LIBRARY.get()
     before = library.last_rendered
     snapshot = library.refresh()
-    service: SearchService = current_app.extensions["pullfirst.search"]
+    service = SEARCH.get()
     if build_index and service.folder.current_dir() is None:
         view = snapshot.public(clock.now())
         service.rebuild(snapshot, view, library, procs=os.cpu_count() or 1)
@@ -95,20 +95,21 @@ def _prepare_content(build_index: bool = True) -> str:
 def init_app(app: Flask) -> None:
     content_dir = Path(app.config["CONTENT_DIR"])
     instance = Path(app.instance_path)
-    app.extensions["pullfirst.site_settings"] = SiteSettingsSource(content_dir / "site.toml")
+    SITE_SETTINGS.set(app, SiteSettingsSource(content_dir / "site.toml"))
     images = ImageCatalog(content_dir / "images")
-    app.extensions["pullfirst.images"] = images
-    app.extensions["pullfirst.library"] = Library(
-        content_dir,
-        RenderCache(instance / "site" / "cache.sqlite3"),
-        app.config["CONTENT_RECHECK_SECONDS"],
-        images,
-        render_seconds=app.config["RENDER_BUDGET_SECONDS"],
+    IMAGES.set(app, images)
+    LIBRARY.set(
+        app,
+        Library(
+            content_dir,
+            RenderCache(instance / "site" / "cache.sqlite3"),
+            app.config["CONTENT_RECHECK_SECONDS"],
+            images,
+            render_seconds=app.config["RENDER_BUDGET_SECONDS"],
+        ),
     )
-    app.extensions["pullfirst.search"] = SearchService(
-        instance / "search", app.config["CONTENT_RECHECK_SECONDS"]
-    )
-    app.extensions["pullfirst.search_sync"] = _sync_search
+    SEARCH.set(app, SearchService(instance / "search", app.config["CONTENT_RECHECK_SECONDS"]))
+    SEARCH_SYNC.set(app, _sync_search)
     app.wsgi_app = PageMemo(  # type: ignore[method-assign]
         app.wsgi_app, lambda: _content_version(app)
     )

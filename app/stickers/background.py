@@ -12,12 +12,17 @@ import threading
 
 from flask import current_app
 
+from app.registry import Slot
 from app.stickers import personal
 from app.stickers.build import BuildPlan, plan_build, release, run_build
 from app.stickers.context import build_options
 
 log = logging.getLogger("pullfirst.stickers")
-THREAD_KEY = "pullfirst.sticker_build"
+BUILD_THREAD = Slot[threading.Thread](
+    "sticker_build",
+    "the thread building missing packs after start-up",
+    set_by="app.stickers.background.start_background_build",
+)
 
 
 def _run(plan: BuildPlan) -> None:
@@ -54,7 +59,7 @@ def start_background_build() -> str:
         release(plan)
         return f"{ready} packs up to date{note}"
     thread = threading.Thread(target=_run, args=(plan,), name="sticker-build", daemon=True)
-    app.extensions[THREAD_KEY] = thread
+    BUILD_THREAD.set(app, thread)
     thread.start()
     names = ", ".join(job.spec.slug for job in plan.jobs)
     return f"building {names} in the background; {ready} up to date{note}"

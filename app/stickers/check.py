@@ -8,10 +8,11 @@ pack's build when it matches the current files; otherwise the row says the pack 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.editorfiles.documents import load_toml
+from app.editorfiles.errors import EditorFileError
 from app.stickers import builds, fingerprint, imaging, limits, publish
 from app.stickers.build import BuildOptions
 from app.stickers.builds import BuiltPack, BuiltSticker
@@ -47,8 +48,8 @@ def _size(count: int) -> str:
 def _entries(folder: Path) -> list[tuple[str, str, str]]:
     """(position, file, emojis) of every ``[[sticker]]`` as written, even broken ones."""
     try:
-        data = tomllib.loads((folder / SPEC_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = load_toml(folder / SPEC_FILE).data
+    except EditorFileError:
         return []
     entries = data.get("sticker")
     if not isinstance(entries, list):

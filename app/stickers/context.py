@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
 
+from app.registry import Slot
 from app.stickers.build import BuildOptions
 from app.stickers.library import PackLibrary
 from app.stickers.manifests import SiteLinks
 
-LIBRARY_KEY = "pullfirst.sticker_library"
+PACK_LIBRARY = Slot[PackLibrary](
+    "sticker_library", "the sticker packs and their builds", set_by="app.stickers.wiring.init_app"
+)
 
 
 def output_dir(app: Flask) -> Path:
@@ -38,5 +41,4 @@ def make_library(app: Flask) -> PackLibrary:
 
 def library() -> PackLibrary:
     """The library of the current app."""
-    found: PackLibrary = current_app.extensions[LIBRARY_KEY]
-    return found
+    return PACK_LIBRARY.get()

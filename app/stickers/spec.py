@@ -8,18 +8,19 @@ Reading a spec never opens an image: the image checks belong to the build (and `
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import emoji as emoji_data
 
+from app.editorfiles.documents import Document, load_toml
+from app.editorfiles.errors import EditorFileError, TooLong
+from app.editorfiles.fields import Fields
 from app.rewards.errors import RuleError
 from app.rewards.rules import PACK_SLUG, check_pattern
 from app.stickers import limits
 from app.stickers.errors import PackProblem
-from app.stickers.toml_lines import TomlLines
 
 SPEC_FILE = "pack.toml"
 TOP_KEYS = {"title", "publisher", "description", "unlocked_by", "tray", "sticker", "personal"}
@@ -100,7 +101,7 @@ class _Reader:
 
     slug: str
     folder: Path
-    lines: TomlLines
+    doc: Document
     problems: list[PackProblem] = field(default_factory=list)
 
     named: dict[str, int] = field(default_factory=dict)
@@ -118,21 +119,17 @@ class _Reader:
         maximum: int,
         where: str = "pack.toml",
     ) -> str:
-        value = data.get(key)
-        if value is None and not required:
+        fields = Fields(self.doc, data)
+        try:
+            if required:
+                return fields.text(key, max_length=maximum)
+            return fields.text(key, max_length=maximum, default="")
+        except TooLong as exc:
+            self.problem(where, "length", exc.message, line)
+            return str(data[key]).strip()
+        except EditorFileError as exc:
+            self.problem(where, "field", exc.message, line)
             return ""
-        if not isinstance(value, str) or not value.strip():
-            self.problem(where, "field", f"{key} must be non-empty text", line)
-            return ""
-        value = value.strip()
-        if len(value) > maximum:
-            self.problem(
-                where,
-                "length",
-                f"{key} has {len(value)} characters; at most {maximum} are allowed",
-                line,
-            )
-        return value
 
     def file(
         self,
@@ -197,19 +194,17 @@ class _Reader:
         return tuple(value)
 
 
-def _load(path: Path, slug: str) -> tuple[dict[str, Any] | None, str, list[PackProblem]]:
+def _load(path: Path, slug: str) -> tuple[Document | None, list[PackProblem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, "", [PackProblem(slug, SPEC_FILE, "toml", f"not UTF-8 ({exc.reason})")]
+        return None, [PackProblem(slug, SPEC_FILE, "toml", f"not UTF-8 ({exc.reason})")]
     except OSError as exc:
-        return None, "", [PackProblem(slug, SPEC_FILE, "missing", exc.strerror or str(exc))]
+        return None, [PackProblem(slug, SPEC_FILE, "missing", exc.strerror or str(exc))]
     try:
-        return tomllib.loads(text), text, []
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"at line (\d+)", str(exc))
-        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
-        return None, text, [PackProblem(slug, SPEC_FILE, "toml", f"invalid TOML: {exc}", line)]
+        return load_toml(path, text), []
+    except EditorFileError as exc:
+        return None, [PackProblem(slug, SPEC_FILE, "toml", exc.message, exc.line)]
 
 
 def read_pack(folder: Path, telegram_bot: str) -> tuple[PackSpec | None, list[PackProblem]]:
@@ -228,32 +223,32 @@ def read_pack(folder: Path, telegram_bot: str) -> tuple[PackSpec | None, list[Pa
                 "the pack folder's name must be a slug: a-z, 0-9 and -, up to 64",
             )
         ]
-    data, text, problems = _load(folder / SPEC_FILE, slug)
-    if data is None:
+    doc, problems = _load(folder / SPEC_FILE, slug)
+    if doc is None:
         return None, problems
-    reader = _Reader(slug, folder, TomlLines(text))
-    return _read(reader, data, telegram_bot), reader.problems
+    reader = _Reader(slug, folder, doc)
+    return _read(reader, doc.data, telegram_bot), reader.problems
 
 
 def _read(reader: _Reader, data: dict[str, Any], telegram_bot: str) -> PackSpec:
-    lines = reader.lines
-    for key in sorted(set(data) - TOP_KEYS):
-        reader.problem(SPEC_FILE, "field", f"unknown key {key!r}", lines.top(key))
-    title = reader.text(data, "title", lines.top("title"), required=True, maximum=limits.MAX_TITLE)
+    doc = reader.doc
+    for unknown in Fields.of(doc).unknown(TOP_KEYS, "key"):
+        reader.problem(SPEC_FILE, "field", unknown.message, unknown.line)
+    title = reader.text(data, "title", doc.find("title"), required=True, maximum=limits.MAX_TITLE)
     publisher = reader.text(
-        data, "publisher", lines.top("publisher"), required=True, maximum=limits.MAX_PUBLISHER
+        data, "publisher", doc.find("publisher"), required=True, maximum=limits.MAX_PUBLISHER
     )
     description = reader.text(
         data,
         "description",
-        lines.top("description"),
+        doc.find("description"),
         required=False,
         maximum=limits.MAX_DESCRIPTION,
     )
     unlocked_by = _unlocked_by(reader, data.get("unlocked_by"))
     tray = None
     if "tray" in data:
-        tray = reader.file(data["tray"], "tray", lines.top("tray"))
+        tray = reader.file(data["tray"], "tray", doc.find("tray"))
     stickers = _stickers(reader, data.get("sticker"))
     personal = _personal(reader, data["personal"]) if "personal" in data else None
     count = len(stickers) + (1 if "personal" in data else 0)
@@ -264,7 +259,7 @@ def _read(reader: _Reader, data: dict[str, Any], telegram_bot: str) -> PackSpec:
             "sticker-count",
             f"{count} stickers{extra}; WhatsApp takes {limits.MIN_STICKERS} to "
             f"{limits.MAX_STICKERS} per pack",
-            lines.table("sticker") or 1,
+            doc.line("sticker"),
         )
     telegram_name = limits.telegram_set_name(reader.slug, telegram_bot)
     reason = limits.telegram_set_name_problem(telegram_name)
@@ -294,7 +289,7 @@ def _read(reader: _Reader, data: dict[str, Any], telegram_bot: str) -> PackSpec:
 
 
 def _unlocked_by(reader: _Reader, value: object) -> tuple[str, ...]:
-    line = reader.lines.top("unlocked_by")
+    line = reader.doc.find("unlocked_by")
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -315,32 +310,26 @@ def _stickers(reader: _Reader, value: object) -> list[StickerSpec]:
         return []
     stickers = []
     seen: dict[str, int] = {}
+    doc = reader.doc
     for position, entry in enumerate(value, 1):
-        lines = reader.lines
         if not isinstance(entry, dict):
             reader.problem(
                 SPEC_FILE,
                 "field",
                 "sticker must be a list of [[sticker]] tables",
-                lines.top("sticker"),
+                doc.find("sticker"),
             )
             continue
-        for key in sorted(set(entry) - STICKER_KEYS):
-            reader.problem(
-                SPEC_FILE,
-                "field",
-                f"unknown key {key!r} in sticker {position}",
-                lines.table("sticker", key, position),
-            )
-        found = reader.file(entry.get("file"), "file", lines.table("sticker", "file", position))
+        fields = Fields(doc, entry, ("sticker", position - 1))
+        for unknown in fields.unknown(STICKER_KEYS, "key", f" in sticker {position}"):
+            reader.problem(SPEC_FILE, "field", unknown.message, unknown.line)
+        found = reader.file(entry.get("file"), "file", fields.line("file"))
         name = found[0] if found else str(entry.get("file", f"sticker {position}"))
-        emojis = reader.emojis(
-            entry.get("emojis"), name, lines.table("sticker", "emojis", position)
-        )
+        emojis = reader.emojis(entry.get("emojis"), name, fields.line("emojis"))
         alt = reader.text(
             entry,
             "alt",
-            lines.table("sticker", "alt", position),
+            fields.line("alt"),
             required=True,
             maximum=limits.MAX_ALT,
             where=name,
@@ -350,7 +339,7 @@ def _stickers(reader: _Reader, value: object) -> list[StickerSpec]:
                 name,
                 "duplicate",
                 f"sticker {position} repeats sticker {seen[found[0]]}",
-                lines.table("sticker", "file", position),
+                fields.line("file"),
             )
         if found:
             seen.setdefault(found[0], position)
@@ -359,15 +348,14 @@ def _stickers(reader: _Reader, value: object) -> list[StickerSpec]:
 
 
 def _personal(reader: _Reader, table: object) -> PersonalSpec | None:
-    lines = reader.lines
     if not isinstance(table, dict):
-        reader.problem(SPEC_FILE, "personal", "[personal] must be a table", lines.top("personal"))
+        line = reader.doc.find("personal")
+        reader.problem(SPEC_FILE, "personal", "[personal] must be a table", line)
         return None
-    for key in sorted(set(table) - PERSONAL_KEYS):
-        reader.problem(
-            SPEC_FILE, "field", f"unknown key {key!r} in [personal]", lines.table("personal", key)
-        )
-    base = reader.file(table.get("base"), "base", lines.table("personal", "base"))
+    fields = Fields(reader.doc, table, ("personal",))
+    for unknown in fields.unknown(PERSONAL_KEYS, "key", " in [personal]"):
+        reader.problem(SPEC_FILE, "field", unknown.message, unknown.line)
+    base = reader.file(table.get("base"), "base", fields.line("base"))
     where = base[0] if base else SPEC_FILE
     box = table.get("box")
     if not (
@@ -381,7 +369,7 @@ def _personal(reader: _Reader, table: object) -> PersonalSpec | None:
             where,
             "personal",
             "box must be [left, top, right, bottom] in pixels of the base image",
-            lines.table("personal", "box"),
+            fields.line("box"),
         )
         box = [0, 0, 1, 1]
     colours: dict[str, str | None] = {}
@@ -395,20 +383,20 @@ def _personal(reader: _Reader, table: object) -> PersonalSpec | None:
                 where,
                 "personal",
                 f'{key} must be a colour such as "#1e1d1a"',
-                lines.table("personal", key),
+                fields.line(key),
             )
             value = "#000000"
         colours[key] = value
     font = None
     if "font" in table:
         font = reader.file(
-            table["font"], "font", lines.table("personal", "font"), suffixes=limits.FONT_SUFFIXES
+            table["font"], "font", fields.line("font"), suffixes=limits.FONT_SUFFIXES
         )
-    emojis = reader.emojis(table.get("emojis"), where, lines.table("personal", "emojis"))
+    emojis = reader.emojis(table.get("emojis"), where, fields.line("emojis"))
     alt = reader.text(
         table,
         "alt",
-        lines.table("personal", "alt"),
+        fields.line("alt"),
         required=True,
         maximum=limits.MAX_ALT,
         where=where,

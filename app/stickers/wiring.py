@@ -14,7 +14,7 @@ from app.startup import register_startup_step
 from app.stickers import personal
 from app.stickers.background import start_background_build
 from app.stickers.cli import stickers_cli
-from app.stickers.context import LIBRARY_KEY, make_library, output_dir
+from app.stickers.context import PACK_LIBRARY, make_library, output_dir
 from app.stickers.reward import describe_pack
 from app.stickers.routes import blueprint
 
@@ -30,7 +30,7 @@ def _export(member_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[LIBRARY_KEY] = make_library(app)
+    PACK_LIBRARY.set(app, make_library(app))
     app.register_blueprint(blueprint())
     app.cli.add_command(stickers_cli)
     register_describer(app, "pack", describe_pack)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, url_for
+from flask import Flask, url_for
 from flask_login import current_user
+
+from app.registry import Registry
 
 CountFunction = Callable[[int], int | None]
 
@@ -42,18 +44,22 @@ class ShownLink:
     current: bool
 
 
+MEMBER_LINKS = Registry[MemberLink](
+    "member_links", "a link in the header for signed-in members, by endpoint"
+)
+ADMIN_SECTIONS = Registry[AdminSection](
+    "admin_sections", "a section of the admin dashboard, by endpoint"
+)
+
+
 def register_member_link(app: Flask, link: MemberLink) -> None:
     """Show ``link`` in the header of every page for signed-in members."""
-    links: list[MemberLink] = app.extensions.setdefault("pullfirst.member_links", [])
-    links.append(link)
-    links.sort(key=lambda item: item.order)
+    MEMBER_LINKS.add(app, link.endpoint, link)
 
 
 def register_admin_section(app: Flask, section: AdminSection) -> None:
     """List ``section`` on the admin dashboard for members who hold its role."""
-    sections: list[AdminSection] = app.extensions.setdefault("pullfirst.admin_sections", [])
-    sections.append(section)
-    sections.sort(key=lambda item: item.order)
+    ADMIN_SECTIONS.add(app, section.endpoint, section)
 
 
 def member_links() -> list[ShownLink]:
@@ -63,7 +69,7 @@ def member_links() -> list[ShownLink]:
     from flask import request
 
     shown = []
-    for link in current_app.extensions.get("pullfirst.member_links", []):
+    for link in sorted(MEMBER_LINKS.items(), key=lambda item: item.order):
         count = link.count(current_user.id) if link.count is not None else None
         shown.append(
             ShownLink(link.label, url_for(link.endpoint), count, request.endpoint == link.endpoint)
@@ -77,7 +83,7 @@ def admin_sections() -> list[AdminSection]:
         return []
     return [
         s
-        for s in current_app.extensions.get("pullfirst.admin_sections", [])
+        for s in sorted(ADMIN_SECTIONS.items(), key=lambda item: item.order)
         if current_user.has_role(s.role)
     ]
 

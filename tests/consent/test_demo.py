@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -10,6 +11,9 @@ from app.consent.demo import DEMO_READER, ensure_demo_reader
 from app.consent.gate import contacts
 from app.consent.ledger import consents
 from app.startup import startup_steps
+
+# The demo itself: the repository's content/, not the tests' small folder.
+pytestmark = pytest.mark.usefixtures("demo_content")
 
 
 def test_a_demo_reader_with_a_consent_history_is_created_once(

@@ -16,6 +16,7 @@ from app.consent.gate.audience import audience
 from app.consent.gate.facts import load_facts
 from app.consent.gate.rules import Campaign, decide
 from app.consent.scopes import Scope
+from app.consent.terms import GateReason
 from app.extensions import db
 from tests.consent import world
 
@@ -94,7 +95,7 @@ def _member(channel: str, changes: list[Change], base_consent: bool) -> int:
 SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
     ("everything holds", "email", [], ()),
     ("inbox is always an address", "inbox", [], ()),
-    ("deleted member", "email", [setattr_("deleted_at", NOW - D)], ("account",)),
+    ("deleted member", "email", [setattr_("deleted_at", NOW - D)], (GateReason.ACCOUNT,)),
     (
         "scope not earned",
         "email",
@@ -103,32 +104,32 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
                 text("DELETE FROM entitlements WHERE member_id = :m"), {"m": m.id}
             )
         ],
-        ("earned",),
+        (GateReason.EARNED,),
     ),
     (
         "revoked",
         "email",
         [lambda m: world.consent(m.id, "topic", "email", granted=False, version=2, at=NOW - D)],
-        ("consented",),
+        (GateReason.CONSENTED,),
     ),
     (
         "granted on an older wording",
         "email",
         [granted(NOW - 10 * D, version=1)],
-        ("stale-consent",),
+        (GateReason.STALE_CONSENT,),
     ),
     (
         "granted to other words, such as another cadence",
         "email",
         [granted(NOW - 10 * D, words="f" * 64)],
-        ("stale-consent",),
+        (GateReason.STALE_CONSENT,),
     ),
-    ("email not verified", "email", [setattr_("email_verified_at", None)], ("address",)),
+    ("email not verified", "email", [setattr_("email_verified_at", None)], (GateReason.ADDRESS,)),
     (
         "hard bounce on the address",
         "email",
         [lambda m: world.suppress(m, NOW - D)],
-        ("suppressed",),
+        (GateReason.SUPPRESSED,),
     ),
     (
         "webhook endpoint disabled",
@@ -139,7 +140,7 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
                 {"m": m.id},
             )
         ],
-        ("suppressed",),
+        (GateReason.SUPPRESSED,),
     ),
     (
         "webhook endpoint never verified",
@@ -150,15 +151,15 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
                 {"m": m.id},
             )
         ],
-        ("address",),
+        (GateReason.ADDRESS,),
     ),
-    ("granted 23 hours ago", "email", [granted(NOW - 23 * H)], ("cooldown",)),
+    ("granted 23 hours ago", "email", [granted(NOW - 23 * H)], (GateReason.COOLDOWN,)),
     ("granted exactly 24 hours ago", "email", [granted(NOW - 24 * H)], ()),
     (
         "two campaigns this week",
         "email",
         [sent(NOW - 2 * D, "a"), sent(NOW - 6 * D, "b")],
-        ("cap",),
+        (GateReason.CAP,),
     ),
     (
         "one of them exactly a week ago",
@@ -180,7 +181,7 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
             sent(NOW - 2 * H, "y", scope="other"),
             sent(NOW - 3 * H, "z", scope="other"),
         ],
-        ("cap",),
+        (GateReason.CAP,),
     ),
     (
         "one of them exactly a day ago",
@@ -207,7 +208,7 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
         "paused everything until later",
         "email",
         [lambda m: world.preferences(m.id, NOW, paused_until=NOW + H)],
-        ("paused",),
+        (GateReason.PAUSED,),
     ),
     (
         "a pause that ends now",
@@ -219,7 +220,7 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
         "said not for me",
         "email",
         [lambda m: world.pause(m.id, "topic", not_for_me_at=NOW - D, resumed_at=None)],
-        ("paused",),
+        (GateReason.PAUSED,),
     ),
     (
         "ignored the last three campaigns",
@@ -230,7 +231,7 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
             sent(NOW - 15 * D, "c", engaged=False),
             sent(NOW - 9 * D, "d", engaged=False),
         ],
-        ("paused",),
+        (GateReason.PAUSED,),
     ),
     (
         "ignored two, engaged with the one sent at the same time as the third",
@@ -258,9 +259,9 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
         "granted 31 days ago, never engaged since",
         "email",
         [granted(NOW - 31 * D), sent(NOW - 31 * D, "a")],
-        ("expired",),
+        (GateReason.EXPIRED,),
     ),
-    ("granted exactly 30 days ago", "email", [granted(NOW - 30 * D)], ("expired",)),
+    ("granted exactly 30 days ago", "email", [granted(NOW - 30 * D)], (GateReason.EXPIRED,)),
     (
         "granted 30 days ago less a second",
         "email",
@@ -277,13 +278,13 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
         "an engagement exactly 30 days ago does not",
         "email",
         [granted(NOW - 40 * D), sent(NOW - 30 * D - H, "a")],
-        ("expired",),
+        (GateReason.EXPIRED,),
     ),
     (
         "quiet hours",
         "email",
         [lambda m: world.preferences(m.id, NOW, quiet=(12 * 60, 13 * 60))],
-        ("quiet",),
+        (GateReason.QUIET,),
     ),
     (
         "unverified, bounced and not earned at once",
@@ -295,13 +296,13 @@ SCENARIOS: list[tuple[str, str, list[Change], tuple[str, ...]]] = [
                 text("DELETE FROM entitlements WHERE member_id = :m"), {"m": m.id}
             ),
         ],
-        ("earned", "address", "suppressed"),
+        (GateReason.EARNED, GateReason.ADDRESS, GateReason.SUPPRESSED),
     ),
     (
         "stale, cooling down and paused",
         "email",
         [granted(NOW - H, version=1), lambda m: world.preferences(m.id, NOW, paused_until=NOW + D)],
-        ("stale-consent", "cooldown", "paused"),
+        (GateReason.STALE_CONSENT, GateReason.COOLDOWN, GateReason.PAUSED),
     ),
 ]
 
@@ -318,7 +319,7 @@ def test_each_reason_through_decide_and_audience(
         assert decision.reasons == expected
         assert decision.allowed is (expected == ())
         in_audience = member_id in audience(SCOPE, channel, NOW)
-        assert in_audience is (set(expected) <= {"quiet"})
+        assert in_audience is (set(expected) <= {GateReason.QUIET})
 
 
 def test_never_consented_and_a_channel_the_scope_does_not_offer(app: Flask) -> None:
@@ -326,7 +327,9 @@ def test_never_consented_and_a_channel_the_scope_does_not_offer(app: Flask) -> N
     with app.app_context():
         member_id = _member("inbox", [], base_consent=False)
         facts = load_facts()
-        assert decide(facts, Campaign.of(SCOPE), member_id, "email", NOW).reasons == ("consented",)
+        assert decide(facts, Campaign.of(SCOPE), member_id, "email", NOW).reasons == (
+            GateReason.CONSENTED,
+        )
         world.consent(
             member_id,
             "topic",
@@ -340,7 +343,7 @@ def test_never_consented_and_a_channel_the_scope_does_not_offer(app: Flask) -> N
         facts = load_facts()
         assert decide(facts, Campaign.of(SCOPE), member_id, "inbox", NOW).allowed
         assert decide(facts, Campaign.of(email_only), member_id, "inbox", NOW).reasons == (
-            "consented",
+            GateReason.CONSENTED,
         )
         assert audience(email_only, "inbox", NOW) == set()
 
@@ -362,7 +365,7 @@ def test_a_campaigns_own_deliveries_do_not_hold_back_its_other_channels(app: Fla
         ).allowed
         assert decide(
             facts, Campaign(scope, "promotional", "next"), member_id, "email", NOW
-        ).reasons == ("cap", "paused")
+        ).reasons == (GateReason.CAP, GateReason.PAUSED)
         assert member_id in audience(scope, "email", NOW, Campaign(scope, "promotional", "launch"))
 
 
@@ -382,7 +385,13 @@ def test_no_kind_skips_a_single_check(app: Flask, kind: str) -> None:
         )
         campaign = Campaign(SCOPE, kind)
         decision = decide(load_facts(), campaign, member_id, "email", NOW)
-        assert decision.reasons == ("earned", "consented", "suppressed", "paused", "quiet")
+        assert decision.reasons == (
+            GateReason.EARNED,
+            GateReason.CONSENTED,
+            GateReason.SUPPRESSED,
+            GateReason.PAUSED,
+            GateReason.QUIET,
+        )
         assert member_id not in audience(SCOPE, "email", NOW, campaign)
 
 
@@ -397,28 +406,28 @@ FRIDAYS = replace(SCOPE, days=(4,), send_window=(8 * 60, 18 * 60))
             "outside the promised days",
             FRIDAYS,
             [],
-            ("schedule",),
+            (GateReason.SCHEDULE,),
             datetime(2026, 6, 19, 8, tzinfo=UTC),
         ),
         (
             "the window is in the member's time zone",
             FRIDAYS,
             [setattr_("time_zone", "Europe/Berlin")],
-            ("schedule",),
+            (GateReason.SCHEDULE,),
             datetime(2026, 6, 19, 6, tzinfo=UTC),
         ),
         (
             "quiet hours inside the window push it further",
             FRIDAYS,
             [lambda m: world.preferences(m.id, NOW, quiet=(7 * 60, 9 * 60 + 30))],
-            ("schedule",),
+            (GateReason.SCHEDULE,),
             datetime(2026, 6, 19, 9, 30, tzinfo=UTC),
         ),
         (
             "quiet hours that cover the whole window leave no moment",
             FRIDAYS,
             [lambda m: world.preferences(m.id, NOW, quiet=(7 * 60, 19 * 60))],
-            ("quiet", "schedule"),
+            (GateReason.QUIET, GateReason.SCHEDULE),
             None,
         ),
         (
@@ -439,14 +448,14 @@ FRIDAYS = replace(SCOPE, days=(4,), send_window=(8 * 60, 18 * 60))
             "a window that wraps past midnight, on the wrong day",
             replace(SCOPE, days=(0,), send_window=(22 * 60, 13 * 60)),
             [],
-            ("schedule",),
+            (GateReason.SCHEDULE,),
             datetime(2026, 6, 15, 22, tzinfo=UTC),
         ),
         (
             "two campaigns in 30 days reach the monthly cap",
             replace(SCOPE, max_per_month=2),
             [sent(NOW - 10 * D, "a"), sent(NOW - 20 * D, "b")],
-            ("cap",),
+            (GateReason.CAP,),
             None,
         ),
         (
@@ -481,5 +490,5 @@ def test_the_cadence_is_kept_as_data(
         decision = decide(load_facts(), Campaign.of(scope), member_id, "email", MONDAY_NOON)
         assert decision.reasons == reasons
         assert decision.deferred_until == until
-        assert decision.eligible is (set(reasons) <= {"quiet", "schedule"})
+        assert decision.eligible is (set(reasons) <= {GateReason.QUIET, GateReason.SCHEDULE})
         assert (member_id in audience(scope, "email", MONDAY_NOON)) is decision.eligible

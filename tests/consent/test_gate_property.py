@@ -19,6 +19,7 @@ from app.consent.gate.audience import audience
 from app.consent.gate.facts import facts_for_send, load_facts
 from app.consent.gate.rules import Campaign, decide
 from app.consent.scopes import CHANNELS, Scope
+from app.consent.terms import GateReason
 from app.extensions import db
 from tests.consent import world
 
@@ -58,13 +59,13 @@ def _scope(channel: str) -> st.SearchStrategy[Scope]:
 PERTURBATIONS = (
     "inactive",
     "unverified",
-    "suppressed",
+    GateReason.SUPPRESSED,
     "endpoints",
     "not earned",
     "consent",
     "other consents",
-    "paused",
-    "quiet",
+    GateReason.PAUSED,
+    GateReason.QUIET,
     "not for me",
     "resumed",
     "time zone",
@@ -83,25 +84,25 @@ def _member(
     person: dict[str, Any] = {
         "active": True,
         "verified": True,
-        "suppressed": False,
+        GateReason.SUPPRESSED: False,
         "time_zone": "UTC",
         "endpoints": [(True, False)],
-        "earned": True,
+        GateReason.EARNED: True,
         "consents": {
             channel: (True, scope.consent_version, now - timedelta(days=10), scope.wording_hash)
         },
         "paused_until": None,
-        "quiet": None,
+        GateReason.QUIET: None,
         "not_for_me": None,
         "resumed": None,
     }
     for change in draw(st.lists(st.sampled_from(PERTURBATIONS), max_size=3, unique=True)):
-        if change in ("inactive", "unverified", "suppressed", "not earned"):
+        if change in ("inactive", "unverified", GateReason.SUPPRESSED, "not earned"):
             key = {
                 "inactive": "active",
                 "unverified": "verified",
                 "not earned": "earned",
-                "suppressed": "suppressed",
+                GateReason.SUPPRESSED: "suppressed",
             }[change]
             person[key] = not person[key]
         elif change == "endpoints":
@@ -112,11 +113,11 @@ def _member(
             person["consents"][channel] = draw(consent)
         elif change == "other consents":
             person["consents"].update(draw(st.dictionaries(st.sampled_from(CHANNELS), consent)))
-        elif change == "paused":
+        elif change == GateReason.PAUSED:
             person["paused_until"] = draw(near)
-        elif change == "quiet":
+        elif change == GateReason.QUIET:
             start, end = draw(st.tuples(st.integers(0, 23), st.integers(0, 23)))
-            person["quiet"] = (start * 60, end * 60)
+            person[GateReason.QUIET] = (start * 60, end * 60)
         elif change == "time zone":
             person["time_zone"] = draw(st.sampled_from(("Europe/Berlin", "America/New_York")))
         else:
@@ -150,11 +151,11 @@ def _build(people: list[dict[str, Any]]) -> list[int]:
             time_zone=person["time_zone"],
         )
         ids.append(member.id)
-        if person["suppressed"]:
+        if person[GateReason.SUPPRESSED]:
             world.suppress(member, T0)
         for k, (verified, disabled) in enumerate(person["endpoints"]):
             world.endpoint(member.id, n * 10 + k, T0, verified=verified, disabled=disabled)
-        if person["earned"]:
+        if person[GateReason.EARNED]:
             world.earn(member.id, "topic", T0)
         for channel, (granted, version, at, words) in person["consents"].items():
             world.consent(
@@ -166,9 +167,9 @@ def _build(people: list[dict[str, Any]]) -> list[int]:
                 at=at,
                 wording_hash=words,
             )
-        if person["paused_until"] or person["quiet"]:
+        if person["paused_until"] or person[GateReason.QUIET]:
             world.preferences(
-                member.id, T0, paused_until=person["paused_until"], quiet=person["quiet"]
+                member.id, T0, paused_until=person["paused_until"], quiet=person[GateReason.QUIET]
             )
         if person["not_for_me"] or person["resumed"]:
             world.pause(

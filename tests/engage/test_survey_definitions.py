@@ -94,7 +94,7 @@ def _problems(app: Flask) -> list[str]:
         (
             "title: T\nquestions:\n  - id: a\n    type: text\n    label: A\n    max_length: 5000",
             7,
-            "max_length must be a whole number from 1 to 1000",
+            "max_length must be between 1 and 1000",
         ),
         (
             "title: T\nquestions:\n  - id: a\n    type: nps\n    label: A\n    max_length: 10",

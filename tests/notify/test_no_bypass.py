@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from tests.conftest import PASSWORD, REPO, Clock
+from tests.conftest import PASSWORD, Clock
 from tests.consent import world
 from tests.helpers import SMTPSink, post_form, sign_in
 from tests.notify.conftest import Audience
@@ -170,7 +170,7 @@ def test_a_sale_reaches_only_members_the_gate_lets_through(
 @pytest.fixture
 def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     content = tmp_path / "content"
-    shutil.copytree(REPO / "content", content)
+    shutil.copytree(app_config["CONTENT_DIR"], content)
     app_config["CONTENT_DIR"] = str(content)
     return app_config
 

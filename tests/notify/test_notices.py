@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from tests.conftest import PASSWORD, REPO, Clock
+from tests.conftest import PASSWORD, Clock
 from tests.helpers import SMTPSink, sign_in
 
 TERMS = """---
@@ -26,7 +26,7 @@ We changed our terms. **Read them** before January.
 @pytest.fixture
 def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     content = tmp_path / "content"
-    shutil.copytree(REPO / "content", content)
+    shutil.copytree(app_config["CONTENT_DIR"], content)
     app_config["CONTENT_DIR"] = str(content)
     return app_config
 
@@ -64,7 +64,9 @@ def test_a_notice_is_shown_to_members_until_they_open_it_and_never_sent(
     assert smtp.messages == []
 
 
-def test_the_demo_notice_is_valid_and_counts_in_the_header(app: Flask, member: Any) -> None:
+def test_the_demo_notice_is_valid_and_counts_in_the_header(
+    demo_content: Path, app: Flask, member: Any
+) -> None:
     client = app.test_client()
     sign_in(client, "reader@example.com", PASSWORD)
     page = client.get("/inbox").text
@@ -98,7 +100,7 @@ def test_visitors_may_read_a_notice_and_nothing_is_recorded(app: Flask, clock: C
 @pytest.mark.parametrize(
     ("replace", "line", "message"),
     [
-        (("title: New terms from 1 January\n", ""), 2, "title must be text"),
+        (("title: New terms from 1 January\n", ""), 2, "title is missing"),
         (("date: ", "dat: "), 3, "unknown field 'dat'"),
         (("until: ", "until: 1999-01-01 # was "), 4, "until must come after date"),
         (("date: ", "date: tomorrow # was "), 3, "date 'tomorrow' is not a date"),

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.conftest import REPO
+from tests.conftest import CONTENT, REPO
 from tests.helpers import SMTPSink, _Collector
 
 PASSED_ON = (
@@ -36,11 +36,11 @@ PASSED_ON = (
 
 
 def unscheduled_content(folder: Path) -> Path:
-    """A copy of the demo content whose scopes promise no particular days or hours. Worker
+    """A copy of the tests' content whose scopes promise no particular days or hours. Worker
     processes run on the real clock, not the test's, so the tests that start them use it:
     the demo newsletter would otherwise wait for Friday 08:00-18:00, as it promises."""
     target = folder / "unscheduled-content"
-    shutil.copytree(REPO / "content", target)
+    shutil.copytree(CONTENT, target)
     scopes = target / "scopes.toml"
     lines = scopes.read_text(encoding="utf-8").splitlines(keepends=True)
     scopes.write_text(

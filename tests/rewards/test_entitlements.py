@@ -156,5 +156,5 @@ def test_a_broken_rule_file_is_skipped_and_reported(app: Flask, clock: Clock) ->
             "scope:offers",
         }
         messages = sorted(str(p) for p in book.problems)
-    assert any("broken/pack.toml:1: unlocked_by must be a list" in m for m in messages)
+    assert any("broken/pack.toml:2: unlocked_by must be a list" in m for m in messages)
     assert any("worse/pack.toml:1: invalid TOML" in m for m in messages)

@@ -16,8 +16,8 @@ from markupsafe import Markup
 from app.accounts import members
 from app.engage.actions import record_action
 from app.extensions import db
-from app.rewards.catalog import RewardDescription, register_describer
-from tests.conftest import PASSWORD, REPO, Clock
+from app.rewards.catalog import DESCRIBERS, RewardDescription
+from tests.conftest import PASSWORD, Clock
 from tests.helpers import copy_pack, sign_in
 
 PACKS = {
@@ -37,7 +37,7 @@ questions:
 @pytest.fixture
 def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     content, stickers = tmp_path / "content", tmp_path / "stickers"
-    shutil.copytree(REPO / "content", content)
+    shutil.copytree(app_config["CONTENT_DIR"], content)
     (content / "surveys" / "old-poll.md").write_text(OLD_POLL)
     for slug, (title, rules) in PACKS.items():
         copy_pack(stickers, slug, title, rules)
@@ -115,8 +115,8 @@ def test_the_areas_describers_draw_packs_and_unticked_scope_offers(
         ).format(ref)
         return RewardDescription(f"scope:{ref}", ref.title(), offer=offer)
 
-    register_describer(app, "pack", pack)
-    register_describer(app, "scope", scope)
+    DESCRIBERS.replace(app, "pack", pack)
+    DESCRIBERS.replace(app, "scope", scope)
     html = client.get("/me/rewards").text
     assert '<img src="/stickers/spring-birds/tray.png" alt=""' in html
     assert '<a href="/stickers/spring-birds/">Spring birds</a>' in html

@@ -17,7 +17,7 @@ from app.engage.actions import record_action
 from app.engage.redemption import issue_codes
 from app.extensions import db
 from app.rewards.entitlements import entitlements_of, holds
-from tests.conftest import REPO, Clock
+from tests.conftest import CONTENT, REPO, Clock
 
 SCOPES_EXTRA = """
 [pets]
@@ -32,7 +32,7 @@ earned_by = [
 @pytest.fixture
 def folders(tmp_path: Path) -> tuple[Path, Path]:
     content, stickers = tmp_path / "content", tmp_path / "stickers"
-    shutil.copytree(REPO / "content", content)
+    shutil.copytree(CONTENT, content)
     stickers.mkdir()
     return content, stickers
 

@@ -10,15 +10,16 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from markupsafe import Markup
 
-from app.site.cta import CtaKind, register_cta_kind
+from app.site.cta import CTA_KINDS, CtaKind
 from tests.site.conftest import post
 
 
 @pytest.fixture
 def app(app: Flask) -> Flask:
     for kind, known in (("survey", {"reader-2026"}), ("scope", {"newsletter"})):
-        register_cta_kind(
+        CTA_KINDS.replace(
             app,
+            kind,
             CtaKind(kind, known.__contains__, lambda ref, placement: Markup("<aside>cta</aside>")),
         )
     return app

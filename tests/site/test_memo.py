@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import Markup
 
-from app.site.cta import CtaKind, register_cta_kind
+from app.site.cta import CTA_KINDS, CtaKind
 from app.site.memo import PageMemo
 from tests.conftest import PASSWORD
 from tests.helpers import sign_in
@@ -29,7 +29,7 @@ def test_a_second_visit_is_replayed_until_the_content_changes(
         drawn.append(ref)
         return Markup("<aside>take the survey</aside>")
 
-    register_cta_kind(app, CtaKind("survey", lambda ref: True, render))
+    CTA_KINDS.replace(app, "survey", CtaKind("survey", lambda ref: True, render))
     first = client.get("/posts/why-pull-wins/")
     second = client.get("/posts/why-pull-wins/")
     assert first.data == second.data and len(drawn) == 1  # rendered once

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.site import content, search
-from app.site.search import SearchService
+from app.site.search import SEARCH
 from tests.site.conftest import post
 
 
@@ -114,7 +114,7 @@ def test_syntax_garbage_is_just_words(app: Flask, client: FlaskClient) -> None:
 
 def test_an_edit_updates_only_its_document(app: Flask, content_dir: Path) -> None:
     _results(app, "anything")
-    service: SearchService = app.extensions["pullfirst.search"]
+    service = SEARCH.get(app)
     before = service.folder.stamps()
     path = content_dir / "posts" / "quiet-hours.md"
     path.write_text(path.read_text().replace("quiet hours end", "quiet hours end, kangaroo"))
@@ -136,7 +136,7 @@ def test_a_scheduled_post_enters_the_index_when_it_goes_public(app: Flask, clock
 
 
 def test_a_rebuild_swaps_in_a_new_index_atomically(app: Flask, runner: object) -> None:
-    service: SearchService = app.extensions["pullfirst.search"]
+    service = SEARCH.get(app)
     _results(app, "ledger")
     old = service.folder.current_dir()
     result = runner.invoke(args=["content", "index", "--rebuild", "--processes", "1"])  # type: ignore[attr-defined]
@@ -148,7 +148,7 @@ def test_a_rebuild_swaps_in_a_new_index_atomically(app: Flask, runner: object) -
 
 
 def test_search_without_an_index_says_so(app: Flask) -> None:
-    service: SearchService = app.extensions["pullfirst.search"]
+    service = SEARCH.get(app)
     with app.test_request_context():
         results = service.search("ledger")
     assert results.available is False
@@ -178,7 +178,7 @@ def test_ranking_is_whooshs_own_bm25f(app: Flask, content_dir: Path) -> None:
             post(f"Mix {rng.choice(words)} {number}", body)
         )
     _results(app, "anything")
-    service: SearchService = app.extensions["pullfirst.search"]
+    service = SEARCH.get(app)
     with service._lock:
         state = service._searcher()
     assert state is not None
@@ -195,7 +195,7 @@ def test_ranking_is_whooshs_own_bm25f(app: Flask, content_dir: Path) -> None:
 
 def test_an_index_of_an_older_version_is_rebuilt(app: Flask) -> None:
     _results(app, "ledger")
-    service: SearchService = app.extensions["pullfirst.search"]
+    service = SEARCH.get(app)
     folder = service.folder.current_dir()
     assert folder is not None
     (folder / "VERSION").write_text("0\n")

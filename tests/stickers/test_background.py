@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.stickers.background import THREAD_KEY, start_background_build
+from app.stickers.background import BUILD_THREAD, start_background_build
 from tests.conftest import REPO, is_postgres
 from tests.helpers import free_port
 from tests.stickers.art import write_pack
@@ -41,7 +41,7 @@ def test_the_start_up_step_builds_missing_packs_in_the_background(app: Flask) ->
         "building garden in the background; 0 up to date; 1 with "
         "problems (flask --app app stickers check)"
     )
-    thread = app.extensions[THREAD_KEY]
+    thread = BUILD_THREAD.get(app)
     assert isinstance(thread, threading.Thread) and thread.daemon
     thread.join(timeout=120)
     assert not thread.is_alive()

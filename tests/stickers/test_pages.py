@@ -130,9 +130,9 @@ def test_a_broken_spec_leaves_the_pack_out_and_the_site_up(app: Flask, tmp_path:
     shutil.copytree(Path(app.config["STICKERS_DIR"]), stickers)
     (stickers / "paper-planes" / "pack.toml").write_text('title = "x"\n[[sticker]]\nfile = 1\n')
     app.config["STICKERS_DIR"] = str(stickers)
-    from app.stickers.context import LIBRARY_KEY, make_library
+    from app.stickers.context import PACK_LIBRARY, make_library
 
-    app.extensions[LIBRARY_KEY] = make_library(app)
+    PACK_LIBRARY.set(app, make_library(app))
     client = app.test_client()
     index = client.get("/stickers/")
     assert index.status_code == 200 and "Spring birds" in index.text

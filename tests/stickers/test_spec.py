@@ -208,7 +208,7 @@ def test_stickers_must_be_tables(tmp_path: Path) -> None:
     )
     problems = _problems(folder)
     assert ("pack.toml", "field", 3) in problems
-    assert ("pack.toml", "sticker-count", 1) in problems
+    assert ("pack.toml", "sticker-count", 3) in problems  # the `sticker =` line
 
 
 def test_invalid_toml_names_its_line(tmp_path: Path) -> None:

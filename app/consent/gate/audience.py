@@ -38,7 +38,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import Member
 from app.consent.gate.facts import daily_cap
-from app.consent.gate.rules import DAY, GATED_KINDS, MONTH, WEEK, Campaign
+from app.consent.gate.rules import DAY, MONTH, WEEK, Campaign
 from app.consent.models import (
     ConsentPreferences,
     ConsentState,
@@ -48,6 +48,7 @@ from app.consent.models import (
     WebhookEndpoint,
 )
 from app.consent.scopes import Scope
+from app.consent.terms import GATED_KINDS, Channel, GateReason
 from app.database.types import UTCDateTime
 from app.extensions import db
 from app.rewards.models import Entitlement
@@ -56,7 +57,7 @@ NEVER = literal(datetime(1970, 1, 1, tzinfo=UTC), UTCDateTime())
 
 
 def audience(
-    scope: Scope, channel: str, now: datetime, campaign: Campaign | None = None
+    scope: Scope, channel: Channel, now: datetime, campaign: Campaign | None = None
 ) -> set[int]:
     """The ids of members ``campaign`` (by default a new gated campaign of ``scope``) may
     reach on ``channel`` at ``now``, quiet hours aside."""
@@ -67,7 +68,7 @@ def audience(
     checks = failing(campaign, channel, now, state, Entitlement, pause, prefs)
     # The joins and the states' index hold these already; repeated, they only mislead the
     # planner's estimates.
-    del checks["earned"], checks["stale-consent"]
+    del checks[GateReason.EARNED], checks[GateReason.STALE_CONSENT]
     query = (
         select(Member.id)
         .select_from(state)
@@ -103,7 +104,7 @@ def without_jit() -> None:
 
 def failing(
     campaign: Campaign,
-    channel: str,
+    channel: Channel,
     now: datetime,
     state: Any,
     entitlement: Any,
@@ -124,17 +125,19 @@ def failing(
         granted = false()
     history = _History(campaign, now, Member.id, pause.resumed_at)
     checks: dict[str, ColumnElement[bool]] = {
-        "account": Member.deleted_at.is_not(None),
-        "earned": entitlement.member_id.is_(None),
-        "consented": not_(granted),
-        "stale-consent": and_(
+        GateReason.ACCOUNT: Member.deleted_at.is_not(None),
+        GateReason.EARNED: entitlement.member_id.is_(None),
+        GateReason.CONSENTED: not_(granted),
+        GateReason.STALE_CONSENT: and_(
             granted,
             or_(
                 state.wording_version != scope.consent_version,
                 and_(state.wording_hash.is_not(None), state.wording_hash != scope.wording_hash),
             ),
         ),
-        "cooldown": and_(granted, state.granted_at > now - timedelta(hours=scope.cooldown_hours)),
+        GateReason.COOLDOWN: and_(
+            granted, state.granted_at > now - timedelta(hours=scope.cooldown_hours)
+        ),
     }
     checks.update(_address_checks(channel))
     paused = or_(
@@ -143,22 +146,22 @@ def failing(
     )
     if scope.expires_after_days is not None:
         bound = now - timedelta(days=scope.expires_after_days)
-        checks["expired"] = and_(
+        checks[GateReason.EXPIRED] = and_(
             granted, state.granted_at <= bound, not_(history.engaged_after(bound))
         )
-    checks["cap"] = history.capped()
-    checks["paused"] = or_(paused, history.ignored())
+    checks[GateReason.CAP] = history.capped()
+    checks[GateReason.PAUSED] = or_(paused, history.ignored())
     return checks
 
 
-def _address_checks(channel: str) -> dict[str, ColumnElement[bool]]:
+def _address_checks(channel: Channel) -> dict[str, ColumnElement[bool]]:
     """``address`` and ``suppressed``, per channel."""
-    if channel == "email":
+    if channel == Channel.EMAIL:
         return {
-            "address": Member.email_verified_at.is_(None),
-            "suppressed": exists().where(Suppression.address_key == Member.email_key),
+            GateReason.ADDRESS: Member.email_verified_at.is_(None),
+            GateReason.SUPPRESSED: exists().where(Suppression.address_key == Member.email_key),
         }
-    if channel == "webhook":
+    if channel == Channel.WEBHOOK:
         verified = exists().where(
             WebhookEndpoint.member_id == Member.id, WebhookEndpoint.verified_at.is_not(None)
         )
@@ -167,8 +170,11 @@ def _address_checks(channel: str) -> dict[str, ColumnElement[bool]]:
             WebhookEndpoint.verified_at.is_not(None),
             WebhookEndpoint.disabled_at.is_(None),
         )
-        return {"address": not_(verified), "suppressed": and_(verified, not_(usable))}
-    return {"address": false() if channel == "inbox" else true()}
+        return {
+            GateReason.ADDRESS: not_(verified),
+            GateReason.SUPPRESSED: and_(verified, not_(usable)),
+        }
+    return {GateReason.ADDRESS: false() if channel == Channel.INBOX else true()}
 
 
 class _History:

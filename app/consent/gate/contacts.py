@@ -27,12 +27,10 @@ from sqlalchemy.sql.expression import Executable
 from app.accounts.members import email_key
 from app.consent.models import Contact, ScopePause, Suppression, WebhookEndpoint
 from app.consent.scopes import CHANNELS
+from app.consent.terms import GATED_KINDS, SuppressionReason
 from app.extensions import db
 
-GATED_KINDS = ("editorial", "promotional")
-CAMPAIGN_KINDS = GATED_KINDS
 ENGAGEMENTS = ("click", "read", "reply", "useful")
-SUPPRESSION_REASONS = ("hard-bounce", "soft-bounces", "complaint", "endpoint-gone", "manual")
 
 
 def _insert(model: type) -> postgresql.Insert | sqlite.Insert:
@@ -65,7 +63,7 @@ def record_contact(
     Idempotent on ``ref``: returns False when it was already recorded. Raises ``ValueError``
     for an unknown channel or kind, or a value too long to store.
     """
-    if channel not in CHANNELS or kind not in CAMPAIGN_KINDS:
+    if channel not in CHANNELS or kind not in GATED_KINDS:
         raise ValueError(f"unknown channel {channel!r} or kind {kind!r}")
     if not ref or len(ref) > 128 or not campaign or len(campaign) > 64 or len(scope) > 64:
         raise ValueError("ref, campaign or scope is empty or too long")
@@ -158,7 +156,7 @@ def record_suppression(target: str, reason: str, at: datetime) -> int:
     """Stop gated messages to ``target``: an email address (hard bounce, complaint) or a
     webhook endpoint URL (every endpoint with that URL is disabled). Returns how many
     addresses or endpoints were affected. Raises ``ValueError`` for an unknown reason."""
-    if reason not in SUPPRESSION_REASONS:
+    if reason not in frozenset(SuppressionReason):
         raise ValueError(f"unknown suppression reason {reason!r}")
     if target.startswith(("https://", "http://")):
         result = db.session.execute(

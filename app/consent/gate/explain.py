@@ -28,20 +28,21 @@ from app.consent.gate.rules import (
     relevant_contacts,
     zone,
 )
+from app.consent.terms import Channel, GateReason
 
 LABELS = {
-    "account": "Active account",
-    "earned": "Earned the scope",
-    "consented": "Said yes",
-    "stale-consent": "On the current wording",
-    "expired": "Still fresh",
-    "address": "Has an address",
-    "suppressed": "Not bouncing",
-    "cooldown": "Cooled down",
-    "cap": "Within the cap",
-    "paused": "Not paused",
-    "quiet": "Outside quiet hours",
-    "schedule": "On a promised day and time",
+    GateReason.ACCOUNT: "Active account",
+    GateReason.EARNED: "Earned the scope",
+    GateReason.CONSENTED: "Said yes",
+    GateReason.STALE_CONSENT: "On the current wording",
+    GateReason.EXPIRED: "Still fresh",
+    GateReason.ADDRESS: "Has an address",
+    GateReason.SUPPRESSED: "Not bouncing",
+    GateReason.COOLDOWN: "Cooled down",
+    GateReason.CAP: "Within the cap",
+    GateReason.PAUSED: "Not paused",
+    GateReason.QUIET: "Outside quiet hours",
+    GateReason.SCHEDULE: "On a promised day and time",
 }
 
 
@@ -63,7 +64,7 @@ def explain(
     facts: Facts,
     campaign: Campaign,
     member_id: int,
-    channel: str,
+    channel: Channel,
     now: datetime,
 ) -> tuple[Decision, list[Check]]:
     """The decision and, for every check in the order of ``REASONS``, its verdict in words."""
@@ -72,23 +73,27 @@ def explain(
     lines = []
     for code in REASONS:
         if member is None:
-            fact = "There is no such member." if code == "account" else "Unknown member."
+            fact = "There is no such member." if code == GateReason.ACCOUNT else "Unknown member."
         else:
             fact = FACTS[code](member, facts, campaign, channel, now)
         passed = (
             (code not in decision.reasons)
             if member is not None
-            else (False if code == "account" else None)
+            else (False if code == GateReason.ACCOUNT else None)
         )
         lines.append(Check(code, LABELS[code], passed, fact))
     return decision, lines
 
 
-def _account(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _account(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     return "The member is active." if m.active else "The account was deleted."
 
 
-def _earned(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _earned(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     scope = campaign.scope
     if scope.slug in m.earned:
         return f"Holds {scope.reward}."
@@ -96,7 +101,7 @@ def _earned(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now:
 
 
 def _consented(
-    m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
 ) -> str:
     scope = campaign.scope
     if channel not in scope.channels:
@@ -109,7 +114,9 @@ def _consented(
     return f"Said yes on {when(state.granted_at)}."
 
 
-def _stale(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _stale(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     scope = campaign.scope
     state = m.consents.get((scope.slug, channel))
     if state is None or not state.granted:
@@ -127,7 +134,9 @@ def _stale(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: 
     return f"Granted on wording version {state.version}, to the current words."
 
 
-def _renewed(m: MemberFacts, campaign: Campaign, channel: str, now: datetime) -> datetime | None:
+def _renewed(
+    m: MemberFacts, campaign: Campaign, channel: Channel, now: datetime
+) -> datetime | None:
     state = m.consents.get((campaign.scope.slug, channel))
     if state is None or not state.granted or state.granted_at is None:
         return None
@@ -139,7 +148,9 @@ def _renewed(m: MemberFacts, campaign: Campaign, channel: str, now: datetime) ->
     return max([state.granted_at, *engaged])
 
 
-def _expired(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _expired(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     days = campaign.scope.expires_after_days
     if days is None:
         return "This scope's permission does not lapse."
@@ -154,14 +165,16 @@ def _expired(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now
     )
 
 
-def _address(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
-    if channel == "email":
+def _address(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
+    if channel == Channel.EMAIL:
         return (
             "The email address is verified."
             if m.email_verified
             else "The email address is not verified."
         )
-    if channel == "webhook":
+    if channel == Channel.WEBHOOK:
         return (
             "Has a verified webhook endpoint."
             if m.webhook_verified
@@ -171,20 +184,22 @@ def _address(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now
 
 
 def _suppressed(
-    m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
 ) -> str:
-    if channel == "email":
+    if channel == Channel.EMAIL:
         return (
             "The address bounced or its owner complained."
             if m.email_suppressed
             else "No bounce or complaint on the address."
         )
-    if channel == "webhook" and m.webhook_verified and not m.webhook_enabled:
+    if channel == Channel.WEBHOOK and m.webhook_verified and not m.webhook_enabled:
         return "Every verified endpoint is disabled."
     return "Nothing suppressed."
 
 
-def _cooldown(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _cooldown(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     state = m.consents.get((campaign.scope.slug, channel))
     if state is None or not state.granted or state.granted_at is None:
         return "No grant to cool down from."
@@ -193,7 +208,7 @@ def _cooldown(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, no
     return f"{campaign.scope.cooldown_hours} hours after the grant, which {verb} {when(end)}."
 
 
-def _cap(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _cap(m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime) -> str:
     contacts = relevant_contacts(m, campaign, now)
     week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
     day = daily_count(m, campaign, now)
@@ -204,7 +219,9 @@ def _cap(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: da
     return words + f"{day} of at most {facts.daily_cap} on all scopes in 24 hours."
 
 
-def _paused(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _paused(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     scope = campaign.scope
     reasons = []
     if m.paused_until is not None and now < m.paused_until:
@@ -221,7 +238,9 @@ def _paused(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now:
     return f"Not paused; {streak} ignored in a row (pauses after {scope.pause_after_ignored})."
 
 
-def _quiet(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _quiet(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     if m.quiet_start is None or m.quiet_end is None:
         return "No quiet hours."
     hours = (
@@ -235,7 +254,9 @@ def _quiet(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: 
     return f"Quiet hours {hours}; it is {local} there, so it waits until {when(until)}."
 
 
-def _schedule(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, now: datetime) -> str:
+def _schedule(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
     scope = campaign.scope
     if not scope.days and scope.send_window is None:
         return "This scope promises no particular days or times."
@@ -251,18 +272,18 @@ def _schedule(m: MemberFacts, facts: Facts, campaign: Campaign, channel: str, no
     return promised + f", so it waits until {when(moment)}."
 
 
-FactFunction = Callable[[MemberFacts, Facts, Campaign, str, datetime], str]
-FACTS: dict[str, FactFunction] = {
-    "account": _account,
-    "earned": _earned,
-    "consented": _consented,
-    "stale-consent": _stale,
-    "expired": _expired,
-    "address": _address,
-    "suppressed": _suppressed,
-    "cooldown": _cooldown,
-    "cap": _cap,
-    "paused": _paused,
-    "quiet": _quiet,
-    "schedule": _schedule,
+FactFunction = Callable[[MemberFacts, Facts, Campaign, Channel, datetime], str]
+FACTS: dict[GateReason, FactFunction] = {
+    GateReason.ACCOUNT: _account,
+    GateReason.EARNED: _earned,
+    GateReason.CONSENTED: _consented,
+    GateReason.STALE_CONSENT: _stale,
+    GateReason.EXPIRED: _expired,
+    GateReason.ADDRESS: _address,
+    GateReason.SUPPRESSED: _suppressed,
+    GateReason.COOLDOWN: _cooldown,
+    GateReason.CAP: _cap,
+    GateReason.PAUSED: _paused,
+    GateReason.QUIET: _quiet,
+    GateReason.SCHEDULE: _schedule,
 }

@@ -22,6 +22,7 @@ from app.consent.models import (
     Suppression,
     WebhookEndpoint,
 )
+from app.consent.terms import Channel
 from app.extensions import db
 from app.rewards.models import Entitlement
 
@@ -92,7 +93,7 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
         ids,
     ):
         earned[member_id].add(reward.removeprefix("scope:"))
-    consents: defaultdict[int, dict[tuple[str, str], ConsentFact]] = defaultdict(dict)
+    consents: defaultdict[int, dict[tuple[str, Channel], ConsentFact]] = defaultdict(dict)
     for (state,) in _rows(select(ConsentState), ConsentState.member_id, ids):
         consents[state.member_id][(state.scope, state.channel)] = ConsentFact(
             state.granted,
@@ -208,7 +209,7 @@ def _send_queries() -> tuple[Executable, Executable]:
     return member, contacts
 
 
-def facts_for_send(member_id: int, scope: str, channel: str, now: datetime) -> Facts:
+def facts_for_send(member_id: int, scope: str, channel: Channel, now: datetime) -> Facts:
     """The facts the gate reads to decide about one delivery of ``scope`` on ``channel`` at
     ``now``, in two queries: the member with their preferences, suppression, endpoints,
     entitlement, consent state and pause of ``scope``; then their contacts on ``scope`` and
@@ -259,7 +260,7 @@ def facts_for_send(member_id: int, scope: str, channel: str, now: datetime) -> F
     return Facts(members={member_id: member}, daily_cap=daily_cap())
 
 
-def hold_facts(member_id: int, scope: str, channel: str) -> None:
+def hold_facts(member_id: int, scope: str, channel: Channel) -> None:
     """On PostgreSQL, lock ``FOR SHARE`` until the transaction ends every existing row whose
     change could change the gate's answer for (member, scope, channel): the member, the
     consent state, the preferences, the scope's pause, the address's suppression, the
@@ -273,7 +274,7 @@ def hold_facts(member_id: int, scope: str, channel: str) -> None:
 
 
 @cache
-def _hold_statement(channel: str) -> Executable:
+def _hold_statement(channel: Channel) -> Executable:
     member_id: Any = bindparam("member_id")
     scope: Any = bindparam("scope")
 
@@ -307,7 +308,7 @@ def _hold_statement(channel: str) -> Executable:
             .with_for_update(read=True)
         ),
     ]
-    if channel == "email":
+    if channel == Channel.EMAIL:
         locks.append(
             held(
                 select(Suppression.address_key)
@@ -316,7 +317,7 @@ def _hold_statement(channel: str) -> Executable:
                 .with_for_update(of=Suppression, read=True)
             )
         )
-    elif channel == "webhook":
+    elif channel == Channel.WEBHOOK:
         locks.append(
             held(
                 select(WebhookEndpoint.id)

@@ -42,23 +42,9 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.consent.scopes import Scope
+from app.consent.terms import DEFERRING, GATED_KINDS, CampaignKind, Channel, GateReason
 
-REASONS = (
-    "account",
-    "earned",
-    "consented",
-    "stale-consent",
-    "expired",
-    "address",
-    "suppressed",
-    "cooldown",
-    "cap",
-    "paused",
-    "quiet",
-    "schedule",
-)
-DEFERRING = frozenset({"quiet", "schedule"})
-GATED_KINDS = frozenset({"editorial", "promotional"})
+REASONS = tuple(GateReason)  # in the order the gate checks them
 WEEK, DAY, MONTH = timedelta(days=7), timedelta(days=1), timedelta(days=30)
 LOOKAHEAD = timedelta(days=8)
 
@@ -70,7 +56,7 @@ class Campaign:
     campaign in the contact history."""
 
     scope: Scope
-    kind: str
+    kind: CampaignKind
     ref: str | None = None
 
     @classmethod
@@ -96,7 +82,7 @@ class ContactFact:
 
     scope: str
     campaign: str
-    kind: str
+    kind: CampaignKind
     sent_at: datetime
     engaged_at: datetime | None = None
     last_engaged_at: datetime | None = None
@@ -118,7 +104,7 @@ class MemberFacts:
     quiet_end: int | None = None
     paused_until: datetime | None = None
     earned: frozenset[str] = frozenset()
-    consents: Mapping[tuple[str, str], ConsentFact] = field(default_factory=dict)
+    consents: Mapping[tuple[str, Channel], ConsentFact] = field(default_factory=dict)
     not_for_me: frozenset[str] = frozenset()
     resumed_at: Mapping[str, datetime] = field(default_factory=dict)
     contacts: tuple[ContactFact, ...] = ()
@@ -140,7 +126,7 @@ class Decision:
     schedule allows in the next eight days)."""
 
     allowed: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[GateReason, ...]
     deferred_until: datetime | None = None
 
     @property
@@ -152,18 +138,18 @@ class Decision:
 # --- the checks -----------------------------------------------------------------------------
 
 
-def has_address(member: MemberFacts, channel: str) -> bool:
-    if channel == "email":
+def has_address(member: MemberFacts, channel: Channel) -> bool:
+    if channel == Channel.EMAIL:
         return member.email_verified
-    if channel == "webhook":
+    if channel == Channel.WEBHOOK:
         return member.webhook_verified
-    return channel == "inbox"
+    return channel == Channel.INBOX
 
 
-def is_suppressed(member: MemberFacts, channel: str) -> bool:
-    if channel == "email":
+def is_suppressed(member: MemberFacts, channel: Channel) -> bool:
+    if channel == Channel.EMAIL:
         return member.email_suppressed
-    if channel == "webhook":
+    if channel == Channel.WEBHOOK:
         return member.webhook_verified and not member.webhook_enabled
     return False
 
@@ -300,37 +286,39 @@ def first_instant_at(wall: datetime, tz: ZoneInfo, after: datetime) -> datetime:
 # --- the decision ---------------------------------------------------------------------------
 
 
-def decide(facts: Facts, campaign: Campaign, member: int, channel: str, now: datetime) -> Decision:
+def decide(
+    facts: Facts, campaign: Campaign, member: int, channel: Channel, now: datetime
+) -> Decision:
     """Whether ``campaign`` may go to ``member`` on ``channel`` at ``now``, and every reason it
     may not. Pure: reads only its arguments. A member missing from ``facts`` fails ``account``.
     """
     m = facts.members.get(member)
     if m is None:
-        return Decision(False, ("account",))
-    failed: set[str] = set()
+        return Decision(False, (GateReason.ACCOUNT,))
+    failed: set[GateReason] = set()
     if not m.active:
-        failed.add("account")
+        failed.add(GateReason.ACCOUNT)
     if not has_address(m, channel):
-        failed.add("address")
+        failed.add(GateReason.ADDRESS)
 
     scope = campaign.scope
     slug = scope.slug
     if slug not in m.earned:
-        failed.add("earned")
+        failed.add(GateReason.EARNED)
     consent = m.consents.get((slug, channel)) if channel in scope.channels else None
     granted_at = consent.granted_at if consent is not None and consent.granted else None
     if granted_at is None:
-        failed.add("consented")
+        failed.add(GateReason.CONSENTED)
     else:
         assert consent is not None
         if consent.version != scope.consent_version or (
             consent.wording_hash is not None and consent.wording_hash != scope.wording_hash
         ):
-            failed.add("stale-consent")
+            failed.add(GateReason.STALE_CONSENT)
         if now < granted_at + timedelta(hours=scope.cooldown_hours):
-            failed.add("cooldown")
+            failed.add(GateReason.COOLDOWN)
     if is_suppressed(m, channel):
-        failed.add("suppressed")
+        failed.add(GateReason.SUPPRESSED)
 
     contacts = relevant_contacts(m, campaign, now)
     if granted_at is not None and scope.expires_after_days is not None:
@@ -338,7 +326,7 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str, now: dat
         if granted_at <= bound and not any(
             c.last_engaged_at is not None and c.last_engaged_at > bound for c in contacts
         ):
-            failed.add("expired")
+            failed.add(GateReason.EXPIRED)
     week = {c.campaign for c in contacts if c.sent_at > now - WEEK}
     month = {c.campaign for c in contacts if c.sent_at > now - MONTH}
     if (
@@ -346,18 +334,18 @@ def decide(facts: Facts, campaign: Campaign, member: int, channel: str, now: dat
         or daily_count(m, campaign, now) >= facts.daily_cap
         or (scope.max_per_month is not None and len(month) >= scope.max_per_month)
     ):
-        failed.add("cap")
+        failed.add(GateReason.CAP)
     if (
         (m.paused_until is not None and now < m.paused_until)
         or slug in m.not_for_me
         or ignored_streak(m, slug, contacts) >= scope.pause_after_ignored
     ):
-        failed.add("paused")
+        failed.add(GateReason.PAUSED)
     deferred = None
     if quiet_until(m, now) is not None:
-        failed.add("quiet")
+        failed.add(GateReason.QUIET)
     if not in_schedule(scope, now.astimezone(zone(m.time_zone))):
-        failed.add("schedule")
+        failed.add(GateReason.SCHEDULE)
     if failed & DEFERRING:
         deferred = next_allowed(m, scope, now)
     return _decision(failed, deferred)
@@ -376,6 +364,6 @@ def daily_count(member: MemberFacts, campaign: Campaign, now: datetime) -> int:
     )
 
 
-def _decision(failed: set[str], deferred: datetime | None = None) -> Decision:
+def _decision(failed: set[GateReason], deferred: datetime | None = None) -> Decision:
     reasons = tuple(code for code in REASONS if code in failed)
     return Decision(not reasons, reasons, deferred)

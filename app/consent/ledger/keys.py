@@ -5,7 +5,7 @@ The signing key is an Ed25519 private key in a PEM file (PKCS#8, unencrypted): t
 with mode 0600 and never overwritten (whoever holds old receipts needs the same key to stay
 published). Either file must not be readable by other users. The key is read once per process,
 when it is first needed (the start of ``flask serve``, or the first receipt), and kept in
-``app.extensions["pullfirst.receipt_key"]``.
+the :data:`RECEIPT_KEY` slot.
 
 The public keys are published as a JSON document (:func:`published_keys`); :func:`keys_from`
 reads such a document, a PEM key file or the document at a URL, for checking a receipt.
@@ -37,8 +37,13 @@ from flask import current_app
 from app.config import SettingError
 from app.consent.errors import ReceiptKeyError
 from app.consent.ledger.receipts import ALGORITHM, b64url, key_id, unb64url
+from app.registry import Slot
 
-EXTENSION = "pullfirst.receipt_key"
+RECEIPT_KEY = Slot[Ed25519PrivateKey](
+    "receipt_key",
+    "the key that signs consent receipts, read on first use",
+    set_by="app.consent.ledger.keys.signing_key",
+)
 INSTANCE_FILE = "receipt-signing-key.pem"
 MAX_KEYS_DOCUMENT = 64 * 1024
 FETCH_SECONDS = 10
@@ -47,13 +52,13 @@ FETCH_SECONDS = 10
 def signing_key() -> Ed25519PrivateKey:
     """The current app's signing key, read (or generated) on first use. Raises
     :class:`~app.consent.errors.ReceiptKeyError` when the file cannot be used."""
-    key: Ed25519PrivateKey | None = current_app.extensions.get(EXTENSION)
+    key = RECEIPT_KEY.find()
     if key is None:
         if current_app.config.get("RECEIPT_SIGNING_KEY_FILE"):
             key = read_private_key(key_path())
         else:
             key = instance_key(Path(current_app.instance_path))
-        current_app.extensions[EXTENSION] = key
+        RECEIPT_KEY.set(current_app, key)
     return key
 
 
@@ -66,7 +71,7 @@ def key_path() -> Path:
 def own_public_keys() -> list[Ed25519PublicKey]:
     """The current app's public key, without generating one: an empty list when this site
     has not signed anything yet."""
-    if EXTENSION in current_app.extensions or key_path().exists():
+    if RECEIPT_KEY.find() is not None or key_path().exists():
         return [signing_key().public_key()]
     return []
 

@@ -29,6 +29,7 @@ from app.consent.gate import contacts
 from app.consent.ledger.consents import Origin, grant_consent
 from app.consent.models import ConfirmationMail, ConsentEvent, SubscriptionRequest
 from app.consent.scopes import Scope, find_scope
+from app.consent.terms import Channel
 from app.engage.actions import record_action
 from app.extensions import db
 from app.rewards.entitlements import grant, holds
@@ -37,7 +38,7 @@ from app.rewards.rules import pattern_matches
 REQUEST_LIFETIME = timedelta(days=7)
 MAIL_INTERVAL = timedelta(minutes=10)
 LINK_PURPOSE = "consent.subscribe"
-CHANNEL = "email"
+CHANNEL = Channel.EMAIL
 
 
 def subscribable_scope(slug: str) -> Scope:

@@ -14,6 +14,7 @@ from app import signing
 from app.consent.errors import StaleRequest
 from app.consent.ledger.consents import states_of
 from app.consent.scopes import Scope
+from app.consent.terms import Channel
 
 TOGGLE_PURPOSE = "consent.toggle"
 TOGGLE_LIFETIME = timedelta(days=1)
@@ -31,10 +32,10 @@ def toggle_token(
     )
 
 
-def tokens_for(member_id: int, scope: Scope) -> dict[str, dict[str, str]]:
+def tokens_for(member_id: int, scope: Scope) -> dict[Channel, dict[str, str]]:
     """``{channel: {"yes": token, "stop": token}}`` for the member's current state."""
     states = states_of(member_id)
-    tokens = {}
+    tokens: dict[Channel, dict[str, str]] = {}
     for channel in scope.channels:
         state = states.get((scope.slug, channel))
         event_id = state.event_id if state is not None else 0

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
-from app.consent.gate.rules import GATED_KINDS
 from app.consent.ledger.consents import Origin, revoke_consent
 from app.consent.ledger.subscriptions import purge_requests
 from app.consent.models import ConsentState, Contact
 from app.consent.scopes import all_scopes
+from app.consent.terms import GATED_KINDS, ConsentSource
 from app.consent.words import lapsed_words
 from app.extensions import db
 
@@ -51,7 +51,7 @@ def expire_consents(now: datetime) -> int:
             # Nobody pressed or typed anything: the record says so, and why.
             wording = lapsed_words(scope.title, channel, scope.expires_after_days)
             if revoke_consent(
-                member_id, scope.slug, channel, Origin("expiry"), now, wording=wording
+                member_id, scope.slug, channel, Origin(ConsentSource.EXPIRY), now, wording=wording
             ):
                 revoked += 1
     return revoked

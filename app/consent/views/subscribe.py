@@ -23,6 +23,7 @@ from app.consent.ledger import consents, subscriptions
 from app.consent.ledger.consents import Origin
 from app.consent.mails import send_confirmation
 from app.consent.scopes import Scope
+from app.consent.terms import ConsentSource
 from app.consent.views.forms import ConfirmSubscriptionForm, MemberSubscribeForm, SubscribeForm
 from app.consent.views.permissions_page import client, current_member
 from app.extensions import db
@@ -85,7 +86,7 @@ def _request(scope: Scope, form: SubscribeForm) -> Response:
     now = clock.now()
     page = _page(scope.slug, form.origin.data)
     pending = subscriptions.request_subscription(
-        form.email.data, scope, scope.wording, Origin("form:subscribe", page), now
+        form.email.data, scope, scope.wording, Origin(ConsentSource.SUBSCRIBE_FORM, page), now
     )
     may_mail = subscriptions.claim_mail_slot(pending.email_key, now)
     db.session.commit()
@@ -110,7 +111,9 @@ def _member_subscribe(scope: Scope) -> Response | str | tuple[str, int]:
             )
             form.wording_hash.data = scope.wording_hash
         else:
-            origin = Origin("form:subscribe", _page(scope.slug, form.origin.data), client())
+            origin = Origin(
+                ConsentSource.SUBSCRIBE_FORM, _page(scope.slug, form.origin.data), client()
+            )
             try:
                 subscriptions.subscribe(current_member(), scope, scope.wording, origin, clock.now())
             except ConsentError as exc:
@@ -151,7 +154,7 @@ def confirm_subscription(token: str) -> Response | str | tuple[str, int]:
         ), 400 if changed else 200
     try:
         done = subscriptions.confirm_subscription(
-            token, pending.scope.wording, Origin("form:subscribe", client=client()), now
+            token, pending.scope.wording, Origin(ConsentSource.SUBSCRIBE_FORM, client=client()), now
         )
     except signing.TokenError as exc:
         db.session.rollback()

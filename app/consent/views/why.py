@@ -9,6 +9,7 @@ from app import clock, signing
 from app.consent.gate import why
 from app.consent.ledger import consents
 from app.consent.ledger.consents import Origin
+from app.consent.terms import ConsentSource
 from app.consent.views.forms import StopForm
 from app.consent.views.permissions_page import client
 from app.consent.words import action_words, channel_words, source_words, stop_sentence
@@ -60,7 +61,7 @@ def why_stop(token: str) -> Response | tuple[str, int]:
         link.member_id,
         link.scope,
         link.channel,
-        Origin("why-page", "/why", client()),
+        Origin(ConsentSource.WHY_PAGE, "/why", client()),
         clock.now(),
         wording=stop_sentence(title, link.channel),
     )

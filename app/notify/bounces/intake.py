@@ -42,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.accounts.members import email_key
 from app.accounts.models import Member
 from app.consent.gate.contacts import is_suppressed, record_suppression
+from app.consent.terms import Channel
 from app.extensions import db
 from app.notify.bounces.reports import Report, Unreadable, read_report
 from app.notify.bounces.statuses import Kind, rank
@@ -133,7 +134,7 @@ def record_report(
     ``REPEAT`` when this kind of report about it was already recorded."""
     delivery = db.session.get(Delivery, delivery_id)
     member = db.session.get(Member, delivery.member_id) if delivery is not None else None
-    if delivery is None or member is None or delivery.channel != "email":
+    if delivery is None or member is None or delivery.channel != Channel.EMAIL:
         return Intake(Outcome.UNIDENTIFIED, summary=report.summary)
     if must_name_member and member.email_key not in {email_key(r) for r in report.recipients}:
         return Intake(Outcome.UNIDENTIFIED, summary=report.summary)
