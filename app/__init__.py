@@ -49,9 +49,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.accounts import wiring as accounts
     from app.admin import wiring as admin
     from app.consent import wiring as consent
-    from app.database.registry import import_models
     from app.engage import wiring as engage
     from app.extensions import csrf, db, limiter
+    from app.models import import_models
     from app.notify import wiring as notify
     from app.ops import wiring as ops
     from app.rewards import wiring as rewards

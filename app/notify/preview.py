@@ -43,10 +43,6 @@ class ChannelPreview:
     sample: list[tuple[int, str, str]] = field(default_factory=list)
     members: frozenset[int] = frozenset()  # who is reached: sending fills the outbox with them
 
-    @property
-    def excluded_total(self) -> int:
-        return max(self.excluded.values(), default=0)
-
 
 def _active_members() -> int:
     return (

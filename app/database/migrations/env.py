@@ -1,13 +1,13 @@
-"""Alembic environment: runs against the engine the app hands over, with every area's tables."""
+"""Alembic environment: runs against the engine handed over in the config's attributes. The
+metadata is every table the process has imported: the app factory imports them all
+(:func:`app.models.import_models`), which autogenerate needs; an upgrade runs the scripts alone."""
 
 from __future__ import annotations
 
 from alembic import context
 
 from app.database.core import Base
-from app.database.registry import import_models
 
-import_models()
 engine = context.config.attributes["engine"]
 
 with engine.connect() as connection:
