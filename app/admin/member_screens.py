@@ -23,7 +23,7 @@ from app.consent.ledger import consents, preferences
 from app.consent.ledger.consents import Origin
 from app.consent.models import ConsentState
 from app.consent.scopes import channel_label, find_scope
-from app.consent.terms import ConsentSource
+from app.consent.terms import Channel, ConsentSource
 from app.consent.views.forms import ButtonForm
 from app.consent.words import action_words, admin_stop_sentence, channel_words, source_words
 from app.extensions import db
@@ -106,7 +106,7 @@ def member(member_id: int) -> str:
 
 
 @role_required("marketer")
-def member_stop(member_id: int, scope: str, channel: str) -> Response:
+def member_stop(member_id: int, scope: str, channel: Channel) -> Response:
     """Record a stop the member asked for by other means (a reply, a call). The member's own
     words are not ours to have here: the ledger records the sentence of the button the
     marketer pressed, with the source ``admin``."""

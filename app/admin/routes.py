@@ -74,7 +74,7 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/members/", view_func=member_screens.members, methods=["GET"])
     bp.add_url_rule("/members/<id:member_id>", view_func=member_screens.member, methods=["GET"])
     bp.add_url_rule(
-        "/members/<id:member_id>/<scope>/<channel>/stop",
+        "/members/<id:member_id>/<scope>/<channel:channel>/stop",
         view_func=member_screens.member_stop,
         methods=["POST"],
     )

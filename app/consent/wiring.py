@@ -27,6 +27,7 @@ from app.rewards.catalog import register_describer
 from app.site.checks import register_content_check
 from app.site.cta import CtaKind, register_cta_kind
 from app.startup import register_startup_step
+from app.web.converters import word_converter
 from app.web.nav import MemberLink, register_member_link
 
 
@@ -51,6 +52,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["channel_phrase"] = channel_words
     app.jinja_env.globals["consent_words"] = words  # the sentences of yes and stop
     app.jinja_env.globals.update(Channel=Channel, CampaignKind=CampaignKind)  # the words as types
+    # <channel:…> in paths: only a channel matches (consent's and admin's routes use it)
+    app.url_map.converters["channel"] = word_converter(Channel)
     app.register_blueprint(blueprint())
     app.cli.add_command(consent_cli)
     register_startup_step(app, "consent", _startup)

@@ -22,7 +22,7 @@ from app.notify.forms import ActionForm, ReplyForm
 from app.notify.models import Campaign, Delivery
 from app.notify.render import delivery_body
 from app.notify.tokens import Unsubscribe, read_click, read_open, read_unsubscribe
-from app.web.errors import render_error
+from app.web.errors import render_bad_link, render_error
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -152,12 +152,7 @@ def _unsubscribe_link(token: str) -> tuple[str, int] | Unsubscribe:
     try:
         return read_unsubscribe(token)
     except signing.TokenError as exc:
-        return render_error(
-            400,
-            "This link is out of date."
-            if exc.kind == "expired"
-            else "This link is not valid. Copy the whole address from the message.",
-        )
+        return render_bad_link(expired=exc.kind == "expired")
 
 
 def unsubscribe_page(token: str) -> tuple[str, int] | str:
@@ -214,7 +209,7 @@ def click(token: str) -> Response | tuple[str, int]:
     try:
         link = read_click(token)
     except signing.TokenError:
-        return render_error(400, "This link is not valid. Copy the whole address from the message.")
+        return render_bad_link()
     tracking.record_click(link, clock.now())
     db.session.commit()
     # Only URLs that Werkzeug sends unchanged are ever signed (see ``trackable``).

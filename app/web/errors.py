@@ -29,6 +29,16 @@ def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
     ), code
 
 
+def render_bad_link(expired: bool = False) -> tuple[str, int]:
+    """The 400 page of a signed link from a message that is out of date or not ours."""
+    return render_error(
+        400,
+        "This link is out of date."
+        if expired
+        else "This link is not valid. Copy the whole address from the message.",
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:

@@ -274,3 +274,18 @@ def test_buttons_only_return_to_pages_of_this_site(signed_in: FlaskClient) -> No
         fields = forms(
             signed_in.get("/me/permissions").text, "/me/permissions/newsletter/email/yes"
         )[0]
+
+
+@pytest.mark.parametrize("channel", ["fax", "EMAIL", "email%20", "email.", ".."])
+def test_a_channel_that_is_not_one_matches_no_consent_route(
+    signed_in: FlaskClient, channel: str
+) -> None:
+    token = csrf_token(signed_in.get("/me/permissions").text)
+    for action in ("yes", "stop"):
+        response = signed_in.post(
+            f"/me/permissions/newsletter/{channel}/{action}", data={"csrf_token": token}
+        )
+        # only the site's GET-only catch-all for moved pages matches what is left
+        assert response.status_code == 405
+    with signed_in.application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ConsentEvent)) == 0

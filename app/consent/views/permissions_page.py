@@ -23,6 +23,7 @@ from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences, toggles
 from app.consent.ledger.consents import Client, Origin
 from app.consent.scopes import channel_label, find_scope
+from app.consent.terms import Channel
 from app.consent.views.forms import (
     ButtonForm,
     PauseForm,
@@ -97,7 +98,7 @@ def permissions_page() -> str:
 
 
 @login_required
-def say_yes(scope: str, channel: str) -> Response | tuple[str, int]:
+def say_yes(scope: str, channel: Channel) -> Response | tuple[str, int]:
     """Grant: the box must be ticked, the page current, the wording the one shown."""
     member, form = current_member(), ToggleForm()
     found = find_scope(scope)
@@ -137,7 +138,7 @@ def _origin(form: ToggleForm) -> Origin:
 
 
 @login_required
-def stop(scope: str, channel: str) -> Response | tuple[str, int]:
+def stop(scope: str, channel: Channel) -> Response | tuple[str, int]:
     """Revoke in one click; always allowed for the member's own permissions."""
     member, form = current_member(), ToggleForm()
     if not form.validate_on_submit():

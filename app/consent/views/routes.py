@@ -13,12 +13,14 @@ def blueprint() -> Blueprint:
     bp = Blueprint("consent", __name__)
     bp.add_url_rule("/me/permissions", view_func=permissions_page.permissions_page, methods=["GET"])
     bp.add_url_rule(
-        "/me/permissions/<scope>/<channel>/yes",
+        "/me/permissions/<scope>/<channel:channel>/yes",
         view_func=permissions_page.say_yes,
         methods=["POST"],
     )
     bp.add_url_rule(
-        "/me/permissions/<scope>/<channel>/stop", view_func=permissions_page.stop, methods=["POST"]
+        "/me/permissions/<scope>/<channel:channel>/stop",
+        view_func=permissions_page.stop,
+        methods=["POST"],
     )
     bp.add_url_rule(
         "/me/permissions/<scope>/resume", view_func=permissions_page.resume, methods=["POST"]

@@ -14,19 +14,14 @@ from app.consent.views.forms import StopForm
 from app.consent.views.permissions_page import client
 from app.consent.words import action_words, channel_words, source_words, stop_sentence
 from app.extensions import db
-from app.web.errors import render_error
+from app.web.errors import render_bad_link, render_error
 
 
 def _read(token: str) -> why.Why | tuple[str, int]:
     try:
         link = why.read_why(token)
     except signing.TokenError as exc:
-        return render_error(
-            400,
-            "This link is out of date."
-            if exc.kind == "expired"
-            else "This link is not valid. Copy the whole address from the message.",
-        )
+        return render_bad_link(expired=exc.kind == "expired")
     explanation = why.why_explanation(link)
     if explanation is None:
         return render_error(404, "This message was for an account that no longer exists.")
