@@ -2,16 +2,24 @@
 
 Whoosh's own collector walks every matching posting through several layers of Python matcher
 objects; on a 10,000-article corpus a common word costs tens of milliseconds. This module reads
-each query word's posting list once (whole blocks at a time), turns it into
+each query word's posting list once, through Whoosh's public scoring API, and turns it into
 
 - a bit set of the documents that contain the word (counts and tag facets are ``&`` and
   ``bit_count`` on those), and
-- a dense array of the word's BM25F contribution per document, with Whoosh's own formula and
-  statistics (idf, quantized field lengths, average length, B = 0.75, K1 = 1.2),
+- a dense array of the word's BM25F contribution per document,
 
-and keeps both for the most recently used words. A query's ranking is then the sum of its words'
-arrays over the documents of its rarest word: the same order Whoosh's BM25F gives, computed in a
-few milliseconds. Nothing here is seen outside :mod:`app.site.search`.
+and keeps both for the most recently used words. The contributions come from
+:class:`PullfirstBM25F`, a Whoosh ``WeightingModel``: for each segment (from
+``Searcher.leaf_searchers()``, with its docnum offset) the model gives the word's scorer, and
+the segment's ``IndexReader.postings(field, word, scorer=scorer)`` its matcher, which is walked
+with public ``Matcher`` methods only (``is_active``, ``id``, ``next``) and scored with the
+scorer's ``score(matcher)``, what ``Matcher.score()`` returns. That scorer is Whoosh's BM25F to
+the last bit, the same formula and statistics (idf, quantized field lengths, average length,
+B = 0.75, K1 = 1.2); it only looks up each document's length normalisation in a table made once
+per index generation instead of decoding the field length at every posting. A query's ranking
+is then the sum of its words' arrays over the documents of its rarest word: the same order and
+scores Whoosh's BM25F gives, computed in a few milliseconds. Nothing here is seen outside
+:mod:`app.site.search`.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from whoosh.scoring import BaseScorer, WeightingModel, WeightScorer
 
 B, K1 = 0.75, 1.2
 FIELD = "content"
@@ -40,20 +50,75 @@ class Term:
         return self.ids.itemsize * len(self.ids) + self.scores.itemsize * len(self.scores)
 
 
-def _read_postings(matcher: Any, offset: int, ids: array[int], weights: array[float]) -> None:
-    """Append every (docnum + offset, weight) of one segment's posting list."""
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():  # whole blocks: Whoosh's W3 posting format
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(docnum + offset for docnum in matcher._ids)
-            weights.extend(float(weight) for weight in matcher._weights)
-            matcher._next_block()
-        return
-    while matcher.is_active():  # any other matcher, one posting at a time
-        ids.append(matcher.id() + offset)
-        weights.append(matcher.weight())
-        matcher.next()
+class PullfirstBM25F(WeightingModel):
+    """Whoosh's BM25F (``whoosh.scoring.BM25F(B, K1)``: same formula, idf, quantized field
+    lengths and average length) for one searcher, whose scorer reads each document's length
+    normalisation ``K1 * ((1 - B) + B * length / average)`` from a table instead of decoding
+    the field length at every posting. The tables of the searcher and of its segments are made
+    when the model is; a table for any other searcher is made the first time it is asked for.
+    Fields other than ``field`` are scored by their weight alone."""
+
+    def __init__(self, searcher: Any, field: str = FIELD, b: float = B, k1: float = K1) -> None:
+        self.field, self.b, self.k1 = field, b, k1
+        self.average = float(searcher.avg_field_length(field) or 1)
+        self.tables: list[tuple[Any, array[float]]] = []
+        norms = self.norms(searcher)
+        for leaf, offset in searcher.leaf_searchers():
+            if leaf is not searcher:
+                self.tables.append((leaf, norms[offset : offset + leaf.doc_count_all()]))
+
+    def norm(self, length: float) -> float:
+        return self.k1 * ((1 - self.b) + self.b * length / self.average)
+
+    def norms(self, searcher: Any) -> array[float]:
+        """The length normalisation of each of ``searcher``'s documents, by its docnum."""
+        for known, norms in self.tables:
+            if known is searcher:
+                return norms
+        reader = searcher.reader()
+        norms = array(
+            "d",
+            (
+                self.norm(reader.doc_field_length(docnum, self.field, 1))
+                for docnum in range(reader.doc_count_all())
+            ),
+        )
+        self.tables.append((searcher, norms))
+        return norms
+
+    def scorer(self, searcher: Any, fieldname: str, text: str, qf: int = 1) -> BaseScorer:
+        if fieldname != self.field or not searcher.schema[fieldname].scorable:
+            return WeightScorer.for_(searcher, fieldname, text)
+        return PullfirstBM25FScorer(self, searcher, fieldname, text)
+
+
+class PullfirstBM25FScorer(BaseScorer):
+    """Scores one word's postings in one searcher (usually a segment's) as Whoosh's
+    ``BM25FScorer`` does: global idf and average length, this searcher's docnums. It offers no
+    block quality (nothing here skips postings: every one counts towards totals and facets)."""
+
+    def __init__(self, model: PullfirstBM25F, searcher: Any, fieldname: str, text: str) -> None:
+        self.idf = float(searcher.get_parent().idf(fieldname, text))
+        self.k1_plus_1 = model.k1 + 1
+        self.table = model.norms(searcher)
+
+    def score(self, matcher: Any) -> float:
+        weight: float = matcher.weight()
+        norm: float = self.table[matcher.id()]
+        return self.idf * ((weight * self.k1_plus_1) / (weight + norm))
+
+
+def _read_scores(
+    matcher: Any, scorer: BaseScorer, offset: int, ids: array[int], scores: array[float]
+) -> None:
+    """Append each posting's docnum + ``offset`` to ``ids`` and store its score in ``scores``.
+    (``scorer.score(matcher)`` is what ``matcher.score()`` returns, one call sooner.)"""
+    active, docnum, score, advance = matcher.is_active, matcher.id, scorer.score, matcher.next
+    while active():
+        found = docnum() + offset
+        ids.append(found)
+        scores[found] = score(matcher)
+        advance()
 
 
 class Ranker:
@@ -63,16 +128,12 @@ class Ranker:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.size = int(self.reader.doc_count_all())
-        self.avg_length = float(searcher.avg_field_length(FIELD) or 1.0)
-        self.lengths = array(
-            "d", (self.reader.doc_field_length(d, FIELD, 0) for d in range(self.size))
-        )
+        self.model = PullfirstBM25F(searcher)
         deleted = (
             set(range(self.size)) - set(self.reader.all_doc_ids())
             if self.reader.has_deletions()
             else set()
         )
-        self.deleted = frozenset(deleted)
         self.live = (
             self.to_bits(d for d in range(self.size) if d not in deleted)
             if deleted
@@ -114,23 +175,21 @@ class Ranker:
             self._cached_bytes = 0
 
     def _load(self, field: str, text: str) -> Term | None:
+        # Whoosh's segment matchers leave deleted documents out of the postings.
         ids: array[int] = array("i")
-        weights: array[float] = array("d")
-        for leaf, offset in self.reader.leaf_readers():
-            if (field, text) in leaf:
-                _read_postings(leaf.postings(field, text), offset, ids, weights)
-        if self.deleted:
-            pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d not in self.deleted]
-            ids, weights = array("i", (d for d, _ in pairs)), array("d", (w for _, w in pairs))
+        scores: array[float] = array("d", bytes(8 * self.size))
+        for leaf, offset in self.searcher.leaf_searchers():
+            reader = leaf.reader()
+            if (field, text) not in reader:
+                continue
+            if field == FIELD:
+                scorer = self.model.scorer(leaf, field, text)
+                matcher = reader.postings(field, text, scorer=scorer)
+                _read_scores(matcher, scorer, offset, ids, scores)
+            else:  # a tag: only which documents have it counts
+                ids.extend(docnum + offset for docnum in reader.postings(field, text).all_ids())
         if not ids:
             return None
-        scores: array[float] = array("d", bytes(8 * self.size))
-        if field == FIELD:
-            idf = float(self.searcher.idf(field, text))
-            lengths, average = self.lengths, self.avg_length
-            for docnum, weight in zip(ids, weights, strict=True):
-                norm = K1 * ((1 - B) + B * lengths[docnum] / average)
-                scores[docnum] = idf * (weight * (K1 + 1)) / (weight + norm)
         return Term(ids, scores, self.to_bits(ids))
 
     def top(self, terms: list[Term], count: int, allowed: set[int] | None = None) -> list[int]:
