@@ -57,6 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.rewards import wiring as rewards
     from app.site import wiring as site
     from app.stickers import wiring as stickers
+    from app.telegram import wiring as telegram
     from app.web import wiring as web
     from app.web.converters import IdConverter
 
@@ -76,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     stickers.init_app(app)
     consent.init_app(app)
     notify.init_app(app)
+    telegram.init_app(app)
     admin.init_app(app)
     ops.init_app(app)
     cli.init_app(app)

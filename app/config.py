@@ -14,6 +14,7 @@ naming the setting. The README's configuration table is checked against :data:`S
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable, Mapping
@@ -194,6 +195,24 @@ def _telegram_bot(value: Any) -> str:
     return name
 
 
+def _optional_bot_token(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    token = _one_line(value)
+    if not re.fullmatch(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}", token):
+        raise ValueError("must be a bot token from @BotFather, such as 123456:ABC-DEF…")
+    return token
+
+
+def _optional_webhook_secret(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    secret = _one_line(value)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", secret):
+        raise ValueError("must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -")
+    return secret
+
+
 def _number(minimum: float, maximum: float) -> Parser:
     def parse(value: Any) -> float:
         if isinstance(value, bool):
@@ -357,10 +376,38 @@ SETTINGS: tuple[Setting, ...] = (
         _optional_secret,
     ),
     Setting(
-        "STICKERS_TELEGRAM_BOT",
+        "TELEGRAM_BOT_USERNAME",
         "PullfirstBot",
-        "Username of the Telegram bot that creates the sticker sets: set names end in _by_<bot>.",
+        "Username of the site's Telegram bot (from @BotFather): members link it with "
+        "t.me/<bot>?start=…, and sticker set names end in _by_<bot>.",
         _telegram_bot,
+    ),
+    Setting(
+        "TELEGRAM_BOT_TOKEN",
+        None,
+        "The bot's token from @BotFather. Empty: the telegram channel and the bot are off.",
+        _optional_bot_token,
+    ),
+    Setting(
+        "TELEGRAM_API_BASE",
+        "https://api.telegram.org",
+        "Where the Bot API answers: Telegram's own, or a local Bot API server.",
+        _http_url,
+    ),
+    Setting(
+        "TELEGRAM_WEBHOOK_SECRET",
+        None,
+        "The secret Telegram sends in X-Telegram-Bot-Api-Secret-Token with each update posted "
+        "to /telegram/webhook (at least 32 characters of A-Z, a-z, 0-9, _ and -). Empty: the "
+        "webhook answers 404; use `flask telegram poll` instead.",
+        _optional_webhook_secret,
+    ),
+    Setting(
+        "TELEGRAM_MESSAGES_PER_SECOND",
+        25,
+        "Messages a second that one notifier worker sends to Telegram (the Bot API allows about "
+        "30 a second for the whole bot, and 1 a second per chat): with several workers, divide.",
+        _number(0.1, 30),
     ),
     Setting(
         "STICKERS_MAX_PIXELS",

@@ -9,7 +9,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response as Redirect
 from wtforms.fields.choices import SelectChoice
@@ -23,10 +33,13 @@ from app.notify import conversation, results
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import CampaignError, ConversationError
 from app.notify.forms import ActionForm, AnswerForm, CampaignForm
-from app.notify.models import Campaign
+from app.notify.models import Campaign, Reply
 from app.notify.preview import preview_audience
 from app.notify.render import campaign_html, plain_text
 from app.notify.states import CampaignState
+from app.outbound.botapi import BotApiError
+from app.telegram.answers import forward_answer
+from app.telegram.bot import bot
 from app.web.errors import render_error
 from app.web.nav import AdminSection, register_admin_section
 
@@ -256,6 +269,21 @@ def conversations() -> str:
     return render_template("admin/conversations.html", threads=conversation.threads())
 
 
+def _answer_sent(answer: Reply) -> str:
+    """Where the answer went: the inbox always, and the member's Telegram chat when they wrote
+    from there (after the answer is saved: a chat that refuses it loses nothing)."""
+    if not current_app.config["TELEGRAM_BOT_TOKEN"]:
+        return "Answer sent to the member's inbox."
+    try:
+        with bot() as api:
+            sent = forward_answer(api, answer)
+    except BotApiError as exc:
+        return f"Answer sent to the member's inbox; Telegram did not take it ({exc.description})."
+    if sent:
+        return "Answer sent to the member's inbox and to their Telegram chat."
+    return "Answer sent to the member's inbox."
+
+
 @role_required("marketer")
 def conversation_page(campaign_id: int, member_id: int) -> Redirect | str:
     campaign = _campaign_or_404(campaign_id)
@@ -265,7 +293,7 @@ def conversation_page(campaign_id: int, member_id: int) -> Redirect | str:
     form = AnswerForm()
     if form.validate_on_submit():
         try:
-            conversation.answer(
+            answer = conversation.answer(
                 campaign_id, member_id, current_user.id, form.body.data or "", clock.now()
             )
         except ConversationError as exc:
@@ -273,7 +301,7 @@ def conversation_page(campaign_id: int, member_id: int) -> Redirect | str:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Answer sent to the member's inbox.", "success")
+            flash(_answer_sent(answer), "success")
             return redirect(
                 url_for("admin.conversation_page", campaign_id=campaign_id, member_id=member_id)
             )

@@ -7,8 +7,10 @@ ConsentError                 a consent request cannot be done; nothing was writt
 ├── WordingChanged           the form showed another wording than the current one
 ├── StaleRequest             a toggle from an out-of-date or replayed page
 ├── PreferenceError          a pause or quiet hours that make no sense
-└── SubscriptionError        a double opt-in request cannot be made or confirmed
-    └── NotSubscribable      the scope cannot be subscribed to by address
+├── SubscriptionError        a double opt-in request cannot be made or confirmed
+│   └── NotSubscribable      the scope cannot be subscribed to by address
+└── TelegramLinkError        a link to Telegram was used twice, expired, unknown, or the chat
+                             already belongs to another member; nothing was linked
 
 ScopeFileError               a problem in content/scopes.toml (an EditorFileError)
 
@@ -60,6 +62,10 @@ class SubscriptionError(ConsentError):
 
 
 class NotSubscribable(SubscriptionError):
+    pass
+
+
+class TelegramLinkError(ConsentError):
     pass
 
 

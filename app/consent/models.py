@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -227,3 +228,45 @@ class ConfirmationMail(Base):
 
     email_key: Mapped[str] = mapped_column(String(254), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TelegramChat(Base):
+    """The Telegram chat a member linked with the bot: where the ``telegram`` channel sends.
+
+    One chat per member and one member per chat. ``blocked_at`` is set when Telegram answers
+    that the member blocked the bot (403); a new link clears it."""
+
+    __tablename__ = "telegram_chats"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger(), unique=True)
+    username: Mapped[str | None] = mapped_column(String(64), default=None)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class TelegramLinkToken(Base):
+    """A one-time link from the permissions page to the bot (``t.me/<bot>?start=<token>``).
+    Only the SHA-256 of the token is kept; it links once, within ``expires_at``."""
+
+    __tablename__ = "telegram_link_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_telegram_link_tokens_member", "member_id"),)
+
+
+class TelegramUpdate(Base):
+    """Each Bot API update handled, by its ``update_id``: Telegram delivers an update again
+    when an answer is lost, and the bot must not act on it twice."""
+
+    __tablename__ = "telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime())

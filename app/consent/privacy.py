@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from app.accounts.members import get_member
 from app.accounts.privacy import MemberDeleting
-from app.consent import webhooks
+from app.consent import telegram, webhooks
 from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences
 from app.consent.models import ConfirmationMail, SubscriptionRequest, Suppression
@@ -118,14 +118,22 @@ def export_consent(member_id: int) -> dict[str, Any]:
             for r in requests
         ],
         "email_suppressed": member is not None and contacts.is_suppressed(member.email),
+        "telegram": None
+        if (chat := telegram.chat_of(member_id)) is None
+        else {
+            "chat_id": chat.chat_id,
+            "username": chat.username,
+            "linked_at": _iso(chat.linked_at),
+            "blocked_at": _iso(chat.blocked_at),
+        },
     }
 
 
 def on_member_deleting(event: MemberDeleting) -> None:
     """End every yes that still stands with a revoke (source ``deletion``; nobody pressed a
     stop, and its words say so and why), pseudonymise the member's ledger and forget what is
-    keyed by their address; the rest (states, preferences, pauses, contacts, endpoints) goes
-    with the member row. Earlier events are not touched."""
+    keyed by their address; the rest (states, preferences, pauses, contacts, endpoints, the
+    Telegram chat and its link tokens) goes with the member row. Earlier events are not touched."""
     for (slug, channel), state in consents.states_of(event.member_id).items():
         if state.granted:
             scope = find_scope(slug)

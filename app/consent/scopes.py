@@ -327,6 +327,12 @@ def get_scope(slug: str) -> Scope:
 
 
 def channel_label(channel: str) -> str:
-    return {"email": "Email", "inbox": "Inbox on this site", "webhook": "Webhook"}.get(
-        channel, channel
-    )
+    return LABELS.get(channel, channel)
+
+
+LABELS: dict[str, str] = {
+    Channel.EMAIL: "Email",
+    Channel.INBOX: "Inbox on this site",
+    Channel.WEBHOOK: "Webhook",
+    Channel.TELEGRAM: "Telegram",
+}

@@ -14,6 +14,7 @@ class Channel(StrEnum):
     EMAIL = "email"
     INBOX = "inbox"
     WEBHOOK = "webhook"
+    TELEGRAM = "telegram"
 
 
 class CampaignKind(StrEnum):
@@ -65,6 +66,7 @@ class ConsentSource(StrEnum):
     EXPIRY = "expiry"
     DELETION = "deletion"
     DEMO = "demo"
+    TELEGRAM = "telegram"
 
 
 class SuppressionReason(StrEnum):

@@ -38,6 +38,7 @@ SOURCES: dict[str, str] = {
     ConsentSource.EXPIRY: "automatically, because it lapsed without use",
     ConsentSource.DELETION: "automatically, because the account was deleted",
     ConsentSource.DEMO: "the demo data of this site",
+    ConsentSource.TELEGRAM: "our bot on Telegram",
 }
 
 
@@ -66,6 +67,7 @@ CHANNELS: dict[str, str] = {
     Channel.EMAIL: "by email",
     Channel.INBOX: "in your inbox on this site",
     Channel.WEBHOOK: "by webhook",
+    Channel.TELEGRAM: "on Telegram",
 }
 
 

@@ -55,6 +55,7 @@ class Outgoing:
     inbox_url: str
     open_url: str | None = None
     endpoints: tuple[Endpoint, ...] = ()  # webhook: where to send, read before the send
+    chat_id: int | None = None  # telegram: the member's linked chat
 
     @cached_property
     def filled(self) -> Body:
@@ -108,16 +109,23 @@ ChannelFactory = Callable[[], dict[str, Sender]]
 
 
 def open_channels() -> dict[str, Sender]:
-    """The channels of this app: inbox, email over ``MAIL_URL``, webhooks."""
+    """The channels of this app: inbox, email over ``MAIL_URL``, webhooks, and Telegram when
+    the bot has a token."""
     from app.mail.transport import transport_for
     from app.notify.email import EmailChannel
+    from app.notify.telegram import Pacer, TelegramChannel
     from app.notify.webhook import WebhookChannel
+    from app.outbound.botapi import BotApi
 
-    transport = transport_for(current_app.config["MAIL_URL"], current_app.instance_path)
-    return {
+    config = current_app.config
+    transport = transport_for(config["MAIL_URL"], current_app.instance_path)
+    channels: dict[str, Sender] = {
         Channel.INBOX: InboxChannel(),
-        Channel.EMAIL: EmailChannel(transport, current_app.config["MAIL_FROM"]),
-        Channel.WEBHOOK: WebhookChannel(
-            allow_loopback=bool(current_app.config["WEBHOOK_ALLOW_LOOPBACK"])
-        ),
+        Channel.EMAIL: EmailChannel(transport, config["MAIL_FROM"]),
+        Channel.WEBHOOK: WebhookChannel(allow_loopback=bool(config["WEBHOOK_ALLOW_LOOPBACK"])),
     }
+    if config["TELEGRAM_BOT_TOKEN"]:
+        api = BotApi(config["TELEGRAM_BOT_TOKEN"], config["TELEGRAM_API_BASE"])
+        pacer = Pacer(float(config["TELEGRAM_MESSAGES_PER_SECOND"]))
+        channels[Channel.TELEGRAM] = TelegramChannel(api, pacer)
+    return channels

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class NotifyError(Exception):
     pass
@@ -42,9 +44,11 @@ class EndpointGone(SendFailed):
 
 
 class ChannelDown(SendFailed):
-    """``circuit`` names what is down (``email``, or ``webhook:<host>``): the worker stops
-    using it for a while and tries again with backoff."""
+    """``circuit`` names what is down (``email``, ``webhook:<host>``, ``telegram``): the worker
+    stops using it for a while and tries again with backoff, and not before ``wait`` when the
+    receiver said how long to wait (Telegram's ``retry_after``)."""
 
-    def __init__(self, message: str, circuit: str) -> None:
+    def __init__(self, message: str, circuit: str, wait: timedelta | None = None) -> None:
         super().__init__(message, temporary=True)
         self.circuit = circuit
+        self.wait = wait

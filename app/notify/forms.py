@@ -46,6 +46,7 @@ class CampaignForm(FlaskForm):
             SelectChoice(Channel.INBOX, "Inbox"),
             SelectChoice(Channel.EMAIL, "Email"),
             SelectChoice(Channel.WEBHOOK, "Webhook"),
+            SelectChoice(Channel.TELEGRAM, "Telegram"),
         ],
     )
     send_at = DateTimeLocalField(

@@ -64,6 +64,7 @@ from app.consent.gate.facts import facts_for_send, hold_facts
 from app.consent.gate.rules import decide
 from app.consent.gate.why import why_url
 from app.consent.scopes import CHANNELS, Scope, find_scope
+from app.consent.telegram import chat_of
 from app.consent.terms import Channel
 from app.consent.webhooks import endpoints_of
 from app.extensions import db
@@ -244,10 +245,11 @@ class Worker:
     def _open_circuits(self, now: datetime) -> set[str]:
         return {key for key, circuit in self.circuits.items() if circuit.open_until > now}
 
-    def _trip(self, key: str, now: datetime) -> datetime:
-        """Record one more failed try of ``key``; returns when to try it again."""
+    def _trip(self, key: str, now: datetime, wait: timedelta | None = None) -> datetime:
+        """Record one more failed try of ``key``; returns when to try it again: after the
+        backoff, and never before ``wait`` (what the receiver asked for) has passed."""
         failures = self.circuits[key].failures + 1 if key in self.circuits else 1
-        until = now + backoff(failures, self.retry_seconds)
+        until = now + max(backoff(failures, self.retry_seconds), wait or timedelta(0))
         self.circuits[key] = Circuit(failures, until)
         log.warning(
             "notify: %s is down (%d failed tries in a row); next try after %s",
@@ -264,6 +266,8 @@ class Worker:
         if channel == Channel.WEBHOOK and item.endpoints:
             hosts = sorted({urlsplit(e.url).hostname or "" for e in item.endpoints})
             return "webhook:" + ",".join(hosts)
+        if channel == Channel.TELEGRAM:
+            return Channel.TELEGRAM
         return None
 
     # --- one delivery ----------------------------------------------------------------------
@@ -352,7 +356,7 @@ class Worker:
         except SendFailed as exc:
             failure = exc
         if isinstance(failure, ChannelDown):
-            until = self._trip(failure.circuit, now)
+            until = self._trip(failure.circuit, now, failure.wait)
             # The relay keeps every waiting mail's place; a host down waits its own time.
             return self._hold(
                 delivery_id,
@@ -433,6 +437,9 @@ class Worker:
             )
             if channel == Channel.WEBHOOK
             else (),
+            chat_id=chat.chat_id
+            if channel == Channel.TELEGRAM and (chat := chat_of(member_id)) is not None
+            else None,
         )
 
     def _hold(

@@ -26,7 +26,7 @@ def build_options(app: Flask) -> BuildOptions:
     return BuildOptions(
         stickers_dir=Path(app.config["STICKERS_DIR"]),
         output_dir=output_dir(app),
-        telegram_bot=app.config["STICKERS_TELEGRAM_BOT"],
+        telegram_bot=app.config["TELEGRAM_BOT_USERNAME"],
         max_pixels=app.config["STICKERS_MAX_PIXELS"],
         workers=app.config["STICKERS_WORKERS"],
         links=SiteLinks(website=f"{base}/", privacy_policy=f"{base}/privacy/"),
@@ -35,7 +35,7 @@ def build_options(app: Flask) -> BuildOptions:
 
 def make_library(app: Flask) -> PackLibrary:
     return PackLibrary(
-        Path(app.config["STICKERS_DIR"]), output_dir(app), app.config["STICKERS_TELEGRAM_BOT"]
+        Path(app.config["STICKERS_DIR"]), output_dir(app), app.config["TELEGRAM_BOT_USERNAME"]
     )
 
 

@@ -18,6 +18,7 @@ from app.extensions import limiter
 from app.rewards.entitlements import holds
 from app.rewards.rules import PACK_SLUG
 from app.stickers import downloads, limits
+from app.stickers.actions import pack_actions
 from app.stickers.context import build_options, library, output_dir
 from app.stickers.earning import earning_steps
 from app.stickers.library import ListedPack
@@ -59,10 +60,14 @@ def index() -> str:
 
 def pack(slug: str) -> str:
     listed = _known(slug)
+    entitled, member_id = _entitled(slug), _member_id()
     return render_template(
         "stickers/pack.html",
         pack=listed,
-        entitled=_entitled(slug),
+        entitled=entitled,
+        actions=pack_actions(listed, member_id)
+        if entitled and member_id is not None and listed.build is not None
+        else [],
         steps=earning_steps(listed.spec.unlocked_by),
         platforms=limits.PLATFORMS,
         summary=summary(listed),

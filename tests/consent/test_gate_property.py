@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,6 @@ from app.consent.gate.audience import audience
 from app.consent.gate.facts import facts_for_send, load_facts
 from app.consent.gate.rules import Campaign, decide
 from app.consent.scopes import CHANNELS, Scope
-from app.consent.terms import GateReason
 from app.extensions import db
 from tests.consent import world
 
@@ -59,13 +59,14 @@ def _scope(channel: str) -> st.SearchStrategy[Scope]:
 PERTURBATIONS = (
     "inactive",
     "unverified",
-    GateReason.SUPPRESSED,
+    "suppressed",
     "endpoints",
+    "telegram",
     "not earned",
     "consent",
     "other consents",
-    GateReason.PAUSED,
-    GateReason.QUIET,
+    "paused",
+    "quiet",
     "not for me",
     "resumed",
     "time zone",
@@ -84,40 +85,43 @@ def _member(
     person: dict[str, Any] = {
         "active": True,
         "verified": True,
-        GateReason.SUPPRESSED: False,
+        "suppressed": False,
         "time_zone": "UTC",
         "endpoints": [(True, False)],
-        GateReason.EARNED: True,
+        "telegram": (True, False),  # linked, blocked
+        "earned": True,
         "consents": {
             channel: (True, scope.consent_version, now - timedelta(days=10), scope.wording_hash)
         },
         "paused_until": None,
-        GateReason.QUIET: None,
+        "quiet": None,
         "not_for_me": None,
         "resumed": None,
     }
     for change in draw(st.lists(st.sampled_from(PERTURBATIONS), max_size=3, unique=True)):
-        if change in ("inactive", "unverified", GateReason.SUPPRESSED, "not earned"):
+        if change in ("inactive", "unverified", "suppressed", "not earned"):
             key = {
                 "inactive": "active",
                 "unverified": "verified",
                 "not earned": "earned",
-                GateReason.SUPPRESSED: "suppressed",
+                "suppressed": "suppressed",
             }[change]
             person[key] = not person[key]
         elif change == "endpoints":
             person["endpoints"] = draw(
                 st.lists(st.tuples(st.booleans(), st.booleans()), max_size=2)
             )
+        elif change == "telegram":
+            person["telegram"] = draw(st.tuples(st.booleans(), st.booleans()))
         elif change == "consent":
             person["consents"][channel] = draw(consent)
         elif change == "other consents":
             person["consents"].update(draw(st.dictionaries(st.sampled_from(CHANNELS), consent)))
-        elif change == GateReason.PAUSED:
+        elif change == "paused":
             person["paused_until"] = draw(near)
-        elif change == GateReason.QUIET:
+        elif change == "quiet":
             start, end = draw(st.tuples(st.integers(0, 23), st.integers(0, 23)))
-            person[GateReason.QUIET] = (start * 60, end * 60)
+            person["quiet"] = (start * 60, end * 60)
         elif change == "time zone":
             person["time_zone"] = draw(st.sampled_from(("Europe/Berlin", "America/New_York")))
         else:
@@ -151,11 +155,14 @@ def _build(people: list[dict[str, Any]]) -> list[int]:
             time_zone=person["time_zone"],
         )
         ids.append(member.id)
-        if person[GateReason.SUPPRESSED]:
+        if person["suppressed"]:
             world.suppress(member, T0)
         for k, (verified, disabled) in enumerate(person["endpoints"]):
             world.endpoint(member.id, n * 10 + k, T0, verified=verified, disabled=disabled)
-        if person[GateReason.EARNED]:
+        linked, blocked = person["telegram"]
+        if linked:
+            world.telegram_chat(member.id, T0, blocked=blocked)
+        if person["earned"]:
             world.earn(member.id, "topic", T0)
         for channel, (granted, version, at, words) in person["consents"].items():
             world.consent(
@@ -167,9 +174,9 @@ def _build(people: list[dict[str, Any]]) -> list[int]:
                 at=at,
                 wording_hash=words,
             )
-        if person["paused_until"] or person[GateReason.QUIET]:
+        if person["paused_until"] or person["quiet"]:
             world.preferences(
-                member.id, T0, paused_until=person["paused_until"], quiet=person[GateReason.QUIET]
+                member.id, T0, paused_until=person["paused_until"], quiet=person["quiet"]
             )
         if person["not_for_me"] or person["resumed"]:
             world.pause(
@@ -204,6 +211,7 @@ def draw_world(data: Any) -> tuple[str, Scope, datetime, list[Any]]:
     return channel, scope, now, people
 
 
+@pytest.mark.slow
 @settings(
     max_examples=250,
     deadline=None,

@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +57,7 @@ def _expected(
     return reached, deferred, {r: counts[r] for r in REASONS if counts[r]}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,
     deadline=None,

@@ -50,7 +50,7 @@ def test_the_demo_scopes_say_only_what_the_machine_keeps() -> None:
     )
     assert newsletter.promise == (
         "The three best new articles. At most one message a week, on Fridays between 08:00 "
-        "and 18:00 your time, by email or in your inbox on this site."
+        "and 18:00 your time, by email, in your inbox on this site or on Telegram."
     )
     assert newsletter.wording == (
         "Yes, send me the weekly letter. I can stop it with one click at any time. At most "

@@ -15,6 +15,7 @@ from app.consent.models import (
     Contact,
     ScopePause,
     Suppression,
+    TelegramChat,
     WebhookEndpoint,
 )
 from app.consent.scopes import find_scope
@@ -108,6 +109,17 @@ def endpoint(member_id: int, n: int, at: datetime, *, verified: bool, disabled: 
             created_at=at,
             verified_at=at if verified else None,
             disabled_at=at if disabled else None,
+        )
+    )
+
+
+def telegram_chat(member_id: int, at: datetime, *, blocked: bool = False) -> None:
+    db.session.add(
+        TelegramChat(
+            member_id=member_id,
+            chat_id=900_000 + member_id,
+            linked_at=at,
+            blocked_at=at if blocked else None,
         )
     )
 

@@ -43,6 +43,7 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return app_config
 
 
+@pytest.mark.slow
 def test_query_values_never_end_as_a_500(app: Flask, clock: Clock) -> None:
     make_member(app, clock, "admin@example.com", role="admin")
     admin, visitor = app.test_client(), app.test_client()
@@ -87,6 +88,7 @@ def _path(rule: Rule, value: str) -> str:
     return _ARGUMENT.sub(lambda m: value if m.group(1) == "id" else "newsletter", rule.rule)
 
 
+@pytest.mark.slow
 def test_ids_past_any_row_are_a_404_on_every_route_that_takes_one(app: Flask, clock: Clock) -> None:
     make_member(app, clock, "admin@example.com", role="admin")
     make_member(app, clock, "reader@example.com")

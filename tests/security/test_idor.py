@@ -237,6 +237,8 @@ NOT_OBJECTS = {
     "consent.say_yes": "the signed-in member's own permission; the button's token is theirs",
     "consent.stop": "the signed-in member's own permission; the button's token is theirs",
     "consent.resume": "the signed-in member's own pause of a scope",
+    "telegram_stickers.add_to_telegram": "a public pack; the set is made for the signed-in "
+    "member's own linked chat, and only when they hold the pack",
     # Token routes: the token is the authority (test_tokens forges each kind).
     "accounts.verify": "token",
     "accounts.reset_password": "token",
@@ -322,6 +324,7 @@ def test_member_b_gets_nothing_of_member_a_with_any_verb(app: Flask, clock: Cloc
     assert world.changes(before, world.snapshot(app)) == {}
 
 
+@pytest.mark.slow
 def test_each_route_of_the_matrix_works_for_its_owner(app: Flask, clock: Clock) -> None:
     """Without this the matrix could pass on routes that refuse everyone."""
     alice, _ = world.build(app, clock)
@@ -338,6 +341,7 @@ def test_each_route_of_the_matrix_works_for_its_owner(app: Flask, clock: Clock) 
         assert response.status_code in row.owner_gets, (row.endpoint, response.status_code)
 
 
+@pytest.mark.slow
 def test_own_pages_show_only_the_signed_in_members_things(app: Flask, clock: Clock) -> None:
     alice, bob = world.build(app, clock)
     for path in ("/me/permissions", "/me/permissions/history", "/me/account", "/me/rewards"):

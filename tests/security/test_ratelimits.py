@@ -51,7 +51,7 @@ LIMITS = {
 ATTEMPTS = 16
 MEMBER, REDEEMER = "limits@example.com", "redeemer@example.com"
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.slow]  # gunicorn and Redis processes
 
 
 def _redis_answers(url: str) -> bool:

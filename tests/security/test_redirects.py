@@ -43,6 +43,7 @@ def test_safe_next_refuses_or_keeps_the_browser_on_this_site(target: str) -> Non
     assert kept is None or _stays_here(kept), kept
 
 
+@pytest.mark.slow
 def test_sign_in_with_a_hostile_next_lands_on_this_site(app: Flask, member: Member) -> None:
     for target in PAYLOADS:
         client = app.test_client()

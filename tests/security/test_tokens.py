@@ -169,6 +169,7 @@ def test_forged_signatures_are_refused(app: Flask, clock: Clock) -> None:
         _refused(app, kind, alice, "x" * (signing.MAX_TOKEN_LENGTH + 1), "overlong")
 
 
+@pytest.mark.slow
 def test_a_token_of_another_kind_is_refused(app: Flask, clock: Clock) -> None:
     alice, _ = world.build(app, clock)
     for kind in KINDS:

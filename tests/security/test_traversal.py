@@ -247,6 +247,7 @@ def _check(url: str, status: int, body: bytes) -> None:
     assert not leaked, (url[:200], status, leaked)
 
 
+@pytest.mark.slow
 def test_every_route_with_an_argument_is_swept(traversal_app: Flask, clock: Clock) -> None:
     app = traversal_app
     client = _admin(app, clock)
@@ -286,6 +287,7 @@ def test_every_route_with_an_argument_is_swept(traversal_app: Flask, clock: Cloc
     print(f"path traversal: {len(PAYLOADS)} payloads, {tried} requests")
 
 
+@pytest.mark.slow
 def test_file_routes_serve_their_own_files(traversal_app: Flask, clock: Clock) -> None:
     """The controls: each file route does serve a file from its folder."""
     client = _admin(traversal_app, clock)
@@ -302,6 +304,7 @@ def test_file_routes_serve_their_own_files(traversal_app: Flask, clock: Clock) -
         assert expected is None or body == expected, path
 
 
+@pytest.mark.slow
 def test_file_routes_over_real_http(
     traversal_app: Flask, live_server: LiveServer, live_port: int
 ) -> None:

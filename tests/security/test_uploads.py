@@ -93,6 +93,7 @@ def test_hostile_file_names_stay_in_the_images_folder(
     assert all(p.parent == images and p.suffix == ".webp" for p in saved), saved
 
 
+@pytest.mark.slow
 def test_alt_texts_come_back_escaped(app: Flask, clock: Clock) -> None:
     client = _editor(app, clock)
     for payload in xss_payloads():

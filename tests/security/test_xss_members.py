@@ -175,6 +175,7 @@ def test_webhook_addresses_render_inert_on_the_permissions_page(
     assert hostile_page.locator(".endpoint-url").all_inner_texts() == stored
 
 
+@pytest.mark.slow
 def test_webhook_form_errors_and_flashes_escape_every_address(app: Flask, clock: Clock) -> None:
     make_member(app, clock, "hooks@example.com")
     client = app.test_client()

@@ -45,6 +45,7 @@ from app.consent.models import (
     Contact,
     ScopePause,
     Suppression,
+    TelegramChat,
     WebhookEndpoint,
 )
 from app.consent.scopes import Scope
@@ -174,6 +175,12 @@ def _address_checks(channel: Channel) -> dict[str, ColumnElement[bool]]:
             GateReason.ADDRESS: not_(verified),
             GateReason.SUPPRESSED: and_(verified, not_(usable)),
         }
+    if channel == Channel.TELEGRAM:
+        linked = exists().where(TelegramChat.member_id == Member.id)
+        blocked = exists().where(
+            TelegramChat.member_id == Member.id, TelegramChat.blocked_at.is_not(None)
+        )
+        return {GateReason.ADDRESS: not_(linked), GateReason.SUPPRESSED: blocked}
     return {GateReason.ADDRESS: false() if channel == Channel.INBOX else true()}
 
 

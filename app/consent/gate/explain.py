@@ -180,6 +180,8 @@ def _address(
             if m.webhook_verified
             else "Has no verified webhook endpoint."
         )
+    if channel == Channel.TELEGRAM:
+        return "Linked a Telegram chat." if m.telegram_linked else "Has not linked Telegram."
     return "The inbox on the site is always there."
 
 
@@ -194,6 +196,8 @@ def _suppressed(
         )
     if channel == Channel.WEBHOOK and m.webhook_verified and not m.webhook_enabled:
         return "Every verified endpoint is disabled."
+    if channel == Channel.TELEGRAM and m.telegram_linked and m.telegram_blocked:
+        return "The member blocked the bot in Telegram."
     return "Nothing suppressed."
 
 

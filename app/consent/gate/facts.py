@@ -20,6 +20,7 @@ from app.consent.models import (
     Contact,
     ScopePause,
     Suppression,
+    TelegramChat,
     WebhookEndpoint,
 )
 from app.consent.terms import Channel
@@ -80,6 +81,10 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
     ):
         base[member_id]["webhook_verified"] = verified > 0
         base[member_id]["webhook_enabled"] = (enabled or 0) > 0
+    for chat in _rows(select(TelegramChat), TelegramChat.member_id, ids):
+        base[chat[0].member_id].update(
+            telegram_linked=True, telegram_blocked=chat[0].blocked_at is not None
+        )
     for pref in _rows(select(ConsentPreferences), ConsentPreferences.member_id, ids):
         p = pref[0]
         base[p.member_id].update(
@@ -171,6 +176,8 @@ def _send_queries() -> tuple[Executable, Executable]:
             .exists()
             .label("webhook_verified"),
             endpoints.where(usable).exists().label("webhook_enabled"),
+            TelegramChat.member_id.is_not(None).label("telegram_linked"),
+            TelegramChat.blocked_at.is_not(None).label("telegram_blocked"),
             select(Entitlement.member_id)
             .where(Entitlement.member_id == Member.id, Entitlement.reward == bindparam("reward"))
             .exists()
@@ -184,6 +191,7 @@ def _send_queries() -> tuple[Executable, Executable]:
             pause.resumed_at,
         )
         .outerjoin(prefs, prefs.member_id == Member.id)
+        .outerjoin(TelegramChat, TelegramChat.member_id == Member.id)
         .outerjoin(
             state,
             and_(
@@ -247,6 +255,8 @@ def facts_for_send(member_id: int, scope: str, channel: Channel, now: datetime) 
         email_suppressed=bool(row.suppressed),
         webhook_verified=bool(row.webhook_verified),
         webhook_enabled=bool(row.webhook_enabled),
+        telegram_linked=bool(row.telegram_linked),
+        telegram_blocked=bool(row.telegram_blocked),
         time_zone=row.time_zone,
         quiet_start=row.quiet_start,
         quiet_end=row.quiet_end,
@@ -264,9 +274,9 @@ def hold_facts(member_id: int, scope: str, channel: Channel) -> None:
     """On PostgreSQL, lock ``FOR SHARE`` until the transaction ends every existing row whose
     change could change the gate's answer for (member, scope, channel): the member, the
     consent state, the preferences, the scope's pause, the address's suppression, the
-    webhook endpoints and the entitlement. A writer of any of them waits for the send in
-    flight; the caller reads the facts after this returns. One statement: each table's rows
-    are locked by a sub-select of their own."""
+    webhook endpoints, the Telegram chat and the entitlement. A writer of any of them waits
+    for the send in flight; the caller reads the facts after this returns. One statement:
+    each table's rows are locked by a sub-select of their own."""
     db.session.connection().execute(
         _hold_statement(channel),
         {"member_id": member_id, "scope": scope, "channel": channel, "reward": f"scope:{scope}"},
@@ -322,6 +332,14 @@ def _hold_statement(channel: Channel) -> Executable:
             held(
                 select(WebhookEndpoint.id)
                 .where(WebhookEndpoint.member_id == member_id)
+                .with_for_update(read=True)
+            )
+        )
+    elif channel == Channel.TELEGRAM:
+        locks.append(
+            held(
+                select(TelegramChat.member_id)
+                .where(TelegramChat.member_id == member_id)
                 .with_for_update(read=True)
             )
         )

@@ -12,9 +12,10 @@ once, and a property test keeps the two equal. Every failing check has a stable 
                    holds the cadence, so changing the cadence asks every member again)
 ``expired``        S.expires_after_days is set and neither the grant nor an engagement with S
                    happened within that many days
-``address``        email: the address is verified; webhook: a verified endpoint; inbox: always
+``address``        email: the address is verified; webhook: a verified endpoint; telegram: a
+                   linked chat; inbox: always
 ``suppressed``     email: no hard bounce or complaint on the address; webhook: not every
-                   verified endpoint is disabled
+                   verified endpoint is disabled; telegram: the member has not blocked the bot
 ``cooldown``       T >= grant time + S.cooldown_hours
 ``cap``            fewer than S.max_per_week campaigns on S in the 7 days up to T, fewer than
                    S.max_per_month in the 30 days up to T, and fewer than the daily cap of
@@ -99,6 +100,8 @@ class MemberFacts:
     email_suppressed: bool = False
     webhook_verified: bool = False
     webhook_enabled: bool = False
+    telegram_linked: bool = False
+    telegram_blocked: bool = False
     time_zone: str = "UTC"
     quiet_start: int | None = None
     quiet_end: int | None = None
@@ -143,6 +146,8 @@ def has_address(member: MemberFacts, channel: Channel) -> bool:
         return member.email_verified
     if channel == Channel.WEBHOOK:
         return member.webhook_verified
+    if channel == Channel.TELEGRAM:
+        return member.telegram_linked
     return channel == Channel.INBOX
 
 
@@ -151,6 +156,8 @@ def is_suppressed(member: MemberFacts, channel: Channel) -> bool:
         return member.email_suppressed
     if channel == Channel.WEBHOOK:
         return member.webhook_verified and not member.webhook_enabled
+    if channel == Channel.TELEGRAM:
+        return member.telegram_linked and member.telegram_blocked
     return False
 
 

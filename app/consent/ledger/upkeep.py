@@ -1,5 +1,6 @@
 """Regular upkeep: permissions that lapsed (``expires_after_days``) are revoked in the ledger
-with source ``expiry``, and stale subscription requests are dropped. Run by ``flask consent
+with source ``expiry``, stale subscription requests are dropped, and so are used Telegram link
+tokens and the ids of Telegram updates handled long ago. Run by ``flask consent
 tidy``, at start-up, and by the notifier's worker whenever it likes."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
+from app.consent import telegram
 from app.consent.ledger.consents import Origin, revoke_consent
 from app.consent.ledger.subscriptions import purge_requests
 from app.consent.models import ConsentState, Contact
@@ -22,6 +24,7 @@ from app.extensions import db
 class Tidied:
     lapsed: int
     requests: int
+    telegram: int  # used or expired link tokens, and ids of updates handled long ago
 
 
 def expire_consents(now: datetime) -> int:
@@ -58,5 +61,5 @@ def expire_consents(now: datetime) -> int:
 
 
 def tidy(now: datetime) -> Tidied:
-    """Both kinds of upkeep; the caller commits."""
-    return Tidied(expire_consents(now), purge_requests(now))
+    """Every kind of upkeep; the caller commits."""
+    return Tidied(expire_consents(now), purge_requests(now), telegram.forget_old(now))

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app import clock, signing
 from app.accounts import members
 from app.accounts.models import Member
-from app.consent import permissions, webhooks
+from app.consent import permissions, telegram, webhooks
 from app.consent.errors import ConsentError, StaleRequest
 from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences, toggles
@@ -82,6 +82,10 @@ def page_context(member: Member, **forms: object) -> dict[str, object]:
         "pause_form": PauseForm(prefix="pause", days=7),
         "webhook_form": WebhookForm(prefix="webhook"),
         "endpoints": webhooks.endpoints_of(member.id),
+        "telegram_chat": telegram.chat_of(member.id),
+        "telegram_bot": current_app.config["TELEGRAM_BOT_USERNAME"]
+        if current_app.config["TELEGRAM_BOT_TOKEN"]
+        else None,
         "plain": ButtonForm(),
         "action_words": action_words,
         "channel_words": channel_words,

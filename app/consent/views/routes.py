@@ -6,7 +6,15 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.consent.ledger.receipts import KEYS_PATH
-from app.consent.views import permissions_page, privacy, receipts, subscribe, webhooks, why
+from app.consent.views import (
+    permissions_page,
+    privacy,
+    receipts,
+    subscribe,
+    telegram,
+    webhooks,
+    why,
+)
 
 
 def blueprint() -> Blueprint:
@@ -71,4 +79,10 @@ def blueprint() -> Blueprint:
     )
     bp.add_url_rule("/why/<token>", view_func=why.why_page, methods=["GET"])
     bp.add_url_rule("/why/<token>/stop", view_func=why.why_stop, methods=["POST"])
+    bp.add_url_rule(
+        "/me/permissions/telegram/link", view_func=telegram.link_telegram, methods=["POST"]
+    )
+    bp.add_url_rule(
+        "/me/permissions/telegram/unlink", view_func=telegram.unlink_telegram, methods=["POST"]
+    )
     return bp
