@@ -37,6 +37,7 @@ from app.notify.models import Campaign, Reply
 from app.notify.preview import preview_audience
 from app.notify.render import campaign_html, plain_text
 from app.notify.states import CampaignState
+from app.notify.telegram import telegram_html
 from app.outbound.botapi import BotApiError
 from app.telegram.answers import forward_answer
 from app.telegram.bot import bot
@@ -161,7 +162,12 @@ def _previews(campaign: Campaign) -> dict[str, Any]:
         "text": text,
         "html": html,
     }
-    return {"html": html, "text": text, "webhook": json.dumps(webhook, indent=2)}
+    return {
+        "html": html,
+        "text": text,
+        "webhook": json.dumps(webhook, indent=2),
+        "telegram": telegram_html(html),  # built from the sanitized HTML, text escaped
+    }
 
 
 @role_required("marketer")

@@ -191,6 +191,12 @@ def test_a_reply_joins_the_conversation_and_the_answer_comes_back_to_the_chat(
         db.session.commit()
     client = app.test_client()
     sign_in(client, "marketer@example.com", PASSWORD)
+    shown = client.get(f"/admin/campaigns/{campaign_id}").text
+    assert (
+        "The message in the member&#39;s chat" in shown
+        or "The message in the member's chat" in shown
+    )
+    assert "<b>Three for the weekend</b>" in shown  # Telegram's HTML, as the chat shows it
     page = f"/admin/conversations/{campaign_id}/{linked.member_id}"
     response = post_form(client, page, {"body": "Yes: every Friday."}, follow_redirects=True)
     assert "and to their Telegram chat" in response.text
