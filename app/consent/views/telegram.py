@@ -1,15 +1,24 @@
 """Telegram on the permissions page: link this account to a chat with the site's bot, or unlink.
 
-Linking is a POST (it issues a one-time token) that redirects to
-``https://t.me/<bot>?start=<token>``: Telegram opens the chat with the bot, and the bot links the
-chat when the member presses Start (see :mod:`app.consent.telegram`).
+Linking is a POST (it issues a one-time token) answered with a page holding the link
+``https://t.me/<bot>?start=<token>``: following it opens the chat with the bot in Telegram, and
+the bot links the chat when the member presses Start (see :mod:`app.consent.telegram`). A page,
+not a redirect: the site's Content-Security-Policy lets forms post only to the site itself.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -48,7 +57,15 @@ def link_telegram() -> Response:
         abort(400)
     token = telegram.new_link_token(current_member().id, clock.now())
     db.session.commit()
-    return redirect(deep_link(token))
+    page = render_template(
+        "consent/telegram_link.html",
+        link=deep_link(token),
+        bot=current_app.config["TELEGRAM_BOT_USERNAME"],
+        minutes=int(telegram.LINK_LIFETIME.total_seconds() // 60),
+    )
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"  # the one-time link is on it
+    return response
 
 
 @login_required
