@@ -5,6 +5,10 @@ every file the spec names. Hashing a pack of 12 MP photos reads a lot of bytes, 
 digest is kept in ``instance/stickers/<slug>/sources.json`` next to its size, modification time,
 change time and inode; a file whose four stamps are unchanged is not read again. A warm run
 with nothing to do therefore costs one ``stat`` per file.
+
+A stamp is trusted only for a file that had not changed for :data:`SETTLED_NS` when its digest
+was taken: a file rewritten within one tick of the file system's clock (same size, same times,
+same inode) would otherwise keep the digest of its old bytes. Such a file is read again.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 from app.stickers.spec import PackSpec
 
 PIPELINE_VERSION = "pullfirst-stickers-1"
+SETTLED_NS = 2_000_000_000  # a file unchanged this long before it was read is settled
 SOURCES_FILE = "sources.json"
 
 
@@ -63,10 +69,17 @@ def pack_hash(
     for name, path in spec.source_files():
         stamp = _stamp(path)
         known = stamps.get(name)
-        if isinstance(known, dict) and known.get("stamp") == stamp:
-            digest = str(known["sha256"])
+        changed_ns = max(stamp[1], stamp[2])
+        if (
+            isinstance(known, dict)
+            and known.get("stamp") == stamp
+            and isinstance(known.get("read_ns"), int)
+            and changed_ns < known["read_ns"] - SETTLED_NS
+        ):
+            digest, read_ns = str(known["sha256"]), int(known["read_ns"])
         else:
+            read_ns = time.time_ns()
             digest = _digest(path)
-        fresh[name] = {"stamp": stamp, "sha256": digest}
+        fresh[name] = {"stamp": stamp, "sha256": digest, "read_ns": read_ns}
         total.update(f"\0{name}\0{digest}".encode())
     return total.hexdigest(), fresh

@@ -294,3 +294,38 @@ def test_the_largest_conversions_are_handed_out_first(tmp_path: Path) -> None:
     assert [o.state for o in report.outcomes] == ["built"]
     # The icons come from the first sticker: the same small work as that sticker.
     assert executor.sources == ["large.png", "photo.jpg", "small.png", "small.png"]
+
+
+def test_a_file_rewritten_within_one_clock_tick_is_read_again(tmp_path: Path) -> None:
+    """Same size, same times, same inode: only the bytes changed. A stamp taken while the file
+    was that fresh is not trusted, so the new bytes give a new hash."""
+    from app.stickers.fingerprint import pack_hash
+    from app.stickers.spec import read_pack
+
+    folder = write_pack(tmp_path / "stickers", "ticks", 3)
+    spec, problems = read_pack(folder, "PullfirstBot")
+    assert spec is not None and not problems
+    first, stamps = pack_hash(spec, {}, {})
+    art = folder / "s1.png"
+    before = art.stat()
+    data = bytearray(art.read_bytes())
+    data[-5] ^= 0xFF  # same length, other bytes
+    art.write_bytes(bytes(data))
+    os.utime(art, ns=(before.st_atime_ns, before.st_mtime_ns))
+    # the recorded stamp now matches the file again, except that it was fresh when read
+    stamps["s1.png"]["stamp"] = [
+        art.stat().st_size,
+        art.stat().st_mtime_ns,
+        art.stat().st_ctime_ns,
+        art.stat().st_ino,
+    ]
+    second, _ = pack_hash(spec, {}, stamps)
+    assert second != first
+    # a settled file's stamp is trusted: no read when nothing changed
+    settled = {
+        name: {**value, "read_ns": max(value["stamp"][1], value["stamp"][2]) + 10**10}
+        for name, value in stamps.items()
+    }
+    settled["s1.png"]["sha256"] = "0" * 64  # would show if the file were read again
+    third, _ = pack_hash(spec, {}, settled)
+    assert third not in (first, second)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +79,12 @@ def linked(app: Flask, clock: Clock, bot_api: BotApiPeer) -> Linked:
         )
         db.session.commit()
         return Linked(member.id, user.id, member.email)
+
+
+def grant_telegram(app: Flask, member_id: int, at: datetime) -> None:
+    """A standing yes to the weekly letter on Telegram, given at ``at``."""
+    from app.extensions import db
+
+    with app.app_context():
+        world.consent(member_id, "newsletter", "telegram", granted=True, version=1, at=at)
+        db.session.commit()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import post_form, sign_in
-from tests.telegram.conftest import WEBHOOK_SECRET, Linked
+from tests.telegram.conftest import WEBHOOK_SECRET, Linked, grant_telegram
 from tests.telegram.peer import BOT_USERNAME, BotApiPeer
 
 
@@ -184,19 +184,7 @@ def test_a_yes_pressed_under_words_that_changed_is_not_recorded(
 def test_stop_all_and_unlink_in_the_chat(
     app: Flask, runner: FlaskCliRunner, bot_api: BotApiPeer, linked: Linked, clock: Clock
 ) -> None:
-    from app.extensions import db
-    from tests.consent import world
-
-    with app.app_context():
-        world.consent(
-            linked.member_id,
-            "newsletter",
-            "telegram",
-            granted=True,
-            version=1,
-            at=clock() - timedelta(days=2),
-        )
-        db.session.commit()
+    grant_telegram(app, linked.member_id, clock() - timedelta(days=2))
     bot_api.user_sends(linked.user_id, "/stop all")
     poll(runner)
     (revoke,) = [e for e in events(app, linked.member_id) if e.action == "revoke"]
@@ -213,19 +201,7 @@ def test_stop_all_and_unlink_in_the_chat(
 def test_an_update_delivered_twice_acts_once(
     app: Flask, bot_api: BotApiPeer, linked: Linked, clock: Clock
 ) -> None:
-    from app.extensions import db
-    from tests.consent import world
-
-    with app.app_context():
-        world.consent(
-            linked.member_id,
-            "newsletter",
-            "telegram",
-            granted=True,
-            version=1,
-            at=clock() - timedelta(days=2),
-        )
-        db.session.commit()
+    grant_telegram(app, linked.member_id, clock() - timedelta(days=2))
     client = app.test_client()
     update = bot_api.user_sends(linked.user_id, "/stop all")
     headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}

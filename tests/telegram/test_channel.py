@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import post_form, sign_in
-from tests.telegram.conftest import Linked
+from tests.telegram.conftest import Linked, grant_telegram
 from tests.telegram.peer import BotApiPeer
 
 BODY = (
@@ -25,19 +25,7 @@ BODY = (
 
 
 def grant(app: Flask, linked: Linked, clock: Clock) -> None:
-    from app.extensions import db
-    from tests.consent import world
-
-    with app.app_context():
-        world.consent(
-            linked.member_id,
-            "newsletter",
-            "telegram",
-            granted=True,
-            version=1,
-            at=clock() - timedelta(days=7),
-        )
-        db.session.commit()
+    grant_telegram(app, linked.member_id, clock() - timedelta(days=7))
 
 
 def send_campaign(app: Flask, clock: Clock, body: str = BODY) -> int:

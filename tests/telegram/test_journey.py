@@ -16,6 +16,7 @@ from playwright.sync_api import Page, Route, expect
 from tests.browser import live_server  # noqa: F401
 from tests.browser import page as page
 from tests.conftest import PASSWORD, Clock
+from tests.e2e import steps
 from tests.telegram.peer import BotApiPeer
 
 pytestmark = pytest.mark.browser
@@ -57,11 +58,7 @@ def make_people(app: Flask, clock: Clock) -> None:
 
 def sign_in(page: Page, email: str) -> None:
     page.context.clear_cookies()
-    page.goto("/signin")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_be_visible()
+    steps.sign_in(page, email, PASSWORD)
 
 
 def poll(runner: FlaskCliRunner) -> None:
