@@ -1,7 +1,9 @@
 """Fixtures shared by every area's tests.
 
 - ``app``: a fresh instance folder and database per test. SQLite by default; PostgreSQL when
-  ``PULLFIRST_TEST_DATABASE_URL`` is set (the tables are emptied before each test).
+  ``PULLFIRST_TEST_DATABASE_URL`` is set (the tables are emptied before each test; under
+  pytest-xdist each worker uses a database of its own, ``<name>_gw0``…). It serves the small
+  content folder ``tests/fixtures/content``; ``demo_content`` switches a test to the demo's.
 - ``client``, ``runner``: Flask's test client and CLI runner.
 - ``clock``: a clock the test moves by hand.
 - ``smtp``: a real aiosmtpd server on a free loopback port; the app sends all mail to it.
@@ -21,6 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.clock import set_clock
@@ -29,13 +32,49 @@ from app.database.core import make_engine
 from tests.browser import browser  # noqa: F401 - one Chromium for the whole session
 from tests.helpers import SMTPSink
 
-TEST_DATABASE_URL = os.environ.get("PULLFIRST_TEST_DATABASE_URL", "")
+#: The xdist worker this process is (``gw0``, ``gw1``…), or "" without ``-n``.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database_url(url: str, worker: str) -> str:
+    """The database of one xdist worker: ``<name>_<worker>`` on the same server (``url`` itself
+    without xdist, or on SQLite, whose databases are files per test anyway)."""
+    if not worker or not url.startswith("postgresql"):
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+#: The URL PULLFIRST_TEST_DATABASE_URL names; each xdist worker gets a database of its own next
+#: to it, and ``TEST_DATABASE_URL`` is the one this process uses.
+GIVEN_DATABASE_URL = os.environ.get("PULLFIRST_TEST_DATABASE_URL", "")
+TEST_DATABASE_URL = worker_database_url(GIVEN_DATABASE_URL, XDIST_WORKER)
 REPO = Path(__file__).resolve().parent.parent
+#: The small content folder the ``app`` fixture serves; tests of the demo itself ask for
+#: ``demo_content`` (the repository's ``content/``).
+CONTENT = REPO / "tests" / "fixtures" / "content"
 PASSWORD = "correct horse battery staple"
 
 
 def is_postgres() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
+
+
+def _recreate_database(url: str, *, create: bool = True) -> None:
+    """Drop the PostgreSQL database of ``url`` (and its connections) and, by default, create it
+    again empty, through the server's ``postgres`` database."""
+    name = make_url(url).database
+    admin = make_engine(
+        make_url(url).set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if create:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def _drop_everything(engine: Engine) -> None:
@@ -55,13 +94,19 @@ def _empty_tables(engine: Engine) -> None:
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database at the head revision: a SQLite file to copy, or the PostgreSQL URL."""
+    """A database at the head revision: a SQLite file to copy, or the PostgreSQL URL. Under
+    xdist each worker creates its own PostgreSQL database (``<name>_gw0``…) and drops it at
+    the end of the session."""
     if is_postgres():
+        if XDIST_WORKER:
+            _recreate_database(TEST_DATABASE_URL)
         engine = make_engine(TEST_DATABASE_URL)
         _drop_everything(engine)
         migrate.upgrade(engine)
         engine.dispose()
         yield TEST_DATABASE_URL
+        if XDIST_WORKER:
+            _recreate_database(TEST_DATABASE_URL, create=False)
         return
     path = tmp_path_factory.mktemp("template") / "pullfirst.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -133,10 +178,18 @@ def app_config(tmp_path: Path, database_template: str, smtp: SMTPSink) -> dict[s
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789abcdef",
         "DATABASE_URL": url,
         "MAIL_URL": smtp.url,
-        "CONTENT_DIR": str(REPO / "content"),
+        "CONTENT_DIR": str(CONTENT),
         "STICKERS_DIR": str(REPO / "stickers"),
         "BASE_URL": "http://localhost",
     }
+
+
+@pytest.fixture
+def demo_content(app_config: dict[str, Any]) -> Path:
+    """For tests of the demo itself: the app serves the repository's ``content/`` (what
+    ``flask serve`` shows a newcomer) instead of the small test folder."""
+    app_config["CONTENT_DIR"] = str(REPO / "content")
+    return REPO / "content"
 
 
 @pytest.fixture
@@ -205,3 +258,11 @@ def editor(app: Flask, clock: Clock) -> FlaskClient:
     client = app.test_client()
     sign_in(client, "editor@example.com", PASSWORD)
     return client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``browser`` every test that starts Chromium (it asks for the ``browser`` fixture,
+    directly or through ``page``), so ``-m "not browser"`` leaves them all out."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

@@ -18,6 +18,9 @@ from tests.helpers import free_port
 
 UPGRADE = "run flask --app app db upgrade"
 
+# Every test starts real ``flask`` processes (a second or more each).
+pytestmark = pytest.mark.slow
+
 
 def _flask(
     instance: Path, *args: str, code: str | None = None, **env: str

@@ -98,6 +98,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
         yield running
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(is_postgres(), reason="flask serve runs on its embedded SQLite default")
 def test_serve_on_a_fresh_instance_gives_a_working_site_and_sign_up(
     served: tuple[str, Path, str],
@@ -133,6 +134,7 @@ def test_serve_on_a_fresh_instance_gives_a_working_site_and_sign_up(
     assert status == 200 and "Demo admin" in page
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(is_postgres(), reason="flask serve runs on its embedded SQLite default")
 def test_serve_on_another_port_links_to_that_port(tmp_path: Path) -> None:
     with serving(tmp_path, None) as (base, instance, console):

@@ -163,6 +163,7 @@ def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str
             time.sleep(0.1)
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 def test_two_processes_share_the_counters_in_redis(
     tmp_path: Path, redis_url: str, clean_environment: None, monkeypatch: pytest.MonkeyPatch

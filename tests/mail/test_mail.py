@@ -173,6 +173,7 @@ def _printable(text: str) -> bool:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     name=st.text(max_size=60).filter(_printable), subject=st.text(max_size=120).filter(_printable)

@@ -410,6 +410,7 @@ def test_the_unsubscribe_headers_are_written_as_plain_urls(
     )
 
 
+@pytest.mark.slow
 def test_hostile_display_names_cannot_add_headers_or_recipients(
     app: Flask, clock: Clock, campaign: Callable[..., int], work: Callable, smtp: SMTPSink
 ) -> None:
@@ -440,6 +441,7 @@ def test_hostile_display_names_cannot_add_headers_or_recipients(
             assert squeeze(address.display_name) == squeeze(plain[address.addr_spec])
 
 
+@pytest.mark.slow
 def test_hostile_subjects_are_refused_or_sent_as_one_clean_header(
     app: Flask, clock: Clock, smtp: SMTPSink
 ) -> None:
@@ -529,6 +531,7 @@ def test_a_title_changed_behind_the_checks_is_dead_lettered_unsent(
             db.session.commit()
 
 
+@pytest.mark.slow
 def test_workers_started_together_on_a_fresh_instance_all_start(
     app: Flask, app_config: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -135,6 +135,7 @@ def test_every_attempt_carries_the_same_message_id(
     assert (row.state, row.attempts) == ("sent", 3)
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_current_delivery_and_gives_the_rest_back(
     app: Flask,
     app_config: dict[str, Any],

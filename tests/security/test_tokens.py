@@ -36,6 +36,9 @@ from tests.security.tokens import (
 )
 from tests.security.world import Owner
 
+# The forgery sweep: every token kind through every route that takes one, a few seconds a test.
+pytestmark = pytest.mark.slow
+
 COUNTS: dict[str, int] = {}
 # Presentations of a token the server could have made; the others are refused at every step.
 GENUINE_BUT_WRONG = {"used twice", "cross-member", "expired"}
@@ -169,7 +172,6 @@ def test_forged_signatures_are_refused(app: Flask, clock: Clock) -> None:
         _refused(app, kind, alice, "x" * (signing.MAX_TOKEN_LENGTH + 1), "overlong")
 
 
-@pytest.mark.slow
 def test_a_token_of_another_kind_is_refused(app: Flask, clock: Clock) -> None:
     alice, _ = world.build(app, clock)
     for kind in KINDS:

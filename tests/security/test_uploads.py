@@ -74,6 +74,7 @@ def _files(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_hostile_file_names_stay_in_the_images_folder(
     app: Flask, clock: Clock, tmp_path: Path
 ) -> None:

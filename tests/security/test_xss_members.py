@@ -251,6 +251,7 @@ def _url(path: str, parameter: str, value: str) -> str:
     return f"{path}?{urllib.parse.urlencode({parameter: value})}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "parameter"), [r for r in REFLECTED if r[0] != "/search"])
 def test_each_reflected_parameter_escapes_every_payload(
     app: Flask, clock: Clock, path: str, parameter: str

@@ -133,6 +133,7 @@ def test_the_clock_refuses_a_render_slower_than_the_budget() -> None:
     assert refused.value.slow_under == 0.000_001
 
 
+@pytest.mark.slow
 def test_linear_links_alone_make_runs_of_brackets_cheap() -> None:
     md = markdown.Markdown(extensions=["footnotes", LinearLinks()])
     for body in (
@@ -241,6 +242,7 @@ TOKENS = [
 FUZZ: dict[str, float] = {"count": 0, "longest": 0.0}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400,
     deadline=None,
@@ -279,6 +281,7 @@ def nap(seconds: float) -> float:
     return seconds
 
 
+@pytest.mark.slow
 def test_a_call_past_its_deadline_is_killed_and_the_others_go_on() -> None:
     # A deadline with room for a process to start on a busy two-core machine.
     pool = DeadlinePool(nap, 2, deadline=3.0)

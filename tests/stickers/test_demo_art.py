@@ -36,6 +36,7 @@ def test_every_demo_image_is_drawn_by_the_script() -> None:
     assert named == drawn
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", [("spring-birds", "robin.png"), ("paper-planes", "rainbow.png")])
 def test_the_committed_art_is_what_the_script_draws(key: tuple[str, str]) -> None:
     drawn = _script().DRAWINGS[key]()

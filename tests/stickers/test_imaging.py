@@ -113,6 +113,7 @@ def test_nothing_fits_means_a_bytes_error_naming_the_platform() -> None:
     assert caught.value.rule == "bytes" and "WhatsApp's limit" in caught.value.message
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), limit=st.integers(1_000, 60_000), alpha=st.booleans())
 def test_an_encoded_sticker_is_never_over_its_limit(seed: int, limit: int, alpha: bool) -> None:

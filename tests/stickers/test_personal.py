@@ -188,6 +188,7 @@ def test_a_base_no_sticker_can_be_made_from_fails_the_build(
     assert (problem.file, problem.rule) == ("noise.png", "bytes")
 
 
+@pytest.mark.slow
 def test_a_sticker_that_cannot_be_made_leaves_the_download_without_it(
     built_app: Flask, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
