@@ -61,6 +61,7 @@ def test_local_images_get_their_size_and_sources() -> None:
 
 XSS = [
     "<script>alert(1)</script>",
+    "[](<script>&#x6A;avascript:)",  # found by the property below: no scheme, but reads as one
     "<img src=x onerror=alert(1)>",
     '<a href="javascript:alert(1)">x</a>',
     "[x](javascript:alert(1))",
