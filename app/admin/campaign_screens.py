@@ -315,6 +315,7 @@ def conversation_page(campaign_id: int, member_id: int) -> Redirect | str:
         "admin/conversation.html",
         campaign=campaign,
         messages=messages,
+        written_on=conversation.written_on(messages),
         member_id=member_id,
         form=form,
     )

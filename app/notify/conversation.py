@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Member
 from app.consent.gate.contacts import record_engagement
+from app.consent.terms import Channel
 from app.extensions import db
 from app.notify.errors import ConversationError
 from app.notify.models import Campaign, Delivery, Reply
@@ -97,6 +98,20 @@ class ThreadSummary:
     messages: int
     last_at: datetime
     waiting: bool  # the last message is the member's
+
+
+def written_on(replies: list[Reply]) -> dict[int, Channel]:
+    """The channel of the message each member reply answered (the inbox, a Telegram chat…),
+    by reply id; answers by the team and replies to no message are left out."""
+    ids = [r.id for r in replies if r.author == "member" and r.delivery_id is not None]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Reply.id, Delivery.channel)
+        .join(Delivery, Delivery.id == Reply.delivery_id)
+        .where(Reply.id.in_(ids))
+    )
+    return {reply_id: channel for reply_id, channel in rows}
 
 
 def threads(campaign_id: int | None = None, limit: int = 200) -> list[ThreadSummary]:

@@ -186,6 +186,7 @@ def test_a_reply_joins_the_conversation_and_the_answer_comes_back_to_the_chat(
     )
     assert "<b>Three for the weekend</b>" in shown  # Telegram's HTML, as the chat shows it
     page = f"/admin/conversations/{campaign_id}/{linked.member_id}"
+    assert "Member · on Telegram" in client.get(page).text  # where the member wrote it
     response = post_form(client, page, {"body": "Yes: every Friday."}, follow_redirects=True)
     assert "and to their Telegram chat" in response.text
     answer = bot_api.messages(linked.user_id)[-1]
