@@ -461,7 +461,8 @@ def count_rows(campaign_id: int) -> dict[str, Any]:
                 select(func.count()).select_from(ConsentEvent).where(ConsentEvent.source != "admin")
             ),
             "deliveries": dict(
-                db.session.execute(
+                (str(state), count)
+                for state, count in db.session.execute(
                     select(Delivery.state, func.count())
                     .where(Delivery.campaign_id == campaign_id)
                     .group_by(Delivery.state)
