@@ -155,10 +155,18 @@ def _visible_length(text: str) -> int:
     return parser.length
 
 
+PROMISE_PREFIX = "You said yes to "
+
+
+def promise_line(title: str, promise: str) -> str:
+    """The last line of every campaign message: the scope and the promise it was sent under."""
+    return f"{PROMISE_PREFIX}{title}: {promise}"
+
+
 def message_text(item: Outgoing) -> str:
     """The message: its title in bold, the body, and the promise it was sent under."""
     title = f"<b>{escape(item.title, quote=False)}</b>"
-    footer = f"<i>{escape(f'You said yes to {item.scope_title}: {item.promise}', quote=False)}</i>"
+    footer = f"<i>{escape(promise_line(item.scope_title, item.promise), quote=False)}</i>"
     body = telegram_html(item.html)
     text = f"{title}\n\n{body}\n\n{footer}"
     if _visible_length(text) <= MAX_TEXT:

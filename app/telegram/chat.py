@@ -44,7 +44,7 @@ from app.notify import conversation
 from app.notify.errors import ConversationError
 from app.notify.models import Campaign, Delivery
 from app.notify.states import DeliveryState
-from app.notify.telegram import STOP_BUTTON, STOP_PREFIX
+from app.notify.telegram import PROMISE_PREFIX, STOP_BUTTON, STOP_PREFIX, promise_line
 from app.outbound.botapi import BotApi, BotApiError, BotBlocked
 from app.site.wiring import site_settings
 from app.telegram import offers
@@ -259,7 +259,8 @@ def _callback(turn: Turn, query: Mapping[str, Any], now: datetime) -> None:
         turn.said.append(Ack(query_id, "This chat is not linked any more."))
         return
     if data.startswith(STOP_PREFIX):
-        _stop_pressed(turn, member_id, chat_id, data.removeprefix(STOP_PREFIX), now)
+        shown = str(message.get("text") or "")
+        _stop_pressed(turn, member_id, chat_id, data.removeprefix(STOP_PREFIX), shown, now)
         turn.said.append(Ack(query_id))
         return
     answer = offers.read_answer(data)
@@ -294,7 +295,9 @@ def _callback(turn: Turn, query: Mapping[str, Any], now: datetime) -> None:
     )
 
 
-def _stop_pressed(turn: Turn, member_id: int, chat_id: int, ref: str, now: datetime) -> None:
+def _stop_pressed(
+    turn: Turn, member_id: int, chat_id: int, ref: str, shown: str, now: datetime
+) -> None:
     delivery = db.session.get(Delivery, int(ref)) if ref.isdigit() else None
     if delivery is None or delivery.member_id != member_id:
         turn.say(
@@ -302,11 +305,16 @@ def _stop_pressed(turn: Turn, member_id: int, chat_id: int, ref: str, now: datet
         )
         return
     campaign = db.session.get_one(Campaign, delivery.campaign_id)
-    scope = find_scope(campaign.scope)
-    promise = scope.promise if scope is not None else campaign.scope
-    title = scope.title if scope is not None else campaign.scope
-    # the words under the message the member pressed Stop on: its promise line, then the button
-    wording = said(f"You said yes to {title}: {promise}", STOP_BUTTON)
+    # The words the member pressed Stop under: the promise line of that message as Telegram
+    # hands it back with the press (the scope's words may have changed since), then the button.
+    line = shown.rstrip().rsplit("\n", 1)[-1]
+    if not line.startswith(PROMISE_PREFIX):
+        scope = find_scope(campaign.scope)
+        line = promise_line(
+            scope.title if scope is not None else campaign.scope,
+            scope.promise if scope is not None else campaign.scope,
+        )
+    wording = said(line, STOP_BUTTON)
     _stop_scope(turn, member_id, chat_id, delivery, campaign.scope, wording, now)
 
 

@@ -141,6 +141,30 @@ def test_stop_under_the_message_revokes_with_the_words_pressed(
     assert "Stopped" in bot_api.messages(linked.user_id)[-1].text
 
 
+def test_stop_records_the_promise_the_message_showed_though_the_scope_changed_since(
+    app: Flask, runner: FlaskCliRunner, bot_api: BotApiPeer, linked: Linked, clock: Clock
+) -> None:
+    from app.consent.ledger.consents import history
+
+    grant(app, linked, clock)
+    send_campaign(app, clock)
+    work(app)
+    (message,) = bot_api.messages(linked.user_id)
+    shown = message.text.rsplit("\n", 1)[-1]
+    scopes = app.config["CONTENT_DIR"] + "/scopes.toml"
+    with open(scopes) as f:
+        text = f.read()
+    with open(scopes, "w") as f:
+        f.write(text.replace('about = "the three best new articles"', 'about = "news"', 1))
+    stop = message.reply_markup["inline_keyboard"][0][1]["callback_data"]
+    bot_api.user_presses(linked.user_id, message.message_id, stop)
+    poll(runner)
+    with app.app_context():
+        revoke = history(linked.member_id)[0]
+    assert "three best new articles" in shown
+    assert revoke.wording == f"{shown}\nStop"
+
+
 def test_stop_typed_revokes_the_scope_of_the_last_message(
     app: Flask, runner: FlaskCliRunner, bot_api: BotApiPeer, linked: Linked, clock: Clock
 ) -> None:
