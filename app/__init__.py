@@ -56,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.ops import wiring as ops
     from app.rewards import wiring as rewards
     from app.site import wiring as site
+    from app.sms import wiring as sms
     from app.stickers import wiring as stickers
     from app.telegram import wiring as telegram
     from app.web import wiring as web
@@ -78,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     consent.init_app(app)
     notify.init_app(app)
     telegram.init_app(app)
+    sms.init_app(app)
     admin.init_app(app)
     ops.init_app(app)
     cli.init_app(app)

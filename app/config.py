@@ -90,6 +90,12 @@ def _boolean(value: Any) -> bool:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
+def _optional_secret_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _one_line(value)
+
+
 def _optional_secret(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -211,6 +217,49 @@ def _optional_webhook_secret(value: Any) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", secret):
         raise ValueError("must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -")
     return secret
+
+
+def _optional_http_url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    url = _one_line(value)
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _sms_sender(value: Any) -> str:
+    sender = _one_line(value)
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}|[0-9]{3,8}|[A-Za-z0-9 ]{1,11}", sender):
+        raise ValueError(
+            "must be an E.164 number (+15550100), a short code (3 to 8 digits) or an "
+            f"alphanumeric sender of at most 11 characters, got {sender!r}"
+        )
+    return sender
+
+
+def _program_name(value: Any) -> str:
+    name = _one_line(value)
+    if not 1 <= len(name) <= 40:
+        raise ValueError("must be 1 to 40 characters")
+    return name
+
+
+def _region(value: Any) -> str:
+    region = _one_line(value).upper() if value else ""
+    if region and not re.fullmatch(r"[A-Z]{2}", region):
+        raise ValueError(f"must be a two-letter country code such as GB or US, got {region!r}")
+    return region
+
+
+def _push_subject(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    subject = _one_line(value)
+    if not (subject.startswith("mailto:") or subject.startswith("https://")):
+        raise ValueError("must be a mailto: or https:// URL")
+    return subject
 
 
 def _number(minimum: float, maximum: float) -> Parser:
@@ -408,6 +457,52 @@ SETTINGS: tuple[Setting, ...] = (
         "Messages a second that one notifier worker sends to Telegram (the Bot API allows about "
         "30 a second for the whole bot, and 1 a second per chat): with several workers, divide.",
         _number(0.1, 30),
+    ),
+    Setting(
+        "SMS_SENDSMS_URL",
+        None,
+        "Kannel smsbox's sendsms address, such as http://127.0.0.1:13013/cgi-bin/sendsms. "
+        "Empty: the sms channel is off.",
+        _optional_http_url,
+    ),
+    Setting("SMS_USERNAME", "pullfirst", "The sendsms-user name in kannel.conf.", _one_line),
+    Setting(
+        "SMS_PASSWORD", None, "The sendsms-user password in kannel.conf.", _optional_secret_text
+    ),
+    Setting(
+        "SMS_SENDER",
+        "+15550100",
+        "The number (E.164), short code or alphanumeric name texts come from; members text "
+        "STOP, START and HELP to it.",
+        _sms_sender,
+    ),
+    Setting(
+        "SMS_INBOUND_SECRET",
+        None,
+        "The secret Kannel's sms-service puts in the secret= parameter of /sms/inbound and the "
+        "delivery reports (at least 32 characters of A-Z, a-z, 0-9, _ and -). Empty: both "
+        "answer 404.",
+        _optional_webhook_secret,
+    ),
+    Setting(
+        "SMS_PROGRAM",
+        "Pullfirst",
+        "Who texts, by name: in every SMS consent sentence, the HELP answer and each text.",
+        _program_name,
+    ),
+    Setting(
+        "SMS_DEFAULT_REGION",
+        "",
+        "Country (ISO 3166 code such as GB) of phone numbers typed without +country code. "
+        "Empty: members type the international form.",
+        _region,
+    ),
+    Setting(
+        "PUSH_SUBJECT",
+        None,
+        "The contact push services see with each notification (VAPID subject): a mailto: or "
+        "https:// URL. Empty: mailto: the address of MAIL_FROM.",
+        _push_subject,
     ),
     Setting(
         "STICKERS_MAX_PIXELS",

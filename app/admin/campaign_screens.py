@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import clock
 from app.accounts.roles import role_required
+from app.consent import texts
 from app.consent.scopes import all_scopes, channel_label
 from app.extensions import db
 from app.notify import campaigns as domain
@@ -35,10 +36,14 @@ from app.notify.errors import CampaignError, ConversationError
 from app.notify.forms import ActionForm, AnswerForm, CampaignForm
 from app.notify.models import Campaign, Reply
 from app.notify.preview import preview_audience
-from app.notify.render import campaign_html, plain_text
+from app.notify.push import BODY_CHARS
+from app.notify.render import campaign_html, plain_text, prepared_body
+from app.notify.sms import preview_text
 from app.notify.states import CampaignState
 from app.notify.telegram import telegram_html
 from app.outbound.botapi import BotApiError
+from app.outbound.kannel import segments
+from app.sms import answers as sms_answers
 from app.telegram.answers import forward_answer
 from app.telegram.bot import bot
 from app.web.errors import render_error
@@ -162,11 +167,17 @@ def _previews(campaign: Campaign) -> dict[str, Any]:
         "text": text,
         "html": html,
     }
+    sms = preview_text(
+        texts.program(), campaign.title, prepared_body(campaign.body, campaign.updated_at)
+    )
     return {
         "html": html,
         "text": text,
         "webhook": json.dumps(webhook, indent=2),
         "telegram": telegram_html(html),  # built from the sanitized HTML, text escaped
+        "sms": sms,
+        "sms_segments": segments(sms),
+        "push": " ".join(text.split())[:BODY_CHARS],
     }
 
 
@@ -276,8 +287,15 @@ def conversations() -> str:
 
 
 def _answer_sent(answer: Reply) -> str:
-    """Where the answer went: the inbox always, and the member's Telegram chat when they wrote
-    from there (after the answer is saved: a chat that refuses it loses nothing)."""
+    """Where the answer went: the inbox always, and the member's Telegram chat or phone when
+    they wrote from there (after the answer is saved: a chat or a gateway that refuses it
+    loses nothing)."""
+    texted = sms_answers.forward_answer(answer)
+    if texted is not None:
+        state = texts.send_now(texted)
+        if state == texts.SENT:
+            return "Answer sent to the member's inbox and by text to their phone."
+        return "Answer sent to the member's inbox; the text to their phone waits for Kannel."
     if not current_app.config["TELEGRAM_BOT_TOKEN"]:
         return "Answer sent to the member's inbox."
     try:

@@ -15,6 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.consent.ledger import consents, toggles
+from app.consent.phones import number_of
 from app.consent.scopes import Scope, find_scope
 from app.rewards.catalog import RewardDescription
 from app.rewards.entitlements import holds
@@ -47,6 +48,7 @@ def _offer(
         origin=origin,
         tokens=toggles.tokens_for(member_id, scope),
         next=next_path,
+        has_phone=number_of(member_id) is not None,
     )
 
 

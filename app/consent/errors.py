@@ -9,8 +9,11 @@ ConsentError                 a consent request cannot be done; nothing was writt
 ├── PreferenceError          a pause or quiet hours that make no sense
 ├── SubscriptionError        a double opt-in request cannot be made or confirmed
 │   └── NotSubscribable      the scope cannot be subscribed to by address
-└── TelegramLinkError        a link to Telegram was used twice, expired, unknown, or the chat
-                             already belongs to another member; nothing was linked
+├── TelegramLinkError        a link to Telegram was used twice, expired, unknown, or the chat
+│                            already belongs to another member; nothing was linked
+├── PhoneError               a number that cannot be used, a wrong or expired code, or too
+│                            many codes asked for
+└── PushSubscriptionError    what a browser sent as its push subscription cannot be used
 
 ScopeFileError               a problem in content/scopes.toml (an EditorFileError)
 
@@ -99,3 +102,11 @@ class BadSignature(InvalidReceipt):
 
 class ReceiptKeyError(Exception):
     """A key file, key document or key URL that cannot be used; the message names it."""
+
+
+class PhoneError(ConsentError):
+    """``str(error)`` says what to do; nothing was changed except the count of tries."""
+
+
+class PushSubscriptionError(ConsentError):
+    pass

@@ -69,6 +69,7 @@ class ConsentEvent(Base):
     wording_version: Mapped[int] = mapped_column(Integer())
     wording_hash: Mapped[str] = mapped_column(String(64))
     client_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    typed: Mapped[str | None] = mapped_column(Text(), default=None)  # a keyword, as texted
 
     __table_args__ = (
         CheckConstraint("action IN ('grant', 'revoke')", name="action"),
@@ -270,3 +271,106 @@ class TelegramUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PhoneNumber(Base):
+    """A member's proven mobile number (E.164): where the ``sms`` channel sends.
+
+    One number per member and one member per number; a number is written here only once its
+    one-time code was typed back (:class:`PhoneProof`)."""
+
+    __tablename__ = "phone_numbers"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PhoneProof(Base):
+    """The one-time code last texted to prove a number: only its keyed hash is kept, it
+    expires, and a few wrong tries void it."""
+
+    __tablename__ = "phone_proofs"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(SmallInteger(), default=0)
+
+
+class PhoneCodeSent(Base):
+    """Each one-time code texted, for the limits per number, per member and per client."""
+
+    __tablename__ = "phone_codes_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+    client_key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_phone_codes_sent_number", "number", "sent_at"),
+        Index("ix_phone_codes_sent_member", "member_id", "sent_at"),
+        Index("ix_phone_codes_sent_client", "client_key", "sent_at"),
+    )
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription: where the ``push`` channel sends.
+
+    A member has one per browser they allowed. ``disabled_at`` is set when the push service
+    answers that the subscription is gone (the member turned notifications off there)."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(128))
+    auth: Mapped[str] = mapped_column(String(64))
+    browser: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_push_subscriptions_member", "member_id"),)
+
+
+class SmsMessage(Base):
+    """One text in or out. ``direction`` is ``in`` or ``out``; ``kind`` says what it was
+    (``keyword``, ``reply``, ``unread`` for an inbound text that matched nothing, and ``code``,
+    ``confirmation``, ``answer`` for system texts). ``state`` of a system text is ``queued``
+    until the gateway took it, then ``sent``, ``delivered`` or ``failed`` from the delivery
+    reports; inbound texts are ``received``."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    number: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    keyword: Mapped[str | None] = mapped_column(String(16), default=None)
+    text: Mapped[str] = mapped_column(Text())
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(300), default=None)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        Index("ix_sms_messages_number", "number", "at"),
+        Index("ix_sms_messages_member", "member_id", "at"),
+        Index("ix_sms_messages_state", "direction", "state", "at"),
+    )

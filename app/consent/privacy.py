@@ -6,15 +6,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from app.accounts.members import get_member
 from app.accounts.privacy import MemberDeleting
-from app.consent import telegram, webhooks
+from app.consent import phones, push, telegram, webhooks
 from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences
-from app.consent.models import ConfirmationMail, SubscriptionRequest, Suppression
+from app.consent.models import (
+    ConfirmationMail,
+    PhoneCodeSent,
+    SmsMessage,
+    SubscriptionRequest,
+    Suppression,
+)
 from app.consent.scopes import find_scope
 from app.consent.terms import ConsentSource
 from app.consent.words import deleted_words
@@ -68,6 +75,7 @@ def export_consent(member_id: int) -> dict[str, Any]:
                 "wording_version": e.wording_version,
                 "wording_sha256": e.wording_hash,
                 "client_hash": e.client_hash,
+                "typed": e.typed,
             }
             for e in consents.history(member_id)
         ],
@@ -126,6 +134,36 @@ def export_consent(member_id: int) -> dict[str, Any]:
             "linked_at": _iso(chat.linked_at),
             "blocked_at": _iso(chat.blocked_at),
         },
+        "phone": None
+        if (phone := phones.number_of(member_id)) is None
+        else {
+            "number": phone.number,
+            "verified_at": _iso(phone.verified_at),
+            "failed_for_good": phones.is_failed(phone.number),
+        },
+        "text_messages": [
+            {
+                "direction": t.direction,
+                "number": t.number,
+                "kind": t.kind,
+                "keyword": t.keyword,
+                "text": t.text,
+                "state": t.state,
+                "at": _iso(t.at),
+            }
+            for t in db.session.scalars(
+                select(SmsMessage).where(SmsMessage.member_id == member_id).order_by(SmsMessage.id)
+            )
+        ],
+        "browsers": [
+            {
+                "browser": b.browser,
+                "push_service": urlsplit(b.endpoint).netloc,
+                "created_at": _iso(b.created_at),
+                "disabled_at": _iso(b.disabled_at),
+            }
+            for b in push.subscriptions_of(member_id)
+        ],
     }
 
 
@@ -152,3 +190,19 @@ def on_member_deleting(event: MemberDeleting) -> None:
     for model in (SubscriptionRequest, ConfirmationMail):
         db.session.execute(delete(model).where(model.email_key == member.email_key))
     db.session.execute(delete(Suppression).where(Suppression.address_key == member.email_key))
+    phone = phones.number_of(event.member_id)
+    numbers = {phone.number} if phone is not None else set()
+    numbers |= set(
+        db.session.scalars(select(SmsMessage.number).where(SmsMessage.member_id == event.member_id))
+    )
+    db.session.execute(
+        delete(SmsMessage).where(
+            or_(SmsMessage.member_id == event.member_id, SmsMessage.number.in_(numbers))
+        )
+    )
+    db.session.execute(
+        delete(PhoneCodeSent).where(
+            or_(PhoneCodeSent.member_id == event.member_id, PhoneCodeSent.number.in_(numbers))
+        )
+    )
+    db.session.execute(delete(Suppression).where(Suppression.address_key.in_(numbers)))

@@ -93,6 +93,7 @@ class Scope:
     max_per_month: int | None = None
     days: tuple[int, ...] = ()  # weekdays, Monday = 0; empty means every day
     send_window: tuple[int, int] | None = None  # minutes after local midnight, start and end
+    sms_program: str = "Pullfirst"  # who texts, named in the SMS wording (``SMS_PROGRAM``)
 
     @property
     def reward(self) -> str:
@@ -118,6 +119,16 @@ class Scope:
     def wording_hash(self) -> str:
         return wording_hash(self.wording)
 
+    def wording_for(self, channel: str) -> str:
+        """The exact words a member says yes to on ``channel``: :attr:`wording`, and for text
+        messages the terms carriers expect with it (:func:`cadence.sms_wording`)."""
+        if channel == Channel.SMS:
+            return cadence.sms_wording(self.consent_text, self.cadence, self.sms_program)
+        return self.wording
+
+    def wording_hash_for(self, channel: str) -> str:
+        return wording_hash(self.wording_for(channel))
+
     @property
     def visitor_subscribable(self) -> bool:
         """Whether a visitor may subscribe by address: confirming the address earns the scope
@@ -140,7 +151,10 @@ def wording_hash(text: str) -> str:
 class _Reader:
     """Validates one ``[slug]`` table; every problem names its line."""
 
-    def __init__(self, doc: Document, slug: str, table: Mapping[str, Any]) -> None:
+    def __init__(
+        self, doc: Document, slug: str, table: Mapping[str, Any], sms_program: str
+    ) -> None:
+        self.sms_program = sms_program
         self.path, self.slug, self.table = doc.path, slug, table
         self.fields = Fields(doc, table, (slug,))
 
@@ -253,10 +267,13 @@ class _Reader:
             max_per_month=max_per_month,
             days=self.days(),
             send_window=self.send_window(),
+            sms_program=self.sms_program,
         )
 
 
-def parse_scopes(path: Path) -> tuple[dict[str, Scope], list[ScopeFileError]]:
+def parse_scopes(
+    path: Path, sms_program: str = "Pullfirst"
+) -> tuple[dict[str, Scope], list[ScopeFileError]]:
     """Read ``path``: the valid scopes by slug, and a problem for each invalid one. A missing
     file means no scopes; a file that is not TOML gives no scopes and one problem."""
     if not path.exists():
@@ -273,7 +290,7 @@ def parse_scopes(path: Path) -> tuple[dict[str, Scope], list[ScopeFileError]]:
             problems.append(ScopeFileError(path, line, f"{slug!r} must be a [table] of fields"))
             continue
         try:
-            scopes[slug] = _Reader(doc, slug, table).scope()
+            scopes[slug] = _Reader(doc, slug, table, sms_program).scope()
         except ScopeFileError as exc:
             problems.append(exc)
     return scopes, problems
@@ -282,8 +299,9 @@ def parse_scopes(path: Path) -> tuple[dict[str, Scope], list[ScopeFileError]]:
 class ScopeSource:
     """The current scopes of one file, read again when its modification time or size changes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sms_program: str = "Pullfirst") -> None:
         self.path = path
+        self.sms_program = sms_program
         self._stamp: tuple[int, int] | None = None
         self._scopes: dict[str, Scope] = {}
 
@@ -294,7 +312,7 @@ class ScopeSource:
         except FileNotFoundError:
             stamp = (0, 0)
         if stamp != self._stamp:
-            scopes, problems = parse_scopes(self.path)
+            scopes, problems = parse_scopes(self.path, self.sms_program)
             for problem in problems:
                 log.error("scope skipped: %s", problem)
             self._scopes, self._stamp = scopes, stamp
@@ -335,4 +353,6 @@ LABELS: dict[str, str] = {
     Channel.INBOX: "Inbox on this site",
     Channel.WEBHOOK: "Webhook",
     Channel.TELEGRAM: "Telegram",
+    Channel.SMS: "Text message (SMS)",
+    Channel.PUSH: "Browser notifications",
 }

@@ -15,6 +15,8 @@ class Channel(StrEnum):
     INBOX = "inbox"
     WEBHOOK = "webhook"
     TELEGRAM = "telegram"
+    SMS = "sms"
+    PUSH = "push"
 
 
 class CampaignKind(StrEnum):
@@ -67,6 +69,8 @@ class ConsentSource(StrEnum):
     DELETION = "deletion"
     DEMO = "demo"
     TELEGRAM = "telegram"
+    SMS = "sms"  # a keyword the member texted (STOP, START …)
+    PUSH = "push"  # the yes on the page that asks the browser for notifications
 
 
 class SuppressionReason(StrEnum):
@@ -76,4 +80,5 @@ class SuppressionReason(StrEnum):
     SOFT_BOUNCES = "soft-bounces"
     COMPLAINT = "complaint"
     ENDPOINT_GONE = "endpoint-gone"
+    NUMBER_FAILED = "number-failed"  # the SMS centre reported the number unreachable for good
     MANUAL = "manual"

@@ -9,7 +9,7 @@ from flask import Flask
 
 from app import clock, events
 from app.accounts.privacy import MemberDeleting, register_exporter
-from app.consent import words
+from app.consent import push, words
 from app.consent.blocks import describe_scope, render_scope_cta, scope_exists
 from app.consent.checks import check_scopes
 from app.consent.cli import consent_cli
@@ -39,8 +39,14 @@ def _startup() -> str:
     return f"{line}; {demo}" if demo else line
 
 
+def _push_keys() -> str:
+    public = push.keys().public_key
+    return f"VAPID public key {public[:12]}…"
+
+
 def init_app(app: Flask) -> None:
-    SCOPES.set(app, ScopeSource(Path(app.config["CONTENT_DIR"]) / "scopes.toml"))
+    scopes_file = Path(app.config["CONTENT_DIR"]) / "scopes.toml"
+    SCOPES.set(app, ScopeSource(scopes_file, app.config["SMS_PROGRAM"]))
     register_content_check(app, "scopes", check_scopes)
     register_exporter(app, "consent", export_consent)
     events.subscribe(app, MemberDeleting, on_member_deleting)
@@ -58,3 +64,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(consent_cli)
     register_startup_step(app, "consent", _startup)
     register_startup_step(app, "consent receipts", ready_key)
+    register_startup_step(app, "push keys", _push_keys)
+    app.jinja_env.globals["push_key"] = lambda: push.keys().public_key

@@ -39,6 +39,8 @@ SOURCES: dict[str, str] = {
     ConsentSource.DELETION: "automatically, because the account was deleted",
     ConsentSource.DEMO: "the demo data of this site",
     ConsentSource.TELEGRAM: "our bot on Telegram",
+    ConsentSource.SMS: "a text message you sent us",
+    ConsentSource.PUSH: "your permissions page, with notifications in this browser",
 }
 
 
@@ -68,6 +70,8 @@ CHANNELS: dict[str, str] = {
     Channel.INBOX: "in your inbox on this site",
     Channel.WEBHOOK: "by webhook",
     Channel.TELEGRAM: "on Telegram",
+    Channel.SMS: "by text message",
+    Channel.PUSH: "as a browser notification",
 }
 
 

@@ -22,6 +22,7 @@ from flask import current_app
 
 from app.consent.terms import Channel
 from app.notify.render import Body, PreparedBody
+from app.outbound.webpush import Subscription
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Outgoing:
     open_url: str | None = None
     endpoints: tuple[Endpoint, ...] = ()  # webhook: where to send, read before the send
     chat_id: int | None = None  # telegram: the member's linked chat
+    phone: str | None = None  # sms: the member's proven number (E.164)
+    push_targets: tuple[Subscription, ...] = ()  # push: the browsers that allowed it
 
     @cached_property
     def filled(self) -> Body:
@@ -109,13 +112,17 @@ ChannelFactory = Callable[[], dict[str, Sender]]
 
 
 def open_channels() -> dict[str, Sender]:
-    """The channels of this app: inbox, email over ``MAIL_URL``, webhooks, and Telegram when
-    the bot has a token."""
+    """The channels of this app: inbox, email over ``MAIL_URL``, webhooks, browser
+    notifications, Telegram when the bot has a token, and text messages when Kannel is set."""
+    from app.consent import push, texts
     from app.mail.transport import transport_for
     from app.notify.email import EmailChannel
+    from app.notify.push import PushChannel
+    from app.notify.sms import SmsChannel
     from app.notify.telegram import Pacer, TelegramChannel
     from app.notify.webhook import WebhookChannel
     from app.outbound.botapi import BotApi
+    from app.outbound.webpush import PushSender
 
     config = current_app.config
     transport = transport_for(config["MAIL_URL"], current_app.instance_path)
@@ -128,4 +135,8 @@ def open_channels() -> dict[str, Sender]:
         api = BotApi(config["TELEGRAM_BOT_TOKEN"], config["TELEGRAM_API_BASE"])
         pacer = Pacer(float(config["TELEGRAM_MESSAGES_PER_SECOND"]))
         channels[Channel.TELEGRAM] = TelegramChannel(api, pacer)
+    gateway = texts.gateway()
+    if gateway is not None:
+        channels[Channel.SMS] = SmsChannel(gateway)
+    channels[Channel.PUSH] = PushChannel(PushSender(push.keys(), push.subject()))
     return channels

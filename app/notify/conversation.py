@@ -98,6 +98,7 @@ class ThreadSummary:
     messages: int
     last_at: datetime
     waiting: bool  # the last message is the member's
+    flagged: bool = False  # the member's last message reads like a request to stop
 
 
 def written_on(replies: list[Reply]) -> dict[int, Channel]:
@@ -143,6 +144,7 @@ def threads(campaign_id: int | None = None, limit: int = 200) -> list[ThreadSumm
                 count,
                 last_at,
                 last.author == "member",
+                last.flag is not None,
             )
         )
     return found

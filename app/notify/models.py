@@ -102,6 +102,7 @@ class Delivery(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     bounce: Mapped[str | None] = mapped_column(String(120), default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
 
@@ -164,6 +165,9 @@ class Reply(Base):
     body: Mapped[str] = mapped_column(Text())
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Why the team should look at a member's reply first: ``sounds-like-stop`` for words
+    # such as "stop texting me" that ask to stop without being a keyword.
+    flag: Mapped[str | None] = mapped_column(String(32), default=None)
 
     __table_args__ = (
         CheckConstraint("author IN ('member', 'marketer')", name="author"),
@@ -195,3 +199,17 @@ class NoticeRead(Base):
     )
     slug: Mapped[str] = mapped_column(String(64), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShortLink(Base):
+    """A short code in a text (``/s/<code>``) for one address of one delivery: following it
+    counts as the member's click, like the long tracked links of email."""
+
+    __tablename__ = "short_links"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_short_links_delivery", "delivery_id"),)

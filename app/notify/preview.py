@@ -128,12 +128,20 @@ def preview_channel(
     ordered = {reason: counts[reason] for reason in REASONS if counts[reason]}
     members = frozenset(reached)
     return ChannelPreview(
-        channel, len(members), _deferred(scope, moments, now), ordered, _sample(members), members
+        channel,
+        len(members),
+        _deferred(scope, channel, moments, now),
+        ordered,
+        _sample(members),
+        members,
     )
 
 
 def _deferred(
-    scope: Scope, moments: Counter[tuple[str, int | None, int | None]], now: datetime
+    scope: Scope,
+    channel: Channel,
+    moments: Counter[tuple[str, int | None, int | None]],
+    now: datetime,
 ) -> int:
     """How many reached members the gate would hold back now for quiet hours or the scope's
     days and window. For a member who passes every other check that depends only on their
@@ -143,7 +151,7 @@ def _deferred(
         facts = MemberFacts(
             member_id=0, time_zone=time_zone, quiet_start=quiet_start, quiet_end=quiet_end
         )
-        if quiet_until(facts, now) is not None or not in_schedule(
+        if quiet_until(facts, now, channel) is not None or not in_schedule(
             scope, now.astimezone(zone(time_zone))
         ):
             deferred += how_many

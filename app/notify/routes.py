@@ -22,5 +22,6 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/u/<token>", view_func=views.unsubscribe_page, methods=["GET"])
     bp.add_url_rule("/u/<token>", view_func=views.unsubscribe_one_click, methods=["POST"])
     bp.add_url_rule("/t/<token>", view_func=views.click, methods=["GET"])
+    bp.add_url_rule("/s/<code>", view_func=views.short_link, methods=["GET"])
     bp.add_url_rule("/o/<token>.gif", view_func=views.opened, methods=["GET"])
     return bp

@@ -16,12 +16,18 @@ from app.consent.terms import ConsentSource
 from app.consent.words import inbox_stop_words, link_words_unknown, unsubscribe_page_words
 from app.database.core import writes
 from app.extensions import csrf, db
-from app.notify import conversation, inbox, notices, tracking
+from app.notify import conversation, inbox, notices, shortlinks, tracking
 from app.notify.errors import ConversationError
 from app.notify.forms import ActionForm, ReplyForm
 from app.notify.models import Campaign, Delivery
 from app.notify.render import delivery_body
-from app.notify.tokens import Unsubscribe, read_click, read_open, read_unsubscribe
+from app.notify.tokens import (
+    TrackedLink,
+    Unsubscribe,
+    read_click,
+    read_open,
+    read_unsubscribe,
+)
 from app.web.errors import render_bad_link, render_error
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -218,6 +224,25 @@ def click(token: str) -> Response | tuple[str, int]:
         302,
         headers={
             "Location": link.url,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+@writes
+def short_link(code: str) -> Response | tuple[str, int]:
+    """A short link from a text: record the click, then redirect like :func:`click`."""
+    found = shortlinks.resolve(code)
+    if found is None:
+        return render_bad_link()
+    tracking.record_click(TrackedLink(found.delivery_id, found.url), clock.now())
+    db.session.commit()
+    return Response(
+        "",
+        302,
+        headers={
+            "Location": found.url,
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
         },

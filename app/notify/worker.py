@@ -59,10 +59,12 @@ from sqlalchemy import bindparam, select, update
 
 from app import clock
 from app.accounts.models import Member
+from app.consent import push, texts
 from app.consent.gate.contacts import record_contact, record_suppression
 from app.consent.gate.facts import facts_for_send, hold_facts
 from app.consent.gate.rules import decide
 from app.consent.gate.why import why_url
+from app.consent.phones import number_of
 from app.consent.scopes import CHANNELS, Scope, find_scope
 from app.consent.telegram import chat_of
 from app.consent.terms import Channel
@@ -183,7 +185,8 @@ class Worker:
 
     def tick(self, force: bool = False) -> None:
         """Housekeeping at most every 30 seconds: start scheduled campaigns, draft campaigns
-        for new posts, mark finished campaigns sent."""
+        for new posts, mark finished campaigns sent, and hand Kannel the system texts that
+        were still waiting for it."""
         if not force and time.monotonic() - self._last_tick < TICK_SECONDS:
             return
         self._last_tick = time.monotonic()
@@ -193,6 +196,8 @@ class Worker:
         outbox.finish_campaigns(now)
         beat(self.name, now)  # what /readyz and /metrics read
         db.session.commit()
+        if texts.configured():
+            texts.flush(now)
 
     def run_batch(self, keep_open: bool = False) -> Counter[str]:
         """Claim one batch and work through it. Returns what happened to its deliveries.
@@ -268,6 +273,8 @@ class Worker:
             return "webhook:" + ",".join(hosts)
         if channel == Channel.TELEGRAM:
             return Channel.TELEGRAM
+        if channel == Channel.SMS:
+            return Channel.SMS
         return None
 
     # --- one delivery ----------------------------------------------------------------------
@@ -440,6 +447,10 @@ class Worker:
             chat_id=chat.chat_id
             if channel == Channel.TELEGRAM and (chat := chat_of(member_id)) is not None
             else None,
+            phone=phone.number
+            if channel == Channel.SMS and (phone := number_of(member_id)) is not None
+            else None,
+            push_targets=tuple(push.usable(member_id)) if channel == Channel.PUSH else (),
         )
 
     def _hold(

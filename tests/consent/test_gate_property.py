@@ -62,6 +62,8 @@ PERTURBATIONS = (
     "suppressed",
     "endpoints",
     "telegram",
+    "phone",
+    "browsers",
     "not earned",
     "consent",
     "other consents",
@@ -80,7 +82,7 @@ def _member(
     """A member who passes every check, then up to three things about them changed, and a
     contact history drawn at random."""
     version = st.sampled_from((scope.consent_version,) * 3 + (3 - scope.consent_version,))
-    words = st.sampled_from((scope.wording_hash,) * 3 + ("f" * 64,))
+    words = st.sampled_from((scope.wording_hash_for(channel),) * 3 + ("f" * 64,))
     consent = st.tuples(mostly, version, near, words)
     person: dict[str, Any] = {
         "active": True,
@@ -89,9 +91,16 @@ def _member(
         "time_zone": "UTC",
         "endpoints": [(True, False)],
         "telegram": (True, False),  # linked, blocked
+        "phone": (True, False),  # proven, failed for good
+        "browsers": [False],  # one per browser: disabled
         "earned": True,
         "consents": {
-            channel: (True, scope.consent_version, now - timedelta(days=10), scope.wording_hash)
+            channel: (
+                True,
+                scope.consent_version,
+                now - timedelta(days=10),
+                scope.wording_hash_for(channel),
+            )
         },
         "paused_until": None,
         "quiet": None,
@@ -113,6 +122,10 @@ def _member(
             )
         elif change == "telegram":
             person["telegram"] = draw(st.tuples(st.booleans(), st.booleans()))
+        elif change == "phone":
+            person["phone"] = draw(st.tuples(st.booleans(), st.booleans()))
+        elif change == "browsers":
+            person["browsers"] = draw(st.lists(st.booleans(), max_size=2))
         elif change == "consent":
             person["consents"][channel] = draw(consent)
         elif change == "other consents":
@@ -162,6 +175,11 @@ def _build(people: list[dict[str, Any]]) -> list[int]:
         linked, blocked = person["telegram"]
         if linked:
             world.telegram_chat(member.id, T0, blocked=blocked)
+        proven, failed = person["phone"]
+        if proven:
+            world.phone(member.id, T0, failed=failed)
+        for k, disabled in enumerate(person["browsers"]):
+            world.browser(member.id, k, T0, disabled=disabled)
         if person["earned"]:
             world.earn(member.id, "topic", T0)
         for channel, (granted, version, at, words) in person["consents"].items():

@@ -100,7 +100,7 @@ def test_defaults_and_subscribing_by_address(tmp_path: Path) -> None:
     ("change", "line", "message"),
     [
         (('kind = "editorial"', 'kind = "loud"'), 7, "kind must be 'editorial' or 'promotional'"),
-        (('channels = ["email"]', 'channels = ["email", "sms"]'), 5, "unknown channel 'sms'"),
+        (('channels = ["email"]', 'channels = ["email", "fax"]'), 5, "unknown channel 'fax'"),
         (('channels = ["email"]', "channels = []"), 5, "channels must be a non-empty list"),
         (('channels = ["email"]', 'channels = ["email", "email"]'), 5, "a channel twice"),
         (("max_per_week = 1", "max_per_week = 0"), 8, "max_per_week must be between 1 and 50"),

@@ -13,12 +13,15 @@ from app.consent.models import (
     ConsentState,
     ConsentSubject,
     Contact,
+    PhoneNumber,
+    PushSubscription,
     ScopePause,
     Suppression,
     TelegramChat,
     WebhookEndpoint,
 )
 from app.consent.scopes import find_scope
+from app.consent.terms import SuppressionReason
 from app.extensions import db
 from app.rewards.models import Entitlement
 
@@ -120,6 +123,29 @@ def telegram_chat(member_id: int, at: datetime, *, blocked: bool = False) -> Non
             chat_id=900_000 + member_id,
             linked_at=at,
             blocked_at=at if blocked else None,
+        )
+    )
+
+
+def phone(member_id: int, at: datetime, *, failed: bool = False) -> None:
+    number = f"+1201555{member_id % 10_000:04d}"
+    db.session.add(PhoneNumber(member_id=member_id, number=number, verified_at=at))
+    if failed:
+        db.session.add(
+            Suppression(address_key=number, reason=SuppressionReason.NUMBER_FAILED, at=at)
+        )
+
+
+def browser(member_id: int, n: int, at: datetime, *, disabled: bool = False) -> None:
+    db.session.add(
+        PushSubscription(
+            member_id=member_id,
+            endpoint=f"https://fcm.googleapis.com/fcm/send/{member_id}-{n}",
+            p256dh="BPd" + "A" * 84,
+            auth="A" * 22,
+            browser="test",
+            created_at=at,
+            disabled_at=at if disabled else None,
         )
     )
 

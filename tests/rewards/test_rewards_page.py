@@ -79,7 +79,9 @@ def test_earned_offered_and_locked_rewards(reader: tuple[FlaskClient, int]) -> N
     assert "Our promise:</strong> Offers from the shop for members" in scopes
     assert "Earned for confirming your email address" in scopes
     # The consent area draws one opt-in per channel, each unticked.
-    assert scopes.count('type="checkbox"') == 9 and "checked" not in scopes  # 3 scopes x 3 channels
+    # 3 scopes x 3 channels, and browser notifications for new packs; texts wait for a number.
+    assert scopes.count('type="checkbox"') == 10 and "checked" not in scopes
+    assert "add your mobile number</a> first" in scopes
     locked = _section(html, "locked-heading")
     assert "Night owls" in locked
     assert '<a href="#invite">Bring a friend with your invitation link</a>' in locked

@@ -112,6 +112,8 @@ def _values(app: Flask, clock: Clock, rule: Rule, alice: Owner, bob: Owner) -> d
         "delivery_id": alice.delivery_ids[0],
         "campaign_id": alice.campaign_ids[0],
         "receipt": alice.receipts[0],
+        "subscription_id": 1,
+        "code": "AAAAAAAAAA",
     }
     values = {}
     for argument in rule.arguments:

@@ -237,6 +237,10 @@ NOT_OBJECTS = {
     "consent.say_yes": "the signed-in member's own permission; the button's token is theirs",
     "consent.stop": "the signed-in member's own permission; the button's token is theirs",
     "consent.resume": "the signed-in member's own pause of a scope",
+    "consent.push_remove": "deletes only where the id and the signed-in member both match "
+    "(tests/consent/test_push.py removes another member's browser and nothing goes)",
+    "notify.short_link": "a short code is a keyed hash, not a number to count through; it "
+    "records a click and redirects to the campaign's own public link",
     "telegram_stickers.add_to_telegram": "a public pack; the set is made for the signed-in "
     "member's own linked chat, and only when they hold the pack",
     # Token routes: the token is the authority (test_tokens forges each kind).

@@ -43,6 +43,8 @@ from app.consent.models import (
     ConsentPreferences,
     ConsentState,
     Contact,
+    PhoneNumber,
+    PushSubscription,
     ScopePause,
     Suppression,
     TelegramChat,
@@ -86,7 +88,7 @@ def audience(
             state.channel == channel,
             state.granted == true(),
             state.wording_version == scope.consent_version,
-            state.wording_hash == scope.wording_hash,
+            state.wording_hash == scope.wording_hash_for(channel),
             *(not_(condition) for condition in checks.values()),
         )
     )
@@ -133,7 +135,10 @@ def failing(
             granted,
             or_(
                 state.wording_version != scope.consent_version,
-                and_(state.wording_hash.is_not(None), state.wording_hash != scope.wording_hash),
+                and_(
+                    state.wording_hash.is_not(None),
+                    state.wording_hash != scope.wording_hash_for(channel),
+                ),
             ),
         ),
         GateReason.COOLDOWN: and_(
@@ -181,6 +186,21 @@ def _address_checks(channel: Channel) -> dict[str, ColumnElement[bool]]:
             TelegramChat.member_id == Member.id, TelegramChat.blocked_at.is_not(None)
         )
         return {GateReason.ADDRESS: not_(linked), GateReason.SUPPRESSED: blocked}
+    if channel == Channel.SMS:
+        proven = exists().where(PhoneNumber.member_id == Member.id)
+        failed = exists().where(
+            PhoneNumber.member_id == Member.id, Suppression.address_key == PhoneNumber.number
+        )
+        return {GateReason.ADDRESS: not_(proven), GateReason.SUPPRESSED: failed}
+    if channel == Channel.PUSH:
+        subscribed = exists().where(PushSubscription.member_id == Member.id)
+        enabled = exists().where(
+            PushSubscription.member_id == Member.id, PushSubscription.disabled_at.is_(None)
+        )
+        return {
+            GateReason.ADDRESS: not_(subscribed),
+            GateReason.SUPPRESSED: and_(subscribed, not_(enabled)),
+        }
     return {GateReason.ADDRESS: false() if channel == Channel.INBOX else true()}
 
 

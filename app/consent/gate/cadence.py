@@ -148,3 +148,18 @@ def promise(about: str, cadence: Cadence, channels: Sequence[str]) -> str:
 def wording(consent_text: str, cadence: Cadence) -> str:
     """The exact words a member says yes to: the consent text and the cadence terms."""
     return f"{consent_text.strip()} {terms(cadence)}."
+
+
+SMS_HOURS = (8 * 60, 21 * 60)  # texts go out only between 08:00 and 21:00 the member's time
+
+
+def sms_wording(consent_text: str, cadence: Cadence, program: str) -> str:
+    """The words a member says yes to for text messages: :func:`wording`, then what carriers
+    and SMS law expect to read with it (who sends, the hours texts keep, that the member's
+    operator may charge, and the two keywords)."""
+    start, end = SMS_HOURS
+    return (
+        f"{wording(consent_text, cadence)} Texts from {program.strip()}, never before "
+        f"{_clock(start)} or after {_clock(end)} your time. Msg & data rates may apply. "
+        "Reply STOP to cancel, HELP for help."
+    )

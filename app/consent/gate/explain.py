@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.consent.gate.cadence import terms
+from app.consent.gate.cadence import SMS_HOURS, terms
 from app.consent.gate.rules import (
     MONTH,
     REASONS,
@@ -126,7 +126,7 @@ def _stale(
             f"Granted on wording version {state.version}; version {scope.consent_version} "
             "is current, so the member must be asked again."
         )
-    if state.wording_hash is not None and state.wording_hash != scope.wording_hash:
+    if state.wording_hash is not None and state.wording_hash != scope.wording_hash_for(channel):
         return (
             "Granted to other words (the consent text or the cadence changed since); the "
             "member must be asked again."
@@ -182,6 +182,14 @@ def _address(
         )
     if channel == Channel.TELEGRAM:
         return "Linked a Telegram chat." if m.telegram_linked else "Has not linked Telegram."
+    if channel == Channel.SMS:
+        return "Proved a mobile number." if m.sms_verified else "Has not proved a mobile number."
+    if channel == Channel.PUSH:
+        return (
+            "Allowed notifications in a browser."
+            if m.push_subscribed
+            else "Has not allowed notifications in any browser."
+        )
     return "The inbox on the site is always there."
 
 
@@ -198,6 +206,10 @@ def _suppressed(
         return "Every verified endpoint is disabled."
     if channel == Channel.TELEGRAM and m.telegram_linked and m.telegram_blocked:
         return "The member blocked the bot in Telegram."
+    if channel == Channel.SMS and m.sms_verified and m.sms_suppressed:
+        return "Texts to the number failed for good (the SMS centre said so)."
+    if channel == Channel.PUSH and m.push_subscribed and not m.push_enabled:
+        return "Notifications were turned off in every browser that allowed them."
     return "Nothing suppressed."
 
 
@@ -245,17 +257,21 @@ def _paused(
 def _quiet(
     m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
 ) -> str:
-    if m.quiet_start is None or m.quiet_end is None:
-        return "No quiet hours."
-    hours = (
-        f"{m.quiet_start // 60:02d}:{m.quiet_start % 60:02d}-"
-        f"{m.quiet_end // 60:02d}:{m.quiet_end % 60:02d} {m.time_zone}"
-    )
     local = now.astimezone(zone(m.time_zone)).strftime("%H:%M")
-    until = quiet_until(m, now)
+    held = []
+    if m.quiet_start is not None and m.quiet_end is not None:
+        held.append(
+            f"Quiet hours {m.quiet_start // 60:02d}:{m.quiet_start % 60:02d}-"
+            f"{m.quiet_end // 60:02d}:{m.quiet_end % 60:02d} {m.time_zone}"
+        )
+    if channel == Channel.SMS:
+        held.append(f"texts only {SMS_HOURS[0] // 60:02d}:00-{SMS_HOURS[1] // 60:02d}:00 there")
+    if not held:
+        return "No quiet hours."
+    until = quiet_until(m, now, channel)
     if until is None:
-        return f"Quiet hours {hours}; it is {local} there."
-    return f"Quiet hours {hours}; it is {local} there, so it waits until {when(until)}."
+        return f"{'; '.join(held)}; it is {local} there."
+    return f"{'; '.join(held)}; it is {local} there, so it waits until {when(until)}."
 
 
 def _schedule(
@@ -270,7 +286,7 @@ def _schedule(
     )
     if in_schedule(scope, local):
         return promised + "."
-    moment = next_allowed(m, scope, now)
+    moment = next_allowed(m, scope, now, channel)
     if moment is None:
         return promised + ", and the member's quiet hours leave no promised moment open."
     return promised + f", so it waits until {when(moment)}."

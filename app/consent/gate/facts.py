@@ -18,6 +18,8 @@ from app.consent.models import (
     ConsentPreferences,
     ConsentState,
     Contact,
+    PhoneNumber,
+    PushSubscription,
     ScopePause,
     Suppression,
     TelegramChat,
@@ -85,6 +87,29 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
         base[chat[0].member_id].update(
             telegram_linked=True, telegram_blocked=chat[0].blocked_at is not None
         )
+    for member_id, number_failed in _rows(
+        select(
+            PhoneNumber.member_id,
+            select(Suppression.id)
+            .where(Suppression.address_key == PhoneNumber.number)
+            .exists()
+            .label("failed"),
+        ),
+        PhoneNumber.member_id,
+        ids,
+    ):
+        base[member_id].update(sms_verified=True, sms_suppressed=bool(number_failed))
+    for member_id, subscribed, enabled in _rows(
+        select(
+            PushSubscription.member_id,
+            func.count(PushSubscription.id),
+            func.sum(case((PushSubscription.disabled_at.is_(None), 1), else_=0)),
+        ).group_by(PushSubscription.member_id),
+        PushSubscription.member_id,
+        ids,
+    ):
+        base[member_id]["push_subscribed"] = subscribed > 0
+        base[member_id]["push_enabled"] = (enabled or 0) > 0
     for pref in _rows(select(ConsentPreferences), ConsentPreferences.member_id, ids):
         p = pref[0]
         base[p.member_id].update(
@@ -178,6 +203,19 @@ def _send_queries() -> tuple[Executable, Executable]:
             endpoints.where(usable).exists().label("webhook_enabled"),
             TelegramChat.member_id.is_not(None).label("telegram_linked"),
             TelegramChat.blocked_at.is_not(None).label("telegram_blocked"),
+            PhoneNumber.member_id.is_not(None).label("sms_verified"),
+            select(Suppression.id)
+            .where(Suppression.address_key == PhoneNumber.number)
+            .exists()
+            .label("sms_suppressed"),
+            select(PushSubscription.id)
+            .where(PushSubscription.member_id == Member.id)
+            .exists()
+            .label("push_subscribed"),
+            select(PushSubscription.id)
+            .where(PushSubscription.member_id == Member.id, PushSubscription.disabled_at.is_(None))
+            .exists()
+            .label("push_enabled"),
             select(Entitlement.member_id)
             .where(Entitlement.member_id == Member.id, Entitlement.reward == bindparam("reward"))
             .exists()
@@ -192,6 +230,7 @@ def _send_queries() -> tuple[Executable, Executable]:
         )
         .outerjoin(prefs, prefs.member_id == Member.id)
         .outerjoin(TelegramChat, TelegramChat.member_id == Member.id)
+        .outerjoin(PhoneNumber, PhoneNumber.member_id == Member.id)
         .outerjoin(
             state,
             and_(
@@ -257,6 +296,10 @@ def facts_for_send(member_id: int, scope: str, channel: Channel, now: datetime) 
         webhook_enabled=bool(row.webhook_enabled),
         telegram_linked=bool(row.telegram_linked),
         telegram_blocked=bool(row.telegram_blocked),
+        sms_verified=bool(row.sms_verified),
+        sms_suppressed=bool(row.sms_suppressed),
+        push_subscribed=bool(row.push_subscribed),
+        push_enabled=bool(row.push_enabled),
         time_zone=row.time_zone,
         quiet_start=row.quiet_start,
         quiet_end=row.quiet_end,
@@ -274,7 +317,8 @@ def hold_facts(member_id: int, scope: str, channel: Channel) -> None:
     """On PostgreSQL, lock ``FOR SHARE`` until the transaction ends every existing row whose
     change could change the gate's answer for (member, scope, channel): the member, the
     consent state, the preferences, the scope's pause, the address's suppression, the
-    webhook endpoints, the Telegram chat and the entitlement. A writer of any of them waits
+    webhook endpoints, the Telegram chat, the phone number and its suppression, the push
+    subscriptions and the entitlement. A writer of any of them waits
     for the send in flight; the caller reads the facts after this returns. One statement:
     each table's rows are locked by a sub-select of their own."""
     db.session.connection().execute(
@@ -340,6 +384,30 @@ def _hold_statement(channel: Channel) -> Executable:
             held(
                 select(TelegramChat.member_id)
                 .where(TelegramChat.member_id == member_id)
+                .with_for_update(read=True)
+            )
+        )
+    elif channel == Channel.SMS:
+        locks.append(
+            held(
+                select(PhoneNumber.member_id)
+                .where(PhoneNumber.member_id == member_id)
+                .with_for_update(read=True)
+            )
+        )
+        locks.append(
+            held(
+                select(Suppression.address_key)
+                .join(PhoneNumber, PhoneNumber.number == Suppression.address_key)
+                .where(PhoneNumber.member_id == member_id)
+                .with_for_update(of=Suppression, read=True)
+            )
+        )
+    elif channel == Channel.PUSH:
+        locks.append(
+            held(
+                select(PushSubscription.id)
+                .where(PushSubscription.member_id == member_id)
                 .with_for_update(read=True)
             )
         )

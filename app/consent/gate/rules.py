@@ -13,9 +13,12 @@ once, and a property test keeps the two equal. Every failing check has a stable 
 ``expired``        S.expires_after_days is set and neither the grant nor an engagement with S
                    happened within that many days
 ``address``        email: the address is verified; webhook: a verified endpoint; telegram: a
-                   linked chat; inbox: always
+                   linked chat; sms: a proven number; push: a browser subscribed; inbox:
+                   always
 ``suppressed``     email: no hard bounce or complaint on the address; webhook: not every
-                   verified endpoint is disabled; telegram: the member has not blocked the bot
+                   verified endpoint is disabled; telegram: the member has not blocked the
+                   bot; sms: the SMS centre did not report the number unreachable for good;
+                   push: not every subscription is gone
 ``cooldown``       T >= grant time + S.cooldown_hours
 ``cap``            fewer than S.max_per_week campaigns on S in the 7 days up to T, fewer than
                    S.max_per_month in the 30 days up to T, and fewer than the daily cap of
@@ -23,7 +26,8 @@ once, and a property test keeps the two equal. Every failing check has a stable 
 ``paused``         M did not pause everything until after T, did not say "not for me" about S
                    (lifted by engaging again), and did not ignore the last
                    S.pause_after_ignored campaigns on S (since the last resume)
-``quiet``          T is outside M's quiet hours in M's time zone
+``quiet``          T is outside M's quiet hours in M's time zone, and for sms inside 08:00-21:00
+                   there, whatever the scope says
 ``schedule``       T falls on one of S.days and inside S.send_window, in M's time zone
 
 ``quiet`` and ``schedule`` defer, they never drop: ``deferred_until`` is the first moment both
@@ -42,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.consent.gate.cadence import SMS_HOURS
 from app.consent.scopes import Scope
 from app.consent.terms import DEFERRING, GATED_KINDS, CampaignKind, Channel, GateReason
 
@@ -102,6 +107,10 @@ class MemberFacts:
     webhook_enabled: bool = False
     telegram_linked: bool = False
     telegram_blocked: bool = False
+    sms_verified: bool = False
+    sms_suppressed: bool = False
+    push_subscribed: bool = False
+    push_enabled: bool = False
     time_zone: str = "UTC"
     quiet_start: int | None = None
     quiet_end: int | None = None
@@ -148,6 +157,10 @@ def has_address(member: MemberFacts, channel: Channel) -> bool:
         return member.webhook_verified
     if channel == Channel.TELEGRAM:
         return member.telegram_linked
+    if channel == Channel.SMS:
+        return member.sms_verified
+    if channel == Channel.PUSH:
+        return member.push_subscribed
     return channel == Channel.INBOX
 
 
@@ -158,6 +171,10 @@ def is_suppressed(member: MemberFacts, channel: Channel) -> bool:
         return member.webhook_verified and not member.webhook_enabled
     if channel == Channel.TELEGRAM:
         return member.telegram_linked and member.telegram_blocked
+    if channel == Channel.SMS:
+        return member.sms_verified and member.sms_suppressed
+    if channel == Channel.PUSH:
+        return member.push_subscribed and not member.push_enabled
     return False
 
 
@@ -205,12 +222,20 @@ def in_quiet_hours(start: int, end: int, minute: int) -> bool:
     return minute >= start or minute < end
 
 
-def quiet_until(member: MemberFacts, now: datetime) -> datetime | None:
-    """When the member's quiet hours end, if ``now`` falls inside them; else None."""
+def quiet_windows(member: MemberFacts, channel: Channel | None) -> list[tuple[int, int]]:
+    """The quiet windows (start and end, minutes after local midnight) that hold for
+    ``channel``: the member's own quiet hours, and for sms the hours outside
+    :data:`~app.consent.gate.cadence.SMS_HOURS`."""
+    windows = []
     start, end = member.quiet_start, member.quiet_end
-    if start is None or end is None or start == end:
-        return None
-    tz = zone(member.time_zone)
+    if start is not None and end is not None and start != end:
+        windows.append((start, end))
+    if channel == Channel.SMS:
+        windows.append((SMS_HOURS[1], SMS_HOURS[0]))
+    return windows
+
+
+def _window_ends(start: int, end: int, tz: ZoneInfo, now: datetime) -> datetime | None:
     local = now.astimezone(tz)
     if not in_quiet_hours(start, end, local.hour * 60 + local.minute):
         return None
@@ -218,6 +243,24 @@ def quiet_until(member: MemberFacts, now: datetime) -> datetime | None:
     if wall <= local.replace(tzinfo=None):
         wall += DAY
     return first_instant_at(wall, tz, after=now)
+
+
+def quiet_until(
+    member: MemberFacts, now: datetime, channel: Channel | None = None
+) -> datetime | None:
+    """When the quiet hours that hold for ``channel`` (:func:`quiet_windows`) end, if ``now``
+    falls inside any of them; else None."""
+    windows = quiet_windows(member, channel)
+    if not windows:
+        return None
+    tz = zone(member.time_zone)
+    moment = now
+    for _ in range(2 * len(windows) + 1):  # each window can push the moment on at most once
+        ends = [e for start, end in windows if (e := _window_ends(start, end, tz, moment))]
+        if not ends:
+            return None if moment == now else moment
+        moment = max(ends)
+    return moment
 
 
 def in_schedule(scope: Scope, local: datetime) -> bool:
@@ -251,13 +294,15 @@ def schedule_opens(scope: Scope, tz: ZoneInfo, now: datetime) -> datetime | None
     return None
 
 
-def next_allowed(member: MemberFacts, scope: Scope, now: datetime) -> datetime | None:
-    """The first moment at or after ``now`` outside M's quiet hours and inside the scope's
-    schedule, looking at most :data:`LOOKAHEAD` ahead."""
+def next_allowed(
+    member: MemberFacts, scope: Scope, now: datetime, channel: Channel | None = None
+) -> datetime | None:
+    """The first moment at or after ``now`` outside the quiet hours that hold for
+    ``channel`` and inside the scope's schedule, looking at most :data:`LOOKAHEAD` ahead."""
     tz = zone(member.time_zone)
     moment: datetime | None = now
     while moment is not None and moment - now <= LOOKAHEAD:
-        quiet = quiet_until(member, moment)
+        quiet = quiet_until(member, moment, channel)
         if quiet is not None:
             moment = quiet
         elif not in_schedule(scope, moment.astimezone(tz)):
@@ -319,7 +364,8 @@ def decide(
     else:
         assert consent is not None
         if consent.version != scope.consent_version or (
-            consent.wording_hash is not None and consent.wording_hash != scope.wording_hash
+            consent.wording_hash is not None
+            and consent.wording_hash != scope.wording_hash_for(channel)
         ):
             failed.add(GateReason.STALE_CONSENT)
         if now < granted_at + timedelta(hours=scope.cooldown_hours):
@@ -349,12 +395,12 @@ def decide(
     ):
         failed.add(GateReason.PAUSED)
     deferred = None
-    if quiet_until(m, now) is not None:
+    if quiet_until(m, now, channel) is not None:
         failed.add(GateReason.QUIET)
     if not in_schedule(scope, now.astimezone(zone(m.time_zone))):
         failed.add(GateReason.SCHEDULE)
     if failed & DEFERRING:
-        deferred = next_allowed(m, scope, now)
+        deferred = next_allowed(m, scope, now, channel)
     return _decision(failed, deferred)
 
 

@@ -59,11 +59,13 @@ class Client:
 class Origin:
     """Where the wording was shown: ``source`` (``form:<id>``, ``preferences``,
     ``unsubscribe-link``, ``why-page``, ``inbox``, ``admin``, ``expiry``, ``deletion`` …),
-    the page's path, and the browser."""
+    the page's path, and the browser. ``typed`` is what the member typed when the event came
+    from a keyword they texted (``STOP``, ``start`` …), exactly as it arrived."""
 
     source: str
     page: str | None = None
     client: Client | None = None
+    typed: str | None = None
 
 
 # --- subjects -------------------------------------------------------------------------------
@@ -128,6 +130,7 @@ def _append(
         wording_version=version,
         wording_hash=wording_hash(wording),
         client_hash=client_hash(subject, origin.client),
+        typed=origin.typed,
     )
     db.session.add(event)
     db.session.flush()
@@ -183,7 +186,7 @@ def grant_consent(
     member = get_member(member_id)
     if member is None or not member.is_active or not holds(member_id, scope.reward):
         raise NotEarned(f"{scope.title} is offered to members who earned it.")
-    if wording != scope.wording:
+    if wording != scope.wording_for(channel):
         raise WordingChanged(
             "The wording of this permission changed. Read it again, then "
             "say yes if you still want it."
@@ -193,7 +196,7 @@ def grant_consent(
         state is not None
         and state.granted
         and state.wording_version == scope.consent_version
-        and state.wording_hash == scope.wording_hash
+        and state.wording_hash == scope.wording_hash_for(channel)
     ):
         return None
     return _append(

@@ -83,6 +83,7 @@ def receipt_data(
             "wording": event.wording,
             "wording_version": event.wording_version,
             "wording_sha256": event.wording_hash,
+            **({"typed": event.typed} if event.typed is not None else {}),
         },
         "client_hash": event.client_hash,
         "client_hash_is": "an HMAC-SHA256 of your IP address and browser, keyed with a salt "

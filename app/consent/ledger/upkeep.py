@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
-from app.consent import telegram
+from app.consent import phones, telegram
 from app.consent.ledger.consents import Origin, revoke_consent
 from app.consent.ledger.subscriptions import purge_requests
 from app.consent.models import ConsentState, Contact
@@ -62,4 +62,8 @@ def expire_consents(now: datetime) -> int:
 
 def tidy(now: datetime) -> Tidied:
     """Every kind of upkeep; the caller commits."""
-    return Tidied(expire_consents(now), purge_requests(now), telegram.forget_old(now))
+    return Tidied(
+        expire_consents(now),
+        purge_requests(now),
+        telegram.forget_old(now) + phones.forget_old(now),
+    )

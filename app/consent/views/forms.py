@@ -113,3 +113,23 @@ class DeleteAccountForm(FlaskForm):
         "I understand that my account, rewards and settings are deleted for good.",
         validators=[DataRequired("Tick the box to confirm.")],
     )
+
+
+class PhoneForm(FlaskForm):
+    """A mobile number to prove: a code goes to it by text."""
+
+    number = StringField(
+        "Mobile number",
+        validators=[DataRequired("Type your mobile number."), Length(max=32)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+
+
+class PhoneCodeForm(FlaskForm):
+    """The six-digit code that came by text."""
+
+    code = StringField(
+        "Code from the text",
+        validators=[DataRequired("Type the code from the text."), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )

@@ -17,16 +17,18 @@ from werkzeug.wrappers import Response
 from app import clock, signing
 from app.accounts import members
 from app.accounts.models import Member
-from app.consent import permissions, telegram, webhooks
+from app.consent import permissions, phones, push, telegram, texts, webhooks
 from app.consent.errors import ConsentError, StaleRequest
 from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences, toggles
 from app.consent.ledger.consents import Client, Origin
 from app.consent.scopes import channel_label, find_scope
-from app.consent.terms import Channel
+from app.consent.terms import Channel, ConsentSource
 from app.consent.views.forms import (
     ButtonForm,
     PauseForm,
+    PhoneCodeForm,
+    PhoneForm,
     QuietHoursForm,
     ToggleForm,
     WebhookForm,
@@ -83,6 +85,13 @@ def page_context(member: Member, **forms: object) -> dict[str, object]:
         "webhook_form": WebhookForm(prefix="webhook"),
         "endpoints": webhooks.endpoints_of(member.id),
         "telegram_chat": telegram.chat_of(member.id),
+        "phone": phones.number_of(member.id),
+        "phone_shown": phones.shown,
+        "phone_proof": phones.pending_proof(member.id, clock.now()),
+        "sms_on": texts.configured(),
+        "phone_form": PhoneForm(prefix="phone"),
+        "code_form": PhoneCodeForm(prefix="code"),
+        "browsers": push.subscriptions_of(member.id),
         "telegram_bot": current_app.config["TELEGRAM_BOT_USERNAME"]
         if current_app.config["TELEGRAM_BOT_TOKEN"]
         else None,
@@ -106,18 +115,24 @@ def say_yes(scope: str, channel: Channel) -> Response | tuple[str, int]:
     """Grant: the box must be ticked, the page current, the wording the one shown."""
     member, form = current_member(), ToggleForm()
     found = find_scope(scope)
+    confirmation = None
     if found is None or not form.validate_on_submit():
         return render_error(400, "This request was incomplete. Go back and try again.")
     try:
         toggles.check_toggle(form.token.data, member.id, found, channel, toggles.YES)
-        if form.wording_hash.data != found.wording_hash:
+        if form.wording_hash.data != found.wording_hash_for(channel):
             raise StaleRequest(toggles.OUT_OF_DATE)
         if not form.agree.data:
             flash(f"Tick the box to say yes to {found.title}. Nothing changed.", "error")
             return back(f"scope-{scope}")
+        origin = _origin(form)
+        if channel == Channel.PUSH:  # the yes that lets the page ask the browser
+            origin = Origin(ConsentSource.PUSH, origin.page, origin.client)
         event = consents.grant_consent(
-            member.id, found, channel, found.wording, _origin(form), clock.now()
+            member.id, found, channel, found.wording_for(channel), origin, clock.now()
         )
+        if event is not None and channel == Channel.SMS:
+            confirmation = texts.queue_confirmation(member.id, found, clock.now())
     except signing.TokenError:
         db.session.rollback()
         return render_error(400, "This button was not made for you. Nothing changed.")
@@ -128,6 +143,8 @@ def say_yes(scope: str, channel: Channel) -> Response | tuple[str, int]:
     db.session.commit()
     if event is not None:
         flash(f"Thank you. {found.title} may now reach you {channel_words(channel)}.", "success")
+    if event is not None and channel == Channel.SMS and confirmation is not None:
+        texts.send_now(confirmation)
     return back(f"scope-{scope}")
 
 

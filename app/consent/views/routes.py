@@ -8,7 +8,9 @@ from flask import Blueprint
 from app.consent.ledger.receipts import KEYS_PATH
 from app.consent.views import (
     permissions_page,
+    phone,
     privacy,
+    push,
     receipts,
     subscribe,
     telegram,
@@ -84,5 +86,15 @@ def blueprint() -> Blueprint:
     )
     bp.add_url_rule(
         "/me/permissions/telegram/unlink", view_func=telegram.unlink_telegram, methods=["POST"]
+    )
+    bp.add_url_rule("/me/permissions/sms/number", view_func=phone.add_number, methods=["POST"])
+    bp.add_url_rule("/me/permissions/sms/verify", view_func=phone.verify_number, methods=["POST"])
+    bp.add_url_rule("/me/permissions/sms/remove", view_func=phone.remove_number, methods=["POST"])
+    bp.add_url_rule("/push-worker.js", view_func=push.push_worker, methods=["GET"])
+    bp.add_url_rule("/me/push/subscriptions", view_func=push.push_subscribe, methods=["POST"])
+    bp.add_url_rule(
+        "/me/push/subscriptions/<id:subscription_id>/remove",
+        view_func=push.push_remove,
+        methods=["POST"],
     )
     return bp
