@@ -62,6 +62,7 @@ def funnel(campaign: Campaign) -> dict[str, Any]:
             func.count(Delivery.not_for_me_at),
             func.count(Delivery.unsubscribed_at),
             func.count(Delivery.opened_at),
+            func.count(Delivery.delivered_at),
         ).where(Delivery.campaign_id == campaign.id)
     ).one()
     replied = (
@@ -93,6 +94,7 @@ def funnel(campaign: Campaign) -> dict[str, Any]:
         "replied": replied,
         "unsubscribed": engaged[4],
         "opened": engaged[5],
+        "delivered": engaged[6],  # texts the SMS centre reported on the phone
         "per_channel": recorded,
     }
 

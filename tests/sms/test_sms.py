@@ -177,6 +177,11 @@ def test_a_campaign_text_has_short_tracked_links_and_the_reports_mark_it_deliver
     sent = delivery(app, campaign_id)
     wait_until(lambda: delivery(app, campaign_id).delivered_at is not None)
     assert delivery(app, campaign_id).state == "sent"
+    with app.app_context():
+        from app.notify.models import Campaign
+        from app.notify.results import funnel
+
+        assert funnel(db.session.get_one(Campaign, campaign_id))["delivered"] == 1
     followed = app.test_client().get(f"/s/{short.group(1)}")
     assert followed.status_code == 302
     assert followed.headers["Location"] == "https://shop.example/offer?x=1&y=2"
@@ -342,3 +347,34 @@ def test_a_code_waits_while_kannel_is_down_and_goes_when_it_is_back(
     assert result.exit_code == 0, result.output
     assert "1 texts handed to Kannel; 0 still waiting." in result.output
     assert "your code is" in kannel.wait_for(NUMBER).text
+
+
+def test_the_preview_counts_segments_per_member_and_in_total(
+    app: Flask, texter: Texter, clock: Clock
+) -> None:
+    from app.accounts import members
+    from app.extensions import db
+    from app.notify.campaigns import Draft, create_campaign
+    from app.notify.render import prepared_body
+    from app.notify.sms import preview_text
+    from app.outbound.kannel import segments
+
+    grant_sms(app, texter.member_id, clock() - timedelta(days=7))
+    body = "Caf\u00e9 \u2615 for members, " * 6 + "[menu](https://shop.example/menu)"
+    with app.app_context():
+        draft = create_campaign(
+            Draft("Coffee week", body, "offers", "promotional", ("sms",)), None, clock()
+        )
+        members.create_member(
+            "marketer@example.com", PASSWORD, now=clock(), verified=True, role="marketer"
+        )
+        db.session.commit()
+        expected = segments(preview_text("Corner Shop", "Coffee week", prepared_body(body)))
+        campaign_id = draft.id
+    assert expected.encoding == "UCS-2" and expected.count == 4
+    client = app.test_client()
+    sign_in(client, "marketer@example.com", PASSWORD)
+    shown = client.get(f"/admin/campaigns/{campaign_id}").text
+    assert "<strong>4 segments</strong> per member (UCS-2" in shown
+    assert "4 segments for the 1 member it would reach now" in shown
+    assert "Corner Shop: Coffee week\nCaf\u00e9 \u2615" in shown
