@@ -135,22 +135,24 @@ def _check_limits(number: str, member_id: int, client: str, now: datetime) -> No
             )
             if (sent or 0) >= limit.count:
                 hours = int(limit.per.total_seconds() // 3600)
-                span = "an hour" if hours == 1 else f"{hours} hours"
+                span = "hour" if hours == 1 else f"{hours} hours"
                 raise PhoneError(
                     f"Too many codes were sent for {limit.what} in the last {span}. "
                     "Wait a while, then ask again."
                 )
 
 
-def start_proof(member_id: int, number: str, client: str, now: datetime) -> str:
+def start_proof(member_id: int, number: str, client: str, now: datetime) -> str | None:
     """Make a new code for ``number`` (E.164) and return it, for the caller to text. Raises
-    :class:`PhoneError` when the number is another member's, already this member's, or a
-    limit is reached. The caller commits."""
+    :class:`PhoneError` when the number is already this member's or a limit is reached.
+
+    A number another member proved gets no code (None): the caller texts its owner that the
+    number is in use instead. Everything else happens as for a free number (the limits count
+    it, a code the member can never guess stands in the form), so the answer on the page does
+    not tell whether a number belongs to somebody here. The caller commits."""
     holder = member_of_number(number)
     if holder == member_id:
         raise PhoneError("This number is already yours here.")
-    if holder is not None:
-        raise PhoneError(UNUSABLE)
     _check_limits(number, member_id, client, now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     proof = db.session.get(PhoneProof, member_id)
@@ -158,12 +160,14 @@ def start_proof(member_id: int, number: str, client: str, now: datetime) -> str:
         proof = PhoneProof(member_id=member_id)
         db.session.add(proof)
     proof.number, proof.code_hash = number, _code_hash(member_id, number, code)
+    if holder is not None:
+        proof.code_hash = secrets.token_hex(32)  # matches no code
     proof.sent_at, proof.expires_at, proof.attempts = now, now + CODE_LIFETIME, 0
     db.session.add(
         PhoneCodeSent(number=number, member_id=member_id, client_key=client, sent_at=now)
     )
     db.session.flush()
-    return code
+    return code if holder is None else None
 
 
 def prove(member_id: int, code: str, now: datetime) -> PhoneNumber:

@@ -13,6 +13,8 @@ disabled, and when it was the member's last, their ``push`` permissions are revo
 
 from __future__ import annotations
 
+import re
+
 from app import clock
 from app.consent import push
 from app.consent.terms import Channel
@@ -22,13 +24,17 @@ from app.notify.errors import EndpointGone, SendFailed
 from app.outbound.webpush import PushFailed, PushGone, PushSender
 
 BODY_CHARS = 140
+_ADDRESS = re.compile(r" \((?:\x00|[a-z][a-z0-9+.-]*:[^\s)]*)\)")
 TTL = 2 * 24 * 3600  # a notification older than two days is of no use
 
 
 def payload(item: Outgoing) -> dict[str, str]:
     """What the service worker shows: title, body, the click's target, and a tag per
     delivery (a retried message replaces itself instead of showing twice)."""
-    text = " ".join(item.text.split())
+    # The words only: a link's address, written after its text in the plain part, has no use
+    # in a notification, whose click is the link.
+    words = item.body.text.fill({f"l{i}": "\x00" for i in range(len(item.body.links))})
+    text = " ".join(_ADDRESS.sub("", words).split())
     if len(text) > BODY_CHARS:
         text = text[: BODY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
     links = item.body.tracker_urls(item.delivery_id)

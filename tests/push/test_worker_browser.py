@@ -25,7 +25,6 @@ from tests.browser import (
     WATCH_SCRIPT,
     LiveServer,
     PageProblems,
-    browser,  # noqa: F401 - the fixture
     csp_violations,
 )
 from tests.helpers import free_port
@@ -160,7 +159,7 @@ def problems() -> PageProblems:
 
 @pytest.fixture
 def page(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     served: Served,
     problems: PageProblems,
 ) -> Iterator[Page]:
@@ -262,7 +261,7 @@ def test_form_posts_subscription_before_it_submits(page: Page, served: Served) -
 
 
 def test_form_submits_when_notifications_are_refused(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     served: Served,
 ) -> None:
     context = browser.new_context(base_url=served.url)

@@ -34,6 +34,15 @@ def code_text(code: str) -> str:
     )
 
 
+def in_use_text() -> str:
+    """The text to a number's owner when somebody asked to add it to another account."""
+    return (
+        f"{texts.program()}: someone asked to add this number to an account, but it is already "
+        "on another one. If that was you, remove it from the other account first. Nothing "
+        "changed."
+    )
+
+
 def _again(**forms: object) -> tuple[str, int]:
     return render_template(
         "consent/permissions.html", **page_context(current_member(), **forms)
@@ -60,7 +69,10 @@ def add_number() -> Response | tuple[str, int]:
         db.session.rollback()
         form.number.errors.append(str(exc))
         return _again(phone_form=form)
-    message = texts.queue(number, member.id, "code", code_text(code), now)
+    if code is not None:
+        message = texts.queue(number, member.id, "code", code_text(code), now)
+    else:  # to the number's owner: nothing of it is the asking member's
+        message = texts.queue(number, None, "code", in_use_text(), now)
     db.session.commit()
     state = texts.send_now(message.id)
     if state == texts.SENT:
