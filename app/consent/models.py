@@ -365,6 +365,8 @@ class SmsMessage(Base):
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(300), default=None)
+    # Kannel's id of an inbound text (%I): a text Kannel passes on twice is acted on once.
+    gateway_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -112,6 +112,14 @@ def confirmation_text(scope: Scope) -> str:
     )
 
 
+def seen_inbound(gateway_id: str) -> SmsMessage | None:
+    """The inbound text Kannel already passed on with this id, if any."""
+    found: SmsMessage | None = db.session.scalar(
+        select(SmsMessage).where(SmsMessage.gateway_id == gateway_id)
+    )
+    return found
+
+
 def queue_confirmation(member_id: int, scope: Scope, now: datetime) -> SmsMessage | None:
     """Queue the confirmation of a yes by text to the member's number (None without one)."""
     number = db.session.get(PhoneNumber, member_id)
@@ -121,9 +129,16 @@ def queue_confirmation(member_id: int, scope: Scope, now: datetime) -> SmsMessag
 
 
 def log_inbound(
-    number: str, member_id: int | None, kind: str, text: str, now: datetime, keyword: str | None
+    number: str,
+    member_id: int | None,
+    kind: str,
+    text: str,
+    now: datetime,
+    keyword: str | None,
+    gateway_id: str | None = None,
 ) -> SmsMessage:
     message = SmsMessage(
+        gateway_id=gateway_id,
         direction="in",
         number=number,
         member_id=member_id,

@@ -20,8 +20,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.consent import texts
 from app.consent.scopes import CHANNELS, Scope, find_scope, wording_hash
-from app.consent.terms import CampaignKind
+from app.consent.terms import CampaignKind, Channel
 from app.extensions import db
 from app.mail.message import HeaderInjection, clean_header
 from app.notify import outbox
@@ -79,6 +80,8 @@ def check_draft(draft: Draft) -> Scope:
             raise CampaignError(f"Unknown channel {channel!r}.")
         if channel not in scope.channels:
             raise CampaignError(f"{scope.title} is not offered by {channel}.")
+        if channel == Channel.SMS and not texts.configured():
+            raise CampaignError("This site does not send texts: set SMS_SENDSMS_URL first.")
     return scope
 
 

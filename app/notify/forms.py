@@ -47,6 +47,8 @@ class CampaignForm(FlaskForm):
             SelectChoice(Channel.EMAIL, "Email"),
             SelectChoice(Channel.WEBHOOK, "Webhook"),
             SelectChoice(Channel.TELEGRAM, "Telegram"),
+            SelectChoice(Channel.SMS, "Text message (SMS)"),
+            SelectChoice(Channel.PUSH, "Browser notification"),
         ],
     )
     send_at = DateTimeLocalField(

@@ -221,12 +221,18 @@ def _latest_delivery(member_id: int) -> Delivery | None:
     return found
 
 
-def handle_text(sender: str, text: str, now: datetime) -> Handled | None:
-    """Act on a text from ``sender``; None when the sender is not a phone number. The caller
-    commits, then sends ``answers``."""
+def handle_text(
+    sender: str, text: str, now: datetime, gateway_id: str | None = None
+) -> Handled | None:
+    """Act on a text from ``sender``; None when the sender is not a phone number. A text
+    whose ``gateway_id`` (Kannel's id) was seen before does nothing again. The caller commits,
+    then sends ``answers``."""
     number = read_number(sender)
     if number is None:
         return None
+    gateway_id = (gateway_id or "")[:64] or None
+    if gateway_id is not None and (seen := texts.seen_inbound(gateway_id)) is not None:
+        return Handled(seen)
     text = text[:MAX_TEXT]
     member_id = phones.member_of_number(number)
     keyword = keyword_of(text)
@@ -234,7 +240,7 @@ def handle_text(sender: str, text: str, now: datetime) -> Handled | None:
     delivery = _latest_delivery(member_id) if member_id is not None and not keyword else None
     if not keyword and delivery is None:
         kind = "unread"
-    handled = Handled(texts.log_inbound(number, member_id, kind, text, now, keyword))
+    handled = Handled(texts.log_inbound(number, member_id, kind, text, now, keyword, gateway_id))
     if keyword in STOP_WORDS:
         _stop(handled, number, member_id, text, now)
     elif keyword in START_WORDS:

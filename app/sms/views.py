@@ -40,7 +40,7 @@ def inbound() -> Response:
     sender, text = request.args.get("from", ""), request.args.get("text")
     if not sender or text is None:
         abort(400, "from and text are required")
-    handled = handle_text(sender, text, clock.now())
+    handled = handle_text(sender, text, clock.now(), request.args.get("id"))
     if handled is None:
         abort(400, "from is not a phone number")
     db.session.commit()

@@ -537,3 +537,18 @@ def test_deleting_one_account_keeps_another_members_number_and_texts(
     post_form(robin, "/me/permissions/delete", {"password": PASSWORD, "understood": "y"})
     assert count(app, PhoneNumber, PhoneNumber.number == US) == 1
     assert count(app, SmsMessage, SmsMessage.number == US) == 1
+
+
+def test_a_campaign_by_text_is_refused_while_the_site_sends_no_texts(
+    app: Flask, clock: Clock
+) -> None:
+    from app.notify.campaigns import Draft, create_campaign
+    from app.notify.errors import CampaignError
+
+    draft = Draft("Offer", "A fifth off.", "offers", "promotional", ("email", "sms"))
+    app.config["SMS_SENDSMS_URL"] = None
+    with app.app_context(), pytest.raises(CampaignError, match="does not send texts"):
+        create_campaign(draft, None, clock())
+    app.config["SMS_SENDSMS_URL"] = f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms"
+    with app.app_context():
+        assert create_campaign(draft, None, clock()).channel_list == ["email", "sms"]

@@ -378,3 +378,21 @@ def test_the_preview_counts_segments_per_member_and_in_total(
     assert "<strong>4 segments</strong> per member (UCS-2" in shown
     assert "4 segments for the 1 member it would reach now" in shown
     assert "Corner Shop: Coffee week\nCaf\u00e9 \u2615" in shown
+
+
+def test_a_text_kannel_passes_on_twice_is_acted_on_once(
+    app: Flask, texter: Texter, kannel: KannelGateway, clock: Clock
+) -> None:
+    from app.consent.models import SmsMessage
+    from app.extensions import db
+
+    grant_sms(app, texter.member_id, clock() - timedelta(days=7))
+    client = app.test_client()
+    url = f"/sms/inbound?secret={SECRET}&from=%2B447911123456&text=STOP&id=5d1c-7e"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # Kannel retried: the first answer was lost
+    assert [e.action for e in events(app, texter.member_id)] == ["revoke", "grant"]
+    with app.app_context():
+        logged = db.session.scalars(select(SmsMessage.direction)).all()
+    assert sorted(logged) == ["in", "out"]  # one text in, one answer
+    kannel.wait_for(NUMBER)

@@ -89,11 +89,13 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(length=300), nullable=True),
+        sa.Column("gateway_id", sa.String(length=64), nullable=True),
         sa.Column("at", moment(), nullable=False),
         sa.Column("updated_at", moment(), nullable=False),
         sa.CheckConstraint("direction IN ('in', 'out')", name="direction"),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("gateway_id"),
     )
     op.create_index("ix_sms_messages_number", "sms_messages", ["number", "at"])
     op.create_index("ix_sms_messages_member", "sms_messages", ["member_id", "at"])
