@@ -77,6 +77,35 @@ def report_url(**about: int) -> str | None:
     return url.replace("status=STATUS", "status=%d")
 
 
+def _log(
+    direction: str,
+    number: str,
+    member_id: int | None,
+    kind: str,
+    text: str,
+    state: str,
+    now: datetime,
+    keyword: str | None,
+    gateway_id: str | None = None,
+) -> SmsMessage:
+    message = SmsMessage(
+        direction=direction,
+        number=number,
+        member_id=member_id,
+        kind=kind,
+        keyword=keyword,
+        text=text,
+        state=state,
+        attempts=0,
+        gateway_id=gateway_id,
+        at=now,
+        updated_at=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
 def queue(
     number: str,
     member_id: int | None,
@@ -87,21 +116,7 @@ def queue(
 ) -> SmsMessage:
     """Log a system text to ``number`` as queued. The caller commits, then calls
     :func:`send_now`."""
-    message = SmsMessage(
-        direction="out",
-        number=number,
-        member_id=member_id,
-        kind=kind,
-        keyword=keyword,
-        text=text,
-        state=QUEUED,
-        attempts=0,
-        at=now,
-        updated_at=now,
-    )
-    db.session.add(message)
-    db.session.flush()
-    return message
+    return _log("out", number, member_id, kind, text, QUEUED, now, keyword)
 
 
 def confirmation_text(scope: Scope) -> str:
@@ -137,22 +152,7 @@ def log_inbound(
     keyword: str | None,
     gateway_id: str | None = None,
 ) -> SmsMessage:
-    message = SmsMessage(
-        gateway_id=gateway_id,
-        direction="in",
-        number=number,
-        member_id=member_id,
-        kind=kind,
-        keyword=keyword,
-        text=text,
-        state=RECEIVED,
-        attempts=0,
-        at=now,
-        updated_at=now,
-    )
-    db.session.add(message)
-    db.session.flush()
-    return message
+    return _log("in", number, member_id, kind, text, RECEIVED, now, keyword, gateway_id)
 
 
 def _hand_over(client: SmsGateway | None, message: SmsMessage, now: datetime) -> None:

@@ -18,6 +18,7 @@ from app.consent.terms import Channel
 from app.extensions import db
 from app.notify.errors import ConversationError
 from app.notify.models import Campaign, Delivery, Reply
+from app.notify.states import DeliveryState
 
 MAX_REPLY = 4_000
 
@@ -76,6 +77,39 @@ def answer(campaign_id: int, member_id: int, marketer_id: int, body: str, now: d
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def latest_reply_channel(campaign_id: int, member_id: int) -> Channel | None:
+    """Where the member wrote their latest reply about the campaign (the channel of the
+    message it answered), so the team's answer can go back there too."""
+    channel: Channel | None = db.session.scalar(
+        select(Delivery.channel)
+        .join(Reply, Reply.delivery_id == Delivery.id)
+        .where(
+            Reply.campaign_id == campaign_id,
+            Reply.member_id == member_id,
+            Reply.author == "member",
+        )
+        .order_by(Reply.at.desc(), Reply.id.desc())
+        .limit(1)
+    )
+    return channel
+
+
+def latest_sent(member_id: int, channel: Channel) -> Delivery | None:
+    """The last message sent to the member on ``channel``: what a text or a chat message
+    from them answers."""
+    found: Delivery | None = db.session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.member_id == member_id,
+            Delivery.channel == channel,
+            Delivery.state == DeliveryState.SENT,
+        )
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+        .limit(1)
+    ).first()
+    return found
 
 
 def thread(campaign_id: int, member_id: int) -> list[Reply]:

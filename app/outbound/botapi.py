@@ -26,10 +26,11 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import httpx
+
+from app.outbound.http import KeepAlive
 
 DEFAULT_BASE = "https://api.telegram.org"
 WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -100,7 +101,7 @@ def _form_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class BotApi:
+class BotApi(KeepAlive):
     """One bot's connection to the Bot API (one keep-alive connection pool; :meth:`close` it).
 
     Every method raises :class:`BotApiError` (one of its subclasses) when Telegram says no."""
@@ -116,24 +117,10 @@ class BotApi:
         self._token = token
         self._base = base.rstrip("/")
         self._timeout = timeout
-        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
-
-    def __enter__(self) -> BotApi:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(timeout, transport)
 
     def __repr__(self) -> str:
         return f"BotApi(base={self._base!r})"
-
-    def close(self) -> None:
-        self._client.close()
 
     def _safe(self, text: str) -> str:
         return text.replace(self._token, "<token>") if self._token else text

@@ -30,9 +30,10 @@ Errors (``str(error)`` is safe to log: the password never appears)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 
 import httpx
+
+from app.outbound.http import KeepAlive
 
 #: GSM 03.38 default alphabet: one septet each. Line feed and carriage return are in it; the
 #: escape code (0x1B) is not a character of its own.
@@ -114,7 +115,7 @@ def segments(text: str) -> Segments:
     return Segments(encoding, units, count)
 
 
-class SmsGateway:
+class SmsGateway(KeepAlive):
     """One smsbox sendsms account (one keep-alive connection pool; :meth:`close` it).
 
     ``sender`` is the ``from`` of every message: a number in E.164 form or an alphanumeric
@@ -134,24 +135,10 @@ class SmsGateway:
         self._username = username
         self._password = password
         self._sender = sender
-        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
-
-    def __enter__(self) -> SmsGateway:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(timeout, transport)
 
     def __repr__(self) -> str:
         return f"SmsGateway(url={self._url!r}, username={self._username!r})"
-
-    def close(self) -> None:
-        self._client.close()
 
     def _safe(self, text: str) -> str:
         return text.replace(self._password, "<password>") if self._password else text

@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +55,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02  # type: ignore[import-untyped]
 from pywebpush import WebPusher  # type: ignore[import-untyped]
+
+from app.outbound.http import KeepAlive
 
 KEY_FILE = "vapid-private.pem"
 MAX_PAYLOAD_BYTES = 3000
@@ -205,7 +206,7 @@ def _origin(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class PushSender:
+class PushSender(KeepAlive):
     """Sends Web Push messages signed with the site's VAPID keys (one keep-alive connection
     pool; :meth:`close` it, or use it as a context manager).
 
@@ -218,24 +219,10 @@ class PushSender:
         self._keys = keys
         self._subject = subject
         self._vapid = Vapid02(private_key=_private_key(keys.private_pem))
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
-
-    def __enter__(self) -> PushSender:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().__init__(timeout)
 
     def __repr__(self) -> str:
         return f"PushSender(public_key={self._keys.public_key!r}, subject={self._subject!r})"
-
-    def close(self) -> None:
-        self._client.close()
 
     def _authorization(self, endpoint: str) -> str:
         claims = {

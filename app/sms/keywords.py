@@ -25,7 +25,6 @@ from datetime import datetime
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import select
 
 from app.consent import phones, texts
 from app.consent.errors import ConsentError
@@ -39,11 +38,8 @@ from app.consent.ledger.consents import (
 from app.consent.models import ConsentEvent, SmsMessage
 from app.consent.scopes import find_scope
 from app.consent.terms import Channel, ConsentSource
-from app.extensions import db
 from app.notify import conversation
 from app.notify.errors import ConversationError
-from app.notify.models import Delivery
-from app.notify.states import DeliveryState
 from app.web.urls import external_url
 
 STOP_WORDS = frozenset(
@@ -207,20 +203,6 @@ def _start(handled: Handled, number: str, member_id: int | None, typed: str, now
     _answer(handled, number, member_id, f"{texts.program()}: " + " ".join(words), "START", now)
 
 
-def _latest_delivery(member_id: int) -> Delivery | None:
-    found: Delivery | None = db.session.scalars(
-        select(Delivery)
-        .where(
-            Delivery.member_id == member_id,
-            Delivery.channel == Channel.SMS,
-            Delivery.state == DeliveryState.SENT,
-        )
-        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
-        .limit(1)
-    ).first()
-    return found
-
-
 def handle_text(
     sender: str, text: str, now: datetime, gateway_id: str | None = None
 ) -> Handled | None:
@@ -237,7 +219,11 @@ def handle_text(
     member_id = phones.member_of_number(number)
     keyword = keyword_of(text)
     kind = "keyword" if keyword else "reply"
-    delivery = _latest_delivery(member_id) if member_id is not None and not keyword else None
+    delivery = (
+        conversation.latest_sent(member_id, Channel.SMS)
+        if member_id is not None and not keyword
+        else None
+    )
     if not keyword and delivery is None:
         kind = "unread"
     handled = Handled(texts.log_inbound(number, member_id, kind, text, now, keyword, gateway_id))

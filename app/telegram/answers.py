@@ -9,30 +9,18 @@ from __future__ import annotations
 
 from html import escape
 
-from sqlalchemy import select
-
 from app.consent.telegram import chat_of
 from app.consent.terms import Channel
 from app.extensions import db
+from app.notify.conversation import latest_reply_channel
 from app.notify.inbox import scope_title
-from app.notify.models import Campaign, Delivery, Reply
+from app.notify.models import Campaign, Reply
 from app.outbound.botapi import BotApi
 
 
 def came_from_telegram(campaign_id: int, member_id: int) -> bool:
     """Whether the member's latest reply about the campaign was written in Telegram."""
-    channel = db.session.scalar(
-        select(Delivery.channel)
-        .join(Reply, Reply.delivery_id == Delivery.id)
-        .where(
-            Reply.campaign_id == campaign_id,
-            Reply.member_id == member_id,
-            Reply.author == "member",
-        )
-        .order_by(Reply.at.desc(), Reply.id.desc())
-        .limit(1)
-    )
-    return channel == Channel.TELEGRAM
+    return latest_reply_channel(campaign_id, member_id) == Channel.TELEGRAM
 
 
 def forward_answer(api: BotApi, answer: Reply) -> bool:

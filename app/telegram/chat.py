@@ -30,8 +30,6 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from sqlalchemy import select
-
 from app import clock
 from app.consent import telegram as links
 from app.consent.errors import ConsentError, TelegramLinkError
@@ -43,7 +41,6 @@ from app.extensions import db
 from app.notify import conversation
 from app.notify.errors import ConversationError
 from app.notify.models import Campaign, Delivery
-from app.notify.states import DeliveryState
 from app.notify.telegram import PROMISE_PREFIX, STOP_BUTTON, STOP_PREFIX, promise_line
 from app.outbound.botapi import BotApi, BotApiError, BotBlocked
 from app.site.wiring import site_settings
@@ -112,20 +109,6 @@ def _not_linked() -> str:
         f"This chat is not linked to an account of {_site()}. To link it, open "
         "<i>Permissions</i> on the site and press <i>Link Telegram</i>."
     )
-
-
-def _latest_delivery(member_id: int) -> Delivery | None:
-    found: Delivery | None = db.session.scalars(
-        select(Delivery)
-        .where(
-            Delivery.member_id == member_id,
-            Delivery.channel == Channel.TELEGRAM,
-            Delivery.state == DeliveryState.SENT,
-        )
-        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
-        .limit(1)
-    ).first()
-    return found
 
 
 def _offer_all(turn: Turn, member_id: int, chat_id: int) -> None:
@@ -205,7 +188,7 @@ def _stop_typed(
             "Stopped everything on Telegram." if stopped else "Nothing was on for Telegram.",
         )
         return
-    delivery = _latest_delivery(member_id)
+    delivery = conversation.latest_sent(member_id, Channel.TELEGRAM)
     if delivery is None:
         turn.say(chat_id, "You have not had a message here yet. To stop everything: /stop all")
         return
@@ -233,7 +216,7 @@ def _stop_scope(
 
 
 def _reply(turn: Turn, member_id: int, chat_id: int, text: str, now: datetime) -> None:
-    delivery = _latest_delivery(member_id)
+    delivery = conversation.latest_sent(member_id, Channel.TELEGRAM)
     if delivery is None:
         turn.say(chat_id, "There is no message to reply to yet. Send /help to see what I can do.")
         return

@@ -27,6 +27,7 @@ from tests.conftest import PASSWORD, Clock
 from tests.consent import world
 from tests.e2e.steps import sign_in, snapshot
 from tests.kannel import KannelGateway, inbound_recorder, kannel  # noqa: F401 - fixtures
+from tests.notify import rows
 from tests.push.browser import click_target, deliver_push, grant_notifications, origin_of
 from tests.push.service import PushService
 
@@ -70,17 +71,8 @@ def _reader(app: Flask, member: Any, clock: Clock, scope: str) -> None:
 
 
 def _send(app: Flask, clock: Clock, scope: str, channel: str, body: str) -> None:
-    from app.extensions import db
-    from app.notify.campaigns import Draft, create_campaign, send_now
-    from app.notify.worker import Worker
-
-    with app.app_context():
-        created = create_campaign(
-            Draft("This week in the shop", body, scope, "editorial", (channel,)), None, clock()
-        )
-        send_now(created, clock())
-        db.session.commit()
-        assert Worker(name="journey").run(once=True)["sent"] == 1
+    rows.send_campaign(app, clock(), "This week in the shop", body, scope, (channel,))
+    assert rows.work_once(app)["sent"] == 1
 
 
 def _sms_row(page: Page) -> Any:

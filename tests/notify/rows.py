@@ -1,9 +1,11 @@
-"""Reading the outbox in tests: deliveries of a campaign, counts per state, messages grouped by
-Message-ID, and the retry policy's documented bounds."""
+"""The outbox in tests: sending a campaign and running the worker once, the deliveries of a
+campaign, counts per state, messages grouped by Message-ID, and the retry policy's documented
+bounds."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -19,6 +21,39 @@ def retry_bounds(attempts: int, base: float = BASE) -> tuple[float, float]:
     2^(attempts-1), at most six hours, times a factor between 0.5 and 1.5."""
     middle = min(base * 2 ** (attempts - 1), SIX_HOURS)
     return 0.5 * middle, 1.5 * middle
+
+
+def send_campaign(
+    app: Flask,
+    now: datetime,
+    title: str,
+    body: str,
+    scope: str,
+    channels: tuple[str, ...],
+    kind: str = "editorial",
+) -> int:
+    """Create a campaign and send it now (its deliveries wait in the outbox); its id."""
+    from app.extensions import db
+    from app.notify.campaigns import Draft, create_campaign, send_now
+
+    with app.app_context():
+        created = create_campaign(Draft(title, body, scope, kind, channels), None, now)
+        send_now(created, now)
+        db.session.commit()
+        return created.id
+
+
+def work_once(app: Flask) -> Counter[str]:
+    """Run the worker until nothing is due; what happened to the deliveries."""
+    from app.notify.worker import Worker
+
+    with app.app_context():
+        return Worker(name="test-worker").run(once=True)
+
+
+def only_delivery(app: Flask, campaign_id: int) -> Any:
+    (row,) = delivery_rows(app, campaign_id)
+    return row
 
 
 def states(app: Flask, campaign_id: int) -> Counter[str]:

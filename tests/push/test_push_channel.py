@@ -24,6 +24,7 @@ from sqlalchemy import select
 from app.outbound.webpush import Subscription
 from tests.conftest import Clock
 from tests.consent import world
+from tests.notify import rows
 from tests.push.service import PushService
 
 TITLE = "Spring birds are out"
@@ -78,33 +79,15 @@ def reader(app: Flask, clock: Clock, service: PushService, browsers: int = 1) ->
 
 
 def send_campaign(app: Flask, clock: Clock, body: str = LINKED) -> int:
-    from app.extensions import db
-    from app.notify.campaigns import Draft, create_campaign, send_now
-
-    with app.app_context():
-        created = create_campaign(
-            Draft(TITLE, body, "new-stickers", "editorial", ("push",)), None, clock()
-        )
-        send_now(created, clock())
-        db.session.commit()
-        return created.id
+    return rows.send_campaign(app, clock(), TITLE, body, "new-stickers", ("push",), "editorial")
 
 
 def work(app: Flask) -> Counter[str]:
-    from app.notify.worker import Worker
-
-    with app.app_context():
-        return Worker(name="test-worker").run(once=True)
+    return rows.work_once(app)
 
 
 def delivery(app: Flask, campaign_id: int) -> Any:
-    from app.extensions import db
-    from app.notify.models import Delivery
-
-    with app.app_context():
-        row = db.session.scalars(select(Delivery).where(Delivery.campaign_id == campaign_id)).one()
-        db.session.expunge(row)
-        return row
+    return rows.only_delivery(app, campaign_id)
 
 
 def browsers_of(app: Flask, member_id: int) -> list[Any]:

@@ -22,39 +22,24 @@ from tests.browser import LiveServer
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import free_port, post_form, sign_in
 from tests.kannel import KannelGateway
+from tests.notify import rows
 from tests.sms.conftest import NUMBER, SECRET, Texter, grant_sms
 
 BODY = "Members save a fifth this weekend: [see the offer](https://shop.example/offer?x=1&y=2)."
 
 
 def send_campaign(app: Flask, clock: Clock, body: str = BODY) -> int:
-    from app.extensions import db
-    from app.notify.campaigns import Draft, create_campaign, send_now
-
-    with app.app_context():
-        created = create_campaign(
-            Draft("Weekend offer", body, "offers", "promotional", ("sms",)), None, clock()
-        )
-        send_now(created, clock())
-        db.session.commit()
-        return created.id
+    return rows.send_campaign(
+        app, clock(), "Weekend offer", body, "offers", ("sms",), "promotional"
+    )
 
 
 def work(app: Flask) -> Counter[str]:
-    from app.notify.worker import Worker
-
-    with app.app_context():
-        return Worker(name="test-worker").run(once=True)
+    return rows.work_once(app)
 
 
 def delivery(app: Flask, campaign_id: int) -> Any:
-    from app.extensions import db
-    from app.notify.models import Delivery
-
-    with app.app_context():
-        row = db.session.scalars(select(Delivery).where(Delivery.campaign_id == campaign_id)).one()
-        db.session.expunge(row)
-        return row
+    return rows.only_delivery(app, campaign_id)
 
 
 def events(app: Flask, member_id: int) -> list[Any]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import post_form, sign_in
+from tests.notify import rows
 from tests.telegram.conftest import Linked, grant_telegram
 from tests.telegram.peer import BotApiPeer
 
@@ -29,33 +30,17 @@ def grant(app: Flask, linked: Linked, clock: Clock) -> None:
 
 
 def send_campaign(app: Flask, clock: Clock, body: str = BODY) -> int:
-    from app.extensions import db
-    from app.notify.campaigns import Draft, create_campaign, send_now
-
-    with app.app_context():
-        created = create_campaign(
-            Draft("Weekend reading", body, "newsletter", "editorial", ("telegram",)), None, clock()
-        )
-        send_now(created, clock())
-        db.session.commit()
-        return created.id
+    return rows.send_campaign(
+        app, clock(), "Weekend reading", body, "newsletter", ("telegram",), "editorial"
+    )
 
 
 def work(app: Flask) -> Counter[str]:
-    from app.notify.worker import Worker
-
-    with app.app_context():
-        return Worker(name="test-worker").run(once=True)
+    return rows.work_once(app)
 
 
 def delivery(app: Flask, campaign_id: int) -> Any:
-    from app.extensions import db
-    from app.notify.models import Delivery
-
-    with app.app_context():
-        row = db.session.scalars(select(Delivery).where(Delivery.campaign_id == campaign_id)).one()
-        db.session.expunge(row)
-        return row
+    return rows.only_delivery(app, campaign_id)
 
 
 def poll(runner: FlaskCliRunner) -> None:
