@@ -28,3 +28,7 @@ class DeliveryState(StrEnum):
 
 
 WAITING = frozenset({DeliveryState.QUEUED, DeliveryState.LEASED, DeliveryState.RETRY})
+
+# The reason of a delivery the receiving network reported it could not deliver (an SMS
+# centre's delivery report), after it was handed over.
+UNDELIVERED = "undelivered"

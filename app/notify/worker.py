@@ -55,7 +55,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 
 from app import clock
 from app.accounts.models import Member
@@ -78,7 +78,7 @@ from app.notify.drafts import draft_from_posts
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
 from app.notify.models import Campaign, Delivery
 from app.notify.render import prepared_body
-from app.notify.states import CampaignState, DeliveryState
+from app.notify.states import UNDELIVERED, CampaignState, DeliveryState
 from app.notify.tokens import open_token, unsubscribe_token
 from app.ops.heartbeat import beat
 from app.web.urls import external_url
@@ -510,16 +510,19 @@ class Worker:
 
 
 # A delivery sent: the one statement of every delivery, built once.
+# A delivery report can beat the worker's own record of the send (an SMS centre answers in
+# milliseconds): a failure it reported while the row was still leased stands.
+_REPORTED_FAILED = Delivery.reason == UNDELIVERED
 _SENT = (
     update(Delivery)
     .where(Delivery.id == bindparam("delivery_id"))
     .values(
-        state=DeliveryState.SENT,
+        state=case((_REPORTED_FAILED, DeliveryState.DEAD), else_=DeliveryState.SENT),
         sent_at=bindparam("at"),
         finished_at=bindparam("at"),
         message_id=bindparam("external_id"),
         lease_until=None,
-        reason=None,
+        reason=case((_REPORTED_FAILED, UNDELIVERED), else_=None),
     )
 )
 

@@ -42,6 +42,21 @@ def delivery(app: Flask, campaign_id: int) -> Any:
     return rows.only_delivery(app, campaign_id)
 
 
+def marketer(app: Flask, clock: Clock) -> FlaskClient:
+    """A client signed in as a new marketer."""
+    from app.accounts import members
+    from app.extensions import db
+
+    with app.app_context():
+        members.create_member(
+            "marketer@example.com", PASSWORD, now=clock(), verified=True, role="marketer"
+        )
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, "marketer@example.com", PASSWORD)
+    return client
+
+
 def events(app: Flask, member_id: int) -> list[Any]:
     from app.consent.ledger.consents import history
     from app.extensions import db
@@ -237,7 +252,6 @@ def test_help_says_who_we_are_and_how_to_stop_and_is_logged(
 def test_stop_texting_me_is_a_reply_flagged_for_the_team_and_the_answer_goes_back_by_text(
     app: Flask, texter: Texter, kannel: KannelGateway, clock: Clock
 ) -> None:
-    from app.accounts import members
     from app.extensions import db
     from app.notify.models import Reply
 
@@ -250,12 +264,7 @@ def test_stop_texting_me_is_a_reply_flagged_for_the_team_and_the_answer_goes_bac
     with app.app_context():
         (reply,) = db.session.scalars(select(Reply)).all()
         assert (reply.body, reply.flag) == ("Please stop texting me on Sundays", "sounds-like-stop")
-        members.create_member(
-            "marketer@example.com", PASSWORD, now=clock(), verified=True, role="marketer"
-        )
-        db.session.commit()
-    client = app.test_client()
-    sign_in(client, "marketer@example.com", PASSWORD)
+    client = marketer(app, clock)
     assert "sounds like a request to stop" in client.get("/admin/conversations/").text
     page = f"/admin/conversations/{campaign_id}/{texter.member_id}"
     shown = client.get(page).text
@@ -337,7 +346,6 @@ def test_a_code_waits_while_kannel_is_down_and_goes_when_it_is_back(
 def test_the_preview_counts_segments_per_member_and_in_total(
     app: Flask, texter: Texter, clock: Clock
 ) -> None:
-    from app.accounts import members
     from app.extensions import db
     from app.notify.campaigns import Draft, create_campaign
     from app.notify.render import prepared_body
@@ -350,15 +358,11 @@ def test_the_preview_counts_segments_per_member_and_in_total(
         draft = create_campaign(
             Draft("Coffee week", body, "offers", "promotional", ("sms",)), None, clock()
         )
-        members.create_member(
-            "marketer@example.com", PASSWORD, now=clock(), verified=True, role="marketer"
-        )
         db.session.commit()
         expected = segments(preview_text("Corner Shop", "Coffee week", prepared_body(body)))
         campaign_id = draft.id
     assert expected.encoding == "UCS-2" and expected.count == 4
-    client = app.test_client()
-    sign_in(client, "marketer@example.com", PASSWORD)
+    client = marketer(app, clock)
     shown = client.get(f"/admin/campaigns/{campaign_id}").text
     assert "<strong>4 segments</strong> per member (UCS-2" in shown
     assert "4 segments for the 1 member it would reach now" in shown
@@ -381,3 +385,33 @@ def test_a_text_kannel_passes_on_twice_is_acted_on_once(
         logged = db.session.scalars(select(SmsMessage.direction)).all()
     assert sorted(logged) == ["in", "out"]  # one text in, one answer
     kannel.wait_for(NUMBER)
+
+
+def test_a_report_that_beats_the_workers_record_of_the_send_is_kept(
+    app: Flask, texter: Texter, kannel: KannelGateway, clock: Clock
+) -> None:
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.notify.models import Delivery
+    from app.notify.worker import _SENT
+    from app.sms.views import record_delivery_report
+
+    grant_sms(app, texter.member_id, clock() - timedelta(days=7))
+    campaign_id = send_campaign(app, clock)
+    work(app)
+    kannel.wait_for(NUMBER)
+    sent = delivery(app, campaign_id)
+    with app.app_context():  # as if the worker had handed the text over and not yet recorded it
+        db.session.execute(
+            update(Delivery).where(Delivery.id == sent.id).values(state="leased", reason=None)
+        )
+        record_delivery_report(sent.id, 1)
+        record_delivery_report(sent.id, 16)
+        db.session.commit()
+        assert db.session.get_one(Delivery, sent.id).state == "leased"
+        db.session.execute(_SENT, {"delivery_id": sent.id, "at": clock(), "external_id": "x"})
+        db.session.commit()
+    after = delivery(app, campaign_id)
+    assert (after.state, after.reason) == ("dead", "undelivered")
+    assert after.delivered_at is not None  # the earlier report stands too

@@ -371,44 +371,23 @@ def _hold_statement(channel: Channel) -> Executable:
                 .with_for_update(of=Suppression, read=True)
             )
         )
-    elif channel == Channel.WEBHOOK:
-        locks.append(
-            held(
-                select(WebhookEndpoint.id)
-                .where(WebhookEndpoint.member_id == member_id)
-                .with_for_update(read=True)
-            )
-        )
-    elif channel == Channel.TELEGRAM:
-        locks.append(
-            held(
-                select(TelegramChat.member_id)
-                .where(TelegramChat.member_id == member_id)
-                .with_for_update(read=True)
-            )
-        )
-    elif channel == Channel.SMS:
-        locks.append(
-            held(
-                select(PhoneNumber.member_id)
-                .where(PhoneNumber.member_id == member_id)
-                .with_for_update(read=True)
-            )
-        )
+    # The channel's address rows, each the member's own (``member_id``).
+    addresses = {
+        Channel.WEBHOOK: WebhookEndpoint.member_id,
+        Channel.TELEGRAM: TelegramChat.member_id,
+        Channel.SMS: PhoneNumber.member_id,
+        Channel.PUSH: PushSubscription.member_id,
+    }
+    if channel in addresses:
+        owner = addresses[channel]
+        locks.append(held(select(owner).where(owner == member_id).with_for_update(read=True)))
+    if channel == Channel.SMS:
         locks.append(
             held(
                 select(Suppression.address_key)
                 .join(PhoneNumber, PhoneNumber.number == Suppression.address_key)
                 .where(PhoneNumber.member_id == member_id)
                 .with_for_update(of=Suppression, read=True)
-            )
-        )
-    elif channel == Channel.PUSH:
-        locks.append(
-            held(
-                select(PushSubscription.id)
-                .where(PushSubscription.member_id == member_id)
-                .with_for_update(read=True)
             )
         )
     return select(*locks)
