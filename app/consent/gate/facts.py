@@ -178,60 +178,72 @@ def facts_for(member_id: int) -> Facts:
     return load_facts([member_id])
 
 
-@cache
-def _send_queries() -> tuple[Executable, Executable]:
-    """The two statements of :func:`facts_for_send`, built once: their parameters are bound
-    per call, so a delivery pays for no statement construction."""
-    prefs, state, pause = ConsentPreferences, ConsentState, ScopePause
-    usable = and_(WebhookEndpoint.verified_at.is_not(None), WebhookEndpoint.disabled_at.is_(None))
-    endpoints = select(WebhookEndpoint.id).where(WebhookEndpoint.member_id == Member.id)
-    member = (
-        select(
-            Member.deleted_at,
-            Member.email_verified_at,
-            Member.time_zone,
-            prefs.quiet_start,
-            prefs.quiet_end,
-            prefs.paused_until,
-            select(Suppression.id)
-            .where(Suppression.address_key == Member.email_key)
-            .exists()
-            .label("suppressed"),
-            endpoints.where(WebhookEndpoint.verified_at.is_not(None))
-            .exists()
-            .label("webhook_verified"),
-            endpoints.where(usable).exists().label("webhook_enabled"),
+def _address_columns(channel: Channel) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """The columns of the address facts of ``channel`` (labelled as :class:`MemberFacts`
+    names them), and the outer joins they need. A delivery on one channel reads only its own
+    channel's address: the others cannot change the gate's answer for it."""
+    if channel == Channel.EMAIL:
+        suppressed = select(Suppression.id).where(Suppression.address_key == Member.email_key)
+        return [suppressed.exists().label("email_suppressed")], []
+    if channel == Channel.WEBHOOK:
+        endpoints = select(WebhookEndpoint.id).where(WebhookEndpoint.member_id == Member.id)
+        verified = endpoints.where(WebhookEndpoint.verified_at.is_not(None))
+        usable = verified.where(WebhookEndpoint.disabled_at.is_(None))
+        return [
+            verified.exists().label("webhook_verified"),
+            usable.exists().label("webhook_enabled"),
+        ], []
+    if channel == Channel.TELEGRAM:
+        return [
             TelegramChat.member_id.is_not(None).label("telegram_linked"),
             TelegramChat.blocked_at.is_not(None).label("telegram_blocked"),
+        ], [(TelegramChat, TelegramChat.member_id == Member.id)]
+    if channel == Channel.SMS:
+        failed = select(Suppression.id).where(Suppression.address_key == PhoneNumber.number)
+        return [
             PhoneNumber.member_id.is_not(None).label("sms_verified"),
-            select(Suppression.id)
-            .where(Suppression.address_key == PhoneNumber.number)
-            .exists()
-            .label("sms_suppressed"),
-            select(PushSubscription.id)
-            .where(PushSubscription.member_id == Member.id)
-            .exists()
-            .label("push_subscribed"),
-            select(PushSubscription.id)
-            .where(PushSubscription.member_id == Member.id, PushSubscription.disabled_at.is_(None))
-            .exists()
-            .label("push_enabled"),
-            select(Entitlement.member_id)
-            .where(Entitlement.member_id == Member.id, Entitlement.reward == bindparam("reward"))
-            .exists()
-            .label("earned"),
-            state.granted,
-            state.wording_version,
-            state.granted_at,
-            state.changed_at,
-            state.wording_hash,
-            pause.not_for_me_at,
-            pause.resumed_at,
-        )
-        .outerjoin(prefs, prefs.member_id == Member.id)
-        .outerjoin(TelegramChat, TelegramChat.member_id == Member.id)
-        .outerjoin(PhoneNumber, PhoneNumber.member_id == Member.id)
-        .outerjoin(
+            failed.exists().label("sms_suppressed"),
+        ], [(PhoneNumber, PhoneNumber.member_id == Member.id)]
+    if channel == Channel.PUSH:
+        browsers = select(PushSubscription.id).where(PushSubscription.member_id == Member.id)
+        return [
+            browsers.exists().label("push_subscribed"),
+            browsers.where(PushSubscription.disabled_at.is_(None)).exists().label("push_enabled"),
+        ], []
+    return [], []
+
+
+@cache
+def _send_queries(channel: Channel) -> tuple[Executable, Executable, tuple[str, ...]]:
+    """The two statements of :func:`facts_for_send` for ``channel``, built once: their
+    parameters are bound per call, so a delivery pays for no statement construction. The
+    third value names the address facts the first one reads."""
+    prefs, state, pause = ConsentPreferences, ConsentState, ScopePause
+    addresses, joins = _address_columns(channel)
+    member = select(
+        Member.deleted_at,
+        Member.email_verified_at,
+        Member.time_zone,
+        prefs.quiet_start,
+        prefs.quiet_end,
+        prefs.paused_until,
+        *addresses,
+        select(Entitlement.member_id)
+        .where(Entitlement.member_id == Member.id, Entitlement.reward == bindparam("reward"))
+        .exists()
+        .label("earned"),
+        state.granted,
+        state.wording_version,
+        state.granted_at,
+        state.changed_at,
+        state.wording_hash,
+        pause.not_for_me_at,
+        pause.resumed_at,
+    ).outerjoin(prefs, prefs.member_id == Member.id)
+    for table, on in joins:
+        member = member.outerjoin(table, on)
+    member = (
+        member.outerjoin(
             state,
             and_(
                 state.member_id == Member.id,
@@ -253,16 +265,17 @@ def _send_queries() -> tuple[Executable, Executable]:
         Contact.member_id == bindparam("member_id"),
         or_(Contact.scope == bindparam("scope"), Contact.sent_at > bindparam("since")),
     )
-    return member, contacts
+    return member, contacts, tuple(column.name for column in addresses)
 
 
 def facts_for_send(member_id: int, scope: str, channel: Channel, now: datetime) -> Facts:
     """The facts the gate reads to decide about one delivery of ``scope`` on ``channel`` at
-    ``now``, in two queries: the member with their preferences, suppression, endpoints,
-    entitlement, consent state and pause of ``scope``; then their contacts on ``scope`` and
-    every contact of the last day (the daily cap). :func:`decide` answers on them exactly as
+    ``now``, in two queries: the member with their preferences, the address facts of
+    ``channel`` (:func:`_address_columns`), entitlement, consent state and pause of
+    ``scope``; then their contacts on ``scope`` and every contact of the last day (the daily
+    cap). :func:`decide` answers on them exactly as
     on :func:`load_facts` for that scope, channel and moment (a property test checks it)."""
-    member_query, contact_query = _send_queries()
+    member_query, contact_query, address_facts = _send_queries(channel)
     params = {
         "member_id": member_id,
         "scope": scope,
@@ -291,15 +304,7 @@ def facts_for_send(member_id: int, scope: str, channel: Channel, now: datetime) 
         member_id=member_id,
         active=row.deleted_at is None,
         email_verified=row.email_verified_at is not None,
-        email_suppressed=bool(row.suppressed),
-        webhook_verified=bool(row.webhook_verified),
-        webhook_enabled=bool(row.webhook_enabled),
-        telegram_linked=bool(row.telegram_linked),
-        telegram_blocked=bool(row.telegram_blocked),
-        sms_verified=bool(row.sms_verified),
-        sms_suppressed=bool(row.sms_suppressed),
-        push_subscribed=bool(row.push_subscribed),
-        push_enabled=bool(row.push_enabled),
+        **{name: bool(getattr(row, name)) for name in address_facts},
         time_zone=row.time_zone,
         quiet_start=row.quiet_start,
         quiet_end=row.quiet_end,
