@@ -15,6 +15,9 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
+# The request line without its query string: queries carry what no log should keep (search
+# words, a code in /redeem?code=, the shared secret of Kannel's calls to /sms/…).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 # The proxies whose X-Forwarded-* headers count (nginx on this host by default; a proxy on
 # another host is named by address in PULLFIRST_FORWARDED_ALLOW_IPS, comma-separated).

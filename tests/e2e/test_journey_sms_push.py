@@ -100,6 +100,10 @@ def test_prove_a_number_say_yes_by_text_receive_stop_and_start(
     page.get_by_role("button", name="Prove this number").click()
     expect(page.locator("#sms")).to_contain_text("+44 7911 123456")
     snapshot(page, "sms-number-proven")
+    page.set_viewport_size({"width": 390, "height": 844})  # the same page on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    snapshot(page, "sms-number-proven-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     row = _sms_row(page)
     row.get_by_role("checkbox").check()

@@ -158,8 +158,10 @@ def test_serve_shows_the_built_demo_packs(tmp_path: Path) -> None:
             except (urllib.error.URLError, ConnectionError):
                 continue
         assert "spring-birds/previews/01_robin.webp" in html
-        console = log.read_text()
-        assert "sticker pack spring-birds built" in console
+        # The build's line reaches the console just after the pack is published: wait for it.
+        while "sticker pack spring-birds built" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
     finally:
         process.terminate()
         process.wait(timeout=20)
