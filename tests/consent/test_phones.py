@@ -552,3 +552,12 @@ def test_a_campaign_by_text_is_refused_while_the_site_sends_no_texts(
     app.config["SMS_SENDSMS_URL"] = f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms"
     with app.app_context():
         assert create_campaign(draft, None, clock()).channel_list == ["email", "sms"]
+
+
+def test_a_client_may_type_codes_only_so_often_whatever_the_account(
+    app: Flask, clock: Clock
+) -> None:
+    browsers = [signed_in(app, clock, f"guess{n}@example.com", ip="203.0.113.9") for n in range(3)]
+    statuses = [type_code(browsers[n % 3], "000000").status_code for n in range(41)]
+    assert statuses[:40] == [400] * 40  # wrong, and said so
+    assert statuses[40] == 429

@@ -14,8 +14,10 @@ from app.consent.views.forms import ButtonForm, PhoneCodeForm, PhoneForm
 from app.consent.views.permissions_page import current_member, page_context
 from app.extensions import db, limiter
 
-# Beyond the limits per number, member and client kept in the database.
+# Beyond the limits on codes per number, member and client kept in the database: how often a
+# member, and a client, may ask for codes or type one (a code allows five tries of its own).
 PHONE_LIMIT = "20 per hour"
+PHONE_CLIENT_LIMIT = "40 per hour"
 
 
 def _member_key() -> str:
@@ -51,6 +53,7 @@ def _again(**forms: object) -> tuple[str, int]:
 
 @login_required
 @limiter.limit(PHONE_LIMIT, key_func=_member_key, methods=["POST"])
+@limiter.limit(PHONE_CLIENT_LIMIT, scope="phone-client", methods=["POST"])
 def add_number() -> Response | tuple[str, int]:
     member = current_member()
     form = PhoneForm(prefix="phone")
@@ -88,6 +91,7 @@ def add_number() -> Response | tuple[str, int]:
 
 @login_required
 @limiter.limit(PHONE_LIMIT, key_func=_member_key, methods=["POST"])
+@limiter.limit(PHONE_CLIENT_LIMIT, scope="phone-client", methods=["POST"])
 def verify_number() -> Response | tuple[str, int]:
     member = current_member()
     form = PhoneCodeForm(prefix="code")
