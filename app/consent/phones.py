@@ -26,8 +26,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from app import signing
+from app.consent import texts
 from app.consent.errors import PhoneError
-from app.consent.models import PhoneCodeSent, PhoneNumber, PhoneProof, Suppression
+from app.consent.models import PhoneCodeSent, PhoneNumber, PhoneProof, SmsMessage, Suppression
 from app.consent.terms import SuppressionReason
 from app.extensions import db
 
@@ -168,6 +169,34 @@ def start_proof(member_id: int, number: str, client: str, now: datetime) -> str 
     )
     db.session.flush()
     return code if holder is None else None
+
+
+def code_text(code: str) -> str:
+    """The text that carries a one-time code."""
+    return (
+        f"{texts.program()}: your code is {code}. It works for 10 minutes. If you did not ask "
+        "for it, ignore this text."
+    )
+
+
+def in_use_text() -> str:
+    """The text to a number's owner when somebody asked to add it to another account."""
+    return (
+        f"{texts.program()}: someone asked to add this number to an account, but it is already "
+        "on another one. If that was you, remove it from the other account first. Nothing "
+        "changed."
+    )
+
+
+def request_code(member_id: int, number: str, client: str, now: datetime) -> SmsMessage:
+    """:func:`start_proof`, and the text it calls for queued: the code to the member, or to a
+    number somebody else holds, a note to its owner (nothing of which is the asking member's).
+    Raises :class:`PhoneError`. The caller commits, then sends the text
+    (:func:`app.consent.texts.send_now`)."""
+    code = start_proof(member_id, number, client, now)
+    if code is None:
+        return texts.queue(number, None, "code", in_use_text(), now)
+    return texts.queue(number, member_id, "code", code_text(code), now)
 
 
 def prove(member_id: int, code: str, now: datetime) -> PhoneNumber:

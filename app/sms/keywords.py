@@ -124,34 +124,35 @@ def _stop(handled: Handled, number: str, member_id: int | None, typed: str, now:
         )
 
 
-def _last_stop(member_id: int) -> list[ConsentEvent]:
-    """The revokes of the member's latest STOP by text: the newest run of ``sms`` revokes
-    with a typed keyword made at one moment."""
-    events = [
+def _last_stop(events: list[ConsentEvent]) -> list[tuple[ConsentEvent, ConsentEvent | None]]:
+    """The revokes of the member's latest STOP by text (the newest run of ``sms`` revokes with
+    a typed keyword, made at one moment), each with the grant it ended; ``events`` is the
+    member's ledger history, newest first."""
+    stops = [
         e
-        for e in history(member_id)
+        for e in events
         if e.channel == Channel.SMS
         and e.source == ConsentSource.SMS
         and e.typed is not None
         and e.action == "revoke"
         and (keyword_of(e.typed) or "") in STOP_WORDS
     ]
-    if not events:
-        return []
-    latest = events[0].at
-    return [e for e in events if e.at == latest]
-
-
-def _granted_before(member_id: int, revoke: ConsentEvent) -> ConsentEvent | None:
-    for event in history(member_id):  # newest first
-        if (
-            event.scope == revoke.scope
-            and event.channel == revoke.channel
-            and event.id < revoke.id
-            and event.action == "grant"
-        ):
-            return event
-    return None
+    latest = [e for e in stops if e.at == stops[0].at] if stops else []
+    return [
+        (
+            revoke,
+            next(
+                (
+                    e
+                    for e in events
+                    if (e.scope, e.channel, e.action) == (revoke.scope, revoke.channel, "grant")
+                    and e.id < revoke.id
+                ),
+                None,
+            ),
+        )
+        for revoke in latest
+    ]
 
 
 def _start(handled: Handled, number: str, member_id: int | None, typed: str, now: datetime) -> None:
@@ -169,30 +170,25 @@ def _start(handled: Handled, number: str, member_id: int | None, typed: str, now
     states = states_of(member_id)
     back, changed = [], []
     origin = Origin(ConsentSource.SMS, typed=typed)
-    for revoke in _last_stop(member_id):
+    for revoke, grant in _last_stop(history(member_id)):
         state = states.get((revoke.scope, Channel.SMS))
         if state is None or state.granted or state.event_id != revoke.id:
             continue  # answered again since the STOP
         scope = find_scope(revoke.scope)
-        grant = _granted_before(member_id, revoke)
         if scope is None or grant is None:
             continue
         if grant.wording_hash != scope.wording_hash_for(Channel.SMS):
             changed.append(scope.title)
             continue
+        shown = scope.wording_for(Channel.SMS)  # the words of the grant STOP ended, unchanged
         try:
-            if grant_consent(
-                member_id, scope, Channel.SMS, scope.wording_for(Channel.SMS), origin, now
-            ):
-                back.append(scope.title)
+            if grant_consent(member_id, scope, Channel.SMS, shown, origin, now):
+                back.append(f"{scope.title}, to the words you said yes to: \u201c{shown}\u201d")
         except ConsentError:
             continue
     words = []
     if back:
-        words.append(
-            f"texts are back on: {', '.join(back)}. Reply STOP to cancel, HELP for "
-            "help. Msg & data rates may apply."
-        )
+        words.append(f"texts are back on: {'; '.join(back)}.")
     if changed:
         words.append(
             f"what we ask for changed since ({', '.join(changed)}): read it and say "

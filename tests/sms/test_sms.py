@@ -42,6 +42,15 @@ def delivery(app: Flask, campaign_id: int) -> Any:
     return rows.only_delivery(app, campaign_id)
 
 
+def texted_campaign(app: Flask, texter: Texter, kannel: KannelGateway, clock: Clock) -> int:
+    """A campaign text that reached the texter, who said yes by text a week ago; its id."""
+    grant_sms(app, texter.member_id, clock() - timedelta(days=7))
+    campaign_id = send_campaign(app, clock)
+    work(app)
+    kannel.wait_for(NUMBER)
+    return campaign_id
+
+
 def marketer(app: Flask, clock: Clock) -> FlaskClient:
     """A client signed in as a new marketer."""
     from app.accounts import members
@@ -255,10 +264,7 @@ def test_stop_texting_me_is_a_reply_flagged_for_the_team_and_the_answer_goes_bac
     from app.extensions import db
     from app.notify.models import Reply
 
-    grant_sms(app, texter.member_id, clock() - timedelta(days=7))
-    campaign_id = send_campaign(app, clock)
-    work(app)
-    kannel.wait_for(NUMBER)
+    campaign_id = texted_campaign(app, texter, kannel, clock)
     kannel.inject(NUMBER, "Please stop texting me on Sundays")
     assert state(app, texter.member_id) is True  # not a keyword: nothing stopped
     with app.app_context():
@@ -297,10 +303,7 @@ def test_a_refusal_by_the_sms_centre_fails_the_delivery_and_suppresses_the_numbe
     from app.consent.gate.rules import Campaign
     from app.consent.scopes import get_scope
 
-    grant_sms(app, texter.member_id, clock() - timedelta(days=7))
-    campaign_id = send_campaign(app, clock)
-    work(app)
-    kannel.wait_for(NUMBER)
+    campaign_id = texted_campaign(app, texter, kannel, clock)
     sent = delivery(app, campaign_id)
     client = app.test_client()
     assert (
@@ -395,12 +398,9 @@ def test_a_report_that_beats_the_workers_record_of_the_send_is_kept(
     from app.extensions import db
     from app.notify.models import Delivery
     from app.notify.worker import _SENT
-    from app.sms.views import record_delivery_report
+    from app.sms.reports import record_delivery_report
 
-    grant_sms(app, texter.member_id, clock() - timedelta(days=7))
-    campaign_id = send_campaign(app, clock)
-    work(app)
-    kannel.wait_for(NUMBER)
+    campaign_id = texted_campaign(app, texter, kannel, clock)
     sent = delivery(app, campaign_id)
     with app.app_context():  # as if the worker had handed the text over and not yet recorded it
         db.session.execute(

@@ -143,7 +143,7 @@ def say_yes(scope: str, channel: Channel) -> Response | tuple[str, int]:
     db.session.commit()
     if event is not None:
         flash(f"Thank you. {found.title} may now reach you {channel_words(channel)}.", "success")
-    if event is not None and channel == Channel.SMS and confirmation is not None:
+    if confirmation is not None:
         texts.send_now(confirmation)
     return back(f"scope-{scope}")
 

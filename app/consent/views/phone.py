@@ -28,23 +28,6 @@ def _to_section() -> Response:
     return redirect(url_for("consent.permissions_page", _anchor="sms"))
 
 
-def code_text(code: str) -> str:
-    """The text that carries a one-time code."""
-    return (
-        f"{texts.program()}: your code is {code}. It works for 10 minutes. If you did not ask "
-        "for it, ignore this text."
-    )
-
-
-def in_use_text() -> str:
-    """The text to a number's owner when somebody asked to add it to another account."""
-    return (
-        f"{texts.program()}: someone asked to add this number to an account, but it is already "
-        "on another one. If that was you, remove it from the other account first. Nothing "
-        "changed."
-    )
-
-
 def _again(**forms: object) -> tuple[str, int]:
     return render_template(
         "consent/permissions.html", **page_context(current_member(), **forms)
@@ -62,22 +45,17 @@ def add_number() -> Response | tuple[str, int]:
     if not texts.configured():
         form.number.errors.append("This site does not send texts yet.")
         return _again(phone_form=form)
-    now = clock.now()
     try:
         number = phones.parse_number(form.number.data or "", phones.default_region())
-        code = phones.start_proof(
-            member.id, number, phones.client_key(request.remote_addr or ""), now
+        message = phones.request_code(
+            member.id, number, phones.client_key(request.remote_addr or ""), clock.now()
         )
     except PhoneError as exc:
         db.session.rollback()
         form.number.errors.append(str(exc))
         return _again(phone_form=form)
-    if code is not None:
-        message = texts.queue(number, member.id, "code", code_text(code), now)
-    else:  # to the number's owner: nothing of it is the asking member's
-        message = texts.queue(number, None, "code", in_use_text(), now)
     db.session.commit()
-    state = texts.send_now(message.id)
+    state = texts.send_now(message)
     if state == texts.SENT:
         flash(f"We texted a code to {phones.shown(number)}. Type it below.", "success")
     else:
