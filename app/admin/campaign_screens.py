@@ -36,7 +36,7 @@ from app.notify.errors import CampaignError, ConversationError
 from app.notify.forms import ActionForm, AnswerForm, CampaignForm
 from app.notify.models import Campaign, Reply
 from app.notify.preview import preview_audience
-from app.notify.push import BODY_CHARS
+from app.notify.push import notification_text
 from app.notify.render import campaign_html, plain_text, prepared_body
 from app.notify.sms import preview_text
 from app.notify.states import CampaignState
@@ -167,9 +167,8 @@ def _previews(campaign: Campaign) -> dict[str, Any]:
         "text": text,
         "html": html,
     }
-    sms = preview_text(
-        texts.program(), campaign.title, prepared_body(campaign.body, campaign.updated_at)
-    )
+    prepared = prepared_body(campaign.body, campaign.updated_at)
+    sms = preview_text(texts.program(), campaign.title, prepared)
     return {
         "html": html,
         "text": text,
@@ -177,7 +176,7 @@ def _previews(campaign: Campaign) -> dict[str, Any]:
         "telegram": telegram_html(html),  # built from the sanitized HTML, text escaped
         "sms": sms,
         "sms_segments": segments(sms),
-        "push": " ".join(text.split())[:BODY_CHARS],
+        "push": notification_text(prepared),
     }
 
 

@@ -21,6 +21,7 @@ from app.consent.terms import Channel
 from app.extensions import db
 from app.notify.channels import Outgoing
 from app.notify.errors import EndpointGone, SendFailed
+from app.notify.render import PreparedBody
 from app.outbound.webpush import PushFailed, PushGone, PushSender
 
 BODY_CHARS = 140
@@ -28,19 +29,23 @@ _ADDRESS = re.compile(r" \((?:\x00|[a-z][a-z0-9+.-]*:[^\s)]*)\)")
 TTL = 2 * 24 * 3600  # a notification older than two days is of no use
 
 
-def payload(item: Outgoing) -> dict[str, str]:
-    """What the service worker shows: title, body, the click's target, and a tag per
-    delivery (a retried message replaces itself instead of showing twice)."""
-    # The words only: a link's address, written after its text in the plain part, has no use
-    # in a notification, whose click is the link.
-    words = item.body.text.fill({f"l{i}": "\x00" for i in range(len(item.body.links))})
+def notification_text(body: PreparedBody) -> str:
+    """The start of the campaign's words, as a notification shows them: a link's address,
+    written after its text in the plain part, has no use there (the click is the link)."""
+    words = body.text.fill({f"l{i}": "\x00" for i in range(len(body.links))})
     text = " ".join(_ADDRESS.sub("", words).split())
     if len(text) > BODY_CHARS:
         text = text[: BODY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
+    return text
+
+
+def payload(item: Outgoing) -> dict[str, str]:
+    """What the service worker shows: title, body, the click's target, and a tag per
+    delivery (a retried message replaces itself instead of showing twice)."""
     links = item.body.tracker_urls(item.delivery_id)
     return {
         "title": item.title,
-        "body": text,
+        "body": notification_text(item.body),
         "url": links["l0"] if links else item.inbox_url,
         "tag": f"delivery-{item.delivery_id}",
     }

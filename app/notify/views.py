@@ -219,14 +219,15 @@ def click(token: str) -> Response | tuple[str, int]:
     tracking.record_click(link, clock.now())
     db.session.commit()
     # Only URLs that Werkzeug sends unchanged are ever signed (see ``trackable``).
+    return _followed(link.url)
+
+
+def _followed(url: str) -> Response:
+    """The redirect of a followed link: not kept, and telling the target nothing of us."""
     return Response(
         "",
         302,
-        headers={
-            "Location": link.url,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-        },
+        headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
 
@@ -238,15 +239,7 @@ def short_link(code: str) -> Response | tuple[str, int]:
         return render_bad_link()
     tracking.record_click(TrackedLink(found.delivery_id, found.url), clock.now())
     db.session.commit()
-    return Response(
-        "",
-        302,
-        headers={
-            "Location": found.url,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-        },
-    )
+    return _followed(found.url)
 
 
 @writes

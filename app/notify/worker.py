@@ -266,15 +266,11 @@ class Worker:
 
     @staticmethod
     def _circuit(item: Outgoing, channel: str) -> str | None:
-        if channel == Channel.EMAIL:
-            return Channel.EMAIL
+        if channel in (Channel.EMAIL, Channel.TELEGRAM, Channel.SMS):
+            return Channel(channel)  # one way out for every delivery on the channel
         if channel == Channel.WEBHOOK and item.endpoints:
             hosts = sorted({urlsplit(e.url).hostname or "" for e in item.endpoints})
             return "webhook:" + ",".join(hosts)
-        if channel == Channel.TELEGRAM:
-            return Channel.TELEGRAM
-        if channel == Channel.SMS:
-            return Channel.SMS
         return None
 
     # --- one delivery ----------------------------------------------------------------------
