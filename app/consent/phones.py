@@ -5,9 +5,10 @@ it must be a number that can receive texts. A six-digit code goes to it by text 
 message), kept only as a keyed hash, valid for :data:`CODE_LIFETIME`; :data:`MAX_TRIES` wrong
 tries void it. Codes are limited per number, per member and per client (:data:`LIMITS`), so
 the form cannot be used to text strangers or to guess. Typing the code back makes the number
-the member's: one number per member and one member per number. A number another member
-proved is refused with the same words as any number that cannot be used here, so the form
-does not tell who holds which number.
+the member's: one number per member and one member per number. For a number another
+member proved, the page answers as for a free number (the limits count it, and no code typed
+can prove it) while its owner is told by text that someone asked for it
+(:func:`request_code`), so the form does not tell which numbers belong to somebody.
 
 When the SMS centre reports a number unreachable for good, :func:`mark_failed` suppresses it
 (a ``suppressions`` row keyed by the number): the gate then sends nothing more to it.
