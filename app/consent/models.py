@@ -126,6 +126,8 @@ class ScopePause(Base):
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     not_for_me_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When the one "still want this?" message after an ignored-messages pause was sent.
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Contact(Base):

@@ -45,6 +45,8 @@ class SurveyResponse(Base):
     version: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON())
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the member last corrected their answers (from their rewards page).
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (
         UniqueConstraint("member_id", "survey"),

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.consent.terms import CampaignKind, Channel
@@ -52,6 +62,12 @@ class Campaign(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     audience: Mapped[str | None] = mapped_column(Text(), default=None)
     promise_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Who among the scope's audience the campaign is for, in the targeting language of
+    # :mod:`app.notify.targeting` (None: everyone the gate lets through).
+    audience_filter: Mapped[str | None] = mapped_column(Text(), default=None)
+    # A digest: one message per member, assembled from ``digest_picks`` (see
+    # :mod:`app.notify.digest`) instead of ``body``.
+    digest: Mapped[bool] = mapped_column(Boolean(), default=False, server_default="0")
 
     __table_args__ = (
         CheckConstraint(
@@ -213,3 +229,22 @@ class ShortLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_short_links_delivery", "delivery_id"),)
+
+
+class DigestPick(Base):
+    """One article picked for one member's issue of a digest campaign, in order, with the
+    sentence that says why it was picked for them."""
+
+    __tablename__ = "digest_picks"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger(), primary_key=True)
+    post: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text())
+
+    __table_args__ = (Index("ix_digest_picks_member", "member_id", "campaign_id"),)
