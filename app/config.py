@@ -591,6 +591,14 @@ SETTINGS: tuple[Setting, ...] = (
         _boolean,
     ),
     Setting(
+        "NOTIFY_LEARNING",
+        True,
+        "Let each member's responses shape what they get below the promise: rest after "
+        "silence, wait for their usual hour, rank a digest by what they read. Off, every "
+        "member of a scope gets the same message at the same moment.",
+        _boolean,
+    ),
+    Setting(
         "NOTIFY_UNSUBSCRIBE_MAILTO",
         "",
         "Mailbox for List-Unsubscribe mailto requests; empty uses the address of "
