@@ -428,7 +428,7 @@ class Worker:
                 "notify.unsubscribe_page",
                 token=unsubscribe_token(member_id, scope.slug, channel, delivery_id),
             ),
-            why_url=why_url(member_id, scope.slug, channel, clock.now(), kind),
+            why_url=why_url(member_id, scope.slug, channel, clock.now(), kind, delivery_id),
             inbox_url=external_url("notify.message", delivery_id=delivery_id),
             open_url=external_url("notify.opened", token=open_token(delivery_id))
             if self.open_pixel and channel == Channel.EMAIL

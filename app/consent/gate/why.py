@@ -29,22 +29,39 @@ WHY_LIFETIME = timedelta(days=400)
 
 
 def why_token(
-    member_id: int, scope: str, channel: str, sent_at: datetime, kind: str = "editorial"
+    member_id: int,
+    scope: str,
+    channel: str,
+    sent_at: datetime,
+    kind: str = "editorial",
+    delivery_id: int | None = None,
 ) -> str:
-    return signing.sign(
-        WHY_PURPOSE,
-        {"m": member_id, "s": scope, "c": channel, "t": int(sent_at.timestamp()), "k": kind},
-        WHY_LIFETIME,
-    )
+    payload: dict[str, object] = {
+        "m": member_id,
+        "s": scope,
+        "c": channel,
+        "t": int(sent_at.timestamp()),
+        "k": kind,
+    }
+    if delivery_id is not None:
+        payload["d"] = delivery_id
+    return signing.sign(WHY_PURPOSE, payload, WHY_LIFETIME)
 
 
 def why_url(
-    member_id: int, scope: str, channel: str, sent_at: datetime, kind: str = "editorial"
+    member_id: int,
+    scope: str,
+    channel: str,
+    sent_at: datetime,
+    kind: str = "editorial",
+    delivery_id: int | None = None,
 ) -> str:
     """The absolute URL of the explanation of a message sent to ``member_id`` about ``scope``
-    on ``channel`` at ``sent_at`` (``kind``: the campaign's, editorial or promotional). The
-    notifier puts it in every message; it works for 400 days."""
-    token = why_token(member_id, scope, channel, sent_at, kind)
+    on ``channel`` at ``sent_at`` (``kind``: the campaign's, editorial or promotional;
+    ``delivery_id``: the notifier's delivery, so the page can say what put the member in its
+    audience and when it waited for them). The notifier puts it in every message; it works
+    for 400 days."""
+    token = why_token(member_id, scope, channel, sent_at, kind, delivery_id)
     return external_url("consent.why_page", token=token)
 
 
@@ -55,6 +72,7 @@ class WhyLink:
     channel: str
     sent_at: datetime
     kind: str
+    delivery_id: int | None = None
 
 
 def read_why(token: str) -> WhyLink:
@@ -67,6 +85,7 @@ def read_why(token: str) -> WhyLink:
             str(payload["c"]),
             datetime.fromtimestamp(int(payload["t"]), UTC),
             str(payload["k"]),
+            int(payload["d"]) if payload.get("d") is not None else None,
         )
     except (KeyError, TypeError, ValueError):
         raise signing.TokenForged("incomplete token") from None
