@@ -79,7 +79,7 @@ def member(member_id: int) -> str:
     if found is None:
         abort(404)
     moment = _moment(request.args.get("at"))
-    facts = facts_for(found.id)
+    facts = facts_for(found.id, moment)
     rows = permissions.permissions_of(found.id)
     gate = [
         (row, channel, *explain(facts, Campaign.of(row.scope), found.id, channel, moment))

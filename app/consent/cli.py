@@ -59,7 +59,7 @@ def explain_command(email: str, scope: str, channel: str | None, at: str | None)
         raise click.ClickException(
             f"no scope {scope!r}; the scopes are {', '.join(all_scopes()) or 'none'}"
         )
-    facts = facts_for(member.id)
+    facts = facts_for(member.id, moment)
     for name in [Channel(channel)] if channel else list(found.channels):
         decision, checks = explain(facts, Campaign.of(found), member.id, name, moment)
         click.echo(f"{member.email} · {found.title} ({found.slug}) · {name} · {when(moment)}")
@@ -69,7 +69,8 @@ def explain_command(email: str, scope: str, channel: str | None, at: str | None)
         if decision.allowed:
             click.echo("  => allowed")
         elif decision.eligible:
-            click.echo(f"  => deferred until {when(decision.deferred_until)} (quiet hours)")
+            waits = ", ".join(decision.reasons)
+            click.echo(f"  => deferred until {when(decision.deferred_until)} ({waits})")
         else:
             click.echo(f"  => not allowed: {', '.join(decision.reasons)}")
 

@@ -46,11 +46,14 @@ class GateReason(StrEnum):
     COOLDOWN = "cooldown"
     CAP = "cap"
     PAUSED = "paused"
+    RESTING = "resting"
     QUIET = "quiet"
     SCHEDULE = "schedule"
+    TIMING = "timing"
 
 
-DEFERRING = frozenset({GateReason.QUIET, GateReason.SCHEDULE})  # not now, later: not a no
+# Not now, later: not a no.
+DEFERRING = frozenset({GateReason.QUIET, GateReason.SCHEDULE, GateReason.TIMING})
 
 
 class ConsentSource(StrEnum):

@@ -43,7 +43,7 @@ def test_explain_prints_every_check_with_its_fact_and_the_verdict(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("reader@example.com · The weekly letter (newsletter) · email")
-    assert len(lines) == 14
+    assert len(lines) == 16
     assert "pass  account" in result.output and "The member is active." in result.output
     assert "pass  consented" in result.output and "Said yes on" in result.output
     assert "FAIL  cooldown" in result.output

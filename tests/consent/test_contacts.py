@@ -123,7 +123,14 @@ def test_ignored_campaigns_pause_the_scope_until_the_member_engages_or_resumes(
             )
         assert _decide(member.id, "email", clock()) == ("paused",)  # four ignored in a row
         contacts.record_engagement("w3", clock(), "click")
-        assert _decide(member.id, "email", clock()) == ()  # engaged again
+        # Engaged with w3: no longer paused, but w2 and w1 went unread since, so the member
+        # rests two slots after w1 (sent 8 days ago): until 9.5 days from now.
+        assert _decide(member.id, "email", clock()) == ("resting",)
+        ends = clock() + timedelta(days=9, hours=12)
+        assert "resting" in _decide(member.id, "email", ends - timedelta(hours=1))
+        assert "resting" not in _decide(member.id, "email", ends + timedelta(hours=1))
+        contacts.record_engagement("w1", clock(), "click")
+        assert _decide(member.id, "email", clock()) == ()  # engaged with the latest
         contacts.record_contact(
             member.id,
             "newsletter",
@@ -133,7 +140,7 @@ def test_ignored_campaigns_pause_the_scope_until_the_member_engages_or_resumes(
             ref="w0",
             sent_at=clock() - timedelta(days=7),
         )
-        assert _decide(member.id, "email", clock()) == ()
+        assert _decide(member.id, "email", clock()) == ("resting",)  # w0 unread: skip a slot
         contacts.resume_scope(member.id, "newsletter", clock())
         assert _decide(member.id, "email", clock()) == ()
 
@@ -153,7 +160,7 @@ def test_not_for_me_pauses_until_the_member_engages_again(
             sent_at=clock() - timedelta(days=8),
         )
         contacts.not_for_me(member.id, "newsletter", clock() - timedelta(days=7))
-        assert _decide(member.id, "inbox", clock()) == ("paused",)
+        assert _decide(member.id, "inbox", clock()) == ("paused", "resting")
         contacts.record_engagement("c1", clock() - timedelta(days=7, hours=1), "read")
         assert _decide(member.id, "inbox", clock()) == ("paused",)  # that was before
         contacts.record_engagement("c1", clock() - timedelta(days=1), "useful")

@@ -246,7 +246,7 @@ def test_audience_equals_filtering_every_member_with_decide(app: Flask, data: An
     with app.app_context():
         try:
             ids = _build(people)
-            facts = load_facts()
+            facts = load_facts(now=now)
             expected = {m for m in ids if decide(facts, campaign, m, channel, now).eligible}
             assert audience(scope, channel, now, campaign) == expected
             for m in ids:  # the worker's two-query read decides exactly as the full one

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    ScalarSelect,
     and_,
     case,
     distinct,
@@ -37,8 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import Member
-from app.consent.gate.facts import daily_cap
-from app.consent.gate.rules import DAY, MONTH, WEEK, Campaign
+from app.consent.gate.facts import daily_cap, learning
+from app.consent.gate.rules import DAY, MONTH, WEEK, Campaign, slot
 from app.consent.models import (
     ConsentPreferences,
     ConsentState,
@@ -57,6 +58,7 @@ from app.extensions import db
 from app.rewards.models import Entitlement
 
 NEVER = literal(datetime(1970, 1, 1, tzinfo=UTC), UTCDateTime())
+NO_REST = literal(datetime(9999, 12, 31, tzinfo=UTC), UTCDateTime())
 
 
 def audience(
@@ -157,6 +159,8 @@ def failing(
         )
     checks[GateReason.CAP] = history.capped()
     checks[GateReason.PAUSED] = or_(paused, history.ignored())
+    if learning():
+        checks[GateReason.RESTING] = history.resting()
     return checks
 
 
@@ -266,30 +270,52 @@ class _History:
             .correlate_except(engaged)
         )
 
-    def ignored(self) -> ColumnElement[bool]:
-        """The ignored-campaigns part of ``paused``: at least ``pause_after_ignored``
-        campaigns on the scope went unengaged since the latest engaged one (and since the
-        member last resumed the scope)."""
+    def since_resume(self, contact: Any) -> ColumnElement[bool]:
+        return or_(self.resumed_at.is_(None), contact.sent_at > self.resumed_at)
+
+    def streak(self) -> ScalarSelect[Any]:
+        """How many campaigns on the scope went unengaged since the latest engaged one (and
+        since the member last resumed the scope)."""
         last, unengaged = aliased(Contact), aliased(Contact)
-
-        def since_resume(contact: Any) -> ColumnElement[bool]:
-            return or_(self.resumed_at.is_(None), contact.sent_at > self.resumed_at)
-
         last_engaged = (
             select(func.max(last.sent_at))
-            .where(*self.on_scope(last), since_resume(last), last.engaged_at.is_not(None))
+            .where(*self.on_scope(last), self.since_resume(last), last.engaged_at.is_not(None))
             .correlate_except(last)
             .scalar_subquery()
         )
-        streak = (
+        return (
             select(func.count(distinct(unengaged.campaign)))
             .where(
                 *self.on_scope(unengaged),
-                since_resume(unengaged),
+                self.since_resume(unengaged),
                 unengaged.engaged_at.is_(None),
                 unengaged.sent_at > func.coalesce(last_engaged, NEVER),
             )
             .correlate_except(unengaged)
             .scalar_subquery()
         )
-        return streak >= self.campaign.scope.pause_after_ignored
+
+    def ignored(self) -> ColumnElement[bool]:
+        """The ignored-campaigns part of ``paused``: the :meth:`streak` reached
+        ``pause_after_ignored``."""
+        return self.streak() >= self.campaign.scope.pause_after_ignored
+
+    def resting(self) -> ColumnElement[bool]:
+        """``resting``: with k campaigns ignored in a row, 1 <= k < pause_after_ignored, the
+        latest campaign on the scope (since the last resume) went out less than k and a half
+        slots before ``now``. The streak is read once: a CASE on it gives the bound."""
+        scope = self.campaign.scope
+        if scope.pause_after_ignored <= 1:
+            return false()
+        latest_contact = aliased(Contact)
+        latest = (
+            select(func.max(latest_contact.sent_at))
+            .where(*self.on_scope(latest_contact), self.since_resume(latest_contact))
+            .correlate_except(latest_contact)
+            .scalar_subquery()
+        )
+        bounds = {
+            k: literal(self.now - slot(scope) * (k + 0.5), UTCDateTime())
+            for k in range(1, scope.pause_after_ignored)
+        }
+        return func.coalesce(latest, NEVER) > case(bounds, value=self.streak(), else_=NO_REST)

@@ -26,6 +26,10 @@ from app.consent.gate.rules import (
     next_allowed,
     quiet_until,
     relevant_contacts,
+    resting_until,
+    slot,
+    usual_hour,
+    usual_hour_moment,
     zone,
 )
 from app.consent.terms import Channel, GateReason
@@ -41,9 +45,12 @@ LABELS = {
     GateReason.COOLDOWN: "Cooled down",
     GateReason.CAP: "Within the cap",
     GateReason.PAUSED: "Not paused",
+    GateReason.RESTING: "Not resting after silence",
     GateReason.QUIET: "Outside quiet hours",
     GateReason.SCHEDULE: "On a promised day and time",
+    GateReason.TIMING: "At the member's usual hour",
 }
+LEARNING_OFF = "Learning is off on this site (NOTIFY_LEARNING), so this never holds."
 
 
 @dataclass(frozen=True)
@@ -254,6 +261,51 @@ def _paused(
     return f"Not paused; {streak} ignored in a row (pauses after {scope.pause_after_ignored})."
 
 
+def _days(interval: timedelta) -> str:
+    days = interval / timedelta(days=1)
+    return f"{days:g} day" if days == 1 else f"{days:g} days"
+
+
+def _resting(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
+    if not facts.learning:
+        return LEARNING_OFF
+    scope = campaign.scope
+    contacts = relevant_contacts(m, campaign, now)
+    streak = ignored_streak(m, scope.slug, contacts)
+    if streak == 0:
+        return (
+            "Engaged with the latest message on this scope, or none was sent: the promised "
+            "cadence holds."
+        )
+    if streak >= scope.pause_after_ignored:
+        return "Paused by silence instead (see above)."
+    rest = resting_until(m, scope, contacts)
+    assert rest is not None
+    skipped = "one slot" if streak == 1 else f"{streak} slots"
+    verb = "ended" if rest <= now else "lasts until"
+    return (
+        f"Ignored the last {streak} in a row, so skips {skipped} of {_days(slot(scope))} "
+        f"after the latest; the rest {verb} {when(rest)}. Engaging ends it at once."
+    )
+
+
+def _timing(
+    m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
+) -> str:
+    if not facts.learning:
+        return LEARNING_OFF
+    hour = usual_hour(m)
+    if hour is None:
+        return "No history of clicks or reads yet: it goes at the first promised moment."
+    usual = f"Usually reads around {hour:02d}:00 {m.time_zone}"
+    moment = usual_hour_moment(m, campaign.scope, now, channel)
+    if moment is None:
+        return f"{usual}; now is the best promised hour left today."
+    return f"{usual}, so it waits until {when(moment)}."
+
+
 def _quiet(
     m: MemberFacts, facts: Facts, campaign: Campaign, channel: Channel, now: datetime
 ) -> str:
@@ -304,6 +356,8 @@ FACTS: dict[GateReason, FactFunction] = {
     GateReason.COOLDOWN: _cooldown,
     GateReason.CAP: _cap,
     GateReason.PAUSED: _paused,
+    GateReason.RESTING: _resting,
     GateReason.QUIET: _quiet,
     GateReason.SCHEDULE: _schedule,
+    GateReason.TIMING: _timing,
 }

@@ -13,7 +13,14 @@ from flask import current_app
 from sqlalchemy import Executable, Select, and_, bindparam, case, func, or_, select
 
 from app.accounts.models import Member
-from app.consent.gate.rules import DAY, ConsentFact, ContactFact, Facts, MemberFacts
+from app.consent.gate.rules import (
+    DAY,
+    ConsentFact,
+    ContactFact,
+    Facts,
+    MemberFacts,
+    active_hours,
+)
 from app.consent.models import (
     ConsentPreferences,
     ConsentState,
@@ -26,14 +33,30 @@ from app.consent.models import (
     WebhookEndpoint,
 )
 from app.consent.terms import Channel
+from app.engage.models import Action
 from app.extensions import db
 from app.rewards.models import Entitlement
 
 CHUNK = 500
+HISTORY = 90 * DAY  # how far back a member's engagement tells their usual hour
 
 
 def daily_cap() -> int:
     return int(current_app.config["CONSENT_DAILY_CAP"])
+
+
+def learning() -> bool:
+    return bool(current_app.config["NOTIFY_LEARNING"])
+
+
+def _engagements(since: Any) -> tuple[Any, Any]:
+    """The moments members engaged since ``since``: with a campaign (first and latest
+    engagement per delivery) and reading an article on the site."""
+    campaigns = select(Contact.member_id, Contact.engaged_at, Contact.last_engaged_at).where(
+        Contact.last_engaged_at > since
+    )
+    reads = select(Action.member_id, Action.at).where(Action.kind == "read", Action.at > since)
+    return campaigns, reads
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -49,9 +72,15 @@ def _rows(query: Any, column: Any, ids: Sequence[int] | None) -> Iterator[Any]:
         yield from db.session.execute(query.where(column.in_(chunk)))
 
 
-def load_facts(member_ids: Collection[int] | None = None) -> Facts:
+def engaged_moments(engaged: Sequence[datetime | None], now: datetime) -> list[datetime]:
+    """The distinct moments of one delivery's first and latest engagement, up to ``now``."""
+    return [at for at in dict.fromkeys(engaged) if at is not None and at <= now]
+
+
+def load_facts(member_ids: Collection[int] | None = None, now: datetime | None = None) -> Facts:
     """The facts of ``member_ids`` (every member when None). Unknown ids are left out, so the
-    gate answers ``account`` for them."""
+    gate answers ``account`` for them. With ``now``, and learning on, each member's usual
+    hours are read from their engagement in the :data:`HISTORY` up to then."""
     ids = sorted(set(member_ids)) if member_ids is not None else None
     base: dict[int, dict[str, Any]] = {}
     for row in _rows(
@@ -134,11 +163,22 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
         )
     not_for_me: defaultdict[int, set[str]] = defaultdict(set)
     resumed: defaultdict[int, dict[str, datetime]] = defaultdict(dict)
+    asked: defaultdict[int, dict[str, datetime]] = defaultdict(dict)
     for (pause,) in _rows(select(ScopePause), ScopePause.member_id, ids):
         if pause.not_for_me_at is not None:
             not_for_me[pause.member_id].add(pause.scope)
         if pause.resumed_at is not None:
             resumed[pause.member_id][pause.scope] = pause.resumed_at
+        if pause.asked_at is not None:
+            asked[pause.member_id][pause.scope] = pause.asked_at
+    moments: defaultdict[int, list[datetime]] = defaultdict(list)
+    if learning() and now is not None:
+        campaigns, reads = _engagements(now - HISTORY)
+        for member_id, *engaged in _rows(campaigns, Contact.member_id, ids):
+            moments[member_id].extend(engaged_moments(engaged, now))
+        for member_id, at in _rows(reads, Action.member_id, ids):
+            if at <= now:
+                moments[member_id].append(at)
     contacts: defaultdict[int, list[ContactFact]] = defaultdict(list)
     for row in _rows(
         select(
@@ -167,15 +207,18 @@ def load_facts(member_ids: Collection[int] | None = None) -> Facts:
             not_for_me=frozenset(not_for_me[member_id]),
             resumed_at=resumed[member_id],
             contacts=tuple(contacts[member_id]),
+            asked_at=asked[member_id],
+            active_hours=active_hours(moments[member_id], values["time_zone"]),
         )
         for member_id, values in base.items()
     }
-    return Facts(members=members, daily_cap=daily_cap())
+    return Facts(members=members, daily_cap=daily_cap(), learning=learning())
 
 
-def facts_for(member_id: int) -> Facts:
-    """Every fact about one member (every scope and channel)."""
-    return load_facts([member_id])
+def facts_for(member_id: int, now: datetime | None = None) -> Facts:
+    """Every fact about one member (every scope and channel); with ``now``, their usual
+    hours up to then too."""
+    return load_facts([member_id], now)
 
 
 def _address_columns(channel: Channel) -> tuple[list[Any], list[tuple[Any, Any]]]:
@@ -239,6 +282,7 @@ def _send_queries(channel: Channel) -> tuple[Executable, Executable, tuple[str, 
         state.wording_hash,
         pause.not_for_me_at,
         pause.resumed_at,
+        pause.asked_at,
     ).outerjoin(prefs, prefs.member_id == Member.id)
     for table, on in joins:
         member = member.outerjoin(table, on)
@@ -266,6 +310,17 @@ def _send_queries(channel: Channel) -> tuple[Executable, Executable, tuple[str, 
         or_(Contact.scope == bindparam("scope"), Contact.sent_at > bindparam("since")),
     )
     return member, contacts, tuple(column.name for column in addresses)
+
+
+@cache
+def _moment_queries() -> tuple[Executable, Executable]:
+    """The member's engagement moments (:func:`_engagements`), for :func:`facts_for_send`."""
+    campaigns, reads = _engagements(bindparam("history"))
+    member: Any = bindparam("member_id")
+    return (
+        campaigns.where(Contact.member_id == member),
+        reads.where(Action.member_id == member),
+    )
 
 
 def facts_for_send(member_id: int, scope: str, channel: Channel, now: datetime) -> Facts:
@@ -314,8 +369,23 @@ def facts_for_send(member_id: int, scope: str, channel: Channel, now: datetime) 
         not_for_me=frozenset({scope} if row.not_for_me_at is not None else ()),
         resumed_at={scope: row.resumed_at} if row.resumed_at is not None else {},
         contacts=contacts,
+        asked_at={scope: row.asked_at} if row.asked_at is not None else {},
+        active_hours=_active_hours(member_id, row.time_zone, now) if learning() else (),
     )
-    return Facts(members={member_id: member}, daily_cap=daily_cap())
+    return Facts(members={member_id: member}, daily_cap=daily_cap(), learning=learning())
+
+
+def _active_hours(member_id: int, time_zone: str, now: datetime) -> tuple[float, ...]:
+    campaigns, reads = _moment_queries()
+    params = {"member_id": member_id, "history": now - HISTORY}
+    connection = db.session.connection()
+    moments = [
+        at
+        for _, *engaged in connection.execute(campaigns, params)
+        for at in engaged_moments(engaged, now)
+    ]
+    moments.extend(at for _, at in connection.execute(reads, params) if at <= now)
+    return active_hours(moments, time_zone)
 
 
 def hold_facts(member_id: int, scope: str, channel: Channel) -> None:

@@ -26,22 +26,37 @@ once, and a property test keeps the two equal. Every failing check has a stable 
 ``paused``         M did not pause everything until after T, did not say "not for me" about S
                    (lifted by engaging again), and did not ignore the last
                    S.pause_after_ignored campaigns on S (since the last resume)
+``resting``        (learning) M ignored the last k campaigns on S, 1 <= k < S.pause_after_ignored:
+                   M skips k of S's slots after the latest of them (a slot is the shortest
+                   interval the promise allows: 7 days / S.max_per_week, or 30 days /
+                   S.max_per_month when that is longer), so T >= that campaign's time +
+                   (k + 1/2) slots. Engaging with any campaign on S ends the rest at once
 ``quiet``          T is outside M's quiet hours in M's time zone, and for sms inside 08:00-21:00
                    there, whatever the scope says
 ``schedule``       T falls on one of S.days and inside S.send_window, in M's time zone
+``timing``         (learning) among the hours left of M's day at T that the scope's schedule and
+                   M's quiet hours allow, T is in the one M engaged in most (their smoothed
+                   histogram of clicks, reads and article reads, in their time zone); a member
+                   without such a history is never held for it
 
-``quiet`` and ``schedule`` defer, they never drop: ``deferred_until`` is the first moment both
-allow. Every composed campaign passes every check, whatever its kind; messages the product
+``quiet``, ``schedule`` and ``timing`` defer, they never drop: ``deferred_until`` is the first
+moment all three allow (``timing`` only ever waits within the same day, for an hour the other
+two allow). Every composed campaign passes every check, whatever its kind; messages the product
 sends to one member because of what that member just did (system messages) do not go through
 campaigns at all. Facts about past deliveries count only deliveries of campaigns (the two
 gated kinds) sent at or before T, and never those of the campaign being decided (so its second
 channel is not capped by its first). A campaign counts as engaged when any of its deliveries
 to M was engaged with.
+
+``resting`` and ``timing`` are the learned part of the gate: they hold only when
+``Facts.learning`` is set (the ``NOTIFY_LEARNING`` setting), and they only ever send less or
+later than the promise, never more or outside it. After a pause by silence (``paused`` from
+``pause_after_ignored``), :func:`may_ask` allows one "still want this?" message in its place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -120,6 +135,10 @@ class MemberFacts:
     not_for_me: frozenset[str] = frozenset()
     resumed_at: Mapping[str, datetime] = field(default_factory=dict)
     contacts: tuple[ContactFact, ...] = ()
+    # Per scope: when M was last asked "still want this?" after a pause by silence.
+    asked_at: Mapping[str, datetime] = field(default_factory=dict)
+    # How much M engaged in each local hour (0-23), smoothed; empty without a history.
+    active_hours: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,14 +147,15 @@ class Facts:
 
     members: Mapping[int, MemberFacts]
     daily_cap: int
+    learning: bool = True
 
 
 @dataclass(frozen=True)
 class Decision:
     """``allowed`` when no check failed. ``reasons`` lists the failing checks in the order of
-    :data:`REASONS`. When only ``quiet`` and ``schedule`` failed, ``deferred_until`` is the
-    first moment both allow (None when M's quiet hours cover every moment the scope's
-    schedule allows in the next eight days)."""
+    :data:`REASONS`. When only deferring checks failed, ``deferred_until`` is the first moment
+    they allow (None when M's quiet hours cover every moment the scope's schedule allows in
+    the next eight days)."""
 
     allowed: bool
     reasons: tuple[GateReason, ...]
@@ -207,6 +227,115 @@ def ignored_streak(member: MemberFacts, scope: str, contacts: list[ContactFact])
             if c.engaged_at is None and (last_engaged is None or c.sent_at > last_engaged)
         }
     )
+
+
+def slot(scope: Scope) -> timedelta:
+    """The shortest interval between two campaigns on ``scope`` that its promise allows."""
+    interval = WEEK / scope.max_per_week
+    if scope.max_per_month is not None:
+        interval = max(interval, MONTH / scope.max_per_month)
+    return interval
+
+
+def resting_until(
+    member: MemberFacts, scope: Scope, contacts: list[ContactFact]
+) -> datetime | None:
+    """The end of the rest after ignored campaigns on ``scope`` (``resting``): with k of
+    them ignored in a row, 1 <= k < pause_after_ignored, the latest one's time plus k and a
+    half slots. None when the member is not resting (no campaign ignored, or paused).
+    ``contacts`` are :func:`relevant_contacts` on the scope."""
+    streak = ignored_streak(member, scope.slug, contacts)
+    if not 1 <= streak < scope.pause_after_ignored:
+        return None
+    resumed = member.resumed_at.get(scope.slug)
+    latest = max(c.sent_at for c in contacts if resumed is None or c.sent_at > resumed)
+    return latest + slot(scope) * (streak + 0.5)
+
+
+def paused_by_silence(member: MemberFacts, scope: Scope, contacts: list[ContactFact]) -> bool:
+    """Whether the ignored campaigns alone pause ``scope`` for the member."""
+    return ignored_streak(member, scope.slug, contacts) >= scope.pause_after_ignored
+
+
+def may_ask(member: MemberFacts, scope: Scope, contacts: list[ContactFact], now: datetime) -> bool:
+    """Whether a campaign the gate holds back only as ``paused``, by silence alone, may go
+    as the one "still want this?" message of this pause: the member did not pause
+    everything or say "not for me", and was not asked since they last engaged with the
+    scope or resumed it."""
+    if not paused_by_silence(member, scope, contacts) or scope.slug in member.not_for_me:
+        return False
+    if member.paused_until is not None and now < member.paused_until:
+        return False
+    asked = member.asked_at.get(scope.slug)
+    if asked is None:
+        return True
+    ended = [c.last_engaged_at for c in contacts if c.last_engaged_at is not None]
+    resumed = member.resumed_at.get(scope.slug)
+    if resumed is not None:
+        ended.append(resumed)
+    return bool(ended) and asked < max(ended)
+
+
+def usual_hour_moment(
+    member: MemberFacts, scope: Scope, now: datetime, channel: Channel | None = None
+) -> datetime | None:
+    """When the member's own hour comes (``timing``): of the hours left in their local day
+    at ``now`` whose start (or ``now``, for the current hour) the scope's schedule and the
+    quiet hours of ``channel`` allow, the one with the most engagement in
+    ``member.active_hours`` (the earliest of equals). None when that is the current hour, or
+    the member has no history: the delivery need not wait."""
+    weights = member.active_hours
+    if len(weights) != 24 or not any(weights):
+        return None
+    tz = zone(member.time_zone)
+    local = now.astimezone(tz)
+    best: tuple[float, datetime] | None = None
+    for hour in range(local.hour, 24):
+        if hour == local.hour:
+            moment = now
+        else:
+            wall = datetime.combine(local.date(), time(hour, 0))
+            moment = first_instant_at(wall, tz, after=now)
+            if moment.astimezone(tz).date() != local.date():
+                continue
+        if quiet_until(member, moment, channel) is not None or not in_schedule(
+            scope, moment.astimezone(tz)
+        ):
+            continue
+        if best is None or weights[hour] > best[0]:
+            best = (weights[hour], moment)
+    if best is None or best[1] == now:
+        return None
+    return best[1]
+
+
+MIN_MOMENTS = 3  # fewer moments of engagement than this tell no usual hour
+SPREAD = (1.0, 0.5, 0.25)  # an engagement at hour h counts at h, h +- 1 and h +- 2
+
+
+def active_hours(moments: Iterable[datetime], time_zone: str) -> tuple[float, ...]:
+    """How much the member engaged in each hour of their local day: every moment counts
+    at its hour and, less, at the two hours on each side (the histogram, smoothed, wrapping
+    at midnight). Empty with fewer than :data:`MIN_MOMENTS` moments."""
+    tz = zone(time_zone)
+    hours = [moment.astimezone(tz).hour for moment in moments]
+    if len(hours) < MIN_MOMENTS:
+        return ()
+    weights = [0.0] * 24
+    for hour in hours:
+        for distance, weight in enumerate(SPREAD):
+            weights[(hour + distance) % 24] += weight
+            if distance:
+                weights[(hour - distance) % 24] += weight
+    return tuple(weights)
+
+
+def usual_hour(member: MemberFacts) -> int | None:
+    """The local hour the member engaged in most, if they have a history."""
+    weights = member.active_hours
+    if len(weights) != 24 or not any(weights):
+        return None
+    return max(range(24), key=lambda hour: (weights[hour], -hour))
 
 
 def zone(name: str) -> ZoneInfo:
@@ -394,6 +523,10 @@ def decide(
         or ignored_streak(m, slug, contacts) >= scope.pause_after_ignored
     ):
         failed.add(GateReason.PAUSED)
+    if facts.learning:
+        rest = resting_until(m, scope, contacts)
+        if rest is not None and now < rest:
+            failed.add(GateReason.RESTING)
     deferred = None
     if quiet_until(m, now, channel) is not None:
         failed.add(GateReason.QUIET)
@@ -401,6 +534,10 @@ def decide(
         failed.add(GateReason.SCHEDULE)
     if failed & DEFERRING:
         deferred = next_allowed(m, scope, now, channel)
+    elif facts.learning and not failed:
+        deferred = usual_hour_moment(m, scope, now, channel)
+        if deferred is not None:
+            failed.add(GateReason.TIMING)
     return _decision(failed, deferred)
 
 
