@@ -35,11 +35,12 @@ from app.notify.drafts import draft_from_posts
 from app.notify.errors import CampaignError, ConversationError
 from app.notify.forms import ActionForm, AnswerForm, CampaignForm
 from app.notify.models import Campaign, Reply
-from app.notify.preview import preview_audience
+from app.notify.preview import preview_audience, preview_targeting
 from app.notify.push import notification_text
 from app.notify.render import campaign_html, plain_text, prepared_body
 from app.notify.sms import preview_text
 from app.notify.states import CampaignState
+from app.notify.targeting import TargetingError
 from app.notify.telegram import telegram_html
 from app.outbound.botapi import BotApiError
 from app.outbound.kannel import segments
@@ -66,6 +67,7 @@ def _form(campaign: Campaign | None = None) -> CampaignForm:
         form.title.data, form.body.data = campaign.title, campaign.body
         form.scope.data, form.kind.data = campaign.scope, campaign.kind
         form.channels.data = campaign.channel_list
+        form.audience_filter.data = campaign.audience_filter or ""
         if campaign.send_at and campaign.state == CampaignState.SCHEDULED:
             form.send_at.data = campaign.send_at.replace(tzinfo=None)
     return form
@@ -84,7 +86,17 @@ def _draft(form: CampaignForm) -> domain.Draft:
         form.scope.data or "",
         form.kind.data or "",
         tuple(form.channels.data or ()),
+        form.audience_filter.data or None,
     )
+
+
+def _refused(form: CampaignForm, exc: CampaignError) -> None:
+    """Show why the campaign was not saved: a filter's problem under "Who is it for?"."""
+    db.session.rollback()
+    if isinstance(exc, TargetingError):
+        form.audience_filter.errors = [*form.audience_filter.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
 
 
 @role_required("marketer")
@@ -122,8 +134,7 @@ def campaign_new() -> Redirect | str | tuple[str, int]:
         try:
             campaign = domain.create_campaign(_draft(form), current_user.id, clock.now())
         except CampaignError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
+            _refused(form, exc)
         else:
             db.session.commit()
             flash("Draft saved. Check the previews and the audience, then send it.", "success")
@@ -145,8 +156,7 @@ def campaign_edit(campaign_id: int) -> Redirect | str | tuple[str, int]:
         try:
             domain.update_campaign(campaign, _draft(form), clock.now())
         except CampaignError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
+            _refused(form, exc)
         else:
             db.session.commit()
             flash("Saved.", "success")
@@ -185,14 +195,16 @@ def campaign(campaign_id: int) -> str:
     campaign = _campaign_or_404(campaign_id)
     now = clock.now()
     scope = all_scopes().get(campaign.scope)
-    preview = None
+    preview = targeted = None
     if campaign.state in domain.EDITABLE and scope is not None:
         preview = preview_audience(scope, campaign.channel_list, now, campaign.ref)
+        targeted = preview_targeting(campaign.audience_filter, preview, now)
     return render_template(
         "admin/campaign.html",
         campaign=campaign,
         scope=scope,
         preview=preview,
+        targeted=targeted,
         previews=_previews(campaign),
         funnel=results.funnel(campaign),
         suppressed=results.suppressed_reasons(campaign),

@@ -17,6 +17,7 @@
     cooldown_hours = 24          # default 24
     pause_after_ignored = 4      # default 4
     expires_after_days = 365     # optional
+    digest = 3                   # optional: one letter per member, of this many new articles
 
 The cadence is data, and every sentence members read is rendered from it (:mod:`app.consent.
 cadence`): :attr:`Scope.promise` ("The three best new articles. At most one message a week, on
@@ -55,6 +56,7 @@ _T = TypeVar("_T")
 CHANNELS = tuple(Channel)
 KINDS = (CampaignKind.EDITORIAL, CampaignKind.PROMOTIONAL)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MAX_DIGEST = 10  # articles in one member's issue of a digest
 MAX_TEXT = {"title": 120, "about": 300, "consent_text": 500}
 REQUIRED = ("title", "about", "consent_text", "channels", "earned_by", "kind", "max_per_week")
 KNOWN = (
@@ -66,6 +68,7 @@ KNOWN = (
     "max_per_month",
     "days",
     "send_window",
+    "digest",
 )
 RENAMED = {
     "promise": "promise is now rendered from the data: write what the messages are "
@@ -94,6 +97,9 @@ class Scope:
     days: tuple[int, ...] = ()  # weekdays, Monday = 0; empty means every day
     send_window: tuple[int, int] | None = None  # minutes after local midnight, start and end
     sms_program: str = "Pullfirst"  # who texts, named in the SMS wording (``SMS_PROGRAM``)
+    # A digest: the scope's letter is assembled per member from this many new articles
+    # (:mod:`app.notify.digest`); None for a scope whose campaigns are written by hand.
+    digest: int | None = None
 
     @property
     def reward(self) -> str:
@@ -268,6 +274,7 @@ class _Reader:
             days=self.days(),
             send_window=self.send_window(),
             sms_program=self.sms_program,
+            digest=self.number("digest", None, 1, MAX_DIGEST),
         )
 
 

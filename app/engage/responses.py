@@ -5,6 +5,11 @@ checked against the survey's definition and stored as structured values (text, a
 in the survey's order, a number, or None for an optional question left blank), with the version
 of the survey they answered. One response per member and survey: the database's unique
 constraint decides, whatever the concurrency.
+
+A member sees their answers on their rewards page (:func:`answers_of`) and may correct them at
+any time, even after the survey closed (:func:`correct_response`): the same checks apply, the
+answers are replaced in place and ``corrected_at`` says when. Campaigns that target by answer
+read the corrected ones from then on.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -230,6 +236,80 @@ def responses_of(member_id: int) -> list[dict[str, Any]]:
             "version": r.version,
             "answers": r.answers,
             "submitted_at": r.submitted_at.isoformat(),
+            "corrected_at": r.corrected_at.isoformat() if r.corrected_at else None,
         }
         for r in rows
     ]
+
+
+# --- the member's own answers -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    label: str  # the question as the survey asks it
+    answer: str  # the answer in words; empty when the member left it blank
+
+
+@dataclass(frozen=True)
+class AnsweredSurvey:
+    slug: str
+    title: str
+    told_at: datetime  # when the answers were last given: corrected, else submitted
+    corrected: bool
+    answers: tuple[ShownAnswer, ...]
+
+
+def answer_words(answer: object) -> str:
+    """A stored answer as a sentence shows it: options joined with commas, "" for none."""
+    if answer is None:
+        return ""
+    if isinstance(answer, list):
+        return ", ".join(str(item) for item in answer)
+    return str(answer)
+
+
+def answers_of(member_id: int) -> list[AnsweredSurvey]:
+    """The member's answers, per survey that still exists, oldest first, with each question
+    of the survey as it reads today (questions removed since are left out)."""
+    rows = db.session.scalars(
+        select(SurveyResponse)
+        .where(SurveyResponse.member_id == member_id)
+        .order_by(SurveyResponse.submitted_at, SurveyResponse.id)
+    )
+    surveys = shelf().surveys
+    found = []
+    for response in rows:
+        survey = surveys.get(response.survey)
+        if survey is None:
+            continue
+        stored = response.answers if isinstance(response.answers, dict) else {}
+        found.append(
+            AnsweredSurvey(
+                survey.slug,
+                survey.title,
+                response.corrected_at or response.submitted_at,
+                response.corrected_at is not None,
+                tuple(
+                    ShownAnswer(q.label, answer_words(stored.get(q.id))) for q in survey.questions
+                ),
+            )
+        )
+    return found
+
+
+def correct_response(
+    member_id: int, survey: Survey, submitted: Submitted, now: datetime
+) -> SurveyResponse:
+    """Replace the member's answers to ``survey`` with ``submitted`` (checked as when
+    answering; open or closed does not matter) and set ``corrected_at``; the caller commits.
+
+    Raises :class:`SurveyUnknown` when the member never answered the survey and
+    :class:`InvalidAnswers` when an answer breaks the definition; nothing is written then.
+    """
+    response = response_of(member_id, survey.slug)
+    if response is None:
+        raise SurveyUnknown("You have not answered this survey, so there is nothing to correct.")
+    answers = clean_answers(survey, submitted)
+    response.answers, response.version, response.corrected_at = answers, survey.version, now
+    return response

@@ -13,6 +13,9 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/surveys/", view_func=views.surveys, methods=["GET"])
     bp.add_url_rule("/surveys/<slug>/", view_func=views.survey, methods=["GET", "POST"])
     bp.add_url_rule("/surveys/<slug>/thanks", view_func=views.survey_thanks, methods=["GET"])
+    bp.add_url_rule(
+        "/surveys/<slug>/correct", view_func=views.correct_answers, methods=["GET", "POST"]
+    )
     bp.add_url_rule("/redeem", view_func=views.redeem_code, methods=["GET", "POST"])
     bp.add_url_rule("/redeem/<batch>", view_func=views.code_redeemed, methods=["GET"])
     bp.add_url_rule("/r/<code>", view_func=views.referral_landing, methods=["GET"])

@@ -12,6 +12,7 @@ from typing import Any
 from flask import (
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -31,6 +32,7 @@ from app.engage.markup import render_intro
 from app.engage.ratelimits import redeem_limits
 from app.engage.surveys import Survey
 from app.extensions import db
+from app.web.errors import render_error
 
 REDEEM_KEY = CARRY_PREFIX + "redeem"
 
@@ -134,6 +136,44 @@ def survey_thanks(slug: str) -> Response | str:
     return _earned_page(
         survey.action, "Thank you for your answers", f"Your answers to “{survey.title}” are in."
     )
+
+
+def _render_correction(
+    survey: Survey, values: dict[str, list[str]], errors: dict[str, str], status: int = 200
+) -> tuple[str, int]:
+    page = render_template(
+        "engage/correct.html",
+        survey=survey,
+        form=SurveyForm(),
+        values=values,
+        errors=errors,
+        response=responses.response_of(current_user.id, survey.slug),
+    )
+    return page, status
+
+
+@login_required
+def correct_answers(slug: str) -> Response | tuple[str, int]:
+    """The member's own answers to a survey they answered, in its form, to correct (open or
+    closed); 404 for a survey they never answered."""
+    survey = _survey_or_404(slug)
+    response = responses.response_of(current_user.id, slug)
+    if response is None:
+        abort(404, "You have not answered this survey, so there is nothing to correct.")
+    form = SurveyForm()
+    if request.method == "GET":
+        return _render_correction(survey, responses.form_values(response.answers), {})
+    if not form.validate_on_submit():
+        return render_error(400)
+    submitted = _submitted(survey)
+    try:
+        responses.correct_response(current_user.id, survey, submitted, clock.now())
+    except InvalidAnswers as exc:
+        db.session.rollback()
+        return _render_correction(survey, submitted, exc.errors, 400)
+    db.session.commit()
+    flash(f"Your answers to “{survey.title}” are corrected.", "success")
+    return redirect(outcomes.rewards_page_url() or url_for(".correct_answers", slug=slug))
 
 
 def _earned_page(action: str, heading: str, lede: str) -> str:

@@ -10,11 +10,18 @@ A campaign goes ``draft`` → ``scheduled`` (with a time) → ``sending`` (its o
 ``sent`` (nothing left waiting), or to ``cancelled`` from any state before ``sent``. Sending
 records the gate's audience per channel (who it reaches, and how many were excluded for each
 reason) on the campaign, in the transaction that fills the outbox.
+
+A campaign may narrow its audience with a filter (``audience_filter``, the language of
+:mod:`app.notify.targeting`): it is checked when the campaign is saved and again when it is
+sent, the outbox is filled only with the members of the gate's audience it keeps (those left
+out are recorded under the reason ``not-targeted``), and the worker asks again before each
+send.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,10 +29,11 @@ from sqlalchemy import select
 
 from app.consent import texts
 from app.consent.scopes import CHANNELS, Scope, find_scope, wording_hash
-from app.consent.terms import CampaignKind, Channel
+from app.consent.terms import CampaignKind, Channel, GateReason
 from app.extensions import db
 from app.mail.message import HeaderInjection, clean_header
-from app.notify import outbox
+from app.notify import outbox, targeting, targeting_eval
+from app.notify.asking import askable
 from app.notify.errors import CampaignError
 from app.notify.models import Campaign
 from app.notify.preview import preview_audience
@@ -35,6 +43,7 @@ from app.notify.states import CampaignState
 KINDS = (CampaignKind.EDITORIAL, CampaignKind.PROMOTIONAL)
 MAX_TITLE, MAX_BODY = 150, 20_000
 EDITABLE = (CampaignState.DRAFT, CampaignState.SCHEDULED)
+NOT_TARGETED = "not-targeted"  # left out, or suppressed at send time, by the campaign's filter
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class Draft:
     scope: str
     kind: str
     channels: tuple[str, ...]
+    audience_filter: str | None = None  # who it is for; blank or None: the whole audience
 
 
 def check_draft(draft: Draft) -> Scope:
@@ -82,6 +92,7 @@ def check_draft(draft: Draft) -> Scope:
             raise CampaignError(f"{scope.title} is not offered by {channel}.")
         if channel == Channel.SMS and not texts.configured():
             raise CampaignError("This site does not send texts: set SMS_SENDSMS_URL first.")
+    targeting.checked(draft.audience_filter)  # raises TargetingError, a CampaignError
     return scope
 
 
@@ -102,6 +113,7 @@ def create_campaign(
         updated_at=now,
         source_post=source_post,
         promise_hash=promise_hash(scope),
+        audience_filter=targeting.checked(draft.audience_filter),
     )
     db.session.add(campaign)
     db.session.flush()
@@ -115,6 +127,7 @@ def update_campaign(campaign: Campaign, draft: Draft, now: datetime) -> None:
     campaign.title, campaign.body = draft.title.strip(), draft.body
     campaign.scope, campaign.kind = draft.scope, CampaignKind(draft.kind)
     campaign.channels = ",".join(draft.channels)
+    campaign.audience_filter = targeting.checked(draft.audience_filter)
     campaign.updated_at, campaign.promise_hash = now, promise_hash(scope)
 
 
@@ -156,10 +169,17 @@ def schedule(campaign: Campaign, at: datetime, now: datetime) -> None:
 
 
 def send_now(
-    campaign: Campaign, now: datetime, progress: outbox.Progress | None = None
+    campaign: Campaign,
+    now: datetime,
+    progress: outbox.Progress | None = None,
+    only: frozenset[int] | None = None,
+    waiting: Mapping[str, Mapping[int, datetime]] | None = None,
 ) -> dict[str, int]:
     """Fill the outbox for ``campaign`` now; the worker delivers. Returns the audience per
-    channel. Raises :class:`CampaignError`. The caller commits."""
+    channel. ``only`` keeps the outbox to those members of the audience (a digest's members
+    who have an issue); ``waiting`` adds members due later, per channel
+    (:func:`app.notify.outbox.lapsing_soon`). Raises :class:`CampaignError`. The caller
+    commits."""
     if campaign.state not in EDITABLE:
         raise CampaignError(f"This campaign is {campaign.state}; it cannot be sent again.")
     scope = check_draft(
@@ -169,6 +189,7 @@ def send_now(
             campaign.scope,
             campaign.kind,
             tuple(campaign.channel_list),
+            campaign.audience_filter,
         )
     )
     check_promise(campaign, scope)
@@ -176,18 +197,28 @@ def send_now(
     campaign.send_at = campaign.send_at or now
     db.session.flush()
     counts = preview_audience(scope, campaign.channel_list, now, campaign.ref)
+    gated = outbox.gate_campaign(campaign, scope)
+    reached = {
+        channel: p.members | askable(gated, Channel(channel), now, p.paused)
+        for channel, p in counts.items()
+    }
+    audiences = targeted(campaign, reached, now)
     sizes = outbox.fill_outbox(
         campaign,
         scope,
         now,
         progress,
-        {channel: preview.members for channel, preview in counts.items()},
+        audiences if only is None else {c: m & only for c, m in audiences.items()},
+        waiting,
     )
     campaign.audience = json.dumps(
         {
             channel: {
                 "eligible": sizes.get(channel, 0),
-                "excluded": counts[channel].excluded,
+                "excluded": _left_out(
+                    counts[channel].excluded,
+                    len(counts[channel].members) - len(audiences[channel]),
+                ),
                 "deferred": counts[channel].deferred,
             }
             for channel in campaign.channel_list
@@ -195,6 +226,26 @@ def send_now(
         sort_keys=True,
     )
     return sizes
+
+
+def targeted(
+    campaign: Campaign, audiences: dict[str, frozenset[int]], now: datetime
+) -> dict[str, frozenset[int]]:
+    """The members of each channel's audience that the campaign's filter keeps (all of them
+    without a filter), the filter evaluated once over everyone in any channel."""
+    if not campaign.audience_filter:
+        return audiences
+    everyone = set().union(*audiences.values()) if audiences else set()
+    kept = targeting_eval.members(targeting.parsed(campaign.audience_filter), everyone, now)
+    return {channel: members & kept for channel, members in audiences.items()}
+
+
+def _left_out(excluded: Mapping[GateReason, int], not_targeted: int) -> dict[str, int]:
+    """The gate's reasons, and how many of the gate's audience the filter left out."""
+    left_out = {str(reason): count for reason, count in excluded.items()}
+    if not_targeted:
+        left_out[NOT_TARGETED] = not_targeted
+    return left_out
 
 
 def start_due(now: datetime) -> list[int]:

@@ -4,6 +4,7 @@
 
     NotifyError                 base
     ├── CampaignError           a campaign cannot be saved, sent or cancelled as asked
+    │   └── DigestError         a scope has no digest to make (unknown, or no ``digest``)
     ├── ConversationError       a reply or an answer is empty, too long, or not allowed
     └── SendFailed              a channel could not deliver (``temporary`` says whether to retry)
         ├── EndpointGone        a webhook endpoint answered 410: disable it, do not retry
@@ -21,6 +22,10 @@ class NotifyError(Exception):
 
 
 class CampaignError(NotifyError):
+    pass
+
+
+class DigestError(CampaignError):
     pass
 
 

@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.consent.terms import Channel
 from app.notify.campaigns import KINDS, MAX_BODY, MAX_TITLE
 from app.notify.conversation import MAX_REPLY
+from app.notify.targeting import MAX_LENGTH as MAX_FILTER
 
 
 class ActionForm(FlaskForm):
@@ -50,6 +51,11 @@ class CampaignForm(FlaskForm):
             SelectChoice(Channel.SMS, "Text message (SMS)"),
             SelectChoice(Channel.PUSH, "Browser notification"),
         ],
+    )
+    audience_filter = TextAreaField(
+        "Who is it for? (optional)",
+        validators=[Optional(), Length(max=MAX_FILTER)],
+        render_kw={"class": "filter-input", "rows": 3, "spellcheck": "false"},
     )
     send_at = DateTimeLocalField(
         "Send at (UTC, for scheduling)", validators=[Optional()], format="%Y-%m-%dT%H:%M"

@@ -17,6 +17,7 @@ from app.consent.ledger import consents
 from app.consent.scopes import find_scope
 from app.consent.terms import Channel
 from app.extensions import db
+from app.notify.asking import ASKED, ask_title
 from app.notify.models import Campaign, Delivery, Reply
 from app.notify.states import DeliveryState
 
@@ -26,6 +27,13 @@ class InboxItem:
     delivery: Delivery
     unread: bool
     answers: int
+
+    @property
+    def title(self) -> str:
+        """The campaign's title, or the question a "still want this?" message asked."""
+        if self.delivery.reason == ASKED:
+            return ask_title(scope_title(self.delivery.campaign))
+        return self.delivery.campaign.title
 
 
 def _answers_unread(member_id: int) -> dict[int, int]:

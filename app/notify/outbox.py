@@ -18,9 +18,11 @@ from typing import cast
 from sqlalchemy import Table, and_, func, or_, select, update
 
 from app.consent.gate.audience import audience
+from app.consent.gate.facts import load_facts
+from app.consent.gate.rules import DAY, MONTH, WEEK, decide
 from app.consent.gate.rules import Campaign as GateCampaign
 from app.consent.scopes import Scope
-from app.consent.terms import GATED_KINDS, Channel
+from app.consent.terms import DEFERRING, GATED_KINDS, Channel, GateReason
 from app.extensions import db
 from app.notify.models import Campaign, Delivery
 from app.notify.states import WAITING, CampaignState, DeliveryState
@@ -55,11 +57,13 @@ def fill_outbox(
     now: datetime,
     progress: Progress | None = None,
     audiences: Mapping[str, Iterable[int]] | None = None,
+    waiting: Mapping[str, Mapping[int, datetime]] | None = None,
 ) -> dict[str, int]:
     """Queue a delivery for every member the gate lets ``campaign`` reach on each of its
     channels at ``now`` (or for the members ``audiences`` gives per channel, when the caller
-    ran the gate already). Returns the audience size per channel. Flushes; the caller
-    commits."""
+    ran the gate already), due now, and for the members ``waiting`` gives per channel, due
+    at the moment it gives (:func:`lapsing_soon`). Returns the audience size per channel.
+    Flushes; the caller commits."""
     sizes: dict[str, int] = {}
     # The rows go to the driver's executemany as plain tuples, the time converted once:
     # SQLAlchemy's per-row parameter processing cost more than the insert itself.
@@ -73,7 +77,8 @@ def fill_outbox(
             members = sorted(audiences[channel])
         else:
             members = sorted(audience(scope, channel, now, gate_campaign(campaign, scope)))
-        sizes[channel] = len(members)
+        later = (waiting or {}).get(channel, {})
+        sizes[channel] = len(members) + len(later)
         for start in range(0, len(members), INSERT_BATCH):
             chunk = members[start : start + INSERT_BATCH]
             connection.exec_driver_sql(
@@ -81,7 +86,58 @@ def fill_outbox(
             )
             if progress is not None:
                 progress(len(chunk))
+        if later:
+            connection.exec_driver_sql(
+                sql,
+                [
+                    (campaign.id, member, channel, "queued", 0, to_database(at), stamp)
+                    if to_database is not None
+                    else (campaign.id, member, channel, "queued", 0, at, stamp)
+                    for member, at in sorted(later.items())
+                ],
+            )
     return sizes
+
+
+# The checks that lapse by themselves within a day, so a member held only by them can wait.
+LAPSING = frozenset({GateReason.CAP, GateReason.COOLDOWN})
+
+
+def lapsing_soon(
+    campaign: GateCampaign,
+    channel: Channel,
+    now: datetime,
+    within: timedelta,
+    reached: Collection[int],
+) -> dict[int, datetime]:
+    """The members (not in ``reached``) the gate holds back from ``campaign`` on ``channel``
+    at ``now`` only because of the caps or the cooldown, when these lapse within ``within``:
+    each with the first moment the gate lets them through. A weekly letter made early on its
+    day thus still reaches a member whose last letter arrived later on the same day a week
+    ago, when the week is over, instead of skipping them."""
+    later = audience(campaign.scope, channel, now + within, campaign) - set(reached)
+    if not later:
+        return {}
+    facts = load_facts(later, now)
+    found: dict[int, datetime] = {}
+    for member in sorted(later):
+        facts_of = facts.members.get(member)
+        decision = decide(facts, campaign, member, channel, now)
+        if facts_of is None or not set(decision.reasons) - DEFERRING <= LAPSING:
+            continue
+        moments = {
+            c.sent_at + span + timedelta(seconds=1)
+            for c in facts_of.contacts
+            for span in (DAY, WEEK, MONTH)
+        }
+        consent = facts_of.consents.get((campaign.scope.slug, channel))
+        if consent is not None and consent.granted_at is not None:
+            moments.add(consent.granted_at + timedelta(hours=campaign.scope.cooldown_hours))
+        for moment in sorted(m for m in moments if now < m <= now + within):
+            if decide(facts, campaign, member, channel, moment).eligible:
+                found[member] = moment
+                break
+    return found
 
 
 def claim(

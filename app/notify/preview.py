@@ -29,6 +29,8 @@ from app.consent.models import ConsentPreferences, ConsentState, ScopePause
 from app.consent.scopes import Scope
 from app.consent.terms import Channel, GateReason
 from app.extensions import db
+from app.notify import targeting, targeting_eval
+from app.notify.targeting_eval import Explanation
 from app.rewards.models import Entitlement
 
 SAMPLE = 20
@@ -42,6 +44,7 @@ class ChannelPreview:
     excluded: dict[GateReason, int]
     sample: list[tuple[int, str, str]] = field(default_factory=list)
     members: frozenset[int] = frozenset()  # who is reached: sending fills the outbox with them
+    paused: frozenset[int] = frozenset()  # held back by ``paused`` alone (they may be asked)
 
 
 def _active_members() -> int:
@@ -105,6 +108,8 @@ def preview_channel(
         )
     )
     reached: list[int] = []
+    paused: list[int] = []
+    paused_only = 1 << REASONS.index(GateReason.PAUSED)
     moments: Counter[tuple[str, int | None, int | None]] = Counter()
     failures: Counter[int] = Counter()
     candidates = 0
@@ -114,6 +119,8 @@ def preview_channel(
         candidates += 1
         if failed:
             failures[failed] += 1
+            if failed == paused_only:
+                paused.append(member_id)
         else:
             reached.append(member_id)
             moments[(time_zone, quiet_start, quiet_end)] += 1
@@ -134,6 +141,7 @@ def preview_channel(
         ordered,
         _sample(members),
         members,
+        frozenset(paused),
     )
 
 
@@ -162,3 +170,32 @@ def preview_audience(
     scope: Scope, channels: Sequence[Channel], now: datetime, ref: str | None = None
 ) -> dict[str, ChannelPreview]:
     return {channel: preview_channel(scope, channel, now, ref) for channel in channels}
+
+
+@dataclass(frozen=True)
+class TargetingPreview:
+    """What a campaign's filter does to the gate's audience: per clause, how many it keeps
+    and why others are out (``explanation``), how many it keeps per channel, or the problem
+    that stops the campaign from being sent (a survey or question removed since)."""
+
+    text: str
+    explanation: Explanation | None
+    kept: dict[str, int]
+    problem: str | None = None
+
+
+def preview_targeting(
+    text: str | None, previews: dict[str, ChannelPreview], now: datetime
+) -> TargetingPreview | None:
+    """The filter ``text`` over the audience ``previews`` found; None without a filter."""
+    if not text:
+        return None
+    try:
+        node = targeting.parse(text)
+        targeting.check(node)
+    except targeting.TargetingError as exc:
+        return TargetingPreview(text, None, {}, str(exc))
+    everyone = set().union(*(p.members for p in previews.values())) if previews else set()
+    explanation = targeting_eval.explain(node, everyone, now)
+    kept = {channel: len(p.members & explanation.kept) for channel, p in previews.items()}
+    return TargetingPreview(text, explanation, kept)

@@ -75,6 +75,10 @@ def check_body(body: str) -> None:
 
 @lru_cache(maxsize=64)
 def _rendered(body: str, base_url: str, seconds: float, _version: datetime | None) -> str:
+    return _absolute_html(body, base_url, seconds)
+
+
+def _absolute_html(body: str, base_url: str, seconds: float) -> str:
     html = render_markdown(body, seconds=seconds).html
 
     def absolute(match: re.Match[str]) -> str:
@@ -238,6 +242,15 @@ def prepared_body(body: str, version: datetime | None = None) -> PreparedBody:
 
 @lru_cache(maxsize=64)
 def _prepared(html: str) -> PreparedBody:
+    return prepare(html)
+
+
+def prepared_once(body: str) -> PreparedBody:
+    """``body`` rendered and prepared like :func:`prepared_body`, but not kept: a body made
+    for one member (a digest's issue) would only push the campaigns' bodies out of the cache.
+    Raises :class:`~app.site.errors.OverBudget` for a body over the render budget."""
+    config = current_app.config
+    html = _absolute_html(body, config["BASE_URL"].rstrip("/"), config["RENDER_BUDGET_SECONDS"])
     return prepare(html)
 
 

@@ -11,12 +11,14 @@ from werkzeug.wrappers import Response
 
 from app import clock, signing
 from app.consent.ledger.consents import Client, Origin
-from app.consent.scopes import wording_hash
+from app.consent.scopes import find_scope, wording_hash
 from app.consent.terms import ConsentSource
 from app.consent.words import inbox_stop_words, link_words_unknown, unsubscribe_page_words
 from app.database.core import writes
 from app.extensions import csrf, db
 from app.notify import conversation, inbox, notices, shortlinks, tracking
+from app.notify.asking import ASKED, ask_body, ask_title
+from app.notify.digest import issue_body
 from app.notify.errors import ConversationError
 from app.notify.forms import ActionForm, ReplyForm
 from app.notify.models import Campaign, Delivery
@@ -74,11 +76,21 @@ def message(delivery_id: int) -> str:
     db.session.commit()
     campaign = db.session.get(Campaign, delivery.campaign_id)
     assert campaign is not None
-    body = delivery_body(campaign.body, delivery.id, campaign.updated_at)
+    issue = issue_body(campaign, delivery.member_id) if campaign.digest else None
+    scope = find_scope(campaign.scope)
+    title = campaign.title
+    if delivery.reason == ASKED and scope is not None:
+        title, issue = ask_title(scope.title), ask_body(scope, scope.pause_after_ignored)
+    body = (
+        issue.fill(delivery.id)
+        if issue is not None
+        else delivery_body(campaign.body, delivery.id, campaign.updated_at)
+    )
     return render_template(
         "notify/message.html",
         delivery=delivery,
         campaign=campaign,
+        title=title,
         scope_title=inbox.scope_title(campaign),
         body=body,
         thread=conversation.thread(campaign.id, current_user.id),

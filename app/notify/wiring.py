@@ -13,15 +13,18 @@ from flask_login import current_user
 
 from app import clock, events
 from app.accounts.privacy import register_exporter
+from app.consent.gate.why import register_why_picks, register_why_reasons
 from app.consent.ledger.consents import ConsentRevoked
 from app.notify import notices, outbox
 from app.notify.cli import notify_cli
+from app.notify.digest import why_picks
 from app.notify.drafts import draft_from_posts
 from app.notify.inbox import unread_count
 from app.notify.metrics import outbox_figures
 from app.notify.privacy import export_messages
 from app.notify.routes import blueprint
 from app.notify.states import CampaignState, DeliveryState
+from app.notify.why import targeting_reasons
 from app.ops.metrics import register_collector
 from app.site.checks import register_content_check
 from app.startup import register_companion, register_startup_step
@@ -77,3 +80,5 @@ def init_app(app: Flask) -> None:
     register_startup_step(app, "notify", _drafts)
     register_companion(app, "notifier worker", _worker)
     register_collector(app, "outbox", outbox_figures)
+    register_why_picks(app, "digest", why_picks)
+    register_why_reasons(app, "targeting", targeting_reasons)

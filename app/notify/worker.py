@@ -49,36 +49,47 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import String, bindparam, case, select, update
 
 from app import clock
 from app.accounts.models import Member
 from app.consent import push, texts
 from app.consent.gate.contacts import record_contact, record_suppression
 from app.consent.gate.facts import facts_for_send, hold_facts
-from app.consent.gate.rules import decide
+from app.consent.gate.rules import Campaign as GateCampaign
+from app.consent.gate.rules import (
+    Facts,
+    decide,
+    ignored_streak,
+    last_pause_ended,
+    may_ask,
+    relevant_contacts,
+)
 from app.consent.gate.why import why_url
 from app.consent.phones import number_of
 from app.consent.scopes import CHANNELS, Scope, find_scope
 from app.consent.telegram import chat_of
-from app.consent.terms import Channel
+from app.consent.terms import DEFERRING, Channel, GateReason
 from app.consent.webhooks import endpoints_of
 from app.extensions import db
 from app.mail.message import clean_header
 from app.notify import outbox
-from app.notify.campaigns import start_due
+from app.notify.asking import ASKED, ask_body, ask_title, claim
+from app.notify.campaigns import NOT_TARGETED, start_due
 from app.notify.channels import ChannelFactory, Endpoint, Outgoing, Sender, open_channels
+from app.notify.digest import NO_PICKS, issue_body, send_due_digests
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
 from app.notify.models import Campaign, Delivery
-from app.notify.render import prepared_body
+from app.notify.render import PreparedBody, prepared_body
 from app.notify.states import UNDELIVERED, CampaignState, DeliveryState
+from app.notify.targeting_eval import still_targeted
 from app.notify.tokens import open_token, unsubscribe_token
 from app.ops.heartbeat import beat
 from app.web.urls import external_url
@@ -185,14 +196,15 @@ class Worker:
 
     def tick(self, force: bool = False) -> None:
         """Housekeeping at most every 30 seconds: start scheduled campaigns, draft campaigns
-        for new posts, mark finished campaigns sent, and hand Kannel the system texts that
-        were still waiting for it."""
+        for new posts, make the digests that are due, mark finished campaigns sent, and hand
+        Kannel the system texts that were still waiting for it."""
         if not force and time.monotonic() - self._last_tick < TICK_SECONDS:
             return
         self._last_tick = time.monotonic()
         now = clock.now()
         start_due(now)
         draft_from_posts(now)
+        send_due_digests(now)
         outbox.finish_campaigns(now)
         beat(self.name, now)  # what /readyz and /metrics read
         db.session.commit()
@@ -319,7 +331,10 @@ class Worker:
         gate_campaign = outbox.gate_campaign(campaign, scope)
         facts = facts_for_send(row.member_id, scope.slug, row.channel, now)
         decision = decide(facts, gate_campaign, row.member_id, row.channel, now)
-        if not decision.eligible or (decision.reasons and decision.deferred_until is None):
+        blocking = [reason for reason in decision.reasons if reason not in DEFERRING]
+        ask = blocking == [GateReason.PAUSED] and _may_ask(facts, gate_campaign, row, now)
+        waiting = len(blocking) < len(decision.reasons)
+        if (blocking and not ask) or (waiting and decision.deferred_until is None):
             return self._finish(
                 delivery_id, DeliveryState.SUPPRESSED, now, reason=decision.reasons[0]
             )
@@ -334,6 +349,15 @@ class Worker:
             )
             db.session.commit()
             return "deferred"
+        if campaign.audience_filter and not still_targeted(
+            campaign.audience_filter, row.member_id, now
+        ):  # an answer corrected since the outbox was filled is honoured
+            return self._finish(delivery_id, DeliveryState.SUPPRESSED, now, reason=NOT_TARGETED)
+        question = self._question(facts, gate_campaign, row, now) if ask else None
+        if ask and question is None:  # another delivery of the campaign asked first
+            return self._finish(
+                delivery_id, DeliveryState.SUPPRESSED, now, reason=decision.reasons[0]
+            )
         channel = channels.get(row.channel)
         if channel is None:
             return self._finish(
@@ -343,7 +367,12 @@ class Worker:
                 reason="channel",
                 error=f"no channel {row.channel!r}",
             )
-        outgoing = self._outgoing(row, campaign, gate_campaign.kind, scope)
+        issue = issue_body(campaign, row.member_id) if campaign.digest else None
+        if campaign.digest and issue is None:  # a digest is only queued for members with picks
+            return self._finish(delivery_id, DeliveryState.SUPPRESSED, now, reason=NO_PICKS)
+        outgoing = self._outgoing(row, campaign, gate_campaign.kind, scope, issue)
+        if question is not None:
+            outgoing = replace(outgoing, title=ask_title(scope.title), body=question)
         circuit = self._circuit(outgoing, row.channel)
         if circuit is not None and circuit in self._open_circuits(now):
             return self._hold(
@@ -382,7 +411,13 @@ class Worker:
             return self._retry(delivery_id, row.attempts, now, str(failure))
         sent_at = clock.now()
         result = db.session.connection().execute(
-            _SENT, {"delivery_id": delivery_id, "at": sent_at, "external_id": external_id}
+            _SENT,
+            {
+                "delivery_id": delivery_id,
+                "at": sent_at,
+                "external_id": external_id,
+                "reason": ASKED if question is not None else None,
+            },
         )
         if not getattr(result, "rowcount", 1):
             # The member deleted their account while the message was on its way (on SQLite
@@ -403,6 +438,19 @@ class Worker:
         return "sent"
 
     @staticmethod
+    def _question(
+        facts: Facts, campaign: GateCampaign, row: Any, now: datetime
+    ) -> PreparedBody | None:
+        """The "still want this?" question that goes in place of the campaign, if this
+        delivery is the one that asks (:func:`app.notify.asking.claim`)."""
+        member = facts.members[row.member_id]
+        scope = campaign.scope
+        contacts = relevant_contacts(member, campaign, now)
+        if not claim(row.member_id, scope.slug, now, last_pause_ended(member, scope, contacts)):
+            return None
+        return ask_body(scope, ignored_streak(member, scope.slug, contacts))
+
+    @staticmethod
     def _update(delivery_id: int, **values: Any) -> bool:
         """Set ``values`` on the delivery; False when its row is gone."""
         result = db.session.connection().execute(
@@ -410,7 +458,15 @@ class Worker:
         )
         return bool(getattr(result, "rowcount", 1))
 
-    def _outgoing(self, row: Any, campaign: Campaign, kind: str, scope: Scope) -> Outgoing:
+    def _outgoing(
+        self,
+        row: Any,
+        campaign: Campaign,
+        kind: str,
+        scope: Scope,
+        issue: PreparedBody | None = None,
+    ) -> Outgoing:
+        """What the channel sends; ``issue`` is the member's own body (a digest's issue)."""
         delivery_id, member_id, channel = row.id, row.member_id, row.channel
         return Outgoing(
             delivery_id=delivery_id,
@@ -423,7 +479,7 @@ class Worker:
             email=row.email,
             display_name=safe_name(row.display_name),
             title=campaign.title,
-            body=prepared_body(campaign.body, campaign.updated_at),
+            body=issue if issue is not None else prepared_body(campaign.body, campaign.updated_at),
             unsubscribe_url=external_url(
                 "notify.unsubscribe_page",
                 token=unsubscribe_token(member_id, scope.slug, channel, delivery_id),
@@ -505,6 +561,15 @@ class Worker:
         return "retry"
 
 
+def _may_ask(facts: Facts, campaign: GateCampaign, row: Any, now: datetime) -> bool:
+    """Whether the campaign, held back by a pause by silence alone, goes as the one "still
+    want this?" question of that pause (learning only)."""
+    member = facts.members.get(row.member_id)
+    if not facts.learning or member is None:
+        return False
+    return may_ask(member, campaign.scope, relevant_contacts(member, campaign, now), now)
+
+
 # A delivery sent: the one statement of every delivery, built once.
 # A delivery report can beat the worker's own record of the send (an SMS centre answers in
 # milliseconds): a failure it reported while the row was still leased stands.
@@ -518,7 +583,7 @@ _SENT = (
         finished_at=bindparam("at"),
         message_id=bindparam("external_id"),
         lease_until=None,
-        reason=case((_REPORTED_FAILED, UNDELIVERED), else_=None),
+        reason=case((_REPORTED_FAILED, UNDELIVERED), else_=bindparam("reason", type_=String())),
     )
 )
 

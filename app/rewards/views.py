@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.database.core import writes
-from app.engage import referrals
+from app.engage import referrals, responses
 from app.extensions import db
 from app.rewards.page import rewards_page
 from app.web.urls import external_url
@@ -30,4 +30,5 @@ def page() -> str:
         page=rewards_page(member_id, clock.now()),
         invite=invite,
         invite_url=external_url("engage.referral_landing", code=invite.code),
+        answered=responses.answers_of(member_id),
     )

@@ -86,3 +86,39 @@ def test_a_forged_or_altered_link_is_refused(
     link = _link(app, member, clock)
     assert client.get(link[:-4] + "abcd").status_code == 400
     assert client.get("/why/not-a-token").status_code == 400
+
+
+def test_the_page_says_how_often_and_when_the_member_gets_it_as_learned(
+    app: Flask, client: FlaskClient, member: Any, clock: Clock
+) -> None:
+    from app.consent.gate import contacts
+    from app.engage.actions import record_action
+
+    link = _link(app, member, clock)
+    page = client.get(link).text
+    assert "How often and when, for you" in page
+    assert "so you get all we promised" in page
+    assert "We do not know your usual hour yet" in page
+    with app.app_context():
+        contacts.record_contact(
+            member.id,
+            "newsletter",
+            "email",
+            campaign="letter-1",
+            kind="editorial",
+            ref="letter-1",
+            sent_at=clock() - timedelta(days=1),
+        )
+        for day, slug in enumerate(("a-post", "b-post", "c-post")):
+            moment = clock().replace(hour=19) - timedelta(days=day + 2)
+            record_action(member.id, f"read:{slug}", moment)
+        db.session.commit()
+    page = client.get(link).text
+    assert "You left the last one unopened, so we skip the next send until" in page
+    assert "You usually read around 19:00 (UTC)" in page
+    with app.app_context():
+        contacts.record_engagement("letter-1", clock(), "click")
+        db.session.commit()
+    assert "so you get all we promised" in client.get(link).text
+    app.config["NOTIFY_LEARNING"] = False
+    assert "How often and when, for you" not in client.get(link).text

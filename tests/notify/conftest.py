@@ -107,3 +107,10 @@ def marketer(app: Flask, clock: Clock) -> Iterator[str]:
         )
         db.session.commit()
     yield "marketer@example.com"
+
+
+@pytest.fixture
+def plain_cadence(app: Flask) -> None:
+    """The gate without learning: for tests of something else that send a member several
+    campaigns they never open (learning would rest the member after the first)."""
+    app.config["NOTIFY_LEARNING"] = False

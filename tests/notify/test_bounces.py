@@ -370,6 +370,7 @@ def test_auto_replies_and_good_news_are_not_bounces(
 # --- complaints ------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("plain_cadence")
 def test_complaints_suppress_the_address_and_the_next_campaign_leaves_it_out(
     app: Flask,
     audience: Audience,
@@ -460,6 +461,7 @@ def test_a_complaint_after_a_bounce_replaces_its_reason(
 # --- soft bounces ----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("plain_cadence")
 def test_soft_bounces_of_different_messages_suppress_at_the_limit(
     app: Flask,
     audience: Audience,
@@ -483,6 +485,7 @@ def test_soft_bounces_of_different_messages_suppress_at_the_limit(
     assert listener.totals == {"soft": 3, "repeat": 3}
 
 
+@pytest.mark.usefixtures("plain_cadence")
 def test_soft_bounces_older_than_thirty_days_do_not_count(
     app: Flask,
     audience: Audience,

@@ -78,6 +78,7 @@ def test_get_shows_a_button_and_changes_nothing(app: Flask, mailed: tuple) -> No
     assert consent_state(app, member, "new-stickers") == (True, "preferences")
 
 
+@pytest.mark.usefixtures("plain_cadence")
 def test_one_click_post_without_cookies_revokes_and_holds_back_queued(
     app: Flask, mailed: tuple, campaign: Callable[..., int], clock: Clock
 ) -> None:

@@ -269,11 +269,19 @@ def may_ask(member: MemberFacts, scope: Scope, contacts: list[ContactFact], now:
     asked = member.asked_at.get(scope.slug)
     if asked is None:
         return True
+    ended = last_pause_ended(member, scope, contacts)
+    return ended is not None and asked < ended
+
+
+def last_pause_ended(
+    member: MemberFacts, scope: Scope, contacts: list[ContactFact]
+) -> datetime | None:
+    """When the member last ended a pause of ``scope`` (engaged with it, or resumed it)."""
     ended = [c.last_engaged_at for c in contacts if c.last_engaged_at is not None]
     resumed = member.resumed_at.get(scope.slug)
     if resumed is not None:
         ended.append(resumed)
-    return bool(ended) and asked < max(ended)
+    return max(ended, default=None)
 
 
 def usual_hour_moment(

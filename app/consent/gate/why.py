@@ -4,14 +4,18 @@
 message was sent and its kind); the page reads it with :func:`read_why` and shows
 :func:`why_explanation`: how the member earned the scope, the consent in force when the
 message was sent (its exact wording, when and where it was given), what we promised, and
-whether the permission still stands, with a one-click stop.
+whether the permission still stands, with a one-click stop. Higher areas add their own
+sentences through :data:`WHY_REASONS` (the notifier: why a campaign meant for some members
+chose this one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask import Flask
 from sqlalchemy import select
 
 from app import signing
@@ -21,6 +25,7 @@ from app.consent.ledger import consents
 from app.consent.models import ConsentEvent, ConsentState
 from app.consent.scopes import Scope, find_scope
 from app.extensions import db
+from app.registry import Registry
 from app.rewards.models import Entitlement
 from app.web.urls import external_url
 
@@ -125,3 +130,55 @@ def why_explanation(link: WhyLink) -> Why | None:
         ),
         now=consents.states_of(member.id).get((link.scope, link.channel)),
     )
+
+
+# --- what higher areas add to the page --------------------------------------------------
+
+WhyReasons = Callable[[WhyLink], list[str]]
+
+WHY_REASONS = Registry[WhyReasons](
+    "why_reasons", "sentences about one message that a higher area adds to its why page"
+)
+
+
+def register_why_reasons(app: Flask, name: str, reasons: WhyReasons) -> None:
+    """Add ``reasons``: for a message's link, the sentences (possibly none) that say why this
+    member among the others got it (the notifier: the answers and reading a campaign's
+    audience filter chose them by)."""
+    WHY_REASONS.add(app, name, reasons)
+
+
+def added_reasons(link: WhyLink) -> list[str]:
+    """The sentences every contributor of :data:`WHY_REASONS` adds for ``link``, in order."""
+    return [sentence for reasons in WHY_REASONS.items() for sentence in reasons(link)]
+
+
+# --- the articles picked for the member (a digest's issue) ------------------------------
+
+
+@dataclass(frozen=True)
+class WhyPick:
+    """One article chosen for the member in the message: its title, its address (None for
+    an article no longer published) and the sentence that says why it was chosen."""
+
+    title: str
+    url: str | None
+    reason: str
+
+
+WhyPicks = Callable[[WhyLink], list[WhyPick]]
+
+WHY_PICKS = Registry[WhyPicks](
+    "why_picks", "the articles a higher area picked for the member in one message, with why"
+)
+
+
+def register_why_picks(app: Flask, name: str, picks: WhyPicks) -> None:
+    """Add ``picks``: for a message's link, the articles chosen for this member in it, in
+    order (the notifier: a digest's issue), or none."""
+    WHY_PICKS.add(app, name, picks)
+
+
+def picked_for(link: WhyLink) -> list[WhyPick]:
+    """The articles every contributor of :data:`WHY_PICKS` says were picked for ``link``."""
+    return [pick for picks in WHY_PICKS.items() for pick in picks(link)]

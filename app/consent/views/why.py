@@ -7,9 +7,10 @@ from werkzeug.wrappers import Response
 
 from app import clock, signing
 from app.consent.gate import why
+from app.consent.gate.learned import learned_words
 from app.consent.ledger import consents
 from app.consent.ledger.consents import Origin
-from app.consent.terms import ConsentSource
+from app.consent.terms import Channel, ConsentSource
 from app.consent.views.forms import StopForm
 from app.consent.views.permissions_page import client
 from app.consent.words import action_words, channel_words, source_words, stop_sentence
@@ -28,6 +29,13 @@ def _read(token: str) -> why.Why | tuple[str, int]:
     return explanation
 
 
+def _learned(explanation: why.Why) -> list[str]:
+    link = explanation.link
+    if explanation.scope is None or not explanation.still_allowed:
+        return []
+    return learned_words(link.member_id, explanation.scope, Channel(link.channel), clock.now())
+
+
 def why_page(token: str) -> str | tuple[str, int]:
     explanation = _read(token)
     if isinstance(explanation, tuple):
@@ -35,6 +43,9 @@ def why_page(token: str) -> str | tuple[str, int]:
     return render_template(
         "consent/why.html",
         why=explanation,
+        chosen_because=why.added_reasons(explanation.link),
+        picked=why.picked_for(explanation.link),
+        learned=_learned(explanation),
         form=StopForm(),
         action_words=action_words,
         channel_words=channel_words,
