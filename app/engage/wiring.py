@@ -18,6 +18,7 @@ from app.engage.actions import actions_export, record_action
 from app.engage.cli import codes_cli
 from app.engage.cta import check_surveys, render_survey_cta, survey_exists
 from app.engage.dates import last_day, long_date
+from app.engage.crowd import ensure_demo_crowd
 from app.engage.demo import ensure_demo_codes
 from app.engage.reading import on_article_read
 from app.engage.routes import blueprint
@@ -53,3 +54,4 @@ def init_app(app: Flask) -> None:
     register_exporter(app, "code_redemptions", redemption.redemptions_of)
     register_exporter(app, "referrals", referrals.referrals_of)
     register_startup_step(app, "demo codes", ensure_demo_codes)
+    register_startup_step(app, "demo readers", ensure_demo_crowd)

@@ -117,7 +117,7 @@ def test_after_a_pause_by_silence_one_question_goes_in_place_of_the_next_letter(
         from app.consent.gate.rules import Campaign
         from app.consent.scopes import get_scope
 
-        decision, _ = explain(
+        decision, checks = explain(
             facts_for(member, clock()),
             Campaign.of(get_scope("newsletter")),
             member,
@@ -125,6 +125,8 @@ def test_after_a_pause_by_silence_one_question_goes_in_place_of_the_next_letter(
             clock(),
         )
         assert decision.reasons == ("paused",)
+        paused = next(c for c in checks if c.code == "paused")
+        assert "and was asked whether they still want it on" in paused.fact
     # Following the question's link is engagement: the letter comes back at once.
     from app.consent.gate import contacts
     from app.extensions import db

@@ -23,6 +23,7 @@ from app.consent.gate.rules import (
     decide,
     ignored_streak,
     in_schedule,
+    may_ask,
     next_allowed,
     quiet_until,
     relevant_contacts,
@@ -253,9 +254,15 @@ def _paused(
         reasons.append(f"said \u201cnot for me\u201d about {scope.title}")
     streak = ignored_streak(m, scope.slug, relevant_contacts(m, campaign, now))
     if streak >= scope.pause_after_ignored:
-        reasons.append(
-            f"ignored the last {streak} campaigns (pauses after {scope.pause_after_ignored})"
-        )
+        silence = f"ignored the last {streak} campaigns (pauses after {scope.pause_after_ignored})"
+        contacts = relevant_contacts(m, campaign, now)
+        if facts.learning and may_ask(m, scope, contacts, now):
+            silence += ", so the next campaign goes as one \u201cstill want this?\u201d question"
+        elif facts.learning and scope.slug in m.asked_at:
+            silence += (
+                f", and was asked whether they still want it on {when(m.asked_at[scope.slug])}"
+            )
+        reasons.append(silence)
     if reasons:
         return "The member " + "; ".join(reasons) + "."
     return f"Not paused; {streak} ignored in a row (pauses after {scope.pause_after_ignored})."
