@@ -583,7 +583,10 @@ _SENT = (
         finished_at=bindparam("at"),
         message_id=bindparam("external_id"),
         lease_until=None,
-        reason=case((_REPORTED_FAILED, UNDELIVERED), else_=bindparam("reason", type_=String())),
+        reason=case(
+            (_REPORTED_FAILED, UNDELIVERED),
+            else_=bindparam("reason", None, type_=String(), required=False),
+        ),
     )
 )
 

@@ -66,3 +66,55 @@ def test_permission_buttons_are_in_view_for_a_signed_in_member(
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, (
             f"{buttons.nth(index).inner_text()} is outside the window: {box}"
         )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_learning_pages_fit_the_window(
+    page: Page, app: Any, member: Any, clock: Any, width: int
+) -> None:
+    """The member's answers and their correction, and the why page with what chose them and
+    how often and when they get the letter."""
+    from datetime import timedelta
+    from urllib.parse import urlsplit
+
+    from app.consent.gate import contacts
+    from app.consent.gate.why import why_url
+    from app.engage.models import SurveyResponse
+    from app.extensions import db
+    from tests.consent import world
+
+    with app.app_context():
+        world.consent(
+            member.id,
+            "newsletter",
+            "email",
+            granted=True,
+            version=1,
+            at=clock() - timedelta(days=9),
+        )
+        db.session.add(
+            SurveyResponse(
+                member_id=member.id,
+                survey="reader-2026",
+                version="v",
+                answers={"role": "Marketing or growth", "usefulness": 4, "recommend": 9},
+                submitted_at=clock() - timedelta(days=3),
+            )
+        )
+        contacts.record_contact(
+            member.id,
+            "newsletter",
+            "email",
+            campaign="letter",
+            kind="editorial",
+            ref="letter",
+            sent_at=clock() - timedelta(days=2),
+        )
+        db.session.commit()
+        why = why_url(member.id, "newsletter", "email", clock() - timedelta(days=2))
+    page.set_viewport_size({"width": width, "height": 900})
+    _sign_in(page)
+    for path in ("/me/rewards", "/surveys/reader-2026/correct", urlsplit(why).path):
+        page.goto(path)
+        assert _overflow(page) == 0, f"{path} is {_overflow(page)}px wider than {width}px"
+    expect(page.get_by_role("heading", name="How often and when, for you")).to_be_visible()

@@ -27,11 +27,11 @@ Counts (``test_summary`` keeps them true; a run prints them at the end):
 - redirect targets: 35
 - idor objects: 25
 - idor requests (objects x 5 verbs): 125
-- csrf routes x methods: 54
+- csrf routes x methods: 55
 - token kinds: 11
 - token forgeries: 189
 - traversal payloads: 96
-- traversal requests: 4384
+- traversal requests: 4464
 - rate limits x worker counts: 6
 """
 

@@ -229,6 +229,7 @@ NOT_OBJECTS = {
     "stickers.preview": "a public preview of a pack's build",
     "engage.survey": "a public survey; the response is the signed-in member's own",
     "engage.survey_thanks": "shows what the signed-in member's own response earned",
+    "engage.correct_answers": "corrects the signed-in member's own response, found by member",
     "engage.code_redeemed": "shows what the signed-in member's own redemption earned",
     "engage.referral_landing": "a referral code is public by design: it is meant to be shared",
     "consent.subscribe": "a public form by scope",

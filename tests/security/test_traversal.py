@@ -145,6 +145,7 @@ NEEDS_SESSION = {
     "consent.stop",
     "consent.resume",
     "engage.survey_thanks",
+    "engage.correct_answers",
     "engage.code_redeemed",
     "admin.scope_stats",
 }
