@@ -27,6 +27,7 @@ class _Saver:
         if self.out is not None:
             content = envelope.content
             self.out.write(b"%d\n" % len(content) + content)
+            self.out.flush()  # readers follow the file while the sink runs
         return "250 OK"
 
 
