@@ -44,6 +44,7 @@ from app.notify.outbox import lapsing_soon
 from app.notify.preview import preview_audience
 from app.notify.render import PreparedBody, prepared_once
 from app.notify.states import DeliveryState
+from app.notify.why import campaign_of
 from app.site.content import current
 from app.site.errors import OverBudget
 from app.site.leads import lead_markdown
@@ -350,29 +351,12 @@ def issue_body(campaign: Campaign, member_id: int) -> PreparedBody | None:
 
 # --- "why did I get this?" ------------------------------------------------------------------
 
-WHY_WINDOW = timedelta(hours=1)  # the link is made just before the send; the send records later
-
 
 def why_picks(link: WhyLink) -> list[WhyPick]:
     """For the "why did I get this?" page: when the message of ``link`` is an issue of a
-    digest (the member's delivery on that channel and scope sent at the link's time), the
-    articles picked for them with the reason of each."""
-    delivery = db.session.execute(
-        select(Delivery.campaign_id)
-        .join(Campaign, Campaign.id == Delivery.campaign_id)
-        .where(
-            Delivery.member_id == link.member_id,
-            Delivery.channel == link.channel,
-            Delivery.state == DeliveryState.SENT,
-            Delivery.sent_at >= link.sent_at,
-            Delivery.sent_at < link.sent_at + WHY_WINDOW,
-            Campaign.scope == link.scope,
-            Campaign.digest,
-        )
-        .order_by(Delivery.sent_at, Delivery.id)
-        .limit(1)
-    ).first()
-    if delivery is None:
+    digest, the articles picked for the member with the reason of each."""
+    campaign = campaign_of(link)
+    if campaign is None or not campaign.digest:
         return []
     return [
         WhyPick(
@@ -380,5 +364,5 @@ def why_picks(link: WhyLink) -> list[WhyPick]:
             external_url("site.article", slug=post.slug) if post is not None else None,
             row.reason,
         )
-        for row, post in issue_picks(delivery.campaign_id, link.member_id)
+        for row, post in issue_picks(campaign.id, link.member_id)
     ]

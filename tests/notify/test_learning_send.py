@@ -10,26 +10,11 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from tests.conftest import Clock
 from tests.helpers import SMTPSink, text_body
 from tests.notify.conftest import Audience
-
-
-def _rows(app: Flask, campaign_id: int) -> list[Any]:
-    from app.extensions import db
-    from app.notify.models import Delivery
-
-    with app.app_context():
-        rows = list(
-            db.session.scalars(
-                select(Delivery).where(Delivery.campaign_id == campaign_id).order_by(Delivery.id)
-            )
-        )
-        for row in rows:
-            db.session.expunge(row)
-        return rows
+from tests.notify.rows import delivery_rows
 
 
 def _ignored(app: Flask, member_id: int, clock: Clock, weeks: tuple[int, ...]) -> None:
@@ -61,7 +46,7 @@ def test_one_unopened_letter_skips_a_week_and_opening_brings_the_promise_back(
     [member] = audience.add(1, channels=("email",))
     _ignored(app, member, clock, (1,))
     resting = campaign(title="This week")
-    assert [(r.state, r.reason) for r in _rows(app, resting)] == []  # not in the audience
+    assert [(r.state, r.reason) for r in delivery_rows(app, resting)] == []  # not in the audience
     with app.app_context():
         from app.notify.campaigns import audience_counts, get_campaign
 
@@ -77,7 +62,7 @@ def test_one_unopened_letter_skips_a_week_and_opening_brings_the_promise_back(
     back = campaign(title="Next week")
     assert work()["sent"] == 1
     assert smtp.wait_for(1)[0]["Subject"] == "Next week"
-    assert [r.state for r in _rows(app, back)] == ["sent"]
+    assert [r.state for r in delivery_rows(app, back)] == ["sent"]
 
 
 def test_after_a_pause_by_silence_one_question_goes_in_place_of_the_next_letter(
@@ -92,9 +77,9 @@ def test_after_a_pause_by_silence_one_question_goes_in_place_of_the_next_letter(
     [member] = audience.add(1, channels=("email", "inbox"))
     _ignored(app, member, clock, (8, 6, 4, 2))  # four unopened: paused
     first = campaign(title="The letter", channels=("email", "inbox"))
-    assert [r.state for r in _rows(app, first)] == ["queued", "queued"]
+    assert [r.state for r in delivery_rows(app, first)] == ["queued", "queued"]
     work()
-    rows = _rows(app, first)
+    rows = delivery_rows(app, first)
     # The first delivery (email) asks; the other is held back by the pause.
     assert [(r.channel, r.state, r.reason) for r in rows] == [
         ("email", "sent", "asked"),
@@ -110,7 +95,7 @@ def test_after_a_pause_by_silence_one_question_goes_in_place_of_the_next_letter(
     # The question is asked once: the next letter, a week later, goes nowhere.
     clock.advance(days=7)
     second = campaign(title="The next letter", channels=("email", "inbox"))
-    assert _rows(app, second) == []
+    assert delivery_rows(app, second) == []
     with app.app_context():
         from app.consent.gate.explain import explain
         from app.consent.gate.facts import facts_for
@@ -136,7 +121,7 @@ def test_after_a_pause_by_silence_one_question_goes_in_place_of_the_next_letter(
         db.session.commit()
     third = campaign(title="Welcome back", channels=("email",))
     work()
-    assert [r.state for r in _rows(app, third)] == ["sent"]
+    assert [r.state for r in delivery_rows(app, third)] == ["sent"]
 
 
 def test_the_inbox_shows_the_question_under_its_own_title(
@@ -159,7 +144,7 @@ def test_the_inbox_shows_the_question_under_its_own_title(
     _ignored(app, member.id, clock, (8, 6, 4, 2))
     first = campaign(title="The letter", channels=("inbox",))
     work()
-    [row] = _rows(app, first)
+    [row] = delivery_rows(app, first)
     assert (row.state, row.reason) == ("sent", "asked")
     sign_in(client, "reader@example.com", PASSWORD)
     inbox = client.get("/inbox").text
@@ -190,7 +175,7 @@ def test_a_member_with_a_usual_hour_gets_the_letter_then(
         db.session.commit()
     letter = campaign(title="At your hour")
     assert work()["deferred"] == 1
-    [row] = _rows(app, letter)
+    [row] = delivery_rows(app, letter)
     assert row.state == "queued"
     assert row.due_at == clock().replace(hour=16, minute=0, second=0, microsecond=0)
     clock.set(row.due_at)
