@@ -16,9 +16,9 @@ from app.accounts.privacy import register_exporter
 from app.engage import redemption, referrals, responses
 from app.engage.actions import actions_export, record_action
 from app.engage.cli import codes_cli
+from app.engage.crowd import ensure_demo_crowd
 from app.engage.cta import check_surveys, render_survey_cta, survey_exists
 from app.engage.dates import last_day, long_date
-from app.engage.crowd import ensure_demo_crowd
 from app.engage.demo import ensure_demo_codes
 from app.engage.reading import on_article_read
 from app.engage.routes import blueprint
