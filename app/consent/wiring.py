@@ -13,7 +13,7 @@ from app.consent import push, words
 from app.consent.blocks import describe_scope, render_scope_cta, scope_exists
 from app.consent.checks import check_scopes
 from app.consent.cli import consent_cli
-from app.consent.demo import ensure_demo_reader
+from app.consent.demo import ensure_demo_crowd_consents, ensure_demo_reader
 from app.consent.ledger.keys import ready_key
 from app.consent.ledger.upkeep import tidy
 from app.consent.permissions import stale_count
@@ -34,9 +34,9 @@ from app.web.nav import MemberLink, register_member_link
 def _startup() -> str:
     done = tidy(clock.now())
     db.session.commit()
-    demo = ensure_demo_reader()
+    demo = [said for said in (ensure_demo_reader(), ensure_demo_crowd_consents()) if said]
     line = f"{done.lapsed} lapsed permissions revoked, {done.requests} old requests dropped"
-    return f"{line}; {demo}" if demo else line
+    return "; ".join([line, *demo])
 
 
 def _push_keys() -> str:
