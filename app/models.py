@@ -11,4 +11,5 @@ def import_models() -> None:
     from app.notify import models as notify  # noqa: F401
     from app.ops import models as ops  # noqa: F401
     from app.rewards import models as rewards  # noqa: F401
+    from app.site import models as site  # noqa: F401
     from app.telegram import models as telegram  # noqa: F401

@@ -179,6 +179,7 @@ def app_config(tmp_path: Path, database_template: str, smtp: SMTPSink) -> dict[s
         "DATABASE_URL": url,
         "MAIL_URL": smtp.url,
         "CONTENT_DIR": str(CONTENT),
+        "CONTENT_GIT": False,  # on in tests/site/test_contentgit.py and the history tests
         "STICKERS_DIR": str(REPO / "stickers"),
         "BASE_URL": "http://localhost",
     }

@@ -94,7 +94,7 @@ def test_the_readme_lists_exactly_the_slots_declared_in_the_code() -> None:
 def test_every_slot_an_app_needs_is_set_by_create_app(app: Flask) -> None:
     _, slots = _declared()
     set_later = {"clock", "events", "head_revision", "notices", "receipt_key", "sticker_build"}
-    optional = {"metrics"}  # only while METRICS_TOKEN is set
+    optional = {"metrics", "content_sync"}  # only while METRICS_TOKEN / CONTENT_GIT_REMOTE is set
     with app.app_context():
         for name, slot in slots.items():
             if name not in set_later | optional:

@@ -1,6 +1,10 @@
 """The web editor at ``/admin/content`` (editor role): list, create and edit posts and pages with
 a live preview rendered by the server, image uploads, publish now or schedule.
 
+Every save runs the content check first (:mod:`app.admin.editing`) and writes nothing while the
+text has an error; the messages are shown at their lines. Saving clears the editor's autosaved
+draft of the file; a page opened with ``?restore=draft`` starts from that draft instead.
+
 Views only: files are written by :mod:`app.site.editor`, images by :mod:`app.site.images`.
 """
 
@@ -9,7 +13,8 @@ from __future__ import annotations
 from datetime import UTC
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
@@ -20,7 +25,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app import clock
 from app.accounts.roles import role_required
-from app.site import content, editor
+from app.admin import content_history, editing
+from app.admin.editing import LineMessage
+from app.extensions import db
+from app.site import content, drafts, editor
 from app.site.errors import (
     ContentPathError,
     EditConflict,
@@ -73,6 +81,8 @@ def _content_dir() -> Path:
 
 
 def _path(kind: str, name: str) -> Path:
+    if kind not in editor.KINDS:
+        abort(404)
     try:
         path = editor.file_for(_content_dir(), kind, name)
     except ContentPathError:
@@ -102,7 +112,13 @@ def preview_html(text: str) -> Markup:
 @role_required("editor")
 def content_list() -> str:
     rows = editor.list_files(_content_dir(), content.current(), clock.now())
-    return render_template("admin/content/list.html", rows=rows, form=NewForm())
+    return render_template(
+        "admin/content/list.html",
+        rows=rows,
+        form=NewForm(),
+        surveys=editing.survey_rows(),
+        survey_form=editing.NewSurveyForm(),
+    )
 
 
 @role_required("editor")
@@ -114,10 +130,17 @@ def content_new() -> Response | tuple[str, int]:
         except ContentPathError as exc:
             form.title.errors.append(str(exc))
         else:
+            content_history.record_save([path], content_history.message_for("create", path))
             flash(f"Created {path.name} as a draft.", "success")
             return redirect(url_for("admin.content_edit", kind=form.kind.data, name=path.stem))
     rows = editor.list_files(_content_dir(), content.current(), clock.now())
-    return render_template("admin/content/list.html", rows=rows, form=form), 400
+    return render_template(
+        "admin/content/list.html",
+        rows=rows,
+        form=form,
+        surveys=editing.survey_rows(),
+        survey_form=editing.NewSurveyForm(),
+    ), 400
 
 
 def _edit_page(
@@ -128,12 +151,20 @@ def _edit_page(
     conflict: EditConflict | None = None,
     problem: SourceError | None = None,
     upload: UploadForm | None = None,
+    found: list[LineMessage] | None = None,
 ) -> tuple[str, int]:
     page = next(
         (p for p in content.current().all_pages if p.path.stem == name and p.kind == kind), None
     )
     if conflict is not None:
         form.hash.data = conflict.current_hash  # the next save knowingly replaces their text
+    path = _path(kind, name)
+    if problem is not None:
+        found = [LineMessage(problem.line, problem.message)]
+    elif found is None:
+        found = editing.check(kind, path, form.text.data or "")
+    key = editor.file_key(kind, name)
+    offer = editing.draft_to_offer(current_user.id, key, form.text.data or "")
     return render_template(
         "admin/content/edit.html",
         kind=kind,
@@ -143,7 +174,12 @@ def _edit_page(
         upload=upload or UploadForm(),
         preview=preview_html(form.text.data or ""),
         conflict=conflict,
-        problem=problem,
+        not_saved=status == 400 and bool(editing.errors(found)),
+        found=found,
+        offer=offer,
+        offer_current=offer is not None and offer.base_hash == editor.open_file(path, kind).hash,
+        file_key=key,
+        cta_choices=editing.cta_choices(),
         now=clock.now(),
     ), status
 
@@ -153,6 +189,10 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
     path = _path(kind, name)
     if request.method == "GET":
         draft = editor.open_file(path, kind)
+        kept = drafts.draft_of(current_user.id, editor.file_key(kind, name))
+        if request.args.get("restore") == "draft" and kept is not None:
+            # The draft's base hash: a file saved since then shows as a conflict on save.
+            return _edit_page(kind, name, EditForm(text=kept.text, hash=kept.base_hash))
         return _edit_page(kind, name, EditForm(text=draft.text, hash=draft.hash))
     form = EditForm()
     if not form.validate_on_submit():
@@ -173,6 +213,9 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
                 form.publish_at.errors = ["Choose a moment in the future, or publish now."]
                 return _edit_page(kind, name, form, 400)
             text = editor.schedule(text, moment)
+        found = editing.check(kind, path, text)
+        if editing.errors(found):
+            return _edit_page(kind, name, form, 400, found=found)
         editor.save(
             path, text, form.hash.data or "", kind, current_app.config["RENDER_BUDGET_SECONDS"]
         )
@@ -180,6 +223,9 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
         return _edit_page(kind, name, form, 400, problem=exc)
     except EditConflict as exc:
         return _edit_page(kind, name, form, 409, conflict=exc)
+    content_history.record_save([path], content_history.message_for(action, path))
+    drafts.clear_draft(current_user.id, editor.file_key(kind, name))
+    db.session.commit()
     content.library().refresh()
     messages = {"publish": "Published.", "schedule": "Scheduled.", "save": "Saved."}
     flash(messages.get(action, "Saved."), "success")
@@ -196,7 +242,7 @@ def content_preview() -> Response:
 
 
 @role_required("editor")
-def content_upload(kind: str, name: str) -> Response | tuple[str, int]:
+def content_upload(kind: str, name: str) -> Response | tuple[str | Response, int]:
     _path(kind, name)
     upload = UploadForm()
     if upload.validate_on_submit():
@@ -209,13 +255,21 @@ def content_upload(kind: str, name: str) -> Response | tuple[str, int]:
         except ImageRejected as exc:
             upload.image.errors = [str(exc)]
         else:
+            content_history.record_upload(saved, _content_dir() / "images")
             sizes = ", ".join(str(v.width) for v in saved.variants)
+            markdown = saved.markdown(upload.alt.data)
+            if editing.wants_json():
+                return jsonify(
+                    markdown=markdown, message=f"Uploaded in widths {sizes}. Added at the cursor."
+                )
             flash(
-                f"Uploaded in widths {sizes}. Paste this where the image belongs: "
-                f"{saved.markdown(upload.alt.data)}",
+                f"Uploaded in widths {sizes}. Paste this where the image belongs: {markdown}",
                 "success",
             )
             return redirect(url_for("admin.content_edit", kind=kind, name=name))
+    if editing.wants_json():
+        messages = [str(e) for errors in upload.errors.values() for e in errors]
+        return jsonify(errors=messages or ["The upload was refused."]), 400
     draft = editor.open_file(_path(kind, name), kind)
     form = EditForm(formdata=None, text=draft.text, hash=draft.hash)
     return _edit_page(kind, name, form, 400, upload=upload)

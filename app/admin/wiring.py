@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.admin import campaign_screens, code_batches, survey_results
+from app.admin import campaign_screens, code_batches, content_history, survey_results
 from app.admin.routes import blueprint
 from app.web.nav import AdminSection, register_admin_section
 
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     survey_results.register(app)
     code_batches.register(app)
     campaign_screens.register(app)
+    content_history.register(app)
     register_admin_section(
         app,
         AdminSection(

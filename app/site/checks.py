@@ -8,7 +8,7 @@ raises for a bad file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
@@ -18,11 +18,16 @@ from app.registry import Registry
 
 @dataclass(frozen=True, order=True)
 class ContentProblem:
-    """``path:line: message``, the form every editor tool understands."""
+    """``path:line: message``, the form every editor tool understands.
+
+    A ``warning`` is advice (a missing description, a long title): the web editor saves the file
+    anyway. Every other problem stops a save.
+    """
 
     path: Path
     line: int
     message: str
+    warning: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

@@ -13,7 +13,9 @@ from flask.cli import AppGroup
 from app import clock
 from app.site import build, editor
 from app.site.checks import registered_checks
+from app.site.contentgit import CONTENT_GIT, ContentGitError
 from app.site.errors import ContentPathError
+from app.site.gitwiring import site_person
 from app.site.library import LIBRARY, scan
 from app.site.search import SEARCH
 from app.site.searchdocs import searchable
@@ -34,6 +36,12 @@ def new_command(title: str, as_page: bool, description: str) -> None:
         )
     except ContentPathError as exc:
         raise click.ClickException(str(exc)) from None
+    site = site_person(current_app)
+    name = path.relative_to(Path(current_app.config["CONTENT_DIR"])).as_posix()
+    try:
+        CONTENT_GIT.get().commit([path], site, site, f"Create {name}")
+    except ContentGitError as exc:
+        click.echo(f"created, but not committed to git: {exc}", err=True)
     click.echo(str(path))
 
 

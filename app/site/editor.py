@@ -32,6 +32,7 @@ from app.site.meta import SLUG, FieldError, slugify, validate
 from app.site.rendering import render_markdown
 
 KINDS = {"post": "posts", "page": "pages"}
+FOLDERS = {**KINDS, "survey": "surveys"}  # every kind of file the web editor writes
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,18 @@ class Draft:
 
 
 def file_for(content_dir: Path, kind: str, slug: str) -> Path:
-    """The path of ``<kind>/<slug>.md``; refuses anything that is not a plain slug."""
-    if kind not in KINDS:
-        raise ContentPathError(f"unknown kind {kind!r}; use post or page")
+    """The path of ``<folder>/<slug>.md`` for a post, page or survey; refuses anything that is
+    not a plain slug."""
+    if kind not in FOLDERS:
+        raise ContentPathError(f"unknown kind {kind!r}; use post, page or survey")
     if not SLUG.match(slug) or len(slug) > 80:
         raise ContentPathError(f"{slug!r} is not a file name (a-z, 0-9 and dashes)")
-    return content_dir / KINDS[kind] / f"{slug}.md"
+    return content_dir / FOLDERS[kind] / f"{slug}.md"
+
+
+def file_key(kind: str, slug: str) -> str:
+    """How drafts and messages name a file: ``posts/<slug>``, ``surveys/<slug>``."""
+    return f"{FOLDERS[kind]}/{slug}"
 
 
 def _yaml_text(value: str) -> str:
@@ -65,12 +72,21 @@ def starter_text(title: str, kind: str, now: datetime, description: str = "") ->
     return "\n".join(lines)
 
 
-def create(content_dir: Path, kind: str, title: str, now: datetime, description: str = "") -> Path:
-    """Create a new draft named after ``title`` (``-2``, ``-3`` … when taken) and return it."""
+def create(
+    content_dir: Path,
+    kind: str,
+    title: str,
+    now: datetime,
+    description: str = "",
+    text: str | None = None,
+) -> Path:
+    """Create a new file named after ``title`` (``-2``, ``-3`` … when taken) holding ``text``
+    (for a post or page, by default, a starter draft) and return it."""
     base = slugify(title)
     if not base:
         raise ContentPathError("the title needs letters or digits to make a file name")
-    text = starter_text(" ".join(title.split()), kind, now, description)
+    if text is None:
+        text = starter_text(" ".join(title.split()), kind, now, description)
     for number in range(1, 100):
         slug = base if number == 1 else f"{base}-{number}"
         path = file_for(content_dir, kind, slug)
@@ -114,7 +130,14 @@ def save(
     :class:`EditConflict` when someone else saved first."""
     text = text.replace("\r\n", "\n")
     check_text(path, text, kind, seconds)
-    raw = text.encode("utf-8")
+    return write_file(path, text, expected_hash)
+
+
+def write_file(path: Path, text: str, expected_hash: str) -> str:
+    """Write ``text`` to ``path`` (atomically) if the file still has ``expected_hash``, empty
+    for a file that must not exist yet; returns the new hash. The caller has checked the text.
+    Raises :class:`EditConflict` when someone else saved first."""
+    raw = text.replace("\r\n", "\n").encode("utf-8")
     try:
         current = path.read_bytes()
     except FileNotFoundError:

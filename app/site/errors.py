@@ -6,6 +6,7 @@
     ├── EditConflict       the file changed since the editor opened it (nothing was written)
     ├── ImageRejected      an uploaded image is not an allowed format, too large or unreadable
     ├── ContentPathError   a name that would leave the content folder or is not a slug
+    ├── DraftTooLong       an autosaved draft is over the editor's size limit
     └── OverBudget         Markdown too long, too dense, nested too deeply or too slow to render
 
 ``SourceError`` lives in :mod:`app.site.frontmatter` (it is raised while reading a file) and is
@@ -20,6 +21,7 @@ from app.site.frontmatter import SourceError
 
 __all__ = [
     "ContentPathError",
+    "DraftTooLong",
     "EditConflict",
     "ImageRejected",
     "OverBudget",
@@ -72,4 +74,8 @@ class ImageRejected(SiteError):
 
 
 class ContentPathError(SiteError):
+    pass
+
+
+class DraftTooLong(SiteError):
     pass

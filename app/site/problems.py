@@ -5,6 +5,10 @@ Reported: files that cannot be used (bad YAML, a bad field type or date, not UTF
 big), duplicate slugs, aliases that collide, broken internal links, missing descriptions, titles
 over 60 and descriptions over 160 characters, unknown fields, calls to action that name nothing,
 and images that do not exist.
+
+:func:`check_text` runs the same checks on a text that is not saved yet (the web editor asks
+before every save); a missing or long description, a long title and a broken link are warnings
+there, every other problem stops the save.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from werkzeug.routing import RequestRedirect
 from app.editorfiles.documents import load_toml
 from app.editorfiles.errors import EditorFileError
 from app.site import build, content, cta
+from app.site.cache import content_hash
 from app.site.checks import ContentProblem
+from app.site.errors import OverBudget, SourceOverBudget
 from app.site.frontmatter import SourceError, parse_source
 from app.site.images import IMAGES
 from app.site.library import Snapshot
-from app.site.meta import normalize_path, tag_slug
+from app.site.meta import FieldError, normalize_path, tag_slug, validate
 from app.site.pages import Page
+from app.site.rendering import render_markdown
 from app.site.settings import parse_site_settings
 
 MAX_TITLE = 60
@@ -33,15 +40,17 @@ CONTENT_ENDPOINTS = {"site.article", "site.page", "site.alias", "site.tag", "sit
 
 
 class _Lines:
-    """Finds the line of a field or of a link in one file (read once, only when needed)."""
+    """Finds the line of a field or of a link in one file (read once, only when needed), or
+    in ``text`` when the file is not saved yet."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, text: str | None = None) -> None:
         self.page = page
-        self._text: list[str] | None = None
+        self._raw = None if text is None else text.encode("utf-8")
+        self._text: list[str] | None = None if text is None else text.splitlines()
 
     def field(self, name: str) -> int:
         try:
-            return parse_source(self.page.path).line(name)
+            return parse_source(self.page.path, self._raw).line(name)
         except SourceError:
             return 1
 
@@ -107,24 +116,38 @@ def _image_problem(image: str) -> str | None:
 
 
 def _page_problems(
-    page: Page, snapshot: Snapshot, known: set[str], claims: dict[str, list[Path]]
+    page: Page,
+    snapshot: Snapshot,
+    known: set[str],
+    claims: dict[str, list[Path]],
+    text: str | None = None,
+    links: tuple[str, ...] | None = None,
 ) -> list[ContentProblem]:
-    lines, meta, found = _Lines(page), page.meta, []
+    lines, meta, found = _Lines(page, text), page.meta, []
 
-    def add(line: int, message: str) -> None:
-        found.append(ContentProblem(page.path, line, message))
+    def add(line: int, message: str, warning: bool = False) -> None:
+        found.append(ContentProblem(page.path, line, message, warning))
 
     for name in meta.unknown:
         add(lines.field(name), f"unknown field {name!r} (is it misspelt?)")
     if not meta.description:
-        add(lines.field("title"), "description is missing (search engines show it under the title)")
+        add(
+            lines.field("title"),
+            "description is missing (search engines show it under the title)",
+            warning=True,
+        )
     elif len(meta.description) > MAX_DESCRIPTION:
         add(
             lines.field("description"),
             f"description is {len(meta.description)} characters; keep it to {MAX_DESCRIPTION}",
+            warning=True,
         )
     if len(meta.title) > MAX_TITLE:
-        add(lines.field("title"), f"title is {len(meta.title)} characters; keep it to {MAX_TITLE}")
+        add(
+            lines.field("title"),
+            f"title is {len(meta.title)} characters; keep it to {MAX_TITLE}",
+            warning=True,
+        )
     if meta.cta:
         problem = cta.target_problem(meta.cta)
         if problem:
@@ -144,10 +167,10 @@ def _page_problems(
             lines.field("slug"),
             f"{page.url} is taken by another part of the site; choose another slug",
         )
-    for link in content.rendered(page).links:
+    for link in content.rendered(page).links if links is None else links:
         problem = _link_problem(link, snapshot, known)
         if problem:
-            add(lines.containing(urlsplit(link).path or link), problem)
+            add(lines.containing(urlsplit(link).path or link), problem, warning=True)
     return found
 
 
@@ -188,3 +211,33 @@ def check_pages() -> list[ContentProblem]:
     for page in snapshot.all_pages:
         found.extend(_page_problems(page, snapshot, known, claims))
     return sorted(found)
+
+
+def check_text(path: Path, kind: str, text: str) -> list[ContentProblem]:
+    """Every problem ``flask content check`` would report for ``path`` (a ``post`` or a
+    ``page``) if it held ``text``, sorted by line; nothing is written. A file that cannot be read,
+    a field that is not valid or a body over the render budget is the one problem reported."""
+    raw = text.encode("utf-8")
+    try:
+        source = parse_source(path, raw)
+    except SourceError as exc:
+        return [ContentProblem(path, exc.line, exc.message)]
+    try:
+        meta = validate(source.meta, path.stem, is_post=kind == "post")
+    except FieldError as exc:
+        return [ContentProblem(path, source.line(exc.field), str(exc))]
+    library = content.library()
+    try:
+        rendered = render_markdown(source.body, IMAGES.get(), library.render_seconds)
+    except OverBudget as exc:
+        problem = SourceOverBudget.of(path, source.body_line, exc)
+        return [ContentProblem(path, problem.line, problem.message)]
+    page = Page(kind, str(path), content_hash(raw), rendered.words, source.body_line, meta)
+    snapshot = library.current()
+    known, claims = _known_urls(snapshot), dict[str, list[Path]]()
+    for other in snapshot.all_pages:
+        if other.path != path:
+            for alias in other.meta.aliases:
+                claims.setdefault(alias, []).append(other.path)
+    found = _page_problems(page, snapshot, known, claims, text=text, links=rendered.links)
+    return sorted(found, key=lambda p: (p.line, p.message))

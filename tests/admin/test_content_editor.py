@@ -128,7 +128,9 @@ def test_invalid_front_matter_is_refused_with_its_line_and_nothing_written(
     form["text"] = form["text"].replace("date: 2026-01-12", "date: someday")
     response = editor.post(url, data={**form, "action": "save"})
     assert response.status_code == 400
-    assert "Not saved. Line 4: date 'someday' is not a date" in html.unescape(response.text)
+    shown = html.unescape(response.text)
+    assert "Not saved." in shown
+    assert re.search(r">Line 4</a>: date 'someday' is not a date", shown)
     assert path.read_text() == before
 
 
