@@ -4,7 +4,8 @@
 
     NotifyError                 base
     ├── CampaignError           a campaign cannot be saved, sent or cancelled as asked
-    │   └── DigestError         a scope has no digest to make (unknown, or no ``digest``)
+    │   ├── DigestError         a scope has no digest to make (unknown, or no ``digest``)
+    │   └── TestSendRefused     a test cannot go to this marketer (no verified address)
     ├── ConversationError       a reply or an answer is empty, too long, or not allowed
     └── SendFailed              a channel could not deliver (``temporary`` says whether to retry)
         ├── EndpointGone        a webhook endpoint answered 410: disable it, do not retry
@@ -26,6 +27,10 @@ class CampaignError(NotifyError):
 
 
 class DigestError(CampaignError):
+    pass
+
+
+class TestSendRefused(CampaignError):
     pass
 
 

@@ -35,6 +35,32 @@ from app.rewards.models import Entitlement
 
 SAMPLE = 20
 
+#: What a count of members left out for each reason means, in the words the preview shows
+#: ("no yes on this channel: 1"); the gate's passing words are in
+#: :data:`app.consent.gate.explain.LABELS`.
+LEFT_OUT: dict[str, str] = {
+    GateReason.ACCOUNT: "account closed",
+    GateReason.EARNED: "has not earned the scope",
+    GateReason.CONSENTED: "no yes on this channel",
+    GateReason.STALE_CONSENT: "said yes to older wording",
+    GateReason.EXPIRED: "yes too old, not renewed",
+    GateReason.ADDRESS: "no proven address on this channel",
+    GateReason.SUPPRESSED: "address bounced or complained",
+    GateReason.COOLDOWN: "said yes too recently (cooling down)",
+    GateReason.CAP: "already had as many as the promise allows",
+    GateReason.PAUSED: "paused: ignored messages or said “not for me”",
+    GateReason.RESTING: "resting after silence",
+    GateReason.QUIET: "in their quiet hours",
+    GateReason.SCHEDULE: "outside the promised days and hours",
+    GateReason.TIMING: "waiting for their usual hour",
+    "not-targeted": "left out by the campaign's filter",
+}
+
+
+def left_out_label(reason: str) -> str:
+    """The preview's words for members left out for ``reason`` (the code itself when new)."""
+    return LEFT_OUT.get(reason, reason)
+
 
 @dataclass(frozen=True)
 class ChannelPreview:

@@ -34,8 +34,8 @@ FUNNEL = (
     "unsubscribed",
 )
 STEPS = (
-    ("sent", "sent_at"),
-    ("read", "read_at"),
+    ("messages sent", "sent_at"),
+    ("read in the inbox", "read_at"),
     ("clicked", "clicked_at"),
     ("useful", "useful_at"),
     ("not for me", "not_for_me_at"),
@@ -176,8 +176,9 @@ def _cumulative(
     return points
 
 
-def timeline(campaign: Campaign) -> LineChart:
-    """Cumulative deliveries sent and engagement (read, clicked, useful, replied) over time."""
+def timeline_series(campaign: Campaign) -> list[Series]:
+    """Cumulative deliveries sent and engagement (read, clicked, useful, replied…) over time,
+    one series per step that happened, on shared time buckets."""
     columns = [getattr(Delivery, column) for _, column in STEPS]
     rows = db.session.execute(select(*columns).where(Delivery.campaign_id == campaign.id)).all()
     per_step: dict[str, list[datetime]] = {name: [] for name, _ in STEPS}
@@ -187,15 +188,22 @@ def timeline(campaign: Campaign) -> LineChart:
                 per_step[name].append(value)
     everything = [t for times in per_step.values() for t in times]
     if not everything:
-        return line_chart("Deliveries and engagement", [])
+        return []
     first, last = min(everything), max(everything)
     size = _bucket_size(first, last)
     buckets = int((last - first) / size) + 1
-    shown = [
+    return [
         Series(name, _cumulative(times, first, size, buckets))
         for name, times in per_step.items()
         if times
     ]
+
+
+def timeline(campaign: Campaign) -> LineChart:
+    """Cumulative deliveries sent and engagement (read, clicked, useful, replied) over time."""
+    shown = timeline_series(campaign)
+    if not shown:
+        return line_chart("Deliveries and engagement", [])
     return line_chart("Deliveries and engagement (cumulative)", shown)
 
 
@@ -211,7 +219,7 @@ def scope_history(
         query = query.where(ConsentEvent.channel == channel)
     events = db.session.execute(query.order_by(ConsentEvent.at, ConsentEvent.id)).all()
     if not events:
-        return {"weeks": [], "chart": line_chart(f"Audience of {scope}", [])}
+        return {"weeks": [], "chart": line_chart(f"Audience of {scope}", []), "series": []}
     first = min(events[0].at, now - timedelta(weeks=weeks))
     week_start = (first - timedelta(days=first.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
@@ -247,11 +255,9 @@ def scope_history(
         week_start = week_end
     rows = rows[-weeks:]
     moments = [datetime.fromisoformat(r["week"]).replace(tzinfo=UTC) for r in rows]
-    chart = line_chart(
-        f"Audience of {scope} by week",
-        [
-            Series("audience", list(zip(moments, [r["audience"] for r in rows], strict=True))),
-            Series("unsubscribes", list(zip(moments, [r["revokes"] for r in rows], strict=True))),
-        ],
-    )
-    return {"weeks": rows, "chart": chart}
+    series = [
+        Series("audience", list(zip(moments, [r["audience"] for r in rows], strict=True))),
+        Series("unsubscribes", list(zip(moments, [r["revokes"] for r in rows], strict=True))),
+    ]
+    chart = line_chart(f"Audience of {scope} by week", series)
+    return {"weeks": rows, "chart": chart, "series": series}

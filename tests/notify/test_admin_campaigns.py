@@ -68,18 +68,21 @@ def test_compose_preview_send_and_follow(
     # the audience preview, with a count per reason
     email_row = re.search(r'<th scope="row">Email</th>\s*<td>(\d+)</td>.*?</tr>', page, re.S)
     assert email_row is not None and email_row.group(1) == "3"
-    assert "<code>address</code>: 1" in email_row.group(0)
-    assert "<code>cooldown</code>: 1" in email_row.group(0)
-    assert "<code>consented</code>: 1" in email_row.group(0)  # the marketer never said yes
+    assert "no proven address on this channel</span>: 1" in email_row.group(0)
+    assert "said yes too recently (cooling down)</span>: 1" in email_row.group(0)
+    # the marketer never said yes
+    assert "no yes on this channel</span>: 1" in email_row.group(0)
     sent = post_form(client, f"{url}/send", {}, page=url)
     assert sent.status_code == 302
     assert work()["sent"] == 6  # three members, email and inbox
     assert len(smtp.wait_for(3)) == 3
     results = client.get(url).get_data(as_text=True)
     assert '<th scope="row">Sent</th><td>6</td>' in results
-    assert '<svg class="chart line-chart"' in results
+    assert "<strong>3 people reached</strong> with 6 messages" in results
+    assert '<svg class="chart small-multiple"' in results
     data = json.loads(client.get(f"{url}.json").get_data(as_text=True))
     assert data["funnel"]["sent"] == 6 and data["funnel"]["audience"] == 6
+    assert data["people"]["reached"] == 3
     assert data["funnel"]["excluded"]["address"] == 1
     assert data["funnel"]["excluded"]["cooldown"] == 1
     assert sorted(reached) and data["state"] in ("sending", "sent")
@@ -177,7 +180,7 @@ def test_scope_history_shows_growth_and_unsubscribes(
         )
         db.session.commit()
     page = team(app, marketer).get("/admin/scopes/newsletter").get_data(as_text=True)
-    assert '<svg class="chart line-chart"' in page
+    assert page.count('<svg class="chart small-multiple"') == 2  # audience, unsubscribes
     assert re.search(r"<td>1</td><td>\d+</td><td>\d+\.\d%</td>", page)
 
 

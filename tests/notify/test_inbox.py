@@ -138,7 +138,7 @@ def test_reply_then_marketer_answers_in_the_inbox(
     assert "Yes, next week." in page and "The team" in page
     assert "1 new answer" not in member.get("/inbox").get_data(as_text=True)
     campaign_page = team.get("/admin/campaigns/1").get_data(as_text=True)
-    assert "Replied</th><td>1<" in campaign_page
+    assert '<th scope="row">replied</th><td>1</td><td>100%</td>' in campaign_page
 
 
 def test_empty_or_overlong_replies_are_refused(app: Flask, delivered: int) -> None:

@@ -24,7 +24,7 @@ from app.engage import responses
 from app.extensions import db
 from app.notify import conversation
 from app.notify.campaigns import Draft, create_campaign
-from app.notify.models import Delivery
+from app.notify.models import Delivery, TestSend
 from app.rewards.entitlements import grant
 from tests.conftest import PASSWORD, Clock
 from tests.helpers import csrf_token, sign_in
@@ -47,6 +47,7 @@ class Owner:
     endpoint_urls: list[str] = field(default_factory=list)
     delivery_ids: list[int] = field(default_factory=list)
     campaign_ids: list[int] = field(default_factory=list)
+    test_ids: list[int] = field(default_factory=list)  # tests of a campaign sent to oneself
 
     def csrf(self, page: str = "/me/permissions") -> str:
         return csrf_token(self.client.get(page).get_data(as_text=True))
@@ -112,6 +113,16 @@ def _inbox_message(owner: Owner, clock: Clock) -> None:
     conversation.reply(delivery, f"reply of {owner.email}", clock())
     owner.delivery_ids.append(delivery.id)
     owner.campaign_ids.append(campaign.id)
+    test = TestSend(
+        campaign_id=campaign.id,
+        member_id=owner.member_id,
+        title=f"Test for {owner.email}",
+        html=f"<p>test of {owner.email}</p>",
+        sent_at=clock(),
+    )
+    db.session.add(test)
+    db.session.flush()
+    owner.test_ids.append(test.id)
 
 
 def build(app: Flask, clock: Clock) -> tuple[Owner, Owner]:

@@ -123,7 +123,8 @@ def test_link_say_yes_receive_reply_hear_back_stop_and_add_a_pack(
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".preview-telegram")).to_contain_text("Three new articles.")
     campaign_url = page.url
-    page.get_by_role("button", name="Send now").click()
+    page.get_by_role("link", name="Send now…").click()
+    page.get_by_role("button", name=re.compile(r"^Yes, send to")).click()
     expect(page.locator(".flashes")).to_contain_text("Queued")
     from app.notify.worker import Worker
 
