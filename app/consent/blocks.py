@@ -14,9 +14,9 @@ from flask import render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.consent.ledger import consents, toggles
+from app.consent.ledger import choices, consents, toggles
 from app.consent.phones import number_of
-from app.consent.scopes import Scope, find_scope
+from app.consent.scopes import Scope, channel_label, find_scope, in_channel_order
 from app.rewards.catalog import RewardDescription
 from app.rewards.entitlements import holds
 from app.web.urls import safe_next
@@ -40,7 +40,7 @@ def _offer(
     """Per channel (or only ``only``): the member's yes with its date, or an unticked
     opt-in."""
     states = consents.states_of(member_id)
-    channels = [(c, states.get((scope.slug, c))) for c in (only or scope.channels)]
+    channels = [(c, states.get((scope.slug, c))) for c in in_channel_order(only or scope.channels)]
     return _html(
         "consent/offer.html",
         scope=scope,
@@ -49,6 +49,21 @@ def _offer(
         tokens=toggles.tokens_for(member_id, scope),
         next=next_path,
         has_phone=number_of(member_id) is not None,
+    )
+
+
+def _choices(scope: Scope, member_id: int, origin: str, next_path: str | None) -> Markup:
+    """One control for the scope: its sentence once, a switch per channel, one save."""
+    offered = scope.channels_in_order
+    return _html(
+        "consent/choices.html",
+        scope=scope,
+        switches=choices.switches(member_id, scope, offered),
+        token=choices.choices_token(member_id, scope, offered),
+        origin=origin,
+        next=next_path,
+        has_phone=number_of(member_id) is not None,
+        channel_label=channel_label,
     )
 
 
@@ -86,13 +101,14 @@ def render_scope_cta(ref: str, placement: str) -> Markup | None:
 
 def describe_scope(ref: str, member_id: int | None) -> RewardDescription | None:
     """The rewards page's description of ``scope:<ref>``: its promise and, for a member who
-    holds it, an unticked opt-in per channel. Never a condition for any other reward."""
+    holds it, one control (the sentence once, an unticked switch per channel it has not said
+    yes to, one save). Never a condition for any other reward."""
     scope = find_scope(ref)
     if scope is None:
         return None
     offer, url = None, None
     if member_id is not None and holds(member_id, scope.reward):
-        offer = _offer(scope, member_id, "rewards", safe_next(request.path))
+        offer = _choices(scope, member_id, "rewards", safe_next(request.path))
         url = url_for("consent.permissions_page", _anchor=f"scope-{scope.slug}")
     return RewardDescription(
         reward=scope.reward,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.consent.gate import contacts
 from app.consent.ledger import consents
 from app.consent.models import ConsentState, ScopePause
-from app.consent.scopes import Scope, all_scopes, channel_label
+from app.consent.scopes import Scope, all_scopes, channel_label, in_channel_order
 from app.extensions import db
 from app.rewards.models import Entitlement
 
@@ -87,7 +87,7 @@ def permissions_of(member_id: int) -> list[ScopeRow]:
                 last.get((slug, c)),
                 _stale(states.get((slug, c)), scope),
             )
-            for c in offered
+            for c in in_channel_order(offered)  # the one order members see channels in
         )
         entitlement = earned.get(slug)
         rows.append(

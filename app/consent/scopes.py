@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,6 +134,16 @@ class Scope:
 
     def wording_hash_for(self, channel: str) -> str:
         return wording_hash(self.wording_for(channel))
+
+    @property
+    def sms_terms(self) -> str:
+        """What :meth:`wording_for` adds to :attr:`wording` for text messages."""
+        return cadence.sms_terms(self.sms_program)
+
+    @property
+    def channels_in_order(self) -> tuple[Channel, ...]:
+        """:attr:`channels` in the one order members see channels in (:data:`CHANNEL_ORDER`)."""
+        return in_channel_order(self.channels)
 
     @property
     def visitor_subscribable(self) -> bool:
@@ -353,6 +363,24 @@ def get_scope(slug: str) -> Scope:
 
 def channel_label(channel: str) -> str:
     return LABELS.get(channel, channel)
+
+
+# The one order channels are shown in, on every page: where members already are first (this
+# site, their mail), then the apps and the phone, and the server of their own last.
+CHANNEL_ORDER: tuple[Channel, ...] = (
+    Channel.INBOX,
+    Channel.EMAIL,
+    Channel.TELEGRAM,
+    Channel.SMS,
+    Channel.PUSH,
+    Channel.WEBHOOK,
+)
+
+
+def in_channel_order(channels: Iterable[str]) -> tuple[Channel, ...]:
+    """``channels`` (each once) in :data:`CHANNEL_ORDER`; unknown names are left out."""
+    given = set(channels)
+    return tuple(c for c in CHANNEL_ORDER if c in given)
 
 
 LABELS: dict[str, str] = {

@@ -7,8 +7,11 @@
 - :func:`rebuild` — a complete new index beside the old one, swapped in atomically.
 
 Every word of a query must match (in the title, the tags, the description or the body); words
-are stemmed, so "permissions" finds "permission". Any text, including syntax garbage, is a valid
-query: only its words count.
+are stemmed, so "permissions" finds "permission". ``tag:consent`` (or ``tag:"two words"``) keeps
+the results to a topic (:mod:`app.site.searchquery`); an unknown topic is said to be unknown,
+with the topics there are, and is never spell-corrected. A query of only common words ("the",
+"a the of") says so instead of finding nothing. Any text, including syntax garbage, is a valid
+query: only its words and topics count.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from whoosh.scoring import BM25F
 
 from app.registry import Slot
 from app.site.library import Library, Snapshot
+from app.site.meta import tag_slug
 from app.site.pages import PublicView
 from app.site.ranking import Ranker, Term
 from app.site.searchdocs import documents_for, iter_documents, searchable
 from app.site.searchindex import IndexFolder, analyzer
+from app.site.searchquery import parse_query, query_text
 from app.site.snippets import Highlighter
 
 log = logging.getLogger("pullfirst.search")
@@ -73,6 +78,13 @@ class Results:
     facets: tuple[Facet, ...]
     suggestion: str | None = None
     available: bool = True
+    # The topics the query named with ``tag:`` and found, and those it named that do not exist
+    # (with every topic there is, so the reader can pick one).
+    topics: tuple[Facet, ...] = ()
+    unknown_topics: tuple[str, ...] = ()
+    all_topics: tuple[Facet, ...] = ()
+    # Only common words ("the", "a the of"): nothing to look for.
+    only_common_words: bool = False
 
 
 def _empty(
@@ -174,16 +186,42 @@ class SearchService:
         state = self._searcher()
         if state is None:
             return _empty(text, tag, page, available=False)
-        stems = self.stems(text)
-        if not stems:
-            return _empty(text, tag, page)
+        query = parse_query(text)
+        tags = state.tags()
+        topics, unknown = self._topics(tags, query.tags)
+        if unknown:
+            everything = tuple(
+                sorted(
+                    (
+                        Facet(slug, name, data.bits.bit_count())
+                        for slug, (name, data) in tags.items()
+                    ),
+                    key=lambda f: f.name.lower(),
+                )
+            )
+            return Results(
+                text, tag, page, 0, 0, (), (), unknown_topics=unknown, all_topics=everything
+            )
+        stems = self.stems(query.words)
+        if not stems and not topics:
+            return Results(
+                text, tag, page, 0, 0, (), (), only_common_words=bool(WORD.search(query.words))
+            )
         terms = [state.ranker.term(stem) for stem in stems]
         matched = state.ranker.live
         for term in terms:
             matched &= term.bits if term is not None else 0
+        for topic in topics:
+            topic_term = tags[topic.slug][1]
+            matched &= topic_term.bits
+            if not stems:
+                terms.append(topic_term)  # a topic alone: its articles, in index order
+        found = tuple(Facet(t.slug, t.name, matched.bit_count()) for t in topics)
         if not matched:
-            return _empty(text, tag, page, self._suggest(state, text))
-        tags = state.tags()
+            suggestion = self._suggest(state, query.words) if stems else None
+            if suggestion is not None:
+                suggestion = query_text(suggestion, query.tags)
+            return Results(text, tag, page, 0, 0, (), (), suggestion, topics=found)
         facets = sorted(
             (
                 Facet(slug, name, (matched & data.bits).bit_count())
@@ -193,17 +231,38 @@ class SearchService:
         )
         facets = [f for f in facets if f.count][:FACETS_SHOWN]
         allowed = None
+        for topic in topics:  # the ranker walks the words' documents: keep it to the topics
+            ids = set(tags[topic.slug][1].ids)
+            allowed = ids if allowed is None else allowed & ids
         if tag is not None:
             chosen = tags.get(tag)
             matched &= chosen[1].bits if chosen is not None else 0
-            allowed = set(chosen[1].ids) if chosen is not None else set()
+            ids = set(chosen[1].ids) if chosen is not None else set()
+            allowed = ids if allowed is None else allowed & ids
         total = matched.bit_count()
         pages = max(1, -(-total // PER_PAGE))
         if total == 0 or page > pages:
-            return Results(text, tag, page, pages, total, (), tuple(facets))
+            return Results(text, tag, page, pages, total, (), tuple(facets), topics=found)
         ranked = state.ranker.top([t for t in terms if t is not None], page * PER_PAGE, allowed)
         hits = self._hits(state, stems, ranked[(page - 1) * PER_PAGE :])
-        return Results(text, tag, page, pages, total, hits, tuple(facets))
+        return Results(text, tag, page, pages, total, hits, tuple(facets), topics=found)
+
+    @staticmethod
+    def _topics(
+        tags: dict[str, tuple[str, Term]], named: tuple[str, ...]
+    ) -> tuple[list[Facet], tuple[str, ...]]:
+        """The topics ``named`` with ``tag:`` that exist (by slug or name, any case), and the
+        names of those that do not."""
+        found: list[Facet] = []
+        unknown: list[str] = []
+        for name in named:
+            slug = tag_slug(name)
+            if slug in tags:
+                if all(f.slug != slug for f in found):
+                    found.append(Facet(slug, tags[slug][0], 0))
+            else:
+                unknown.append(name)
+        return found, tuple(unknown)
 
     @staticmethod
     def _hits(state: _Searcher, stems: list[str], docnums: list[int]) -> tuple[Hit, ...]:

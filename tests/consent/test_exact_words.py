@@ -137,16 +137,16 @@ def test_a_yes_on_the_permissions_page_records_the_label_of_its_box(
     assert_recorded(latest(app, member.id), words, "grant")
 
 
-def test_a_yes_on_the_rewards_page_records_the_label_of_its_box(
+def test_a_yes_on_the_rewards_page_records_the_sentence_shown_above_its_switches(
     app: Flask, signed_in: FlaskClient, member: Any, clock: Clock
 ) -> None:
     with app.app_context():
         grant(member.id, "scope:offers", "code:spring-store", clock())
         db.session.commit()
-    action = "/me/permissions/offers/webhook/yes"
+    action = "/me/permissions/offers/choices"  # one control: the sentence once, a switch each
     page = signed_in.get("/me/rewards").text
-    words = shown(page, "yes offers webhook")
-    response = signed_in.post(action, data={**forms(page, action)[0], "agree": "y"})
+    words = shown(page, "choices offers")
+    response = signed_in.post(action, data={**forms(page, action)[0], "channel": "webhook"})
     assert response.status_code == 302 and response.headers["Location"] == "/me/rewards"
     event = latest(app, member.id)
     assert_recorded(event, words, "grant")

@@ -1,5 +1,5 @@
-"""The rewards page's scope offer: the promise and an unticked opt-in per channel, only for
-members who earned the scope, never a condition for anything."""
+"""The rewards page's scope offer: the promise and one control (the sentence once, a switch per
+channel, each off), only for members who earned the scope, never a condition for anything."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def test_the_offer_is_unticked_per_channel_and_only_for_members_who_earned_it(
         assert offer is not None and offer.offer is not None
         assert offer.url == "/me/permissions#scope-offers"
         html = str(offer.offer)
-        assert html.count('name="agree"') == 3 and "checked" not in html
+        assert html.count('role="switch"') == 4 and "checked" not in html
+        assert html.count("Save my choices") == 1
         assert 'name="origin" value="rewards"' in html and 'name="next" value="/me/rewards"' in html
         assert "nothing else depends on it" in html
         assert describe("scope:no-such-scope", member.id) is None
@@ -53,10 +54,10 @@ def test_saying_yes_from_the_offer_is_recorded_as_the_rewards_form(
         login_user(member)
         offer = describe("scope:offers", member.id)
         assert offer is not None
-        fields = forms(str(offer.offer), "/me/permissions/offers/inbox/yes")[0]
+        fields = forms(str(offer.offer), "/me/permissions/offers/choices")[0]
     page = client.get("/me/permissions").text  # the browser's own CSRF token
     fields["csrf_token"] = forms(page, "/me/permissions/offers/inbox/yes")[0]["csrf_token"]
-    response = client.post("/me/permissions/offers/inbox/yes", data={**fields, "agree": "y"})
+    response = client.post("/me/permissions/offers/choices", data={**fields, "channel": "inbox"})
     assert response.status_code == 302 and response.headers["Location"] == "/me/rewards"
     with app.app_context():
         [event] = consents.history(member.id)

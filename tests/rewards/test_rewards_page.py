@@ -78,10 +78,12 @@ def test_earned_offered_and_locked_rewards(reader: tuple[FlaskClient, int]) -> N
     assert "The weekly letter" in scopes and "Member offers" in scopes
     assert "Our promise:</strong> Offers from the shop for members" in scopes
     assert "Earned for confirming your email address" in scopes
-    # The consent area draws one opt-in per channel, each unticked.
-    # 3 scopes x 3 channels, and browser notifications for new packs; texts wait for a number.
-    assert scopes.count('type="checkbox"') == 10 and "checked" not in scopes
-    assert "add your mobile number</a> first" in scopes
+    # The consent area draws one control per scope: its sentence once, then a switch per
+    # channel, each off, and one save. 3 + 4 + 4 channels; texts wait for a number.
+    assert scopes.count('role="switch"') == 11 and "checked" not in scopes
+    assert scopes.count(" disabled>") == 1 and "Add your mobile number</a> first" in scopes
+    assert scopes.count("Save my choices</button>") == 3
+    assert scopes.count("Yes, tell me about member offers.") == 1
     locked = _section(html, "locked-heading")
     assert "Night owls" in locked
     assert '<a href="#invite">Bring a friend with your invitation link</a>' in locked

@@ -206,6 +206,7 @@ def test_webhook_form_errors_render_inert_in_the_browser(
     sample = PAYLOADS[::40]
     for payload in sample:
         hostile_page.goto("/me/permissions")
+        hostile_page.locator("#advanced > summary").click()  # webhooks are under Advanced
         hostile_page.locator("#webhook-url").fill(payload)
         hostile_page.get_by_role("button", name="Add endpoint").click()
         hostile_page.wait_for_load_state()

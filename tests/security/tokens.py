@@ -25,7 +25,7 @@ from app import signing
 from app.accounts import links
 from app.accounts.members import get_member
 from app.consent.gate import why
-from app.consent.ledger import consents, subscriptions, toggles
+from app.consent.ledger import choices, consents, subscriptions, toggles
 from app.consent.ledger.consents import Origin
 from app.consent.scopes import find_scope
 from app.consent.views.privacy import DELETE_LINK_LIFETIME, DELETE_PURPOSE
@@ -124,6 +124,25 @@ def _press_yes(client: FlaskClient, token: str) -> list[TestResponse]:
         "origin": "preferences",
     }
     return [_close(client.post("/me/permissions/newsletter/inbox/yes", data=data))]
+
+
+def _choices_token(app: Flask, clock: Clock, holder: Owner) -> str:
+    """The one control of the letter, after the holder stopped the inbox (so switching the
+    inbox on changes something)."""
+    _toggle_token(app, clock, holder)
+    scope = _newsletter()
+    return choices.choices_token(holder.member_id, scope, scope.channels_in_order)
+
+
+def _save_choices(client: FlaskClient, token: str) -> list[TestResponse]:
+    page = _close(client.get("/me/permissions"))
+    data = {
+        "csrf_token": _csrf_of(client, page),
+        "token": token,
+        "origin": "rewards",
+        "channel": ["inbox", "email"],
+    }
+    return [_close(client.post("/me/permissions/newsletter/choices", data=data))]
 
 
 def _member(holder: Owner) -> Any:
@@ -227,6 +246,16 @@ KINDS: list[Kind] = [
         _toggle_token,
         _press_yes,
         toggles.TOGGLE_LIFETIME,
+        False,
+        refused=(400, 302),
+        session_bound=True,
+        object_field=None,
+    ),
+    Kind(
+        choices.CHOICES_PURPOSE,
+        _choices_token,
+        _save_choices,
+        choices.CHOICES_LIFETIME,
         False,
         refused=(400, 302),
         session_bound=True,

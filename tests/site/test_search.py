@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -202,3 +203,46 @@ def test_an_index_of_an_older_version_is_rebuilt(app: Flask) -> None:
     assert _results(app, "ledger").available is False  # noticed at the next content check
     assert _results(app, "ledger").hits[0].url == "/posts/ledger/"
     assert service.folder.current_dir() not in (None, folder)
+
+
+@pytest.mark.parametrize("query", ["the", "a the of", "The  OF"])
+def test_a_query_of_only_common_words_asks_for_a_real_word(
+    app: Flask, client: FlaskClient, query: str
+) -> None:
+    results = _results(app, query)
+    assert results.only_common_words and results.total == 0 and results.suggestion is None
+    page = client.get("/search", query_string={"q": query}).text
+    assert "Type a word that says what you are looking for" in page
+    assert "Try fewer" not in page and "Did you mean" not in page
+
+
+def test_tag_filters_by_topic_instead_of_suggesting_words(app: Flask, client: FlaskClient) -> None:
+    alone = _results(app, "tag:consent")
+    assert alone.suggestion is None and [t.slug for t in alone.topics] == ["consent"]
+    assert [h.url for h in alone.hits] == ["/posts/ledger/"]
+    assert _results(app, "ledger").total == 2  # the ledger, and an article linking to it
+    assert [h.url for h in _results(app, "tag:consent ledger").hits] == ["/posts/ledger/"]
+    assert _results(app, "tag:messaging ledger").total == 0
+    assert _results(app, "tag:consent walrus").total == 0
+    assert _results(app, "tag:consent walrus").suggestion is None  # nothing near "walrus"
+    quoted = _results(app, 'tag:"Permission marketing"')
+    assert [h.url for h in quoted.hits] == ["/posts/why-pull-wins/"]
+    assert _results(app, "Tag:CONSENT").total == 1
+    page = client.get("/search", query_string={"q": "tag:consent"}).text
+    assert "1 result about Consent" in page and "aged" not in page and "Did you mean" not in page
+
+
+def test_a_misspelt_word_beside_a_tag_keeps_the_tag_in_the_suggestion(app: Flask) -> None:
+    results = _results(app, "tag:consent ledgr")
+    assert results.total == 0 and results.suggestion == "tag:consent ledger"
+
+
+def test_an_unknown_tag_says_so_and_lists_the_topics(app: Flask, client: FlaskClient) -> None:
+    results = _results(app, "tag:gardening ledger")
+    assert results.unknown_topics == ("gardening",) and results.total == 0
+    assert results.suggestion is None
+    names = [t.name for t in results.all_topics]
+    assert "Consent" in names and "Permission marketing" in names
+    page = client.get("/search", query_string={"q": 'tag:"no such" ledger'}).text
+    assert "No topic called &ldquo;no such&rdquo;" in page
+    assert 'href="/search?q=tag%3Aconsent"' in page and "Did you mean" not in page

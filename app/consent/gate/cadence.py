@@ -157,9 +157,14 @@ def sms_wording(consent_text: str, cadence: Cadence, program: str) -> str:
     """The words a member says yes to for text messages: :func:`wording`, then what carriers
     and SMS law expect to read with it (who sends, the hours texts keep, that the member's
     operator may charge, and the two keywords)."""
+    return f"{wording(consent_text, cadence)} {sms_terms(program)}"
+
+
+def sms_terms(program: str) -> str:
+    """What :func:`sms_wording` adds to :func:`wording` for text messages: shown beside the
+    text-message switch where the consent sentence is shown once for every channel."""
     start, end = SMS_HOURS
     return (
-        f"{wording(consent_text, cadence)} Texts from {program.strip()}, never before "
-        f"{_clock(start)} or after {_clock(end)} your time. Msg & data rates may apply. "
-        "Reply STOP to cancel, HELP for help."
+        f"Texts from {program.strip()}, never before {_clock(start)} or after {_clock(end)} "
+        "your time. Msg & data rates may apply. Reply STOP to cancel, HELP for help."
     )

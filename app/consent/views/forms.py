@@ -42,6 +42,16 @@ class ToggleForm(FlaskForm):
     origin = HiddenField(validators=[Length(max=20)])
 
 
+class ChoicesForm(FlaskForm):
+    """One control per scope: a switch per channel (``channel``, one value per switch that is
+    on, read from the request) and one save. ``token`` is signed for the member, the scope, the
+    channels shown as switches, the state the page showed and its words."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=MAX_TOKEN_LENGTH)])
+    next = HiddenField(validators=[Length(max=500)])
+    origin = HiddenField(validators=[Length(max=20)])
+
+
 class ButtonForm(FlaskForm):
     """A form that is only a button (resume, unpause, verify, remove): its CSRF token is all
     it carries."""

@@ -7,6 +7,7 @@ from flask import Blueprint
 
 from app.consent.ledger.receipts import KEYS_PATH
 from app.consent.views import (
+    choices,
     permissions_page,
     phone,
     privacy,
@@ -31,6 +32,9 @@ def blueprint() -> Blueprint:
         "/me/permissions/<scope>/<channel:channel>/stop",
         view_func=permissions_page.stop,
         methods=["POST"],
+    )
+    bp.add_url_rule(
+        "/me/permissions/<scope>/choices", view_func=choices.save_choices, methods=["POST"]
     )
     bp.add_url_rule(
         "/me/permissions/<scope>/resume", view_func=permissions_page.resume, methods=["POST"]
