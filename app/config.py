@@ -319,6 +319,26 @@ def _bearer_token(value: Any) -> str:
     return text
 
 
+def _git_remote(value: Any) -> str | None:
+    """A remote git can reach without running a command: a local path, file://, ssh://,
+    user@host:path, git:// or http(s)://. The value is never echoed (it may hold a token)."""
+    if value is None or value == "":
+        return None
+    url = _one_line(value)
+    parts = urlsplit(url)
+    if url.startswith("-") or "::" in url.split("/", 1)[0]:
+        raise ValueError("must not be an option or a git remote helper (name::address)")
+    if parts.scheme in {"ssh", "git", "http", "https"} and parts.hostname:
+        return url
+    if parts.scheme == "file" and parts.path.startswith("/"):
+        return url
+    if url.startswith("/") or re.fullmatch(r"[\w.-]+@[\w.-]+:[^:]+", url):
+        return url
+    raise ValueError(
+        "must be an absolute path, file://, ssh://, user@host:path, git:// or https:// address"
+    )
+
+
 def _log_level(value: Any) -> str:
     level = _one_line(value).upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -537,6 +557,28 @@ SETTINGS: tuple[Setting, ...] = (
         "How often (at most) each web process checks content/ for changed files, by "
         "one stat per file. 0 checks on every request.",
         _integer(0, 3600),
+    ),
+    Setting(
+        "CONTENT_GIT",
+        True,
+        "Commit each save of the web editor (and each image upload) to the git repository "
+        "that holds CONTENT_DIR, or to a new one made there. Off: files are only written.",
+        _boolean,
+    ),
+    Setting(
+        "CONTENT_GIT_REMOTE",
+        None,
+        "A git remote shared by every host (a path, file://, ssh://, user@host:path or "
+        "https://): each commit is pushed to it and each web process pulls from it. CONTENT_DIR "
+        "must then be the top of its own repository. Empty: the repository stays local.",
+        _git_remote,
+    ),
+    Setting(
+        "CONTENT_GIT_PULL_SECONDS",
+        5,
+        "How often each web process fetches CONTENT_GIT_REMOTE and brings in edits saved on "
+        "other hosts.",
+        _integer(1, 3600),
     ),
     Setting(
         "RENDER_BUDGET_SECONDS",

@@ -1,10 +1,13 @@
-"""The messages the accounts area sends. All are transactional: the member asked for them."""
+"""The messages the accounts area sends. All are system messages: the member asked for them.
+Dates in them read in the member's own zone (``reader_zone``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import render_template
 
-from app.accounts.links import LIFETIMES, make_link
+from app.accounts.links import LIFETIMES, VERIFY_SIGN_IN_WINDOW, make_link
 from app.accounts.models import Member
 from app.mail.message import Message
 from app.mail.sending import send_message
@@ -12,7 +15,7 @@ from app.web.urls import external_url
 
 
 def _send(member: Member, to: str, template: str, subject: str, **context: object) -> str:
-    context.update(member=member, subject=subject)
+    context.update(member=member, subject=subject, reader_zone=member.time_zone)
     return send_message(
         Message(
             to=to,
@@ -26,7 +29,11 @@ def _send(member: Member, to: str, template: str, subject: str, **context: objec
 
 
 def _hours(purpose: str) -> str:
-    minutes = int(LIFETIMES[purpose].total_seconds() // 60)
+    return _duration(LIFETIMES[purpose])
+
+
+def _duration(lifetime: timedelta) -> str:
+    minutes = int(lifetime.total_seconds() // 60)
     if minutes < 120:
         return f"{minutes} minutes"
     hours = minutes // 60
@@ -42,6 +49,7 @@ def send_verification(member: Member, next_path: str | None = None) -> str:
         "Confirm your email address",
         url=url,
         lifetime=_hours("verify"),
+        sign_in_lifetime=_duration(VERIFY_SIGN_IN_WINDOW),
     )
 
 

@@ -13,6 +13,7 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/signup", view_func=views.signup, methods=["GET", "POST"])
     bp.add_url_rule("/check-your-inbox", view_func=views.check_inbox, methods=["GET"])
     bp.add_url_rule("/verify/<token>", view_func=views.verify, methods=["GET"])
+    bp.add_url_rule("/verify/<token>/sign-in", view_func=views.verify_sign_in, methods=["POST"])
     bp.add_url_rule("/verify", view_func=views.resend_verification, methods=["POST"])
     bp.add_url_rule("/signin", view_func=views.signin, methods=["GET", "POST"])
     bp.add_url_rule("/signout", view_func=views.signout, methods=["POST"])

@@ -36,6 +36,7 @@ from app.accounts.ratelimits import auth_limits
 from app.database.core import writes
 from app.extensions import db
 from app.mail.message import MailError
+from app.web.errors import render_error
 from app.web.urls import safe_next
 
 log = logging.getLogger("pullfirst.accounts")
@@ -115,18 +116,74 @@ def check_inbox() -> str:
 
 @writes
 def verify(token: str) -> Response | tuple[str, int] | str:
+    """The link in the confirmation mail. A GET confirms the address (as it always did); while
+    the link may still sign in (see :mod:`app.accounts.links`) the page offers a button that
+    does, since mail scanners open links but press no buttons."""
+    now = clock.now()
     try:
-        target = links.use_link("verify", token, clock.now())
+        member = links.use_link("verify", token, now).member
+    except signing.TokenUsed as exc:
+        db.session.rollback()
+        # A scanner may have opened the link first: it confirmed, and may still sign in once.
+        found = None if current_user.is_authenticated else links.verify_link_signs_in(token, now)
+        if found is None:
+            return _token_problem(exc, "verify")
+        member = found
     except signing.TokenError as exc:
         db.session.rollback()
         return _token_problem(exc, "verify")
-    members.mark_verified(target.member, clock.now())
+    members.mark_verified(member, now)
     db.session.commit()
     next_path = _next_target()
     if current_user.is_authenticated:
         flash("Your email address is confirmed.", "success")
         return redirect(next_path or _home())
-    return render_template("accounts/verified.html", member=target.member, next=next_path or "")
+    signs_in = links.verify_link_signs_in(token, now) is not None
+    return render_template(
+        "accounts/verified.html",
+        member=member,
+        next=next_path or "",
+        form=ConfirmForm() if signs_in else None,
+        token=token,
+    )
+
+
+@auth_limits
+def verify_sign_in(token: str) -> Response | tuple[str, int] | str:
+    """The button on the confirmation page: signs the member in once, within the link's
+    sign-in window, renewing the session, and lands on the welcome page. Past the window, or
+    the second time, the address stays confirmed and the member is asked to sign in."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_error(400, "This form has expired. Open the link in the email again.")
+    now = clock.now()
+    next_path = _next_target()
+    try:
+        target = links.sign_in_with_verify_link(token, now)
+    except signing.TokenForged as exc:
+        db.session.rollback()
+        return _token_problem(exc, "verify")
+    except signing.TokenError:
+        db.session.rollback()
+        flash(
+            "Your address is confirmed. For your safety the link signs you in only once, soon "
+            "after we send it: please sign in.",
+            "success",
+        )
+        return redirect(url_for(".signin", next=_welcome(next_path)))
+    members.mark_verified(target.member, now)
+    sign_in(target.member, remember=False)
+    db.session.commit()
+    flash("Your address is confirmed, and you are signed in.", "success")
+    return redirect(_welcome(next_path))
+
+
+def _welcome(next_path: str | None) -> str:
+    """The welcome page (the rewards area's, found by endpoint: it sits above this area), with
+    where the member was going before they signed up."""
+    if "rewards.welcome" not in current_app.view_functions:
+        return next_path or _home()
+    return url_for("rewards.welcome", next=next_path or None)
 
 
 @auth_limits

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -28,20 +28,24 @@ from app import clock
 from app.accounts.roles import role_required
 from app.consent import texts
 from app.consent.scopes import all_scopes, channel_label
-from app.extensions import db
+from app.extensions import db, limiter
+from app.notify import answer_notices, conversation, results
 from app.notify import campaigns as domain
-from app.notify import conversation, results
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import CampaignError, ConversationError
 from app.notify.forms import ActionForm, AnswerForm, CampaignForm
+from app.notify.funnel_people import people_funnel
 from app.notify.models import Campaign, Reply
-from app.notify.preview import preview_audience, preview_targeting
+from app.notify.preview import left_out_label, preview_audience, preview_targeting
 from app.notify.push import notification_text
+from app.notify.reach import send_reach, waiting_reach
 from app.notify.render import campaign_html, plain_text, prepared_body
+from app.notify.small_multiples import small_multiples
 from app.notify.sms import preview_text
 from app.notify.states import CampaignState
 from app.notify.targeting import TargetingError
 from app.notify.telegram import telegram_html
+from app.notify.test_sends import send_test
 from app.outbound.botapi import BotApiError
 from app.outbound.kannel import segments
 from app.sms import answers as sms_answers
@@ -49,8 +53,10 @@ from app.telegram.answers import forward_answer
 from app.telegram.bot import bot
 from app.web.errors import render_error
 from app.web.nav import AdminSection, register_admin_section
+from app.web.times import from_wall_clock, local_time, reader_zone, wall_clock
 
 SAMPLE_ID = 0
+TEST_SEND_LIMIT = "6 per hour"  # per marketer: a test is for looking, not for mailing oneself
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
@@ -69,7 +75,7 @@ def _form(campaign: Campaign | None = None) -> CampaignForm:
         form.channels.data = campaign.channel_list
         form.audience_filter.data = campaign.audience_filter or ""
         if campaign.send_at and campaign.state == CampaignState.SCHEDULED:
-            form.send_at.data = campaign.send_at.replace(tzinfo=None)
+            form.send_at.data = wall_clock(campaign.send_at, reader_zone())
     return form
 
 
@@ -208,15 +214,32 @@ def campaign(campaign_id: int) -> str:
         previews=_previews(campaign),
         funnel=results.funnel(campaign),
         suppressed=results.suppressed_reasons(campaign),
-        chart=results.timeline(campaign),
+        people=people_funnel(campaign),
+        multiples=small_multiples(
+            "Messages and what people did with them (running totals)",
+            results.timeline_series(campaign),
+            reader_zone(),
+        ),
         threads=conversation.threads(campaign.id),
         form=ActionForm(),
         channel_label=channel_label,
+        left_out_label=left_out_label,
         now=now,
         promise_changed=scope is not None
         and campaign.state in domain.EDITABLE
         and campaign.promise_hash not in (None, domain.promise_hash(scope)),
     )
+
+
+def _people_json(campaign: Campaign) -> dict[str, Any]:
+    """The funnel in people (``reached`` and each step with its rate) for the JSON."""
+    people = people_funnel(campaign)
+    return {
+        "queued": people.people_queued,
+        "reached": people.people_reached,
+        "steps": {step.label: {"people": step.people, "rate": step.rate} for step in people.steps},
+        "messages": {d.channel: {"queued": d.created, "sent": d.sent} for d in people.deliveries},
+    }
 
 
 @role_required("marketer")
@@ -231,6 +254,7 @@ def campaign_json(campaign_id: int) -> Response:
         "channels": campaign.channel_list,
         "state": campaign.state,
         "funnel": results.funnel(campaign),
+        "people": _people_json(campaign),
         "suppressed_reasons": results.suppressed_reasons(campaign),
         "timeline": {
             "start": chart.start.isoformat() if chart.start else None,
@@ -261,13 +285,58 @@ def _act(campaign_id: int, action: Callable[[Campaign], str]) -> Redirect | tupl
     return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 
 
+def _confirm(campaign: Campaign, action: str) -> str:
+    """The confirmation step of *Send now* or *Cancel campaign* (a GET, so it works without
+    script): what the button is about to do, in people and channels, and the final
+    CSRF-checked POST."""
+    scope = all_scopes().get(campaign.scope)
+    now = clock.now()
+    if action == "send" or campaign.state in domain.EDITABLE:
+        reach = send_reach(campaign, scope, now) if scope is not None else None
+    else:
+        reach = waiting_reach(campaign)
+    return render_template(
+        "admin/campaign_confirm.html",
+        campaign=campaign,
+        scope=scope,
+        action=action,
+        reach=reach,
+        form=ActionForm(),
+        can_send=campaign.state in domain.EDITABLE,
+        can_cancel=campaign.state in (*domain.EDITABLE, CampaignState.SENDING),
+    )
+
+
 @role_required("marketer")
-def campaign_send(campaign_id: int) -> Redirect | tuple[str, int]:
+def campaign_send(campaign_id: int) -> Redirect | str | tuple[str, int]:
+    if request.method == "GET":
+        return _confirm(_campaign_or_404(campaign_id), "send")
+
     def send(campaign: Campaign) -> str:
         sizes = domain.send_now(campaign, clock.now())
         return f"Queued {sum(sizes.values())} deliveries; the worker is sending them."
 
     return _act(campaign_id, send)
+
+
+def _test_send_key() -> str:
+    return f"test-send:{current_user.id}"
+
+
+@role_required("marketer")
+@limiter.limit(TEST_SEND_LIMIT, key_func=_test_send_key, methods=["POST"])
+def campaign_test(campaign_id: int) -> Redirect | tuple[str, int]:
+    """Send the campaign as a test to the signed-in marketer (email and inbox, marked TEST),
+    outside the audience and the results."""
+
+    def test(campaign: Campaign) -> str:
+        sent = send_test(campaign, current_user, clock.now())
+        return (
+            f"Test sent to {sent.email} and to your inbox, marked TEST. "
+            "It is not counted in the results."
+        )
+
+    return _act(campaign_id, test)
 
 
 @role_required("marketer")
@@ -276,15 +345,19 @@ def campaign_schedule(campaign_id: int) -> Redirect | tuple[str, int]:
         try:
             at = datetime.strptime(request.form.get("send_at", ""), "%Y-%m-%dT%H:%M")
         except ValueError:
-            raise CampaignError("Give the date and time to send at (UTC).") from None
-        domain.schedule(campaign, at.replace(tzinfo=UTC), clock.now())
-        return f"Scheduled for {at:%Y-%m-%d %H:%M} UTC."
+            raise CampaignError("Give the date and time to send at.") from None
+        at = from_wall_clock(at, reader_zone())  # typed on the marketer's own clock
+        domain.schedule(campaign, at, clock.now())
+        return f"Scheduled for {local_time(at, reader_zone())}."
 
     return _act(campaign_id, schedule)
 
 
 @role_required("marketer")
-def campaign_cancel(campaign_id: int) -> Redirect | tuple[str, int]:
+def campaign_cancel(campaign_id: int) -> Redirect | str | tuple[str, int]:
+    if request.method == "GET":
+        return _confirm(_campaign_or_404(campaign_id), "cancel")
+
     def cancel(campaign: Campaign) -> str:
         cancelled = domain.cancel(campaign, clock.now())
         return f"Cancelled; {cancelled} queued deliveries will not be sent."
@@ -299,8 +372,8 @@ def conversations() -> str:
 
 def _answer_sent(answer: Reply) -> str:
     """Where the answer went: the inbox always, and the member's Telegram chat or phone when
-    they wrote from there (after the answer is saved: a chat or a gateway that refuses it
-    loses nothing)."""
+    they wrote from there, else an email that tells them (after the answer is saved: a chat,
+    a gateway or a mail server that refuses it loses nothing; the worker retries the mail)."""
     texted = sms_answers.forward_answer(answer)
     if texted is not None:
         state = texts.send_now(texted)
@@ -308,14 +381,28 @@ def _answer_sent(answer: Reply) -> str:
             return "Answer sent to the member's inbox and by text to their phone."
         return "Answer sent to the member's inbox; the text to their phone waits for Kannel."
     if not current_app.config["TELEGRAM_BOT_TOKEN"]:
-        return "Answer sent to the member's inbox."
+        return _mailed(answer)
     try:
         with bot() as api:
             sent = forward_answer(api, answer)
     except BotApiError as exc:
-        return f"Answer sent to the member's inbox; Telegram did not take it ({exc.description})."
+        return f"Telegram did not take the answer ({exc.description}). {_mailed(answer)}"
     if sent:
         return "Answer sent to the member's inbox and to their Telegram chat."
+    return _mailed(answer)
+
+
+def _mailed(answer: Reply) -> str:
+    """Send the email that tells the member about ``answer`` now (the worker retries it)."""
+    answer_notices.by_email_instead(answer.id, clock.now())
+    state = answer_notices.send_answer_notice(answer.id)
+    if state == answer_notices.NoticeState.SENT:
+        return "Answer sent to the member's inbox, and an email tells them."
+    if state == answer_notices.NoticeState.QUEUED:
+        return (
+            "Answer sent to the member's inbox; the email that tells them goes out as soon "
+            "as the mail server answers."
+        )
     return "Answer sent to the member's inbox."
 
 
@@ -355,8 +442,14 @@ def scope_stats(slug: str) -> str:
     scope = all_scopes().get(slug)
     if scope is None:
         abort(404)
+    history = results.scope_history(slug, clock.now())
     return render_template(
-        "admin/scope_stats.html", scope=scope, history=results.scope_history(slug, clock.now())
+        "admin/scope_stats.html",
+        scope=scope,
+        history=history,
+        multiples=small_multiples(
+            f"{scope.title}: audience and unsubscribes by week", history["series"], reader_zone()
+        ),
     )
 
 

@@ -4,7 +4,7 @@ A marketer may record a stop on a member's behalf (source ``admin``), never a ye
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from app.consent.terms import Channel, ConsentSource
 from app.consent.views.forms import ButtonForm
 from app.consent.words import action_words, admin_stop_sentence, channel_words, source_words
 from app.extensions import db
+from app.web.times import from_wall_clock, reader_zone, wall_clock
 
 PAGE_SIZE = 50
 MAX_QUERY = 100
@@ -34,14 +35,14 @@ MAX_PAGE = 100_000
 
 
 def _moment(text: str | None) -> datetime:
-    """``?at=`` from a datetime-local field (UTC), or now."""
+    """``?at=`` from a datetime-local field (on the viewer's own clock), or now."""
     if text:
         try:
             moment = datetime.fromisoformat(text[:32])
         except ValueError:
             flash("That time could not be read; showing now instead.", "error")
         else:
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+            return from_wall_clock(moment, reader_zone()) if moment.tzinfo is None else moment
     return clock.now()
 
 
@@ -93,6 +94,7 @@ def member(member_id: int) -> str:
         rows=rows,
         gate=gate,
         moment=moment,
+        moment_input=f"{wall_clock(moment, reader_zone()):%Y-%m-%dT%H:%M}",
         events=consents.history(found.id),
         sent=contacts.contacts_of(found.id, limit=20),
         prefs=preferences.preferences_of(found.id),

@@ -8,9 +8,12 @@ from flask import Blueprint
 from app.admin import (
     campaign_screens,
     code_batches,
+    content_history,
     dashboard,
     editor,
+    editor_api,
     member_screens,
+    survey_editor,
     survey_results,
 )
 
@@ -24,8 +27,32 @@ def blueprint() -> Blueprint:
         "/content/<kind>/<name>", view_func=editor.content_edit, methods=["GET", "POST"]
     )
     bp.add_url_rule("/content/preview", view_func=editor.content_preview, methods=["POST"])
+    bp.add_url_rule("/content/surveys/new", view_func=survey_editor.survey_new, methods=["POST"])
+    bp.add_url_rule(
+        "/content/surveys/<slug>", view_func=survey_editor.survey_edit, methods=["GET", "POST"]
+    )
+    bp.add_url_rule("/content/check", view_func=editor_api.content_check, methods=["POST"])
+    bp.add_url_rule("/content/autosave", view_func=editor_api.content_autosave, methods=["POST"])
     bp.add_url_rule(
         "/content/<kind>/<name>/images", view_func=editor.content_upload, methods=["POST"]
+    )
+    bp.add_url_rule(
+        "/content/<kind>/<name>/history",
+        endpoint="content_history",
+        view_func=content_history.history,
+        methods=["GET"],
+    )
+    bp.add_url_rule(
+        "/content/<kind>/<name>/history/<commit>",
+        endpoint="content_diff",
+        view_func=content_history.diff,
+        methods=["GET"],
+    )
+    bp.add_url_rule(
+        "/content/<kind>/<name>/history/<commit>/restore",
+        endpoint="content_restore",
+        view_func=content_history.restore,
+        methods=["POST"],
     )
     bp.add_url_rule("/campaigns/", view_func=campaign_screens.campaigns, methods=["GET"])
     bp.add_url_rule(
@@ -52,6 +79,11 @@ def blueprint() -> Blueprint:
     bp.add_url_rule(
         "/campaigns/<id:campaign_id>/send",
         view_func=campaign_screens.campaign_send,
+        methods=["GET", "POST"],
+    )
+    bp.add_url_rule(
+        "/campaigns/<id:campaign_id>/test",
+        view_func=campaign_screens.campaign_test,
         methods=["POST"],
     )
     bp.add_url_rule(
@@ -62,7 +94,7 @@ def blueprint() -> Blueprint:
     bp.add_url_rule(
         "/campaigns/<id:campaign_id>/cancel",
         view_func=campaign_screens.campaign_cancel,
-        methods=["POST"],
+        methods=["GET", "POST"],
     )
     bp.add_url_rule("/conversations/", view_func=campaign_screens.conversations, methods=["GET"])
     bp.add_url_rule(
@@ -85,5 +117,6 @@ def blueprint() -> Blueprint:
     bp.add_url_rule(
         "/surveys/<slug>/responses.csv", view_func=survey_results.survey_export, methods=["GET"]
     )
-    bp.add_url_rule("/codes", view_func=code_batches.codes, methods=["GET"])
+    bp.add_url_rule("/codes", view_func=code_batches.codes, methods=["GET", "POST"])
+    bp.add_url_rule("/codes/codes.csv", view_func=code_batches.codes_csv, methods=["POST"])
     return bp

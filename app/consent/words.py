@@ -14,6 +14,9 @@ control                    recorded wording
 =========================  ==============================================================
 a yes box                  :attr:`Scope.wording <app.consent.scopes.Scope.wording>`, its label
 a stop button              :func:`stop_sentence` (permissions page, "why did I get this?")
+a switch turned on         :attr:`Scope.wording <app.consent.scopes.Scope.wording>`, shown once
+                           above the switches (for texts, with the terms beside that switch)
+a switch turned off        :func:`switch_off_words`: the switch's label and the save button
 the unsubscribe page       :func:`unsubscribe_page_words`: its question and its button
 a mail's one-click         :func:`one_click_words`: the mail's footer and its link's text
 the inbox's stop           :func:`inbox_stop_words`: its sentence and its button
@@ -25,6 +28,8 @@ a lapse, a deletion        :func:`lapsed_words`, :func:`deleted_words`: nobody a
 from __future__ import annotations
 
 from app.consent.terms import Channel, ConsentSource
+from app.engage.responses import shelf
+from app.site.content import get_page, get_post
 
 SOURCES: dict[str, str] = {
     ConsentSource.SUBSCRIBE_FORM: "the subscription form",
@@ -53,15 +58,26 @@ def source_words(source: str) -> str:
 
 
 def action_words(action: str) -> str:
-    """``survey:reader-2026`` → "completed the survey reader-2026"."""
+    """What a member did, in words, with titles and never slugs: ``survey:reader-2026`` →
+    "answered the survey “Reader survey 2026”". A survey, topic or article that is gone is
+    named by its kind only."""
+    # scopes reads this module (the cadence's words), so it is imported here, not above.
+    from app.consent.scopes import find_scope
+
     kind, _, ref = action.partition(":")
+    if kind == "survey":
+        survey = shelf().surveys.get(ref) if ref != "*" else None
+        return f"answered the survey “{survey.title}”" if survey else "answered a survey"
+    if kind == "subscribe":
+        scope = find_scope(ref) if ref != "*" else None
+        return f"subscribed to “{scope.title}”" if scope else "subscribed to a topic"
+    if kind == "read":
+        page = (get_post(ref) or get_page(ref)) if ref != "*" else None
+        return f"read “{page.title}”" if page else "read an article"
     return {
         "account": "confirmed your email address",
         "referral": "brought a friend",
-        "subscribe": f"subscribed to {ref}",
-        "survey": f"completed the survey {ref}",
-        "code": f"redeemed a code ({ref})" if ref != "*" else "redeemed a code",
-        "read": f"read {ref}",
+        "code": "redeemed a code from a shop receipt",
     }.get(kind, action)
 
 
@@ -83,6 +99,7 @@ def channel_words(channel: str) -> str:
 
 UNSUBSCRIBE = "Unsubscribe"
 INBOX_STOP = "Stop these messages"
+SAVE_CHOICES = "Save my choices"
 
 
 def said(*parts: str) -> str:
@@ -94,6 +111,12 @@ def stop_sentence(title: str, channel: str) -> str:
     """The one-click stop button of the permissions page and of the "why did I get this?"
     page: "Stop The weekly letter by email"."""
     return f"Stop {title} {channel_words(channel)}"
+
+
+def switch_off_words(label: str) -> str:
+    """A channel's switch turned off and saved (one control per scope): the switch's label
+    and the button that saved it."""
+    return said(label, SAVE_CHOICES)
 
 
 def unsubscribe_question(title: str, channel: str) -> str:

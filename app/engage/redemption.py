@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.engage import codes
 from app.engage.actions import record_action
-from app.engage.dates import last_day, long_date
+from app.engage.dates import last_day, members_day
 from app.engage.errors import (
     BatchAlreadyRedeemed,
     BatchError,
@@ -165,7 +165,7 @@ def _refuse_repeat(member_id: int, code: Code, batch: CodeBatch) -> None:
     )
     if mine is None:
         return
-    when = long_date(mine.redeemed_at)
+    when = members_day(mine.redeemed_at, member_id)
     if mine.code_id == code.id:
         raise CodeAlreadyRedeemed(
             f"You already redeemed this code on {when}. What it earned is on your rewards page."

@@ -1,8 +1,9 @@
 """Conversations: a member's replies to a campaign, and the marketers' answers.
 
 A reply belongs to the member's delivery of the campaign and counts as engagement. A marketer
-answers a conversation a member started; the answer reaches the member's inbox as a
-transactional message (it is an answer they asked for, not marketing), with the unread count.
+answers a conversation a member started; the answer reaches the member's inbox (it is an
+answer they asked for, not marketing), with the unread count, and a short system message tells
+them where they wrote from (:mod:`app.notify.answer_notices`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from app.accounts.models import Member
 from app.consent.gate.contacts import record_engagement
 from app.consent.terms import Channel
 from app.extensions import db
+from app.notify import answer_notices
 from app.notify.errors import ConversationError
 from app.notify.models import Campaign, Delivery, Reply
 from app.notify.states import DeliveryState
@@ -54,9 +56,9 @@ def reply(delivery: Delivery, body: str, now: datetime) -> Reply:
 
 
 def answer(campaign_id: int, member_id: int, marketer_id: int, body: str, now: datetime) -> Reply:
-    """A marketer answers the member's conversation about the campaign. Raises
-    :class:`ConversationError` when the member never replied (marketers answer, they do not
-    start conversations here). The caller commits."""
+    """A marketer answers the member's conversation about the campaign, and the notice that
+    tells the member is queued with it. Raises :class:`ConversationError` when the member never
+    replied (marketers answer, they do not start conversations here). The caller commits."""
     started = db.session.scalar(
         select(Reply.id)
         .where(
@@ -76,6 +78,7 @@ def answer(campaign_id: int, member_id: int, marketer_id: int, body: str, now: d
     )
     db.session.add(message)
     db.session.flush()
+    answer_notices.queue_notice(message, latest_reply_channel(campaign_id, member_id), now)
     return message
 
 

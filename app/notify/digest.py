@@ -49,6 +49,7 @@ from app.site.content import current
 from app.site.errors import OverBudget
 from app.site.leads import lead_markdown
 from app.site.pages import Page
+from app.web.times import day, site_zone
 from app.web.urls import external_url
 
 __all__ = [
@@ -164,8 +165,9 @@ def plan_digest(scope: Scope, now: datetime) -> DigestPlan:
 
 
 def digest_title(scope: Scope, now: datetime) -> str:
-    """``The weekly letter — 4 Dec 2026``."""
-    return f"{scope.title} — {now.day} {now:%b %Y}"
+    """``The weekly letter — 4 December 2026``: one title for every member, so the day is
+    the site's (``time_zone`` in site.toml), in the one date format of :mod:`app.web.times`."""
+    return f"{scope.title} — {day(now, site_zone())}"
 
 
 def build_digest(

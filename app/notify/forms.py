@@ -58,7 +58,7 @@ class CampaignForm(FlaskForm):
         render_kw={"class": "filter-input", "rows": 3, "spellcheck": "false"},
     )
     send_at = DateTimeLocalField(
-        "Send at (UTC, for scheduling)", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+        "Send at (your time, for scheduling)", validators=[Optional()], format="%Y-%m-%dT%H:%M"
     )
     save = SubmitField("Save draft")
 

@@ -248,3 +248,48 @@ class DigestPick(Base):
     reason: Mapped[str] = mapped_column(Text())
 
     __table_args__ = (Index("ix_digest_picks_member", "member_id", "campaign_id"),)
+
+
+class TestSend(Base):
+    """A campaign sent as a test to the marketer who asked, by email and to their inbox,
+    marked TEST. It is no delivery: it stands outside the audience, the outbox, the funnel,
+    the metrics, learning and cadence. ``html`` is the body as it was sent."""
+
+    __tablename__ = "test_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    html: Mapped[str] = mapped_column(Text())
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_test_sends_member", "member_id", "sent_at"),)
+
+
+class AnswerNotice(Base):
+    """The short system message that tells a member the team answered their reply: one per
+    answer (``reply_id`` is unique), written in the answer's own transaction, sent by the
+    worker (or at once by the admin screen) and retried with backoff, so an SMTP outage loses
+    nothing. ``channel`` is ``email`` by default; ``telegram`` or ``sms`` when the member wrote
+    from there, where the answer itself is forwarded (state ``forwarded``). States: ``queued``,
+    ``sent``, ``forwarded``, ``skipped`` (no confirmed address, or the account is gone) and
+    ``dead`` (given up after ``NOTIFY_MAX_ATTEMPTS``)."""
+
+    __tablename__ = "answer_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id", ondelete="CASCADE"), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    message_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)
+
+    __table_args__ = (Index("ix_answer_notices_due", "state", "due_at"),)

@@ -13,6 +13,7 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/inbox", view_func=views.inbox_page, methods=["GET"])
     bp.add_url_rule("/notices/<slug>", view_func=views.notice, methods=["GET"])
     bp.add_url_rule("/inbox/<id:delivery_id>", view_func=views.message, methods=["GET"])
+    bp.add_url_rule("/inbox/tests/<id:test_id>", view_func=views.test_message, methods=["GET"])
     bp.add_url_rule("/inbox/<id:delivery_id>/useful", view_func=views.useful, methods=["POST"])
     bp.add_url_rule(
         "/inbox/<id:delivery_id>/not-for-me", view_func=views.not_for_me, methods=["POST"]

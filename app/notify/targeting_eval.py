@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from app.consent.models import Contact
 from app.consent.words import channel_words
-from app.engage.dates import long_date
+from app.engage.dates import members_day
 from app.engage.models import Action, SurveyResponse
 from app.engage.responses import shelf
 from app.extensions import db
@@ -350,7 +350,7 @@ class _Sentences:
         if answered is None:
             return f"You have not answered the survey “{title}”."
         value = answered.answers.get(clause.question)
-        on = long_date(answered.at)
+        on = members_day(answered.at, self.member_id)
         if _blank(value):
             return f"You left “{label}” unanswered in the survey “{title}”."
         if clause.op == "contains":

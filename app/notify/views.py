@@ -16,7 +16,7 @@ from app.consent.terms import ConsentSource
 from app.consent.words import inbox_stop_words, link_words_unknown, unsubscribe_page_words
 from app.database.core import writes
 from app.extensions import csrf, db
-from app.notify import conversation, inbox, notices, shortlinks, tracking
+from app.notify import conversation, inbox, notices, shortlinks, test_sends, tracking
 from app.notify.asking import ASKED, ask_body, ask_title
 from app.notify.digest import issue_body
 from app.notify.errors import ConversationError
@@ -52,7 +52,20 @@ def inbox_page() -> str:
         "notify/inbox.html",
         items=inbox.inbox_of(current_user.id),
         notices=notices.notices_for(current_user.id, clock.now()),
+        tests=test_sends.tests_of(current_user.id),
     )
+
+
+@login_required
+@writes
+def test_message(test_id: int) -> str:
+    """A test of a campaign its marketer sent themselves, marked TEST (only they see it)."""
+    found = test_sends.own_test(current_user.id, test_id)
+    if found is None:
+        abort(404)
+    test_sends.open_test(found, clock.now())
+    db.session.commit()
+    return render_template("notify/test_message.html", test=found)
 
 
 @writes

@@ -79,7 +79,7 @@ from app.consent.terms import DEFERRING, Channel, GateReason
 from app.consent.webhooks import endpoints_of
 from app.extensions import db
 from app.mail.message import clean_header
-from app.notify import outbox
+from app.notify import answer_notices, outbox
 from app.notify.asking import ASKED, ask_body, ask_title, claim
 from app.notify.campaigns import NOT_TARGETED, start_due
 from app.notify.channels import ChannelFactory, Endpoint, Outgoing, Sender, open_channels
@@ -196,8 +196,9 @@ class Worker:
 
     def tick(self, force: bool = False) -> None:
         """Housekeeping at most every 30 seconds: start scheduled campaigns, draft campaigns
-        for new posts, make the digests that are due, mark finished campaigns sent, and hand
-        Kannel the system texts that were still waiting for it."""
+        for new posts, make the digests that are due, mark finished campaigns sent, hand
+        Kannel the system texts that were still waiting for it, and send the mails that tell
+        members the team answered them."""
         if not force and time.monotonic() - self._last_tick < TICK_SECONDS:
             return
         self._last_tick = time.monotonic()
@@ -210,6 +211,7 @@ class Worker:
         db.session.commit()
         if texts.configured():
             texts.flush(now)
+        answer_notices.send_due(now)  # the mails telling members the team answered them
 
     def run_batch(self, keep_open: bool = False) -> Counter[str]:
         """Claim one batch and work through it. Returns what happened to its deliveries.

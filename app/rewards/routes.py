@@ -11,4 +11,5 @@ from app.rewards import views
 def blueprint() -> Blueprint:
     bp = Blueprint("rewards", __name__)
     bp.add_url_rule("/me/rewards", view_func=views.page, methods=["GET"])
+    bp.add_url_rule("/welcome", view_func=views.welcome, methods=["GET"])
     return bp

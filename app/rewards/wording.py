@@ -28,9 +28,8 @@ def _survey(ref: str, now: datetime) -> ActionWords:
         return ActionWords("Answer a survey", "for answering a survey", url_for("engage.surveys"))
     survey = shelf().surveys.get(ref)
     if survey is None:
-        return ActionWords(
-            f"Answer the {ref} survey", f"for answering the {ref} survey", available=False
-        )
+        # A survey that is gone has no title to show, and its slug means nothing to a member.
+        return ActionWords("Answer a survey", "for answering a survey", available=False)
     return ActionWords(
         f"Answer “{survey.title}”",
         f"for answering “{survey.title}”",

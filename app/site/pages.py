@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.site.meta import PageMeta, tag_slug
 from app.site.rendering import WORDS_PER_MINUTE
+from app.web.times import local_time, reader_zone
 
 RELATED_COUNT = 3
 _SERIALS = itertools.count(1)
@@ -87,9 +88,9 @@ class Page:
             return "This is a draft."
         published = self.published_at
         if published is not None and published > now:
-            return f"Scheduled for {published:%Y-%m-%d %H:%M} UTC."
+            return f"Scheduled for {local_time(published, reader_zone())}."
         if self.meta.expires_at is not None and now >= self.meta.expires_at:
-            return f"Expired on {self.meta.expires_at:%Y-%m-%d %H:%M} UTC."
+            return f"Expired on {local_time(self.meta.expires_at, reader_zone())}."
         return None
 
 

@@ -1,4 +1,5 @@
-"""``content/site.toml``: the site's name, description, language, author, address and links.
+"""``content/site.toml``: the site's name, description, language, author, address, links and
+the time zone visitors read times in.
 
 Read again whenever the file changes (a stat per call, cheap). A broken file keeps the last good
 settings (or the defaults) and is logged with its path and line.
@@ -10,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 from app.editorfiles.documents import Document, load_toml
 from app.editorfiles.errors import EditorFileError
@@ -32,6 +34,7 @@ class SiteSettings:
     author: str = ""
     base_url: str = ""
     postal_address: str = ""
+    time_zone: str = "UTC"  # visitors read times in this zone; members in their own
     navigation: tuple[NavLink, ...] = ()
     social: tuple[NavLink, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -63,6 +66,7 @@ KNOWN = {
     "author",
     "base_url",
     "postal_address",
+    "time_zone",
     "navigation",
     "social",
 }
@@ -75,9 +79,21 @@ def parse_site_settings(path: Path) -> SiteSettings:
     except EditorFileError as exc:
         raise SiteSettingsError(exc.path, exc.line, exc.message) from None
     data = doc.data
-    for key in ("title", "description", "language", "author", "base_url", "postal_address"):
+    for key in (
+        "title",
+        "description",
+        "language",
+        "author",
+        "base_url",
+        "postal_address",
+        "time_zone",
+    ):
         if key in data and not isinstance(data[key], str):
             raise SiteSettingsError(path, doc.line(key), f"{key} must be text")
+    if data.get("time_zone", "UTC") not in available_timezones():
+        raise SiteSettingsError(
+            path, doc.line("time_zone"), "time_zone must be a zone such as Europe/London"
+        )
     return SiteSettings(
         title=data.get("title", "Pullfirst"),
         description=data.get("description", ""),
@@ -85,6 +101,7 @@ def parse_site_settings(path: Path) -> SiteSettings:
         author=data.get("author", ""),
         base_url=data.get("base_url", ""),
         postal_address=data.get("postal_address", ""),
+        time_zone=data.get("time_zone", "UTC"),
         navigation=_links(doc, "navigation"),
         social=_links(doc, "social"),
         extra={k: v for k, v in data.items() if k not in KNOWN},

@@ -114,6 +114,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app, lambda: _content_version(app)
     )
     app.jinja_env.globals["site_title"] = lambda: site_settings().title
+    app.jinja_env.globals["site_zone"] = lambda: site_settings().time_zone
     app.jinja_env.filters["tag_slug"] = tag_slug
     cta.init_app(app)
 
@@ -121,7 +122,9 @@ def init_app(app: Flask) -> None:
     def _site() -> dict[str, Any]:
         return {"site": site_settings()}
 
-    from app.site import cli, problems
+    from app.site import cli, gitwiring, problems
+
+    gitwiring.init_app(app)
 
     app.register_blueprint(blueprint())
     app.register_error_handler(OverBudget, _over_budget)

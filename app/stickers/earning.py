@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.engage.responses import shelf
+
 
 def _words(ref: str) -> str:
     return ref.replace("-", " ").replace("_", " ").replace(".", " ").strip()
@@ -16,7 +18,8 @@ def earning_step(pattern: str) -> str:
     if kind == "referral":
         return "Invite a friend who joins"
     if kind == "survey":
-        return "Answer one of our surveys" if wildcard else f"Answer the {_words(ref)} survey"
+        survey = None if wildcard else shelf().surveys.get(ref)
+        return f"Answer the survey “{survey.title}”" if survey else "Answer one of our surveys"
     if kind == "code":
         return (
             "Redeem any in-store code"

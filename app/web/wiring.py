@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.web import assets, errors, nav, security
-from app.web.times import local_time_filter
+from app.web.times import day_filter, moment_filter
 from app.web.urls import return_path
 
 
@@ -16,4 +16,6 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     nav.init_app(app)
     app.jinja_env.globals["return_path"] = return_path
-    app.jinja_env.filters["local_time"] = local_time_filter
+    app.jinja_env.filters["day"] = day_filter
+    app.jinja_env.filters["moment"] = moment_filter
+    app.jinja_env.filters["local_time"] = moment_filter  # the former name, kept for one release

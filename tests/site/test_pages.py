@@ -101,8 +101,8 @@ def test_drafts_future_and_expired_posts_are_404_for_the_public(
     ("slug", "reason"),
     [
         ("draft-idea", "This is a draft."),
-        ("future-post", "Scheduled for 2999-01-01 09:00 UTC."),
-        ("expired-offer", "Expired on 2026-01-03 00:00 UTC."),
+        ("future-post", "Scheduled for 1 January 2999, 09:00 UTC."),
+        ("expired-offer", "Expired on 3 January 2026, 00:00 UTC."),
     ],
 )
 def test_editors_preview_hidden_posts_marked_not_public(

@@ -29,12 +29,12 @@ def test_the_index_lists_every_pack_with_its_cover(built_app: Flask) -> None:
 def test_locked_packs_say_what_earns_them(built_app: Flask) -> None:
     html = built_app.test_client().get("/stickers/").text
     assert (
-        "Locked. To earn it: answer the reader 2026 survey; or redeem an in-store code "
+        "Locked. To earn it: answer the survey “Reader survey 2026”; or redeem an in-store code "
         "(spring store)." in html
     )
     assert "invite a friend who joins" in html
     pack = built_app.test_client().get("/stickers/spring-birds/").text
-    assert "How to earn this pack" in pack and "Answer the reader 2026 survey" in pack
+    assert "How to earn this pack" in pack and "Answer the survey “Reader survey 2026”" in pack
     assert "Join to start collecting" in pack
     assert "/download/" not in pack  # no download links for a visitor
 

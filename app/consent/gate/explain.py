@@ -34,6 +34,7 @@ from app.consent.gate.rules import (
     zone,
 )
 from app.consent.terms import Channel, GateReason
+from app.web.times import local_time, reader_zone
 
 LABELS = {
     GateReason.ACCOUNT: "Active account",
@@ -65,7 +66,9 @@ class Check:
 
 
 def when(moment: datetime | None) -> str:
-    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+    """``moment`` in the zone of whoever reads the explanation (the marketer on the admin
+    screens), in the one format of :mod:`app.web.times`."""
+    return "never" if moment is None else local_time(moment, reader_zone())
 
 
 def explain(

@@ -36,6 +36,7 @@ from app.consent.views.forms import (
 from app.consent.words import action_words, channel_words, stop_sentence
 from app.extensions import db
 from app.web.errors import render_error
+from app.web.times import day
 from app.web.urls import safe_next
 
 
@@ -202,8 +203,8 @@ def pause() -> Response | tuple[str, int]:
     until = preferences.pause_everything(member.id, form.days.data, clock.now())
     db.session.commit()
     flash(
-        f"Everything is paused until {until:%A %d %B %Y}. Transactional messages, such as "
-        "sign-in links, still arrive.",
+        f"Everything is paused until {day(until, member.time_zone)}. Messages about your "
+        "account, such as sign-in links, still arrive.",
         "success",
     )
     return back("pause")

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app import clock, signing
+from app.accounts.members import get_member
 from app.consent.gate import why
 from app.consent.gate.learned import learned_words
 from app.consent.ledger import consents
@@ -50,7 +51,15 @@ def why_page(token: str) -> str | tuple[str, int]:
         action_words=action_words,
         channel_words=channel_words,
         source_words=source_words,
+        reader_zone=_zone_of(explanation.link.member_id),
     )
+
+
+def _zone_of(member_id: int) -> str | None:
+    """The zone of the member the link was sent to: the page opens without signing in, and
+    reads in their time, not the site's."""
+    member = get_member(member_id)
+    return member.time_zone if member is not None else None
 
 
 def why_stop(token: str) -> Response | tuple[str, int]:
