@@ -25,13 +25,13 @@ Counts (``test_summary`` keeps them true; a run prints them at the end):
 - xss payloads: 204
 - xss surfaces: 25
 - redirect targets: 35
-- idor objects: 25
-- idor requests (objects x 5 verbs): 125
-- csrf routes x methods: 55
-- token kinds: 11
-- token forgeries: 189
+- idor objects: 27
+- idor requests (objects x 5 verbs): 135
+- csrf routes x methods: 65
+- token kinds: 12
+- token forgeries: 218
 - traversal payloads: 96
-- traversal requests: 4464
+- traversal requests: 5664
 - rate limits x worker counts: 6
 """
 

@@ -52,6 +52,7 @@ TOKEN_ROUTES = {
     "accounts.magic_link": "accounts.signin",
     "accounts.confirm_email_change": "accounts.email",
     "accounts.verify": "accounts.verify",
+    "accounts.verify_sign_in": "accounts.verify",
     "consent.delete_by_link": "consent.delete",
     "consent.confirm_subscription": "consent.subscribe",
     "consent.why_stop": "consent.why",
@@ -114,6 +115,7 @@ def _values(app: Flask, clock: Clock, rule: Rule, alice: Owner, bob: Owner) -> d
         "receipt": alice.receipts[0],
         "subscription_id": 1,
         "code": "AAAAAAAAAA",
+        "commit": "abcdef1",
     }
     values = {}
     for argument in rule.arguments:

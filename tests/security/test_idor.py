@@ -80,6 +80,7 @@ MATRIX = [
         (302,),
     ),
     Row("notify.message", lambda o: f"/inbox/{o.delivery_ids[0]}", ("GET",), 404, (200,)),
+    Row("notify.test_message", lambda o: f"/inbox/tests/{o.test_ids[0]}", ("GET",), 404, (200,)),
     Row("notify.useful", lambda o: f"/inbox/{o.delivery_ids[0]}/useful", ("POST",), 404, (302,)),
     Row(
         "notify.not_for_me",
@@ -157,6 +158,14 @@ MATRIX = [
     Row(
         "admin.campaign_send",
         lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/send",
+        ("GET", "POST"),
+        403,
+        (200,),
+        role="marketer",
+    ),
+    Row(
+        "admin.campaign_test",
+        lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/test",
         ("POST",),
         403,
         (302,),
@@ -173,9 +182,9 @@ MATRIX = [
     Row(
         "admin.campaign_cancel",
         lambda o: f"/admin/campaigns/{o.campaign_ids[0]}/cancel",
-        ("POST",),
+        ("GET", "POST"),
         403,
-        (302,),
+        (200,),
         role="marketer",
     ),
     Row(
@@ -222,6 +231,16 @@ NOT_OBJECTS = {
     "site.tag": "a public topic",
     "site.tag_feed": "a public feed",
     "site.image": "a public content image (traversal: test_traversal)",
+    "admin.content_history": "a content file's git history, no member's object; editor role "
+    "(tests/admin/test_content_history.py)",
+    "admin.content_diff": "a version of a content file, no member's object; editor role",
+    "admin.content_restore": "restores a version of a content file, no member's object; "
+    "editor role",
+    "admin.survey_edit": "a survey file, no member's object; editor role "
+    "(tests/admin/test_survey_editor.py)",
+    "admin.content_check": "checks posted text, reads no one's object; editor role",
+    "admin.content_autosave": "keeps or discards only the signed-in editor's own draft, found by "
+    "(member, file) (tests/admin/test_editor_check.py: drafts are per editor)",
     "site.og_card": "a public card image of a public page",
     "site.sitemap_part": "a public sitemap",
     "static": "public assets (traversal: test_traversal)",
@@ -238,6 +257,9 @@ NOT_OBJECTS = {
     "consent.say_yes": "the signed-in member's own permission; the button's token is theirs",
     "consent.stop": "the signed-in member's own permission; the button's token is theirs",
     "consent.resume": "the signed-in member's own pause of a scope",
+    "consent.save_choices": "the signed-in member's own permissions of a scope; the form's "
+    "token is signed for them and that scope (tests/consent/test_choices.py posts another "
+    "member's token and nothing changes)",
     "consent.push_remove": "deletes only where the id and the signed-in member both match "
     "(tests/consent/test_push.py removes another member's browser and nothing goes)",
     "notify.short_link": "a short code is a keyed hash, not a number to count through; it "
@@ -246,6 +268,7 @@ NOT_OBJECTS = {
     "member's own linked chat, and only when they hold the pack",
     # Token routes: the token is the authority (test_tokens forges each kind).
     "accounts.verify": "token",
+    "accounts.verify_sign_in": "token (the confirmation link's own, spent once to sign in)",
     "accounts.reset_password": "token",
     "accounts.magic_link": "token",
     "accounts.confirm_email_change": "token",

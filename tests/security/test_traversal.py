@@ -125,14 +125,21 @@ FILE_SYSTEM = {
     "site.og_card",
     "admin.content_edit",
     "admin.content_upload",
+    "admin.content_history",
+    "admin.content_diff",
+    "admin.content_restore",
+    "admin.survey_edit",
     "engage.survey",
     "stickers.pack",
 }
 # Routes that need a signed-in member (or a staff role) before they look at their argument.
 NEEDS_SESSION = {
     "stickers.download",
+    "admin.survey_edit",
     "admin.content_edit",
     "admin.content_upload",
+    "admin.content_history",
+    "admin.content_diff",
     "admin.member",
     "admin.member_stop",
     "admin.survey_results_page",
@@ -144,6 +151,7 @@ NEEDS_SESSION = {
     "consent.say_yes",
     "consent.stop",
     "consent.resume",
+    "consent.save_choices",
     "engage.survey_thanks",
     "engage.correct_answers",
     "engage.code_redeemed",
@@ -238,6 +246,7 @@ DEFAULTS = {
     "token": "abc",
     "endpoint_id": "1",
     "member_id": "1",
+    "commit": "abcdef1",
 }
 
 
