@@ -45,8 +45,11 @@ def content_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], content_dir: Path) -> dict[str, Any]:
-    return {**app_config, "CONTENT_DIR": str(content_dir), "CONTENT_RECHECK_SECONDS": 0}
+def app_config(
+    app_config: dict[str, Any], content_dir: Path, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    extra = getattr(request, "param", {})  # a test may ask for more, e.g. CONTENT_GIT
+    return {**app_config, "CONTENT_DIR": str(content_dir), "CONTENT_RECHECK_SECONDS": 0, **extra}
 
 
 def _form(client: FlaskClient, url: str = URL) -> dict[str, str]:
@@ -228,3 +231,45 @@ def test_survey_drafts_are_autosaved_and_offered(editor: FlaskClient) -> None:
     assert kept.status_code == 200
     assert "You have text from" in editor.get(URL).text
     assert _form(editor, URL + "?restore=draft")["text"] == typed
+
+
+@pytest.mark.parametrize("app_config", [{"CONTENT_GIT": True}], indirect=True)
+def test_a_survey_has_a_history_and_restores_under_the_answers_rule(
+    app: Flask, editor: FlaskClient, member: Any, content_dir: Path
+) -> None:
+    first = _form(editor)
+    older = first["text"].replace("Which fruit?", "Which fruit, truly?")
+    assert editor.post(URL, data={**first, "text": older, "action": "save"}).status_code == 302
+    second = _form(editor)
+    newer = second["text"].replace(
+        "---\nTell us.", "  - id: when\n    type: text\n    label: Since when?\n---\nTell us."
+    )
+    assert editor.post(URL, data={**second, "text": newer, "action": "save"}).status_code == 302
+
+    history = editor.get("/admin/content/survey/tastes/history")
+    assert history.status_code == 200
+    assert 'href="/admin/content/survey/tastes/history"' in editor.get(URL).text
+    commits = re.findall(r"/admin/content/survey/tastes/history/([0-9a-f]{40})", history.text)
+    assert len(commits) == 2  # newest first: the question added, then the reworded one
+    oldest = commits[-1]
+
+    # Someone answered the question the older version does not have: restoring it is refused.
+    _answer(app, member, {"fruit": "Pear", "when": "Always."})
+    url = f"/admin/content/survey/tastes/history/{oldest}/restore"
+    token = csrf_token(editor.get(f"/admin/content/survey/tastes/history/{oldest}").text)
+    refused = editor.post(url, data={"csrf_token": token})
+    assert refused.status_code == 400
+    assert "when" in html.unescape(refused.text)
+    assert (content_dir / "surveys" / "tastes.md").read_text() == newer
+
+    # Without that answer, the restore is a new save, and the survey editor opens on it.
+    with app.app_context():
+        from app.engage.models import SurveyResponse
+        from app.extensions import db
+
+        db.session.query(SurveyResponse).delete()
+        db.session.commit()
+    restored = editor.post(url, data={"csrf_token": token})
+    assert restored.status_code == 302 and restored.location.endswith(URL)
+    assert (content_dir / "surveys" / "tastes.md").read_text() == older
+    assert len(re.findall(r"history/[0-9a-f]{40}", editor.get(history.request.path).text)) == 3
