@@ -4,7 +4,6 @@ member stops a scope with the unsubscribe link of a received mail."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -13,26 +12,8 @@ from sqlalchemy import select
 
 from tests.browser import csp_violations
 from tests.conftest import PASSWORD, Clock
-from tests.consent import world
+from tests.e2e.steps import make_people
 from tests.helpers import SMTPSink
-
-
-def make_people(app: Flask, clock: Clock) -> None:
-    from app.accounts import members
-    from app.extensions import db
-
-    at = clock() - timedelta(days=10)
-    with app.app_context():
-        members.create_member(
-            "marketer@example.com", PASSWORD, now=at, verified=True, role="marketer"
-        )
-        reader = members.create_member(
-            "reader@example.com", PASSWORD, now=at, verified=True, display_name="Robin Reader"
-        )
-        db.session.flush()
-        for channel in ("email", "inbox"):
-            world.consent(reader.id, "newsletter", channel, granted=True, version=1, at=at)
-        db.session.commit()
 
 
 def sign_in(page: Page, email: str) -> None:

@@ -11,8 +11,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD, Clock
-from tests.consent import world
-from tests.e2e.steps import sign_in, snapshot
+from tests.e2e.steps import make_people, sign_in, snapshot
 from tests.helpers import SMTPSink
 
 
@@ -20,24 +19,6 @@ def _worker() -> type:
     from app.notify.worker import Worker
 
     return Worker
-
-
-def make_people(app: Flask, clock: Clock) -> None:
-    from app.accounts import members
-    from app.extensions import db
-
-    at = clock() - timedelta(days=10)
-    with app.app_context():
-        members.create_member(
-            "marketer@example.com", PASSWORD, now=at, verified=True, role="marketer"
-        )
-        reader = members.create_member(
-            "reader@example.com", PASSWORD, now=at, verified=True, display_name="Robin Reader"
-        )
-        db.session.flush()
-        for channel in ("email", "inbox"):
-            world.consent(reader.id, "newsletter", channel, granted=True, version=1, at=at)
-        db.session.commit()
 
 
 def overflow(page: Page) -> int:
