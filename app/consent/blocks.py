@@ -52,8 +52,10 @@ def _offer(
     )
 
 
-def _choices(scope: Scope, member_id: int, origin: str, next_path: str | None) -> Markup:
-    """One control for the scope: its sentence once, a switch per channel, one save."""
+def choices_control(scope: Scope, member_id: int, origin: str, next_path: str | None) -> Markup:
+    """One control for the scope: its sentence once, a switch per channel, one save. Drawn on
+    the rewards page (``origin`` "rewards") and under each scope on the permissions page
+    ("preferences"); ``origin`` names the ledger's source (``ORIGINS`` in the views)."""
     offered = scope.channels_in_order
     return _html(
         "consent/choices.html",
@@ -108,7 +110,7 @@ def describe_scope(ref: str, member_id: int | None) -> RewardDescription | None:
         return None
     offer, url = None, None
     if member_id is not None and holds(member_id, scope.reward):
-        offer = _choices(scope, member_id, "rewards", safe_next(request.path))
+        offer = choices_control(scope, member_id, "rewards", safe_next(request.path))
         url = url_for("consent.permissions_page", _anchor=f"scope-{scope.slug}")
     return RewardDescription(
         reward=scope.reward,

@@ -14,17 +14,16 @@ from app.consent.ledger.keys import keys_in
 from app.consent.models import ConsentEvent
 from app.extensions import db
 from tests.conftest import Clock
-from tests.consent.pages import forms
+from tests.consent.pages import forms, save_switches
 
 KEYS_URL = "/.well-known/pullfirst-receipt-keys.json"
 
 
 def grant_then_revoke(client: FlaskClient, clock: Clock) -> list[str]:
-    """Say yes to the weekly letter by email on the permissions page, then stop it; the two
+    """Say yes to the weekly letter by email on the permissions page (its switch), then stop it
+    (one click); the two
     receipt ids, oldest first."""
-    action = "/me/permissions/newsletter/email/yes"
-    data = {**forms(client.get("/me/permissions").text, action)[0], "agree": "y"}
-    assert client.post(action, data=data).status_code == 302
+    assert save_switches(client, "newsletter", on=("email",)).status_code == 302
     clock.advance(minutes=3)
     stop = "/me/permissions/newsletter/email/stop"
     assert (

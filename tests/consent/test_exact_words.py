@@ -30,7 +30,7 @@ from app.extensions import db
 from app.rewards.entitlements import grant
 from tests.conftest import PASSWORD, Clock
 from tests.consent import world
-from tests.consent.pages import forms, wording_hash
+from tests.consent.pages import forms, save_switches, wording_hash
 from tests.helpers import SMTPSink, csrf_token, link_in, post_form, sign_in, text_body
 from tests.notify.conftest import campaign, work  # noqa: F401 - fixtures
 
@@ -126,15 +126,16 @@ def _grant(app: Flask, member_id: int, slug: str, channel: str, at: Any) -> None
 
 
 @pytest.mark.parametrize("channel", ["email", "inbox"])
-def test_a_yes_on_the_permissions_page_records_the_label_of_its_box(
+def test_a_yes_on_the_permissions_page_records_the_sentence_shown_above_its_switches(
     app: Flask, signed_in: FlaskClient, member: Any, channel: str
 ) -> None:
-    action = f"/me/permissions/newsletter/{channel}/yes"
     page = signed_in.get("/me/permissions").text
-    words = shown(page, f"yes newsletter {channel}")
-    response = signed_in.post(action, data={**forms(page, action)[0], "agree": "y"})
+    words = shown(page, "choices newsletter")
+    response = save_switches(signed_in, "newsletter", on=(channel,), html=page)
     assert response.status_code == 302
-    assert_recorded(latest(app, member.id), words, "grant")
+    event = latest(app, member.id)
+    assert_recorded(event, words, "grant")
+    assert (event.channel, event.source, event.page) == (channel, "preferences", "/me/permissions")
 
 
 def test_a_yes_on_the_rewards_page_records_the_sentence_shown_above_its_switches(

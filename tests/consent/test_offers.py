@@ -56,7 +56,7 @@ def test_saying_yes_from_the_offer_is_recorded_as_the_rewards_form(
         assert offer is not None
         fields = forms(str(offer.offer), "/me/permissions/offers/choices")[0]
     page = client.get("/me/permissions").text  # the browser's own CSRF token
-    fields["csrf_token"] = forms(page, "/me/permissions/offers/inbox/yes")[0]["csrf_token"]
+    fields["csrf_token"] = forms(page, "/me/permissions/offers/choices")[0]["csrf_token"]
     response = client.post("/me/permissions/offers/choices", data={**fields, "channel": "inbox"})
     assert response.status_code == 302 and response.headers["Location"] == "/me/rewards"
     with app.app_context():

@@ -23,7 +23,7 @@ from app.consent.errors import PhoneError
 from app.consent.phones import UNUSABLE, parse_number
 from tests.conftest import PASSWORD, Clock
 from tests.consent import world
-from tests.consent.pages import forms
+from tests.consent.pages import can_switch_on, save_switches, switch
 from tests.helpers import csrf_token, free_port, post_form, sign_in
 
 UK, US, DE = "+447911123456", "+12015550123", "+4915123456789"
@@ -396,13 +396,13 @@ def test_removing_the_number_forgets_it_and_takes_away_the_sms_yes_form(
     app: Flask, robin: FlaskClient
 ) -> None:
     prove(app, robin, UK)
-    assert forms(robin.get("/me/permissions").text, "/me/permissions/offers/sms/yes")
+    assert can_switch_on(robin.get("/me/permissions").text, "offers", "sms")
     response = post_form(robin, "/me/permissions/sms/remove", {}, page="/me/permissions")
     assert response.status_code == 302
     page = robin.get("/me/permissions").text
     assert "Your number is removed: no more texts from us." in page
     assert "<strong>+44 7911 123456</strong>" not in page and member_of_number(app, UK) is None
-    assert forms(page, "/me/permissions/offers/sms/yes") == []
+    assert not can_switch_on(page, "offers", "sms")
     assert "Add your mobile number</a> to say yes to texts." in page
 
 
@@ -419,14 +419,14 @@ def test_the_sms_yes_is_offered_only_once_a_number_is_proven(
     app: Flask, robin: FlaskClient
 ) -> None:
     page = robin.get("/me/permissions").text
-    assert forms(page, "/me/permissions/offers/sms/yes") == []
+    assert not can_switch_on(page, "offers", "sms") and switch(page, "offers", "sms")
     assert '<a href="#sms">Add your mobile number</a> to say yes to texts.' in page
-    assert len(forms(page, "/me/permissions/offers/email/yes")) == 1
+    assert can_switch_on(page, "offers", "email")
     add_number(robin, UK)  # a code out is not a proven number
-    assert forms(robin.get("/me/permissions").text, "/me/permissions/offers/sms/yes") == []
+    assert not can_switch_on(robin.get("/me/permissions").text, "offers", "sms")
     type_code(robin, last_code(app, UK))
     page = robin.get("/me/permissions").text
-    assert len(forms(page, "/me/permissions/offers/sms/yes")) == 1
+    assert can_switch_on(page, "offers", "sms")
     assert "Add your mobile number" not in page
 
 
@@ -437,9 +437,7 @@ def test_a_yes_by_text_is_confirmed_by_a_text_of_exactly_the_words_said_yes_to(
     from app.consent.scopes import get_scope
 
     prove(app, robin, UK)
-    action = "/me/permissions/offers/sms/yes"
-    fields = forms(robin.get("/me/permissions").text, action)[0]
-    response = robin.post(action, data={**fields, "agree": "y"})
+    response = save_switches(robin, "offers", on=("sms",))
     assert response.status_code == 302
     with app.app_context():
         words = get_scope("offers").wording_for("sms")
@@ -466,7 +464,7 @@ def test_with_sms_off_the_page_and_the_form_say_the_site_does_not_send_texts(
     page = robin.get("/me/permissions").text
     assert "This site does not send texts yet." in page
     assert 'name="phone-number"' not in page
-    assert forms(page, "/me/permissions/offers/sms/yes") == []
+    assert not can_switch_on(page, "offers", "sms")
     token = csrf_token(page)
     response = robin.post(
         "/me/permissions/sms/number", data={"phone-number": UK, "csrf_token": token}

@@ -17,7 +17,7 @@ from app.consent.gate import contacts
 from app.consent.models import ConsentEvent, ConsentSubject
 from app.extensions import db
 from tests.conftest import PASSWORD, Clock
-from tests.consent.pages import confirm, forms, request_subscription
+from tests.consent.pages import confirm, forms, request_subscription, save_switches
 from tests.helpers import SMTPSink, link_in, post_form, sign_in
 
 EMAIL = "journey@example.com"
@@ -48,11 +48,7 @@ def journey(app: Flask, client: FlaskClient, smtp: SMTPSink, clock: Clock) -> in
     request_subscription(client, EMAIL)
     confirm(client, link_in(smtp.wait_for(1)[0], "/subscriptions/confirm/"))
     clock.advance(hours=1)
-    page = client.get("/me/permissions").text
-    client.post(
-        "/me/permissions/newsletter/inbox/yes",
-        data={**forms(page, "/me/permissions/newsletter/inbox/yes")[0], "agree": "y"},
-    )
+    save_switches(client, "newsletter", on=("inbox",))
     clock.advance(hours=1)
     page = client.get("/me/permissions").text
     client.post(

@@ -10,6 +10,7 @@ makes them: a real P-256 key and auth secret, an endpoint on ``http://127.0.0.1`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from werkzeug.test import TestResponse
 from app.outbound.webpush import Subscription, b64url
 from tests.conftest import PASSWORD, Clock
 from tests.consent import world
-from tests.consent.pages import forms
+from tests.consent.pages import can_switch_on, save_switches
 from tests.helpers import csrf_token, post_form, sign_in
 from tests.push.service import PushService
 
@@ -376,12 +377,12 @@ def test_the_yes_to_browser_notifications_is_recorded_with_the_source_push(
     from app.consent.ledger.consents import history
     from app.consent.scopes import get_scope
 
-    action = "/me/permissions/new-stickers/push/yes"
     page = robin.get("/me/permissions").text
-    (fields,) = forms(page, action)
-    assert 'data-push-form data-vapid-key="' in page
-    assert 'data-subscribe-url="/me/push/subscriptions"' in page
-    response = robin.post(action, data={**fields, "agree": "y"})
+    (form,) = re.findall(r'<form [^>]*action="/me/permissions/new-stickers/choices"[^>]*>', page)
+    assert 'data-push-form data-vapid-key="' in form  # the switches' form asks the browser
+    assert 'data-subscribe-url="/me/push/subscriptions"' in form
+    assert can_switch_on(page, "new-stickers", "push")
+    response = save_switches(robin, "new-stickers", on=("push",), html=page)
     assert response.status_code == 302
     with app.app_context():
         (grant,) = history(member_id(app, "robin@example.com"))
@@ -392,15 +393,13 @@ def test_the_yes_to_browser_notifications_is_recorded_with_the_source_push(
         "push",
         "push",
     )
-    assert grant.wording == words
+    assert grant.wording == words and grant.page == "/me/permissions"
 
 
 def test_a_yes_on_another_channel_keeps_its_own_source(app: Flask, robin: FlaskClient) -> None:
     from app.consent.ledger.consents import history
 
-    action = "/me/permissions/new-stickers/email/yes"
-    (fields,) = forms(robin.get("/me/permissions").text, action)
-    robin.post(action, data={**fields, "agree": "y"})
+    save_switches(robin, "new-stickers", on=("email",))
     with app.app_context():
         (grant,) = history(member_id(app, "robin@example.com"))
     assert (grant.channel, grant.source) == ("email", "preferences")

@@ -86,13 +86,13 @@ def test_the_browser_shows_exactly_the_words_the_ledger_records(
     _assert_recorded(app, member_id, "revoke", words)
 
     page.goto("/me/permissions")
-    box = page.locator(
-        "form.opt-in", has=page.locator('[data-consent-words="yes newsletter email"]')
+    control = page.locator(
+        "form.consent-choices", has=page.locator('[data-consent-words="choices newsletter"]')
     )
-    words = _read(page, "yes newsletter email")
-    assert words.startswith("Yes, send me the weekly letter.")
-    box.get_by_role("checkbox").check()
-    box.get_by_role("button").click()
+    words = _read(page, "choices newsletter")  # the sentence, shown once above the switches
+    assert words.startswith("Yes, send me the weekly letter.") and "\n" not in words
+    control.get_by_role("switch", name="Email").check()
+    control.get_by_role("button", name="Save my choices").click()
     expect(page.locator('[data-consent-words="stop newsletter email"]')).to_be_visible()
     snapshot(page, "exact-words-permissions")
     _assert_recorded(app, member_id, "grant", words)

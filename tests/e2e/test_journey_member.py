@@ -87,10 +87,10 @@ def test_export_the_data_delete_the_account_and_nothing_personal_remains(
     assert own_stickers.is_dir() and any(own_stickers.rglob("*.webp"))
 
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Permissions").click()
-    offers = page.locator("#scope-offers")
-    email_row = offers.get_by_role("row", name="Email")
-    email_row.get_by_role("checkbox", name=OFFERS_WORDING, exact=True).check()
-    email_row.get_by_role("button", name="Allow by email").click()
+    control = page.locator("#scope-offers form.consent-choices")
+    expect(control.locator(".consent-sentence")).to_have_text(OFFERS_WORDING)
+    control.get_by_role("switch", name="Email").check()
+    control.get_by_role("button", name="Save my choices").click()
     expect(page.locator("#scope-offers").get_by_role("row", name="Email")).to_contain_text(
         "Yes since"
     )

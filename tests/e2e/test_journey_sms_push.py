@@ -105,10 +105,11 @@ def test_prove_a_number_say_yes_by_text_receive_stop_and_start(
     snapshot(page, "sms-number-proven-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    row = _sms_row(page)
-    row.get_by_role("checkbox").check()
-    expect(row).to_contain_text("Reply STOP to cancel, HELP for help.")
-    row.get_by_role("button", name="Allow by text message").click()
+    control = page.locator("#scope-offers form.consent-choices")
+    texts = control.get_by_role("switch", name="Text message")
+    texts.check()
+    expect(control).to_contain_text("Reply STOP to cancel, HELP for help.")
+    control.get_by_role("button", name="Save my choices").click()
     expect(_sms_row(page)).to_contain_text("Yes")
     assert "you said yes to Member offers by text" in kannel.wait_for(NUMBER).text
 
@@ -153,12 +154,14 @@ def test_say_yes_to_browser_notifications_receive_one_and_follow_its_click(
             "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
         },
     )
+    control = page.locator("#scope-new-stickers form.consent-choices")
+    control.get_by_role("switch", name="Browser notifications").check()
+    control.get_by_role("button", name="Save my choices").click()
+    expect(page.locator("#push")).to_contain_text("On since")
     row = page.locator("#scope-new-stickers").get_by_role(
         "row", name=re.compile("Browser notifications")
     )
-    row.get_by_role("checkbox").check()
-    row.get_by_role("button", name="Allow as a browser notification").click()
-    expect(page.locator("#push")).to_contain_text("On since")
+    expect(row).to_contain_text("Yes since")
     snapshot(page, "push-allowed")
     with app.app_context():
         (stored,) = db.session.query(PushSubscription).all()

@@ -67,6 +67,22 @@ FORM_PAGE = f"""<!doctype html>
 <script src="/static/push.js"></script>
 </body></html>
 """
+# The one control of a scope on the permissions page: a switch per channel, one save.
+SWITCHES_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Your permissions</title></head>
+<body>
+<form method="post" action="/grant" class="consent-choices" data-push-form
+      data-vapid-key="{key}" data-subscribe-url="/me/push/subscriptions"
+      data-worker-url="/push-worker.js">
+  <input type="hidden" name="csrf_token" value="{csrf}">
+  <label><input type="checkbox" role="switch" name="channel" value="email"> Email</label>
+  <label><input type="checkbox" role="switch" name="channel" value="push"{push}>
+    Browser notifications</label>
+  <button type="submit">Save my choices</button>
+</form>
+<script src="/static/push.js"></script>
+</body></html>
+"""
 SUBSCRIPTION = {
     "endpoint": "https://push.example/wpush/v2/abc",
     "expirationTime": None,
@@ -103,6 +119,11 @@ def make_app(site: Site) -> Flask:
     def join() -> str:
         return FORM_PAGE
 
+    @app.get("/switches/<state>")
+    def switches(state: str) -> str:
+        push = " checked" if state == "on" else ""
+        return SWITCHES_PAGE.format(key=VAPID_KEY, csrf=CSRF, push=push)
+
     @app.get("/favicon.ico")
     def favicon() -> Response:
         return send_from_directory(STATIC, "favicon.svg", mimetype="image/svg+xml")
@@ -125,7 +146,10 @@ def make_app(site: Site) -> Flask:
 
     @app.post("/grant")
     def grant() -> str:
-        site.record("grant", request.form.to_dict())
+        form = request.form.to_dict()
+        if "channel" in request.form:
+            form["channel"] = ",".join(request.form.getlist("channel"))
+        site.record("grant", form)
         return "<!doctype html><title>Granted</title><p>Granted</p>"
 
     @app.after_request
@@ -301,3 +325,33 @@ def test_form_submits_when_sign_up_fails_at_once(page: Page, served: Served) -> 
     with page.expect_navigation(url=served.url + "/grant"):
         page.get_by_role("button", name="Yes, notify me").click()
     assert served.site.received == [("grant", {"csrf_token": CSRF, "answer": "yes"})]
+
+
+def test_switching_browser_notifications_on_subscribes_before_the_save(
+    page: Page, served: Served
+) -> None:
+    page.goto("/switches/off")
+    page.evaluate("(s) => { window.__pullfirstPushSubscription = s; }", SUBSCRIPTION)
+    page.get_by_role("switch", name="Browser notifications").check()
+    with page.expect_navigation(url=served.url + "/grant"):
+        page.get_by_role("button", name="Save my choices").click()
+    assert served.site.received == [
+        ("subscription", SUBSCRIPTION, CSRF),
+        ("grant", {"csrf_token": CSRF, "channel": "push"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "channels"),
+    [("off", "email"), ("on", "email,push")],
+    ids=["push left off", "push on already"],
+)
+def test_a_save_that_does_not_turn_notifications_on_asks_the_browser_nothing(
+    page: Page, served: Served, state: str, channels: str
+) -> None:
+    page.goto(f"/switches/{state}")
+    page.evaluate("(s) => { window.__pullfirstPushSubscription = s; }", SUBSCRIPTION)
+    page.get_by_role("switch", name="Email").check()
+    with page.expect_navigation(url=served.url + "/grant"):
+        page.get_by_role("button", name="Save my choices").click()
+    assert served.site.received == [("grant", {"csrf_token": CSRF, "channel": channels})]

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from tests.browser import LiveServer
 from tests.conftest import PASSWORD, Clock
+from tests.consent.pages import can_switch_on, save_switches
 from tests.helpers import free_port, post_form, sign_in
 from tests.kannel import KannelGateway
 from tests.notify import rows
@@ -116,7 +117,7 @@ def test_a_number_is_proven_by_the_code_that_arrives_by_text_and_a_yes_is_confir
 
     page = reader.get("/me/permissions").text
     assert "Add your mobile number</a> to say yes to texts" in page
-    assert 'action="/me/permissions/offers/sms/yes"' not in page  # no yes without a number
+    assert not can_switch_on(page, "offers", "sms")  # no yes without a number
     response = post_form(
         reader,
         "/me/permissions/sms/number",
@@ -143,22 +144,15 @@ def test_a_number_is_proven_by_the_code_that_arrives_by_text_and_a_yes_is_confir
         follow_redirects=True,
     )
     assert "+44 7911 123456 is your number here" in proven.text
-    assert 'action="/me/permissions/offers/sms/yes"' in proven.text
+    assert can_switch_on(proven.text, "offers", "sms")
     with app.app_context():
-        words = get_scope("offers").wording_for("sms")
-        hash_ = get_scope("offers").wording_hash_for("sms")
-    assert words in proven.text.replace("&amp;", "&")  # the SMS words, shown in full
-    page = reader.get("/me/permissions").text
-    tokens = re.findall(
-        r'action="/me/permissions/offers/sms/yes".*?name="token" value="([^"]+)"', page, re.S
-    )
-    assert tokens
-    yes = post_form(
-        reader,
-        "/me/permissions/offers/sms/yes",
-        {"token": tokens[0], "wording_hash": hash_, "agree": "y"},
-        page="/me/permissions",
-    )
+        scope = get_scope("offers")
+        words = scope.wording_for("sms")
+    # the SMS words, shown in full: the sentence once, the texts' terms beside the switch
+    shown = proven.text.replace("&amp;", "&")
+    assert shown.count(scope.wording) == 1 and scope.sms_terms in shown
+    assert words == f"{scope.wording} {scope.sms_terms}"
+    yes = save_switches(reader, "offers", on=("sms",))
     assert yes.status_code == 302
     confirmation = kannel.wait_for(NUMBER)
     assert confirmation.text == (

@@ -1,8 +1,9 @@
 """The one control per scope: the consent sentence once, a switch per channel, one save.
 
-The form is drawn by :mod:`app.consent.blocks` (on the rewards page) with the template
-``consent/choices.html``; saving records a grant or a revoke per channel that changed, each
-with its own words (:mod:`app.consent.ledger.choices`).
+The form is drawn by :mod:`app.consent.blocks` (on the rewards page and under each scope on the
+permissions page) with the template ``consent/choices.html``; saving records a grant or a revoke
+per channel that changed, each with its own words (:mod:`app.consent.ledger.choices`), and the
+source of the page it was on (``form:rewards``, or ``preferences`` on the permissions page).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.consent.errors import ConsentError, NotEarned
 from app.consent.ledger import choices
 from app.consent.ledger.consents import Origin
 from app.consent.scopes import channel_label, find_scope
-from app.consent.terms import Channel
+from app.consent.terms import Channel, ConsentSource
 from app.consent.views.forms import ChoicesForm
 from app.consent.views.permissions_page import ORIGINS, back, client, current_member
 from app.consent.words import channel_words, switch_off_words
@@ -30,6 +31,14 @@ def _origin(form: ChoicesForm) -> Origin:
     source = ORIGINS.get(form.origin.data or "preferences", "preferences")
     page = safe_next(form.next.data) or url_for("consent.permissions_page")
     return Origin(source, page.split("?", 1)[0], client())
+
+
+def _shown_at(channel: Channel, origin: Origin) -> Origin:
+    """A browser notification yes on the permissions page is the yes that lets the page ask the
+    browser (source ``push``, as its per-channel yes recorded); elsewhere the page's source."""
+    if channel == Channel.PUSH and origin.source == ConsentSource.PREFERENCES:
+        return Origin(ConsentSource.PUSH, origin.page, origin.client)
+    return origin
 
 
 def _words(channels: tuple[Channel, ...]) -> str:
@@ -56,6 +65,7 @@ def save_choices(scope: str) -> Response | tuple[str, int]:
             _origin(form),
             clock.now(),
             off_words=lambda c: switch_off_words(channel_label(c)),
+            origin_for=_shown_at,
         )
         confirmation = (
             texts.queue_confirmation(member.id, found, clock.now())

@@ -1,4 +1,7 @@
-"""The permissions page: say yes or stop per scope and channel, pause, quiet hours.
+"""The permissions page: per scope, a table of channels with a one-click stop for each yes and,
+under it, the one control that says yes (the sentence once, a switch per channel, saved by
+:mod:`app.consent.views.choices`); pause, quiet hours. ``say_yes`` is the per-channel yes of the
+call to action under articles.
 
 The other pages of the area are their own modules beside this one: ``webhooks`` (endpoints),
 ``privacy`` (history, export, deletion), ``receipts`` (signed receipts, by mail too, and the
@@ -18,6 +21,7 @@ from app import clock, signing
 from app.accounts import members
 from app.accounts.models import Member
 from app.consent import permissions, phones, push, telegram, texts, webhooks
+from app.consent.blocks import choices_control
 from app.consent.errors import ConsentError, StaleRequest
 from app.consent.gate import contacts
 from app.consent.ledger import consents, preferences, toggles
@@ -58,8 +62,12 @@ def back(anchor: str | None = None) -> Response:
 def page_context(member: Member, **forms: object) -> dict[str, object]:
     """Everything the permissions page shows; ``forms`` replaces a form that failed."""
     rows = permissions.permissions_of(member.id)
-    tokens = {
-        row.slug: toggles.tokens_for(member.id, row.scope) for row in rows if row.scope is not None
+    # Under each offered scope's table, the one control the rewards page shows too (the
+    # sentence once, a switch per channel); the rows keep only the one-click stop.
+    controls = {
+        row.slug: choices_control(row.scope, member.id, "preferences", None)
+        for row in rows
+        if row.scope is not None
     }
     stop_tokens = {
         (row.slug, c.channel): toggles.stop_token(member.id, row.slug, c.channel)
@@ -78,7 +86,7 @@ def page_context(member: Member, **forms: object) -> dict[str, object]:
     quiet.time_zone.choices = sorted(available_timezones())
     context: dict[str, object] = {
         "rows": rows,
-        "tokens": tokens,
+        "controls": controls,
         "stop_tokens": stop_tokens,
         "prefs": prefs,
         "now": clock.now(),
