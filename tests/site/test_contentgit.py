@@ -20,9 +20,10 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.clock import set_clock
 from app.config import SETTINGS_BY_NAME
+from app.database.core import make_engine
 from app.site.contentgit import CONTENT_GIT, ContentRepo, Person
 from app.site.contentsync import CONTENT_SYNC, redact
-from tests.conftest import PASSWORD, Clock
+from tests.conftest import PASSWORD, Clock, _empty_tables, is_postgres
 from tests.helpers import csrf_token, sign_in
 from tests.site.conftest import FILES, SITE_TOML, write_content
 
@@ -315,6 +316,10 @@ def hosts(
     clean_environment: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Flask, Flask]]:
+    if is_postgres():  # both hosts share the test database: start it empty, as `app` does
+        engine = make_engine(app_config["DATABASE_URL"])
+        _empty_tables(engine)
+        engine.dispose()
     first = _host("a", tmp_path, shared, app_config, clock, monkeypatch)
     second = _host("b", tmp_path, shared, app_config, clock, monkeypatch)
     with first.app_context():
