@@ -362,27 +362,29 @@ def redeem(b: Browser, seeded: Seeded) -> None:
         b.stats.accept("redemptions")
 
 
-TOGGLE = re.compile(
-    r'<form method="post" action="(/me/permissions/newsletter/inbox/(?:yes|stop))"'
-    r"[^>]*>(.*?)</form>",
-    re.S,
+CHOICES = re.compile(
+    r'<form method="post" action="(/me/permissions/newsletter/choices)"[^>]*>(.*?)</form>', re.S
 )
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+SWITCH = re.compile(
+    r'<input type="checkbox" role="switch"[^>]*name="channel" value="([^"]+)"([^>]*)>'
+)
 
 
 def change_permission(b: Browser, seeded: Seeded) -> None:
+    """Switch the weekly letter's inbox channel on or off with the page's one control."""
     if b.member is None or not b.member.startswith("regular"):
         b.sign_in(random.choice(b.regulars))
     _, html, _ = b.request("GET /me/permissions", "/me/permissions")
-    match = TOGGLE.search(html)
+    match = CHOICES.search(html)
     if match is None:
-        b.stats.error("permissions page: no newsletter/inbox switch")
+        b.stats.error("permissions page: no newsletter control")
         return
-    fields = dict(HIDDEN.findall(match.group(2)))
-    if match.group(1).endswith("/yes"):
-        fields["agree"] = "y"
+    fields: dict[str, Any] = dict(HIDDEN.findall(match.group(2)))
+    on = [channel for channel, rest in SWITCH.findall(match.group(2)) if " checked" in rest]
+    fields["channel"] = [c for c in on if c != "inbox"] if "inbox" in on else [*on, "inbox"]
     status, _, _ = b.request(
-        "POST /me/permissions/<scope>/<channel>/…", match.group(1), fields, expect=(302, 303)
+        "POST /me/permissions/<scope>/choices", match.group(1), fields, expect=(302, 303)
     )
     if status in (302, 303):
         b.stats.accept("consent events")
