@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+from tests.admin.editor_forms import editor_form
 from tests.conftest import PASSWORD, REPO
 from tests.helpers import csrf_token, sign_in
 
@@ -41,15 +42,7 @@ def path(content_dir: Path) -> Path:
 
 
 def _form(client: FlaskClient, url: str = URL) -> dict[str, str]:
-    page = client.get(url).text
-    text = re.search(r"<textarea[^>]*name=\"text\"[^>]*>\r?\n?(.*?)</textarea>", page, re.S)
-    digest = re.search(r'id="hash" name="hash" type="hidden" value="([^"]*)"', page)
-    assert text and digest, page
-    return {
-        "csrf_token": csrf_token(page),
-        "text": html.unescape(text.group(1)),
-        "hash": digest.group(1),
-    }
+    return editor_form(client, url)
 
 
 def _with_line(text: str, after: str, line: str) -> tuple[str, int]:
