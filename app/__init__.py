@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app import cli
     from app.accounts import wiring as accounts
     from app.admin import wiring as admin
+    from app.api import wiring as api
     from app.consent import wiring as consent
     from app.engage import wiring as engage
     from app.extensions import csrf, db, limiter
@@ -59,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.sms import wiring as sms
     from app.stickers import wiring as stickers
     from app.telegram import wiring as telegram
+    from app.transfer import wiring as transfer
     from app.web import wiring as web
     from app.web.converters import IdConverter
 
@@ -80,6 +82,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     notify.init_app(app)
     telegram.init_app(app)
     sms.init_app(app)
+    api.init_app(app)
+    transfer.init_app(app)
     admin.init_app(app)
     ops.init_app(app)
     cli.init_app(app)

@@ -83,6 +83,7 @@ from app.notify import answer_notices, outbox
 from app.notify.asking import ASKED, ask_body, ask_title, claim
 from app.notify.campaigns import NOT_TARGETED, start_due
 from app.notify.channels import ChannelFactory, Endpoint, Outgoing, Sender, open_channels
+from app.notify.chores import run_chores
 from app.notify.digest import NO_PICKS, issue_body, send_due_digests
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
@@ -198,7 +199,7 @@ class Worker:
         """Housekeeping at most every 30 seconds: start scheduled campaigns, draft campaigns
         for new posts, make the digests that are due, mark finished campaigns sent, hand
         Kannel the system texts that were still waiting for it, and send the mails that tell
-        members the team answered them."""
+        members the team answered them, then run the chores higher areas registered."""
         if not force and time.monotonic() - self._last_tick < TICK_SECONDS:
             return
         self._last_tick = time.monotonic()
@@ -212,6 +213,7 @@ class Worker:
         if texts.configured():
             texts.flush(now)
         answer_notices.send_due(now)  # the mails telling members the team answered them
+        run_chores(now)  # what higher areas asked for (event webhooks, import invitations)
 
     def run_batch(self, keep_open: bool = False) -> Counter[str]:
         """Claim one batch and work through it. Returns what happened to its deliveries.

@@ -1,0 +1,3 @@
+"""The tables of the API keys and idempotent requests."""
+
+from __future__ import annotations

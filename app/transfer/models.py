@@ -1,0 +1,3 @@
+"""The importer's tables."""
+
+from __future__ import annotations
