@@ -24,6 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, MetaData, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import close_all_sessions
 
 from app import create_app
 from app.clock import set_clock
@@ -209,6 +210,14 @@ def app(
     application = create_app(app_config)
     set_clock(application, clock)
     yield application
+    close_app_database(application)
+
+
+def close_app_database(application: Flask) -> None:
+    """Close every session the test left open (a thread's, a failed request's) and then the
+    engine's connections, so that no connection outlives its test and is closed by the garbage
+    collector in the middle of another one."""
+    close_all_sessions()
     with application.app_context():
         from app.extensions import db
 

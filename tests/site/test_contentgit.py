@@ -23,7 +23,7 @@ from app.config import SETTINGS_BY_NAME
 from app.database.core import make_engine
 from app.site.contentgit import CONTENT_GIT, ContentRepo, Person
 from app.site.contentsync import CONTENT_SYNC, redact
-from tests.conftest import PASSWORD, Clock, _empty_tables, is_postgres
+from tests.conftest import PASSWORD, Clock, _empty_tables, close_app_database, is_postgres
 from tests.helpers import csrf_token, sign_in
 from tests.site.conftest import FILES, SITE_TOML, write_content
 
@@ -334,10 +334,7 @@ def hosts(
     for app in (first, second):
         if CONTENT_SYNC.key in app.extensions:
             CONTENT_SYNC.get(app).stop()
-        with app.app_context():
-            from app.extensions import db
-
-            db.engine.dispose()
+        close_app_database(app)
 
 
 def _wait_for(check: Any, seconds: float = 15) -> bool:
