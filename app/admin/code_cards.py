@@ -21,6 +21,7 @@ import segno
 from markupsafe import Markup
 
 from app.engage.redemption import IssuedCodes
+from app.tabular import safe_cell
 
 #: Cards drawn in one answer (each QR takes a few milliseconds to draw): more codes at once go
 #: to the CSV file, or are issued into the same batch again for another sheet of cards.
@@ -28,7 +29,6 @@ MAX_CARDS = 200
 #: Codes issued from the browser at once (the command line issues up to 100,000).
 MAX_WEB_COUNT = 5_000
 CSV_HEADER = ("code", "batch", "uses", "valid_until")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def redeem_url(base_url: str, code: str) -> str:
@@ -48,12 +48,6 @@ def last_valid_day(issued: IssuedCodes) -> str:
     if issued.expires_at is None:
         return ""
     return (issued.expires_at - timedelta(microseconds=1)).date().isoformat()
-
-
-def safe_cell(value: object) -> str:
-    """``value`` as a CSV cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def codes_csv(issued: IssuedCodes) -> str:

@@ -4,7 +4,8 @@ SQLite runs with WAL, foreign keys and a busy timeout. Transactions that may wri
 ``BEGIN IMMEDIATE``, so two writers queue on the busy timeout instead of failing when a read lock
 would have to be upgraded. A transaction "may write" outside a request (CLI, workers), and inside a
 request whose method is not GET, HEAD or OPTIONS; a GET view that writes says so with
-:func:`writes`. PostgreSQL is used whenever the URL says so.
+:func:`writes`, and a long read behind a POST or a command (an export) with :func:`reads_only`.
+PostgreSQL is used whenever the URL says so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask.globals import app_ctx
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -60,11 +61,11 @@ def _app_context_id() -> int:
 
 def may_write() -> bool:
     """Whether the transaction about to begin should take the write lock at once."""
-    if not has_request_context():
-        return True
-    flag = g.get("pullfirst_writes")
+    flag = g.get("pullfirst_writes") if has_app_context() else None
     if flag is not None:
         return bool(flag)
+    if not has_request_context():
+        return True
     return request.method not in READ_ONLY_METHODS
 
 
@@ -163,3 +164,18 @@ def writes(view: Callable[P, R]) -> Callable[P, R]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def reads_only() -> None:
+    """Make the transactions of this request or CLI command begin without the write lock: for a
+    long read (an export) that must not hold writers back, even behind a POST or a command.
+
+    A transaction already open is ended first (committed: it has written nothing). On SQLite a
+    transaction begun afterwards takes no lock writers wait for and sees the database as it was
+    at its first read (WAL). Writing in it is a mistake it does not guard against.
+    """
+    from app.extensions import db
+
+    g.pullfirst_writes = False
+    if db.session.in_transaction():
+        db.session.commit()

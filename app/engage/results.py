@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from app.engage.responses import responses_for
 from app.engage.surveys import Question, Survey
+from app.tabular import safe_cell
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 LATEST_TEXTS = 50
 NPS_TONES = {
     **dict.fromkeys(range(0, 7), "detractor"),
@@ -126,12 +126,6 @@ def survey_results(survey: Survey) -> SurveyResults:
             _score(question, numbers[question.id], result)
         results.append(result)
     return SurveyResults(survey, total, results, len(versions))
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell that no spreadsheet runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _cell(value: object) -> str:
