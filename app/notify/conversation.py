@@ -3,7 +3,8 @@
 A reply belongs to the member's delivery of the campaign and counts as engagement. A marketer
 answers a conversation a member started; the answer reaches the member's inbox (it is an
 answer they asked for, not marketing), with the unread count, and a short system message tells
-them where they wrote from (:mod:`app.notify.answer_notices`).
+them where they wrote from (:mod:`app.notify.answer_notices`). A member's reply emits
+:class:`ReplyReceived` in the transaction that stores it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from app import events
 from app.accounts.models import Member
 from app.consent.gate.contacts import record_engagement
 from app.consent.terms import Channel
@@ -23,6 +25,21 @@ from app.notify.models import Campaign, Delivery, Reply
 from app.notify.states import DeliveryState
 
 MAX_REPLY = 4_000
+
+
+@dataclass(frozen=True)
+class ReplyReceived(events.Event):
+    """A member replied to a campaign's message (in the inbox, by mail, on Telegram, by text):
+    ``channel`` is the channel of the message answered. Handlers run in the reply's
+    transaction."""
+
+    name = "reply-received"
+    reply_id: int
+    delivery_id: int
+    campaign_id: int
+    member_id: int
+    channel: str
+    at: datetime
 
 
 def _clean(body: str) -> str:
@@ -52,6 +69,16 @@ def reply(delivery: Delivery, body: str, now: datetime) -> Reply:
         delivery.replied_at = now
     record_engagement(delivery.ref, now, "reply")
     db.session.flush()
+    events.emit(
+        ReplyReceived(
+            reply_id=message.id,
+            delivery_id=delivery.id,
+            campaign_id=delivery.campaign_id,
+            member_id=delivery.member_id,
+            channel=delivery.channel,
+            at=now,
+        )
+    )
     return message
 
 

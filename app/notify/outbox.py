@@ -7,16 +7,21 @@ makes a second fill of the same campaign add nothing. Claiming leases up to N du
 ``FOR UPDATE SKIP LOCKED`` so any number of workers share the outbox without taking the same
 row; on SQLite inside the ``BEGIN IMMEDIATE`` transaction every write transaction starts with,
 so claims queue behind each other.
+
+When a delivery ends, the worker emits :class:`DeliverySent` or :class:`DeliveryFailed` (the
+dead letter) in the transaction that records it, for the areas above that tell other systems.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, and_, func, or_, select, update
 
+from app import events
 from app.consent.gate.audience import audience
 from app.consent.gate.facts import load_facts
 from app.consent.gate.rules import DAY, MONTH, WEEK, decide
@@ -30,6 +35,37 @@ from app.notify.states import WAITING, CampaignState, DeliveryState
 INSERT_BATCH = 2_000
 
 Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class DeliverySent(events.Event):
+    """A campaign's delivery to a member on a channel was handed over (``message_id`` is the
+    channel's own id: the Message-ID, the webhook-id…). Handlers run in the transaction that
+    records it."""
+
+    name = "delivery-sent"
+    delivery_id: int
+    campaign_id: int
+    member_id: int
+    channel: str
+    message_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryFailed(events.Event):
+    """A campaign's delivery was given up for good (the dead letter): ``reason`` says why
+    (``attempts``, ``refused``, ``endpoint-gone``, ``undelivered`` …), ``error`` what the
+    channel said. Handlers run in the transaction that records it."""
+
+    name = "delivery-failed"
+    delivery_id: int
+    campaign_id: int
+    member_id: int
+    channel: str
+    reason: str | None
+    error: str | None
+    at: datetime
 
 
 def gate_campaign(campaign: Campaign, scope: Scope) -> GateCampaign:

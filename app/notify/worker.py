@@ -17,7 +17,9 @@ For each delivery, in its own transaction:
    and window move it to the first moment both allow;
 3. send on the channel, with the channel's idempotency id derived from the delivery id;
 4. record ``sent`` and the contact, or schedule a retry with exponential backoff and jitter,
-   or put it in the dead letter after ``NOTIFY_MAX_ATTEMPTS``.
+   or put it in the dead letter after ``NOTIFY_MAX_ATTEMPTS``; a delivery sent or put in the
+   dead letter emits :class:`~app.notify.outbox.DeliverySent` or
+   :class:`~app.notify.outbox.DeliveryFailed` in the transaction that records it.
 
 Only a failure that judged the delivery spends an attempt (a refused recipient, a message the
 relay would not take, an endpoint that answered 5xx). When the way out itself is down (the SMTP
@@ -57,7 +59,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import String, bindparam, case, select, update
 
-from app import clock
+from app import clock, events
 from app.accounts.models import Member
 from app.consent import push, texts
 from app.consent.gate.contacts import record_contact, record_suppression
@@ -88,6 +90,7 @@ from app.notify.digest import NO_PICKS, issue_body, send_due_digests
 from app.notify.drafts import draft_from_posts
 from app.notify.errors import ChannelDown, EndpointGone, SendFailed
 from app.notify.models import Campaign, Delivery
+from app.notify.outbox import DeliveryFailed, DeliverySent
 from app.notify.render import PreparedBody, prepared_body
 from app.notify.states import UNDELIVERED, CampaignState, DeliveryState
 from app.notify.targeting_eval import still_targeted
@@ -438,6 +441,7 @@ class Worker:
             ref=f"delivery-{delivery_id}",
             sent_at=sent_at,
         )
+        _tell_sent(row, external_id, sent_at)
         db.session.commit()
         return "sent"
 
@@ -545,6 +549,8 @@ class Worker:
         if error is not None:
             values["last_error"] = error[:300]
         self._update(delivery_id, **values)
+        if state == DeliveryState.DEAD:
+            _tell_failed(delivery_id, reason, error, now)
         db.session.commit()
         return state
 
@@ -563,6 +569,52 @@ class Worker:
         )
         db.session.commit()
         return "retry"
+
+
+def _tell_sent(row: Any, external_id: str, at: datetime) -> None:
+    """Emit :class:`DeliverySent` for the delivery just recorded, or :class:`DeliveryFailed`
+    when a delivery report that came first made the record a failure (texts only)."""
+    if row.channel == Channel.SMS:
+        state = db.session.connection().scalar(select(Delivery.state).where(Delivery.id == row.id))
+        if state == DeliveryState.DEAD:
+            _tell_failed(row.id, UNDELIVERED, "the SMS centre reported it undelivered", at)
+            return
+    events.emit(
+        DeliverySent(
+            delivery_id=row.id,
+            campaign_id=row.campaign_id,
+            member_id=row.member_id,
+            channel=row.channel,
+            message_id=external_id,
+            at=at,
+        )
+    )
+
+
+def _tell_failed(delivery_id: int, reason: str | None, error: str | None, at: datetime) -> None:
+    """Emit :class:`DeliveryFailed` for a delivery just put in the dead letter."""
+    found = (
+        db.session.connection()
+        .execute(
+            select(Delivery.campaign_id, Delivery.member_id, Delivery.channel).where(
+                Delivery.id == delivery_id
+            )
+        )
+        .one_or_none()
+    )
+    if found is None:
+        return
+    events.emit(
+        DeliveryFailed(
+            delivery_id=delivery_id,
+            campaign_id=found.campaign_id,
+            member_id=found.member_id,
+            channel=found.channel,
+            reason=reason,
+            error=error[:300] if error else None,
+            at=at,
+        )
+    )
 
 
 def _may_ask(facts: Facts, campaign: GateCampaign, row: Any, now: datetime) -> bool:

@@ -1,16 +1,18 @@
 """What Kannel's delivery reports do to a campaign's text: it reached the phone, or it did not
-(the delivery fails, and a refusal by the SMS centre suppresses the number). Reports on the
-product's own system texts are :func:`app.consent.texts.record_report`."""
+(the delivery fails, emitting :class:`~app.notify.outbox.DeliveryFailed`, and a refusal by the
+SMS centre suppresses the number). Reports on the product's own system texts are
+:func:`app.consent.texts.record_report`."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import clock
+from app import clock, events
 from app.consent import phones, texts
 from app.consent.terms import Channel
 from app.extensions import db
 from app.notify.models import Delivery
+from app.notify.outbox import DeliveryFailed
 from app.notify.states import UNDELIVERED, DeliveryState
 
 
@@ -36,6 +38,17 @@ def record_delivery_report(delivery_id: int, status: int) -> None:
         found.last_error = f"the SMS centre reported {status}: not delivered"
         if found.state == DeliveryState.SENT:
             found.state, found.finished_at = DeliveryState.DEAD, now
+            events.emit(
+                DeliveryFailed(
+                    delivery_id=found.id,
+                    campaign_id=found.campaign_id,
+                    member_id=found.member_id,
+                    channel=found.channel,
+                    reason=UNDELIVERED,
+                    error=found.last_error,
+                    at=now,
+                )
+            )
         if status & texts.SMSC_REJECTED:
             number = phones.number_of(found.member_id)
             if number is not None:

@@ -7,8 +7,9 @@ channel) is kept in ``consent_states`` in the same transaction, so the gate read
 Events belong to a per-member subject row, created with the first event. Deleting the member
 clears the subject's member link and salt (:func:`pseudonymise`): the events remain, unlinkable.
 
-Functions flush into the current session; the caller commits. Every revoke emits
-:class:`ConsentRevoked` in the same transaction, so the notifier can hold back what it queued.
+Functions flush into the current session; the caller commits. Every grant emits
+:class:`ConsentGranted` and every revoke :class:`ConsentRevoked` in the same transaction, so the
+notifier can hold back what it queued and the event webhooks queue what they tell.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app import events
@@ -29,9 +31,25 @@ from app.consent.models import ConsentEvent, ConsentState, ConsentSubject
 from app.consent.scopes import Scope, wording_hash
 from app.extensions import db
 from app.rewards.entitlements import holds
+from app.rewards.models import Entitlement
 
 GRANT, REVOKE = "grant", "revoke"
+STATE_KEY = ("member_id", "scope", "channel")
 MAX_SOURCE, MAX_PAGE = 64, 300
+
+
+@dataclass(frozen=True)
+class ConsentGranted(events.Event):
+    """The member said yes to ``scope`` on ``channel``: a grant was appended to the ledger
+    (``receipt`` is its receipt id). Handlers run in the grant's transaction."""
+
+    name = "consent-granted"
+    member_id: int
+    scope: str
+    channel: str
+    source: str
+    receipt: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,17 @@ def _append(
     )
     if cached is not None:
         db.session.expire(cached)
+    if action == GRANT:
+        events.emit(
+            ConsentGranted(
+                member_id=member_id,
+                scope=scope,
+                channel=channel,
+                source=event.source,
+                receipt=event.receipt,
+                at=now,
+            )
+        )
     return event
 
 
@@ -202,6 +231,131 @@ def grant_consent(
     return _append(
         member_id, scope.slug, channel, GRANT, wording, scope.consent_version, origin, now
     )
+
+
+@dataclass(frozen=True)
+class ImportedGrant:
+    """Evidence that a member said yes in another tool: the exact words they agreed to, when,
+    and where (a page, a form, an IP)."""
+
+    member_id: int
+    wording: str
+    agreed_at: datetime
+    where: str
+
+
+def import_consents(
+    grants: Sequence[ImportedGrant], scope: Scope, channel: str, source: str, now: datetime
+) -> int:
+    """Append a grant of ``scope`` on ``channel`` for each of ``grants`` (the importer's bulk
+    path: a few statements for a whole batch), and emit :class:`ConsentGranted` for each.
+    Each event keeps the evidence's exact wording, its time (``at``) and place (``page``);
+    ``source`` names the import (``import:<run>``). A grant to other words than the scope's
+    current ones is stale, and the gate asks the member again, as for any grant to old words.
+    Returns how many events were appended.
+
+    Raises :class:`ChannelNotOffered`, :class:`NotEarned` (a member does not hold
+    ``scope:<slug>``) or :class:`ValueError` (blank wording or place, or evidence dated after
+    ``now``); nothing is written when it raises.
+    """
+    if not grants:
+        return 0
+    if channel not in scope.channels:
+        raise ChannelNotOffered(f"{scope.title} is not offered by {channel}.")
+    for grant in grants:
+        if not grant.wording.strip() or not grant.where.strip():
+            raise ValueError("imported consent needs the wording and where it was given")
+        if grant.agreed_at > now:
+            raise ValueError("imported consent cannot have been given in the future")
+    ids = {grant.member_id for grant in grants}
+    earned = set(
+        db.session.scalars(
+            select(Entitlement.member_id).where(
+                Entitlement.reward == scope.reward, Entitlement.member_id.in_(ids)
+            )
+        )
+    )
+    if earned != ids:
+        raise NotEarned(f"{scope.title} is offered to members who earned it.")
+    db.session.execute(
+        _insert(ConsentSubject).on_conflict_do_nothing(index_elements=["member_id"]),
+        [{"member_id": m, "salt": secrets.token_hex(16), "created_at": now} for m in ids],
+    )
+    subjects = dict(
+        db.session.execute(
+            select(ConsentSubject.member_id, ConsentSubject.id)
+            .where(ConsentSubject.member_id.in_(ids))
+            .with_for_update()
+        ).all()
+    )
+    receipts = [secrets.token_urlsafe(12) for _ in grants]
+    hashes = [wording_hash(grant.wording) for grant in grants]
+    shown_source = source[:MAX_SOURCE]
+    rows = [
+        {
+            "receipt": receipt,
+            "subject_id": subjects[grant.member_id],
+            "scope": scope.slug,
+            "channel": channel,
+            "action": GRANT,
+            "at": grant.agreed_at,
+            "source": shown_source,
+            "page": grant.where[:MAX_PAGE],
+            "wording": grant.wording,
+            "wording_version": scope.consent_version,
+            "wording_hash": hashed,
+        }
+        for grant, receipt, hashed in zip(grants, receipts, hashes, strict=True)
+    ]
+    event_ids: dict[str, int] = dict(
+        db.session.execute(
+            insert(ConsentEvent).returning(ConsentEvent.receipt, ConsentEvent.id), rows
+        ).all()
+    )
+    states = [
+        {
+            "member_id": grant.member_id,
+            "scope": scope.slug,
+            "channel": channel,
+            "granted": True,
+            "wording_version": scope.consent_version,
+            "wording_hash": hashed,
+            "granted_at": grant.agreed_at,
+            "changed_at": grant.agreed_at,
+            "event_id": event_ids[receipt],
+        }
+        for grant, receipt, hashed in zip(grants, receipts, hashes, strict=True)
+    ]
+    statement = (
+        postgresql.insert(ConsentState)
+        if db.dialect == "postgresql"
+        else sqlite.insert(ConsentState)
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["member_id", "scope", "channel"],
+            set_={k: statement.excluded[k] for k in states[0] if k not in STATE_KEY},
+            where=ConsentState.event_id < statement.excluded.event_id,
+        ),
+        states,
+    )
+    for grant, receipt in zip(grants, receipts, strict=True):
+        cached = db.session.identity_map.get(
+            db.session.identity_key(ConsentState, (grant.member_id, scope.slug, channel))
+        )
+        if cached is not None:
+            db.session.expire(cached)
+        events.emit(
+            ConsentGranted(
+                member_id=grant.member_id,
+                scope=scope.slug,
+                channel=channel,
+                source=shown_source,
+                receipt=receipt,
+                at=grant.agreed_at,
+            )
+        )
+    return len(rows)
 
 
 def revoke_consent(
