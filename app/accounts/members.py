@@ -7,12 +7,14 @@ session and leave committing to the caller (the view or CLI command that owns th
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app import events
@@ -124,6 +126,45 @@ def create_member(
     if verified:
         mark_verified(member, now)
     return member
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """A member to add in bulk: an address as :func:`clean_email` returns it, and a name."""
+
+    email: str
+    display_name: str = ""
+
+
+def add_members(people: Sequence[NewMember], now: datetime) -> dict[str, int]:
+    """Create unverified, passwordless members in one statement (the importer's bulk path of
+    :func:`create_member`); an address that already has an account is left out, not an error.
+    Returns ``email_key -> id`` of the members created and emits :class:`MemberCreated` for
+    each, with no ``arrived_via``."""
+    if not people:
+        return {}
+    rows = [
+        {
+            "email": person.email,
+            "email_key": email_key(person.email),
+            "display_name": clean_display_name(person.display_name),
+            "role": "member",
+            "time_zone": "UTC",
+            "created_at": now,
+        }
+        for person in people
+    ]
+    insert = postgresql.insert(Member) if db.dialect == "postgresql" else sqlite.insert(Member)
+    created = db.session.execute(
+        insert.on_conflict_do_nothing(index_elements=["email_key"]).returning(
+            Member.id, Member.email_key
+        ),
+        rows,
+    ).all()
+    added = {key: member_id for member_id, key in created}
+    for member_id in added.values():
+        events.emit(MemberCreated(member_id=member_id, arrived_via=None, at=now))
+    return added
 
 
 def authenticate(email: str, password: str) -> Member:

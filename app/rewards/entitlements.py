@@ -59,6 +59,28 @@ def grant(member_id: int, reward: str, earned_by: str, now: datetime) -> bool:
     return added
 
 
+def grant_many(member_ids: Sequence[int], reward: str, earned_by: str, now: datetime) -> int:
+    """Grant ``reward`` to each member in one statement (the importer's bulk path of
+    :func:`grant`); returns how many grants were new. Emits :class:`RewardGranted` for each."""
+    if not member_ids:
+        return 0
+    statement = (
+        postgresql.insert(Entitlement) if db.dialect == "postgresql" else sqlite.insert(Entitlement)
+    )
+    added = db.session.scalars(
+        statement.on_conflict_do_nothing(index_elements=["member_id", "reward"]).returning(
+            Entitlement.member_id
+        ),
+        [
+            {"member_id": m, "reward": reward, "earned_by": earned_by, "earned_at": now}
+            for m in member_ids
+        ],
+    ).all()
+    for member_id in added:
+        events.emit(RewardGranted(member_id=member_id, reward=reward, earned_by=earned_by, at=now))
+    return len(added)
+
+
 def grant_for_action(member_id: int, action: str, now: datetime) -> list[str]:
     """Grant every reward whose rule matches ``action``; return the rewards that were new."""
     return [
