@@ -1,7 +1,8 @@
 """Actions: record what a member did, once per (member, action), and tell whoever listens.
 
 An action is named ``kind:ref`` (``survey:reader-2026``, ``code:spring-store``,
-``subscribe:newsletter``, ``read:why-pull-wins``) or a bare kind (``account``, ``referral``).
+``subscribe:newsletter``, ``read:why-pull-wins``, ``purchase:sku-123`` recorded by a till through
+the API) or a bare kind (``account``, ``referral``).
 Recording emits :class:`ActionRecorded` in the caller's transaction, so the rewards it unlocks
 commit or roll back together with it.
 """
@@ -20,7 +21,7 @@ from app.engage.errors import InvalidAction
 from app.engage.models import Action
 from app.extensions import db
 
-KINDS_WITH_REF = frozenset({"subscribe", "survey", "code", "read"})
+KINDS_WITH_REF = frozenset({"subscribe", "survey", "code", "read", "purchase"})
 BARE_KINDS = frozenset({"account", "referral"})
 KINDS = KINDS_WITH_REF | BARE_KINDS
 REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")

@@ -28,7 +28,7 @@ def test_the_demo_scopes_are_valid_and_complete() -> None:
     assert problems == []
     assert list(scopes) == ["newsletter", "offers", "new-stickers"]
     offers = scopes["offers"]
-    assert offers.earned_by == ("survey:reader-2026", "code:*")
+    assert offers.earned_by == ("survey:reader-2026", "code:*", "purchase:*")
     assert (offers.cooldown_hours, offers.pause_after_ignored, offers.expires_after_days) == (
         72,
         4,

@@ -27,11 +27,11 @@ Counts (``test_summary`` keeps them true; a run prints them at the end):
 - redirect targets: 35
 - idor objects: 27
 - idor requests (objects x 5 verbs): 135
-- csrf routes x methods: 65
+- csrf routes x methods: 80
 - token kinds: 12
 - token forgeries: 218
 - traversal payloads: 96
-- traversal requests: 5664
+- traversal requests: 6864
 - rate limits x worker counts: 6
 """
 

@@ -266,6 +266,34 @@ NOT_OBJECTS = {
     "records a click and redirects to the campaign's own public link",
     "telegram_stickers.add_to_telegram": "a public pack; the set is made for the signed-in "
     "member's own linked chat, and only when they hold the pack",
+    "transfer_import.import_run": "an import run, no member's object; admin role "
+    "(tests/transfer/test_import_screens.py)",
+    "transfer_import.import_report": "an import run's problems, no member's object; admin role",
+    "transfer_import.import_mapping": "an import run's column mapping, no member's object; "
+    "admin role",
+    "transfer_import.import_apply": "imports an import run's file, no member's object; admin role",
+    "transfer_import.import_discard": "discards an import run's upload, no member's object; "
+    "admin role",
+    "hooks.endpoint": "an event webhook endpoint, no member's object; admin role "
+    "(tests/api/test_hooks_screens.py)",
+    "hooks.change": "an event webhook endpoint's events, no member's object; admin role",
+    "hooks.rotate": "an event webhook endpoint's secret, no member's object; admin role",
+    "hooks.disable": "an event webhook endpoint, no member's object; admin role",
+    "hooks.enable": "an event webhook endpoint, no member's object; admin role",
+    "hooks.delete": "an event webhook endpoint, no member's object; admin role",
+    "hooks.test": "sends a test event to an event webhook endpoint; admin role",
+    "hooks.replay": "a delivery of an event webhook endpoint, found by (endpoint, delivery) "
+    "(another endpoint's delivery is a 404); admin role",
+    "api.mint_codes": "a code batch by name, no member's object; only a bearer API key with "
+    "codes:mint reaches it, never a session (tests/api/test_keys.py)",
+    "api.member": "a member by email or id for a CRM: a bearer API key with members:read is the "
+    "authority, never a session (tests/api/test_keys.py: a signed-in admin gets 401)",
+    "api.member_consent": "a member's consent for a CRM: a bearer API key with consent:read is "
+    "the authority, never a session (tests/api/test_keys.py)",
+    "api.campaign": "a campaign, staff data: a bearer API key with campaigns:read, never a session",
+    "api.nowhere": "any other path under /api/: answers only 404 and 405 problems, reads nothing",
+    "api_keys.key_revoke": "an API key, staff data, no member's object; admin role "
+    "(tests/api/test_key_screens.py: marketers, editors and members get 403)",
     # Token routes: the token is the authority (test_tokens forges each kind).
     "accounts.verify": "token",
     "accounts.verify_sign_in": "token (the confirmation link's own, spent once to sign in)",

@@ -51,6 +51,20 @@ NO_PATH = {
     "checked against the scope list (swept anyway below)",
     "consent.verify_webhook": "an integer id",
     "consent.remove_webhook": "an integer id",
+    "hooks.endpoint": "an integer id",
+    "hooks.change": "an integer id",
+    "hooks.rotate": "an integer id",
+    "hooks.disable": "an integer id",
+    "hooks.enable": "an integer id",
+    "hooks.delete": "an integer id",
+    "hooks.test": "an integer id",
+    "hooks.replay": "two integer ids",
+    "transfer_import.import_run": "an integer id",
+    "transfer_import.import_report": "an integer id",
+    "transfer_import.import_mapping": "an integer id",
+    "transfer_import.import_apply": "an integer id",
+    "transfer_import.import_discard": "an integer id",
+    "api_keys.key_revoke": "an integer id",
 }
 
 BASES = [
@@ -156,6 +170,10 @@ NEEDS_SESSION = {
     "engage.correct_answers",
     "engage.code_redeemed",
     "admin.scope_stats",
+    "hooks.endpoint",
+    "transfer_import.import_run",
+    "transfer_import.import_report",
+    "api_keys.key_revoke",
 }
 CORE = list(
     dict.fromkeys(
@@ -247,6 +265,10 @@ DEFAULTS = {
     "endpoint_id": "1",
     "member_id": "1",
     "commit": "abcdef1",
+    "hook_id": "1",
+    "hook_delivery_id": "1",
+    "run_id": "1",
+    "key_id": "1",
 }
 
 
