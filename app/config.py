@@ -547,8 +547,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "WEBHOOK_ALLOW_LOOPBACK",
         False,
-        "For tests only: let webhook endpoints and browsers' push services live on the "
-        "loopback address, over http or https. Never turn it on for a site that serves members.",
+        "For tests only: let webhook endpoints (members' and event webhooks) and browsers' "
+        "push services live on the loopback address, over http or https. Never turn it on "
+        "for a site that serves members.",
         _boolean,
     ),
     Setting(

@@ -181,6 +181,16 @@ def _editor_problem(page: Page, base: str) -> None:
     page.wait_for_selector("#problem-list li.problem-error", timeout=10_000)
 
 
+def _import_dry_run(page: Page, base: str) -> None:
+    page.goto(f"{base}/admin/import")
+    page.set_input_files(
+        "input[name=file]", str(REPO / "tests/fixtures/imports/mailchimp-audience.csv")
+    )
+    page.fill("input[name=old_list]", "the Mailchimp newsletter")
+    page.click("main form button[type=submit], main form input[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
 SCREENS: list[Screen] = [
     Screen("home", "visitor", (1280, 390), _goto("/")),
     Screen("search-tag", "visitor", (1280,), _goto("/search?q=tag%3Aconsent")),
@@ -197,6 +207,11 @@ SCREENS: list[Screen] = [
     Screen("campaign-confirm", "admin", (1280,), _first_campaign("/send")),
     Screen("codes", "admin", (1280,), _goto("/admin/codes")),
     Screen("code-cards", "admin", (1280,), _cards),
+    Screen("api-docs", "visitor", (1280, 390), _goto("/api/docs")),
+    Screen("api-keys", "admin", (1280,), _goto("/admin/api-keys/")),
+    Screen("event-webhooks", "admin", (1280,), _goto("/admin/event-webhooks/")),
+    Screen("import-dry-run", "admin", (1280,), _import_dry_run),
+    Screen("export", "admin", (1280,), _goto("/admin/export")),
 ]
 
 

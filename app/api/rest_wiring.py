@@ -9,9 +9,11 @@ from flask import Blueprint, Flask
 
 from app.api import docs, idempotency, key_screens, problems
 from app.api.auth import guarded
+from app.api.demo import ensure_demo_key
 from app.api.operations import OPERATIONS
 from app.extensions import csrf
 from app.notify.chores import register_chore
+from app.startup import register_startup_step
 
 PREFIX = "/api"
 VERSION = "/v1"
@@ -44,3 +46,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint())
     key_screens.register(app)
     register_chore(app, "api idempotency", _forget_old_answers)
+    register_startup_step(app, "demo API key", ensure_demo_key)

@@ -54,6 +54,8 @@ def source_words(source: str) -> str:
         return SOURCES[source]
     if source.startswith("form:"):
         return f"the form \u201c{source.removeprefix('form:')}\u201d"
+    if source.startswith("import:"):  # the importer's run: the page column says where
+        return "an import from the list you were on before"
     return source
 
 

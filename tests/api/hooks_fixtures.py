@@ -5,16 +5,16 @@ short ways to register an endpoint, run the worker's chore and read the delivery
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import Clock
+from tests.loopback import LoopbackEndpoint
 
 
 @dataclass(frozen=True)
@@ -45,39 +45,22 @@ class Received:
         return bool(self.verified_with)
 
 
-class Crm:
+class Crm(LoopbackEndpoint):
     """A CRM's webhook receiver. Each POST takes the next of ``answers`` (a status code, or
     ``"hang"``: no answer until the test ends); 204 when none is left. ``secrets`` are the
     secrets it knows (the endpoint's, set by :func:`register`)."""
 
     def __init__(self, clock: Clock, answers: Iterable[str] = ()) -> None:
+        super().__init__()
         self.clock = clock
         self.answers = list(answers)
         self.secrets: list[str] = []
         self.received: list[Received] = []
-        self.lock = threading.Lock()
-        self.hung = threading.Event()
-        crm = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                crm.answer(self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/pullfirst"
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         from app.outbound.signing import verify_signature
 
-        body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
-        headers = {k.lower(): v for k, v in handler.headers.items()}
+        headers, body = self.read(handler)
         with self.lock:
             verified = tuple(
                 s for s in self.secrets if verify_signature(s, headers, body, self.clock())
@@ -85,27 +68,15 @@ class Crm:
             self.received.append(Received(headers, body, verified))
             answer = self.answers.pop(0) if self.answers else "204"
         if answer == "hang":
-            self.hung.wait(30)  # the sender gave up long before
+            self.hang()
             return
-        handler.send_response(int(answer))
-        handler.send_header("Content-Length", "4")
-        handler.end_headers()
-        handler.wfile.write(b"nope" if int(answer) >= 300 else b"done")
+        self.reply(handler, int(answer), b"nope" if int(answer) >= 300 else b"done")
 
     def types(self) -> list[str]:
         return [r.type for r in self.received]
 
     def of_type(self, event_type: str) -> list[Received]:
         return [r for r in self.received if r.type == event_type]
-
-    def __enter__(self) -> Crm:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.hung.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def register(

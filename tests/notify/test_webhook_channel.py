@@ -6,10 +6,9 @@ redirects not followed, the address checked again on every send."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -17,49 +16,33 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import Clock
+from tests.loopback import LoopbackEndpoint
 from tests.notify.crowd import add_crowd
 from tests.notify.rows import delivery_rows, retry_bounds
 
 
-class Hook:
+class Hook(LoopbackEndpoint):
     """A member's endpoint. Each POST takes the next of ``answers``: a status code, or
     ``"hang"`` (no answer until the test ends) or ``"redirect:<url>"``. Every request is kept
     with whether its signature verified at the moment it arrived."""
 
     def __init__(self, answers: list[str], clock: Clock) -> None:
+        super().__init__()
         self.answers = list(answers)
         self.clock = clock
         self.secret = ""
         self.requests: list[tuple[dict[str, str], bytes, bool]] = []
-        self.hung = threading.Event()
-        self.lock = threading.Lock()
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                hook.answer(self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/pullfirst"
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         from app.outbound.signing import verify_signature
 
-        body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
-        headers = {k.lower(): v for k, v in handler.headers.items()}
+        headers, body = self.read(handler)
         with self.lock:
             verified = verify_signature(self.secret, headers, body, self.clock())
             self.requests.append((headers, body, verified))
             answer = self.answers.pop(0) if self.answers else "200"
         if answer == "hang":
-            self.hung.wait(30)  # the sender gave up long before
+            self.hang()
             return
         if answer.startswith("redirect:"):
             handler.send_response(302)
@@ -67,22 +50,10 @@ class Hook:
             handler.send_header("Content-Length", "0")
             handler.end_headers()
             return
-        handler.send_response(int(answer))
-        handler.send_header("Content-Length", "2")
-        handler.end_headers()
-        handler.wfile.write(b"ok")
+        self.reply(handler, int(answer), b"ok")
 
     def ids(self) -> list[str]:
         return [headers["webhook-id"] for headers, _, _ in self.requests]
-
-    def __enter__(self) -> Hook:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.hung.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

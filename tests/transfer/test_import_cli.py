@@ -258,3 +258,10 @@ def test_a_report_file_lists_every_bad_row(runner: FlaskCliRunner, tmp_path: Pat
     assert lines[0] == "line,email,problem,reason"
     assert lines[1].startswith("2,\"'=HYPERLINK(")  # formula-safe in the report too
     assert any(line.startswith("3,formula@example.com,warning,") for line in lines)
+
+
+def test_an_imported_grant_is_told_in_words_on_the_members_history() -> None:
+    from app.consent.words import source_words
+
+    assert source_words("import:run-3") == "an import from the list you were on before"
+    assert source_words("form:subscribe") != source_words("import:run-3")
