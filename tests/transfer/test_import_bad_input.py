@@ -190,3 +190,30 @@ def test_a_failure_in_the_middle_of_an_import_writes_nothing(
     assert result.exit_code != 0
     assert calls["n"] == 2
     assert counts(app) == NOTHING
+
+
+@pytest.mark.slow
+def test_a_file_of_200_000_rows_is_checked_in_full_and_its_bad_rows_named(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    """The size of a real newsletter's export: the dry run streams every row, names the bad ones
+    wherever they are, and writes nothing."""
+    header = "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,"
+    header += "created_at,deleted_at,labels,tiers\n"
+    path = tmp_path / "ghost-200k.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(header)
+        for n in range(200_000):
+            email = f"reader{n}@example.com"
+            if n == 150_000:
+                email = "not an address"
+            if n == 199_998:
+                email = "READER7@EXAMPLE.COM"  # line 9's address again, in other case
+            out.write(f"{n:024x},{email},Reader {n},,true,false,,2024-01-15T10:00:00.000Z,,,Free\n")
+    result = run_import(runner, str(path))
+    assert result.exit_code == 1, result.output
+    assert "ghost-200k.csv:150002: " in result.output
+    assert "ghost-200k.csv:200000: the same address as line 9" in result.output
+    assert "new members: 199,998" in result.output or "new members: 199998" in result.output
+    assert "bad rows: 2" in result.output
+    assert counts(app) == NOTHING
