@@ -46,10 +46,11 @@ from app.transfer.checking import Plan, Report, dry_run, read_layout
 from app.transfer.errors import TransferError
 from app.transfer.formats import LABELS, Field, FileEvidence, Format
 from app.transfer.import_cli import DEFAULT_OLD_LIST, DEFAULT_RATE
-from app.transfer.importing import RunState, apply_import, new_run
-from app.transfer.models import ImportRun, ImportUpload
+from app.transfer.importing import RunState, apply_import
+from app.transfer.models import ImportRun
 from app.transfer.rates import Rate, parse_rate
 from app.transfer.report import ENCODINGS, summary, write_report
+from app.transfer.uploads import discard, keep_upload, upload_of
 from app.web.nav import AdminSection, register_admin_section
 
 MAX_UPLOAD_BYTES = 5_000_000
@@ -149,11 +150,6 @@ def _run_or_404(run_id: int) -> ImportRun:
     return run
 
 
-def _upload_of(run: ImportRun) -> bytes | None:
-    upload = db.session.get(ImportUpload, run.id)
-    return upload.content if upload is not None else None
-
-
 def _count_lines(content: bytes) -> int:
     return content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
 
@@ -191,10 +187,9 @@ def import_start() -> str | BaseResponse | tuple[str, int]:
         form.form_errors.append(f"{name}: {exc}")
         return render_template("transfer/import_start.html", form=form, **_limits()), 200
     plan = Plan(**{**plan.__dict__, "format": report.format})
-    run = new_run(plan, report, by=current_user.email, by_member_id=current_user.id, now=now)
-    db.session.add(run)
-    db.session.flush()
-    db.session.add(ImportUpload(run_id=run.id, content=content))
+    run = keep_upload(
+        plan, report, content, by=current_user.email, by_member_id=current_user.id, now=now
+    )
     db.session.commit()
     return redirect(url_for(".import_run", run_id=run.id))
 
@@ -208,7 +203,7 @@ def _limits() -> dict[str, object]:
 
 def _checked(run: ImportRun) -> tuple[Report | None, list[str], str | None]:
     """The dry run of the run's file now, its header, and the problem if it cannot be read."""
-    content = _upload_of(run)
+    content = upload_of(run)
     if content is None:
         return None, [], None
     plan = _plan(run)
@@ -266,7 +261,7 @@ def import_report(run_id: int) -> Response:
 @role_required("admin")
 def import_mapping(run_id: int) -> BaseResponse:
     run = _run_or_404(run_id)
-    content = _upload_of(run)
+    content = upload_of(run)
     if run.state != RunState.CHECKED or content is None or run.format != Format.CSV:
         abort(404)
     try:
@@ -286,7 +281,7 @@ def import_mapping(run_id: int) -> BaseResponse:
 @role_required("admin")
 def import_apply(run_id: int) -> BaseResponse:
     run = _run_or_404(run_id)
-    content = _upload_of(run)
+    content = upload_of(run)
     form = ApplyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -322,9 +317,7 @@ def import_discard(run_id: int) -> BaseResponse:
     run = _run_or_404(run_id)
     if not DiscardForm().validate_on_submit():
         abort(400)
-    if run.state == RunState.CHECKED:
-        run.state = RunState.DISCARDED
-        db.session.query(ImportUpload).filter(ImportUpload.run_id == run.id).delete()
+    if discard(run):
         db.session.commit()
     return redirect(url_for(".import_start"))
 
