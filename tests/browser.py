@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tests.helpers import free_port
+from tests.helpers import listening_socket
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -73,8 +74,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_port() -> int:
-    return free_port()
+def live_socket() -> Iterator[socket.socket]:
+    """The live server's listening socket, held from the moment its port is chosen: the app's
+    config and Kannel's inbound URL name the port before the server starts."""
+    sock = listening_socket()
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def live_port(live_socket: socket.socket) -> int:
+    return int(live_socket.getsockname()[1])
 
 
 @pytest.fixture
@@ -84,11 +94,15 @@ def app_config(app_config: dict[str, Any], live_port: int) -> dict[str, Any]:
 
 
 class LiveServer:
-    """The app behind a threaded WSGI server on loopback."""
+    """The app behind a threaded WSGI server on loopback, serving on ``listener`` (a listening
+    socket, see :func:`tests.helpers.listening_socket`), which stays the caller's to close."""
 
-    def __init__(self, app: Flask, port: int) -> None:
+    def __init__(self, app: Flask, listener: socket.socket) -> None:
+        port = int(listener.getsockname()[1])
         self.url = f"http://127.0.0.1:{port}"
-        self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", port, app, threaded=True, fd=listener.fileno()
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> None:
@@ -97,11 +111,12 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
+        self._server.server_close()
 
 
 @pytest.fixture
-def live_server(app: Flask, live_port: int) -> Iterator[LiveServer]:
-    server = LiveServer(app, live_port)
+def live_server(app: Flask, live_socket: socket.socket) -> Iterator[LiveServer]:
+    server = LiveServer(app, live_socket)
     server.start()
     yield server
     server.stop()

@@ -29,6 +29,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def listening_socket() -> socket.socket:
+    """A socket listening on a free loopback port. A server handed it (werkzeug's ``fd``) serves on
+    a port nobody could take in between, as a port from :func:`free_port` can be by a process
+    started before the server binds it (Kannel's boxes, an outbound connection's own port)."""
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class _Collector:
     def __init__(self, sink: SMTPSink) -> None:
         self.sink = sink

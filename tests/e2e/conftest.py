@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from app.stickers.builds import read_build
-from tests.browser import app_config, live_port, live_server, page  # noqa: F401
+from tests.browser import app_config, live_port, live_server, live_socket, page  # noqa: F401
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

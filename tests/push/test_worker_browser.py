@@ -27,7 +27,7 @@ from tests.browser import (
     PageProblems,
     csp_violations,
 )
-from tests.helpers import free_port
+from tests.helpers import listening_socket
 from tests.push.browser import (
     click_target,
     deliver_push,
@@ -170,10 +170,12 @@ class Served:
 @pytest.fixture
 def served() -> Iterator[Served]:
     site = Site()
-    server = LiveServer(make_app(site), free_port())
+    listener = listening_socket()
+    server = LiveServer(make_app(site), listener)
     server.start()
     yield Served(server.url, site)
     server.stop()
+    listener.close()
 
 
 @pytest.fixture

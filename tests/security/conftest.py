@@ -8,7 +8,14 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser import LiveServer, app_config, live_port, live_server, page  # noqa: F401
+from tests.browser import (  # noqa: F401
+    LiveServer,
+    app_config,
+    live_port,
+    live_server,
+    live_socket,
+    page,
+)
 from tests.security.harness import armed_page
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.browser import LiveServer, live_port, live_server  # noqa: F401 - fixtures
+from tests.browser import LiveServer, live_port, live_server, live_socket  # noqa: F401 - fixtures
 from tests.conftest import Clock
 from tests.consent import world
 from tests.kannel import KannelGateway, inbound_recorder, kannel  # noqa: F401 - fixtures

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser import live_server  # noqa: F401
+from tests.browser import app_config, live_port, live_server, live_socket  # noqa: F401
 from tests.browser import page as page
 from tests.conftest import PASSWORD, Clock
 from tests.e2e import steps
@@ -22,18 +21,6 @@ from tests.telegram.peer import BotApiPeer
 pytestmark = pytest.mark.browser
 
 USER = 8001
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], live_port: int) -> dict[str, Any]:
-    return {**app_config, "BASE_URL": f"http://127.0.0.1:{live_port}"}
-
-
-@pytest.fixture
-def live_port() -> int:
-    from tests.helpers import free_port
-
-    return free_port()
 
 
 def make_people(app: Flask, clock: Clock) -> None:
