@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, Clock
-from tests.helpers import sign_in
+from tests.conftest import Clock
+from tests.security.harness import staff_client
 
 ALL = ("codes:mint", "actions:record", "consent:read", "members:read", "campaigns:read")
 
@@ -56,23 +56,9 @@ def batch(app: Flask, clock: Clock) -> str:
     return "spring-store"
 
 
-def staff(app: Flask, clock: Clock, role: str) -> FlaskClient:
-    from app.accounts import members
-    from app.extensions import db
-
-    with app.app_context():
-        members.create_member(
-            f"{role}@example.com", PASSWORD, now=clock(), verified=True, role=role
-        )
-        db.session.commit()
-    client = app.test_client()
-    sign_in(client, f"{role}@example.com", PASSWORD)
-    return client
-
-
 @pytest.fixture
 def admin(app: Flask, clock: Clock) -> FlaskClient:
-    return staff(app, clock, "admin")
+    return staff_client(app, clock, "admin")
 
 
 def problem(response: Any) -> dict[str, Any]:

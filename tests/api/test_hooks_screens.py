@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.hooks_fixtures import Crm, deliver, endpoint_row, log, register
-from tests.conftest import PASSWORD, Clock
-from tests.helpers import csrf_token, sign_in
+from tests.conftest import Clock
+from tests.helpers import csrf_token
+from tests.security.harness import staff_client
 
 LIST = "/admin/event-webhooks/"
 
@@ -22,25 +23,6 @@ LIST = "/admin/event-webhooks/"
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     app_config["WEBHOOK_ALLOW_LOOPBACK"] = True
     return app_config
-
-
-def _client(app: Flask, clock: Clock, role: str) -> FlaskClient:
-    from app.accounts import members
-    from app.extensions import db
-
-    with app.app_context():
-        members.create_member(
-            f"{role}@example.com", PASSWORD, now=clock(), verified=True, role=role
-        )
-        db.session.commit()
-    client = app.test_client()
-    sign_in(client, f"{role}@example.com", PASSWORD)
-    return client
-
-
-@pytest.fixture
-def admin(app: Flask, clock: Clock) -> FlaskClient:
-    return _client(app, clock, "admin")
 
 
 def _post(
@@ -76,7 +58,7 @@ def test_only_admins_open_the_screens(app: Flask, clock: Clock, admin: FlaskClie
         assert response.status_code == 302 and "/signin" in response.headers["Location"]
     token = csrf_token(admin.get(LIST).get_data(as_text=True))
     for role in ("member", "editor", "marketer"):
-        client = _client(app, clock, role)
+        client = staff_client(app, clock, role)
         for page in pages:
             assert client.get(page).status_code == 403, (role, page)
         own_token = csrf_token(client.get("/me/account").get_data(as_text=True))

@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.conftest import bearer, staff
+from tests.api.conftest import bearer
 from tests.conftest import Clock
 from tests.helpers import csrf_token, post_form
+from tests.security.harness import staff_client
 
 KEY = re.compile(r"pf_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
 
@@ -104,7 +105,7 @@ def test_the_forms_need_the_sessions_csrf_token(app: Flask, admin: FlaskClient) 
 
 @pytest.mark.parametrize("role", ["marketer", "editor", "member"])
 def test_only_administrators_reach_the_screens(app: Flask, clock: Clock, role: str) -> None:
-    client = staff(app, clock, role)
+    client = staff_client(app, clock, role)
     assert client.get("/admin/api-keys/").status_code == 403
     token = csrf_token(client.get("/me/account").get_data(as_text=True))
     response = client.post(

@@ -1,5 +1,5 @@
 """Helpers of the security sweep: a browser page armed to count script executions, members made
-in bulk, signing in through the browser."""
+in bulk, a client signed in with a role, signing in through the browser."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from playwright.sync_api import Browser, Page
 
 from app.accounts import members
 from app.extensions import db
 from tests.browser import ARTIFACTS, WATCH_SCRIPT, LiveServer, PageProblems
 from tests.conftest import PASSWORD, Clock
+from tests.helpers import sign_in
 from tests.security.inert import watch
 
 # A payload may name an image or a stylesheet that does not exist: the browser logs the failed
@@ -69,6 +71,15 @@ def make_member(
         )
         db.session.commit()
         return int(created.id)
+
+
+def staff_client(app: Flask, clock: Clock, role: str) -> FlaskClient:
+    """A test client signed in as a new verified ``<role>@example.com`` with that role."""
+    email = f"{role}@example.com"
+    make_member(app, clock, email, role=role)
+    client = app.test_client()
+    sign_in(client, email, PASSWORD)
+    return client
 
 
 def sign_in_page(tab: Page, email: str, password: str = PASSWORD) -> None:

@@ -18,24 +18,13 @@ from flask.testing import FlaskClient
 
 from app.accounts import members
 from app.extensions import db
-from tests.conftest import PASSWORD, Clock
-from tests.helpers import csrf_token, sign_in
+from tests.conftest import Clock
+from tests.helpers import csrf_token
+from tests.security.harness import staff_client
 from tests.transfer.test_export import FORMULA, STOP_WORDS, build_world
 
 URL = "/admin/export"
 REFUSED = "This form expired or came from another site"
-
-
-def staff(app: Flask, clock: Clock, role: str) -> FlaskClient:
-    """A client signed in as ``<role>@example.com`` with that role."""
-    with app.app_context():
-        members.create_member(
-            f"{role}@example.com", PASSWORD, now=clock(), role=role, verified=True
-        )
-        db.session.commit()
-    client = app.test_client()
-    sign_in(client, f"{role}@example.com", PASSWORD)
-    return client
 
 
 def download(client: FlaskClient, export_format: str) -> Any:
@@ -45,7 +34,7 @@ def download(client: FlaskClient, export_format: str) -> Any:
 
 @pytest.fixture
 def admin(app: Flask, clock: Clock) -> FlaskClient:
-    return staff(app, clock, "admin")
+    return staff_client(app, clock, "admin")
 
 
 def test_the_page_says_what_is_in_the_export_and_offers_both_formats(
@@ -61,7 +50,7 @@ def test_the_page_says_what_is_in_the_export_and_offers_both_formats(
 
 @pytest.mark.parametrize("role", ["member", "editor", "marketer"])
 def test_only_administrators_may_open_or_download_it(app: Flask, clock: Clock, role: str) -> None:
-    client = staff(app, clock, role)
+    client = staff_client(app, clock, role)
     assert client.get(URL).status_code == 403
     token = csrf_token(client.get("/me/account").text)
     response = client.post(URL, data={"export_format": "json", "csrf_token": token})
@@ -85,7 +74,7 @@ def test_a_download_without_the_sessions_csrf_token_is_refused(
     if token == "forged":
         data["csrf_token"] = "forged"
     elif token != "none":
-        data["csrf_token"] = csrf_token(staff(app, clock, "editor").get("/me/account").text)
+        data["csrf_token"] = csrf_token(staff_client(app, clock, "editor").get("/me/account").text)
     response = admin.post(URL, data=data)
     assert response.status_code == 400 and REFUSED in response.text
     assert "alice@example.com" not in response.text

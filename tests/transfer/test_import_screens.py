@@ -17,22 +17,15 @@ from app.accounts.models import Member
 from app.extensions import db
 from app.transfer import import_screens
 from app.transfer.models import ImportInvitation, ImportRun, ImportUpload
-from tests.conftest import PASSWORD, Clock
-from tests.helpers import csrf_token, sign_in
-from tests.security.harness import make_member
+from tests.conftest import Clock
+from tests.helpers import csrf_token
+from tests.security.harness import staff_client
 from tests.transfer.test_import_cli import FIXTURES
-
-
-def staff(app: Flask, clock: Clock, role: str) -> FlaskClient:
-    make_member(app, clock, f"{role}@example.com", role=role)
-    client = app.test_client()
-    sign_in(client, f"{role}@example.com", PASSWORD)
-    return client
 
 
 @pytest.fixture
 def admin(app: Flask, clock: Clock) -> FlaskClient:
-    return staff(app, clock, "admin")
+    return staff_client(app, clock, "admin")
 
 
 def upload(
@@ -61,9 +54,9 @@ def test_only_administrators_may_import(app: Flask, clock: Clock) -> None:
     visitor = app.test_client()
     assert "/signin" in visitor.get("/admin/import").location
     for role in ("member", "editor", "marketer"):
-        client = staff(app, clock, role)
+        client = staff_client(app, clock, role)
         assert client.get("/admin/import").status_code == 403, role
-    admin = staff(app, clock, "admin")
+    admin = staff_client(app, clock, "admin")
     page = admin.get("/admin/import").get_data(as_text=True)
     assert "Import members" in page
     assert "Import members" in admin.get("/admin/").get_data(as_text=True)
