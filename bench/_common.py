@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -99,3 +107,29 @@ def wrk(
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])
     raise SystemExit("wrk printed no figure:\n" + output)
+
+
+@contextmanager
+def scratch_app(database: str | None) -> Iterator[tuple[Flask, Path]]:
+    """The app in a scratch instance folder (also yielded), on ``database`` or a SQLite file
+    there, with no sticker packs; on exit its connections close and the folder goes."""
+    from app import create_app
+    from app.extensions import db
+
+    folder = Path(tempfile.mkdtemp(prefix="pullfirst-bench-"))
+    os.environ["PULLFIRST_INSTANCE_PATH"] = str(folder)
+    try:
+        app = create_app(
+            {
+                "DATABASE_URL": database or f"sqlite:///{folder / 'bench.db'}",
+                "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789abcdef",
+                "STICKERS_DIR": str(folder / "no-stickers"),
+            }
+        )
+        try:
+            yield app, folder
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

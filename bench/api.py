@@ -21,19 +21,20 @@ import argparse
 import cProfile
 import os
 import pstats
-import shutil
-import tempfile
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
 
-from app import create_app
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from app.api.keys import create_key
 from app.database import migrate
 from app.engage.redemption import issue_codes
 from app.extensions import db
+from bench._common import scratch_app
 
 BUDGET = 100  # codes a second through the API, one process
 
@@ -50,21 +51,8 @@ def main() -> None:
     parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite)")
     parser.add_argument("--profile", action="store_true", help="profile the API run")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="pullfirst-bench-"))
-    os.environ["PULLFIRST_INSTANCE_PATH"] = str(folder)
-    app = create_app(
-        {
-            "DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}",
-            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789abcdef",
-            "STICKERS_DIR": str(folder / "no-stickers"),
-        }
-    )
-    try:
+    with scratch_app(args.database) as (app, _folder):
         _run(app, args.count, args.profile)
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(app: Flask, count: int, profile: bool) -> None:

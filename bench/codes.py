@@ -13,9 +13,7 @@ fresh SQLite file in a temporary folder). Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,13 +21,15 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from app import create_app
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from app.accounts import members
 from app.database import migrate
 from app.engage import codes
 from app.engage.models import Code
 from app.engage.redemption import code_key, issue_codes, redeem
 from app.extensions import db
+from bench._common import scratch_app
 
 ISSUE_COUNT = 100_000
 REDEEM_COUNT = 500
@@ -46,19 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite)")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="pullfirst-bench-"))
-    os.environ["PULLFIRST_INSTANCE_PATH"] = str(folder)
-    app = create_app(
-        {
-            "DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}",
-            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789abcdef",
-            "STICKERS_DIR": str(folder / "no-stickers"),
-        }
-    )
-    try:
+    with scratch_app(args.database) as (app, _folder):
         _run(app, args.database is not None)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(app: Flask, shared_database: bool) -> None:

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import resource
-import shutil
-import tempfile
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +28,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_app
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from app.accounts.models import Member
 from app.consent.scopes import find_scope
 from app.database import migrate
@@ -39,6 +38,7 @@ from app.transfer.checking import Plan, dry_run
 from app.transfer.formats import FileEvidence
 from app.transfer.importing import apply_import
 from app.transfer.rates import parse_rate
+from bench._common import scratch_app
 
 HEADER = (
     "id,email,name,note,subscribed_to_emails,complimentary_plan,stripe_customer_id,"
@@ -75,21 +75,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite)")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="pullfirst-bench-"))
-    os.environ["PULLFIRST_INSTANCE_PATH"] = str(folder)
-    app = create_app(
-        {
-            "DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}",
-            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789abcdef",
-            "STICKERS_DIR": str(folder / "no-stickers"),
-        }
-    )
-    try:
+    with scratch_app(args.database) as (app, folder):
         _run(app, folder, args.rows)
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(app: Flask, folder: Path, rows: int) -> None:
