@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.cookiejar
 import shutil
 import tempfile
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -14,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from bench._nginx import Nginx, config
+from tests.browser import LiveServer
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, free_port
+from tests.helpers import csrf_token, free_port, listening_socket
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light)"
@@ -46,20 +45,20 @@ class Visitor:
 
 @pytest.fixture
 def proxied(app: Flask) -> Iterator[str]:
-    app_port, port = free_port(), free_port()
-    server = make_server("127.0.0.1", app_port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    listener = listening_socket()
+    server = LiveServer(app, listener)
+    server.start()
+    port = free_port()
     # nginx's workers drop privileges: their folder must be reachable by any user.
     folder = tempfile.TemporaryDirectory(prefix="pullfirst-nginx-")
     prefix = Path(folder.name)
     try:
-        with Nginx(prefix, config(prefix, port, f"127.0.0.1:{app_port}")):
+        with Nginx(prefix, config(prefix, port, server.url.removeprefix("http://"))):
             yield f"http://127.0.0.1:{port}"
     finally:
         folder.cleanup()
-        server.shutdown()
-        thread.join(timeout=10)
+        server.stop()
+        listener.close()
 
 
 def test_anonymous_pages_come_from_the_cache_and_members_never_do(
