@@ -10,7 +10,7 @@ Views only: files are written by :mod:`app.site.editor`, images by :mod:`app.sit
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -39,7 +39,9 @@ from app.site.errors import (
 )
 from app.site.frontmatter import parse_source
 from app.site.images import IMAGES, MAX_UPLOAD_BYTES, save_upload
+from app.site.pages import Page
 from app.site.rendering import render_markdown
+from app.web.times import from_wall_clock, local_time, reader_zone, wall_clock
 
 MAX_TEXT = 900_000
 
@@ -58,7 +60,7 @@ class EditForm(FlaskForm):
     )
     hash = HiddenField()
     publish_at = DateTimeLocalField(
-        "Publish at (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        "Publish at (your time)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
 
 
@@ -143,6 +145,12 @@ def content_new() -> Response | tuple[str, int]:
     ), 400
 
 
+def _page(kind: str, name: str) -> Page | None:
+    return next(
+        (p for p in content.current().all_pages if p.path.stem == name and p.kind == kind), None
+    )
+
+
 def _edit_page(
     kind: str,
     name: str,
@@ -153,9 +161,7 @@ def _edit_page(
     upload: UploadForm | None = None,
     found: list[LineMessage] | None = None,
 ) -> tuple[str, int]:
-    page = next(
-        (p for p in content.current().all_pages if p.path.stem == name and p.kind == kind), None
-    )
+    page = _page(kind, name)
     if conflict is not None:
         form.hash.data = conflict.current_hash  # the next save knowingly replaces their text
     path = _path(kind, name)
@@ -181,7 +187,17 @@ def _edit_page(
         file_key=key,
         cta_choices=editing.cta_choices(),
         now=clock.now(),
+        your_zone=reader_zone(),
     ), status
+
+
+def _scheduled(kind: str, name: str) -> datetime | None:
+    """When the page is set to go public, on the editor's clock, if that is still to come."""
+    page = _page(kind, name)
+    at = page.meta.publish_at if page is not None else None
+    if at is None or at <= clock.now():
+        return None
+    return wall_clock(at, reader_zone())
 
 
 @role_required("editor")
@@ -193,7 +209,9 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
         if request.args.get("restore") == "draft" and kept is not None:
             # The draft's base hash: a file saved since then shows as a conflict on save.
             return _edit_page(kind, name, EditForm(text=kept.text, hash=kept.base_hash))
-        return _edit_page(kind, name, EditForm(text=draft.text, hash=draft.hash))
+        form = EditForm(text=draft.text, hash=draft.hash)
+        form.publish_at.data = _scheduled(kind, name)
+        return _edit_page(kind, name, form)
     form = EditForm()
     if not form.validate_on_submit():
         return _edit_page(kind, name, form, 400)
@@ -208,7 +226,7 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
             if form.publish_at.data is None:
                 form.publish_at.errors = ["Choose when to publish."]
                 return _edit_page(kind, name, form, 400)
-            moment = form.publish_at.data.replace(tzinfo=UTC)
+            moment = from_wall_clock(form.publish_at.data, reader_zone())  # the editor's clock
             if moment <= clock.now():
                 form.publish_at.errors = ["Choose a moment in the future, or publish now."]
                 return _edit_page(kind, name, form, 400)
@@ -227,8 +245,11 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
     drafts.clear_draft(current_user.id, editor.file_key(kind, name))
     db.session.commit()
     content.library().refresh()
-    messages = {"publish": "Published.", "schedule": "Scheduled.", "save": "Saved."}
-    flash(messages.get(action, "Saved."), "success")
+    messages = {"publish": "Published.", "save": "Saved."}
+    if action == "schedule":
+        flash(f"Scheduled for {local_time(moment, reader_zone())}.", "success")
+    else:
+        flash(messages.get(action, "Saved."), "success")
     return redirect(url_for("admin.content_edit", kind=kind, name=name))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,49 @@ def test_schedule_sets_publish_at_and_the_post_waits(
         data={**past, "action": "schedule", "publish_at": "2001-01-01T00:00"},
     )
     assert refused.status_code == 400 and "Choose a moment in the future" in refused.text
+
+
+def test_the_schedule_is_typed_and_shown_on_the_editors_own_clock(
+    app: Flask, editor: FlaskClient, clock: Clock, content_dir: Path
+) -> None:
+    from sqlalchemy import update
+
+    from app.accounts.models import Member
+    from app.extensions import db
+    from app.web.times import wall_clock
+
+    with app.app_context():  # India keeps one offset all year: +05:30, "IST"
+        db.session.execute(
+            update(Member)
+            .where(Member.email == "editor@example.com")
+            .values(time_zone="Asia/Kolkata")
+        )
+        db.session.commit()
+    url = "/admin/content/post/draft-idea"
+    assert "On your clock (Asia/Kolkata" in editor.get(url).text
+    local = wall_clock(clock.current + timedelta(days=2), "Asia/Kolkata").replace(
+        second=0, microsecond=0
+    )
+    response = editor.post(
+        url,
+        data={
+            **_edit_form(editor, url),
+            "action": "schedule",
+            "publish_at": f"{local:%Y-%m-%dT%H:%M}",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    in_utc = local - timedelta(hours=5, minutes=30)
+    assert (
+        f"publish_at: {in_utc:%Y-%m-%d %H:%M}"
+        in (content_dir / "posts" / "draft-idea.md").read_text()
+    )
+    assert f"Scheduled for {local.day} {local:%B %Y, %H:%M} IST." in response.text
+    # the form shows the moment set, on the same clock, ready to move
+    assert f'value="{local:%Y-%m-%dT%H:%M}"' in response.text
+    clock.advance(days=3)
+    assert f'value="{local:%Y-%m-%dT%H:%M}"' not in editor.get(url).text  # gone by: empty again
 
 
 def _png(width: int, height: int) -> bytes:
