@@ -191,6 +191,15 @@ def _import_dry_run(page: Page, base: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _export(page: Page, base: str) -> None:
+    page.goto(f"{base}/admin/export")
+    with page.expect_download():
+        page.click("main form input[type=submit], main form button[type=submit]")
+    page.goto(f"{base}/admin/export")
+    top = page.locator("#download-heading").evaluate("h => h.getBoundingClientRect().top")
+    page.evaluate(f"window.scrollTo(0, {top} - 24)")  # the download form and the list of downloads
+
+
 SCREENS: list[Screen] = [
     Screen("home", "visitor", (1280, 390), _goto("/")),
     Screen("search-tag", "visitor", (1280,), _goto("/search?q=tag%3Aconsent")),
@@ -211,7 +220,7 @@ SCREENS: list[Screen] = [
     Screen("api-keys", "admin", (1280,), _goto("/admin/api-keys/")),
     Screen("event-webhooks", "admin", (1280,), _goto("/admin/event-webhooks/")),
     Screen("import-dry-run", "admin", (1280,), _import_dry_run),
-    Screen("export", "admin", (1280,), _goto("/admin/export")),
+    Screen("export", "admin", (1280,), _export),
 ]
 
 

@@ -3,6 +3,7 @@ consent ledger, to a file (or JSON to standard output)."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import secrets
 import sys
@@ -14,6 +15,7 @@ from flask.cli import with_appcontext
 
 from app import clock
 from app.transfer.export import MemberExport, site_identity
+from app.transfer.export_audit import CLI, record_export
 from app.transfer.export_formats import ExportFormat, chunks
 
 STDOUT = "-"
@@ -73,13 +75,16 @@ def export_command(export_format: str, out: str) -> None:
     reads one snapshot of the database and never holds back the site's writes.
     """
     chosen = ExportFormat(export_format)
-    export = MemberExport(clock.now(), site_identity())
+    if out == STDOUT and chosen is not ExportFormat.JSON:
+        raise click.UsageError(
+            "a zip is not written to standard output: give --out a file name, or use --format json"
+        )
+    if out != STDOUT and Path(out).is_dir():
+        raise _cannot(Path(out), "it is a folder; give the name of a file to write")
+    now = clock.now()
+    record_export(chosen, CLI, f"command line ({getpass.getuser()})", None, now)
+    export = MemberExport(now, site_identity())
     if out == STDOUT:
-        if chosen is not ExportFormat.JSON:
-            raise click.UsageError(
-                "a zip is not written to standard output: give --out a file name, or use "
-                "--format json"
-            )
         stream = sys.stdout.buffer
         for block in chunks(export, chosen):
             stream.write(block)

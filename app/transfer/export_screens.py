@@ -2,9 +2,10 @@
 
 Only administrators may open it: the export is every member's personal data. The download is
 asked for with a POST (a CSRF-checked form), answered as an attachment that no cache keeps, and
-streamed as it is read. Each download is written to the log (``pullfirst.transfer``, at WARNING,
-so that it is kept at any ``LOG_LEVEL`` but ``ERROR``) with who asked and when; the end of the
-stream is logged with the counts.
+streamed as it is read. Each download is recorded in the database before the first row is read
+(``member_exports``, listed on the page; see :mod:`app.transfer.export_audit`) and written to the
+log (``pullfirst.transfer``, at WARNING, so that it is kept at any ``LOG_LEVEL`` but ``ERROR``)
+with who asked and when; the end of the stream is logged with the counts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from app import clock
 from app.accounts.roles import role_required
 from app.transfer.export import PARTS, MemberExport, site_identity
+from app.transfer.export_audit import SCREEN, latest_exports, record_export
 from app.transfer.export_formats import MEDIA_TYPES, ExportFormat, chunks, filename
 from app.web.nav import AdminSection, register_admin_section
 
@@ -50,10 +52,14 @@ def _logged(
 def export_members() -> Response | str:
     form = ExportForm()
     if not form.validate_on_submit():
-        return render_template("transfer/export.html", form=form, parts=PARTS)
+        downloads, total = latest_exports()
+        return render_template(
+            "transfer/export.html", form=form, parts=PARTS, downloads=downloads, total=total
+        )
     export_format = ExportFormat(form.export_format.data)
     now = clock.now()
     who = f"{current_user.email} (member {current_user.id})"
+    record_export(export_format, SCREEN, current_user.email, current_user.id, now)
     log.warning("member export (%s) downloaded by %s at %s", export_format, who, now.isoformat())
     export = MemberExport(now, site_identity())
     data = _logged(export, export_format, chunks(export, export_format), who)

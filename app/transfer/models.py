@@ -5,7 +5,9 @@ channel its evidence is for, the rate of its invitations, its counts, who ran it
 made on the admin screen exists from the upload on (state ``checked``) and keeps the uploaded
 file in ``import_uploads`` until it is imported or discarded, so that any web process can apply
 it. ``import_invitations`` holds the one invitation each imported member gets, sent by the
-worker at the run's rate; a member has at most one, ever.
+worker at the run's rate; a member has at most one, ever. ``member_exports`` records each
+download of the member export: when, in which format, from the admin screen or the command line,
+and by whom.
 """
 
 from __future__ import annotations
@@ -81,3 +83,19 @@ class ImportInvitation(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     message_id: Mapped[str | None] = mapped_column(String(200), default=None)
     last_error: Mapped[str | None] = mapped_column(String(300), default=None)
+
+
+class MemberExportRecord(Base):
+    """One download of the member export, recorded before its first byte is read."""
+
+    __tablename__ = "member_exports"
+    __table_args__ = (Index("ix_member_exports_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    format: Mapped[str] = mapped_column(String(8))
+    via: Mapped[str] = mapped_column(String(16))  # "screen" or "cli"
+    by_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+    by: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,16 +5,20 @@ snapshot."""
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import logging
+import re
 import time
 import zipfile
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from app.accounts import members
 from app.extensions import db
@@ -111,6 +115,75 @@ def test_json_download_is_a_streamed_attachment_no_cache_keeps(
     assert "downloaded by admin@example.com" in downloaded.getMessage()
     assert clock().isoformat() in downloaded.getMessage()
     assert "3 members" in finished.getMessage()
+
+
+def _downloads(page: str) -> list[list[str]]:
+    """The rows of the page's *Downloads so far* table, as their cells' text."""
+    section = page.split('id="downloads-heading"', 1)[1]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr><td>.*?</tr>", section)
+    ]
+
+
+def test_every_download_is_recorded_and_listed_newest_first_with_who_and_how(
+    app: Flask, admin: FlaskClient, clock: Clock, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    build_world(app, clock)
+    assert "Nobody has downloaded the export yet." in admin.get(URL).text
+    assert download(admin, "json").status_code == 200
+    clock.advance(minutes=5)
+    result = runner.invoke(args=["members", "export", "--out", str(tmp_path / "members.zip")])
+    assert result.exit_code == 0, result.output
+    clock.advance(minutes=5)
+    refused = admin.post(URL, data={"export_format": "json"})  # no CSRF token: not a download
+    assert refused.status_code == 400
+    assert download(admin, "xml").status_code == 200  # the page again: not a download
+    cli_refused = runner.invoke(args=["members", "export", "--out", str(tmp_path)])
+    assert cli_refused.exit_code == 1  # a folder: refused before anything is read
+    page = admin.get(URL).text
+    assert "2 downloads, newest first" in page
+    rows = _downloads(page)
+    assert [row[1:] for row in rows] == [
+        [f"command line ({getpass.getuser()})", "CSV", "The command line"],
+        ["admin@example.com", "JSON", "This page"],
+    ]
+    assert rows[1][0].startswith(f"{(clock() - timedelta(minutes=10)).day} ")
+
+
+def test_a_download_cut_short_is_recorded_all_the_same(
+    app: Flask, admin: FlaskClient, clock: Clock
+) -> None:
+    build_world(app, clock)
+    token = csrf_token(admin.get(URL).text)
+    response = admin.post(URL, data={"export_format": "csv", "csrf_token": token}, buffered=False)
+    next(iter(response.response))  # the first block, then the reader goes
+    response.close()
+    page = admin.get(URL).text
+    assert "1 download, from this page" in page
+    assert _downloads(page) == [[_downloads(page)[0][0], "admin@example.com", "CSV", "This page"]]
+
+
+def test_the_list_shows_the_latest_twenty_and_says_how_many_in_all(
+    app: Flask, admin: FlaskClient, clock: Clock
+) -> None:
+    from app.transfer.export_audit import CLI, record_export
+    from app.transfer.export_formats import ExportFormat
+
+    with app.app_context():
+        for minute in range(23):
+            record_export(
+                ExportFormat.JSON,
+                CLI,
+                f"command line (user{minute})",
+                None,
+                clock() + timedelta(minutes=minute),
+            )
+    page = admin.get(URL).text
+    assert "The latest 20 of 23 downloads, newest first" in page
+    rows = _downloads(page)
+    assert len(rows) == 20 and rows[0][1] == "command line (user22)"
+    assert rows[-1][1] == "command line (user3)"
 
 
 def test_csv_download_is_a_zip_of_formula_safe_files(
