@@ -1,5 +1,6 @@
-"""Sending the queued events: a chore of the notifier's worker (every tick, at most every 30
-seconds), and the admin's "Send a test event".
+"""Sending the queued events: a prompt chore of the notifier's worker (whenever it finds its
+queue empty, every ``NOTIFY_POLL_SECONDS``, and on every tick, at most 30 seconds apart while it
+is busy with a campaign), and the admin's "Send a test event".
 
 Each tick claims up to :data:`BATCH` due deliveries, oldest due first and at most
 :data:`PER_ENDPOINT` of one endpoint, by moving their due time a lease ahead and counting the

@@ -108,5 +108,5 @@ def init_app(app: Flask) -> None:
     events.subscribe(app, ReplyReceived, _reply_received)
     events.subscribe(app, MemberDeleting, _member_deleting)
     register_exporter(app, "event_webhooks", export_deliveries)
-    register_chore(app, "event webhooks", _deliver)
+    register_chore(app, "event webhooks", _deliver, prompt=True)
     hooks_screens.register(app)

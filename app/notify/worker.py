@@ -179,12 +179,14 @@ class Worker:
         is work, and are closed when the queue runs dry and when the loop ends."""
         try:
             while not self.stopping.is_set():
-                self.tick()
+                ticked = self.tick()
                 done = self.run_batch(keep_open=True)
                 if on_batch is not None and done:
                     on_batch(done)
                 if not sum(done.values()):
                     self.close_channels()
+                    if not ticked:  # the prompt chores (event webhooks), within a poll
+                        run_chores(clock.now(), prompt_only=True)
                     if once:
                         break
                     self.stopping.wait(self.poll)
@@ -198,13 +200,14 @@ class Worker:
         for channel in (channels or {}).values():
             channel.close()
 
-    def tick(self, force: bool = False) -> None:
+    def tick(self, force: bool = False) -> bool:
         """Housekeeping at most every 30 seconds: start scheduled campaigns, draft campaigns
         for new posts, make the digests that are due, mark finished campaigns sent, hand
         Kannel the system texts that were still waiting for it, and send the mails that tell
-        members the team answered them, then run the chores higher areas registered."""
+        members the team answered them, then run the chores higher areas registered. Returns
+        whether it ran."""
         if not force and time.monotonic() - self._last_tick < TICK_SECONDS:
-            return
+            return False
         self._last_tick = time.monotonic()
         now = clock.now()
         start_due(now)
@@ -217,6 +220,7 @@ class Worker:
             texts.flush(now)
         answer_notices.send_due(now)  # the mails telling members the team answered them
         run_chores(now)  # what higher areas asked for (event webhooks, import invitations)
+        return True
 
     def run_batch(self, keep_open: bool = False) -> Counter[str]:
         """Claim one batch and work through it. Returns what happened to its deliveries.

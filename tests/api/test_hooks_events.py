@@ -316,3 +316,26 @@ def test_a_disabled_endpoint_gets_no_new_events(app: Flask, clock: Clock) -> Non
         assert log(app) == []
         assert deliver(app) == {}
     assert crm.received == []
+
+
+def test_an_idle_worker_sends_events_within_a_poll_and_leaves_other_chores_to_the_tick(
+    app: Flask, clock: Clock
+) -> None:
+    from app.notify.chores import register_chore
+    from app.notify.worker import Worker
+
+    ticked: list[object] = []
+    register_chore(app, "on the tick only", ticked.append)
+    with Crm(clock) as crm:
+        register(app, clock, crm, ["member.confirmed"])
+        with app.app_context():
+            worker = Worker(name="idle-worker")
+            assert worker.tick(force=True) and len(ticked) == 1  # the next tick is 30 s away
+        _confirm(app, clock, _new_member(app, clock))
+        assert [row.state for row in log(app)] == ["pending"]
+        with app.app_context():
+            assert not worker.tick()  # not yet
+            worker.run(once=True)  # nothing to deliver: the prompt chores run, then it waits
+        assert crm.types() == ["member.confirmed"]
+        assert [row.state for row in log(app)] == ["sent"]
+        assert len(ticked) == 1  # an ordinary chore waits for the tick
