@@ -70,9 +70,20 @@ for preset in desktop mobile; do
   for run in $(seq 1 "$runs"); do
     for i in "${!pages[@]}"; do
       name="${names[$i]}-$preset-$run"
-      "$here/node_modules/.bin/lighthouse" "$base${pages[$i]}" "${extra[@]}" --quiet \
-        --chrome-flags="$flags" --output=json --output=html --output-path="$out/$name" \
-        >"$out/$name.log" 2>&1 || echo "lighthouse failed on ${pages[$i]} ($preset); see $out/$name.log" >&2
+      # A run Lighthouse itself could not record (a trace without its navigation start, say)
+      # scores nothing: it asks to be run again, and is, up to twice, a few seconds later.
+      for attempt in 1 2 3; do
+        if "$here/node_modules/.bin/lighthouse" "$base${pages[$i]}" "${extra[@]}" --quiet \
+          --chrome-flags="$flags" --output=json --output=html --output-path="$out/$name" \
+          >"$out/$name.log" 2>&1; then
+          break
+        elif [ "$attempt" -lt 3 ]; then
+          echo "lighthouse could not record ${pages[$i]} ($preset): $(tail -n 1 "$out/$name.log"); again" >&2
+          sleep 3
+        else
+          echo "lighthouse failed on ${pages[$i]} ($preset) three times; see $out/$name.log" >&2
+        fi
+      done
     done
   done
 done
