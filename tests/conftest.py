@@ -8,12 +8,18 @@
 - ``clock``: a clock the test moves by hand.
 - ``smtp``: a real aiosmtpd server on a free loopback port; the app sends all mail to it.
 - ``member``: a verified member with a known password.
+
+No PostgreSQL connection outlives its test (``connections_closed``, on every test): one that a
+test left open (a pool of an app it made and never disposed, a request thread that finished after
+the engine was disposed) is closed when the test ends, not by the garbage collector in the middle
+of another test, where psycopg's ResourceWarning would fail that one.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +28,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy import Engine, MetaData, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import close_all_sessions
+from sqlalchemy.pool import Pool
 
 from app import create_app
 from app.clock import set_clock
@@ -55,6 +62,27 @@ REPO = Path(__file__).resolve().parent.parent
 #: ``demo_content`` (the repository's ``content/``).
 CONTENT = REPO / "tests" / "fixtures" / "content"
 PASSWORD = "correct horse battery staple"
+
+
+#: Every PostgreSQL connection a pool opened in this process, until it is garbage-collected.
+OPENED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@event.listens_for(Pool, "connect")
+def _opened(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        OPENED.add(dbapi_connection)
+
+
+@pytest.fixture(autouse=True)
+def connections_closed() -> Iterator[None]:
+    """Close the PostgreSQL connections still open when the test ends (set up first among a
+    test's fixtures, so torn down last: after the ``app`` fixture disposed of its engine)."""
+    yield
+    for connection in list(OPENED):
+        if not connection.closed:
+            connection.close()
+    OPENED.clear()
 
 
 def is_postgres() -> bool:
