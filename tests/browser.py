@@ -14,19 +14,15 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.wsgi import ClosingIterator
 
 from tests.helpers import listening_socket
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -97,55 +93,15 @@ def app_config(app_config: dict[str, Any], live_port: int) -> dict[str, Any]:
     return app_config
 
 
-class _InFlight:
-    """WSGI middleware that counts the requests being answered, so that the server can stop
-    only once the last one has finished (and given its database connection back), and answers
-    503 to any that comes after, on a connection a client kept alive."""
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-        self.changed = threading.Condition()
-        self.active = 0
-        self.closed = False
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        with self.changed:
-            if self.closed:
-                start_response("503 Service Unavailable", [("Connection", "close")])
-                return [b""]
-            self.active += 1
-        try:
-            body = self.app(environ, start_response)
-        except BaseException:
-            self._finished()
-            raise
-        return ClosingIterator(body, self._finished)
-
-    def _finished(self) -> None:
-        with self.changed:
-            self.active -= 1
-            self.changed.notify_all()
-
-    def close(self, timeout: float) -> None:
-        """Take no more requests and wait (up to ``timeout`` seconds) for those under way."""
-        with self.changed:
-            self.closed = True
-            if not self.changed.wait_for(lambda: self.active == 0, timeout):
-                raise AssertionError(f"{self.active} request(s) still under way after {timeout} s")
-
-
 class LiveServer:
     """The app behind a threaded WSGI server on loopback, serving on ``listener`` (a listening
-    socket, see :func:`tests.helpers.listening_socket`), which stays the caller's to close.
-    Stopping waits for the requests under way (a Kannel report, a webhook), so that none is
-    still using the database when the test's engine is disposed."""
+    socket, see :func:`tests.helpers.listening_socket`), which stays the caller's to close."""
 
     def __init__(self, app: Flask, listener: socket.socket) -> None:
         port = int(listener.getsockname()[1])
         self.url = f"http://127.0.0.1:{port}"
-        self._in_flight = _InFlight(app)
         self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", port, self._in_flight, threaded=True, fd=listener.fileno()
+            "127.0.0.1", port, app, threaded=True, fd=listener.fileno()
         )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -155,10 +111,7 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
-        try:
-            self._in_flight.close(timeout=30)
-        finally:
-            self._server.server_close()
+        self._server.server_close()
 
 
 @pytest.fixture
