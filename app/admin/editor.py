@@ -162,6 +162,8 @@ def _edit_page(
     found: list[LineMessage] | None = None,
 ) -> tuple[str, int]:
     page = _page(kind, name)
+    if request.method == "GET":
+        form.publish_at.data = _scheduled(page)
     if conflict is not None:
         form.hash.data = conflict.current_hash  # the next save knowingly replaces their text
     path = _path(kind, name)
@@ -191,9 +193,8 @@ def _edit_page(
     ), status
 
 
-def _scheduled(kind: str, name: str) -> datetime | None:
+def _scheduled(page: Page | None) -> datetime | None:
     """When the page is set to go public, on the editor's clock, if that is still to come."""
-    page = _page(kind, name)
     at = page.meta.publish_at if page is not None else None
     if at is None or at <= clock.now():
         return None
@@ -209,9 +210,7 @@ def content_edit(kind: str, name: str) -> Response | tuple[str, int]:
         if request.args.get("restore") == "draft" and kept is not None:
             # The draft's base hash: a file saved since then shows as a conflict on save.
             return _edit_page(kind, name, EditForm(text=kept.text, hash=kept.base_hash))
-        form = EditForm(text=draft.text, hash=draft.hash)
-        form.publish_at.data = _scheduled(kind, name)
-        return _edit_page(kind, name, form)
+        return _edit_page(kind, name, EditForm(text=draft.text, hash=draft.hash))
     form = EditForm()
     if not form.validate_on_submit():
         return _edit_page(kind, name, form, 400)

@@ -25,12 +25,16 @@ def _cannot(path: Path, reason: str) -> click.ClickException:
     return click.ClickException(f"cannot write {path}: {reason}")
 
 
+def _refuse_folder(target: Path) -> None:
+    if target.is_dir():
+        raise _cannot(target, "it is a folder; give the name of a file to write")
+
+
 def write_file(target: Path, data: Iterable[bytes]) -> None:
     """Write ``data`` to ``target``, readable by the owner only, whole or not at all: it goes to
     a hidden file beside ``target`` that replaces it once complete, and is removed on failure.
     Raises :class:`click.ClickException` naming the path when it cannot be written."""
-    if target.is_dir():
-        raise _cannot(target, "it is a folder; give the name of a file to write")
+    _refuse_folder(target)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -79,8 +83,8 @@ def export_command(export_format: str, out: str) -> None:
         raise click.UsageError(
             "a zip is not written to standard output: give --out a file name, or use --format json"
         )
-    if out != STDOUT and Path(out).is_dir():
-        raise _cannot(Path(out), "it is a folder; give the name of a file to write")
+    if out != STDOUT:
+        _refuse_folder(Path(out))  # before the download is recorded
     now = clock.now()
     record_export(chosen, CLI, f"command line ({getpass.getuser()})", None, now)
     export = MemberExport(now, site_identity())
